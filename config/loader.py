@@ -1,0 +1,199 @@
+"""Finding and reading the YAML configuration: discovery order, ${ENV} interpolation, errors with lines."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from config.settings import SECRET_PREFIX, Settings
+
+CONFIG_ENV = "LEDGERBRIDGE_CONFIG"
+DATABASE_URL_ENV = "LEDGERBRIDGE_DATABASE_URL"
+DEFAULT_CONFIG = "ledgerbridge.yaml"
+
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+Location = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """A configuration problem, said in one line that names the key and where it is."""
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    settings: Settings
+    path: Path
+
+
+def find_config(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
+    """--config PATH, else $LEDGERBRIDGE_CONFIG, else ./ledgerbridge.yaml."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    return Path(DEFAULT_CONFIG)
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedConfig:
+    """Read, interpolate and validate the configuration file; raise ConfigError with file:line."""
+    env = os.environ if environ is None else environ
+    path = find_config(explicit, env)
+    if not path.exists():
+        hint = "run `ledgerbridge init` to write a starter config, or pass --config PATH"
+        raise ConfigError(f"{path}: configuration file not found ({hint})")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from exc
+    return LoadedConfig(settings=parse_config(text, str(path), env), path=path)
+
+
+def parse_config(text: str, where: str, environ: Mapping[str, str]) -> Settings:
+    """Parse configuration text (`where` names it in messages)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}{line}: not valid YAML: {problem}") from exc
+    lines: dict[Location, int] = {}
+    data = {} if node is None else _build(node, (), lines, where, environ)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}:1: the configuration must be a mapping of keys to values")
+    if environ.get(DATABASE_URL_ENV):
+        data["database_url"] = environ[DATABASE_URL_ENV]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data, lines, where)) from exc
+
+
+def resolve_secret(value: str, lookup: Callable[[str], str | None]) -> str:
+    """A credential value as given, or the decrypted secret it names (`secret:NAME`)."""
+    if not value.startswith(SECRET_PREFIX):
+        return value
+    name = value[len(SECRET_PREFIX) :]
+    secret = lookup(name)
+    if secret is None:
+        raise ConfigError(f"secret {name!r} is not set: store it with `ledgerbridge secret set {name}`")
+    return secret
+
+
+# ----------------------------------------------------------------------------- internals
+
+
+def _build(
+    node: yaml.Node, loc: Location, lines: dict[Location, int], where: str, environ: Mapping[str, str]
+) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node))
+            if not isinstance(key, str):
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: key {key!r} must be a string")
+            if key in result:
+                raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: key {key!r} appears twice")
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            result[key] = _build(value_node, (*loc, key), lines, where, environ)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*loc, i), lines, where, environ) for i, item in enumerate(node.value)]
+    value = yaml.safe_load(yaml.serialize(node))
+    if isinstance(value, str):
+        return _interpolate(value, node.start_mark.line + 1, where, environ)
+    return value
+
+
+def _interpolate(value: str, line: int, where: str, environ: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "$"
+        if name not in environ:
+            raise ConfigError(f"{where}:{line}: environment variable {name} is not set (used as ${{{name}}})")
+        return environ[name]
+
+    return _VAR.sub(replace, value)
+
+
+def _describe(exc: ValidationError, data: Any, lines: Mapping[Location, int], where: str) -> str:
+    error = exc.errors()[0]
+    loc = _clean_loc(error["loc"], data)
+    line = _nearest_line(loc, lines)
+    dotted = _dotted(loc, data)
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+    elif error["type"] == "missing":
+        message = f"missing required key {loc[-1]!r}" if loc else "a required key is missing"
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if "input" in error and not isinstance(error["input"], dict | list):
+            message += f" (got {error['input']!r})"
+    more = exc.error_count() - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}:{line}: {dotted}: {message}{suffix}" if dotted else f"{where}:{line}: {message}{suffix}"
+
+
+def _clean_loc(loc: tuple[int | str, ...], data: Any) -> Location:
+    """Drop pydantic's union/discriminator tags (e.g. 'zoho_crm') that are not keys of the document."""
+    cleaned: list[str | int] = []
+    current = data
+    for part in loc:
+        child = _child(current, part)
+        if child is not _MISSING:
+            cleaned.append(part)
+            current = child
+        elif isinstance(part, str) and (not isinstance(current, dict | list) or _is_tag(part)):
+            continue
+        else:
+            cleaned.append(part)
+            current = None
+    return tuple(cleaned)
+
+
+_MISSING = object()
+
+
+def _child(container: Any, part: str | int) -> Any:
+    if isinstance(container, dict) and part in container:
+        return container[part]
+    if isinstance(container, list) and isinstance(part, int) and 0 <= part < len(container):
+        return container[part]
+    return _MISSING
+
+
+def _is_tag(part: str) -> bool:
+    return part in {"zoho_crm", "zoho_books", "fxiaoke", "jsonl"} or part.startswith(("function-", "tagged-"))
+
+
+def _nearest_line(loc: Location, lines: Mapping[Location, int]) -> int:
+    for end in range(len(loc), -1, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return 1
+
+
+def _dotted(loc: Location, data: Any) -> str:
+    parts: list[str] = []
+    current = data
+    for part in loc:
+        child = _child(current, part)
+        if isinstance(part, int):
+            name = child.get("name") if isinstance(child, dict) else None
+            parts.append(f"[{name}]" if name else f"[{part}]")
+        else:
+            parts.append(("." if parts else "") + part)
+        current = None if child is _MISSING else child
+    return "".join(parts)

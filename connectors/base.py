@@ -1,0 +1,123 @@
+"""The connector contract: what the sync engine needs from any vendor, and the ports connectors need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo
+
+from store.canonical import CanonicalDocument, DocumentKind
+
+RawRecord = Mapping[str, Any]
+"""A vendor record exactly as parsed from its JSON (numbers as Decimal, never float)."""
+
+Clock = Callable[[], datetime]
+"""Returns the current time, timezone-aware UTC. Passed in so tests control it."""
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """The vendor says this record is gone (Zoho /deleted, Xero DELETED, a vanished Fxiaoke id...)."""
+
+    external_id: str
+    deleted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page as the engine commits it: raw records to normalize and deletions to record."""
+
+    records: Sequence[RawRecord] = ()
+    tombstones: Sequence[Tombstone] = ()
+
+
+@dataclass(frozen=True)
+class NormalizeContext:
+    """What a pure normalizer needs besides the raw record."""
+
+    source: str
+    timezone: ZoneInfo
+    base_currency: str
+
+
+@runtime_checkable
+class Stream(Protocol):
+    """One readable collection of a vendor (sales orders, invoices, ...).
+
+    `pages(since)` yields pages of records modified at or after `since` (None = everything). The engine
+    passes `since` already moved back by the overlap window, so re-reading the boundary is expected.
+    `ordered` is True when pages arrive in ascending modification time, so the engine may advance the
+    cursor after every page; otherwise it advances the cursor only once the whole run completed.
+    `normalize(raw)` is pure and raises `RecordError` for a record that cannot be trusted.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> DocumentKind: ...
+
+    @property
+    def ordered(self) -> bool: ...
+
+    def pages(self, since: datetime | None) -> Iterator[Page]: ...
+
+    def normalize(self, raw: RawRecord) -> CanonicalDocument: ...
+
+
+@runtime_checkable
+class SweepableStream(Stream, Protocol):
+    """A stream that can list every live id cheaply; ids the ledger has but the sweep lacks are tombstoned."""
+
+    def live_ids(self) -> Iterator[Sequence[str]]: ...
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `ledgerbridge connector test`: what was tried, whether it worked, what to do if not."""
+
+    what: str
+    ok: bool
+    detail: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A configured vendor account: its streams, a connection check, and its HTTP resources."""
+
+    @property
+    def name(self) -> str: ...
+
+    def streams(self) -> Mapping[str, Stream]: ...
+
+    def check(self) -> Sequence[CheckResult]: ...
+
+    def close(self) -> None: ...
+
+
+# ----------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token and what came with it (e.g. Zoho's api_domain, Fxiaoke's corpId)."""
+
+    access_token: str
+    expires_at: datetime
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class TokenStore(Protocol):
+    """Where access tokens (and rotated refresh tokens) live between runs and processes: encrypted.
+
+    `refresh_lock(key)` serializes refreshes of one credential across threads *and* processes.
+    """
+
+    def load(self, key: str) -> Token | None: ...
+
+    def save(self, key: str, token: Token) -> None: ...
+
+    def refresh_lock(self, key: str) -> AbstractContextManager[None]: ...

@@ -1,0 +1,65 @@
+"""The connector error vocabulary: every vendor failure is translated into one of these, in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class ConnectorError(Exception):
+    """Base of all connector failures. `vendor_code` and `trace_id` carry the vendor's own words."""
+
+    def __init__(self, message: str, *, vendor_code: str | None = None, trace_id: str | None = None) -> None:
+        super().__init__(message)
+        self.vendor_code = vendor_code
+        self.trace_id = trace_id
+
+
+class TransientError(ConnectorError):
+    """Worth retrying: connection reset, timeout, 429, 5xx, truncated or non-JSON body, vendor 'busy'."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        vendor_code: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        super().__init__(message, vendor_code=vendor_code, trace_id=trace_id)
+        self.retry_after = retry_after
+
+
+class AuthError(ConnectorError):
+    """Credentials are wrong, revoked, for another data center, or lack a scope: an admin must act."""
+
+
+class TokenExpiredError(AuthError):
+    """The access token was refused as expired/invalid: refresh once and retry once."""
+
+
+class FatalApiError(ConnectorError):
+    """The vendor refused the request for a reason retrying will not fix (bad parameter, no permission)."""
+
+
+class QuotaExhaustedError(FatalApiError):
+    """The vendor's daily quota is spent; the stream stops until `resets_at`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resets_at: datetime | None = None,
+        vendor_code: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        super().__init__(message, vendor_code=vendor_code, trace_id=trace_id)
+        self.resets_at = resets_at
+
+
+class RecordError(ValueError):
+    """One raw record cannot be normalized: it is quarantined with this reason, the page goes on."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = str(self)

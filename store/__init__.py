@@ -1,0 +1,1 @@
+"""ledgerbridge: store package."""

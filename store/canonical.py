@@ -1,0 +1,229 @@
+"""The canonical ledger vocabulary: documents, money, keys — frozen, strict, stdlib + pydantic only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# ----------------------------------------------------------------------------- money
+
+MONEY_SCALE: Final = 4
+"""Amounts are stored as integers of this many decimal places (see docs/decisions/0002-money.md)."""
+
+MONEY_QUANTUM: Final = Decimal(1).scaleb(-MONEY_SCALE)
+MONEY_LIMIT: Final = Decimal(10) ** 13
+"""Bound on one amount's magnitude: a sum of 900,000 such amounts still fits a signed 64-bit integer."""
+
+
+def _check_amount(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(f"amount {value} is not a finite number")
+    if abs(value) >= MONEY_LIMIT:
+        raise ValueError(f"amount {value} is out of range (|amount| < 10^13)")
+    if value != value.quantize(MONEY_QUANTUM):
+        raise ValueError(f"amount {value} has more than {MONEY_SCALE} decimal places")
+    return value
+
+
+def _check_rate(value: Decimal) -> Decimal:
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"exchange rate {value} must be a positive finite number")
+    return value
+
+
+Amount = Annotated[Decimal, AfterValidator(_check_amount)]
+"""An exact amount: a Decimal with at most MONEY_SCALE places and |x| < 10^13. Never a float."""
+
+Rate = Annotated[Decimal, AfterValidator(_check_rate)]
+"""An exchange rate to the company's base currency (kept as an exact Decimal, any precision)."""
+
+
+def to_minor_units(value: Decimal) -> int:
+    """Amount -> integer of MONEY_SCALE places, exactly (raises if it would round)."""
+    scaled = _check_amount(value).scaleb(MONEY_SCALE)
+    integral = scaled.to_integral_value()
+    if integral != scaled:
+        raise ValueError(f"amount {value} has more than {MONEY_SCALE} decimal places")
+    return int(integral)
+
+
+def from_minor_units(value: int) -> Decimal:
+    """Integer of MONEY_SCALE places -> Decimal amount, exactly."""
+    return Decimal(value).scaleb(-MONEY_SCALE)
+
+
+# ----------------------------------------------------------------------------- vocabulary
+
+
+class DocumentKind(StrEnum):
+    """What a canonical record is. The first four are ledger documents; the last two are master data."""
+
+    SALES_ORDER = "sales_order"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    CREDIT_NOTE = "credit_note"
+    CUSTOMER = "customer"
+    PRODUCT = "product"
+
+    @property
+    def is_ledger_document(self) -> bool:
+        return self not in (DocumentKind.CUSTOMER, DocumentKind.PRODUCT)
+
+
+class Status(StrEnum):
+    """Canonical document status; the vendor's own status is kept beside it as `raw_status`."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    VOID = "void"
+    DELETED = "deleted"
+
+
+class ChangeKind(StrEnum):
+    """Why a revision was written."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    RESTORED = "restored"
+
+
+_FROZEN = ConfigDict(strict=True, frozen=True, extra="forbid")
+
+
+class _Frozen(BaseModel):
+    model_config = _FROZEN
+
+
+class DocumentKey(_Frozen):
+    """Identity of a canonical document across the whole ledger."""
+
+    source: str
+    kind: DocumentKind
+    external_id: str
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.kind.value}/{self.external_id}"
+
+
+class PartyRef(_Frozen):
+    """A customer as a document references it."""
+
+    external_id: str | None = None
+    name: str | None = None
+
+
+class Line(_Frozen):
+    """One line of an order, invoice or credit note."""
+
+    product: str | None = None
+    product_external_id: str | None = None
+    sku: str | None = None
+    description: str | None = None
+    quantity: Decimal | None = None
+    unit_price: Amount | None = None
+    amount: Amount
+    tax: Amount | None = None
+
+
+class Allocation(_Frozen):
+    """Money of a payment or credit note applied to a document.
+
+    `invoice_external_id` is the target's external id in the same source (the public JSON name);
+    `target_kind` says what that target is: invoices for Zoho Books, sales orders for Fxiaoke.
+    """
+
+    invoice_external_id: str
+    amount: Amount
+    target_kind: DocumentKind = DocumentKind.INVOICE
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+    if value.utcoffset() != timedelta(0):
+        raise ValueError("datetime must be in UTC (convert at the edge)")
+    return value
+
+
+def _currency(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
+        raise ValueError(f"currency {value!r} is not an ISO 4217 code such as CNY or USD")
+    return value
+
+
+class CanonicalDocument(_Frozen):
+    """One order, invoice, payment, credit note (or customer/product master record), normalized."""
+
+    source: str = Field(min_length=1)
+    kind: DocumentKind
+    external_id: str = Field(min_length=1)
+    number: str | None = None
+    party: PartyRef | None = None
+    owner: str | None = None
+    issued_on: date | None = None
+    due_on: date | None = None
+    currency: Annotated[str | None, AfterValidator(_currency)] = None
+    exchange_rate: Rate | None = None
+    subtotal: Amount | None = None
+    tax: Amount | None = None
+    total: Amount | None = None
+    balance: Amount | None = None
+    status: Status = Status.OPEN
+    raw_status: str | None = None
+    references: dict[str, str] = Field(default_factory=dict)
+    allocations: tuple[Allocation, ...] = ()
+    lines: tuple[Line, ...] = ()
+    source_modified_at: Annotated[datetime | None, AfterValidator(_utc)] = None
+    deleted: bool = False
+    revision: int = 0
+
+    @field_validator("references")
+    @classmethod
+    def _references_are_plain(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not name or not name.replace("_", "").isalnum():
+                raise ValueError(f"reference name {name!r} must be snake_case letters and digits")
+        return value
+
+    @property
+    def key(self) -> DocumentKey:
+        return DocumentKey(source=self.source, kind=self.kind, external_id=self.external_id)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The public JSON shape (INTERFACES.md): amounts and rates as decimal strings, dates ISO-8601."""
+        return self.model_dump(mode="json")
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, Decimal | date | datetime):
+        return str(value) if isinstance(value, Decimal) else value.isoformat()
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def canonical_json(payload: Mapping[str, Any]) -> str:
+    """Deterministic JSON text of a raw payload (sorted keys, Decimals as strings, no whitespace)."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """SHA-256 of the raw payload's canonical JSON: same vendor payload, same hash, no new revision."""
+    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()

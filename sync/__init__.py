@@ -1,0 +1,1 @@
+"""ledgerbridge: sync package."""

@@ -1,0 +1,126 @@
+"""The `ledgerbridge` command line: the group, global options, exit statuses and error messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from config.loader import ConfigError, LoadedConfig, load_config
+from sync.logs import LEVELS, configure_logging
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""The work ran but failed (a sync run failed, a lock was held...)."""
+EXIT_USAGE = 2
+"""Bad usage or bad configuration."""
+
+
+class CommandFailed(click.ClickException):
+    """The work ran and failed: one line on stderr, exit status 1."""
+
+    exit_code = EXIT_FAILED
+
+
+class BadConfig(click.ClickException):
+    """Bad usage or configuration: one line on stderr saying what to fix, exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+@dataclass
+class AppContext:
+    """What every command shares: where the config is, loaded once and only when a command needs it."""
+
+    config_path: str | None
+    _loaded: LoadedConfig | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> LoadedConfig:
+        if self._loaded is None:
+            try:
+                self._loaded = load_config(self.config_path)
+            except ConfigError as exc:
+                raise BadConfig(str(exc)) from exc
+        return self._loaded
+
+    @property
+    def config_file(self) -> Path:
+        return self.config.path
+
+
+def emit_json(document: Any) -> None:
+    """One JSON document on stdout (logs go to stderr)."""
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str) -> NoReturn:
+    raise CommandFailed(message)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Configuration file (else $LEDGERBRIDGE_CONFIG, else ./ledgerbridge.yaml).",
+)
+@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
+@click.version_option(package_name="ledgerbridge")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+    """ledgerbridge keeps a company's sales books honest: it syncs CRM and accounting systems into one
+    canonical ledger and reconciles them."""
+    configure_logging(log_level)
+    ctx.obj = AppContext(config_path=config_path)
+
+
+def _register() -> None:
+    """Attach every command group. Each lives in its own module under sync/commands/."""
+    from sync.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: runs the CLI and maps failures to the documented exit statuses."""
+    _register()
+    try:
+        cli.main(args=argv, prog_name="ledgerbridge", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_FAILED
+    except click.ClickException as exc:
+        exit_code = exc.exit_code
+        if isinstance(exc, click.UsageError):
+            exc.show()
+            return EXIT_USAGE
+        click.echo(f"ledgerbridge: {exc.format_message()}", err=True)
+        return exit_code
+    except ConfigError as exc:
+        click.echo(f"ledgerbridge: {exc}", err=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    return EXIT_OK
+
+
+def run(argv: list[str] | None = None, *, exit: Callable[[int], Any] = sys.exit) -> None:
+    exit(main(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
