@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from connectors.http import Observer
 from store.canonical import CanonicalDocument, DocumentKind
 
 RawRecord = Mapping[str, Any]
@@ -121,3 +123,20 @@ class TokenStore(Protocol):
     def save(self, key: str, token: Token) -> None: ...
 
     def refresh_lock(self, key: str) -> AbstractContextManager[None]: ...
+
+
+@dataclass(frozen=True)
+class ConnectorDeps:
+    """Everything a connector factory is handed by sync/bootstrap.py (connectors never build these)."""
+
+    token_store: TokenStore
+    resolve: Callable[[str], str]
+    """Credential value from the config -> literal value (resolves `secret:NAME` via the secret store)."""
+    context: NormalizeContext
+    clock: Clock
+    observer: Observer | None = None
+    sleep: Callable[[float], None] = time.sleep
+
+
+ConnectorFactory = Callable[[Any, ConnectorDeps], Connector]
+"""`factory(settings, deps) -> Connector`; one per connector kind, registered in sync/bootstrap.py."""
