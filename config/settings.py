@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.daemon import DaemonSettings, NotificationSettings
+
 SECRET_PREFIX = "secret:"  # noqa: S105 - a reference prefix, not a password
 
 
@@ -26,10 +28,12 @@ class Schedule(_Strict):
 
     every_minutes: int | None = Field(default=None, ge=1)
     cron: str | None = None
+    every_seconds: int | None = Field(default=None, ge=1)
+    """Sub-minute intervals, for tests and demos."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Schedule:
-        if (self.every_minutes is None) == (self.cron is None):
+        if [self.every_minutes, self.cron, self.every_seconds].count(None) != 2:
             raise ValueError("give exactly one of every_minutes or cron")
         if self.cron is not None and len(self.cron.split()) != 5:
             raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
@@ -128,6 +132,8 @@ class Settings(_Strict):
     """Where the database encryption key lives when $LEDGERBRIDGE_SECRET_KEY is unset (default: beside
     the SQLite file, or ./ledgerbridge.key)."""
     connectors: list[ConnectorSettings] = Field(default_factory=list)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     @field_validator("timezone")
     @classmethod
