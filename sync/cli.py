@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ import click
 
 from config.loader import ConfigError, LoadedConfig, load_config
 from sync.logs import LEVELS, configure_logging
+from sync.redact import Redactor
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -39,6 +41,9 @@ class AppContext:
 
     config_path: str | None
     _loaded: LoadedConfig | None = field(default=None, repr=False)
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
+    """Scrubs secrets from logs and error lines; learns the config's literal credentials on load and
+    every `secret:NAME` value resolved (call `redactor.add(value)`)."""
 
     @property
     def config(self) -> LoadedConfig:
@@ -46,7 +51,8 @@ class AppContext:
             try:
                 self._loaded = load_config(self.config_path)
             except ConfigError as exc:
-                raise BadConfig(str(exc)) from exc
+                raise BadConfig(self.redactor.redact_text(str(exc))) from exc
+            self.redactor.learn_settings(self._loaded.settings)
         return self._loaded
 
     @property
@@ -80,8 +86,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
     """ledgerbridge keeps a company's sales books honest: it syncs CRM and accounting systems into one
     canonical ledger and reconciles them."""
-    configure_logging(log_level)
-    ctx.obj = AppContext(config_path=config_path)
+    redactor = ctx.obj if isinstance(ctx.obj, Redactor) else Redactor()
+    configure_logging(log_level, extra_processors=[redactor])
+    redactor.install_stdlib()
+    ctx.obj = AppContext(config_path=config_path, redactor=redactor)
 
 
 def _register() -> None:
@@ -95,8 +103,9 @@ def _register() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and maps failures to the documented exit statuses."""
     _register()
+    redactor = Redactor()
     try:
-        cli.main(args=argv, prog_name="ledgerbridge", standalone_mode=False)
+        cli.main(args=argv, prog_name="ledgerbridge", standalone_mode=False, obj=redactor)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
@@ -107,14 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.UsageError):
             exc.show()
             return EXIT_USAGE
-        click.echo(f"ledgerbridge: {exc.format_message()}", err=True)
+        click.echo(f"ledgerbridge: {redactor.redact_text(exc.format_message())}", err=True)
         return exit_code
     except ConfigError as exc:
-        click.echo(f"ledgerbridge: {exc}", err=True)
+        click.echo(f"ledgerbridge: {redactor.redact_text(str(exc))}", err=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last boundary: print the bug scrubbed, never a raw traceback
+        trace = "".join(traceback.format_exception(exc))
+        click.echo(f"ledgerbridge: internal error: {redactor.redact_text(trace)}", err=True)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -1,0 +1,183 @@
+"""Secret redaction: known values and token-like fields never reach logs, tracebacks or error lines."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import click
+import pytest
+import structlog
+
+from config.loader import parse_config
+from sync.cli import AppContext, cli, fail, main
+from sync.logs import configure_logging
+from sync.redact import REDACTED, Redactor
+
+SECRET = "s3cr3t-Value/with+chars"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "POST /oauth/v2/token?refresh_token=1000.abcdef&grant_type=refresh_token",
+        '{"access_token": "1000.5f4dcc3b", "expires_in": 3600}',
+        "{'appSecret': 'abcd1234', 'appId': 'FSAID_1'}",
+        '{"permanentCode":"PC-998877","corpAccessToken":"CAT-112233"}',
+        "Authorization: Zoho-oauthtoken 1000.aaaa.bbbb",
+        "sent header Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig",
+        "client-secret = 0123456789",
+    ],
+)
+def test_token_like_fields_are_scrubbed_from_any_text(text: str) -> None:
+    scrubbed = Redactor().redact_text(text)
+    assert REDACTED in scrubbed
+    for value in ("1000.abcdef", "5f4dcc3b", "abcd1234", "PC-998877", "CAT-112233", "aaaa.bbbb", "e30.sig"):
+        assert value not in scrubbed
+    assert "0123456789" not in scrubbed
+
+
+def test_identifiers_next_to_secrets_stay_readable() -> None:
+    scrubbed = Redactor().redact_text("{'appSecret': 'abcd1234', 'appId': 'FSAID_1'}")
+    assert "FSAID_1" in scrubbed
+
+
+def test_a_known_secret_value_is_scrubbed_wherever_it_appears_even_url_encoded() -> None:
+    redactor = Redactor([SECRET])
+    text = f"failed for {SECRET} and also sent as ?x=s3cr3t-Value%2Fwith%2Bchars"
+    scrubbed = redactor.redact_text(text)
+    assert "s3cr3t" not in scrubbed
+    assert scrubbed.count(REDACTED) == 2
+
+
+def test_the_password_in_a_database_url_is_scrubbed() -> None:
+    scrubbed = Redactor().redact_text("cannot connect to postgresql+psycopg://ledger:hunter22@db:5432/lb")
+    assert "hunter22" not in scrubbed
+    assert "postgresql+psycopg://ledger:[REDACTED]@db:5432/lb" in scrubbed
+
+
+def test_literal_credentials_in_the_config_are_learnt_but_secret_references_are_not() -> None:
+    settings = parse_config(
+        """
+database_url: postgresql+psycopg://ledger:dbpass-123@db/lb
+connectors:
+  - name: fxk
+    kind: fxiaoke
+    credentials:
+      app_id: FSAID_131
+      app_secret: fx-app-secret-value
+      permanent_code: secret:fxk-permanent
+      current_open_user_id: FSUID_1
+notifications:
+  webhook: {url: "https://hooks.example/lb", signing_secret: hook-signing-key}
+""",
+        "test.yaml",
+        {},
+    )
+    redactor = Redactor()
+    redactor.learn_settings(settings)
+    text = redactor.redact_text(
+        "fx-app-secret-value hook-signing-key dbpass-123 FSAID_131 secret:fxk-permanent"
+    )
+    assert text == f"{REDACTED} {REDACTED} {REDACTED} FSAID_131 secret:fxk-permanent"
+
+
+def test_log_events_have_sensitive_keys_blanked_and_nested_values_scrubbed() -> None:
+    redactor = Redactor([SECRET])
+    event = redactor(
+        None,
+        "info",
+        {
+            "event": "token.saved",
+            "Authorization": "Zoho-oauthtoken xyz",
+            "body": {"refresh_token": "abc", "rows": [f"value {SECRET}"], "count": 3},
+            "error": ValueError(f"bad {SECRET}"),
+        },
+    )
+    assert event["Authorization"] == REDACTED
+    assert event["body"] == {"refresh_token": REDACTED, "rows": [f"value {REDACTED}"], "count": 3}
+    assert event["error"] == f"bad {REDACTED}"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_exception_tracebacks_in_structlog_json_lines_are_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    redactor = Redactor([SECRET])
+    configure_logging("debug", json_output=True, extra_processors=[redactor])
+    try:
+        raise RuntimeError(f"vendor said access_token=tok-123456 for {SECRET}")
+    except RuntimeError:
+        structlog.get_logger("t").exception("sync.failed", detail={"client_secret": SECRET})
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    event = json.loads(line)
+    assert "Traceback" in event["exception"]
+    assert SECRET not in line
+    assert "tok-123456" not in line
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_standard_library_log_records_and_their_tracebacks_are_scrubbed() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("ledgerbridge.test.stdlib")
+    logger.propagate = False
+    handler = logging.StreamHandler(stream)
+    logger.addHandler(handler)
+    try:
+        Redactor([SECRET]).install_stdlib(logger)
+        try:
+            raise ValueError(f"inner {SECRET}")
+        except ValueError:
+            logger.exception("job %s raised", f"refresh_token={SECRET}")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "ValueError: inner" in output
+    assert SECRET not in output
+    assert "s3cr3t" not in output
+
+
+@click.command("leak-test")
+@click.pass_obj
+def _leaky(app: AppContext) -> None:
+    app.redactor.add(SECRET)
+    fail(f"could not authenticate with {SECRET}")
+
+
+@click.command("crash-test")
+@click.pass_obj
+def _crashing(app: AppContext) -> None:
+    app.redactor.add(SECRET)
+    raise RuntimeError(f"unexpected {SECRET}")
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_cli_error_lines_and_internal_error_tracebacks_never_show_a_learnt_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cli.add_command(_leaky)
+    cli.add_command(_crashing)
+    try:
+        assert main(["leak-test"]) == 1
+        failed = capsys.readouterr().err
+        assert main(["crash-test"]) == 1
+        crashed = capsys.readouterr().err
+    finally:
+        cli.commands.pop("leak-test")
+        cli.commands.pop("crash-test")
+    assert failed.strip() == f"ledgerbridge: could not authenticate with {REDACTED}"
+    assert "Traceback" in crashed
+    assert "RuntimeError: unexpected [REDACTED]" in crashed
+    assert SECRET not in crashed
