@@ -1,0 +1,195 @@
+"""The truth a Zoho sandbox serves: canonical documents per system and kind, deletions, and edits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from store.canonical import CanonicalDocument, DocumentKind
+
+System = Literal["crm", "books"]
+
+CRM_MODULES: dict[DocumentKind, str] = {
+    DocumentKind.SALES_ORDER: "Sales_Orders",
+    DocumentKind.INVOICE: "Invoices",
+    DocumentKind.CUSTOMER: "Accounts",
+    DocumentKind.PRODUCT: "Products",
+}
+"""CRM v8 module API name per canonical kind."""
+
+BOOKS_COLLECTIONS: dict[DocumentKind, str] = {
+    DocumentKind.INVOICE: "invoices",
+    DocumentKind.PAYMENT: "customerpayments",
+    DocumentKind.SALES_ORDER: "salesorders",
+    DocumentKind.CREDIT_NOTE: "creditnotes",
+}
+"""Books v3 list path per canonical kind."""
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A record moved to the CRM recycle bin (Books has no deleted list: its deletions just vanish)."""
+
+    external_id: str
+    deleted_at: datetime
+    display_name: str | None
+
+
+class ZohoDataset:
+    """What the sandbox serves, as canonical documents (the truth a sync must reproduce exactly).
+
+    `crm` documents may be of kind sales_order, invoice, customer, product; `books` documents of kind
+    invoice, payment, sales_order, credit_note. Every document needs `source_modified_at` in whole
+    seconds (Zoho's precision): it is rendered as `Modified_Time` / `last_modified_time`. The sandbox
+    renders vendor JSON from these documents on every request, so edits show up at once. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        crm: Iterable[CanonicalDocument] = (),
+        books: Iterable[CanonicalDocument] = (),
+        *,
+        organization_id: str = "10234695",
+        organization_name: str = "Sandbox Trading Co.",
+        timezone: str = "Asia/Shanghai",
+        base_currency: str = "CNY",
+    ) -> None:
+        self.organization_id = organization_id
+        self.organization_name = organization_name
+        self.timezone = timezone
+        self.base_currency = base_currency
+        self._lock = threading.RLock()
+        self._docs: dict[tuple[System, DocumentKind], dict[str, CanonicalDocument]] = {}
+        self._deleted: dict[tuple[System, DocumentKind], dict[str, Deletion]] = {}
+        for doc in crm:
+            self.put("crm", doc)
+        for doc in books:
+            self.put("books", doc)
+
+    # ------------------------------------------------------------------------- mutations
+
+    def put(self, system: System, doc: CanonicalDocument) -> None:
+        """Add a document, or replace the one with the same kind and external id (an edit)."""
+        _check_kind(system, doc.kind)
+        _check_representable(system, doc)
+        if doc.source_modified_at is None:
+            raise ValueError(f"{doc.key}: source_modified_at is required (it becomes Modified_Time)")
+        if doc.source_modified_at.microsecond:
+            raise ValueError(f"{doc.key}: Zoho times are whole seconds")
+        with self._lock:
+            self._docs.setdefault((system, doc.kind), {})[doc.external_id] = doc
+            self._deleted.get((system, doc.kind), {}).pop(doc.external_id, None)
+
+    def edit(
+        self, system: System, kind: DocumentKind, external_id: str, at: datetime, **changes: Any
+    ) -> CanonicalDocument:
+        """Change fields of a live document and stamp it modified at `at`; returns the new document."""
+        with self._lock:
+            current = self.get(system, kind, external_id)
+            if current is None:
+                raise KeyError(f"{system} {kind.value} {external_id} does not exist")
+            updated = CanonicalDocument.model_validate(
+                {**current.model_dump(), **changes, "source_modified_at": at}
+            )
+            self.put(system, updated)
+            return updated
+
+    def delete(self, system: System, kind: DocumentKind, external_id: str, at: datetime) -> None:
+        """Delete a live document (CRM: it shows in /{Module}/deleted from `at` on)."""
+        with self._lock:
+            doc = self._docs.get((system, kind), {}).pop(external_id, None)
+            if doc is None:
+                raise KeyError(f"{system} {kind.value} {external_id} does not exist")
+            self._deleted.setdefault((system, kind), {})[external_id] = Deletion(
+                external_id, at.replace(microsecond=0), doc.number
+            )
+
+    # ------------------------------------------------------------------------- reading
+
+    def get(self, system: System, kind: DocumentKind, external_id: str) -> CanonicalDocument | None:
+        with self._lock:
+            return self._docs.get((system, kind), {}).get(external_id)
+
+    def live(self, system: System, kind: DocumentKind) -> list[CanonicalDocument]:
+        """Live documents of one kind, by external id."""
+        with self._lock:
+            docs = list(self._docs.get((system, kind), {}).values())
+        return sorted(docs, key=lambda d: d.external_id)
+
+    def deletions(self, system: System, kind: DocumentKind) -> list[Deletion]:
+        with self._lock:
+            return sorted(self._deleted.get((system, kind), {}).values(), key=lambda d: d.external_id)
+
+    def truth(self, system: System, *, source: str) -> list[CanonicalDocument]:
+        """Every live document of a system as a sync must store it, with `source` set to the connector's
+        name; ordered by (kind, external_id)."""
+        with self._lock:
+            keys = sorted((k for k in self._docs if k[0] == system), key=lambda k: k[1].value)
+        return [
+            doc.model_copy(update={"source": source, "revision": 0})
+            for key in keys
+            for doc in self.live(system, key[1])
+        ]
+
+    def deleted_ids(self, system: System) -> set[tuple[DocumentKind, str]]:
+        with self._lock:
+            return {(k[1], ext) for k, items in self._deleted.items() if k[0] == system for ext in items}
+
+
+def _check_kind(system: System, kind: DocumentKind) -> None:
+    allowed = CRM_MODULES if system == "crm" else BOOKS_COLLECTIONS
+    if kind not in allowed:
+        names = ", ".join(k.value for k in allowed)
+        raise ValueError(f"a {system} sandbox serves {names}, not {kind.value}")
+
+
+_NOT_RENDERED: dict[tuple[System, DocumentKind], tuple[str, ...]] = {
+    ("crm", DocumentKind.SALES_ORDER): ("balance", "allocations"),
+    ("crm", DocumentKind.INVOICE): ("balance", "allocations"),
+    ("crm", DocumentKind.CUSTOMER): (
+        "issued_on",
+        "due_on",
+        "currency",
+        "exchange_rate",
+        "subtotal",
+        "tax",
+        "total",
+        "balance",
+        "raw_status",
+        "allocations",
+        "lines",
+    ),
+    ("crm", DocumentKind.PRODUCT): (
+        "party",
+        "issued_on",
+        "due_on",
+        "currency",
+        "exchange_rate",
+        "subtotal",
+        "tax",
+        "total",
+        "balance",
+        "raw_status",
+        "allocations",
+    ),
+    ("books", DocumentKind.INVOICE): ("subtotal", "tax", "lines", "allocations"),
+    ("books", DocumentKind.SALES_ORDER): ("due_on", "subtotal", "tax", "balance", "lines", "allocations"),
+    ("books", DocumentKind.PAYMENT): ("owner", "due_on", "subtotal", "tax", "lines"),
+    ("books", DocumentKind.CREDIT_NOTE): ("owner", "due_on", "subtotal", "tax", "lines"),
+}
+"""Fields a Zoho list response does not carry for a kind: the truth must leave them empty, because a
+sync cannot read them (Books lists give header totals only; line items would cost a call per record)."""
+
+
+def _check_representable(system: System, doc: CanonicalDocument) -> None:
+    for name in _NOT_RENDERED[(system, doc.kind)]:
+        if name in CanonicalDocument.model_fields and getattr(doc, name) not in (None, (), {}):
+            raise ValueError(f"{doc.key}: a Zoho {system} {doc.kind.value} cannot carry {name!r}")
+
+
+def whole_seconds(value: datetime) -> datetime:
+    """`value` without microseconds (Zoho times are whole seconds)."""
+    return value - timedelta(microseconds=value.microsecond)
