@@ -1,0 +1,125 @@
+"""Database engines and schema migrations: SQLite (WAL) or PostgreSQL (psycopg 3), Alembic run in-process."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another writer before failing (the lease lock waits longer)."""
+
+
+class SchemaNotReady(Exception):
+    """The database is missing or behind the code: say which command fixes it."""
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs operators write (`postgres://`, `postgresql://`) and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the pragmas and transaction handling this application relies on.
+
+    SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, synchronous=NORMAL
+    (durable across process crashes; a power cut may lose the last commits but never corrupts), and
+    SQLAlchemy emitting BEGIN itself so that DDL is transactional and `write_transaction` can take the
+    write lock up front (BEGIN IMMEDIATE) instead of failing to upgrade a read lock later.
+    """
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def write_transaction(engine: Engine) -> AbstractContextManager[Connection]:
+    """A transaction that will write: on SQLite it takes the write lock at BEGIN (waits, never deadlocks)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE").begin()
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN (see _sqlite_begin)
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            f"busy_timeout={BUSY_TIMEOUT_MS}",
+            "temp_store=MEMORY",
+            "cache_size=-32000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# ----------------------------------------------------------------------------- migrations
+
+
+def alembic_config() -> Config:
+    """Alembic configuration built in code: no alembic.ini is needed at runtime."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:  # pragma: no cover - the package always ships migrations
+        raise RuntimeError("no migrations found")
+    return head
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` in one transaction (transactional DDL on both databases)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """Raise SchemaNotReady unless the database is migrated to the code's head revision."""
+    current = current_revision(engine)
+    if current is None:
+        raise SchemaNotReady(
+            "the database has no ledger yet: run `ledgerbridge init` (or `ledgerbridge db upgrade`)"
+        )
+    head = head_revision()
+    if current != head:
+        raise SchemaNotReady(
+            f"the database schema is at revision {current}, the code needs {head}: "
+            "run `ledgerbridge db upgrade`"
+        )
