@@ -82,6 +82,9 @@ class ZohoCrmConnector(_ConnectorBase):
     """Sets the default concurrency cap (Zoho's per-edition limit, kept below it)."""
     streams: list[CrmStream] = Field(default_factory=lambda: list(_CRM_DEFAULT), min_length=1)
     credentials: ZohoCredentials
+    extra_fields: dict[CrmStream, list[str]] = Field(default_factory=dict)
+    """More CRM field API names to read per stream (kept in the raw payload); over 50 in all, they are
+    fetched in batches of 50 and merged by record id."""
 
 
 class ZohoBooksConnector(_ConnectorBase):

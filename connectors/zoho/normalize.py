@@ -1,0 +1,476 @@
+"""Pure normalizers: one Zoho CRM v8 / Books v3 record (parsed JSON) -> one canonical document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import NormalizeContext, RawRecord
+from connectors.errors import RecordError
+from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
+
+Normalizer = Callable[[RawRecord, NormalizeContext], CanonicalDocument]
+
+# ----------------------------------------------------------------------------- statuses
+
+CRM_SALES_ORDER_STATUS: Mapping[str, Status] = {
+    "created": Status.OPEN,
+    "approved": Status.OPEN,
+    "confirmed": Status.OPEN,
+    "delivered": Status.OPEN,
+    "draft": Status.DRAFT,
+    "cancelled": Status.VOID,
+    "canceled": Status.VOID,
+}
+CRM_INVOICE_STATUS: Mapping[str, Status] = {
+    "created": Status.OPEN,
+    "approved": Status.OPEN,
+    "delivered": Status.OPEN,
+    "sent": Status.OPEN,
+    "draft": Status.DRAFT,
+    "paid": Status.PAID,
+    "partially paid": Status.PARTIALLY_PAID,
+    "cancelled": Status.VOID,
+    "canceled": Status.VOID,
+    "void": Status.VOID,
+}
+BOOKS_INVOICE_STATUS: Mapping[str, Status] = {
+    "draft": Status.DRAFT,
+    "pending_approval": Status.DRAFT,
+    "approved": Status.OPEN,
+    "sent": Status.OPEN,
+    "viewed": Status.OPEN,
+    "unpaid": Status.OPEN,
+    "overdue": Status.OPEN,
+    "partially_paid": Status.PARTIALLY_PAID,
+    "paid": Status.PAID,
+    "void": Status.VOID,
+}
+BOOKS_SALES_ORDER_STATUS: Mapping[str, Status] = {"draft": Status.DRAFT, "void": Status.VOID}
+BOOKS_CREDIT_NOTE_STATUS: Mapping[str, Status] = {
+    "draft": Status.DRAFT,
+    "open": Status.OPEN,
+    "closed": Status.PAID,
+    "void": Status.VOID,
+}
+BOOKS_PAYMENT_STATUS: Mapping[str, Status] = {"failure": Status.VOID, "void": Status.VOID}
+
+
+def map_status(raw: str | None, table: Mapping[str, Status], default: Status) -> Status:
+    """Canonical status for a vendor status; values outside the table (custom picklist values) get
+    `default`, and the raw value is kept beside it so nothing is lost."""
+    if raw is None:
+        return default
+    return table.get(raw.strip().casefold(), default)
+
+
+# ----------------------------------------------------------------------------- CRM
+
+
+def crm_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A CRM Sales_Orders record. Sales orders have no order-date field: `issued_on` is the date of
+    Created_Time in the company's time zone."""
+    status = _text(raw, "Status")
+    created = _datetime(raw, "Created_Time", required=False)
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.SALES_ORDER,
+        external_id=_id(raw, "id"),
+        number=_text(raw, "SO_Number"),
+        issued_on=created.astimezone(ctx.timezone).date() if created else None,
+        due_on=_date(raw, "Due_Date"),
+        status=map_status(status, CRM_SALES_ORDER_STATUS, Status.OPEN),
+        raw_status=status,
+        references=_references(raw, {"quote": "Quote_Name", "deal": "Deal_Name"}),
+        lines=_crm_lines(raw, "Ordered_Items"),
+        **_crm_common(raw),
+    )
+
+
+def crm_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A CRM Invoices record; its Sales_Order lookup becomes `references.sales_order`."""
+    status = _text(raw, "Status")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.INVOICE,
+        external_id=_id(raw, "id"),
+        number=_text(raw, "Invoice_Number"),
+        issued_on=_date(raw, "Invoice_Date"),
+        due_on=_date(raw, "Due_Date"),
+        status=map_status(status, CRM_INVOICE_STATUS, Status.OPEN),
+        raw_status=status,
+        references=_references(raw, {"sales_order": "Sales_Order"}),
+        lines=_crm_lines(raw, "Invoiced_Items"),
+        **_crm_common(raw),
+    )
+
+
+def crm_account(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A CRM Accounts record -> a customer (the account itself is the party)."""
+    external_id = _id(raw, "id")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.CUSTOMER,
+        external_id=external_id,
+        number=_text(raw, "Account_Number"),
+        party=PartyRef(external_id=external_id, name=_text(raw, "Account_Name")),
+        owner=_owner(raw),
+        source_modified_at=_datetime(raw, "Modified_Time", required=True),
+    )
+
+
+def crm_product(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A CRM Products record -> a product, described by one line (name, code, unit price)."""
+    external_id = _id(raw, "id")
+    price = _amount(raw, "Unit_Price")
+    line = _line(
+        "Unit_Price",
+        product=_text(raw, "Product_Name"),
+        product_external_id=external_id,
+        sku=_text(raw, "Product_Code"),
+        description=_text(raw, "Description"),
+        unit_price=price,
+        amount=price if price is not None else Decimal(0),
+    )
+    active = raw.get("Product_Active")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.PRODUCT,
+        external_id=external_id,
+        number=_text(raw, "Product_Code"),
+        owner=_owner(raw),
+        status=Status.VOID if active is False else Status.OPEN,
+        lines=(line,),
+        source_modified_at=_datetime(raw, "Modified_Time", required=True),
+    )
+
+
+def _crm_common(raw: RawRecord) -> dict[str, Any]:
+    account_id, account_name = _lookup(raw, "Account_Name")
+    return {
+        "party": PartyRef(external_id=account_id, name=account_name) if account_id or account_name else None,
+        "owner": _owner(raw),
+        "currency": _text(raw, "Currency"),
+        "exchange_rate": _rate(raw, "Exchange_Rate"),
+        "subtotal": _amount(raw, "Sub_Total"),
+        "tax": _amount(raw, "Tax"),
+        "total": _amount(raw, "Grand_Total"),
+        "source_modified_at": _datetime(raw, "Modified_Time", required=True),
+    }
+
+
+def _crm_lines(raw: RawRecord, subform: str) -> tuple[Line, ...]:
+    """Line items of a v4+ subform (`Ordered_Items` / `Invoiced_Items`), whatever the key casing
+    (Zoho's examples show both `Quantity` and `quantity`). A v2-style `Product_Details` list (the
+    pre-v4 name, seen in old exports and v2 integrations) is read deliberately when the subform is
+    absent: its rows have the same amounts, with the product under `product` instead of `Product_Name`."""
+    rows = raw.get(subform)
+    name = subform
+    if rows is None and raw.get("Product_Details") is not None:
+        rows, name = raw.get("Product_Details"), "Product_Details"
+    if rows is None:
+        return ()
+    if not isinstance(rows, Sequence) or isinstance(rows, str):
+        raise RecordError("line items must be a list", field=name)
+    return tuple(_crm_line(row, f"{name}[{i}]") for i, row in enumerate(rows))
+
+
+def _crm_line(row: Any, where: str) -> Line:
+    if not isinstance(row, Mapping):
+        raise RecordError("a line item must be an object", field=where)
+    keys = {str(k).casefold(): k for k in row}
+
+    def pick(*names: str) -> tuple[str, Any]:
+        for candidate in names:
+            key = keys.get(candidate)
+            if key is not None and row[key] is not None:
+                return f"{where}.{key}", row[key]
+        return f"{where}.{names[0]}", None
+
+    product = row.get("Product_Name") or row.get("product") or {}
+    if not isinstance(product, Mapping):
+        raise RecordError("the product lookup must be an object", field=f"{where}.Product_Name")
+    amount_field, amount = pick("total_after_discount", "total")
+    if amount is None:
+        raise RecordError("a line item needs a total", field=amount_field)
+    return _line(
+        where,
+        product=_opt_str(product.get("name")),
+        product_external_id=_opt_str(product.get("id")),
+        sku=_opt_str(product.get("Product_Code")) or _opt_str(pick("product_code")[1]),
+        description=_opt_str(pick("description", "product_description")[1]),
+        quantity=_to_decimal(*pick("quantity")),
+        unit_price=_to_decimal(*pick("list_price", "unit_price")),
+        amount=_to_decimal(amount_field, amount),
+        tax=_to_decimal(*pick("tax")),
+    )
+
+
+# ----------------------------------------------------------------------------- Books
+
+
+def books_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A Books invoice as the list returns it (header totals; line items only if the payload has them)."""
+    status = _text(raw, "status")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.INVOICE,
+        external_id=_id(raw, "invoice_id"),
+        number=_text(raw, "invoice_number"),
+        due_on=_date(raw, "due_date"),
+        subtotal=_amount(raw, "sub_total"),
+        tax=_amount(raw, "tax_total"),
+        balance=_amount(raw, "balance"),
+        status=map_status(status, BOOKS_INVOICE_STATUS, Status.OPEN),
+        raw_status=status,
+        lines=_books_lines(raw),
+        owner=_text(raw, "salesperson_name"),
+        **_books_common(raw),
+    )
+
+
+def books_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _text(raw, "status") or _text(raw, "order_status")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.SALES_ORDER,
+        external_id=_id(raw, "salesorder_id"),
+        number=_text(raw, "salesorder_number"),
+        status=map_status(status, BOOKS_SALES_ORDER_STATUS, Status.OPEN),
+        raw_status=status,
+        lines=_books_lines(raw),
+        owner=_text(raw, "salesperson_name"),
+        **_books_common(raw),
+    )
+
+
+def books_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A customer payment: `invoices[].amount_applied` -> allocations, `unused_amount` -> balance
+    (the unapplied part). The list may omit `invoices`; the stream then reads the payment's detail."""
+    status = _text(raw, "status")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.PAYMENT,
+        external_id=_id(raw, "payment_id"),
+        number=_text(raw, "payment_number"),
+        total=_amount(raw, "amount"),
+        balance=_amount(raw, "unused_amount"),
+        status=map_status(status, BOOKS_PAYMENT_STATUS, Status.PAID),
+        raw_status=status,
+        allocations=_allocations(raw, "invoices"),
+        **_books_common(raw, total=False),
+    )
+
+
+def books_credit_note(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A credit note: `invoices_credited[].amount_applied` -> allocations, `balance` = still unused."""
+    status = _text(raw, "status")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.CREDIT_NOTE,
+        external_id=_id(raw, "creditnote_id"),
+        number=_text(raw, "creditnote_number"),
+        balance=_amount(raw, "balance"),
+        status=map_status(status, BOOKS_CREDIT_NOTE_STATUS, Status.OPEN),
+        raw_status=status,
+        allocations=_allocations(raw, "invoices_credited"),
+        **_books_common(raw),
+    )
+
+
+def _books_common(raw: RawRecord, *, total: bool = True) -> dict[str, Any]:
+    customer_id, customer_name = _text(raw, "customer_id"), _text(raw, "customer_name")
+    common: dict[str, Any] = {
+        "party": PartyRef(external_id=customer_id, name=customer_name)
+        if customer_id or customer_name
+        else None,
+        "issued_on": _date(raw, "date"),
+        "currency": _text(raw, "currency_code"),
+        "exchange_rate": _rate(raw, "exchange_rate"),
+        "references": {"reference_number": ref} if (ref := _text(raw, "reference_number")) else {},
+        "source_modified_at": _datetime(raw, "last_modified_time", required=True),
+    }
+    if total:
+        common["total"] = _amount(raw, "total")
+    return common
+
+
+def _allocations(raw: RawRecord, key: str) -> tuple[Allocation, ...]:
+    rows = raw.get(key)
+    if rows is None:
+        return ()
+    if not isinstance(rows, Sequence) or isinstance(rows, str):
+        raise RecordError("must be a list", field=key)
+    allocations = []
+    for i, row in enumerate(rows):
+        where = f"{key}[{i}]"
+        if not isinstance(row, Mapping):
+            raise RecordError("must be an object", field=where)
+        amount = _amount(row, "amount_applied", where=where)
+        if amount is None or amount == 0:
+            continue
+        allocations.append(Allocation(invoice_external_id=_id(row, "invoice_id", where=where), amount=amount))
+    return tuple(allocations)
+
+
+def _books_lines(raw: RawRecord) -> tuple[Line, ...]:
+    """Books line items, present only in single-record payloads (the lists carry header totals)."""
+    rows = raw.get("line_items")
+    if rows is None:
+        return ()
+    if not isinstance(rows, Sequence) or isinstance(rows, str):
+        raise RecordError("must be a list", field="line_items")
+    lines = []
+    for i, row in enumerate(rows):
+        where = f"line_items[{i}]"
+        if not isinstance(row, Mapping):
+            raise RecordError("must be an object", field=where)
+        amount = _amount(row, "item_total", where=where)
+        if amount is None:
+            raise RecordError("a line item needs item_total", field=f"{where}.item_total")
+        lines.append(
+            _line(
+                where,
+                product=_text(row, "name"),
+                product_external_id=_text(row, "item_id"),
+                sku=_text(row, "sku"),
+                description=_text(row, "description"),
+                quantity=_to_decimal(f"{where}.quantity", row.get("quantity")),
+                unit_price=_amount(row, "rate", where=where),
+                amount=amount,
+            )
+        )
+    return tuple(lines)
+
+
+# ----------------------------------------------------------------------------- field readers
+
+
+def _document(ctx: NormalizeContext, raw: RawRecord, **fields: Any) -> CanonicalDocument:
+    try:
+        return CanonicalDocument(source=ctx.source, **fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise RecordError(error["msg"], field=where or None) from exc
+
+
+def _line(where: str, **fields: Any) -> Line:
+    try:
+        return Line(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise RecordError(error["msg"], field=f"{where}.{error['loc'][0]}") from exc
+
+
+def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
+    value = raw.get(key)
+    name = f"{where}.{key}" if where else key
+    if value is None or value == "":
+        raise RecordError("is missing", field=name)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordError(f"must be a string of digits, got {type(value).__name__}", field=name)
+    return str(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if isinstance(value, Mapping | list):
+        raise RecordError(f"expected text, got {type(value).__name__}", field=key)
+    return _opt_str(value)
+
+
+def _lookup(raw: RawRecord, key: str) -> tuple[str | None, str | None]:
+    value = raw.get(key)
+    if value is None:
+        return None, None
+    if not isinstance(value, Mapping):
+        raise RecordError("a lookup must be an object with id and name", field=key)
+    return _opt_str(value.get("id")), _opt_str(value.get("name"))
+
+
+def _references(raw: RawRecord, lookups: Mapping[str, str]) -> dict[str, str]:
+    references = {}
+    for name, key in lookups.items():
+        target_id, _ = _lookup(raw, key)
+        if target_id is not None:
+            references[name] = target_id
+    return references
+
+
+def _owner(raw: RawRecord) -> str | None:
+    owner_id, owner_name = _lookup(raw, "Owner")
+    return owner_name or owner_id
+
+
+def _to_decimal(field: str, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | float):
+        raise RecordError(f"must be an exact number, got {type(value).__name__}", field=field)
+    try:
+        number = Decimal(value) if isinstance(value, int | str) else value
+    except InvalidOperation as exc:
+        raise RecordError(f"{value!r} is not a number", field=field) from exc
+    if not isinstance(number, Decimal) or not number.is_finite():
+        raise RecordError(f"{value!r} is not a finite number", field=field)
+    return number
+
+
+def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
+    return _to_decimal(f"{where}.{key}" if where else key, raw.get(key))
+
+
+def _rate(raw: RawRecord, key: str) -> Decimal | None:
+    """Exchange rate as the vendor gives it (its direction is unverified: see docs/connectors/zoho.md);
+    a missing or zero rate means unknown."""
+    rate = _amount(raw, key)
+    return rate if rate is not None and rate > 0 else None
+
+
+def _date(raw: RawRecord, key: str) -> date | None:
+    value = _text(raw, key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise RecordError(f"{value!r} is not a yyyy-mm-dd date", field=key) from exc
+
+
+def parse_zoho_time(value: str) -> datetime:
+    """'2026-11-27T16:00:00+08:00' (CRM) or '2026-11-27T16:00:00+0800' (Books) -> aware UTC datetime."""
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def _datetime(raw: RawRecord, key: str, *, required: bool) -> datetime | None:
+    value = _text(raw, key)
+    if value is None:
+        if required:
+            raise RecordError("is missing (it is the sync cursor)", field=key)
+        return None
+    try:
+        return parse_zoho_time(value)
+    except ValueError as exc:
+        raise RecordError(f"{value!r} is not an ISO-8601 time with offset", field=key) from exc
