@@ -1,0 +1,38 @@
+"""The CSV renderer: one header and the rows of every streamed section, UTF-8 with a BOM for Excel."""
+
+from __future__ import annotations
+
+import csv
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from reconcile.report.display import headings, plain_cell, row_currency
+from reconcile.report.i18n import Catalogue
+from reconcile.report.model import Report
+
+CSV_ENCODING = "utf-8-sig"
+"""Open the output file with this encoding: Excel then reads Chinese text correctly."""
+
+
+def render_csv(report: Report, stream: TextIO) -> None:
+    """Write the streamed sections as one CSV table. Amounts are plain decimals (`1234.50`), so the
+    file reads back exactly; labels and headings are in the report's language."""
+    catalogue = Catalogue(report.lang)
+    zone = ZoneInfo(report.timezone)
+    writer = csv.writer(stream, lineterminator="\r\n")
+    header: list[str] | None = None
+    for section in report.sections:
+        names = headings(section, catalogue)
+        if header is None:
+            header = names
+            writer.writerow(header)
+        elif names != header:
+            raise ValueError(f"section {section.key!r} has other columns than the first: one CSV, one header")
+        for row in section.rows:
+            currency = row_currency(section, row)
+            writer.writerow(
+                [
+                    plain_cell(value, column, currency, catalogue, zone)
+                    for value, column in zip(row.cells, section.columns, strict=True)
+                ]
+            )

@@ -1,0 +1,62 @@
+"""Cells as text for people (terminal, HTML) and as plain values for machines (CSV, JSON)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from reconcile.report.fmt import format_amount, format_date, format_datetime, plain_amount
+from reconcile.report.i18n import Catalogue
+from reconcile.report.model import Cell, CellKind, Column, Row, Section
+
+
+def row_currency(section: Section, row: Row) -> str | None:
+    """The currency the row's money cells are in (the section's currency column), if any."""
+    if section.currency_column is None:
+        return None
+    index = section.column_index(section.currency_column)
+    if index is None:
+        return None
+    value = row.cells[index]
+    return value if isinstance(value, str) and value else None
+
+
+def display_cell(
+    value: Cell, column: Column, currency: str | None, catalogue: Catalogue, zone: ZoneInfo
+) -> str:
+    """A cell as a person reads it: amounts grouped with the currency, labels translated, local times."""
+    if value is None:
+        return ""
+    if column.kind is CellKind.MONEY and isinstance(value, Decimal):
+        return format_amount(value, currency)
+    if column.kind is CellKind.LABEL and column.namespace is not None and isinstance(value, str):
+        return catalogue.value(column.namespace, value)
+    if column.kind is CellKind.COUNT and isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return format_datetime(value, zone)
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
+
+
+def plain_cell(
+    value: Cell, column: Column, currency: str | None, catalogue: Catalogue, zone: ZoneInfo
+) -> str:
+    """A cell as a spreadsheet or script reads it back: amounts without separators, ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return plain_amount(value, currency)
+    if column.kind is CellKind.LABEL and column.namespace is not None and isinstance(value, str):
+        return catalogue.value(column.namespace, value)
+    if isinstance(value, datetime):
+        return format_datetime(value, zone)
+    if isinstance(value, date):
+        return format_date(value)
+    return str(value)
+
+
+def headings(section: Section, catalogue: Catalogue) -> list[str]:
+    return [catalogue.text(column.label_key) for column in section.columns]

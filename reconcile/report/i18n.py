@@ -1,0 +1,209 @@
+"""The report catalogue: every label, type name, status and heading in English and Chinese."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Final, Literal, get_args
+
+Lang = Literal["zh", "en"]
+LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
+
+# key -> (English, 中文). Keys are stable; a missing key is an error, never a silent fallback.
+_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
+    # ---------------------------------------------------------------- report titles and meta
+    "report.mismatches": ("Reconciliation mismatch report", "对账差异报告"),
+    "report.o2c": ("Order-to-cash summary", "订单到回款汇总"),
+    "report.aging": ("Accounts receivable ageing", "应收账款账龄分析"),
+    "meta.generated_at": ("Generated at", "生成时间"),
+    "meta.period": ("Period", "期间"),
+    "meta.rule": ("Rule", "规则"),
+    "meta.status": ("Status", "状态"),
+    "meta.as_of": ("As of", "截至日期"),
+    "meta.by": ("Grouped by", "分组方式"),
+    "meta.timezone": ("Time zone", "时区"),
+    "meta.exceptions": ("Exceptions", "差异条数"),
+    "meta.all": ("All", "全部"),
+    "meta.sources": ("Sources", "数据来源"),
+    # ---------------------------------------------------------------- section headings
+    "section.bridge": ("Bridge statement", "差异调节表"),
+    "section.counts": ("Exceptions by type", "差异类型统计"),
+    "section.o2c": ("Order to cash", "订单到回款"),
+    "section.aging": ("Ageing buckets", "账龄区间"),
+    "section.summary": ("Summary", "汇总"),
+    "section.info": ("Report information", "报告信息"),
+    # ---------------------------------------------------------------- column headings
+    "col.id": ("Exception", "差异编号"),
+    "col.rule": ("Rule", "规则"),
+    "col.period": ("Period", "期间"),
+    "col.type": ("Type", "差异类型"),
+    "col.status": ("Status", "处理状态"),
+    "col.assignee": ("Assignee", "负责人"),
+    "col.left_number": ("Left document", "左方单据号"),
+    "col.left_source": ("Left source", "左方来源"),
+    "col.right_number": ("Right document", "右方单据号"),
+    "col.right_source": ("Right source", "右方来源"),
+    "col.left_amount": ("Left amount", "左方金额"),
+    "col.right_amount": ("Right amount", "右方金额"),
+    "col.difference": ("Difference", "差额"),
+    "col.currency": ("Currency", "币种"),
+    "col.party": ("Customer", "客户"),
+    "col.issued_on": ("Date", "单据日期"),
+    "col.explanation": ("Explanation", "说明"),
+    "col.first_seen_at": ("First seen", "首次发现"),
+    "col.last_seen_at": ("Last seen", "最近发现"),
+    "col.item": ("Item", "项目"),
+    "col.amount": ("Amount", "金额"),
+    "col.count": ("Count", "条数"),
+    "col.group": ("Group", "分组"),
+    "col.customer": ("Customer", "客户"),
+    "col.salesperson": ("Salesperson", "销售人员"),
+    "col.month": ("Month", "月份"),
+    "col.ordered": ("Ordered", "订单金额"),
+    "col.invoiced": ("Invoiced", "开票金额"),
+    "col.credited": ("Credited", "红字冲减"),
+    "col.collected": ("Collected", "回款金额"),
+    "col.outstanding": ("Outstanding", "应收余额"),
+    "col.overdue": ("Overdue", "逾期金额"),
+    "col.current": ("Current", "未到期"),
+    "col.days_1_30": ("1–30 days", "逾期1–30天"),
+    "col.days_31_60": ("31–60 days", "逾期31–60天"),
+    "col.days_61_90": ("61–90 days", "逾期61–90天"),
+    "col.days_over_90": ("> 90 days", "逾期90天以上"),
+    "col.total": ("Total", "合计"),
+    "col.field": ("Field", "字段"),
+    # ---------------------------------------------------------------- bridge statement lines
+    "bridge.left_total": ("Left total", "左方合计"),
+    "bridge.right_total": ("Right total", "右方合计"),
+    "bridge.difference": ("Difference (left − right)", "差额（左方 − 右方）"),
+    "bridge.explained": ("Explained by {type}", "其中：{type}"),
+    "bridge.unexplained": ("Unexplained", "未解释差额"),
+    "bridge.within_tolerance": ("Within tolerance (rounding)", "容差内差异（舍入）"),
+    "bridge.open_balance": ("Open balance (not yet paid)", "未收余额"),
+    "bridge.unconverted": ("Documents left out (no exchange rate)", "未计入单据（缺少汇率）"),
+    # ---------------------------------------------------------------- discrepancy types (stable names)
+    "type.missing_in_right": ("Missing in right", "右方缺失"),
+    "type.missing_in_left": ("Missing in left", "左方缺失"),
+    "type.amount_mismatch": ("Amount mismatch", "金额不符"),
+    "type.currency_mismatch": ("Currency mismatch", "币种不符"),
+    "type.date_mismatch": ("Date mismatch", "日期不符"),
+    "type.status_mismatch": ("Status mismatch", "状态不符"),
+    "type.party_mismatch": ("Customer mismatch", "客户不符"),
+    "type.duplicate": ("Duplicate", "重复单据"),
+    "type.ambiguous_match": ("Ambiguous match", "匹配不唯一"),
+    "type.underpaid": ("Underpaid", "付款不足"),
+    "type.overpaid": ("Overpaid", "超额付款"),
+    "type.unapplied_payment": ("Unapplied payment", "未核销收款"),
+    "type.deleted_in_source": ("Deleted in source", "源系统已删除"),
+    "type.total_not_sum_of_lines": ("Total ≠ sum of lines", "总额≠明细合计"),
+    "type.total_not_subtotal_plus_tax": ("Total ≠ subtotal + tax", "总额≠小计+税额"),
+    "type.negative_amount": ("Negative amount", "负数金额"),
+    "type.due_before_issue": ("Due before issue", "到期日早于开票日"),
+    "type.missing_owner": ("Missing salesperson", "缺少销售负责人"),
+    "type.invoice_before_order": ("Invoice before order", "发票早于订单"),
+    # ---------------------------------------------------------------- exception statuses
+    "status.open": ("Open", "待处理"),
+    "status.acknowledged": ("Acknowledged", "已确认"),
+    "status.resolved": ("Resolved", "已解决"),
+    "status.auto_resolved": ("Auto-resolved", "已自动解决"),
+    # ---------------------------------------------------------------- document statuses
+    "docstatus.draft": ("Draft", "草稿"),
+    "docstatus.open": ("Open", "未结清"),
+    "docstatus.partially_paid": ("Partially paid", "部分收款"),
+    "docstatus.paid": ("Paid", "已收款"),
+    "docstatus.void": ("Void", "已作废"),
+    "docstatus.deleted": ("Deleted", "已删除"),
+    # ---------------------------------------------------------------- document kinds
+    "kind.sales_order": ("Sales order", "销售订单"),
+    "kind.invoice": ("Invoice", "发票"),
+    "kind.payment": ("Payment", "回款"),
+    "kind.credit_note": ("Credit note", "红字发票"),
+    "kind.customer": ("Customer", "客户"),
+    "kind.product": ("Product", "产品"),
+    # ---------------------------------------------------------------- revision change kinds
+    "change.created": ("Created", "新建"),
+    "change.updated": ("Updated", "修改"),
+    "change.deleted": ("Deleted", "删除"),
+    "change.restored": ("Restored", "恢复"),
+    # ---------------------------------------------------------------- document fields
+    "field.source": ("Source", "来源"),
+    "field.kind": ("Kind", "单据类型"),
+    "field.external_id": ("External id", "外部编号"),
+    "field.number": ("Number", "单据号"),
+    "field.party": ("Customer", "客户"),
+    "field.owner": ("Salesperson", "销售人员"),
+    "field.issued_on": ("Issued on", "单据日期"),
+    "field.due_on": ("Due on", "到期日"),
+    "field.currency": ("Currency", "币种"),
+    "field.exchange_rate": ("Exchange rate", "汇率"),
+    "field.subtotal": ("Subtotal", "小计"),
+    "field.tax": ("Tax", "税额"),
+    "field.total": ("Total", "总额"),
+    "field.balance": ("Balance", "余额"),
+    "field.status": ("Status", "状态"),
+    "field.allocations": ("Allocations", "核销明细"),
+    "field.lines": ("Lines", "明细行"),
+    "field.deleted": ("Deleted", "已删除"),
+    "field.source_modified_at": ("Modified at source", "源系统修改时间"),
+    # ---------------------------------------------------------------- o2c / ageing grouping
+    "by.customer": ("Customer", "客户"),
+    "by.salesperson": ("Salesperson", "销售人员"),
+    "by.month": ("Month", "月份"),
+    # ---------------------------------------------------------------- interface words
+    "ui.filter": ("Filter rows…", "筛选…"),
+    "ui.all_types": ("All types", "全部类型"),
+    "ui.all_statuses": ("All statuses", "全部状态"),
+    "ui.details": ("Details", "详情"),
+    "ui.left": ("Left", "左方"),
+    "ui.right": ("Right", "右方"),
+    "ui.history": ("Revision history", "修改记录"),
+    "ui.no_history": ("No revisions recorded", "无修改记录"),
+    "ui.revision": ("Revision {number}", "第{number}版"),
+    "ui.none": ("(none)", "（未指定）"),
+    "ui.total": ("Total", "合计"),
+    "ui.no_exceptions": ("No exceptions.", "无差异。"),
+    "ui.no_rows": ("No rows.", "无数据。"),
+    "ui.rows": ("{count} rows", "共{count}行"),
+    "ui.sort_hint": ("Click a heading to sort", "点击列标题排序"),
+    "ui.yes": ("Yes", "是"),
+    "ui.no": ("No", "否"),
+}
+
+
+class UnknownLabelError(KeyError):
+    """A report asked for a label the catalogue does not have (a bug: every label must be translated)."""
+
+
+class Catalogue:
+    """Labels in one language. `text(key)` raises for an unknown key rather than printing the key."""
+
+    def __init__(self, lang: Lang) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"language {lang!r} is not one of {', '.join(LANGS)}")
+        self.lang: Lang = lang
+        self._index = 0 if lang == "en" else 1
+
+    def text(self, key: str, **params: object) -> str:
+        try:
+            message = _MESSAGES[key][self._index]
+        except KeyError:
+            raise UnknownLabelError(key) from None
+        return message.format(**params) if params else message
+
+    def has(self, key: str) -> bool:
+        return key in _MESSAGES
+
+    def value(self, namespace: str, value: str) -> str:
+        """A coded value's label, e.g. value("type", "amount_mismatch") -> "金额不符"."""
+        return self.text(f"{namespace}.{value}")
+
+
+def catalogue_keys() -> frozenset[str]:
+    """Every key the catalogue knows (tests walk it to prove both languages are complete)."""
+    return frozenset(_MESSAGES)
+
+
+def placeholders(key: str, lang: Lang) -> frozenset[str]:
+    """The `{name}` placeholders of one message (both languages must use the same ones)."""
+    message = _MESSAGES[key][0 if lang == "en" else 1]
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(message) if name)
