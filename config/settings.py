@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.daemon import DaemonSettings, NotificationSettings
+from config.rules import ReconcileSettings
 
 SECRET_PREFIX = "secret:"  # noqa: S105 - a reference prefix, not a password
 
@@ -103,8 +104,12 @@ class FxiaokeCredentials(_Strict):
 
 
 class FxiaokeConnector(_ConnectorBase):
+    """`limits.requests_per_minute` is Fxiaoke's budget per API path (default 150 = 2.5 per second)."""
+
     kind: Literal["fxiaoke"]
     auth_style: Literal["legacy", "bearer"] = "legacy"
+    token_requests_per_minute: float = Field(default=10, gt=0)
+    """The token endpoint allows at most 10 calls a minute (api-notes §2c)."""
     streams: list[FxiaokeStream] = Field(default_factory=lambda: list(_FXIAOKE_DEFAULT), min_length=1)
     credentials: FxiaokeCredentials
 
@@ -137,6 +142,7 @@ class Settings(_Strict):
     connectors: list[ConnectorSettings] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
 
     @field_validator("timezone")
     @classmethod

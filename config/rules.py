@@ -1,0 +1,209 @@
+"""Reconciliation rule settings (`reconcile:` in the YAML file): validated at load, named in errors."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+DocKind = Literal["sales_order", "invoice", "payment", "credit_note"]
+AuditCheck = Literal[
+    "total_not_subtotal_plus_tax",
+    "total_not_sum_of_lines",
+    "negative_amount",
+    "due_before_issue",
+    "invoice_before_order",
+    "missing_owner",
+]
+ALL_AUDIT_CHECKS: tuple[AuditCheck, ...] = (
+    "total_not_subtotal_plus_tax",
+    "total_not_sum_of_lines",
+    "negative_amount",
+    "due_before_issue",
+    "invoice_before_order",
+    "missing_owner",
+)
+CompareField = Literal["total", "subtotal", "tax", "currency", "party", "issued_on", "due_on", "status"]
+DEFAULT_COMPARE: tuple[CompareField, ...] = ("total", "currency", "party", "issued_on", "status")
+FilterField = Literal["status", "currency", "owner", "number_prefix"]
+
+_KEY = re.compile(r"^(number|external_id|references\.[a-z0-9_]+)$")
+_PERIOD = re.compile(
+    r"^(all|\d{4}|\d{4}-(0[1-9]|1[0-2])|\d{4}-Q[1-4]"
+    r"|(current|previous)_(month|quarter|year))$"
+)
+PERIOD_HELP = "a period such as 2026-10, 2026-Q3, 2026, all, current_month or previous_month"
+
+
+def _exact_decimal(value: Any) -> Any:
+    """YAML reads 0.01 as a float; take its shortest text so the tolerance is exactly what was written."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SideSpec(_Strict):
+    """One set of documents: a connector's documents of one kind, optionally filtered."""
+
+    source: str = Field(min_length=1)
+    kind: DocKind
+    filters: dict[FilterField, list[str]] = Field(default_factory=dict)
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+
+class Fuzzy(_Strict):
+    """The scored-candidate pass: party names, amount within tolerance, date within a window."""
+
+    enabled: bool = True
+    date_window_days: int = Field(default=7, ge=0, le=366)
+    min_party_score: int = Field(default=85, ge=50, le=100)
+    """How alike two normalized party names must be (rapidfuzz, 0-100) to be the same party."""
+    margin: int = Field(default=5, ge=1, le=50)
+    """How many points the best candidate must beat the next by; otherwise it is ambiguous_match."""
+
+
+class Tolerance(_Strict):
+    """Differences at or under these limits are not discrepancies (0.01 under 0.01 is fine; 0.02 is not)."""
+
+    amount: ExactDecimal = Decimal("0.01")
+    amount_percent: ExactDecimal = Decimal(0)
+    days: int = Field(default=0, ge=0, le=366)
+
+
+def _schedule(value: Any) -> Any:
+    """Validated by the connector Schedule model (imported late: config.settings imports this module)."""
+    if value is None:
+        return None
+    from pydantic import ValidationError
+
+    from config.settings import Schedule
+
+    try:
+        return Schedule.model_validate(value).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from exc
+
+
+class _RuleBase(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    period: str | None = None
+    schedule: Annotated[dict[str, int | str] | None, BeforeValidator(_schedule)] = None
+    owner: str | None = None
+    """New exceptions of this rule are assigned to this person."""
+    after: list[str] = Field(default_factory=list)
+    """Connector names: the sync job runs this rule after any of them synced."""
+    audit: list[AuditCheck] | None = None
+    """Audit checks on this rule's documents; None = the global `reconcile.audit` list."""
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str | None) -> str | None:
+        if value is not None and not _PERIOD.match(value):
+            raise ValueError(f"period {value!r} is not {PERIOD_HELP}")
+        return value
+
+
+class MatchRule(_RuleBase):
+    """Left set against right set: exact keys, then scored candidates, then aggregates."""
+
+    kind: Literal["match"] = "match"
+    left: SideSpec
+    right: SideSpec
+    keys: list[str] = Field(default_factory=lambda: ["number"], min_length=1)
+    fuzzy: Fuzzy = Field(default_factory=Fuzzy)
+    compare: list[CompareField] = Field(default_factory=lambda: list(DEFAULT_COMPARE))
+
+    @field_validator("keys")
+    @classmethod
+    def _known_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not _KEY.match(key):
+                raise ValueError(f"key {key!r} must be number, external_id or references.<name>")
+        if len(set(value)) != len(value):
+            raise ValueError("a key is listed twice")
+        return value
+
+
+class SettlementRule(_RuleBase):
+    """Invoices against the payments and credit notes allocated to them."""
+
+    kind: Literal["settlement"]
+    invoices: SideSpec
+    payments: SideSpec
+    credit_notes: SideSpec | None = None
+
+    @model_validator(mode="after")
+    def _kinds_fit(self) -> SettlementRule:
+        if self.payments.kind not in ("payment", "credit_note"):
+            raise ValueError("payments.kind must be payment or credit_note")
+        if self.credit_notes is not None and self.credit_notes.kind != "credit_note":
+            raise ValueError("credit_notes.kind must be credit_note")
+        return self
+
+
+def _rule_tag(value: Any) -> str:
+    """Which rule model applies. The tag is prefixed `tagged-` so config errors name the rule's field,
+    not the tag (the loader drops such tags from the path it prints)."""
+    kind = value.get("kind", "match") if isinstance(value, dict) else getattr(value, "kind", None)
+    return f"tagged-{kind}"
+
+
+Rule = Annotated[
+    Annotated[MatchRule, Tag("tagged-match")] | Annotated[SettlementRule, Tag("tagged-settlement")],
+    Discriminator(
+        _rule_tag,
+        custom_error_type="rule_kind",
+        custom_error_message="kind must be match or settlement",
+    ),
+]
+
+
+class ReconcileSettings(_Strict):
+    """The `reconcile:` section: rules and the global audit checks."""
+
+    rules: list[Rule] = Field(default_factory=list)
+    audit: list[AuditCheck] = Field(default_factory=lambda: list(ALL_AUDIT_CHECKS))
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ReconcileSettings:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise ValueError(f"rule name {rule.name!r} is used twice")
+            seen.add(rule.name)
+        return self
+
+    def rule(self, name: str) -> MatchRule | SettlementRule:
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        known = ", ".join(r.name for r in self.rules) or "none configured"
+        raise KeyError(f"no rule named {name!r} (configured: {known})")
+
+    def audit_checks(self, rule: MatchRule | SettlementRule) -> tuple[AuditCheck, ...]:
+        return tuple(self.audit if rule.audit is None else rule.audit)

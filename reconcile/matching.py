@@ -1,0 +1,211 @@
+"""`match(left, right, rule) -> MatchResult`: the passes of a match rule, in order, and what is left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from config.rules import MatchRule
+from reconcile.audit import audit
+from reconcile.compare import Comparer
+from reconcile.findings import Tolerances, describe, finding
+from reconcile.passes import (
+    Board,
+    Group,
+    Scorer,
+    aggregate_pass,
+    duplicate_groups,
+    exact_pass,
+    normalized_numbers,
+    resolve_scored,
+)
+from reconcile.result import WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult
+from reconcile.rows import LedgerRow
+from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType
+
+DocumentLike = CanonicalDocument | LedgerRow
+_Explainer = Callable[[Sequence[LedgerRow], Sequence[LedgerRow]], str]
+
+
+def as_rows(documents: Iterable[DocumentLike]) -> list[LedgerRow]:
+    """Rows for the matcher: canonical documents are projected, rows pass through."""
+    return [d if isinstance(d, LedgerRow) else LedgerRow.of(d) for d in documents]
+
+
+def match(
+    left: Iterable[DocumentLike],
+    right: Iterable[DocumentLike],
+    rule: MatchRule,
+    context: MatchContext | None = None,
+    *,
+    audit_checks: Sequence[str] = (),
+) -> MatchResult:
+    """Reconcile two sets under a match rule. Every document ends in exactly one place: a clean match,
+    one discrepancy, or `ignored` (deleted with no live counterpart). Audit findings come on top."""
+    ctx = context or MatchContext()
+    run = _Run(rule, ctx, as_rows(left), as_rows(right))
+    run.manual()
+    run.exact()
+    if rule.fuzzy.enabled:
+        run.scored()
+        run.aggregates()
+    run.leftovers()
+    audits = audit(
+        rule.name,
+        run.board.left,
+        run.board.right,
+        checks=audit_checks,
+        tolerances=run.tolerances,
+        order_dates=ctx.order_dates,
+    )
+    return MatchResult(
+        matches=tuple(run.matches),
+        discrepancies=tuple(sorted(run.findings, key=_order)) + tuple(sorted(audits, key=_order)),
+        bridge=run.bridge.build(),
+        left_count=len(run.board.left),
+        right_count=len(run.board.right),
+        ignored=tuple(run.ignored),
+    )
+
+
+def _order(d: Discrepancy) -> tuple[str, str]:
+    return (d.type.value, d.fingerprint)
+
+
+class _Run:
+    """The state of one match call: the board of taken rows and what has been found so far."""
+
+    def __init__(
+        self, rule: MatchRule, ctx: MatchContext, left: list[LedgerRow], right: list[LedgerRow]
+    ) -> None:
+        self.rule = rule
+        self.ctx = ctx
+        self.board = Board(left, right, ctx.forbidden)
+        self.tolerances = Tolerances.of(rule.tolerance)
+        self.comparer = Comparer(rule, self.tolerances, ctx.base_currency)
+        self.bridge = BridgeBuilder(ctx.base_currency)
+        self.matches: list[Match] = []
+        self.findings: list[Discrepancy] = []
+        self.ignored: list[LedgerRow] = []
+
+    # ------------------------------------------------------------------ passes
+
+    def manual(self) -> None:
+        """Pairs a person made with `ledgerbridge match` come first and are never second-guessed."""
+        if not self.ctx.forced:
+            return
+        wanted_left = {pair[0] for pair in self.ctx.forced}
+        wanted_right = {pair[1] for pair in self.ctx.forced}
+        left = {r.key_text: i for i, r in enumerate(self.board.left) if r.key_text in wanted_left}
+        right = {r.key_text: j for j, r in enumerate(self.board.right) if r.key_text in wanted_right}
+        groups: dict[int, list[int]] = {}
+        for lkey, rkey in sorted(self.ctx.forced):
+            if lkey in left and rkey in right and not self.board.right_taken[right[rkey]]:
+                groups.setdefault(left[lkey], []).append(right[rkey])
+                self.board.right_taken[right[rkey]] = 1
+        for i, js in groups.items():
+            self._pair(((i,), tuple(js)), "manual")
+
+    def exact(self) -> None:
+        left_norm = normalized_numbers(self.board.left) if "number" in self.rule.keys else []
+        right_norm = normalized_numbers(self.board.right) if "number" in self.rule.keys else []
+        if "number" in self.rule.keys:
+            for group in duplicate_groups(self.board, left_norm, right_norm):
+                self._found(group, DiscrepancyType.DUPLICATE, _duplicate_text)
+        for key in self.rule.keys:
+            pairs, groups = exact_pass(self.board, key, left_norm, right_norm)
+            self._pairs(pairs, key)
+            for group in groups:
+                lefts, rights = group
+                aggregate = key.startswith("references.") and (len(lefts) == 1 or len(rights) == 1)
+                if aggregate and not self._any_deleted(group):
+                    self._pair(group, "aggregate")
+                else:
+                    self._found(group, DiscrepancyType.AMBIGUOUS_MATCH, _ambiguous_text)
+
+    def scored(self) -> None:
+        scorer = Scorer(self.rule, self.tolerances, self.ctx.base_currency)
+        pairs, groups = resolve_scored(scorer.edges(self.board), self.rule.fuzzy.margin)
+        self._pairs(pairs, "fuzzy")
+        for group in groups:
+            self._found(group, DiscrepancyType.AMBIGUOUS_MATCH, _ambiguous_text)
+
+    def aggregates(self) -> None:
+        window = self.rule.fuzzy.date_window_days
+        for group in aggregate_pass(self.board, self.tolerances, self.ctx.base_currency, window):
+            self._pair(group, "aggregate")
+
+    def leftovers(self) -> None:
+        left_name, right_name = self.rule.left.source, self.rule.right.source
+        for i in list(self.board.free_left()):
+            row = self.board.left[i]
+            if row.deleted:
+                self.ignored.append(row)
+                continue
+            text = f"{describe([row])} is in {left_name} but has no counterpart in {right_name}"
+            self._emit(finding(self.rule.name, DiscrepancyType.MISSING_IN_RIGHT, [row], [], text), [row], [])
+        for j in list(self.board.free_right()):
+            row = self.board.right[j]
+            if row.deleted:
+                self.ignored.append(row)
+                continue
+            text = f"{describe([row])} is in {right_name} but has no counterpart in {left_name}"
+            self._emit(finding(self.rule.name, DiscrepancyType.MISSING_IN_LEFT, [], [row], text), [], [row])
+
+    # ------------------------------------------------------------------ outcomes
+
+    def _rows(self, group: Group) -> tuple[tuple[LedgerRow, ...], tuple[LedgerRow, ...]]:
+        return tuple(self.board.left[i] for i in group[0]), tuple(self.board.right[j] for j in group[1])
+
+    def _any_deleted(self, group: Group) -> bool:
+        lefts, rights = self._rows(group)
+        return any(row.deleted for row in (*lefts, *rights))
+
+    def _pairs(self, pairs: Iterable[tuple[int, int]], how: str) -> None:
+        """One-to-one pairs: the clean ones take a fast path (this loop runs a million times)."""
+        left, right = self.board.left, self.board.right
+        left_taken, right_taken = self.board.left_taken, self.board.right_taken
+        clean, add_clean, matches = self.comparer.clean, self.bridge.add_clean, self.matches
+        for i, j in pairs:
+            lrow, rrow = left[i], right[j]
+            if clean(lrow, rrow) and add_clean(lrow, rrow):
+                left_taken[i] = right_taken[j] = 1
+                matches.append(Match((lrow,), (rrow,), how))
+            else:
+                self._pair(((i,), (j,)), how)
+
+    def _pair(self, group: Group, how: str) -> None:
+        self.board.take(group)
+        lefts, rights = self._rows(group)
+        if all(row.deleted for row in (*lefts, *rights)):
+            self.ignored.extend((*lefts, *rights))
+            return
+        found = self.comparer.compare(Match(lefts, rights, how))
+        if found is None:
+            self.matches.append(Match(lefts, rights, how))
+            self.bridge.add(WITHIN_TOLERANCE, lefts, rights)
+        else:
+            self._emit(found, lefts, rights)
+
+    def _found(self, group: Group, kind: DiscrepancyType, explain: _Explainer) -> None:
+        self.board.take(group)
+        lefts, rights = self._rows(group)
+        self._emit(finding(self.rule.name, kind, lefts, rights, explain(lefts, rights)), lefts, rights)
+
+    def _emit(self, found: Discrepancy, lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> None:
+        self.findings.append(found)
+        self.bridge.add(found.type.value, lefts, rights)
+
+
+def _duplicate_text(lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> str:
+    side = lefts if len(lefts) > 1 else rights
+    return (
+        f"number {side[0].number} is used by {len(side)} documents in {side[0].source} "
+        f"({', '.join(r.external_id for r in side[:5])}); they are not paired until one is corrected"
+    )
+
+
+def _ambiguous_text(lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> str:
+    return (
+        f"{describe(lefts)} could be {describe(rights)}: no candidate is clearly better than the others, "
+        "so none is taken (match them by hand with `ledgerbridge match`)"
+    )

@@ -1,0 +1,338 @@
+"""The matching passes over what is still unmatched: exact keys, scored candidates, aggregates.
+
+Each pass uses hash indexes or a sorted amount index (blocking), never all pairs, so a million
+documents a side match in seconds. A pass never picks "the first" of several equal candidates: the
+documents of an unresolved group are returned as ambiguous.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from config.rules import MatchRule
+from reconcile.findings import Tolerances
+from reconcile.normalize import normalize_number, normalize_party, party_score
+from reconcile.rows import LedgerRow
+
+Pair = tuple[int, int]
+Group = tuple[tuple[int, ...], tuple[int, ...]]
+"""Indexes of left rows and right rows that belong together (a match, or an ambiguous group)."""
+
+
+@dataclass
+class Board:
+    """Which rows are taken so far, and which pairs a person has forbidden (manual unmatch)."""
+
+    left: Sequence[LedgerRow]
+    right: Sequence[LedgerRow]
+    forbidden: frozenset[tuple[str, str]] = frozenset()
+    left_taken: bytearray = field(init=False)
+    right_taken: bytearray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.left_taken = bytearray(len(self.left))
+        self.right_taken = bytearray(len(self.right))
+
+    def take(self, group: Group) -> None:
+        for i in group[0]:
+            self.left_taken[i] = 1
+        for j in group[1]:
+            self.right_taken[j] = 1
+
+    def free_left(self) -> Iterable[int]:
+        return (i for i, taken in enumerate(self.left_taken) if not taken)
+
+    def free_right(self) -> Iterable[int]:
+        return (j for j, taken in enumerate(self.right_taken) if not taken)
+
+    def allowed(self, i: int, j: int) -> bool:
+        if not self.forbidden:
+            return True
+        return (self.left[i].key_text, self.right[j].key_text) not in self.forbidden
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def duplicate_groups(
+    board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+) -> list[Group]:
+    """Live documents sharing a normalized number on one side, with the other side's documents of that
+    number: never paired silently, each group is one `duplicate` finding."""
+    left_seen, left_many = _index_live(board.left, left_norm, board.left_taken)
+    right_seen, right_many = _index_live(board.right, right_norm, board.right_taken)
+
+    def members(number: str, seen: dict[str, int], many: dict[str, list[int]]) -> tuple[int, ...]:
+        if number in many:
+            return tuple(many[number])
+        return (seen[number],) if number in seen else ()
+
+    return [
+        (members(number, left_seen, left_many), members(number, right_seen, right_many))
+        for number in sorted(set(left_many) | set(right_many))
+    ]
+
+
+def _index_live(
+    rows: Sequence[LedgerRow], norm: Sequence[str | None], taken: bytearray
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """(number -> first row, number -> all rows for numbers used more than once), live rows only."""
+    seen: dict[str, int] = {}
+    many: dict[str, list[int]] = {}
+    for i, number in enumerate(norm):
+        if number is None or taken[i] or rows[i].deleted:
+            continue
+        first = seen.setdefault(number, i)
+        if first != i:
+            many.setdefault(number, [first]).append(i)
+    return seen, many
+
+
+# ----------------------------------------------------------------------------- exact keys
+
+
+def exact_pass(
+    board: Board, key: str, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+) -> tuple[list[Pair], list[Group]]:
+    """Pairs the free rows that share a key value. Returns one-to-one pairs and the other groups
+    (one-to-many through a reference = aggregate; many-to-many = ambiguous), for the caller to sort."""
+    edges = _key_edges(board, key, left_norm, right_norm)
+    right_degree: dict[int, int] = defaultdict(int)
+    for _, candidates in edges:
+        for j in candidates:
+            right_degree[j] += 1
+    pairs: list[Pair] = []
+    rest: list[Pair] = []
+    for i, candidates in edges:
+        if len(candidates) == 1 and right_degree[candidates[0]] == 1:
+            pairs.append((i, candidates[0]))
+        else:
+            rest.extend((i, j) for j in candidates)
+    return pairs, components(rest)
+
+
+def _key_edges(
+    board: Board, key: str, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+) -> list[tuple[int, list[int]]]:
+    left_value, right_value, right_back = _key_functions(key, board, left_norm, right_norm)
+    index: dict[str, list[int]] = {}
+    back: dict[str, list[int]] = {}
+    for j in board.free_right():
+        value = right_value(j)
+        if value is not None:
+            index.setdefault(value, []).append(j)
+        if right_back is not None:
+            ref = right_back(j)
+            if ref is not None:
+                back.setdefault(ref, []).append(j)
+    edges: list[tuple[int, list[int]]] = []
+    for i in board.free_left():
+        candidates: list[int] = []
+        value = left_value(i)
+        if value is not None:
+            candidates.extend(index.get(value, ()))
+        if right_back is not None:
+            candidates.extend(j for j in back.get(board.left[i].external_id, ()) if j not in candidates)
+        candidates = [j for j in candidates if board.allowed(i, j)]
+        if candidates:
+            edges.append((i, _prefer_live(board, candidates)))
+    return _prefer_live_left(board, edges)
+
+
+def _key_functions(
+    key: str, board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+) -> tuple[Callable[[int], str | None], Callable[[int], str | None], Callable[[int], str | None] | None]:
+    """(left value, right value, right back-reference) for one key of the rule."""
+    left, right = board.left, board.right
+    if key == "number":
+        return left_norm.__getitem__, right_norm.__getitem__, None
+    if key == "external_id":
+        return (lambda i: left[i].external_id), (lambda j: right[j].external_id), None
+    if not key.startswith("references."):
+        raise ValueError(f"unknown key {key!r}")
+    name = key.removeprefix("references.")
+    # references.<name>: one side's reference equals the other side's external id, either direction.
+    return (lambda i: _ref(left[i], name)), (lambda j: right[j].external_id), (lambda j: _ref(right[j], name))
+
+
+def _ref(row: LedgerRow, name: str) -> str | None:
+    return row.references.get(name) if row.references else None
+
+
+def _prefer_live(board: Board, candidates: list[int]) -> list[int]:
+    live = [j for j in candidates if not board.right[j].deleted]
+    return live or candidates
+
+
+def _prefer_live_left(board: Board, edges: list[tuple[int, list[int]]]) -> list[tuple[int, list[int]]]:
+    """A right row claimed by a live and a deleted left row belongs to the live one."""
+    live_claims: set[int] = set()
+    for i, candidates in edges:
+        if not board.left[i].deleted:
+            live_claims.update(candidates)
+    result = []
+    for i, candidates in edges:
+        kept = [j for j in candidates if j not in live_claims] if board.left[i].deleted else candidates
+        if kept:
+            result.append((i, kept))
+    return result
+
+
+def components(edges: Iterable[Pair]) -> list[Group]:
+    """Connected groups of a bipartite edge list (union-find), each as (left indexes, right indexes)."""
+    parent: dict[tuple[int, int], tuple[int, int]] = {}
+
+    def find(node: tuple[int, int]) -> tuple[int, int]:
+        root = node
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[node] != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    for i, j in edges:
+        a, b = find((0, i)), find((1, j))
+        if a != b:
+            parent[b] = a
+    members: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    for node in list(parent):
+        side, index = node
+        members.setdefault(find(node), ([], []))[side].append(index)
+    return sorted((tuple(sorted(ls)), tuple(sorted(rs))) for ls, rs in members.values())
+
+
+# ----------------------------------------------------------------------------- scored candidates
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Scores a candidate pair: party likeness minus a point per day apart; gates on amount and date."""
+
+    rule: MatchRule
+    tolerances: Tolerances
+    base_currency: str | None
+
+    def edges(self, board: Board) -> list[tuple[int, int, float]]:
+        window = self.rule.fuzzy.date_window_days
+        amounts: list[tuple[int, int]] = []
+        for j in board.free_right():
+            row = board.right[j]
+            amount = None if row.deleted else row.base_total(self.base_currency)
+            if amount is not None:
+                amounts.append((amount, j))
+        amounts.sort()
+        keys = [a for a, _ in amounts]
+        scored: list[tuple[int, int, float]] = []
+        for i in board.free_left():
+            row = board.left[i]
+            amount = None if row.deleted else row.base_total(self.base_currency)
+            if amount is None:
+                continue
+            limit = self.tolerances.limit(amount, amount) * 2 + 1
+            lo, hi = bisect.bisect_left(keys, amount - limit), bisect.bisect_right(keys, amount + limit)
+            for other, j in amounts[lo:hi]:
+                candidate = board.right[j]
+                if not self.tolerances.accepts(amount, other) or not board.allowed(i, j):
+                    continue
+                days = _days_apart(row, candidate)
+                if days is not None and days > window:
+                    continue
+                score = party_score(row.party_name, candidate.party_name)
+                if score < self.rule.fuzzy.min_party_score:
+                    continue
+                scored.append((i, j, score - (days or 0)))
+        return scored
+
+
+def _days_apart(a: LedgerRow, b: LedgerRow) -> int | None:
+    if a.issued_on is None or b.issued_on is None:
+        return None
+    return abs((a.issued_on - b.issued_on).days)
+
+
+def resolve_scored(edges: list[tuple[int, int, float]], margin: float) -> tuple[list[Pair], list[Group]]:
+    """Takes a pair only when each is the other's best by at least `margin`; repeats on what is left.
+    Whatever still has candidates afterwards is returned as ambiguous groups."""
+    remaining = list(edges)
+    accepted: list[Pair] = []
+    while remaining:
+        best_left = _clear_best(((i, j, s) for i, j, s in remaining), margin)
+        best_right = _clear_best(((j, i, s) for i, j, s in remaining), margin)
+        new = sorted((i, j) for i, j in best_left.items() if best_right.get(j) == i)
+        if not new:
+            break
+        accepted.extend(new)
+        done_left = {i for i, _ in new}
+        done_right = {j for _, j in new}
+        remaining = [(i, j, s) for i, j, s in remaining if i not in done_left and j not in done_right]
+    return accepted, components((i, j) for i, j, _ in remaining)
+
+
+def _clear_best(edges: Iterable[tuple[int, int, float]], margin: float) -> dict[int, int]:
+    best: dict[int, tuple[float, int]] = {}
+    second: dict[int, float] = {}
+    for node, other, score in edges:
+        current = best.get(node)
+        if current is None or score > current[0]:
+            if current is not None:
+                second[node] = current[0]
+            best[node] = (score, other)
+        else:
+            second[node] = max(second.get(node, float("-inf")), score)
+    return {
+        node: other
+        for node, (score, other) in best.items()
+        if score - second.get(node, float("-inf")) >= margin
+    }
+
+
+# ----------------------------------------------------------------------------- aggregates
+
+
+def aggregate_pass(
+    board: Board, tolerances: Tolerances, base_currency: str | None, window: int
+) -> list[Group]:
+    """One document against several of the same party on the other side whose totals add up to it
+    (an order invoiced in parts). Only whole groups: no subset search, so no guessing."""
+    left_by_party = _by_party(board.left, board.free_left())
+    right_by_party = _by_party(board.right, board.free_right())
+    groups: list[Group] = []
+    for party in sorted(set(left_by_party) & set(right_by_party)):
+        lefts, rights = left_by_party[party], right_by_party[party]
+        if len(lefts) == 1 and len(rights) > 1:
+            one, many, rows_one, rows_many = lefts[0], rights, board.left, board.right
+        elif len(rights) == 1 and len(lefts) > 1:
+            one, many, rows_one, rows_many = rights[0], lefts, board.right, board.left
+        else:
+            continue
+        if not all(board.allowed(*((one, m) if rows_one is board.left else (m, one))) for m in many):
+            continue
+        single = rows_one[one].base_total(base_currency)
+        parts = [rows_many[m].base_total(base_currency) for m in many]
+        if single is None or any(p is None for p in parts):
+            continue
+        if not tolerances.accepts(single, sum(p for p in parts if p is not None)):
+            continue
+        days = [_days_apart(rows_one[one], rows_many[m]) for m in many]
+        if any(d is not None and d > window for d in days):
+            continue
+        group = ((one,), tuple(many)) if rows_one is board.left else (tuple(many), (one,))
+        groups.append(group)
+    return groups
+
+
+def _by_party(rows: Sequence[LedgerRow], free: Iterable[int]) -> dict[str, list[int]]:
+    result: dict[str, list[int]] = {}
+    for i in free:
+        row = rows[i]
+        if row.deleted or not row.party_name:
+            continue
+        result.setdefault(normalize_party(row.party_name), []).append(i)
+    return result
+
+
+def normalized_numbers(rows: Sequence[LedgerRow]) -> list[str | None]:
+    return [normalize_number(row.number) for row in rows]
