@@ -1,0 +1,302 @@
+"""Pure Fxiaoke record → canonical document mapping (api-notes §7, §8; docs/connectors/fxiaoke.md).
+
+Amounts arrive as strings ("1.00"; numbers accepted too) → Decimal; `last_modified_time` (ms) → UTC;
+date-only fields (ms at midnight tenant time) → the date in the company's zone; `mc_currency` /
+`mc_exchange_rate` when present, else the base currency; `life_status` → canonical status
+(`invalid` 作废 → void); `owner` (a list of employee ids) → its first id; `account_id__r` → party name.
+Detail rows ride along under `raw["details"][<detail apiName>]`. A record that cannot be trusted raises
+`RecordError` naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import NormalizeContext, RawRecord
+from connectors.errors import RecordError
+from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
+
+DETAILS = "details"
+"""Key under which a stream attaches detail rows to their master record."""
+ORDER_LINES = "SalesOrderProductObj"
+PAYMENT_ALLOCATIONS = "OrderPaymentObj"
+INVOICE_LINES = "InvoiceApplicationLinesObj"
+APPLICATION_REFERENCE = "invoice_application"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATUS = {
+    "ineffective": Status.DRAFT,  # 未生效
+    "under_review": Status.DRAFT,  # 审核中
+    "normal": Status.OPEN,  # 正常
+    "in_change": Status.OPEN,  # 变更中
+    "invalid": Status.VOID,  # 已作废
+}
+
+Normalizer = Callable[[RawRecord, NormalizeContext], CanonicalDocument]
+
+
+# ----------------------------------------------------------------------------- field readers
+
+
+def _text(raw: RawRecord, name: str, *, required: bool = False) -> str | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError("is missing", field=name)
+        return None
+    if isinstance(value, list):  # employee / lookup lists: the first entry
+        return _text({name: value[0]}, name, required=required) if value else None
+    if isinstance(value, bool | dict):
+        raise RecordError(f"is not text: {value!r}", field=name)
+    return str(value)
+
+
+def _decimal(raw: RawRecord, name: str, *, required: bool = False) -> Decimal | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError("is missing", field=name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise RecordError(f"is not a number: {value!r}", field=name)
+    try:
+        number = Decimal(value.strip().replace(",", "")) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation:
+        raise RecordError(f"is not a number: {value!r}", field=name) from None
+    if not number.is_finite():
+        raise RecordError(f"is not a finite number: {value!r}", field=name)
+    return number
+
+
+def _amount(raw: RawRecord, name: str) -> Decimal:
+    number = _decimal(raw, name, required=True)
+    assert number is not None
+    return number
+
+
+def _ms(raw: RawRecord, name: str, *, required: bool = False) -> int | None:
+    value = raw.get(name)
+    if value is None or value == "":
+        if required:
+            raise RecordError("is missing", field=name)
+        return None
+    if isinstance(value, bool) or not str(value).lstrip("-").isdigit():
+        raise RecordError(f"is not a millisecond timestamp: {value!r}", field=name)
+    return int(str(value))
+
+
+def _moment(raw: RawRecord, name: str) -> datetime:
+    ms = _ms(raw, name, required=True)
+    assert ms is not None
+    return _EPOCH + timedelta(milliseconds=ms)
+
+
+def _day(raw: RawRecord, name: str, ctx: NormalizeContext) -> date | None:
+    ms = _ms(raw, name)
+    return None if ms is None else (_EPOCH + timedelta(milliseconds=ms)).astimezone(ctx.timezone).date()
+
+
+def _currency(raw: RawRecord, ctx: NormalizeContext) -> tuple[str, Decimal | None]:
+    code = _text(raw, "mc_currency")
+    if code is None:
+        return ctx.base_currency, None
+    if len(code) != 3 or not code.isalpha():
+        raise RecordError(f"is not an ISO currency code: {code!r}", field="mc_currency")
+    rate = _decimal(raw, "mc_exchange_rate")
+    if rate is not None and rate <= 0:
+        raise RecordError(f"must be positive: {rate}", field="mc_exchange_rate")
+    return code.upper(), rate
+
+
+def _status(raw: RawRecord) -> tuple[Status, str | None]:
+    life = _text(raw, "life_status")
+    return _STATUS.get(life or "normal", Status.OPEN), life
+
+
+def _party(raw: RawRecord) -> PartyRef:
+    return PartyRef(external_id=_text(raw, "account_id", required=True), name=_text(raw, "account_id__r"))
+
+
+def _details(raw: RawRecord, api_name: str) -> list[Mapping[str, Any]]:
+    details = raw.get(DETAILS) or {}
+    rows = details.get(api_name, []) if isinstance(details, Mapping) else None
+    if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
+        raise RecordError("is not a list of rows", field=f"{DETAILS}.{api_name}")
+    return sorted(rows, key=lambda r: str(r.get("_id", "")))
+
+
+def _each_detail(raw: RawRecord, api_name: str, read: Callable[[Mapping[str, Any]], Any]) -> tuple[Any, ...]:
+    return tuple(
+        _checked(partial(read, row), f"{DETAILS}.{api_name}[{index}]")
+        for index, row in enumerate(_details(raw, api_name))
+    )
+
+
+def _checked(make: Callable[[], Any], where: str | None = None) -> Any:
+    """Run a model constructor; its validation failure becomes a RecordError naming the field."""
+    try:
+        return make()
+    except RecordError as exc:
+        if not where:
+            raise
+        message = exc.reason.removeprefix(f"{exc.field}: ") if exc.field else exc.reason
+        raise RecordError(message, field=f"{where}.{exc.field}" if exc.field else where) from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(part) for part in error["loc"])
+        field = ".".join(p for p in (where, loc) if p) or None
+        raise RecordError(error["msg"], field=field) from None
+
+
+def _build(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind, **fields: Any) -> CanonicalDocument:
+    status, life = _status(raw)
+    document: CanonicalDocument = _checked(
+        lambda: CanonicalDocument(
+            source=ctx.source,
+            kind=kind,
+            external_id=_text(raw, "_id", required=True),
+            owner=_text(raw, "owner"),
+            status=status,
+            raw_status=life,
+            source_modified_at=_moment(raw, "last_modified_time"),
+            **fields,
+        )
+    )
+    return document
+
+
+# ----------------------------------------------------------------------------- objects
+
+
+def normalize_account(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """AccountObj (客户): the customer itself is the party; `name` is 客户名称."""
+    return _build(
+        raw,
+        ctx,
+        DocumentKind.CUSTOMER,
+        party=PartyRef(external_id=_text(raw, "_id", required=True), name=_text(raw, "name", required=True)),
+    )
+
+
+def normalize_product(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """ProductObj (产品): number = product_code; one line with the name, code and list price.
+    `product_status` "99" (已作废) is void like `life_status` invalid."""
+    price = _decimal(raw, "price")
+    code = _text(raw, "product_code")
+    document = _build(
+        raw,
+        ctx,
+        DocumentKind.PRODUCT,
+        number=code,
+        lines=(
+            _checked(
+                lambda: Line(
+                    product=_text(raw, "name", required=True),
+                    product_external_id=_text(raw, "_id", required=True),
+                    sku=code,
+                    unit_price=price,
+                    amount=price if price is not None else Decimal(0),
+                ),
+            ),
+        ),
+    )
+    if raw.get("product_status") == "99" and document.status is not Status.VOID:
+        return document.model_copy(update={"status": Status.VOID})
+    return document
+
+
+def _order_line(row: Mapping[str, Any]) -> Line:
+    return Line(
+        product=_text(row, "product_id__r"),
+        product_external_id=_text(row, "product_id"),
+        quantity=_decimal(row, "quantity"),
+        unit_price=_decimal(row, "sales_price"),
+        amount=_amount(row, "subtotal"),
+    )
+
+
+def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """SalesOrderObj (销售订单) with its SalesOrderProductObj lines: total = order_amount,
+    subtotal = product_amount, balance = receivable_amount (still to be collected)."""
+    currency, rate = _currency(raw, ctx)
+    return _build(
+        raw,
+        ctx,
+        DocumentKind.SALES_ORDER,
+        number=_text(raw, "name", required=True),
+        party=_party(raw),
+        issued_on=_day(raw, "order_time", ctx),
+        currency=currency,
+        exchange_rate=rate,
+        subtotal=_decimal(raw, "product_amount"),
+        total=_amount(raw, "order_amount"),
+        balance=_decimal(raw, "receivable_amount"),
+        lines=_each_detail(raw, ORDER_LINES, _order_line),
+    )
+
+
+def _allocation(row: Mapping[str, Any]) -> Allocation:
+    return Allocation(
+        invoice_external_id=_text(row, "order_id", required=True) or "",
+        amount=_amount(row, "payment_amount"),
+        target_kind=DocumentKind.SALES_ORDER,
+    )
+
+
+def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """PaymentObj (回款) with its OrderPaymentObj rows as allocations to sales orders;
+    number = 回款编号 (`name`); balance = the amount not allocated to any order."""
+    currency, rate = _currency(raw, ctx)
+    total = _amount(raw, "payment_amount")
+    allocations: Sequence[Allocation] = _each_detail(raw, PAYMENT_ALLOCATIONS, _allocation)
+    order = _text(raw, "order_id")
+    return _build(
+        raw,
+        ctx,
+        DocumentKind.PAYMENT,
+        number=_text(raw, "name", required=True),
+        party=_party(raw),
+        issued_on=_day(raw, "payment_time", ctx),
+        currency=currency,
+        exchange_rate=rate,
+        total=total,
+        balance=total - sum((a.amount for a in allocations), Decimal(0)),
+        references={"sales_order": order} if order else {},
+        allocations=tuple(allocations),
+    )
+
+
+def _invoice_line(row: Mapping[str, Any]) -> Line:
+    return Line(amount=_amount(row, "invoiced_amount"), tax=_decimal(row, "tax_amount"))
+
+
+def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """InvoiceApplicationObj (开票申请) as an invoice: number = invoice_no (发票号码) once issued, else the
+    application's own number; the application number is kept under references.invoice_application and
+    order_id under references.sales_order (docs/decisions/0006-fxiaoke-invoice-applications.md)."""
+    currency, rate = _currency(raw, ctx)
+    application = _text(raw, "name", required=True)
+    assert application is not None
+    references = {APPLICATION_REFERENCE: application}
+    order = _text(raw, "order_id")
+    if order:
+        references["sales_order"] = order
+    return _build(
+        raw,
+        ctx,
+        DocumentKind.INVOICE,
+        number=_text(raw, "invoice_no") or application,
+        party=_party(raw),
+        issued_on=_day(raw, "invoice_date", ctx),
+        currency=currency,
+        exchange_rate=rate,
+        total=_amount(raw, "invoice_applied_amount"),
+        references=references,
+        lines=_each_detail(raw, INVOICE_LINES, _invoice_line),
+    )
