@@ -1,0 +1,573 @@
+"""The ledger repository: one page of a sync written in one transaction, documents and history read back."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, payload_hash
+from store.db import is_sqlite, write_transaction
+from store.rows import allocation_rows, document_from_rows, document_row, line_rows
+from store.tables import (
+    allocations,
+    document_lines,
+    documents,
+    quarantine,
+    revisions,
+    sync_runs,
+    sync_state,
+)
+
+_CHUNK = 500
+"""Keys per IN (...) list and documents per read batch: well under every driver's parameter limit."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A record that normalized fine: the document, its raw payload's canonical JSON and hash."""
+
+    document: CanonicalDocument
+    payload_hash: str
+    raw_json: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record that did not normalize: kept in quarantine with the reason and the raw payload."""
+
+    reason: str
+    raw_json: str
+    payload_hash: str
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """The vendor says a record of this stream is gone."""
+
+    external_id: str
+    raw_json: str
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The sync run a page belongs to."""
+
+    id: int
+    connector: str
+    stream: str
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    quarantined: int = 0
+
+    def __add__(self, other: PageCounts) -> PageCounts:
+        return PageCounts(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.deleted + other.deleted,
+            self.quarantined + other.quarantined,
+        )
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry of a document's append-only history."""
+
+    revision: int
+    change: ChangeKind
+    recorded_at: datetime
+    sync_run_id: int | None
+    payload_hash: str
+    document: CanonicalDocument
+    raw_payload: str
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    payload_hash: str
+    revision: int
+    deleted: bool
+
+
+class SqlLedgerRepository:
+    """The canonical ledger on SQLAlchemy Core (bulk statements, no per-row ORM)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------------------- the page write
+
+    def apply_page(
+        self,
+        run: RunRef,
+        *,
+        documents: Sequence[Incoming] = (),
+        rejects: Sequence[Rejected] = (),
+        deletions: Sequence[Deletion] = (),
+        fetched: int = 0,
+        cursor: datetime | None = None,
+        mark_seen: bool = False,
+        now: datetime,
+    ) -> PageCounts:
+        """Write one page in ONE transaction: upserts (a revision only for a real change), quarantine,
+        tombstones, the run's counters and — if given — the stream's new cursor. All or nothing."""
+        incoming = list({(i.document.kind, i.document.external_id): i for i in documents}.values())
+        with write_transaction(self._engine) as conn:
+            existing = _existing(conn, run.connector, incoming)
+            new: list[Incoming] = []
+            changed: list[tuple[_Existing, Incoming]] = []
+            unchanged: list[int] = []
+            for item in incoming:
+                found = existing.get((item.document.kind.value, item.document.external_id))
+                if found is None:
+                    new.append(item)
+                elif found.payload_hash == item.payload_hash and not found.deleted:
+                    unchanged.append(found.id)
+                else:
+                    changed.append((found, item))
+            _insert_new(conn, run, new, now)
+            _update_changed(conn, run, changed, now)
+            if mark_seen and unchanged:
+                _mark_seen(conn, run.id, unchanged)
+            if incoming:
+                _resolve_quarantine(conn, run, [i.document.external_id for i in incoming], now)
+            for reject in {r.payload_hash: r for r in rejects}.values():
+                _quarantine(conn, run, reject, now)
+            deleted = _apply_deletions(conn, run, deletions, now)
+            counts = PageCounts(len(new), len(changed), len(unchanged), deleted, len(rejects))
+            if cursor is not None:
+                _advance_cursor(conn, run, cursor, now)
+            _add_counts(conn, run.id, fetched, counts)
+        return counts
+
+    def delete_unseen(self, run: RunRef, *, now: datetime) -> int:
+        """Tombstone the stream's live documents this (completed, full) run did not see."""
+        query = select(documents.c.id).where(
+            documents.c.source == run.connector,
+            documents.c.stream == run.stream,
+            documents.c.deleted.is_(False),
+            (documents.c.last_seen_run_id.is_(None)) | (documents.c.last_seen_run_id != run.id),
+        )
+        reason = {"_deleted": True, "_reason": f"not seen by full resync run {run.id}"}
+        with write_transaction(self._engine) as conn:
+            ids = list(conn.execute(query).scalars())
+            deleted = _delete_ids(conn, run, ids, reason, now)
+            _add_counts(conn, run.id, 0, PageCounts(deleted=deleted))
+        return deleted
+
+    def delete_missing(self, run: RunRef, live_ids: set[str], *, now: datetime) -> int:
+        """Tombstone the stream's live documents whose ids a completed sweep did not list."""
+        query = select(documents.c.id, documents.c.external_id).where(
+            documents.c.source == run.connector,
+            documents.c.stream == run.stream,
+            documents.c.deleted.is_(False),
+        )
+        reason = {"_deleted": True, "_reason": f"missing from sweep run {run.id}"}
+        with write_transaction(self._engine) as conn:
+            ids = [row.id for row in conn.execute(query) if row.external_id not in live_ids]
+            deleted = _delete_ids(conn, run, ids, reason, now)
+            _add_counts(conn, run.id, 0, PageCounts(deleted=deleted))
+        return deleted
+
+    # ------------------------------------------------------------------------- reads
+
+    def iter_documents(
+        self,
+        source: str | None = None,
+        kind: DocumentKind | str | None = None,
+        kinds: Iterable[DocumentKind | str] | None = None,
+        include_deleted: bool = True,
+    ) -> Iterator[CanonicalDocument]:
+        """Stream documents in insertion order, a batch at a time (memory stays flat), from one
+        consistent snapshot of the ledger."""
+        conditions = []
+        if source is not None:
+            conditions.append(documents.c.source == source)
+        wanted = [DocumentKind(k).value for k in ([kind] if kind is not None else []) + list(kinds or [])]
+        if wanted:
+            conditions.append(documents.c.kind.in_(wanted))
+        if not include_deleted:
+            conditions.append(documents.c.deleted.is_(False))
+        with _snapshot(self._engine) as conn:
+            after = 0
+            while True:
+                query = (
+                    select(documents)
+                    .where(documents.c.id > after, *conditions)
+                    .order_by(documents.c.id)
+                    .limit(_CHUNK)
+                )
+                rows = conn.execute(query).mappings().all()
+                if not rows:
+                    return
+                yield from _assemble(conn, rows)
+                after = rows[-1]["id"]
+
+    def get(self, key: DocumentKey) -> CanonicalDocument | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(documents).where(*_key_match(key))).mappings().first()
+            return None if row is None else next(iter(_assemble(conn, [row])))
+
+    def history(self, key: DocumentKey) -> list[Revision]:
+        """Every revision of one document, oldest first (empty when the ledger never had it)."""
+        query = (
+            select(revisions)
+            .join(documents, documents.c.id == revisions.c.document_id)
+            .where(*_key_match(key))
+            .order_by(revisions.c.revision)
+        )
+        with self._engine.connect() as conn:
+            return [
+                Revision(
+                    revision=row.revision,
+                    change=ChangeKind(row.change_kind),
+                    recorded_at=row.recorded_at,
+                    sync_run_id=row.sync_run_id,
+                    payload_hash=row.payload_hash,
+                    document=CanonicalDocument.model_validate_json(row.snapshot),
+                    raw_payload=row.raw_payload,
+                )
+                for row in conn.execute(query)
+            ]
+
+
+# ----------------------------------------------------------------------------- write helpers
+
+
+def _existing(
+    conn: Connection, source: str, incoming: Sequence[Incoming]
+) -> dict[tuple[str, str], _Existing]:
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for item in incoming:
+        by_kind[item.document.kind.value].append(item.document.external_id)
+    found: dict[tuple[str, str], _Existing] = {}
+    columns = (
+        documents.c.id,
+        documents.c.kind,
+        documents.c.external_id,
+        documents.c.payload_hash,
+        documents.c.revision,
+        documents.c.deleted,
+    )
+    for kind, ids in by_kind.items():
+        for chunk in _chunks(ids):
+            query = select(*columns).where(
+                documents.c.source == source, documents.c.kind == kind, documents.c.external_id.in_(chunk)
+            )
+            for row in conn.execute(query):
+                found[(row.kind, row.external_id)] = _Existing(
+                    row.id, row.payload_hash, row.revision, bool(row.deleted)
+                )
+    return found
+
+
+def _insert_new(conn: Connection, run: RunRef, new: Sequence[Incoming], now: datetime) -> None:
+    if not new:
+        return
+    rows = [
+        document_row(
+            i.document, stream=run.stream, payload_hash=i.payload_hash, revision=1, run_id=run.id, now=now
+        )
+        for i in new
+    ]
+    ids = conn.execute(
+        insert(documents).returning(documents.c.id, sort_by_parameter_order=True), rows
+    ).scalars()
+    placed = list(zip(ids, new, strict=True))
+    _insert_children(conn, placed)
+    _insert_revisions(conn, run, [(doc_id, 1, ChangeKind.CREATED, item) for doc_id, item in placed], now)
+
+
+_UPDATE = (
+    update(documents)
+    .where(documents.c.id == bindparam("_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (c.name for c in documents.columns)
+            if name not in ("id", "created_at")
+        }
+    )
+)
+
+
+def _update_changed(
+    conn: Connection, run: RunRef, changed: Sequence[tuple[_Existing, Incoming]], now: datetime
+) -> None:
+    if not changed:
+        return
+    params = []
+    history = []
+    for found, item in changed:
+        row = document_row(
+            item.document,
+            stream=run.stream,
+            payload_hash=item.payload_hash,
+            revision=found.revision + 1,
+            run_id=run.id,
+            now=now,
+        )
+        del row["created_at"]
+        params.append({**row, "_id": found.id})
+        change = ChangeKind.RESTORED if found.deleted else ChangeKind.UPDATED
+        history.append((found.id, found.revision + 1, change, item))
+    conn.execute(_UPDATE, params)
+    ids = [found.id for found, _ in changed]
+    for chunk in _chunks(ids):
+        conn.execute(delete(document_lines).where(document_lines.c.document_id.in_(chunk)))
+        conn.execute(delete(allocations).where(allocations.c.document_id.in_(chunk)))
+    _insert_children(conn, [(found.id, item) for found, item in changed])
+    _insert_revisions(conn, run, history, now)
+
+
+def _insert_children(conn: Connection, placed: Sequence[tuple[int, Incoming]]) -> None:
+    lines = [row for doc_id, item in placed for row in line_rows(doc_id, item.document)]
+    if lines:
+        conn.execute(insert(document_lines), lines)
+    allocs = [row for doc_id, item in placed for row in allocation_rows(doc_id, item.document)]
+    if allocs:
+        conn.execute(insert(allocations), allocs)
+
+
+def _insert_revisions(
+    conn: Connection,
+    run: RunRef,
+    history: Sequence[tuple[int, int, ChangeKind, Incoming]],
+    now: datetime,
+) -> None:
+    rows = [
+        {
+            "document_id": doc_id,
+            "revision": number,
+            "change_kind": change.value,
+            "sync_run_id": run.id,
+            "payload_hash": item.payload_hash,
+            "raw_payload": item.raw_json,
+            "snapshot": item.document.model_copy(
+                update={"revision": number, "deleted": False}
+            ).model_dump_json(),
+            "recorded_at": now,
+        }
+        for doc_id, number, change, item in history
+    ]
+    conn.execute(insert(revisions), rows)
+
+
+def _mark_seen(conn: Connection, run_id: int, ids: Sequence[int]) -> None:
+    for chunk in _chunks(ids):
+        conn.execute(update(documents).where(documents.c.id.in_(chunk)).values(last_seen_run_id=run_id))
+
+
+def _apply_deletions(conn: Connection, run: RunRef, deletions: Sequence[Deletion], now: datetime) -> int:
+    total = 0
+    for item in {d.external_id: d for d in deletions}.values():
+        query = select(documents.c.id).where(
+            documents.c.source == run.connector,
+            documents.c.stream == run.stream,
+            documents.c.external_id == item.external_id,
+            documents.c.deleted.is_(False),
+        )
+        ids = list(conn.execute(query).scalars())
+        total += _delete_ids(conn, run, ids, json.loads(item.raw_json), now, digest=item.payload_hash)
+    return total
+
+
+def _delete_ids(
+    conn: Connection,
+    run: RunRef,
+    ids: Sequence[int],
+    raw: Mapping[str, Any],
+    now: datetime,
+    *,
+    digest: str | None = None,
+) -> int:
+    """Tombstone documents by id: deleted flag, revision + 1, a `deleted` revision with the snapshot."""
+    digest = digest or payload_hash(raw)
+    raw_json = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    for chunk in _chunks(ids):
+        rows = conn.execute(select(documents).where(documents.c.id.in_(chunk))).mappings().all()
+        docs = list(_assemble(conn, rows))
+        conn.execute(
+            update(documents)
+            .where(documents.c.id == bindparam("_id"))
+            .values(
+                deleted=True,
+                revision=bindparam("_revision"),
+                payload_hash=digest,
+                updated_at=now,
+                last_seen_run_id=run.id,
+            ),
+            [{"_id": row["id"], "_revision": row["revision"] + 1} for row in rows],
+        )
+        conn.execute(
+            insert(revisions),
+            [
+                {
+                    "document_id": row["id"],
+                    "revision": row["revision"] + 1,
+                    "change_kind": ChangeKind.DELETED.value,
+                    "sync_run_id": run.id,
+                    "payload_hash": digest,
+                    "raw_payload": raw_json,
+                    "snapshot": doc.model_copy(
+                        update={"revision": row["revision"] + 1, "deleted": True}
+                    ).model_dump_json(),
+                    "recorded_at": now,
+                }
+                for row, doc in zip(rows, docs, strict=True)
+            ],
+        )
+    return len(ids)
+
+
+def _resolve_quarantine(conn: Connection, run: RunRef, external_ids: Sequence[str], now: datetime) -> None:
+    for chunk in _chunks(external_ids):
+        conn.execute(
+            update(quarantine)
+            .where(
+                quarantine.c.source == run.connector,
+                quarantine.c.stream == run.stream,
+                quarantine.c.external_id.in_(chunk),
+                quarantine.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=now)
+        )
+
+
+def _upsert(conn: Connection) -> Callable[..., Any]:
+    return sqlite.insert if is_sqlite(conn) else postgresql.insert
+
+
+def _quarantine(conn: Connection, run: RunRef, reject: Rejected, now: datetime) -> None:
+    statement = _upsert(conn)(quarantine).values(
+        source=run.connector,
+        stream=run.stream,
+        external_id=reject.external_id,
+        reason=reject.reason,
+        raw_payload=reject.raw_json,
+        payload_hash=reject.payload_hash,
+        first_seen_at=now,
+        last_seen_at=now,
+        count=1,
+        last_run_id=run.id,
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source", "stream", "payload_hash"],
+            set_={
+                "reason": statement.excluded.reason,
+                "last_seen_at": now,
+                "count": quarantine.c.count + 1,
+                "last_run_id": run.id,
+                "resolved_at": None,
+            },
+        )
+    )
+
+
+def _advance_cursor(conn: Connection, run: RunRef, cursor: datetime, now: datetime) -> None:
+    """Move the stream's cursor forward to `cursor` (never backward)."""
+    statement = _upsert(conn)(sync_state).values(
+        connector=run.connector, stream=run.stream, cursor=cursor, updated_at=now
+    )
+    current = sync_state.c.cursor
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["connector", "stream"],
+            set_={
+                "cursor": func.coalesce(
+                    func.max(current, statement.excluded.cursor), statement.excluded.cursor
+                )
+                if is_sqlite(conn)
+                else func.greatest(current, statement.excluded.cursor),
+                "updated_at": now,
+            },
+        )
+    )
+
+
+def _add_counts(conn: Connection, run_id: int, fetched: int, counts: PageCounts) -> None:
+    c = sync_runs.c
+    conn.execute(
+        update(sync_runs)
+        .where(c.id == run_id)
+        .values(
+            fetched=c.fetched + fetched,
+            created=c.created + counts.created,
+            updated=c.updated + counts.updated,
+            unchanged=c.unchanged + counts.unchanged,
+            deleted=c.deleted + counts.deleted,
+            quarantined=c.quarantined + counts.quarantined,
+        )
+    )
+
+
+# ----------------------------------------------------------------------------- read helpers
+
+
+def _snapshot(engine: Engine) -> Any:
+    """A read-only connection that sees one consistent state for the whole iteration."""
+    if is_sqlite(engine):
+        return engine.connect()  # a deferred BEGIN: the WAL snapshot is fixed at the first read
+    return engine.connect().execution_options(isolation_level="REPEATABLE READ")
+
+
+def _assemble(conn: Connection, rows: Sequence[Mapping[Any, Any]]) -> Iterator[CanonicalDocument]:
+    ids = [row["id"] for row in rows]
+    lines = _children(conn, document_lines, ids)
+    allocs = _children(conn, allocations, ids)
+    for row in rows:
+        yield document_from_rows(row, lines.get(row["id"], ()), allocs.get(row["id"], ()))
+
+
+def _children(conn: Connection, table: Any, ids: Sequence[int]) -> dict[int, list[Mapping[Any, Any]]]:
+    grouped: dict[int, list[Mapping[Any, Any]]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        query = (
+            select(table)
+            .where(table.c.document_id.in_(chunk))
+            .order_by(table.c.document_id, table.c.position)
+        )
+        for row in conn.execute(query).mappings():
+            grouped[row["document_id"]].append(row)
+    return grouped
+
+
+def _key_match(key: DocumentKey) -> tuple[Any, ...]:
+    return (
+        documents.c.source == key.source,
+        documents.c.kind == key.kind.value,
+        documents.c.external_id == key.external_id,
+    )
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+__all__ = [
+    "Deletion",
+    "Incoming",
+    "PageCounts",
+    "Rejected",
+    "Revision",
+    "RunRef",
+    "SqlLedgerRepository",
+]

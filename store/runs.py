@@ -1,0 +1,254 @@
+"""Sync runs and stream state: starting and finishing runs, cursors, quarantine, what `sync status` shows."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select, update
+
+from store.db import write_transaction
+from store.repository import RunRef, _advance_cursor
+from store.tables import quarantine, sync_runs, sync_state
+
+RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One row of `sync_runs`."""
+
+    id: int
+    connector: str
+    stream: str
+    mode: str
+    status: str
+    fetched: int
+    created: int
+    updated: int
+    unchanged: int
+    deleted: int
+    quarantined: int
+    since: datetime | None
+    cursor: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    host: str | None
+    pid: int | None
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """What `sync status` and `connector list` show for one connector+stream."""
+
+    connector: str
+    stream: str
+    cursor: datetime | None
+    last_full_at: datetime | None
+    last_sweep_at: datetime | None
+    last_run: RunRecord | None
+    last_ok_at: datetime | None
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    id: int
+    source: str
+    stream: str
+    external_id: str | None
+    reason: str
+    raw_payload: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    count: int
+    resolved_at: datetime | None
+
+
+class SqlSyncLog:
+    """The life of sync runs and the state of each stream, on SQLAlchemy Core."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def start(
+        self, connector: str, stream: str, *, mode: str, since: datetime | None, now: datetime
+    ) -> RunRef:
+        values = {
+            "connector": connector,
+            "stream": stream,
+            "mode": mode,
+            "status": RUNNING,
+            "since": since,
+            "started_at": now,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            **dict.fromkeys(("fetched", "created", "updated", "unchanged", "deleted", "quarantined"), 0),
+        }
+        with write_transaction(self._engine) as conn:
+            run_id = conn.execute(insert(sync_runs).values(values).returning(sync_runs.c.id)).scalar_one()
+        return RunRef(id=int(run_id), connector=connector, stream=stream)
+
+    def finish(
+        self,
+        run: RunRef,
+        *,
+        status: str,
+        now: datetime,
+        error: str | None = None,
+        cursor: datetime | None = None,
+        full: bool = False,
+        swept: bool = False,
+    ) -> RunRecord:
+        """Close the run; with `cursor`, advance the stream's cursor in the same transaction."""
+        with write_transaction(self._engine) as conn:
+            if cursor is not None:
+                _advance_cursor(conn, run, cursor, now)
+            marks: dict[str, Any] = {}
+            if full:
+                marks["last_full_at"] = now
+            if swept:
+                marks["last_sweep_at"] = now
+            if marks:
+                conn.execute(
+                    update(sync_state)
+                    .where(sync_state.c.connector == run.connector, sync_state.c.stream == run.stream)
+                    .values(**marks)
+                )
+            state_cursor = conn.execute(
+                select(sync_state.c.cursor).where(
+                    sync_state.c.connector == run.connector, sync_state.c.stream == run.stream
+                )
+            ).scalar()
+            conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.id == run.id)
+                .values(status=status, finished_at=now, error=error, cursor=state_cursor)
+            )
+            row = conn.execute(select(sync_runs).where(sync_runs.c.id == run.id)).one()
+        return _record(row._mapping)
+
+    def interrupt_running(self, connector: str, *, now: datetime) -> int:
+        """Runs left `running` by a process that died: call while holding the connector's lock."""
+        with write_transaction(self._engine) as conn:
+            result = conn.execute(
+                update(sync_runs)
+                .where(sync_runs.c.connector == connector, sync_runs.c.status == RUNNING)
+                .values(status=INTERRUPTED, finished_at=now, error="the process running it stopped")
+            )
+        return int(result.rowcount)
+
+    def cursor(self, connector: str, stream: str) -> datetime | None:
+        with self._engine.connect() as conn:
+            value: datetime | None = conn.execute(
+                select(sync_state.c.cursor).where(
+                    sync_state.c.connector == connector, sync_state.c.stream == stream
+                )
+            ).scalar()
+        return value
+
+    def run(self, run_id: int) -> RunRecord:
+        with self._engine.connect() as conn:
+            return _record(conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).one()._mapping)
+
+    def runs(self, connector: str | None = None, stream: str | None = None) -> list[RunRecord]:
+        query = select(sync_runs).order_by(sync_runs.c.id)
+        if connector is not None:
+            query = query.where(sync_runs.c.connector == connector)
+        if stream is not None:
+            query = query.where(sync_runs.c.stream == stream)
+        with self._engine.connect() as conn:
+            return [_record(row._mapping) for row in conn.execute(query)]
+
+    def statuses(self, expected: Sequence[tuple[str, str]] = ()) -> list[StreamStatus]:
+        """One entry per connector+stream known to the database or listed in `expected`."""
+        with self._engine.connect() as conn:
+            states = {(r.connector, r.stream): r for r in conn.execute(select(sync_state))}
+            last_ids = select(func.max(sync_runs.c.id).label("id")).group_by(
+                sync_runs.c.connector, sync_runs.c.stream
+            )
+            last = {
+                (r.connector, r.stream): _record(r._mapping)
+                for r in conn.execute(select(sync_runs).where(sync_runs.c.id.in_(last_ids.scalar_subquery())))
+            }
+            ok_at = {
+                (r.connector, r.stream): r.at
+                for r in conn.execute(
+                    select(
+                        sync_runs.c.connector,
+                        sync_runs.c.stream,
+                        func.max(sync_runs.c.finished_at).label("at"),
+                    )
+                    .where(sync_runs.c.status == OK)
+                    .group_by(sync_runs.c.connector, sync_runs.c.stream)
+                )
+            }
+            open_counts = {
+                (r.source, r.stream): int(r.n)
+                for r in conn.execute(
+                    select(quarantine.c.source, quarantine.c.stream, func.count().label("n"))
+                    .where(quarantine.c.resolved_at.is_(None))
+                    .group_by(quarantine.c.source, quarantine.c.stream)
+                )
+            }
+        keys = sorted(set(states) | set(last) | set(open_counts) | set(expected))
+        return [
+            StreamStatus(
+                connector=connector,
+                stream=stream,
+                cursor=states[(connector, stream)].cursor if (connector, stream) in states else None,
+                last_full_at=states[(connector, stream)].last_full_at
+                if (connector, stream) in states
+                else None,
+                last_sweep_at=states[(connector, stream)].last_sweep_at
+                if (connector, stream) in states
+                else None,
+                last_run=last.get((connector, stream)),
+                last_ok_at=_aware(ok_at.get((connector, stream))),
+                quarantined=open_counts.get((connector, stream), 0),
+            )
+            for connector, stream in keys
+        ]
+
+    def quarantined(
+        self, source: str | None = None, stream: str | None = None, *, include_resolved: bool = False
+    ) -> list[QuarantineEntry]:
+        query = select(quarantine).order_by(quarantine.c.id)
+        if source is not None:
+            query = query.where(quarantine.c.source == source)
+        if stream is not None:
+            query = query.where(quarantine.c.stream == stream)
+        if not include_resolved:
+            query = query.where(quarantine.c.resolved_at.is_(None))
+        with self._engine.connect() as conn:
+            return [
+                QuarantineEntry(
+                    id=r.id,
+                    source=r.source,
+                    stream=r.stream,
+                    external_id=r.external_id,
+                    reason=r.reason,
+                    raw_payload=r.raw_payload,
+                    first_seen_at=r.first_seen_at,
+                    last_seen_at=r.last_seen_at,
+                    count=r._mapping["count"],
+                    resolved_at=r.resolved_at,
+                )
+                for r in conn.execute(query)
+            ]
+
+
+def _aware(value: Any) -> datetime | None:
+    """func.max() loses the column type on some dialects: read it back as an aware UTC datetime."""
+    from store.schema import UtcDateTime
+
+    return UtcDateTime().process_result_value(value, None)  # type: ignore[arg-type]
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(**{name: row[name] for name in RunRecord.__dataclass_fields__})

@@ -1,0 +1,97 @@
+"""Wiring, done once at the entry point: settings -> database engine, secret box, token store, connectors."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+import connectors.jsonl
+from config.loader import resolve_secret
+from config.settings import Settings
+from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
+from connectors.http import Observer
+from store.db import make_engine, require_current
+from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_file
+
+FACTORIES: dict[str, ConnectorFactory] = {
+    "jsonl": connectors.jsonl.build,
+}
+"""Connector factories by config `kind`; each vendor package registers its `build` here."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:
+    """The database engine; raises store.db.SchemaNotReady (saying which command fixes it) when the
+    schema is missing or behind, unless `check_schema` is False (init, db upgrade)."""
+    engine = make_engine(settings.database_url)
+    if check_schema:
+        try:
+            require_current(engine)
+        except Exception:
+            engine.dispose()
+            raise
+    return engine
+
+
+def secret_box(settings: Settings, environ: Mapping[str, str] | None = None) -> SecretBox:
+    """The encryption box: key from $LEDGERBRIDGE_SECRET_KEY or the key file (read on first use)."""
+    return SecretBox(
+        default_key_file(settings.database_url, settings.secret_key_file),
+        os.environ if environ is None else environ,
+    )
+
+
+class ConnectorTokenStore:
+    """connectors.base.TokenStore over the encrypted `tokens` table."""
+
+    def __init__(self, tokens: SqlTokenStore) -> None:
+        self._tokens = tokens
+
+    def load(self, key: str) -> Token | None:
+        stored = self._tokens.load(key)
+        if stored is None:
+            return None
+        return Token(access_token=stored.access_token, expires_at=stored.expires_at, extra=dict(stored.extra))
+
+    def save(self, key: str, token: Token) -> None:
+        self._tokens.save(key, token)
+
+    @contextmanager
+    def refresh_lock(self, key: str) -> Iterator[None]:
+        with self._tokens.refresh_lock(key):
+            yield
+
+
+def build_connector(
+    settings: Settings,
+    connector_settings: Any,
+    engine: Engine,
+    *,
+    clock: Clock = utc_now,
+    observer: Observer | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Connector:
+    """Build a configured connector with its ports wired to the database."""
+    box = secret_box(settings, environ)
+    secrets = SqlSecretStore(engine, box, clock)
+    deps = ConnectorDeps(
+        token_store=ConnectorTokenStore(SqlTokenStore(engine, box, clock)),
+        resolve=lambda value: resolve_secret(value, secrets.get),
+        context=NormalizeContext(
+            source=connector_settings.name, timezone=settings.zone, base_currency=settings.base_currency
+        ),
+        clock=clock,
+        observer=observer,
+    )
+    factory = FACTORIES.get(connector_settings.kind)
+    if factory is None:
+        raise KeyError(f"connector kind {connector_settings.kind!r} is not available in this installation")
+    return factory(connector_settings, deps)
