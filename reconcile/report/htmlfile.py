@@ -17,7 +17,14 @@ from reconcile.report.fmt import format_amount, format_datetime, plain_amount
 from reconcile.report.i18n import Catalogue
 from reconcile.report.model import BridgeChart, CellKind, Detail, DocumentView, Report, Row, Section
 
-_NUMERIC = (CellKind.MONEY, CellKind.COUNT)
+_CSS = {
+    CellKind.MONEY: "num",
+    CellKind.COUNT: "num",
+    CellKind.CODE: "code",
+    CellKind.DATE: "nowrap",
+    CellKind.DATETIME: "nowrap",
+    CellKind.LABEL: "nowrap",
+}
 
 
 def render_html(report: Report, stream: TextIO) -> None:
@@ -119,7 +126,7 @@ def _row(section: Section, row: Row, catalogue: Catalogue, zone: ZoneInfo) -> _R
     cells = []
     coded: dict[str, str] = {}
     for value, column in zip(row.cells, section.columns, strict=True):
-        css = "num" if column.kind in _NUMERIC else "code" if column.kind is CellKind.CODE else ""
+        css = _CSS.get(column.kind, "") + (" col-explanation" if column.key == "explanation" else "")
         if isinstance(value, Decimal) and value < 0:
             css += " neg"
         if column.kind is CellKind.LABEL and isinstance(value, str):
@@ -193,15 +200,16 @@ class _ChartView:
 
 
 def _chart(chart: BridgeChart, catalogue: Catalogue) -> _ChartView:
-    """A horizontal waterfall: left total, each explained step, the unexplained rest, right total."""
-    bars: list[tuple[str, Decimal, Decimal, str]] = [
-        (catalogue.text("bridge.left_total"), Decimal(0), chart.left_total, "total")
-    ]
-    running = chart.left_total
+    """A horizontal waterfall of the difference (left - right): each explained line adds its amount,
+    the last bar is the whole difference. The totals themselves are in the caption: beside them the
+    explained amounts would be too thin to see."""
+    bars: list[tuple[str, Decimal, Decimal, bool]] = []
+    running = Decimal(0)
     for label, amount in chart.steps:
-        bars.append((label, running, running - amount, "step"))
-        running -= amount
-    bars.append((catalogue.text("bridge.right_total"), Decimal(0), chart.right_total, "total"))
+        bars.append((label, running, running + amount, False))
+        running += amount
+    difference = chart.left_total - chart.right_total
+    bars.append((catalogue.text("bridge.difference"), Decimal(0), difference, True))
     low = min(Decimal(0), *(min(a, b) for _, a, b, _ in bars))
     high = max(Decimal(0), *(max(a, b) for _, a, b, _ in bars))
     span = (high - low) or Decimal(1)
@@ -216,19 +224,23 @@ def _chart(chart: BridgeChart, catalogue: Catalogue) -> _ChartView:
         f"<title>{escape(catalogue.text('section.bridge'))} {escape(chart.rule)}</title>",
         f'<line x1="{x(Decimal(0))}" y1="0" x2="{x(Decimal(0))}" y2="{height}" stroke="#9aa5b1"/>',
     ]
-    for index, (label, start, end, role) in enumerate(bars):
+    for index, (label, start, end, is_total) in enumerate(bars):
         top = _GAP + index * (_BAR_HEIGHT + _GAP)
         left, right = sorted((x(start), x(end)))
-        colour = "#4a78b5" if role == "total" else ("#c0504d" if end < start else "#6aa84f")
-        amount = end - start
-        width = max(right - left, 1)
+        colour = "#4a78b5" if is_total else ("#c0504d" if end < start else "#6aa84f")
+        shown = escape(format_amount(end - start, chart.currency))
         parts.append(
             f'<text x="4" y="{top + 13}">{escape(label)}</text>'
-            f'<rect x="{left}" y="{top}" width="{width}" height="{_BAR_HEIGHT}" fill="{colour}">'
-            f"<title>{escape(format_amount(amount, chart.currency))}</title></rect>"
-            f'<text x="{_CHART_WIDTH - 4}" y="{top + 13}" text-anchor="end">'
-            f"{escape(format_amount(amount, chart.currency))}</text>"
+            f'<rect x="{left}" y="{top}" width="{max(right - left, 1)}" height="{_BAR_HEIGHT}" '
+            f'fill="{colour}"><title>{shown}</title></rect>'
+            f'<text x="{_CHART_WIDTH - 4}" y="{top + 13}" text-anchor="end">{shown}</text>'
         )
     parts.append("</svg>")
-    caption = f"{chart.rule}: {format_amount(chart.left_total - chart.right_total, chart.currency)}"
+    left_text = format_amount(chart.left_total, chart.currency)
+    right_text = format_amount(chart.right_total, chart.currency)
+    difference_text = format_amount(difference, chart.currency)
+    caption = (
+        f"{chart.rule} — {catalogue.text('bridge.left_total')} {left_text}"
+        f" − {catalogue.text('bridge.right_total')} {right_text} = {difference_text}"
+    )
     return _ChartView(caption=caption, svg=Markup("".join(parts)))  # noqa: S704 - every text part is escaped

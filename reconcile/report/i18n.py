@@ -76,10 +76,12 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "bridge.left_total": ("Left total", "左方合计"),
     "bridge.right_total": ("Right total", "右方合计"),
     "bridge.difference": ("Difference (left − right)", "差额（左方 − 右方）"),
-    "bridge.explained": ("Explained by {type}", "其中：{type}"),
+    "bridge.explained": ("Explained by type", "按差异类型解释"),
     "bridge.unexplained": ("Unexplained", "未解释差额"),
     "bridge.within_tolerance": ("Within tolerance (rounding)", "容差内差异（舍入）"),
     "bridge.open_balance": ("Open balance (not yet paid)", "未收余额"),
+    "bridge.out_of_scope": ("Applied to invoices outside the period", "核销至本期以外的发票"),
+    "bridge.other": ("Other", "其他"),
     "bridge.unconverted": ("Documents left out (no exchange rate)", "未计入单据（缺少汇率）"),
     # ---------------------------------------------------------------- discrepancy types (stable names)
     "type.missing_in_right": ("Missing in right", "右方缺失"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from itertools import islice
+from itertools import chain, islice
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -26,7 +26,7 @@ def render_table(report: Report, console: Console) -> None:
     console.print(f"[bold]{catalogue.text(f'report.{report.kind}')}[/bold]")
     for key, value in report.meta:
         console.print(f"{catalogue.text(key)}: {value}", highlight=False)
-    for section in (*report.summary, *report.sections):
+    for section in chain(report.summary, report.sections):
         _print_section(section, console, catalogue, zone)
 
 

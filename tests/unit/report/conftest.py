@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from report_fixtures import make_doc
 
 from store.canonical import Allocation, CanonicalDocument, Status
+from tests.unit.report.report_fixtures import make_doc
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from report_fixtures import AS_OF, make_doc
 
 from reconcile.aging import BUCKETS, aging_summary, bucket_of
 from reconcile.o2c import GroupBy
 from store.canonical import CanonicalDocument
+from tests.unit.report.report_fixtures import AS_OF, make_doc
 
 
 @pytest.mark.parametrize(

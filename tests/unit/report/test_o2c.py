@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from report_fixtures import AS_OF, make_doc
-
 from reconcile.o2c import GroupBy, O2CRow, o2c_summary
 from store.canonical import CanonicalDocument
+from tests.unit.report.report_fixtures import AS_OF, make_doc
 
 
 def _figures(row: O2CRow) -> tuple[str, ...]:

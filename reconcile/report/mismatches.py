@@ -1,0 +1,429 @@
+"""The mismatch report as the neutral model: bridge statements, counts per type, a section per type.
+
+The loader (sync/report_job.py) hands in what the store holds — rule summaries, and exceptions
+grouped by type, streamed — and the revision history of the documents involved when it is wanted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from reconcile.report.fmt import format_amount, format_date, format_datetime
+from reconcile.report.i18n import Catalogue, Lang
+from reconcile.report.model import (
+    BridgeChart,
+    Cell,
+    CellKind,
+    Column,
+    Detail,
+    DocumentView,
+    Report,
+    Revision,
+    Row,
+    Section,
+)
+from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType, DocumentRef, ExceptionStatus
+
+EXCEPTION_COLUMNS: tuple[Column, ...] = (
+    Column("id", CellKind.CODE),
+    Column("rule"),
+    Column("type", CellKind.LABEL, "type"),
+    Column("status", CellKind.LABEL, "status"),
+    Column("assignee"),
+    Column("left_number", CellKind.CODE),
+    Column("left_source"),
+    Column("right_number", CellKind.CODE),
+    Column("right_source"),
+    Column("party"),
+    Column("issued_on", CellKind.DATE),
+    Column("left_amount", CellKind.MONEY),
+    Column("right_amount", CellKind.MONEY),
+    Column("difference", CellKind.MONEY),
+    Column("currency", CellKind.CODE),
+    Column("explanation"),
+    Column("first_seen_at", CellKind.DATETIME),
+    Column("last_seen_at", CellKind.DATETIME),
+)
+BRIDGE_COLUMNS: tuple[Column, ...] = (
+    Column("rule"),
+    Column("period"),
+    Column("item", CellKind.LABEL, "bridge"),
+    Column("type", CellKind.LABEL, "type"),
+    Column("amount", CellKind.MONEY),
+    Column("currency", CellKind.CODE),
+)
+COUNT_COLUMNS: tuple[Column, ...] = (
+    Column("rule"),
+    Column("type", CellKind.LABEL, "type"),
+    Column("count", CellKind.COUNT),
+    Column("amount", CellKind.MONEY),
+    Column("currency", CellKind.CODE),
+)
+_TYPE_FIELD = {
+    DiscrepancyType.AMOUNT_MISMATCH: "total",
+    DiscrepancyType.CURRENCY_MISMATCH: "currency",
+    DiscrepancyType.DATE_MISMATCH: "issued_on",
+    DiscrepancyType.STATUS_MISMATCH: "status",
+    DiscrepancyType.PARTY_MISMATCH: "party",
+    DiscrepancyType.DELETED_IN_SOURCE: "deleted",
+    DiscrepancyType.DUE_BEFORE_ISSUE: "due_on",
+    DiscrepancyType.MISSING_OWNER: "owner",
+    DiscrepancyType.NEGATIVE_AMOUNT: "total",
+    DiscrepancyType.TOTAL_NOT_SUM_OF_LINES: "total",
+    DiscrepancyType.TOTAL_NOT_SUBTOTAL_PLUS_TAX: "total",
+    DiscrepancyType.UNDERPAID: "balance",
+    DiscrepancyType.OVERPAID: "balance",
+    DiscrepancyType.UNAPPLIED_PAYMENT: "balance",
+}
+_ALWAYS_DIFFERENT = frozenset({"source_modified_at"})
+_TYPE_NAMES = frozenset(name.value for name in DiscrepancyType)
+_SHOWN_FIELDS = (
+    "number",
+    "party",
+    "owner",
+    "issued_on",
+    "due_on",
+    "currency",
+    "exchange_rate",
+    "subtotal",
+    "tax",
+    "total",
+    "balance",
+    "status",
+    "deleted",
+    "source_modified_at",
+)
+
+
+class BridgeLike(Protocol):
+    """A rule's bridge statement (reconcile.result.Bridge satisfies it)."""
+
+    @property
+    def currency(self) -> str | None: ...
+    @property
+    def left_total(self) -> Decimal: ...
+    @property
+    def right_total(self) -> Decimal: ...
+    @property
+    def explained(self) -> Mapping[str, Decimal]: ...
+    @property
+    def difference(self) -> Decimal: ...
+    @property
+    def unexplained(self) -> Decimal: ...
+
+
+class RevisionLike(Protocol):
+    """One revision of a document (store.repository.Revision satisfies it)."""
+
+    @property
+    def revision(self) -> int: ...
+    @property
+    def change(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime | None: ...
+    @property
+    def document(self) -> CanonicalDocument: ...
+
+
+@dataclass(frozen=True)
+class RuleSummary:
+    """One rule in the report: its latest run's period and bridge, and exceptions counted per type."""
+
+    rule: str
+    period: str
+    bridge: BridgeLike | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExceptionItem:
+    """One exception as the store keeps it: the finding plus its review state."""
+
+    id: str
+    status: str
+    discrepancy: Discrepancy
+    assignee: str | None = None
+    first_seen_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+DocumentLoader = Callable[[DocumentRef], tuple[CanonicalDocument | None, Sequence[RevisionLike]]]
+"""Given a document of an exception, its current canonical version and its revisions (oldest first)."""
+
+
+def mismatch_report(
+    rules: Sequence[RuleSummary],
+    groups: Iterable[tuple[str, Iterable[ExceptionItem]]],
+    *,
+    lang: Lang,
+    timezone: str,
+    generated_at: datetime,
+    filters: Sequence[tuple[str, str]] = (),
+    load_document: DocumentLoader | None = None,
+) -> Report:
+    """Build the report. `groups` yields (type name, that type's exceptions) in order, each consumed
+    once as the renderer writes it; `load_document`, when given, adds both sides and their history."""
+    catalogue = Catalogue(lang)
+    zone = ZoneInfo(timezone)
+    totals: dict[str, int] = {}
+    for summary in rules:
+        for name, count in summary.counts.items():
+            totals[name] = totals.get(name, 0) + count
+    present = tuple(name for name in DiscrepancyType if totals.get(name.value))
+    meta: list[tuple[str, str]] = [
+        ("meta.generated_at", format_datetime(generated_at, zone)),
+        ("meta.timezone", timezone),
+        *filters,
+        ("meta.exceptions", f"{sum(totals.values()):,}"),
+    ]
+
+    def sections() -> Iterator[Section]:
+        for name, items in groups:
+            yield Section(
+                key=name,
+                title=catalogue.value("type", name),
+                columns=EXCEPTION_COLUMNS,
+                rows=(_exception_row(item, load_document, catalogue, zone) for item in items),
+                count=totals.get(name),
+            )
+
+    return Report(
+        kind="mismatches",
+        lang=lang,
+        timezone=timezone,
+        generated_at=generated_at,
+        meta=tuple(meta),
+        summary=(
+            Section(
+                "bridge", catalogue.text("section.bridge"), BRIDGE_COLUMNS, _bridge_rows(rules, catalogue)
+            ),
+            Section("counts", catalogue.text("section.counts"), COUNT_COLUMNS, _count_rows(rules)),
+        ),
+        sections=sections(),
+        bridges=tuple(_chart(summary, catalogue) for summary in rules if summary.bridge is not None),
+        filter_types=tuple(name.value for name in present),
+        filter_statuses=tuple(status.value for status in ExceptionStatus),
+    )
+
+
+# ---------------------------------------------------------------------------- summary rows
+
+
+def _bridge_rows(rules: Sequence[RuleSummary], catalogue: Catalogue) -> tuple[Row, ...]:
+    rows: list[Row] = []
+    for summary in rules:
+        if summary.bridge is not None:
+            rows.extend(_bridge_lines(summary.rule, summary.period, summary.bridge, catalogue))
+    return tuple(rows)
+
+
+def _bridge_lines(rule: str, period: str, bridge: BridgeLike, catalogue: Catalogue) -> Iterator[Row]:
+    """Left total, right total, the difference, each explained line, and the unexplained rest.
+    A line the catalogue does not name yet shows as `other` rather than failing the report."""
+    period_text = catalogue.text("meta.all") if period == "all" else period
+    lines: list[tuple[str, str | None, Decimal]] = [
+        ("left_total", None, bridge.left_total),
+        ("right_total", None, bridge.right_total),
+        ("difference", None, bridge.difference),
+    ]
+    for name, amount in _explained_in_order(bridge.explained):
+        if name in _TYPE_NAMES:
+            lines.append(("explained", name, amount))
+        else:
+            lines.append((name if catalogue.has(f"bridge.{name}") else "other", None, amount))
+    lines.append(("unexplained", None, bridge.unexplained))
+    for item, kind, amount in lines:
+        yield Row((rule, period_text, item, kind, amount, bridge.currency), total=item == "difference")
+
+
+def _explained_in_order(explained: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
+    order = {name.value: index for index, name in enumerate(DiscrepancyType)}
+    return sorted(explained.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
+
+def _count_rows(rules: Sequence[RuleSummary]) -> tuple[Row, ...]:
+    rows: list[Row] = []
+    for summary in rules:
+        explained = summary.bridge.explained if summary.bridge is not None else {}
+        currency = summary.bridge.currency if summary.bridge is not None else None
+        for name in DiscrepancyType:
+            count = summary.counts.get(name.value, 0)
+            if count:
+                amount = explained.get(name.value)
+                rows.append(
+                    Row((summary.rule, name.value, count, amount, currency if amount is not None else None))
+                )
+    return tuple(rows)
+
+
+def _line_key(name: str, catalogue: Catalogue) -> str:
+    for key in (f"type.{name}", f"bridge.{name}"):
+        if catalogue.has(key):
+            return key
+    return "bridge.other"
+
+
+def _chart(summary: RuleSummary, catalogue: Catalogue) -> BridgeChart:
+    bridge = summary.bridge
+    assert bridge is not None
+    steps = [
+        (
+            catalogue.value("type", name)
+            if catalogue.has(f"type.{name}")
+            else catalogue.value("bridge", name),
+            amount,
+        )
+        for name, amount in _explained_in_order(bridge.explained)
+    ]
+    if bridge.unexplained:
+        steps.append((catalogue.text("bridge.unexplained"), bridge.unexplained))
+    return BridgeChart(
+        rule=summary.rule,
+        currency=bridge.currency,
+        left_total=bridge.left_total,
+        right_total=bridge.right_total,
+        steps=tuple(steps),
+    )
+
+
+# ---------------------------------------------------------------------------- exception rows
+
+
+def _exception_row(
+    item: ExceptionItem, load_document: DocumentLoader | None, catalogue: Catalogue, zone: ZoneInfo
+) -> Row:
+    found = item.discrepancy
+    refs = (*found.left, *found.right)
+    detail = None if load_document is None else _detail(found, load_document, catalogue, zone)
+    parties = (
+        set()
+        if detail is None
+        else {
+            value
+            for view in (*detail.left, *detail.right)
+            for name, value in view.fields
+            if name == "party" and value
+        }
+    )
+    cells: tuple[Cell, ...] = (
+        item.id,
+        found.rule,
+        found.type.value,
+        item.status,
+        item.assignee,
+        _numbers(found.left),
+        _sources(found.left),
+        _numbers(found.right),
+        _sources(found.right),
+        " / ".join(sorted(parties)) or None,
+        min((ref.issued_on for ref in refs if ref.issued_on is not None), default=None),
+        found.left_amount,
+        found.right_amount,
+        found.difference,
+        found.currency or next((ref.currency for ref in refs if ref.currency), None),
+        found.explanation,
+        item.first_seen_at,
+        item.last_seen_at,
+    )
+    return Row(cells, detail)
+
+
+def _detail(
+    found: Discrepancy, load_document: DocumentLoader, catalogue: Catalogue, zone: ZoneInfo
+) -> Detail:
+    differing = frozenset(diff.field for diff in found.fields)
+    if found.type in _TYPE_FIELD:
+        differing |= {_TYPE_FIELD[found.type]}
+    left = tuple(_view(ref, load_document, catalogue, zone) for ref in found.left)
+    right = tuple(_view(ref, load_document, catalogue, zone) for ref in found.right)
+    if len(left) == 1 and len(right) == 1:  # a pair: every field that reads differently is marked
+        theirs = dict(right[0].fields)
+        differing |= {
+            name
+            for name, value in left[0].fields
+            if name not in _ALWAYS_DIFFERENT and value != theirs.get(name)
+        }
+    return Detail(left=left, right=right, differing=differing)
+
+
+def _numbers(refs: Sequence[DocumentRef]) -> str | None:
+    return ", ".join(ref.number or ref.external_id for ref in refs) or None
+
+
+def _sources(refs: Sequence[DocumentRef]) -> str | None:
+    return ", ".join(dict.fromkeys(ref.source for ref in refs)) or None
+
+
+def _view(
+    ref: DocumentRef, load_document: DocumentLoader, catalogue: Catalogue, zone: ZoneInfo
+) -> DocumentView:
+    document, history = load_document(ref)
+    fields = document_fields(document, catalogue, zone) if document is not None else _ref_fields(ref)
+    return DocumentView(
+        source=ref.source,
+        kind=ref.kind.value,
+        external_id=ref.external_id,
+        number=ref.number,
+        fields=fields,
+        history=revision_history(history, catalogue, zone),
+    )
+
+
+def _ref_fields(ref: DocumentRef) -> tuple[tuple[str, str], ...]:
+    return (
+        ("number", ref.number or ""),
+        ("issued_on", format_date(ref.issued_on)),
+        ("currency", ref.currency or ""),
+        ("total", format_amount(ref.amount, ref.currency)),
+    )
+
+
+def document_fields(
+    document: CanonicalDocument, catalogue: Catalogue, zone: ZoneInfo
+) -> tuple[tuple[str, str], ...]:
+    """The fields finance compares, as display text, in a fixed order."""
+    return tuple((name, _field_text(document, name, catalogue, zone)) for name in _SHOWN_FIELDS)
+
+
+def _field_text(document: CanonicalDocument, name: str, catalogue: Catalogue, zone: ZoneInfo) -> str:
+    currency = document.currency
+    if name == "party":
+        party = document.party
+        return "" if party is None else party.name or party.external_id or ""
+    if name == "status":
+        return catalogue.value("docstatus", document.status.value)
+    if name == "deleted":
+        return catalogue.text("ui.yes" if document.deleted else "ui.no")
+    if name == "source_modified_at":
+        return format_datetime(document.source_modified_at, zone)
+    value = getattr(document, name)
+    if name in ("subtotal", "tax", "total", "balance"):
+        return format_amount(value, currency)
+    if name in ("issued_on", "due_on"):
+        return format_date(value)
+    return "" if value is None else str(value)
+
+
+def revision_history(
+    history: Sequence[RevisionLike], catalogue: Catalogue, zone: ZoneInfo
+) -> tuple[Revision, ...]:
+    """Each revision with the shown fields that changed from the one before (the first lists none)."""
+    entries: list[Revision] = []
+    before: dict[str, str] | None = None
+    for entry in history:
+        after = dict(document_fields(entry.document, catalogue, zone))
+        changes = (
+            ()
+            if before is None
+            else tuple(
+                (name, before[name], after[name]) for name in _SHOWN_FIELDS if before[name] != after[name]
+            )
+        )
+        entries.append(Revision(entry.revision, str(entry.change), entry.recorded_at, changes))
+        before = after
+    return tuple(entries)

@@ -1,0 +1,1 @@
+"""Report tests: catalogue, formatting, o2c, ageing, renderers."""

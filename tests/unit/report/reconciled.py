@@ -1,0 +1,126 @@
+"""A reconciled fixture for the renderers: planted ledgers run through the real matcher, as a report."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from reconcile.matching import match
+from reconcile.report.i18n import Lang
+from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
+from reconcile.report.model import Report
+from reconcile.result import MatchContext, MatchResult
+from reconcile.settlement import settle
+from store.canonical import (
+    CanonicalDocument,
+    ChangeKind,
+    Discrepancy,
+    DiscrepancyType,
+    DocumentKind,
+    DocumentRef,
+)
+from tests.reconcile_data import AUDIT_CHECKS, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
+
+GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+LEADING_ZEROS = "000123"
+"""A document number that must stay text in every format (a planted audit finding carries it)."""
+
+
+@dataclass(frozen=True)
+class FakeRevision:
+    revision: int
+    change: ChangeKind
+    recorded_at: datetime
+    document: CanonicalDocument
+
+
+@dataclass
+class Reconciled:
+    """Both rules' results over one planted ledger, and every exception with a stable id."""
+
+    results: dict[str, MatchResult]
+    documents: dict[str, CanonicalDocument]
+    items: list[ExceptionItem] = field(default_factory=list)
+
+    def summaries(self) -> list[RuleSummary]:
+        return [
+            RuleSummary(rule=name, period="all", bridge=result.bridge, counts=result.counts)
+            for name, result in self.results.items()
+        ]
+
+    def groups(self) -> Iterator[tuple[str, Iterable[ExceptionItem]]]:
+        order = {name.value: index for index, name in enumerate(DiscrepancyType)}
+        ordered = sorted(self.items, key=lambda item: (order[item.discrepancy.type.value], item.id))
+        yield from itertools.groupby(ordered, key=lambda item: item.discrepancy.type.value)
+
+    def load(self, ref: DocumentRef) -> tuple[CanonicalDocument | None, Sequence[FakeRevision]]:
+        """The document and two revisions: as first synced (total 1.00 higher), then as it is now."""
+        document = self.documents.get(str(ref.key))
+        if document is None:
+            return None, ()
+        first = document
+        if document.total is not None:
+            first = document.model_copy(update={"total": document.total + Decimal("1.00"), "revision": 1})
+        return document, (
+            FakeRevision(1, ChangeKind.CREATED, GENERATED_AT - timedelta(days=3), first),
+            FakeRevision(2, ChangeKind.UPDATED, GENERATED_AT - timedelta(days=1), document),
+        )
+
+    def report(self, lang: Lang, *, details: bool = True) -> Report:
+        return mismatch_report(
+            self.summaries(),
+            self.groups(),
+            lang=lang,
+            timezone="Asia/Shanghai",
+            generated_at=GENERATED_AT,
+            filters=(("meta.period", "all"),),
+            load_document=self.load if details else None,
+        )
+
+
+def reconciled(n: int = 240, per_type: int = 2) -> Reconciled:
+    ledgers = planted_ledgers(n=n, per_type=per_type)
+    context = MatchContext(base_currency="CNY", order_dates=ledgers.order_dates)
+    results = {
+        MATCH_RULE.name: match(ledgers.left, ledgers.right, MATCH_RULE, context, audit_checks=AUDIT_CHECKS),
+        SETTLEMENT_RULE.name: settle(ledgers.right, ledgers.payments, SETTLEMENT_RULE, context),
+    }
+    documents = {str(doc.key): doc for doc in (*ledgers.left, *ledgers.right, *ledgers.payments)}
+    out = Reconciled(results=results, documents=documents)
+    for result in results.values():
+        for found in result.discrepancies:
+            out.items.append(
+                ExceptionItem(
+                    id=found.fingerprint[:12],
+                    status="open",
+                    discrepancy=found,
+                    assignee="finance-li",
+                    first_seen_at=GENERATED_AT - timedelta(days=2),
+                    last_seen_at=GENERATED_AT,
+                )
+            )
+    out.items.append(_leading_zeros_finding())
+    return out
+
+
+def _leading_zeros_finding() -> ExceptionItem:
+    ref = DocumentRef(
+        source="zoho-books",
+        kind=DocumentKind.INVOICE,
+        external_id="9001",
+        number=LEADING_ZEROS,
+        amount=Decimal("-5.00"),
+        currency="CNY",
+    )
+    found = Discrepancy(
+        rule=MATCH_RULE.name,
+        type=DiscrepancyType.NEGATIVE_AMOUNT,
+        right=(ref,),
+        right_amount=Decimal("-5.00"),
+        currency="CNY",
+        explanation="invoice 000123 has a negative total",
+    )
+    return ExceptionItem(id="zz-leading-zeros", status="acknowledged", discrepancy=found)
