@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 import connectors.jsonl
+import connectors.zoho.books
+import connectors.zoho.crm
 from config.loader import resolve_secret
 from config.settings import Settings
 from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
@@ -20,6 +22,8 @@ from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_
 
 FACTORIES: dict[str, ConnectorFactory] = {
     "jsonl": connectors.jsonl.build,
+    "zoho_crm": connectors.zoho.crm.build_crm,
+    "zoho_books": connectors.zoho.books.build_books,
 }
 """Connector factories by config `kind`; each vendor package registers its `build` here."""
 

@@ -9,11 +9,11 @@ from typing import Any, Final
 
 from config.settings import ZohoCrmConnector
 from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord, Tombstone
-from connectors.errors import FatalApiError, RecordError
+from connectors.errors import FatalApiError
 from connectors.zoho import normalize
 from connectors.zoho.check import check_streams
 from connectors.zoho.client import ZohoSession, crm_budget, interpret_crm, open_session
-from connectors.zoho.normalize import Normalizer, parse_zoho_time
+from connectors.zoho.normalize import Normalizer
 from store.canonical import CanonicalDocument, DocumentKind
 
 API_VERSION: Final = "v8"
@@ -136,8 +136,10 @@ class CrmStream:
         return self._normalizer(raw, self._context)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
-        """Deletions first (so a record restored from the recycle bin is re-read after its tombstone),
-        then the changed records; on a first sync (`since` None) there is nothing deleted to learn."""
+        """Deletions first, then the changed records oldest first; on a first sync (`since` None) there
+        is nothing deleted to learn. Tombstones carry no `deleted_at`: the engine advances an ordered
+        stream's cursor to the newest time in each page, and a deletion time (now-ish) committed before
+        the records pass would move the cursor past records not read yet if the run were cut there."""
         if since is not None:
             yield from self._deleted_pages(since)
         for records in self._record_pages(self._batches[0], since):
@@ -229,21 +231,11 @@ class CrmStream:
             body = self._get(self._url("/deleted"), params, since)
             if body is None:
                 return
-            yield Page(tombstones=[_tombstone(row) for row in body["data"]])
+            rows = body["data"]
+            yield Page(tombstones=[Tombstone(external_id=str(row["id"])) for row in rows if row.get("id")])
             if not (body.get("info") or {}).get("more_records"):
                 return
             page += 1
-
-
-def _tombstone(row: Mapping[str, Any]) -> Tombstone:
-    deleted_time = row.get("deleted_time")
-    try:
-        deleted_at = parse_zoho_time(deleted_time) if isinstance(deleted_time, str) else None
-    except ValueError:
-        deleted_at = None
-    if not row.get("id"):
-        raise RecordError("a deleted record without id", field="id")
-    return Tombstone(external_id=str(row["id"]), deleted_at=deleted_at)
 
 
 class CrmConnector:

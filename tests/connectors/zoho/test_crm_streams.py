@@ -102,7 +102,7 @@ def test_an_incremental_read_sends_if_modified_since_and_reads_deletions_first(
 
     pages = list(invoices.pages(SINCE))
 
-    assert pages[0].tombstones == [Tombstone("5725770000000000009", datetime(2026, 11, 20, 2, 0, tzinfo=UTC))]
+    assert pages[0].tombstones == [Tombstone("5725770000000000009")]
     assert len(pages[1].records) == 1
     deleted_call, records_call = mocked.calls[1:]
     assert str(deleted_call.request.url).split("?")[0].endswith("/Invoices/deleted")
