@@ -67,6 +67,10 @@ def match(
     )
 
 
+def _key_text(row: LedgerRow) -> str:
+    return row.key_text
+
+
 def _order(d: Discrepancy) -> tuple[str, str]:
     return (d.type.value, d.fingerprint)
 
@@ -154,7 +158,9 @@ class _Run:
     # ------------------------------------------------------------------ outcomes
 
     def _rows(self, group: Group) -> tuple[tuple[LedgerRow, ...], tuple[LedgerRow, ...]]:
-        return tuple(self.board.left[i] for i in group[0]), tuple(self.board.right[j] for j in group[1])
+        lefts = sorted((self.board.left[i] for i in group[0]), key=_key_text)
+        rights = sorted((self.board.right[j] for j in group[1]), key=_key_text)
+        return tuple(lefts), tuple(rights)
 
     def _any_deleted(self, group: Group) -> bool:
         lefts, rights = self._rows(group)

@@ -62,7 +62,7 @@ def normalize_party(name: str | None) -> str:
         words.pop()
     joined = " ".join(words)
     changed = True
-    while changed:
+    while changed and joined not in _CJK_SUFFIXES:
         changed = False
         for suffix in _CJK_SUFFIXES:
             if joined.endswith(suffix) and len(joined) > len(suffix):
