@@ -65,6 +65,10 @@ class Fxiaoke:
     def streams(self) -> Mapping[str, Stream]:
         return dict(self._streams)
 
+    def sweepable(self, name: str) -> FxiaokeStream:
+        """A stream with its concrete type (every Fxiaoke stream can list its live ids)."""
+        return self._streams[name]
+
     def check(self) -> Sequence[CheckResult]:
         """Authenticate, then read one row of each configured stream; say what to fix when it fails."""
         style = "corpAccessToken" if self._settings.auth_style == "legacy" else "Bearer accessToken"

@@ -20,7 +20,16 @@ from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
-from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
+from store.canonical import (
+    MONEY_LIMIT,
+    MONEY_QUANTUM,
+    Allocation,
+    CanonicalDocument,
+    DocumentKind,
+    Line,
+    PartyRef,
+    Status,
+)
 
 DETAILS = "details"
 """Key under which a stream attaches detail rows to their master record."""
@@ -57,7 +66,7 @@ def _text(raw: RawRecord, name: str, *, required: bool = False) -> str | None:
     return str(value)
 
 
-def _decimal(raw: RawRecord, name: str, *, required: bool = False) -> Decimal | None:
+def _decimal(raw: RawRecord, name: str, *, required: bool = False, money: bool = False) -> Decimal | None:
     value = raw.get(name)
     if value is None or value == "":
         if required:
@@ -71,11 +80,17 @@ def _decimal(raw: RawRecord, name: str, *, required: bool = False) -> Decimal | 
         raise RecordError(f"is not a number: {value!r}", field=name) from None
     if not number.is_finite():
         raise RecordError(f"is not a finite number: {value!r}", field=name)
+    if money and (number != number.quantize(MONEY_QUANTUM) or abs(number) >= MONEY_LIMIT):
+        raise RecordError(f"is not an amount the ledger keeps exactly: {value!r}", field=name)
     return number
 
 
+def _money(raw: RawRecord, name: str) -> Decimal | None:
+    return _decimal(raw, name, money=True)
+
+
 def _amount(raw: RawRecord, name: str) -> Decimal:
-    number = _decimal(raw, name, required=True)
+    number = _decimal(raw, name, required=True, money=True)
     assert number is not None
     return number
 
@@ -106,7 +121,7 @@ def _currency(raw: RawRecord, ctx: NormalizeContext) -> tuple[str, Decimal | Non
     code = _text(raw, "mc_currency")
     if code is None:
         return ctx.base_currency, None
-    if len(code) != 3 or not code.isalpha():
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
         raise RecordError(f"is not an ISO currency code: {code!r}", field="mc_currency")
     rate = _decimal(raw, "mc_exchange_rate")
     if rate is not None and rate <= 0:
@@ -187,7 +202,7 @@ def normalize_account(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
 def normalize_product(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """ProductObj (产品): number = product_code; one line with the name, code and list price.
     `product_status` "99" (已作废) is void like `life_status` invalid."""
-    price = _decimal(raw, "price")
+    price = _money(raw, "price")
     code = _text(raw, "product_code")
     document = _build(
         raw,
@@ -216,7 +231,7 @@ def _order_line(row: Mapping[str, Any]) -> Line:
         product=_text(row, "product_id__r"),
         product_external_id=_text(row, "product_id"),
         quantity=_decimal(row, "quantity"),
-        unit_price=_decimal(row, "sales_price"),
+        unit_price=_money(row, "sales_price"),
         amount=_amount(row, "subtotal"),
     )
 
@@ -234,9 +249,9 @@ def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDoc
         issued_on=_day(raw, "order_time", ctx),
         currency=currency,
         exchange_rate=rate,
-        subtotal=_decimal(raw, "product_amount"),
+        subtotal=_money(raw, "product_amount"),
         total=_amount(raw, "order_amount"),
-        balance=_decimal(raw, "receivable_amount"),
+        balance=_money(raw, "receivable_amount"),
         lines=_each_detail(raw, ORDER_LINES, _order_line),
     )
 
@@ -273,7 +288,7 @@ def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
 
 
 def _invoice_line(row: Mapping[str, Any]) -> Line:
-    return Line(amount=_amount(row, "invoiced_amount"), tax=_decimal(row, "tax_amount"))
+    return Line(amount=_amount(row, "invoiced_amount"), tax=_money(row, "tax_amount"))
 
 
 def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
