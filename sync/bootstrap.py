@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+import connectors.fxiaoke
 import connectors.jsonl
 import connectors.zoho.books
 import connectors.zoho.crm
@@ -24,6 +25,7 @@ FACTORIES: dict[str, ConnectorFactory] = {
     "jsonl": connectors.jsonl.build,
     "zoho_crm": connectors.zoho.crm.build_crm,
     "zoho_books": connectors.zoho.books.build_books,
+    "fxiaoke": connectors.fxiaoke.build,
 }
 """Connector factories by config `kind`; each vendor package registers its `build` here."""
 
