@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -84,8 +85,10 @@ def build_connector(
     clock: Clock = utc_now,
     observer: Observer | None = None,
     environ: Mapping[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Connector:
-    """Build a configured connector with its ports wired to the database."""
+    """Build a configured connector with its ports wired to the database. `sleep` waits between HTTP
+    retries (the daemon passes one that a shutdown interrupts)."""
     box = secret_box(settings, environ)
     secrets = SqlSecretStore(engine, box, clock)
     deps = ConnectorDeps(
@@ -96,6 +99,7 @@ def build_connector(
         ),
         clock=clock,
         observer=observer,
+        sleep=sleep,
     )
     factory = FACTORIES.get(connector_settings.kind)
     if factory is None:
