@@ -4,4 +4,6 @@ from __future__ import annotations
 
 import click
 
-COMMANDS: list[click.Command] = []
+from sync.commands.report_cmd import report_group
+
+COMMANDS: list[click.Command] = [report_group]

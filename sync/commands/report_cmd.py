@@ -1,0 +1,198 @@
+"""`ledgerbridge report mismatches|o2c|aging`: the finance reports, in five formats and two languages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import Engine
+
+from reconcile.o2c import GroupBy
+from reconcile.periods import Period, PeriodError, parse_period
+from reconcile.report.i18n import LANGS, Lang
+from store.db import SchemaNotReady
+from sync.bootstrap import open_engine, utc_now
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.report_job import (
+    FORMATS,
+    Format,
+    ReportError,
+    build_aging,
+    build_o2c,
+    choose_sources,
+    write_report,
+)
+
+
+def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --output, --lang and --json, shared by every report."""
+    for option in reversed(
+        (
+            click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
+            click.option(
+                "--output",
+                type=click.Path(dir_okay=False, path_type=Path),
+                default=None,
+                help="Write to this file (default: stdout; an Excel workbook needs a file).",
+            ),
+            click.option(
+                "--lang",
+                type=click.Choice(LANGS),
+                default=None,
+                help="zh or en (default: `locale` in the config; zh when the time zone is Asia/Shanghai).",
+            ),
+            json_option,
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@click.group("report")
+def report_group() -> None:
+    """Finance reports: reconciliation mismatches, order-to-cash, AR ageing."""
+
+
+@report_group.command("o2c")
+@click.option("--by", type=click.Choice([g.value for g in GroupBy]), default="customer", show_default=True)
+@click.option(
+    "--period", default="all", show_default=True, help="2026-10, 2026-Q3, 2026, all, previous_month..."
+)
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge overdue on this date.")
+@click.option("--orders-from", default=None, metavar="SOURCE", help="Source of the sales orders.")
+@click.option(
+    "--invoices-from", default=None, metavar="SOURCE", help="Source of the invoices and credit notes."
+)
+@click.option("--payments-from", default=None, metavar="SOURCE", help="Source of the payments.")
+@_output_options
+@click.pass_obj
+def o2c_command(
+    app: AppContext,
+    *,
+    by: str,
+    period: str,
+    as_of: datetime | None,
+    orders_from: str | None,
+    invoices_from: str | None,
+    payments_from: str | None,
+    fmt: Format,
+    output: Path | None,
+    lang: Lang | None,
+    as_json: bool,
+) -> None:
+    """Ordered, invoiced, credited, collected, outstanding and overdue per customer, salesperson or month."""
+    settings = app.config.settings
+    now = utc_now()
+    scope = _period(period, now, settings.zone)
+    with database(app) as engine, _report_errors():
+        sources = choose_sources(engine, orders=orders_from, invoices=invoices_from, payments=payments_from)
+        report = build_o2c(
+            engine,
+            settings,
+            by=GroupBy(by),
+            period=scope,
+            sources=sources,
+            lang=lang or settings.effective_locale,
+            now=now,
+            as_of=_day(as_of),
+        )
+        fmt = _format(fmt, output, as_json)
+        write_report(report, fmt, output)
+    _done(as_json, "o2c", fmt, output)
+
+
+@report_group.command("aging")
+@click.option("--by", type=click.Choice(["customer", "salesperson"]), default="customer", show_default=True)
+@click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Age on this date (default: today)."
+)
+@click.option("--invoices-from", default=None, metavar="SOURCE", help="Source of the invoices.")
+@_output_options
+@click.pass_obj
+def aging_command(
+    app: AppContext,
+    *,
+    by: str,
+    as_of: datetime | None,
+    invoices_from: str | None,
+    fmt: Format,
+    output: Path | None,
+    lang: Lang | None,
+    as_json: bool,
+) -> None:
+    """Open invoice balances by days overdue: current, 1–30, 31–60, 61–90, over 90."""
+    settings = app.config.settings
+    now = utc_now()
+    with database(app) as engine, _report_errors():
+        source = invoices_from or choose_sources(engine).invoices
+        report = build_aging(
+            engine,
+            settings,
+            by=GroupBy(by),
+            invoices_from=source,
+            lang=lang or settings.effective_locale,
+            now=now,
+            as_of=_day(as_of),
+        )
+        fmt = _format(fmt, output, as_json)
+        write_report(report, fmt, output)
+    _done(as_json, "aging", fmt, output)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _period(text: str, now: datetime, zone: ZoneInfo) -> Period:
+    try:
+        return parse_period(text, now, zone)
+    except PeriodError as exc:
+        raise BadConfig(f"--period: {exc}") from exc
+
+
+def _day(value: datetime | None) -> date | None:
+    return None if value is None else value.date()
+
+
+@contextmanager
+def database(app: AppContext) -> Iterator[Engine]:
+    """The configured database, read-only use; a missing or old schema says which command fixes it."""
+    try:
+        engine = open_engine(app.config.settings)
+    except SchemaNotReady as exc:
+        raise BadConfig(str(exc)) from exc
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _report_errors() -> Iterator[None]:
+    """ReportError -> exit 2 with its message (it always says which option to give); a file that
+    cannot be written -> exit 1."""
+    try:
+        yield
+    except ReportError as exc:
+        raise BadConfig(str(exc)) from exc
+    except OSError as exc:
+        raise CommandFailed(f"cannot write the report: {exc}") from exc
+
+
+def _format(fmt: Format, output: Path | None, as_json: bool) -> Format:
+    """`--json` without `--output` means the report itself as JSON on stdout."""
+    return "json" if as_json and output is None else fmt
+
+
+def _done(as_json: bool, name: str, fmt: str, output: Path | None, **counts: int) -> None:
+    """After writing a file: where it is (one JSON document with --json, a line on stderr otherwise)."""
+    if output is None:
+        return
+    if as_json:
+        emit_json({"report": name, "format": fmt, "output": str(output.resolve()), **counts})
+    else:
+        click.echo(f"wrote {output}", err=True)

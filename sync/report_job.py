@@ -1,0 +1,253 @@
+"""Report jobs: load from the store, stream into the pure report builders, write the chosen format.
+
+Nothing here holds a whole report: documents and exceptions are read in batches and flow through the
+renderers, which write as they go. Files are written beside their destination and renamed into
+place, so finance never opens a half-written report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Literal, TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Engine, select
+
+from config.settings import Settings
+from reconcile.aging import aging_summary
+from reconcile.o2c import GroupBy, o2c_summary
+from reconcile.periods import Period
+from reconcile.report.csvfile import CSV_ENCODING, render_csv
+from reconcile.report.excel import render_xlsx
+from reconcile.report.htmlfile import render_html
+from reconcile.report.i18n import Lang
+from reconcile.report.jsonfile import render_json
+from reconcile.report.ledger_reports import aging_report, o2c_report
+from reconcile.report.model import Report
+from reconcile.report.terminal import render_table
+from store.canonical import CanonicalDocument, DocumentKind
+from store.repository import SqlLedgerRepository
+from store.tables import documents
+
+Format = Literal["table", "csv", "xlsx", "html", "json"]
+FORMATS: tuple[Format, ...] = ("table", "csv", "xlsx", "html", "json")
+T = TypeVar("T")
+PROGRESS_THRESHOLD = 10_000
+"""Reports with more rows than this show a progress bar when stderr is a terminal."""
+
+
+class ReportError(Exception):
+    """The report cannot be made as asked (e.g. an ambiguous source); the message says what to choose."""
+
+
+# ---------------------------------------------------------------------------- sources of record
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Which source the report reads each kind from (None: that kind is not in the ledger)."""
+
+    orders: str | None
+    invoices: str | None
+    payments: str | None
+
+    def named(self) -> list[str]:
+        return list(dict.fromkeys(s for s in (self.orders, self.invoices, self.payments) if s))
+
+
+def choose_sources(
+    engine: Engine,
+    *,
+    orders: str | None = None,
+    invoices: str | None = None,
+    payments: str | None = None,
+) -> Sources:
+    """The sources of record: as given, else the only source holding that kind. The same order can sit
+    in the CRM and the accounting system; adding both would double it, so several is an error."""
+    return Sources(
+        orders=orders or _only_source(engine, DocumentKind.SALES_ORDER, "--orders-from"),
+        invoices=invoices or _only_source(engine, DocumentKind.INVOICE, "--invoices-from"),
+        payments=payments or _only_source(engine, DocumentKind.PAYMENT, "--payments-from"),
+    )
+
+
+def _only_source(engine: Engine, kind: DocumentKind, option: str) -> str | None:
+    query = (
+        select(documents.c.source)
+        .where(documents.c.kind == kind.value)
+        .distinct()
+        .order_by(documents.c.source)
+    )
+    with engine.connect() as conn:
+        found = [row.source for row in conn.execute(query)]
+    if len(found) > 1:
+        raise ReportError(
+            f"several sources hold {kind.value} documents ({', '.join(found)}): choose one with {option}"
+        )
+    return found[0] if found else None
+
+
+def _stream(
+    repository: SqlLedgerRepository, source: str | None, kinds: Sequence[DocumentKind]
+) -> Iterator[CanonicalDocument]:
+    if source is None:
+        return
+    for kind in kinds:
+        yield from repository.iter_documents(source=source, kind=kind, include_deleted=False)
+
+
+# ---------------------------------------------------------------------------- o2c and ageing
+
+
+def build_o2c(
+    engine: Engine,
+    settings: Settings,
+    *,
+    by: GroupBy,
+    period: Period,
+    sources: Sources,
+    lang: Lang,
+    now: datetime,
+    as_of: date | None = None,
+) -> Report:
+    """Order-to-cash from the ledger: orders, then invoices and credit notes, then payments (payments
+    follow their invoices' salesperson, so invoices come first)."""
+    repository = SqlLedgerRepository(engine)
+    today = as_of or now.astimezone(settings.zone).date()
+    stream = _chain(
+        _stream(repository, sources.orders, [DocumentKind.SALES_ORDER]),
+        _stream(repository, sources.invoices, [DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE]),
+        _stream(repository, sources.payments, [DocumentKind.PAYMENT]),
+    )
+    summary = o2c_summary(stream, by=by, as_of=today, start=period.start, end=period.end)
+    return o2c_report(
+        summary,
+        lang=lang,
+        timezone=settings.timezone,
+        generated_at=now,
+        period=period.name,
+        sources=sources.named(),
+    )
+
+
+def build_aging(
+    engine: Engine,
+    settings: Settings,
+    *,
+    by: GroupBy,
+    invoices_from: str | None,
+    lang: Lang,
+    now: datetime,
+    as_of: date | None = None,
+) -> Report:
+    """AR ageing of the invoices of the source of record, on `as_of` (default: today, company time)."""
+    repository = SqlLedgerRepository(engine)
+    today = as_of or now.astimezone(settings.zone).date()
+    summary = aging_summary(_stream(repository, invoices_from, [DocumentKind.INVOICE]), as_of=today, by=by)
+    sources = [invoices_from] if invoices_from else []
+    return aging_report(summary, lang=lang, timezone=settings.timezone, generated_at=now, sources=sources)
+
+
+def _chain(*streams: Iterable[CanonicalDocument]) -> Iterator[CanonicalDocument]:
+    for stream in streams:
+        yield from stream
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def write_report(report: Report, fmt: Format, output: Path | None, *, console: Console | None = None) -> None:
+    """Render `report` in `fmt` to `output` (atomically), or to stdout when no path is given."""
+    if output is None:
+        _to_stdout(report, fmt, console)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic(output, binary=fmt == "xlsx") as stream:
+        _render(report, fmt, stream)
+
+
+def _to_stdout(report: Report, fmt: Format, console: Console | None) -> None:
+    if fmt == "table":
+        render_table(report, console or Console())
+    elif fmt == "xlsx":
+        if sys.stdout.isatty():
+            raise ReportError("an Excel workbook is binary: give --output PATH (e.g. --output report.xlsx)")
+        render_xlsx(report, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    else:
+        _render(report, fmt, sys.stdout)
+        sys.stdout.flush()
+
+
+def _render(report: Report, fmt: Format, stream: IO[str] | IO[bytes]) -> None:
+    if fmt == "xlsx":
+        render_xlsx(report, stream)  # type: ignore[arg-type]
+    elif fmt == "csv":
+        render_csv(report, stream)  # type: ignore[arg-type]
+    elif fmt == "html":
+        render_html(report, stream)  # type: ignore[arg-type]
+    elif fmt == "json":
+        render_json(report, stream)  # type: ignore[arg-type]
+    else:
+        render_table(report, Console(file=stream, width=200, color_system=None))  # type: ignore[arg-type]
+
+
+@contextmanager
+def _atomic(path: Path, *, binary: bool) -> Iterator[IO[str] | IO[bytes]]:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        if binary:
+            with os.fdopen(handle, "wb") as raw:
+                yield raw
+        else:
+            encoding = CSV_ENCODING if path.suffix.lower() == ".csv" else "utf-8"
+            with os.fdopen(handle, "w", encoding=encoding, newline="") as text:
+                yield text
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+@contextmanager
+def progress(total: int | None, *, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for long reports (over PROGRESS_THRESHOLD rows, stderr a terminal);
+    yields `advance(n)`. Otherwise `advance` does nothing."""
+    if not enabled or total is None or total <= PROGRESS_THRESHOLD:
+        yield lambda _n: None
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def counted(items: Iterable[T], advance: Callable[[int], None], every: int = 500) -> Iterator[T]:
+    """Pass items through, advancing the progress bar every `every` items."""
+    pending = 0
+    for item in items:
+        yield item
+        pending += 1
+        if pending == every:
+            advance(pending)
+            pending = 0
+    if pending:
+        advance(pending)
