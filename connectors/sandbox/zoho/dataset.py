@@ -113,6 +113,15 @@ class ZohoDataset:
         with self._lock:
             return self._docs.get((system, kind), {}).get(external_id)
 
+    def number_of(self, system: System, kind: DocumentKind, external_id: str) -> str | None:
+        """The document number of a live or deleted document (a lookup keeps the name it showed)."""
+        with self._lock:
+            doc = self.get(system, kind, external_id)
+            if doc is not None:
+                return doc.number
+            gone = self._deleted.get((system, kind), {}).get(external_id)
+            return gone.display_name if gone else None
+
     def live(self, system: System, kind: DocumentKind) -> list[CanonicalDocument]:
         """Live documents of one kind, by external id."""
         with self._lock:

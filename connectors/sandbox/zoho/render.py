@@ -155,8 +155,8 @@ def _ref(dataset: ZohoDataset, doc: CanonicalDocument, name: str) -> dict[str, A
     target_id = doc.references.get(name)
     if target_id is None:
         return None
-    target = dataset.get("crm", DocumentKind.SALES_ORDER, target_id) if name == "sales_order" else None
-    return {"id": target_id, "name": target.number if target else None}
+    label = dataset.number_of("crm", DocumentKind.SALES_ORDER, target_id) if name == "sales_order" else None
+    return {"id": target_id, "name": label}
 
 
 def _crm_line(doc: CanonicalDocument, index: int, line: Line, casing: LineKeys) -> dict[str, Any]:
