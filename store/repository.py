@@ -14,7 +14,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, payload_hash
 from store.db import is_sqlite, write_transaction
-from store.rows import allocation_rows, document_from_rows, document_row, line_rows
+from store.rows import (
+    ALLOCATION_COLUMNS,
+    DOCUMENT_COLUMNS,
+    LINE_COLUMNS,
+    REVISION_COLUMNS,
+    RowEncoder,
+    document_from_rows,
+)
 from store.tables import (
     allocations,
     document_lines,
@@ -277,34 +284,42 @@ def _existing(
     return found
 
 
+def _allocate_ids(conn: Connection, count: int) -> list[int]:
+    """Ids for new documents, so that lines and revisions can be written in bulk without RETURNING."""
+    if is_sqlite(conn):  # BEGIN IMMEDIATE: this transaction is the only writer
+        start = int(conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) FROM documents").scalar_one()) + 1
+        return list(range(start, start + count))
+    query = "SELECT nextval(pg_get_serial_sequence('documents', 'id')) FROM generate_series(1, %s)"
+    return [int(value) for value in conn.exec_driver_sql(query, (count,)).scalars()]
+
+
 def _insert_new(conn: Connection, run: RunRef, new: Sequence[Incoming], now: datetime) -> None:
     if not new:
         return
+    encode = RowEncoder(is_sqlite(conn))
+    stamp = encode.moment(now)
+    ids = _allocate_ids(conn, len(new))
     rows = [
-        document_row(
-            i.document, stream=run.stream, payload_hash=i.payload_hash, revision=1, run_id=run.id, now=now
+        (
+            *encode.document(
+                item.document,
+                stream=run.stream,
+                payload_hash=item.payload_hash,
+                revision=1,
+                run_id=run.id,
+                now=stamp,
+            ),
+            stamp,
+            doc_id,
         )
-        for i in new
+        for doc_id, item in zip(ids, new, strict=True)
     ]
-    ids = conn.execute(
-        insert(documents).returning(documents.c.id, sort_by_parameter_order=True), rows
-    ).scalars()
+    conn.exec_driver_sql(encode.insert("documents", (*DOCUMENT_COLUMNS, "created_at", "id")), rows)
     placed = list(zip(ids, new, strict=True))
-    _insert_children(conn, placed)
-    _insert_revisions(conn, run, [(doc_id, 1, ChangeKind.CREATED, item) for doc_id, item in placed], now)
-
-
-_UPDATE = (
-    update(documents)
-    .where(documents.c.id == bindparam("_id"))
-    .values(
-        {
-            name: bindparam(name)
-            for name in (c.name for c in documents.columns)
-            if name not in ("id", "created_at")
-        }
+    _insert_children(conn, encode, placed)
+    _insert_revisions(
+        conn, encode, run, [(doc_id, 1, ChangeKind.CREATED, item) for doc_id, item in placed], now
     )
-)
 
 
 def _update_changed(
@@ -312,61 +327,70 @@ def _update_changed(
 ) -> None:
     if not changed:
         return
-    params = []
+    encode = RowEncoder(is_sqlite(conn))
+    stamp = encode.moment(now)
+    rows = []
     history = []
     for found, item in changed:
-        row = document_row(
+        number = found.revision + 1
+        values = encode.document(
             item.document,
             stream=run.stream,
             payload_hash=item.payload_hash,
-            revision=found.revision + 1,
+            revision=number,
             run_id=run.id,
-            now=now,
+            now=stamp,
         )
-        del row["created_at"]
-        params.append({**row, "_id": found.id})
+        rows.append((*values, found.id))
         change = ChangeKind.RESTORED if found.deleted else ChangeKind.UPDATED
-        history.append((found.id, found.revision + 1, change, item))
-    conn.execute(_UPDATE, params)
+        history.append((found.id, number, change, item))
+    conn.exec_driver_sql(encode.update_by_id("documents", DOCUMENT_COLUMNS), rows)
     ids = [found.id for found, _ in changed]
     for chunk in _chunks(ids):
         conn.execute(delete(document_lines).where(document_lines.c.document_id.in_(chunk)))
         conn.execute(delete(allocations).where(allocations.c.document_id.in_(chunk)))
-    _insert_children(conn, [(found.id, item) for found, item in changed])
-    _insert_revisions(conn, run, history, now)
+    _insert_children(conn, encode, [(found.id, item) for found, item in changed])
+    _insert_revisions(conn, encode, run, history, now)
 
 
-def _insert_children(conn: Connection, placed: Sequence[tuple[int, Incoming]]) -> None:
-    lines = [row for doc_id, item in placed for row in line_rows(doc_id, item.document)]
+def _insert_children(conn: Connection, encode: RowEncoder, placed: Sequence[tuple[int, Incoming]]) -> None:
+    lines = [
+        row for doc_id, item in placed if item.document.lines for row in encode.lines(doc_id, item.document)
+    ]
     if lines:
-        conn.execute(insert(document_lines), lines)
-    allocs = [row for doc_id, item in placed for row in allocation_rows(doc_id, item.document)]
+        conn.exec_driver_sql(encode.insert("document_lines", LINE_COLUMNS), lines)
+    allocs = [
+        row
+        for doc_id, item in placed
+        if item.document.allocations
+        for row in encode.allocations(doc_id, item.document)
+    ]
     if allocs:
-        conn.execute(insert(allocations), allocs)
+        conn.exec_driver_sql(encode.insert("allocations", ALLOCATION_COLUMNS), allocs)
 
 
 def _insert_revisions(
     conn: Connection,
+    encode: RowEncoder,
     run: RunRef,
     history: Sequence[tuple[int, int, ChangeKind, Incoming]],
     now: datetime,
 ) -> None:
+    stamp = encode.moment(now)
     rows = [
-        {
-            "document_id": doc_id,
-            "revision": number,
-            "change_kind": change.value,
-            "sync_run_id": run.id,
-            "payload_hash": item.payload_hash,
-            "raw_payload": item.raw_json,
-            "snapshot": item.document.model_copy(
-                update={"revision": number, "deleted": False}
-            ).model_dump_json(),
-            "recorded_at": now,
-        }
+        (
+            doc_id,
+            number,
+            change.value,
+            run.id,
+            item.payload_hash,
+            item.raw_json,
+            item.document.model_copy(update={"revision": number, "deleted": False}).model_dump_json(),
+            stamp,
+        )
         for doc_id, number, change, item in history
     ]
-    conn.execute(insert(revisions), rows)
+    conn.exec_driver_sql(encode.insert("revisions", REVISION_COLUMNS), rows)
 
 
 def _mark_seen(conn: Connection, run_id: int, ids: Sequence[int]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,9 @@ from store.canonical import (
     DocumentKind,
     Line,
     PartyRef,
+    MONEY_SCALE,
     Status,
+    to_minor_units,
 )
 
 _CENTS = Decimal("0.01")
@@ -32,76 +34,181 @@ def tidy_amount(value: Decimal | None) -> Decimal | None:
     return reduced
 
 
-def document_row(
-    document: CanonicalDocument,
-    *,
-    stream: str,
-    payload_hash: str,
-    revision: int,
-    run_id: int | None,
-    now: datetime,
-) -> dict[str, Any]:
-    """The `documents` row of a live (not deleted) document at `revision`."""
-    party = document.party
-    return {
-        "source": document.source,
-        "kind": document.kind.value,
-        "external_id": document.external_id,
-        "stream": stream,
-        "number": document.number,
-        "party_external_id": party.external_id if party else None,
-        "party_name": party.name if party else None,
-        "owner": document.owner,
-        "issued_on": document.issued_on,
-        "due_on": document.due_on,
-        "currency": document.currency,
-        "exchange_rate": document.exchange_rate,
-        "subtotal": document.subtotal,
-        "tax": document.tax,
-        "total": document.total,
-        "balance": document.balance,
-        "status": document.status.value,
-        "raw_status": document.raw_status,
-        "refs": json.dumps(document.references, sort_keys=True, ensure_ascii=False),
-        "source_modified_at": document.source_modified_at,
-        "deleted": False,
-        "revision": revision,
-        "payload_hash": payload_hash,
-        "last_seen_run_id": run_id,
-        "created_at": now,
-        "updated_at": now,
-    }
+DOCUMENT_COLUMNS = (
+    "source",
+    "kind",
+    "external_id",
+    "stream",
+    "number",
+    "party_external_id",
+    "party_name",
+    "owner",
+    "issued_on",
+    "due_on",
+    "currency",
+    "exchange_rate",
+    "subtotal",
+    "tax",
+    "total",
+    "balance",
+    "status",
+    "raw_status",
+    "refs",
+    "source_modified_at",
+    "deleted",
+    "revision",
+    "payload_hash",
+    "last_seen_run_id",
+    "updated_at",
+)
+"""Columns a document write sets, in the order of RowEncoder.document (then `created_at`, then `id`)."""
+LINE_COLUMNS = (
+    "document_id",
+    "position",
+    "product",
+    "product_external_id",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "tax",
+)
+ALLOCATION_COLUMNS = ("document_id", "position", "invoice_external_id", "target_kind", "amount")
+REVISION_COLUMNS = (
+    "document_id",
+    "revision",
+    "change_kind",
+    "sync_run_id",
+    "payload_hash",
+    "raw_payload",
+    "snapshot",
+    "recorded_at",
+)
 
 
-def line_rows(document_id: int, document: CanonicalDocument) -> list[dict[str, Any]]:
-    return [
-        {
-            "document_id": document_id,
-            "position": position,
-            "product": line.product,
-            "product_external_id": line.product_external_id,
-            "sku": line.sku,
-            "description": line.description,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price,
-            "amount": line.amount,
-            "tax": line.tax,
-        }
-        for position, line in enumerate(document.lines)
-    ]
+def _minor(value: Decimal) -> int:
+    """A validated Amount -> scaled integer (exactness re-checked; range was checked by the model)."""
+    scaled = value.scaleb(MONEY_SCALE)
+    integral = int(scaled)
+    if integral != scaled:
+        return to_minor_units(value)  # raises with the canonical message
+    return integral
 
 
-def allocation_rows(document_id: int, document: CanonicalDocument) -> list[dict[str, Any]]:
-    return [
-        {
-            "document_id": document_id,
-            "position": position,
-            "invoice_external_id": allocation.invoice_external_id,
-            "target_kind": allocation.target_kind.value,
-            "amount": allocation.amount,
-        }
-        for position, allocation in enumerate(document.allocations)
-    ]
+def _money(value: Decimal | None) -> int | None:
+    return None if value is None else _minor(value)
+
+
+def _references(references: Mapping[str, str]) -> str:
+    return json.dumps(references, sort_keys=True, ensure_ascii=False) if references else "{}"
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class RowEncoder:
+    """Document -> DB-API parameter tuples for the bulk write path (executemany, no per-row ORM).
+
+    Values are encoded exactly as the SQLAlchemy column types of store.tables would encode them (money
+    as scaled integers, exact decimals as text; on SQLite dates and naive-UTC datetimes as the ISO text
+    SQLAlchemy writes), so rows written here read back through the tables like any other.
+    """
+
+    def __init__(self, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        self.placeholder = "?" if sqlite else "%s"
+
+    def moment(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
+        naive = value.astimezone(UTC).replace(tzinfo=None)
+        if not self.sqlite:
+            return naive
+        return (
+            f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} "
+            f"{naive.hour:02d}:{naive.minute:02d}:{naive.second:02d}.{naive.microsecond:06d}"
+        )
+
+    def day(self, value: date | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+    def flag(self, value: bool) -> Any:
+        return int(value) if self.sqlite else value
+
+    def document(
+        self,
+        document: CanonicalDocument,
+        *,
+        stream: str,
+        payload_hash: str,
+        revision: int,
+        run_id: int | None,
+        now: Any,
+    ) -> tuple[Any, ...]:
+        """A live document's values in DOCUMENT_COLUMNS order (`now` already encoded by `moment`)."""
+        party = document.party
+        return (
+            document.source,
+            document.kind.value,
+            document.external_id,
+            stream,
+            document.number,
+            party.external_id if party else None,
+            party.name if party else None,
+            document.owner,
+            self.day(document.issued_on),
+            self.day(document.due_on),
+            document.currency,
+            _text(document.exchange_rate),
+            _money(document.subtotal),
+            _money(document.tax),
+            _money(document.total),
+            _money(document.balance),
+            document.status.value,
+            document.raw_status,
+            _references(document.references),
+            self.moment(document.source_modified_at),
+            self.flag(False),
+            revision,
+            payload_hash,
+            run_id,
+            now,
+        )
+
+    def lines(self, document_id: int, document: CanonicalDocument) -> list[tuple[Any, ...]]:
+        return [
+            (
+                document_id,
+                position,
+                line.product,
+                line.product_external_id,
+                line.sku,
+                line.description,
+                _text(line.quantity),
+                _money(line.unit_price),
+                _minor(line.amount),
+                _money(line.tax),
+            )
+            for position, line in enumerate(document.lines)
+        ]
+
+    def allocations(self, document_id: int, document: CanonicalDocument) -> list[tuple[Any, ...]]:
+        return [
+            (document_id, position, a.invoice_external_id, a.target_kind.value, _minor(a.amount))
+            for position, a in enumerate(document.allocations)
+        ]
+
+    def insert(self, table: str, columns: Sequence[str]) -> str:
+        marks = ", ".join([self.placeholder] * len(columns))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
+
+    def update_by_id(self, table: str, columns: Sequence[str]) -> str:
+        sets = ", ".join(f"{name} = {self.placeholder}" for name in columns)
+        return f"UPDATE {table} SET {sets} WHERE id = {self.placeholder}"  # noqa: S608 - fixed names
 
 
 def document_from_rows(

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>` (performance is measured here, never in timed unit tests)."""
