@@ -164,7 +164,7 @@ def engine_run(count: int) -> dict[str, Any]:
         engine, _ = _fresh_database(Path(tmp), "engine.db")
         sync = SyncEngine(engine, lambda: datetime.now(UTC))
         started = time.perf_counter()
-        [result] = sync.run_connector(GeneratedConnector(count))  # type: ignore[arg-type]
+        [result] = sync.run_connector(GeneratedConnector(count))
         elapsed = time.perf_counter() - started
         engine.dispose()
     if result.created != count:
@@ -181,7 +181,8 @@ def ceiling_run(count: int) -> dict[str, Any]:
     stream = GeneratedStream(count, "bench")
     with tempfile.TemporaryDirectory() as tmp:
         engine, path = _fresh_database(Path(tmp), "ceiling.db")
-        assert is_sqlite(engine) and documents.name == "documents"
+        assert is_sqlite(engine)
+        assert documents.name == "documents"
         engine.dispose()
         encode = RowEncoder(sqlite=True)
         now = encode.moment(datetime.now(UTC))
@@ -261,10 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"ingest benchmark — {report['machine']}")
         print(
-            f"  engine : {engine_rate:>10,.0f} records/s  ({args.records:,} records in {full['seconds']:.2f} s)"
+            f"  engine : {engine_rate:>10,.0f} records/s  "
+            f"({args.records:,} records in {full['seconds']:.2f} s)"
         )
         print(
-            f"  ceiling: {ceiling_rate:>10,.0f} records/s  (raw sqlite3 executemany of the same document rows)"
+            f"  ceiling: {ceiling_rate:>10,.0f} records/s  "
+            "(raw sqlite3 executemany of the same document rows)"
         )
         print(f"  ratio  : {engine_rate / ceiling_rate:>10.1%}  (target >= 20%, and >= 20,000 records/s)")
         for count, rss in report["peak_rss_mb"].items():

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from store.canonical import (
+    MONEY_SCALE,
     Allocation,
     CanonicalDocument,
     DocumentKind,
     Line,
     PartyRef,
-    MONEY_SCALE,
     Status,
     to_minor_units,
 )
