@@ -1,0 +1,265 @@
+"""`ledgerbridge backup PATH` and `ledgerbridge restore PATH`: consistent copies of the ledger, and a
+restore that accepts only a ledgerbridge database of a schema version this code knows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
+from pathlib import Path
+
+import click
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from store.audit import record_audit
+from store.db import alembic_config, head_revision, is_sqlite, normalize_url
+from store.locks import LockHeld, named_lock
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import actor_name, actor_option, database
+
+DAEMON_LOCK = "daemon"
+"""The lock a SQLite daemon holds for its whole life (sync/daemon.py); restore takes it too."""
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PGDUMP_MAGIC = b"PGDMP"
+_LEDGER_TABLES = frozenset({"alembic_version", "documents", "revisions", "sync_state", "sync_runs"})
+
+
+class ForeignFile(Exception):
+    """The file is not a ledgerbridge database (or not one this code can use)."""
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@actor_option
+@json_option
+@click.pass_obj
+def backup(app: AppContext, path: Path, force: bool, actor: str | None, as_json: bool) -> None:
+    """Write a consistent copy of the database to PATH, safe while the daemon runs.
+
+    SQLite: the online backup API. PostgreSQL: pg_dump (custom format) when it is installed."""
+    if path.exists() and not force:
+        raise BadConfig(f"{path} exists: choose another path or pass --force")
+    with database(app) as engine:
+        if is_sqlite(engine):
+            revision = _sqlite_backup(_sqlite_file(engine), path)
+            kind = "sqlite"
+        else:
+            _pg_dump(engine, path)
+            revision, kind = head_revision(), "pg_dump"
+        record_audit(
+            engine, actor_name(actor), "backup.create", {"path": str(path.resolve()), "format": kind}
+        )
+    size = path.stat().st_size
+    if as_json:
+        emit_json({"path": str(path), "format": kind, "bytes": size, "revision": revision})
+    else:
+        click.echo(f"backup written to {path} ({kind}, {size:,} bytes, schema revision {revision})")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the current database without asking.")
+@actor_option
+@json_option
+@click.pass_obj
+def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: bool) -> None:
+    """Replace the database with the backup at PATH, after checking it is a ledgerbridge database of a
+    known schema version. Stop the daemon first (on SQLite, restore refuses while one runs)."""
+    with database(app, check_schema=False) as engine:
+        try:
+            revision = _check_backup(path, sqlite=is_sqlite(engine))
+        except ForeignFile as exc:
+            raise CommandFailed(f"refusing to restore {path}: {exc}") from exc
+        if not yes:
+            click.confirm(f"Replace the database {_describe(engine)} with {path}?", abort=True)
+        if is_sqlite(engine):
+            try:
+                with named_lock(engine, DAEMON_LOCK, holder="restore"):
+                    pass
+            except LockHeld as exc:
+                raise CommandFailed(f"a daemon is running ({exc}): stop it, then restore") from exc
+            engine.dispose()
+            _sqlite_restore(path, _sqlite_file(engine))
+        else:
+            _pg_restore(engine, path)
+        engine.dispose()
+        record_audit(
+            engine, actor_name(actor), "backup.restore", {"path": str(path.resolve()), "revision": revision}
+        )
+    behind = revision != head_revision()
+    advice = "; run `ledgerbridge db upgrade` before starting the daemon" if behind else ""
+    if as_json:
+        emit_json({"restored": str(path), "revision": revision, "needs_upgrade": behind})
+    else:
+        click.echo(f"restored {path} (schema revision {revision}){advice}")
+
+
+# ----------------------------------------------------------------------------- SQLite
+
+
+def _sqlite_file(engine: Engine) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise BadConfig("an in-memory database cannot be backed up or restored")
+    return Path(database)
+
+
+def _sqlite_backup(source: Path, target: Path) -> str:
+    """Copy page by page with SQLite's online backup API into a temporary file, check it, then move it
+    into place: a reader never sees a half-written backup."""
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
+        revision = _check_backup(partial, sqlite=True)
+        os.replace(partial, target)
+    except (sqlite3.Error, OSError, ForeignFile) as exc:
+        partial.unlink(missing_ok=True)
+        raise CommandFailed(f"backup failed: {exc}") from exc
+    return revision
+
+
+def _sqlite_restore(backup_file: Path, live: Path) -> None:
+    try:
+        with closing(sqlite3.connect(backup_file)) as src, closing(sqlite3.connect(live)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as exc:
+        raise CommandFailed(f"restore failed, the database was not changed: {exc}") from exc
+
+
+def _check_backup(path: Path, *, sqlite: bool) -> str:
+    """The schema revision of a backup file, or ForeignFile saying why it is not usable here."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if sqlite:
+        if head != _SQLITE_MAGIC:
+            hint = (
+                " (it is a pg_dump file: restore it into PostgreSQL)"
+                if head.startswith(_PGDUMP_MAGIC)
+                else ""
+            )
+            raise ForeignFile(f"not a SQLite database{hint}")
+        return _sqlite_revision(path)
+    if not head.startswith(_PGDUMP_MAGIC):
+        raise ForeignFile("not a pg_dump custom-format file (`ledgerbridge backup` on PostgreSQL writes one)")
+    return _pg_dump_revision(path)
+
+
+def _sqlite_revision(path: Path) -> str:
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables >= _LEDGER_TABLES:
+                raise ForeignFile("a SQLite database, but not a ledgerbridge ledger (its tables are missing)")
+            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                raise ForeignFile("the database file is damaged (integrity check failed)")
+            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise ForeignFile(f"unreadable as SQLite: {exc}") from exc
+    if len(rows) != 1:
+        raise ForeignFile("its schema version is missing")
+    return _known_revision(str(rows[0][0]))
+
+
+def _known_revision(revision: str) -> str:
+    try:
+        script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        script = None
+    if script is None:
+        raise ForeignFile(f"schema revision {revision!r} is unknown to this version of ledgerbridge (newer?)")
+    return revision
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
+    """A libpq URL without the password, and the environment carrying it (never on a command line)."""
+    url = make_url(normalize_url(engine.url.render_as_string(hide_password=False)))
+    environ = dict(os.environ)
+    if url.password:
+        environ["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return plain, environ
+
+
+def _describe(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _tool(name: str, fallback: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise CommandFailed(
+            f"{name} is not installed here: install the PostgreSQL client tools, or run {fallback}"
+        )
+    return found
+
+
+def _pg_dump(engine: Engine, path: Path) -> None:
+    url, environ = _libpq(engine)
+    tool = _tool("pg_dump", f"`pg_dump --format=custom --file {path} '{url}'` on a host that has it")
+    partial = path.with_name(f".{path.name}.partial")
+    result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+        [tool, "--format=custom", "--no-owner", "--file", str(partial), "--dbname", url],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        reason = (
+            result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
+        )
+        raise CommandFailed(f"pg_dump failed: {reason}")
+    os.replace(partial, path)
+
+
+def _pg_dump_revision(path: Path) -> str:
+    tool = _tool("pg_restore", "the restore on a host that has pg_restore")
+    listing = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+        [tool, "--list", str(path)], capture_output=True, text=True, check=False
+    )
+    if listing.returncode != 0:
+        raise ForeignFile(f"pg_restore cannot read it: {listing.stderr.strip()}")
+    if (
+        " TABLE DATA public alembic_version " not in listing.stdout
+        or " TABLE public documents " not in listing.stdout
+    ):
+        raise ForeignFile("a pg_dump file, but not of a ledgerbridge database")
+    data = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+        [tool, "--data-only", "--table=alembic_version", "--file=-", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = data.stdout.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.startswith("COPY public.alembic_version"))
+    except StopIteration as exc:
+        raise ForeignFile("its schema version is missing") from exc
+    return _known_revision(lines[start + 1].strip())
+
+
+def _pg_restore(engine: Engine, path: Path) -> None:
+    url, environ = _libpq(engine)
+    tool = _tool("pg_restore", f"`pg_restore --clean --if-exists --no-owner --dbname '{url}' {path}`")
+    result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+        [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", url, str(path)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise CommandFailed(f"pg_restore failed (the database was not changed): {result.stderr.strip()}")

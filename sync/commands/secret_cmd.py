@@ -1,0 +1,202 @@
+"""`ledgerbridge secret`: set, list, delete secrets encrypted in the database, and rotate the key."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import click
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select, update
+
+from config.settings import SECRET_PREFIX, Settings
+from store.audit import append_audit, record_audit
+from store.db import write_transaction
+from store.secrets import KEY_ENV, SecretBox, SqlSecretStore
+from store.tables import secrets, tokens
+from sync.bootstrap import secret_box
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import actor_name, actor_option, database
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+@click.group("secret")
+def secret_group() -> None:
+    """Secrets encrypted in the database, referenced in the config as `secret:NAME`."""
+
+
+@secret_group.command("set")
+@click.argument("name")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the value from standard input.")
+@actor_option
+@click.pass_obj
+def set_secret(app: AppContext, name: str, from_stdin: bool, actor: str | None) -> None:
+    """Store NAME encrypted: the value is prompted for without echo, or read from stdin."""
+    _check_name(name)
+    if from_stdin or not sys.stdin.isatty():
+        value = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+    else:
+        value = click.prompt(f"Value of {name}", hide_input=True, confirmation_prompt=True)
+    if not value:
+        raise BadConfig(f"refusing to store an empty value for {name}")
+    app.redactor.add(value)
+    with database(app) as engine:
+        box = secret_box(app.config.settings)
+        store = SqlSecretStore(engine, box)
+        replaced = any(info.name == name for info in store.list())
+        store.set(name, value)
+        record_audit(engine, actor_name(actor), "secret.set", {"name": name, "replaced": replaced})
+    click.echo(
+        f"secret {name} {'replaced' if replaced else 'stored'} (encrypted with the key from {box.where})"
+    )
+
+
+@secret_group.command("list")
+@json_option
+@click.pass_obj
+def list_secrets(app: AppContext, as_json: bool) -> None:
+    """Names, when each was set, and which config references a missing one. Never the values."""
+    with database(app) as engine:
+        stored = SqlSecretStore(engine, secret_box(app.config.settings)).list()
+    referenced = _references(app.config.settings)
+    rows = [
+        {"name": info.name, "set_at": info.set_at.isoformat(), "used_by": referenced.get(info.name, [])}
+        for info in stored
+    ]
+    missing = sorted(set(referenced) - {info.name for info in stored})
+    if as_json:
+        emit_json({"secrets": rows, "missing": [{"name": n, "used_by": referenced[n]} for n in missing]})
+        return
+    if not rows and not missing:
+        click.echo("no secrets stored")
+    for row in rows:
+        used = (
+            f"  used by {', '.join(row['used_by'])}" if row["used_by"] else "  (not referenced by the config)"
+        )
+        click.echo(f"{row['name']}  set {row['set_at']}{used}")
+    for name in missing:
+        click.echo(
+            f"{name}  MISSING, used by {', '.join(referenced[name])}: `ledgerbridge secret set {name}`"
+        )
+
+
+@secret_group.command("delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@actor_option
+@click.pass_obj
+def delete_secret(app: AppContext, name: str, yes: bool, actor: str | None) -> None:
+    """Delete the secret NAME."""
+    used_by = _references(app.config.settings).get(name, [])
+    if used_by and not yes:
+        click.confirm(f"{name} is used by {', '.join(used_by)}; delete it anyway?", abort=True)
+    with database(app) as engine:
+        if not SqlSecretStore(engine, secret_box(app.config.settings)).delete(name):
+            raise CommandFailed(f"no secret named {name!r} (see `ledgerbridge secret list`)")
+        record_audit(engine, actor_name(actor), "secret.delete", {"name": name})
+    click.echo(f"secret {name} deleted")
+
+
+@secret_group.command("rotate-key")
+@click.option(
+    "--new-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Where to write the new key (required when the key comes from ${KEY_ENV}).",
+)
+@actor_option
+@json_option
+@click.pass_obj
+def rotate_key(app: AppContext, new_key_file: Path | None, actor: str | None, as_json: bool) -> None:
+    """Re-encrypt every secret and token under a new key, in one transaction. Stop the daemon first."""
+    settings = app.config.settings
+    old_box = secret_box(settings)
+    from_env = bool(os.environ.get(KEY_ENV))
+    current_file = None if from_env else Path(old_box.where)
+    if from_env and new_key_file is None:
+        raise BadConfig(f"the key comes from ${KEY_ENV}: pass --new-key-file PATH to receive the new key")
+    target = new_key_file or Path(f"{current_file}.new")
+    new_key = Fernet.generate_key()
+    _write_new_key(target, new_key)
+    new_box = SecretBox(target, {})
+    try:
+        with database(app) as engine:
+            counts = _reencrypt(engine, old_box, new_box, actor_name(actor))
+    except BaseException:
+        target.unlink(missing_ok=True)  # nothing was re-encrypted: the old key stays the key
+        raise
+    if current_file is not None and new_key_file is None:
+        os.replace(target, current_file)
+        where = str(current_file)
+        advice = "the key file now holds the new key; restart the daemon"
+    else:
+        where = str(target)
+        advice = (
+            f"put the key from {target} into ${KEY_ENV} (e.g. /etc/ledgerbridge/ledgerbridge.env), restart "
+            f"the daemon, then delete {target}"
+            if from_env
+            else f"point secret_key_file at {target} (or move it to {current_file}), then restart the daemon"
+        )
+    if as_json:
+        emit_json({"reencrypted": counts, "key": where, "next": advice})
+        return
+    click.echo(f"re-encrypted {counts['secrets']} secrets and {counts['tokens']} tokens under a new key")
+    click.echo(advice)
+
+
+def _reencrypt(engine: Engine, old: SecretBox, new: SecretBox, actor: str) -> dict[str, int]:
+    counts = {"secrets": 0, "tokens": 0}
+    with write_transaction(engine) as conn:
+        for name, ciphertext in conn.execute(select(secrets.c.name, secrets.c.ciphertext)).all():
+            label = f"{SECRET_PREFIX}{name}"
+            fresh = new.encrypt(label, old.decrypt(label, ciphertext))
+            conn.execute(update(secrets).where(secrets.c.name == name).values(ciphertext=fresh))
+            counts["secrets"] += 1
+        for key, ciphertext in conn.execute(select(tokens.c.key, tokens.c.ciphertext)).all():
+            label = f"token:{key}"
+            fresh = new.encrypt(label, old.decrypt(label, ciphertext))
+            conn.execute(update(tokens).where(tokens.c.key == key).values(ciphertext=fresh))
+            counts["tokens"] += 1
+        append_audit(conn, actor, "secret.rotate_key", counts)
+    return counts
+
+
+def _write_new_key(path: Path, key: bytes) -> None:
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise CommandFailed(
+            f"{path} already exists: a previous rotation may have been interrupted. If the database "
+            f"decrypts with that key, move it over the current key; otherwise delete it and retry"
+        ) from exc
+    except OSError as exc:
+        raise CommandFailed(f"cannot write the new key to {path}: {exc.strerror}") from exc
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key + b"\n")
+
+
+def _references(settings: Settings) -> dict[str, list[str]]:
+    """secret:NAME references in the config -> where they are used (`connector.field`)."""
+    found: dict[str, list[str]] = {}
+
+    def note(value: object, where: str) -> None:
+        if isinstance(value, str) and value.startswith(SECRET_PREFIX):
+            found.setdefault(value.removeprefix(SECRET_PREFIX), []).append(where)
+
+    for connector in settings.connectors:
+        credentials = getattr(connector, "credentials", None)
+        for field, value in (credentials.model_dump() if credentials is not None else {}).items():
+            note(value, f"{connector.name}.{field}")
+    if settings.notifications.webhook is not None:
+        note(settings.notifications.webhook.signing_secret, "notifications.webhook.signing_secret")
+    if settings.notifications.email is not None:
+        note(settings.notifications.email.password, "notifications.email.password")
+    return found
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise BadConfig(f"secret name {name!r} must be letters, digits, '.', '_' or '-' (at most 200)")

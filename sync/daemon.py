@@ -1,0 +1,521 @@
+"""The daemon: APScheduler jobs per connector and rule schedule, one run per tick across replicas, backoff
+for failing jobs, notifications, the health listener, and a shutdown that lets the page in flight commit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, delete, insert
+from sqlalchemy.exc import IntegrityError
+
+from config.loader import ConfigError, resolve_secret
+from config.settings import Schedule, Settings
+from connectors.base import Connector, Page, Stream
+from connectors.errors import AuthError
+from store.audit_tables import job_claims
+from store.db import is_sqlite, write_transaction
+from store.locks import LockHeld, named_lock
+from store.secrets import SqlSecretStore
+from sync.bootstrap import build_connector, secret_box, utc_now
+from sync.engine import SyncEngine, SyncRunResult
+from sync.health import HealthReport, HealthServer, assess_health, metrics_text, safe_assess
+from sync.metrics import Metrics
+from sync.notify import ConnectorAlert, Digest, Notifier
+from sync.redact import Redactor
+from sync.schedules import Trigger, build_trigger, current_tick, interval_of
+
+log = structlog.get_logger(__name__)
+
+DAEMON_LOCK = "daemon"
+"""Held by a SQLite daemon for its whole life: a second one refuses to start."""
+CLAIM_RETENTION = timedelta(days=7)
+
+
+class DaemonRefused(Exception):
+    """The daemon cannot start here (another one runs on this SQLite database)."""
+
+
+class ShutdownTimedOut(Exception):
+    """Jobs were still running when the shutdown timeout passed (their open transaction rolls back)."""
+
+    def __init__(self, jobs: int) -> None:
+        super().__init__(f"{jobs} job(s) still running at the shutdown timeout")
+        self.jobs = jobs
+
+
+class ShutdownRequested(SystemExit):
+    """Raised between two pages when the daemon is stopping: the sync engine records the run as
+    interrupted (the pages before it are committed, with their cursor) and lets the lock go."""
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What the daemon needs from a reconciliation run to notify: new exceptions by type."""
+
+    ok: bool
+    new_exceptions: Mapping[str, int] = field(default_factory=dict)
+    examples: Sequence[str] = ()
+    error: str | None = None
+
+
+RunRule = Callable[[Engine, Settings, str], RuleOutcome]
+"""Runs one reconciliation rule by name (sync/reconcile_job.py provides it)."""
+
+
+@dataclass
+class _JobState:
+    failures: int = 0
+    retry_at: float = 0.0
+    alerted: bool = False
+    credentials_alerted: bool = False
+
+
+class Daemon:
+    """Runs the configured schedules until `stop()` (signal handlers call it)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        redactor: Redactor | None = None,
+        run_rule: RunRule | None = None,
+        notifier: Notifier | None = None,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics or Metrics()
+        self._redactor = redactor or Redactor()
+        self._clock = clock
+        self._monotonic = monotonic
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._active = 0
+        self._states: dict[str, _JobState] = {}
+        self._dirty_rules: set[str] = set()
+        self._holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._secrets = SqlSecretStore(engine, secret_box(settings))
+        self._run_rule = run_rule
+        self._notifier = notifier or Notifier(settings.notifications, self._resolve, sleep=self._pause)
+        self._scheduler = BackgroundScheduler(
+            timezone=settings.zone,
+            executors={"default": ThreadPoolExecutor(settings.daemon.workers)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": settings.daemon.misfire_grace_seconds,
+            },
+        )
+        self._health_server: HealthServer | None = None
+
+    # ------------------------------------------------------------------------- life cycle
+
+    def run(self, *, ready: Callable[[Daemon], None] | None = None) -> None:
+        """Block until stopped; returns once running jobs have finished (or the shutdown timeout passed)."""
+        with self._single_daemon_guard():
+            self._learn_secrets()
+            self._schedule()
+            self._start_health()
+            self._scheduler.start()
+            log.info(
+                "daemon.started",
+                jobs=sorted(job.id for job in self._scheduler.get_jobs()),
+                holder=self._holder,
+            )
+            if ready is not None:
+                ready(self)
+            try:
+                while not self._stopping.wait(1.0):
+                    pass
+            finally:
+                self._shutdown()
+
+    def stop(self) -> None:
+        """Stop taking jobs; running syncs stop after the page in flight commits. Safe in a signal handler."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def health_address(self) -> tuple[str, int] | None:
+        return None if self._health_server is None else self._health_server.address
+
+    def _shutdown(self) -> None:
+        log.info("daemon.stopping")
+        self._scheduler.shutdown(wait=False)
+        deadline = self._monotonic() + self.settings.daemon.shutdown_timeout_seconds
+        with self._idle:
+            while self._active and self._monotonic() < deadline:
+                self._idle.wait(timeout=max(0.0, min(0.5, deadline - self._monotonic())))
+            unfinished = self._active
+        if self._health_server is not None:
+            self._health_server.stop()
+        if unfinished:
+            log.warning("daemon.stopped_with_jobs_running", jobs=unfinished)
+            raise ShutdownTimedOut(unfinished)
+        log.info("daemon.stopped")
+
+    def _single_daemon_guard(self) -> AbstractContextManager[Any]:
+        if not is_sqlite(self.engine):
+            return nullcontext()  # PostgreSQL: replicas share the work through claims and advisory locks
+        return _held(named_lock(self.engine, DAEMON_LOCK, holder="daemon"))
+
+    # ------------------------------------------------------------------------- scheduling
+
+    def _schedule(self) -> None:
+        for connector in self.settings.connectors:
+            if connector.schedule is not None:
+                self._add(f"sync:{connector.name}", connector.schedule, partial(self._sync, connector.name))
+        for rule in self._rules():
+            if getattr(rule, "schedule", None):
+                schedule = Schedule.model_validate(rule.schedule)
+                self._add(f"reconcile:{rule.name}", schedule, partial(self._reconcile, rule.name))
+
+    def _add(self, job: str, schedule: Schedule, work: Callable[[], bool | None]) -> None:
+        trigger = build_trigger(schedule, self.settings.zone)
+        self._states[job] = _JobState()
+        self._scheduler.add_job(self._tick, trigger, args=(job, trigger, work), id=job, name=job)
+        log.info("daemon.job_scheduled", job=job, every=str(interval_of(schedule, self.settings.zone)))
+
+    def _rules(self) -> list[Any]:
+        return list(self.settings.reconcile.rules)
+
+    # ------------------------------------------------------------------------- one tick of a job
+
+    def _tick(self, job: str, trigger: Trigger, work: Callable[[], bool | None]) -> None:
+        """Run one scheduled tick: skip while backing off or when another replica claimed the tick."""
+        if self.stopping:
+            return
+        state = self._states[job]
+        if state.failures and self._monotonic() < state.retry_at:
+            log.warning(
+                "daemon.job_backing_off",
+                job=job,
+                failures=state.failures,
+                retry_in=round(state.retry_at - self._monotonic()),
+            )
+            self.metrics.observe_job(job, "skipped", None, state.failures)
+            return
+        lookback = timedelta(seconds=self.settings.daemon.misfire_grace_seconds + 60)
+        tick = current_tick(trigger, self._clock(), lookback)
+        if tick is None or not self._claim(job, tick):
+            self.metrics.observe_job(job, "skipped", None, state.failures)
+            return
+        self._run_tracked(job, work)
+
+    def _run_tracked(self, job: str, work: Callable[[], bool | None]) -> None:
+        state = self._states.setdefault(job, _JobState())
+        with self._idle:
+            self._active += 1
+        started = self._monotonic()
+        outcome = "ok"
+        try:
+            result = work()
+            if result is None:
+                outcome = "skipped"
+            elif not result:
+                outcome = "failed"
+        except ShutdownRequested:
+            outcome = "skipped"
+            log.info("daemon.job_interrupted_by_shutdown", job=job)
+        except Exception as exc:
+            outcome = "failed"
+            log.exception("daemon.job_crashed", job=job, error=str(exc))
+        finally:
+            elapsed = self._monotonic() - started
+            self._account(job, state, outcome)
+            self.metrics.observe_job(job, outcome, elapsed, state.failures)
+            log.info(
+                "daemon.job_finished",
+                job=job,
+                outcome=outcome,
+                seconds=round(elapsed, 3),
+                failures=state.failures,
+            )
+            with self._idle:
+                self._active -= 1
+                self._idle.notify_all()
+
+    def _account(self, job: str, state: _JobState, outcome: str) -> None:
+        if outcome == "ok":
+            state.failures, state.retry_at = 0, 0.0
+        elif outcome == "failed":
+            state.failures += 1
+            interval = self._interval(job)
+            delay = min(interval * 2 ** (state.failures - 1), self.settings.daemon.max_backoff_minutes * 60.0)
+            state.retry_at = self._monotonic() + max(0.0, delay - interval / 2)
+            if state.failures > 1:
+                log.warning("daemon.job_failing", job=job, failures=state.failures, next_try_in=round(delay))
+
+    def _interval(self, job: str) -> float:
+        kind, _, name = job.partition(":")
+        schedule: Schedule | None = None
+        if kind == "sync":
+            schedule = self.settings.connector(name).schedule
+        else:
+            raw = next((getattr(r, "schedule", None) for r in self._rules() if r.name == name), None)
+            schedule = Schedule.model_validate(raw) if raw else None
+        return interval_of(schedule, self.settings.zone).total_seconds() if schedule else 60.0
+
+    def _claim(self, job: str, tick: datetime) -> bool:
+        """Exactly one replica runs a job for a given tick: the one whose claim row lands first."""
+        now = self._clock()
+        try:
+            with write_transaction(self.engine) as conn:
+                conn.execute(
+                    insert(job_claims).values(job=job, tick=tick, holder=self._holder, claimed_at=now)
+                )
+                conn.execute(delete(job_claims).where(job_claims.c.claimed_at < now - CLAIM_RETENTION))
+        except IntegrityError:
+            log.info("daemon.tick_taken", job=job, tick=tick.isoformat())
+            return False
+        return True
+
+    # ------------------------------------------------------------------------- the work
+
+    def _sync(self, name: str) -> bool | None:
+        """Sync every stream of one connector; then run the rules that follow it. None = skipped."""
+        connector_settings = self.settings.connector(name)
+        auth_errors: list[str] = []
+        connector = build_connector(
+            self.settings,
+            connector_settings,
+            self.engine,
+            observer=self.metrics.observe_http,
+            sleep=self._retry_sleep,
+        )
+        try:
+            watched = _Watched(connector, self._stopping, auth_errors)
+            try:
+                results = SyncEngine(self.engine, utc_now).run_connector(
+                    watched, holder="daemon", overlap=timedelta(minutes=connector_settings.overlap_minutes)
+                )
+            except LockHeld as exc:
+                log.info("daemon.sync_skipped_locked", connector=name, holder=str(exc.holder))
+                return None
+        finally:
+            connector.close()
+        for result in results:
+            self.metrics.observe_sync(name, result.stream, result.to_json())
+        failed = [r for r in results if r.status == "failed"]
+        self._notify_connector(name, failed, auth_errors)
+        if len(failed) < len(results) or not results:
+            self._after_sync(name)
+        return not failed
+
+    def _reconcile(self, rule: str) -> bool | None:
+        if self._run_rule is None:
+            log.error("daemon.reconcile_unavailable", rule=rule)
+            return False
+        try:
+            with named_lock(self.engine, f"rule {rule}", wait_seconds=0, holder="daemon"):
+                outcome = self._run_rule(self.engine, self.settings, rule)
+        except LockHeld as exc:
+            log.info("daemon.reconcile_skipped_locked", rule=rule, holder=str(exc.holder))
+            return None
+        if outcome.new_exceptions:
+            self._notifier.send(
+                Digest(
+                    run=f"reconcile {rule}", new_exceptions=outcome.new_exceptions, examples=outcome.examples
+                )
+            )
+        if not outcome.ok:
+            log.error("daemon.reconcile_failed", rule=rule, error=outcome.error)
+        return outcome.ok
+
+    def _after_sync(self, connector: str) -> None:
+        """Rules that name this connector in `after:` run now (coalesced: one queued run per rule)."""
+        for rule in self._rules():
+            if connector in (getattr(rule, "after", None) or []) and not self.stopping:
+                with self._idle:
+                    queued = rule.name in self._dirty_rules
+                    self._dirty_rules.add(rule.name)
+                if not queued:
+                    self._scheduler.add_job(
+                        self._drain_rule, args=(rule.name,), id=f"after:{rule.name}", replace_existing=True
+                    )
+
+    def _drain_rule(self, rule: str) -> None:
+        while not self.stopping:
+            with self._idle:
+                if rule not in self._dirty_rules:
+                    return
+                self._dirty_rules.discard(rule)
+            self._run_tracked(f"reconcile:{rule}", lambda: self._reconcile(rule))
+
+    # ------------------------------------------------------------------------- notifications, secrets
+
+    def _notify_connector(
+        self, name: str, failed: Sequence[SyncRunResult], auth_errors: Sequence[str]
+    ) -> None:
+        state = self._states.setdefault(f"sync:{name}", _JobState())
+        alerts: list[ConnectorAlert] = []
+        streak = state.failures + 1 if failed else 0
+        error = failed[0].error or "" if failed else ""
+        if auth_errors and not state.credentials_alerted:
+            alerts.append(ConnectorAlert(name, "credentials", streak, auth_errors[0]))
+            state.credentials_alerted = True
+        if failed and streak >= self.settings.notifications.failing_runs and not state.alerted:
+            alerts.append(ConnectorAlert(name, "failing", streak, error))
+            state.alerted = True
+        if not failed and (state.alerted or state.credentials_alerted):
+            alerts.append(ConnectorAlert(name, "recovered"))
+            state.alerted = state.credentials_alerted = False
+        if alerts:
+            self._notifier.send(Digest(run=f"sync {name}", alerts=alerts))
+
+    def _resolve(self, value: str) -> str:
+        secret = resolve_secret(value, self._secrets.get)
+        self._redactor.add(secret)
+        return secret
+
+    def _learn_secrets(self) -> None:
+        """Resolve every `secret:NAME` the config uses once, so their values are scrubbed from logs."""
+        for connector in self.settings.connectors:
+            credentials = getattr(connector, "credentials", None)
+            for value in (credentials.model_dump() if credentials is not None else {}).values():
+                if isinstance(value, str):
+                    try:
+                        self._resolve(value)
+                    except ConfigError as exc:  # that connector's job fails and says so; the others run
+                        log.warning("daemon.secret_missing", connector=connector.name, error=str(exc))
+
+    def _pause(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+    def _retry_sleep(self, seconds: float) -> None:
+        """The wait between HTTP retries: a shutdown ends it and the run (nothing of the page was written)."""
+        if self._stopping.wait(seconds):
+            raise ShutdownRequested("the daemon is stopping")
+
+    # ------------------------------------------------------------------------- health
+
+    def health(self) -> HealthReport:
+        jobs = {job: state.failures for job, state in self._states.items()}
+        report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
+        return report or HealthReport("degraded", ["the database cannot be read"], (), jobs)
+
+    def metrics_text(self) -> str:
+        jobs = {job: state.failures for job, state in self._states.items()}
+        report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
+        return metrics_text(self.metrics, report)
+
+    def _start_health(self) -> None:
+        health = self.settings.daemon.health
+        if not health.enabled:
+            return
+        self._health_server = HealthServer(
+            health.host, health.port, health=self.health, metrics=self.metrics_text
+        )
+        self._health_server.start()
+        host, port = self._health_server.address
+        log.info("daemon.health_listening", url=f"http://{host}:{port}/healthz")
+
+
+class _held:
+    """Enter a lock context, turning LockHeld into DaemonRefused with the advice to use PostgreSQL."""
+
+    def __init__(self, lock: AbstractContextManager[Any]) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> Any:
+        try:
+            return self._lock.__enter__()
+        except LockHeld as exc:
+            raise DaemonRefused(
+                f"another ledgerbridge daemon already runs on this SQLite database: "
+                f"{exc.holder or 'unknown'}. SQLite supports one daemon; stop it first, or use PostgreSQL "
+                "to run several replicas"
+            ) from exc
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._lock.__exit__(*exc)
+
+
+# ----------------------------------------------------------------------------- connector wrapper
+
+
+class _Watched:
+    """The connector as the engine sees it in the daemon: its streams stop between pages on shutdown
+    and report authentication failures (so the digest can say "needs new credentials")."""
+
+    def __init__(self, inner: Connector, stopping: threading.Event, auth_errors: list[str]) -> None:
+        self._inner = inner
+        self._stopping = stopping
+        self._auth_errors = auth_errors
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def streams(self) -> Mapping[str, Stream]:
+        return {
+            name: _WatchedStream(s, self._stopping, self._auth_errors)
+            for name, s in self._inner.streams().items()
+        }
+
+    def check(self) -> Any:
+        return self._inner.check()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _WatchedStream:
+    def __init__(self, inner: Stream, stopping: threading.Event, auth_errors: list[str]) -> None:
+        self._inner = inner
+        self._stopping = stopping
+        self._auth_errors = auth_errors
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def kind(self) -> Any:
+        return self._inner.kind
+
+    @property
+    def ordered(self) -> bool:
+        return self._inner.ordered
+
+    def normalize(self, raw: Any) -> Any:
+        return self._inner.normalize(raw)
+
+    def pages(self, since: datetime | None) -> Iterator[Page]:
+        if self._stopping.is_set():
+            raise ShutdownRequested("the daemon is stopping")
+        pages = self._inner.pages(since)
+        while True:
+            try:
+                page = next(pages)
+            except StopIteration:
+                return
+            except AuthError as exc:
+                self._auth_errors.append(str(exc))
+                raise
+            yield page  # the engine commits this page before asking for the next one
+            if self._stopping.is_set():
+                raise ShutdownRequested("the daemon is stopping")
+
+
+def default_rule_runner() -> RunRule | None:
+    """The reconciliation runner of sync/reconcile_job.py, adapted to what the daemon needs."""
+    return None

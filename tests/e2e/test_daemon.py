@@ -1,0 +1,210 @@
+"""The daemon in a subprocess: jobs run on schedule, a failing connector does not stop the others,
+SIGTERM exits 0 with the cursor committed, one daemon per SQLite file, one run per tick across replicas."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.sandbox.server import FaultPlan
+from connectors.sandbox.zoho import ZohoSandbox
+from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
+from tests.e2e.daemon_support import (
+    invoices,
+    open_engine,
+    rows,
+    run_cli,
+    scalar,
+    start_cli,
+    stop,
+    wait_for,
+    write_config,
+    write_jsonl,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _jsonl(name: str, path: Path, *, every_seconds: int = 1, page_size: int = 100) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "jsonl",
+        "path": str(path),
+        "page_size": page_size,
+        "streams": ["invoices"],
+        "schedule": {"every_seconds": every_seconds},
+    }
+
+
+def _health_url(log: Path) -> str | None:
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if '"daemon.health_listening"' in line:
+            return str(json.loads(line)["url"]).removesuffix("/healthz")
+    return None
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_0_with_the_cursor_committed(
+    tmp_path: Path, database_url: str, request: pytest.FixtureRequest
+) -> None:
+    zoho = ZohoSandbox(sample_dataset(SampleSizes()), faults=FaultPlan(rate_500=1.0)).start()
+    request.addfinalizer(zoho.stop)
+    big = write_jsonl(tmp_path / "big.jsonl", invoices(40_000))
+    small = write_jsonl(tmp_path / "small.jsonl", invoices(5))
+    config = write_config(
+        tmp_path / "lb.yaml",
+        database_url,
+        connectors=[
+            _jsonl("big", big, page_size=200),
+            _jsonl("small", small),
+            _jsonl("broken", tmp_path / "missing.jsonl"),
+            {
+                "name": "zoho-down",
+                "kind": "zoho_crm",
+                "streams": ["invoices"],
+                "credentials": {
+                    "client_id": "1000.SANDBOXCLIENT",
+                    "client_secret": "sandbox-secret",
+                    "refresh_token": "1000.sandbox-refresh-token",
+                },
+                "endpoints": {"accounts_url": zoho.url},
+                "schedule": {"every_seconds": 1},
+            },
+        ],
+        daemon={"health": {"enabled": True, "port": 0, "failing_runs": 1}, "workers": 4},
+    )
+    log = tmp_path / "daemon.log"
+    engine = open_engine(database_url)
+    daemon = start_cli(config, "daemon", stderr=log)
+    try:
+        wait_for(lambda: zoho.server.request_counts, what="the vendor sandbox answering 500s")
+        oks_before = scalar(engine, "SELECT COUNT(*) FROM sync_runs WHERE connector='small' AND status='ok'")
+        wait_for(
+            lambda: (
+                scalar(engine, "SELECT COUNT(*) FROM sync_runs WHERE connector='small' AND status='ok'")
+                >= oks_before + 2
+            ),
+            what="the healthy connector to keep syncing while the vendor answers 500s",
+        )
+        wait_for(
+            lambda: scalar(
+                engine, "SELECT COUNT(*) FROM sync_runs WHERE connector='broken' AND status='failed'"
+            ),
+            what="a failed run of the broken connector",
+        )
+        base = wait_for(lambda: _health_url(log), what="the health listener")
+        status, body = _get(f"{base}/healthz")
+        assert status == 503
+        assert any("broken failed its last" in reason for reason in json.loads(body)["reasons"])
+        status, metrics = _get(f"{base}/metrics")
+        assert status == 200
+        assert 'ledgerbridge_sync_lag_seconds{connector="small",stream="invoices"}' in metrics
+        assert 'ledgerbridge_job_runs_total{job="sync:broken",outcome="failed"}' in metrics
+        assert 'ledgerbridge_api_errors_total{connector="zoho-down/accounts",status="500"}' in metrics
+        wait_for(
+            lambda: scalar(
+                engine, "SELECT MAX(fetched) FROM sync_runs WHERE connector='big' AND status='running'"
+            ),
+            what="the big sync to commit its first pages",
+        )
+        status_code, seconds = stop(daemon)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+    try:
+        assert status_code == 0, log.read_text()
+        assert seconds < 30
+        [(run_status, fetched)] = rows(engine, "SELECT status, fetched FROM sync_runs WHERE connector='big'")
+        assert run_status == "interrupted"
+        assert 0 < fetched < 40_000
+        stored = scalar(engine, "SELECT COUNT(*) FROM documents WHERE source='big'")
+        assert stored == fetched
+        cursor = scalar(engine, "SELECT cursor FROM sync_state WHERE connector='big'")
+        newest = scalar(engine, "SELECT MAX(source_modified_at) FROM documents WHERE source='big'")
+        assert str(cursor) == str(newest)
+        assert "daemon.stopped" in log.read_text()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_second_daemon_on_the_same_sqlite_database_refuses_to_start(
+    tmp_path: Path, database_url: str
+) -> None:
+    small = write_jsonl(tmp_path / "s.jsonl", invoices(3))
+    config = write_config(tmp_path / "lb.yaml", database_url, connectors=[_jsonl("small", small)])
+    log = tmp_path / "first.log"
+    first = start_cli(config, "daemon", stderr=log)
+    try:
+        wait_for(lambda: "daemon.started" in log.read_text(), what="the first daemon")
+        second = run_cli(config, "daemon", timeout=60)
+        assert second.returncode == 1
+        assert "another ledgerbridge daemon already runs on this SQLite database" in second.stderr
+        assert "use PostgreSQL" in second.stderr
+        assert stop(first)[0] == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_two_daemons_on_postgresql_run_each_tick_once_and_never_the_same_job_at_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path / "lb.yaml",
+        database_url,
+        connectors=[
+            _jsonl("alpha", write_jsonl(tmp_path / "a.jsonl", invoices(300))),
+            _jsonl("beta", write_jsonl(tmp_path / "b.jsonl", invoices(300))),
+        ],
+    )
+    engine = open_engine(database_url)
+    first = start_cli(config, "daemon", stderr=tmp_path / "first.log")
+    second = start_cli(config, "daemon", stderr=tmp_path / "second.log")
+    try:
+        wait_for(
+            lambda: scalar(engine, "SELECT COUNT(*) FROM job_claims WHERE job = 'sync:alpha'") >= 4,
+            what="four ticks of the alpha job",
+        )
+        assert stop(first)[0] == 0
+        assert stop(second)[0] == 0
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    try:
+        for connector in ("alpha", "beta"):
+            ticks = scalar(
+                engine, "SELECT COUNT(*) FROM job_claims WHERE job = :job", job=f"sync:{connector}"
+            )
+            runs = rows(
+                engine,
+                "SELECT started_at, finished_at, pid FROM sync_runs WHERE connector = :c ORDER BY started_at",
+                c=connector,
+            )
+            assert len(runs) <= ticks  # one run per claimed tick, never two
+            assert len(runs) >= ticks - 2  # (a tick claimed just before SIGTERM may not have started)
+            for earlier, later in itertools.pairwise(runs):
+                assert earlier.finished_at is not None
+                assert earlier.finished_at <= later.started_at, "two runs of one job overlapped"
+        pids = {r.pid for r in rows(engine, "SELECT DISTINCT pid FROM sync_runs")}
+        assert pids <= {first.pid, second.pid}
+    finally:
+        engine.dispose()
