@@ -11,11 +11,16 @@ recall exactly. The demo reuses these ideas to make its sandbox data interesting
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
 
 from config.rules import MatchRule, SettlementRule
+from config.settings import Settings
 from store.canonical import (
     Allocation,
     CanonicalDocument,
@@ -23,7 +28,11 @@ from store.canonical import (
     Line,
     PartyRef,
     Status,
+    canonical_json,
+    payload_hash,
 )
+from store.repository import Deletion, Incoming, SqlLedgerRepository
+from store.runs import SqlSyncLog
 
 LEFT, RIGHT = "zoho-crm", "zoho-books"
 MATCH_RULE = MatchRule.model_validate(
@@ -76,6 +85,8 @@ class PlantedLedgers:
     right: list[CanonicalDocument] = field(default_factory=list)
     payments: list[CanonicalDocument] = field(default_factory=list)
     order_dates: dict[tuple[str, str], date] = field(default_factory=dict)
+    orders: list[CanonicalDocument] = field(default_factory=list)
+    """The left side's sales orders that invoices reference (for invoice_before_order)."""
     expected: set[Expected] = field(default_factory=set)
     traps: dict[str, int] = field(default_factory=dict)
 
@@ -238,7 +249,19 @@ def _audit_plant(plan: str, base: CanonicalDocument, index: int, out: PlantedLed
         return base.model_copy(update={"owner": None})
     # invoice_before_order: the referenced sales order was issued after the invoice.
     order_id = f"so-{index}"
-    out.order_dates[(LEFT, order_id)] = (base.issued_on or date.min) + timedelta(days=4)
+    ordered = (base.issued_on or date.min) + timedelta(days=4)
+    out.order_dates[(LEFT, order_id)] = ordered
+    out.orders.append(
+        base.model_copy(
+            update={
+                "kind": DocumentKind.SALES_ORDER,
+                "external_id": order_id,
+                "number": f"SO-{index}",
+                "issued_on": ordered,
+                "due_on": None,
+            }
+        )
+    )
     return base.model_copy(update={"references": {"sales_order": order_id}})
 
 
@@ -325,3 +348,42 @@ def _payment(
         total=amount,
         allocations=(Allocation(invoice_external_id=target or invoice.external_id, amount=applied),),
     )
+
+
+def settings_for(database_url: str, **reconcile: Any) -> Settings:
+    """Settings with the planted ledgers' two rules (plus any `reconcile` overrides)."""
+    rules = [
+        {**MATCH_RULE.model_dump(mode="json", exclude_none=True), "owner": "finance-lead"},
+        SETTLEMENT_RULE.model_dump(mode="json", exclude_none=True),
+    ]
+    return Settings.model_validate(
+        {"database_url": database_url, "base_currency": "CNY", "reconcile": {"rules": rules, **reconcile}}
+    )
+
+
+def store_documents(engine: Engine, documents: Iterable[CanonicalDocument], now: datetime) -> None:
+    """Write documents into the ledger the way a sync does (one run per source, pages of 500)."""
+    by_source: dict[str, list[CanonicalDocument]] = {}
+    for doc in documents:
+        by_source.setdefault(doc.source, []).append(doc)
+    repo = SqlLedgerRepository(engine)
+    log = SqlSyncLog(engine)
+    for source, docs in sorted(by_source.items()):
+        run = log.start(source, "documents", mode="incremental", since=None, now=now)
+        for start in range(0, len(docs), 500):
+            page = [d.model_copy(update={"deleted": False}) for d in docs[start : start + 500]]
+            incoming = [
+                Incoming(d, payload_hash(d.to_json_dict()), canonical_json(d.to_json_dict())) for d in page
+            ]
+            repo.apply_page(run, documents=incoming, now=now)
+        # Tombstones arrive as a sync sees them: the vendor says the record is gone.
+        gone = [
+            Deletion(
+                d.external_id, canonical_json({"id": d.external_id}), payload_hash({"id": d.external_id})
+            )
+            for d in docs
+            if d.deleted
+        ]
+        if gone:
+            repo.apply_page(run, deletions=gone, now=now)
+        log.finish(run, status="ok", now=now)

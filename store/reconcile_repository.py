@@ -1,0 +1,657 @@
+"""Reconciliation persistence: compact rows for the matcher, runs, matches, exceptions, events, overrides.
+
+Reads go straight from SQL to `LedgerRow` tuples (no pydantic model per document) so two million
+documents load in seconds; bulk writes use executemany (SQLite) or COPY (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.sql import ColumnElement
+
+from store.canonical import (
+    Discrepancy,
+    DocumentKind,
+    DocumentRef,
+    ExceptionAction,
+    ExceptionStatus,
+    LedgerRow,
+)
+from store.db import is_sqlite, write_transaction
+from store.reconcile_tables import (
+    reconcile_exception_events,
+    reconcile_exceptions,
+    reconcile_matches,
+    reconcile_overrides,
+    reconcile_runs,
+)
+from store.tables import allocations, document_lines, documents
+
+_BATCH = 20_000
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class DocumentSet:
+    """Which documents a side of a rule reads: source, kind, filters and the issue-date range."""
+
+    source: str
+    kind: str
+    filters: Mapping[str, Sequence[str]]
+    start: date | None = None
+    end: date | None = None
+    with_allocations: bool = False
+    allocated_into_range_of: str | None = None
+    """Settlement payments: also take those allocated to documents of this kind issued in the range."""
+
+
+@dataclass(frozen=True)
+class ExceptionChange:
+    """One exception a run opens, refreshes, reopens or auto-resolves (with the event to append)."""
+
+    fingerprint: str
+    status: ExceptionStatus
+    action: ExceptionAction | None
+    note: str | None
+    discrepancy: Discrepancy | None
+
+
+@dataclass(frozen=True)
+class MatchLink:
+    left_document_id: int
+    right_document_id: int
+    how: str
+    group_no: int
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    rule: str
+    rule_kind: str
+    period: str
+    left_count: int
+    right_count: int
+    matched: int
+    exception_counts: Mapping[str, int]
+    bridge: Mapping[str, Any]
+    started_at: datetime
+    finished_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredException:
+    """An exception as the commands show it."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    type: str
+    status: ExceptionStatus
+    signature: str
+    assignee: str | None
+    issued_on: date | None
+    left: tuple[DocumentRef, ...]
+    right: tuple[DocumentRef, ...]
+    left_amount: Decimal | None
+    right_amount: Decimal | None
+    difference: Decimal | None
+    currency: str | None
+    explanation: str
+    fields: tuple[tuple[str, str | None, str | None], ...]
+    resolution_kind: str | None
+    resolution_note: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True)
+class ExceptionEvent:
+    action: str
+    from_status: str | None
+    to_status: str
+    actor: str
+    note: str | None
+    run_id: int | None
+    at: datetime
+
+
+class SqlReconcileRepository:
+    """The reconcile job's and the review commands' view of the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # ------------------------------------------------------------------ reads for a run
+
+    def load_rows(self, spec: DocumentSet) -> list[LedgerRow]:
+        """Every document of the set (deleted ones too: a tombstone is a finding), as compact rows."""
+        d = documents.c
+        line_sum = (
+            select(
+                document_lines.c.document_id,
+                func.sum(type_coerce(document_lines.c.amount, BigInteger)).label("lsum"),
+                func.min(type_coerce(document_lines.c.amount, BigInteger)).label("lmin"),
+            )
+            .group_by(document_lines.c.document_id)
+            .subquery()
+        )
+        query = (
+            select(
+                d.source,
+                d.kind,
+                d.external_id,
+                d.number,
+                d.party_external_id,
+                d.party_name,
+                d.owner,
+                d.issued_on,
+                d.due_on,
+                d.currency,
+                d.exchange_rate,
+                *(type_coerce(c, BigInteger) for c in (d.subtotal, d.tax, d.total, d.balance)),
+                d.status,
+                d.deleted,
+                d.refs,
+                line_sum.c.lsum,
+                line_sum.c.lmin,
+                d.id,
+            )
+            .select_from(documents.outerjoin(line_sum, line_sum.c.document_id == d.id))
+            .where(*self._conditions(spec))
+            .order_by(d.id)
+        )
+        allocated = self._allocations(spec) if spec.with_allocations else {}
+        rows: list[LedgerRow] = []
+        append = rows.append
+        with self._engine.connect() as conn:
+            result = conn.execution_options(yield_per=_BATCH).execute(query)
+            for r in result:
+                refs = r[17]
+                append(
+                    LedgerRow(
+                        r[0],
+                        r[1],
+                        r[2],
+                        r[3],
+                        r[4],
+                        r[5],
+                        r[6],
+                        r[7],
+                        r[8],
+                        r[9],
+                        r[10],
+                        r[11],
+                        r[12],
+                        r[13],
+                        r[14],
+                        r[15],
+                        bool(r[16]),
+                        json.loads(refs) if refs and refs != "{}" else None,
+                        allocated.get(r[20], ()),
+                        r[18],
+                        r[19],
+                        r[20],
+                    )
+                )
+        return rows
+
+    def _conditions(self, spec: DocumentSet) -> list[ColumnElement[bool]]:
+        d = documents.c
+        conditions: list[ColumnElement[bool]] = [d.source == spec.source, d.kind == spec.kind]
+        for name, values in spec.filters.items():
+            if name == "number_prefix":
+                conditions.append(or_(*(d.number.startswith(v, autoescape=True) for v in values)))
+            else:
+                conditions.append(getattr(d, name).in_(list(values)))
+        if spec.start is None or spec.end is None:
+            return conditions
+        in_range = d.issued_on.between(spec.start, spec.end)
+        if spec.allocated_into_range_of is None:
+            conditions.append(in_range)
+            return conditions
+        target = documents.alias("target")
+        allocated_in_range = exists(
+            select(1)
+            .select_from(
+                allocations.join(
+                    target,
+                    and_(
+                        target.c.source == d.source,
+                        target.c.kind == allocations.c.target_kind,
+                        target.c.external_id == allocations.c.invoice_external_id,
+                    ),
+                )
+            )
+            .where(
+                allocations.c.document_id == d.id,
+                allocations.c.target_kind == spec.allocated_into_range_of,
+                target.c.issued_on.between(spec.start, spec.end),
+            )
+        )
+        conditions.append(or_(in_range, allocated_in_range))
+        return conditions
+
+    def _allocations(self, spec: DocumentSet) -> dict[int, tuple[tuple[str, int, str], ...]]:
+        a = allocations.c
+        query = (
+            select(a.document_id, a.invoice_external_id, type_coerce(a.amount, BigInteger), a.target_kind)
+            .select_from(allocations.join(documents, documents.c.id == a.document_id))
+            .where(documents.c.source == spec.source, documents.c.kind == spec.kind)
+            .order_by(a.document_id, a.position)
+        )
+        grouped: dict[int, list[tuple[str, int, str]]] = {}
+        with self._engine.connect() as conn:
+            for doc_id, target, amount, kind in conn.execute(query):
+                grouped.setdefault(doc_id, []).append((target, int(amount), kind))
+        return {doc_id: tuple(items) for doc_id, items in grouped.items()}
+
+    def external_ids(self, source: str, kind: str) -> frozenset[str]:
+        """Every external id of one source and kind, deleted or not (is an allocation's target real?)."""
+        query = select(documents.c.external_id).where(documents.c.source == source, documents.c.kind == kind)
+        with self._engine.connect() as conn:
+            return frozenset(conn.execute(query).scalars())
+
+    def issue_dates(self, source: str, kind: str, external_ids: Iterable[str]) -> dict[tuple[str, str], date]:
+        """(source, external id) -> issued_on, for the documents named (invoice_before_order)."""
+        d = documents.c
+        wanted = sorted(set(external_ids))
+        found: dict[tuple[str, str], date] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                query = select(d.external_id, d.issued_on).where(
+                    d.source == source, d.kind == kind, d.external_id.in_(chunk), d.issued_on.is_not(None)
+                )
+                for external_id, issued_on in conn.execute(query):
+                    found[(source, external_id)] = issued_on
+        return found
+
+    def overrides(self, rule: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        """(manual matches, manual unmatches) in force for a rule, as (left key, right key) text pairs."""
+        o = reconcile_overrides.c
+        query = select(o.action, o.left_key, o.right_key).where(o.rule == rule, o.active.is_(True))
+        forced: set[tuple[str, str]] = set()
+        forbidden: set[tuple[str, str]] = set()
+        with self._engine.connect() as conn:
+            for action, left_key, right_key in conn.execute(query):
+                (forced if action == "match" else forbidden).add((left_key, right_key))
+        return frozenset(forced), frozenset(forbidden)
+
+    def exception_states(self, rule: str) -> dict[str, tuple[ExceptionStatus, str, date | None]]:
+        """fingerprint -> (status, signature, issued_on) of every exception of a rule."""
+        e = reconcile_exceptions.c
+        query = select(e.fingerprint, e.status, e.signature, e.issued_on).where(e.rule == rule)
+        with self._engine.connect() as conn:
+            return {
+                fp: (ExceptionStatus(status), signature, issued_on)
+                for fp, status, signature, issued_on in conn.execute(query)
+            }
+
+    # ------------------------------------------------------------------ the run's write
+
+    def save_run(
+        self,
+        run: RunRecord,
+        links: Sequence[MatchLink],
+        changes: Sequence[ExceptionChange],
+        *,
+        owner: str | None,
+        actor: str,
+        now: datetime,
+    ) -> int:
+        """Persist one run in ONE transaction: the run row, its matches (replacing the rule's previous
+        matches for the same period), exceptions and their events. Returns the run id."""
+        with write_transaction(self._engine) as conn:
+            run_id = self._insert_run(conn, run)
+            self._replace_matches(conn, run, run_id, links)
+            self._apply_changes(conn, run.rule, run_id, changes, owner=owner, actor=actor, now=now)
+        return run_id
+
+    def _insert_run(self, conn: Connection, run: RunRecord) -> int:
+        values = {
+            "rule": run.rule,
+            "rule_kind": run.rule_kind,
+            "period": run.period,
+            "status": "ok",
+            "left_count": run.left_count,
+            "right_count": run.right_count,
+            "matched": run.matched,
+            "exception_counts": json.dumps(dict(run.exception_counts), sort_keys=True),
+            "bridge": json.dumps(run.bridge, sort_keys=True),
+            "opened": 0,
+            "auto_resolved": 0,
+            "reopened": 0,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+        }
+        return int(
+            conn.execute(insert(reconcile_runs).values(**values).returning(reconcile_runs.c.id)).scalar_one()
+        )
+
+    def _replace_matches(
+        self, conn: Connection, run: RunRecord, run_id: int, links: Sequence[MatchLink]
+    ) -> None:
+        previous = select(reconcile_runs.c.id).where(
+            reconcile_runs.c.rule == run.rule,
+            reconcile_runs.c.period == run.period,
+            reconcile_runs.c.id != run_id,
+        )
+        conn.execute(reconcile_matches.delete().where(reconcile_matches.c.run_id.in_(previous)))
+        rows = [(run_id, run.rule, k.group_no, k.left_document_id, k.right_document_id, k.how) for k in links]
+        columns = ("run_id", "rule", "group_no", "left_document_id", "right_document_id", "how")
+        _bulk_insert(conn, "reconcile_matches", columns, rows)
+
+    def _apply_changes(
+        self,
+        conn: Connection,
+        rule: str,
+        run_id: int,
+        changes: Sequence[ExceptionChange],
+        *,
+        owner: str | None,
+        actor: str,
+        now: datetime,
+    ) -> None:
+        e = reconcile_exceptions.c
+        existing = {
+            fp: (exc_id, ExceptionStatus(status))
+            for exc_id, fp, status in conn.execute(
+                select(e.id, e.fingerprint, e.status).where(e.rule == rule)
+            )
+        }
+        new_rows = [
+            _exception_row(c.discrepancy, owner, run_id, now)
+            for c in changes
+            if c.fingerprint not in existing and c.discrepancy is not None
+        ]
+        if new_rows:
+            conn.execute(insert(reconcile_exceptions), new_rows)
+            fresh = {r["fingerprint"] for r in new_rows}
+            for exc_id, fp in conn.execute(select(e.id, e.fingerprint).where(e.rule == rule)):
+                if fp in fresh:
+                    existing[fp] = (exc_id, ExceptionStatus.OPEN)
+        seen_updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for change in changes:
+            exc_id, before = existing[change.fingerprint]
+            is_new = change.action is ExceptionAction.OPENED
+            if change.discrepancy is not None and not is_new:
+                seen_updates.append(_refresh(exc_id, change, run_id, now))
+            elif change.discrepancy is None:
+                seen_updates.append({"_id": exc_id, "status": change.status.value, "updated_at": now})
+            if change.action is not None:
+                events.append(
+                    {
+                        "exception_id": exc_id,
+                        "action": change.action.value,
+                        "from_status": None if is_new else before.value,
+                        "to_status": change.status.value,
+                        "actor": actor,
+                        "note": change.note,
+                        "run_id": run_id,
+                        "at": now,
+                    }
+                )
+        if seen_updates:
+            _update_exceptions(conn, seen_updates)
+        if events:
+            conn.execute(insert(reconcile_exception_events), events)
+        counts = {
+            "opened": sum(1 for c in changes if c.action is ExceptionAction.OPENED),
+            "auto_resolved": sum(1 for c in changes if c.action is ExceptionAction.AUTO_RESOLVED),
+            "reopened": sum(1 for c in changes if c.action is ExceptionAction.REOPENED),
+        }
+        conn.execute(update(reconcile_runs).where(reconcile_runs.c.id == run_id).values(**counts))
+
+    # ------------------------------------------------------------------ review commands
+
+    def list_exceptions(
+        self,
+        *,
+        rule: str | None = None,
+        status: str | None = None,
+        type_: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[StoredException]:
+        e = reconcile_exceptions.c
+        query = select(reconcile_exceptions).order_by(e.id)
+        if rule is not None:
+            query = query.where(e.rule == rule)
+        if status is not None:
+            query = query.where(e.status == status)
+        if type_ is not None:
+            query = query.where(e.type == type_)
+        if start is not None and end is not None:
+            query = query.where(e.issued_on.between(start, end))
+        with self._engine.connect() as conn:
+            return [_stored(row) for row in conn.execute(query).mappings()]
+
+    def get_exception(self, exception_id: int) -> StoredException | None:
+        query = select(reconcile_exceptions).where(reconcile_exceptions.c.id == exception_id)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _stored(row)
+
+    def events(self, exception_id: int) -> list[ExceptionEvent]:
+        ev = reconcile_exception_events.c
+        query = select(reconcile_exception_events).where(ev.exception_id == exception_id).order_by(ev.id)
+        with self._engine.connect() as conn:
+            return [
+                ExceptionEvent(r.action, r.from_status, r.to_status, r.actor, r.note, r.run_id, r.at)
+                for r in conn.execute(query)
+            ]
+
+    def record_action(
+        self,
+        exception_id: int,
+        *,
+        action: ExceptionAction,
+        before: ExceptionStatus,
+        after: ExceptionStatus,
+        actor: str,
+        note: str | None,
+        now: datetime,
+        resolution_kind: str | None = None,
+        assignee: str | None = None,
+    ) -> None:
+        """A person's review action: the exception's new state and its event, in one transaction. The
+        status it had is checked again inside the transaction, so two reviewers cannot both win."""
+        e = reconcile_exceptions.c
+        values: dict[str, Any] = {"status": after.value, "updated_at": now}
+        if action is ExceptionAction.RESOLVED:
+            values.update(resolution_kind=resolution_kind, resolution_note=note)
+        if action is ExceptionAction.REOPENED:
+            values.update(resolution_kind=None, resolution_note=None)
+        if action is ExceptionAction.ASSIGNED:
+            values["assignee"] = assignee
+        with write_transaction(self._engine) as conn:
+            changed = conn.execute(
+                update(reconcile_exceptions)
+                .where(e.id == exception_id, e.status == before.value)
+                .values(**values)
+            ).rowcount
+            if changed != 1:
+                raise LookupError(f"exception {exception_id} changed meanwhile; look at it again")
+            conn.execute(
+                insert(reconcile_exception_events).values(
+                    exception_id=exception_id,
+                    action=action.value,
+                    from_status=before.value,
+                    to_status=after.value,
+                    actor=actor,
+                    note=note,
+                    at=now,
+                )
+            )
+
+    def set_override(
+        self, *, rule: str, action: str, left_key: str, right_key: str, actor: str, note: str, now: datetime
+    ) -> None:
+        """A manual match or unmatch of a pair; it ends any override of the pair in force before."""
+        o = reconcile_overrides.c
+        with write_transaction(self._engine) as conn:
+            conn.execute(
+                update(reconcile_overrides)
+                .where(o.rule == rule, o.left_key == left_key, o.right_key == right_key, o.active.is_(True))
+                .values(active=False, ended_at=now, ended_by=actor)
+            )
+            conn.execute(
+                insert(reconcile_overrides).values(
+                    rule=rule,
+                    action=action,
+                    left_key=left_key,
+                    right_key=right_key,
+                    actor=actor,
+                    note=note,
+                    created_at=now,
+                    active=True,
+                )
+            )
+
+    def last_runs(self, rule: str, limit: int = 10) -> list[dict[str, Any]]:
+        r = reconcile_runs.c
+        query = select(reconcile_runs).where(r.rule == rule).order_by(r.id.desc()).limit(limit)
+        with self._engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _bulk_insert(
+    conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    if is_sqlite(conn):
+        marks = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows))  # noqa: S608
+        return
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row(row)
+
+
+def _refs_json(refs: Iterable[DocumentRef]) -> str:
+    return json.dumps([ref.model_dump(mode="json") for ref in refs], ensure_ascii=False)
+
+
+def _exception_row(
+    found: Discrepancy | None, owner: str | None, run_id: int, now: datetime
+) -> dict[str, Any]:
+    assert found is not None
+    return {
+        "fingerprint": found.fingerprint,
+        "rule": found.rule,
+        "type": found.type.value,
+        "status": ExceptionStatus.OPEN.value,
+        "signature": found.signature,
+        "assignee": owner,
+        "issued_on": found.earliest_issued_on,
+        "left_docs": _refs_json(found.left),
+        "right_docs": _refs_json(found.right),
+        "left_amount": found.left_amount,
+        "right_amount": found.right_amount,
+        "difference": found.difference,
+        "currency": found.currency,
+        "explanation": found.explanation,
+        "fields": json.dumps([[f.field, f.left, f.right] for f in found.fields], ensure_ascii=False),
+        "first_seen_at": now,
+        "last_seen_at": now,
+        "first_run_id": run_id,
+        "last_run_id": run_id,
+        "updated_at": now,
+    }
+
+
+def _refresh(exc_id: int, change: ExceptionChange, run_id: int, now: datetime) -> dict[str, Any]:
+    found = change.discrepancy
+    assert found is not None
+    return {
+        "_id": exc_id,
+        "status": change.status.value,
+        "signature": found.signature,
+        "left_docs": _refs_json(found.left),
+        "right_docs": _refs_json(found.right),
+        "left_amount": found.left_amount,
+        "right_amount": found.right_amount,
+        "difference": found.difference,
+        "currency": found.currency,
+        "explanation": found.explanation,
+        "fields": json.dumps([[f.field, f.left, f.right] for f in found.fields], ensure_ascii=False),
+        "last_seen_at": now,
+        "last_run_id": run_id,
+        "updated_at": now,
+    }
+
+
+def _update_exceptions(conn: Connection, updates: list[dict[str, Any]]) -> None:
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        by_shape.setdefault(tuple(sorted(values)), []).append(values)
+    for shape, batch in by_shape.items():
+        statement = (
+            update(reconcile_exceptions)
+            .where(reconcile_exceptions.c.id == bindparam("_id"))
+            .values({name: bindparam(name) for name in shape if name != "_id"})
+        )
+        conn.execute(statement, batch)
+
+
+def _stored(row: Mapping[Any, Any]) -> StoredException:
+    return StoredException(
+        id=row["id"],
+        fingerprint=row["fingerprint"],
+        rule=row["rule"],
+        type=row["type"],
+        status=ExceptionStatus(row["status"]),
+        signature=row["signature"],
+        assignee=row["assignee"],
+        issued_on=row["issued_on"],
+        left=tuple(DocumentRef.model_validate(_ref(r)) for r in json.loads(row["left_docs"])),
+        right=tuple(DocumentRef.model_validate(_ref(r)) for r in json.loads(row["right_docs"])),
+        left_amount=row["left_amount"],
+        right_amount=row["right_amount"],
+        difference=row["difference"],
+        currency=row["currency"],
+        explanation=row["explanation"],
+        fields=tuple((f[0], f[1], f[2]) for f in json.loads(row["fields"])),
+        resolution_kind=row["resolution_kind"],
+        resolution_note=row["resolution_note"],
+        first_seen_at=row["first_seen_at"],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
+def _ref(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON -> DocumentRef input (strict models take real Decimals, dates and kinds)."""
+    out = dict(data)
+    out["kind"] = DocumentKind(out["kind"])
+    if out.get("amount") is not None:
+        out["amount"] = Decimal(out["amount"])
+    if out.get("issued_on") is not None:
+        out["issued_on"] = date.fromisoformat(out["issued_on"])
+    return out
