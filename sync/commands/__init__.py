@@ -20,4 +20,10 @@ COMMANDS: list[click.Command] = [
     connector_group,
     sync_group,
     ledger_group,
-    report_group, daemon, secret_group, audit_group, backup, restore]
+    report_group,
+    daemon,
+    secret_group,
+    audit_group,
+    backup,
+    restore,
+]

@@ -1,0 +1,130 @@
+"""`ledgerbridge connector list|test`: configured connectors, their health, and a live connection check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+
+from config.loader import ConfigError
+from connectors.base import Connector
+from connectors.errors import ConnectorError
+from store.runs import SqlSyncLog, StreamStatus
+from sync.bootstrap import build_connector
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import database
+from sync.engine import iso
+
+
+def configured_connector(app: AppContext, engine: Engine, name: str) -> Connector:
+    """Build the connector called `name` from the config; config problems are exit status 2."""
+    settings = app.config.settings
+    try:
+        connector_settings = settings.connector(name)
+        return build_connector(settings, connector_settings, engine)
+    except KeyError as exc:
+        raise BadConfig(str(exc.args[0])) from exc
+    except ConfigError as exc:
+        raise BadConfig(str(exc)) from exc
+
+
+def health(status: StreamStatus | None) -> str:
+    """ok | failed | running | interrupted | never synced — from the stream's last run."""
+    if status is None or status.last_run is None:
+        return "never synced"
+    return status.last_run.status
+
+
+@click.group("connector")
+def connector_group() -> None:
+    """Configured connectors."""
+
+
+@connector_group.command("list")
+@json_option
+@click.pass_obj
+def list_connectors(app: AppContext, as_json: bool) -> None:
+    """Each connector with its streams, last successful sync, lag since then, and health."""
+    settings = app.config.settings
+    now = datetime.now(UTC)
+    with database(app) as engine:
+        statuses = {(s.connector, s.stream): s for s in SqlSyncLog(engine).statuses()}
+    connectors: list[dict[str, Any]] = []
+    for connector in settings.connectors:
+        streams = []
+        for stream in connector.streams:
+            status = statuses.get((connector.name, stream))
+            last_ok = status.last_ok_at if status else None
+            streams.append(
+                {
+                    "stream": stream,
+                    "health": health(status),
+                    "last_sync": iso(last_ok),
+                    "lag_seconds": None if last_ok is None else int((now - last_ok).total_seconds()),
+                    "cursor": iso(status.cursor if status else None),
+                    "error": status.last_run.error if status and status.last_run else None,
+                }
+            )
+        connectors.append({"name": connector.name, "kind": connector.kind, "streams": streams})
+    if as_json:
+        emit_json({"connectors": connectors})
+        return
+    if not connectors:
+        click.echo("no connectors configured (add some under `connectors:` in the config)")
+        return
+    table = Table("connector", "kind", "stream", "health", "last sync", "lag", "error")
+    for connector_row in connectors:
+        for s in connector_row["streams"]:
+            lag = "" if s["lag_seconds"] is None else _duration(s["lag_seconds"])
+            table.add_row(
+                connector_row["name"],
+                connector_row["kind"],
+                s["stream"],
+                s["health"],
+                s["last_sync"] or "",
+                lag,
+                s["error"] or "",
+            )
+    Console().print(table)
+
+
+@connector_group.command("test")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def test_connector(app: AppContext, name: str, as_json: bool) -> None:
+    """Authenticate and read one page of each stream; print what works and what to fix. Exit 1 if any
+    check failed."""
+    with database(app) as engine:
+        connector = configured_connector(app, engine, name)
+        try:
+            results = list(connector.check())
+        except ConnectorError as exc:
+            raise CommandFailed(f"{name}: {exc}") from exc
+        finally:
+            connector.close()
+    if as_json:
+        emit_json(
+            {"connector": name, "checks": [{"what": r.what, "ok": r.ok, "detail": r.detail} for r in results]}
+        )
+    else:
+        for result in results:
+            mark = "ok  " if result.ok else "FAIL"
+            click.echo(f"{mark} {result.what}" + (f" — {result.detail}" if result.detail else ""))
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise CommandFailed(f"{name}: {len(failed)} of {len(results)} checks failed")
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"

@@ -1,0 +1,173 @@
+"""`ledgerbridge ledger export|history`: the canonical ledger out, streamed, and one document's revisions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from store.canonical import DocumentKey, DocumentKind
+from store.repository import SqlLedgerRepository
+from sync.cli import AppContext, CommandFailed, emit_json, json_option
+from sync.commands.common import database
+from sync.engine import iso
+
+CSV_COLUMNS = (
+    "source",
+    "kind",
+    "external_id",
+    "number",
+    "party_external_id",
+    "party_name",
+    "owner",
+    "issued_on",
+    "due_on",
+    "currency",
+    "exchange_rate",
+    "subtotal",
+    "tax",
+    "total",
+    "balance",
+    "status",
+    "raw_status",
+    "references",
+    "allocations",
+    "lines",
+    "source_modified_at",
+    "deleted",
+    "revision",
+)
+"""CSV columns: the JSON fields, party flattened, references/allocations/lines as JSON text."""
+
+KINDS = click.Choice([kind.value for kind in DocumentKind])
+
+
+@click.group("ledger")
+def ledger_group() -> None:
+    """The canonical ledger."""
+
+
+@ledger_group.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--source", default=None, help="Only documents of this connector.")
+@click.option("--kind", type=KINDS, default=None, help="Only documents of this kind.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout)."
+)
+@click.pass_obj
+def export(app: AppContext, fmt: str, source: str | None, kind: str | None, output: Path | None) -> None:
+    """Every canonical document (deleted ones too, flagged), amounts as exact decimal strings. Streamed:
+    memory stays flat whatever the ledger's size; a file is replaced only once it is complete."""
+    with database(app) as engine, _destination(output) as handle:
+        documents = SqlLedgerRepository(engine).iter_documents(source=source, kind=kind)
+        count = 0
+        if fmt == "jsonl":
+            for document in documents:
+                handle.write(json.dumps(document.to_json_dict(), ensure_ascii=False) + "\n")
+                count += 1
+        else:
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            for document in documents:
+                writer.writerow(_csv_row(document.to_json_dict()))
+                count += 1
+    if output is not None:
+        click.echo(f"exported {count} documents to {output}", err=True)
+
+
+@ledger_group.command("history")
+@click.argument("source")
+@click.argument("kind", type=KINDS)
+@click.argument("external_id")
+@json_option
+@click.pass_obj
+def history(app: AppContext, source: str, kind: str, external_id: str, as_json: bool) -> None:
+    """Every revision of one document, oldest first: what changed, when, and in which sync run."""
+    key = DocumentKey(source=source, kind=DocumentKind(kind), external_id=external_id)
+    with database(app) as engine:
+        revisions = SqlLedgerRepository(engine).history(key)
+    if not revisions:
+        raise CommandFailed(f"the ledger has no document {key}")
+    if as_json:
+        emit_json(
+            {
+                "document": {"source": source, "kind": kind, "external_id": external_id},
+                "revisions": [
+                    {
+                        "revision": r.revision,
+                        "change": r.change.value,
+                        "recorded_at": iso(r.recorded_at),
+                        "sync_run_id": r.sync_run_id,
+                        "payload_hash": r.payload_hash,
+                        "document": r.document.to_json_dict(),
+                        "raw": json.loads(r.raw_payload),
+                    }
+                    for r in revisions
+                ],
+            }
+        )
+        return
+    table = Table("rev", "change", "recorded at", "run", "what changed")
+    previous: dict[str, Any] = {}
+    for r in revisions:
+        current = r.document.to_json_dict()
+        table.add_row(
+            str(r.revision),
+            r.change.value,
+            iso(r.recorded_at) or "",
+            str(r.sync_run_id or ""),
+            _changes(previous, current),
+        )
+        previous = current
+    Console().print(table)
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:
+    if not before:
+        return f"total {after.get('total')} {after.get('currency') or ''}".strip()
+    ignored = {"revision"}
+    changed = [
+        f"{name}: {_short(before.get(name))} → {_short(value)}"
+        for name, value in after.items()
+        if name not in ignored and before.get(name) != value
+    ]
+    return "; ".join(changed) or "(same values, new payload)"
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _csv_row(data: dict[str, Any]) -> dict[str, Any]:
+    party = data.pop("party") or {}
+    row = {**data, "party_external_id": party.get("external_id"), "party_name": party.get("name")}
+    for name in ("references", "allocations", "lines"):
+        row[name] = json.dumps(row[name], ensure_ascii=False, sort_keys=True)
+    row["deleted"] = "true" if row["deleted"] else "false"
+    return {name: "" if row.get(name) is None else row[name] for name in CSV_COLUMNS}
+
+
+@contextmanager
+def _destination(output: Path | None) -> Iterator[IO[str]]:
+    """stdout, or a temporary file beside `output` renamed over it once the export completed."""
+    if output is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    partial = output.with_name(f".{output.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)

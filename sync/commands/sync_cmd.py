@@ -1,0 +1,296 @@
+"""`ledgerbridge sync run|status`: manual (re)syncs under the connector lock, and per-stream state."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config.settings import Settings
+from store.locks import LockHeld
+from store.runs import SqlSyncLog
+from sync.bootstrap import utc_now
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import database
+from sync.commands.connector_cmd import configured_connector
+from sync.engine import Progress as ProgressCallback
+from sync.engine import SyncEngine, SyncRunResult, iso
+
+QUARANTINE_SHOWN = 10
+"""Open quarantine entries listed per stream by `sync status` (all of them are counted)."""
+
+
+@click.group("sync")
+def sync_group() -> None:
+    """Synchronize connectors into the ledger."""
+
+
+@sync_group.command("run")
+@click.option(
+    "--connector", "connectors", multiple=True, metavar="NAME", help="Only this connector (repeatable)."
+)
+@click.option("--stream", "streams", multiple=True, metavar="S", help="Only this stream (repeatable).")
+@click.option(
+    "--full", is_flag=True, help="Re-read everything; mark what was not seen as deleted if it completes."
+)
+@click.option(
+    "--since", metavar="ISO_DATETIME", help="Re-read from this time (no zone: the company's time zone)."
+)
+@click.option(
+    "--sweep", is_flag=True, help="Also list live ids and tombstone those the vendor no longer has."
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for a connector another run holds.",
+)
+@json_option
+@click.pass_obj
+def run(
+    app: AppContext,
+    *,
+    connectors: Sequence[str],
+    streams: Sequence[str],
+    full: bool,
+    since: str | None,
+    sweep: bool,
+    wait_seconds: float,
+    as_json: bool,
+) -> None:
+    """Sync the configured connectors (all, or those named). Exit 1 if a stream failed or a connector
+    was locked by another run (the message names the holder)."""
+    settings = app.config.settings
+    start = _parse_since(since, settings)
+    if full and start is not None:
+        raise BadConfig("--full re-reads everything: use either --full or --since")
+    selected = _select(settings, connectors, streams)
+    results: list[SyncRunResult] = []
+    refused: list[dict[str, str]] = []
+    with database(app) as engine, _progress() as progress:
+        sync = SyncEngine(engine, utc_now)
+        for name, names in selected:
+            connector = configured_connector(app, engine, name)
+            try:
+                results += sync.run_connector(
+                    connector,
+                    streams=names,
+                    full=full,
+                    since=start,
+                    sweep=sweep,
+                    overlap=timedelta(minutes=settings.connector(name).overlap_minutes),
+                    wait_seconds=wait_seconds,
+                    holder="sync run",
+                    progress=progress,
+                )
+            except LockHeld as exc:
+                refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
+            finally:
+                connector.close()
+    if as_json:
+        emit_json({"runs": [r.to_json() for r in results], "refused": refused})
+    else:
+        _print_runs(results)
+    problems = [f"{r.connector}/{r.stream} failed: {r.error}" for r in results if not r.ok]
+    problems += [entry["error"] for entry in refused]
+    if problems:
+        raise CommandFailed("; ".join(problems))
+
+
+@sync_group.command("status")
+@json_option
+@click.pass_obj
+def status(app: AppContext, as_json: bool) -> None:
+    """Per connector+stream: cursor, last run, its counts and error, and quarantined records."""
+    settings = app.config.settings
+    expected = [(c.name, s) for c in settings.connectors for s in c.streams]
+    with database(app) as engine:
+        log = SqlSyncLog(engine)
+        statuses = log.statuses(expected)
+        quarantine = log.quarantined()
+    streams: list[dict[str, Any]] = []
+    for entry in statuses:
+        last = entry.last_run
+        held = [q for q in quarantine if (q.source, q.stream) == (entry.connector, entry.stream)]
+        streams.append(
+            {
+                "connector": entry.connector,
+                "stream": entry.stream,
+                "cursor": iso(entry.cursor),
+                "last_full_at": iso(entry.last_full_at),
+                "last_sweep_at": iso(entry.last_sweep_at),
+                "last_ok_at": iso(entry.last_ok_at),
+                "last_run": None
+                if last is None
+                else {
+                    "id": last.id,
+                    "mode": last.mode,
+                    "status": last.status,
+                    "started_at": iso(last.started_at),
+                    "finished_at": iso(last.finished_at),
+                    **{
+                        k: getattr(last, k)
+                        for k in ("fetched", "created", "updated", "unchanged", "deleted", "quarantined")
+                    },
+                    "error": last.error,
+                },
+                "quarantined": entry.quarantined,
+                "quarantine": [
+                    {
+                        "external_id": q.external_id,
+                        "reason": q.reason,
+                        "count": q.count,
+                        "first_seen_at": iso(q.first_seen_at),
+                        "last_seen_at": iso(q.last_seen_at),
+                    }
+                    for q in held
+                ],
+            }
+        )
+    if as_json:
+        emit_json({"streams": streams})
+        return
+    if not streams:
+        click.echo("nothing synced yet and no connectors configured")
+        return
+    _print_status(streams)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _parse_since(value: str | None, settings: Settings) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadConfig(f"--since {value!r} is not an ISO date-time such as 2026-11-01T00:00:00Z") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=settings.zone)
+    return moment.astimezone(UTC)
+
+
+def _select(
+    settings: Settings, names: Sequence[str], streams: Sequence[str]
+) -> list[tuple[str, list[str] | None]]:
+    """(connector, streams or None for all) to run, after checking every name given exists."""
+    if not settings.connectors:
+        raise BadConfig("no connectors configured: add one under `connectors:` in the config")
+    for name in names:
+        try:
+            settings.connector(name)
+        except KeyError as exc:
+            raise BadConfig(str(exc.args[0])) from exc
+    chosen = [c for c in settings.connectors if not names or c.name in names]
+    if not streams:
+        return [(c.name, None) for c in chosen]
+    known = {s for c in chosen for s in c.streams}
+    unknown = [s for s in streams if s not in known]
+    if unknown:
+        raise BadConfig(
+            f"no selected connector has stream {unknown[0]!r} (streams: {', '.join(sorted(known))})"
+        )
+    return [(c.name, [s for s in c.streams if s in streams]) for c in chosen if set(c.streams) & set(streams)]
+
+
+@contextmanager
+def _progress() -> Iterator[ProgressCallback | None]:
+    """A live progress display on a terminal (stderr); nothing otherwise (the logs say it all)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} records"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    tasks: dict[tuple[str, str], Any] = {}
+
+    def update(connector: str, stream: str, fetched: int) -> None:
+        key = (connector, stream)
+        if key not in tasks:
+            tasks[key] = bar.add_task(f"{connector}/{stream}", total=None)
+        bar.update(tasks[key], completed=fetched)
+
+    with bar:
+        yield update
+
+
+def _print_runs(results: Sequence[SyncRunResult]) -> None:
+    table = Table(
+        "connector",
+        "stream",
+        "status",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "deleted",
+        "quarantined",
+        "cursor",
+        "error",
+    )
+    for r in results:
+        table.add_row(
+            r.connector,
+            r.stream,
+            r.status,
+            *(
+                str(getattr(r, k))
+                for k in ("fetched", "created", "updated", "unchanged", "deleted", "quarantined")
+            ),
+            iso(r.cursor) or "",
+            r.error or "",
+        )
+    Console().print(table)
+
+
+def _print_status(streams: Sequence[dict[str, Any]]) -> None:
+    table = Table(
+        "connector",
+        "stream",
+        "cursor",
+        "last run",
+        "finished",
+        "fetched",
+        "created",
+        "updated",
+        "deleted",
+        "quarantined",
+        "error",
+    )
+    for s in streams:
+        last = s["last_run"] or {}
+        table.add_row(
+            s["connector"],
+            s["stream"],
+            s["cursor"] or "",
+            last.get("status", "never"),
+            last.get("finished_at") or "",
+            *(str(last.get(k, "")) for k in ("fetched", "created", "updated", "deleted")),
+            str(s["quarantined"]),
+            last.get("error") or "",
+        )
+    console = Console()
+    console.print(table)
+    for s in streams:
+        if s["quarantine"]:
+            console.print(f"quarantined in {s['connector']}/{s['stream']} ({s['quarantined']}):")
+            for q in s["quarantine"][:QUARANTINE_SHOWN]:
+                console.print(
+                    f"  {q['external_id'] or '(no id)'}: {q['reason']} (seen {q['count']}x)", markup=False
+                )
