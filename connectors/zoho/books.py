@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -11,8 +11,8 @@ from config.settings import ZohoBooksConnector
 from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord
 from connectors.errors import ConnectorError, FatalApiError
 from connectors.zoho import normalize
-from connectors.zoho.check import check_streams
 from connectors.zoho.client import ZohoSession, books_budget, interpret_books, open_session
+from connectors.zoho.connector import ZohoConnector
 from connectors.zoho.normalize import Normalizer
 from store.canonical import CanonicalDocument, DocumentKind
 
@@ -166,35 +166,14 @@ class BooksStream:
         return {**row, **detail}
 
 
-class BooksConnector:
-    """A configured Zoho Books organization: its streams, a connection check, its HTTP session."""
+def organization_check(session: ZohoSession, organization_id: str) -> Callable[[], CheckResult]:
+    """A check that the configured organization is one this token can see (listing those it sees)."""
 
-    def __init__(
-        self, cfg: ZohoBooksConnector, session: ZohoSession, streams: Mapping[str, BooksStream]
-    ) -> None:
-        self._cfg = cfg
-        self._session = session
-        self._streams = streams
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
-
-    def streams(self) -> Mapping[str, BooksStream]:
-        return self._streams
-
-    def check(self) -> Sequence[CheckResult]:
-        readers = {name: stream.first_page for name, stream in self._streams.items()}
-        return check_streams(self._session, readers, extra=(self._check_organization,))
-
-    def close(self) -> None:
-        self._session.close()
-
-    def _check_organization(self) -> CheckResult:
-        what = f"organization {self._cfg.organization_id}"
-        url = f"{self._session.api_base()}/books/{API_VERSION}/organizations"
+    def check() -> CheckResult:
+        what = f"organization {organization_id}"
+        url = f"{session.api_base()}/books/{API_VERSION}/organizations"
         try:
-            body = self._session.http.request("GET", url).body
+            body = session.http.request("GET", url).body
         except ConnectorError as exc:
             return CheckResult(
                 what,
@@ -206,17 +185,20 @@ class BooksConnector:
         known = {
             str(o.get("organization_id")): str(o.get("name")) for o in orgs or () if isinstance(o, Mapping)
         }
-        if self._cfg.organization_id in known:
-            return CheckResult(what, True, f"found: {known[self._cfg.organization_id]}")
+        if organization_id in known:
+            return CheckResult(what, True, f"found: {known[organization_id]}")
         seen = ", ".join(f"{oid} ({name})" for oid, name in known.items()) or "none"
         return CheckResult(what, False, f"not one of this token's organizations; it sees: {seen}")
 
+    return check
 
-def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> BooksConnector:
+
+def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> ZohoConnector:
     """Factory for connector kind `zoho_books` (registered in sync/bootstrap.py)."""
     session = open_session(cfg, deps, interpret=interpret_books, budget=books_budget(cfg))
     streams: dict[str, BooksStream] = {
         name: BooksStream(BOOKS_STREAMS[name], session, deps.context, cfg.organization_id)
         for name in cfg.streams
     }
-    return BooksConnector(cfg, session, streams)
+    extra = (organization_check(session, cfg.organization_id),)
+    return ZohoConnector(cfg.name, session, streams, extra_checks=extra)

@@ -1,10 +1,11 @@
-"""`ledgerbridge connector test` for Zoho: sign in, read one page per stream, say what to fix."""
+"""The Zoho connector object (CRM and Books alike) and its `ledgerbridge connector test` check."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
-from connectors.base import CheckResult
+from connectors.base import CheckResult, SweepableStream
 from connectors.errors import ConnectorError
 from connectors.zoho.client import ZohoSession
 
@@ -41,3 +42,40 @@ def check_streams(
         else:
             results.append(CheckResult(f"stream {name}", True, f"read {count} record(s) from the first page"))
     return results
+
+
+class ZohoStream(SweepableStream, Protocol):
+    """A Zoho stream: sweepable (lists live ids), and it can read its first page for a check."""
+
+    def first_page(self) -> int: ...
+
+
+class ZohoConnector:
+    """A configured Zoho CRM org or Books organization: its streams, a connection check, its session."""
+
+    def __init__(
+        self,
+        name: str,
+        session: ZohoSession,
+        streams: Mapping[str, ZohoStream],
+        *,
+        extra_checks: Sequence[Callable[[], CheckResult]] = (),
+    ) -> None:
+        self._name = name
+        self._session = session
+        self._streams = streams
+        self._extra_checks = extra_checks
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def streams(self) -> Mapping[str, ZohoStream]:
+        return self._streams
+
+    def check(self) -> Sequence[CheckResult]:
+        readers = {name: stream.first_page for name, stream in self._streams.items()}
+        return check_streams(self._session, readers, extra=self._extra_checks)
+
+    def close(self) -> None:
+        self._session.close()

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from config.settings import ZohoCrmConnector
-from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord, Tombstone
+from connectors.base import ConnectorDeps, NormalizeContext, Page, RawRecord, Tombstone
 from connectors.errors import FatalApiError
 from connectors.zoho import normalize
-from connectors.zoho.check import check_streams
 from connectors.zoho.client import ZohoSession, crm_budget, interpret_crm, open_session
+from connectors.zoho.connector import ZohoConnector
 from connectors.zoho.normalize import Normalizer
 from store.canonical import CanonicalDocument, DocumentKind
 
@@ -238,29 +238,7 @@ class CrmStream:
             page += 1
 
 
-class CrmConnector:
-    """A configured Zoho CRM org: its streams, a connection check, its HTTP session."""
-
-    def __init__(self, cfg: ZohoCrmConnector, session: ZohoSession, streams: Mapping[str, CrmStream]) -> None:
-        self._cfg = cfg
-        self._session = session
-        self._streams = streams
-
-    @property
-    def name(self) -> str:
-        return self._cfg.name
-
-    def streams(self) -> Mapping[str, CrmStream]:
-        return self._streams
-
-    def check(self) -> Sequence[CheckResult]:
-        return check_streams(self._session, {name: s.first_page for name, s in self._streams.items()})
-
-    def close(self) -> None:
-        self._session.close()
-
-
-def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> CrmConnector:
+def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> ZohoConnector:
     """Factory for connector kind `zoho_crm` (registered in sync/bootstrap.py)."""
     unsupported = [s for s in cfg.streams if s not in CRM_STREAMS]
     if unsupported:
@@ -273,4 +251,4 @@ def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> CrmConnector:
         name: CrmStream(CRM_STREAMS[name], session, deps.context, cfg.extra_fields.get(name, ()))
         for name in cfg.streams
     }
-    return CrmConnector(cfg, session, streams)
+    return ZohoConnector(cfg.name, session, streams)

@@ -10,7 +10,8 @@ import pytest
 import responses
 
 from connectors.errors import FatalApiError
-from connectors.zoho.books import BooksConnector, build_books
+from connectors.zoho.books import build_books
+from connectors.zoho.connector import ZohoConnector
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.zoho.helpers import (
     API,
@@ -47,13 +48,13 @@ def payment(i: int, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def connector(
     mocked: responses.RequestsMock, token_store: FakeTokenStore, clock: FixedClock
-) -> BooksConnector:
+) -> ZohoConnector:
     add_token(mocked)
     return build_books(books_settings(), make_deps(token_store, clock, source="zoho-books"))
 
 
 def test_every_call_carries_the_organization_id_and_pages_follow_has_more_page(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     mocked.get(f"{BOOKS}/invoices", json=listing("invoices", [{"invoice_id": "1"}], more=True))
     mocked.get(f"{BOOKS}/invoices", json=listing("invoices", [{"invoice_id": "2"}], more=False, page=2))
@@ -71,7 +72,7 @@ def test_every_call_carries_the_organization_id_and_pages_follow_has_more_page(
 
 
 def test_an_incremental_read_filters_by_last_modified_time_in_utc_without_the_offset_colon(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     mocked.get(f"{BOOKS}/salesorders", json=listing("salesorders", [], more=False))
 
@@ -82,7 +83,7 @@ def test_an_incremental_read_filters_by_last_modified_time_in_utc_without_the_of
 
 
 def test_payments_listed_without_allocations_are_completed_from_their_detail(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     mocked.get(f"{BOOKS}/customerpayments", json=listing("customerpayments", [payment(1)], more=False))
     applied = [{"invoice_id": "460000000012345", "amount_applied": 100}]
@@ -103,7 +104,7 @@ def test_payments_listed_without_allocations_are_completed_from_their_detail(
 
 
 def test_payments_listed_with_allocations_need_no_detail_read(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     rows = [payment(1, invoices=[]), payment(2, invoices=[{"invoice_id": "9", "amount_applied": 5}])]
     mocked.get(f"{BOOKS}/customerpayments", json=listing("customerpayments", rows, more=False))
@@ -115,7 +116,7 @@ def test_payments_listed_with_allocations_need_no_detail_read(
 
 
 def test_an_unknown_organization_is_fatal_and_says_to_check_organization_id(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     mocked.get(
         f"{BOOKS}/invoices",
@@ -130,7 +131,7 @@ def test_an_unknown_organization_is_fatal_and_says_to_check_organization_id(
 
 
 def test_an_invalid_token_refreshes_once_and_a_rate_limit_is_retried(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     add_token(mocked, access_token="1000.second")
     mocked.get(f"{BOOKS}/creditnotes", json={"code": 57, "message": "Invalid Access Token"}, status=401)
@@ -147,7 +148,7 @@ def test_an_invalid_token_refreshes_once_and_a_rate_limit_is_retried(
 
 
 def test_live_ids_lists_every_id_for_a_deletion_sweep(
-    mocked: responses.RequestsMock, connector: BooksConnector
+    mocked: responses.RequestsMock, connector: ZohoConnector
 ) -> None:
     mocked.get(
         f"{BOOKS}/invoices", json=listing("invoices", [{"invoice_id": "1"}, {"invoice_id": "2"}], more=False)

@@ -9,7 +9,8 @@ import responses
 
 from connectors.base import Tombstone
 from connectors.errors import AuthError, FatalApiError
-from connectors.zoho.crm import CRM_STREAMS, CrmStream, build_crm
+from connectors.zoho.connector import ZohoStream
+from connectors.zoho.crm import CRM_STREAMS, build_crm
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.zoho.helpers import (
     API,
@@ -34,14 +35,14 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def invoices(
     mocked: responses.RequestsMock, token_store: FakeTokenStore, clock: FixedClock, sleeps: list[float]
-) -> CrmStream:
+) -> ZohoStream:
     add_token(mocked)
     connector = build_crm(crm_settings(streams=["invoices"]), make_deps(token_store, clock, sleeps=sleeps))
     return connector.streams()["invoices"]
 
 
 def test_a_full_read_sends_the_field_list_and_sorts_by_modified_time_ascending(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     mocked.get(INVOICES, json=crm_page([record(1), record(2)], more=False))
 
@@ -64,7 +65,7 @@ def test_a_full_read_sends_the_field_list_and_sorts_by_modified_time_ascending(
 
 
 def test_pages_one_to_ten_use_page_and_the_eleventh_uses_the_page_token_alone(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     for n in range(1, 11):
         rows = [record(n * 1000 + i) for i in range(200)]
@@ -84,7 +85,7 @@ def test_pages_one_to_ten_use_page_and_the_eleventh_uses_the_page_token_alone(
 
 
 def test_an_incremental_read_sends_if_modified_since_and_reads_deletions_first(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     deleted = {
         "data": [
@@ -113,7 +114,7 @@ def test_an_incremental_read_sends_if_modified_since_and_reads_deletions_first(
 
 @pytest.mark.parametrize("status", [204, 304])
 def test_an_empty_module_or_nothing_modified_yields_no_records(
-    mocked: responses.RequestsMock, invoices: CrmStream, status: int
+    mocked: responses.RequestsMock, invoices: ZohoStream, status: int
 ) -> None:
     mocked.get(f"{INVOICES}/deleted", status=204)
     mocked.get(INVOICES, status=status)
@@ -158,7 +159,7 @@ def test_more_than_fifty_fields_are_fetched_in_batches_and_merged_by_id(
 
 
 def test_a_page_token_that_comes_back_twice_stops_the_read_with_an_error(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     for n in range(1, 11):
         mocked.get(INVOICES, json=crm_page([record(n)], more=True, token="tok-x"))
@@ -169,7 +170,7 @@ def test_a_page_token_that_comes_back_twice_stops_the_read_with_an_error(
 
 
 def test_a_missing_scope_is_an_auth_error_naming_the_scope_without_a_token_refresh(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     body = {
         "code": "OAUTH_SCOPE_MISMATCH",
@@ -187,7 +188,7 @@ def test_a_missing_scope_is_an_auth_error_naming_the_scope_without_a_token_refre
 
 
 def test_a_bad_request_is_fatal_and_carries_the_vendor_code_and_details(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     body = {
         "code": "REQUIRED_PARAM_MISSING",
@@ -205,7 +206,7 @@ def test_a_bad_request_is_fatal_and_carries_the_vendor_code_and_details(
 
 
 def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
-    mocked: responses.RequestsMock, invoices: CrmStream, sleeps: list[float]
+    mocked: responses.RequestsMock, invoices: ZohoStream, sleeps: list[float]
 ) -> None:
     too_many = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "limit", "status": "error"}
     mocked.get(INVOICES, json=too_many, status=429, headers={"Retry-After": "7"})
@@ -223,7 +224,7 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
     assert 7 in sleeps
 
 
-def test_a_truncated_body_is_retried(mocked: responses.RequestsMock, invoices: CrmStream) -> None:
+def test_a_truncated_body_is_retried(mocked: responses.RequestsMock, invoices: ZohoStream) -> None:
     mocked.get(INVOICES, body='{"data": [{"id": "1", "Modified_Ti', status=200)
     mocked.get(INVOICES, json=crm_page([record(1)], more=False))
 
@@ -234,7 +235,7 @@ def test_a_truncated_body_is_retried(mocked: responses.RequestsMock, invoices: C
 
 
 def test_more_records_without_a_page_token_after_two_thousand_is_an_error_not_a_silent_stop(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     for n in range(1, 11):
         mocked.get(INVOICES, json=crm_page([record(n)], more=True, token=None))
@@ -244,7 +245,7 @@ def test_more_records_without_a_page_token_after_two_thousand_is_an_error_not_a_
 
 
 def test_live_ids_lists_every_id_with_a_minimal_field_list(
-    mocked: responses.RequestsMock, invoices: CrmStream
+    mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
     mocked.get(INVOICES, json=crm_page([record(1), record(2)], more=False))
 

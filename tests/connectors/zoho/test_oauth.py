@@ -12,7 +12,8 @@ import responses
 
 from connectors.base import Token
 from connectors.errors import AuthError, TokenExpiredError
-from connectors.zoho.crm import CrmConnector, build_crm
+from connectors.zoho.connector import ZohoConnector
+from connectors.zoho.crm import build_crm
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.zoho.helpers import (
     API,
@@ -38,7 +39,7 @@ DATA_CENTERS = [
 ]
 
 
-def read_accounts(connector: CrmConnector) -> int:
+def read_accounts(connector: ZohoConnector) -> int:
     return connector.streams()["accounts"].first_page()
 
 
