@@ -1,0 +1,131 @@
+"""Locks across processes and threads: one holder at a time, a refused caller learns who holds it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, update
+
+from store.db import is_sqlite, write_transaction
+from store.locks import LockHeld, LockLost, connector_lock, named_lock
+from store.tables import leases
+
+
+def test_a_held_connector_lock_refuses_a_second_holder_and_names_the_first(engine: Engine) -> None:
+    with connector_lock(engine, "zoho-crm", holder="daemon"):
+        with pytest.raises(LockHeld) as refused:
+            with connector_lock(engine, "zoho-crm", holder="sync run"):
+                pytest.fail("two holders at once")
+        with connector_lock(engine, "fxiaoke"):  # another connector is independent
+            pass
+    message = str(refused.value)
+    assert f"daemon (pid {os.getpid()} on {socket.gethostname()}, since " in message
+    with connector_lock(engine, "zoho-crm"):  # released
+        pass
+
+
+def test_a_waiting_caller_gets_the_lock_once_the_holder_releases_it(engine: Engine) -> None:
+    held = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with named_lock(engine, "job"):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert held.wait(30)
+    with pytest.raises(LockHeld):
+        with named_lock(engine, "job", wait_seconds=0):
+            pass
+    release.set()
+    with named_lock(engine, "job", wait_seconds=60):
+        thread.join(30)
+        assert not thread.is_alive()
+
+
+def test_threads_taking_the_same_lock_never_overlap(engine: Engine) -> None:
+    inside = 0
+    most = 0
+    guard = threading.Lock()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        nonlocal inside, most
+        try:
+            for _ in range(5):
+                with named_lock(engine, "token x", wait_seconds=60):
+                    with guard:
+                        inside += 1
+                        most = max(most, inside)
+                    threading.Event().wait(0.01)  # give the others a chance to barge in
+                    with guard:
+                        inside -= 1
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    assert most == 1
+
+
+def _sqlite_only(engine: Engine) -> None:
+    if not is_sqlite(engine):
+        pytest.skip("lease rows are the SQLite mechanism (PostgreSQL uses advisory locks)")
+
+
+def _plant_lease(engine: Engine, pid: int, expires_in: timedelta) -> None:
+    now = datetime.now(UTC)
+    with write_transaction(engine) as conn:
+        conn.execute(
+            insert(leases).values(
+                name="connector shop",
+                holder=f"daemon {socket.gethostname()}:{pid}:1:x",
+                host=socket.gethostname(),
+                pid=pid,
+                acquired_at=now - timedelta(hours=1),
+                expires_at=now + expires_in,
+            )
+        )
+
+
+def test_a_lease_left_by_a_dead_process_is_taken_over(engine: Engine) -> None:
+    _sqlite_only(engine)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _plant_lease(engine, dead.pid, timedelta(hours=1))
+    with connector_lock(engine, "shop"):
+        pass
+
+
+def test_an_expired_lease_of_a_live_process_is_taken_over_but_a_current_one_is_not(engine: Engine) -> None:
+    _sqlite_only(engine)
+    _plant_lease(engine, os.getppid(), timedelta(hours=1))
+    with pytest.raises(LockHeld, match=f"daemon \\(pid {os.getppid()}"):
+        with connector_lock(engine, "shop"):
+            pass
+    with write_transaction(engine) as conn:
+        conn.execute(update(leases).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    with connector_lock(engine, "shop"):
+        pass
+
+
+def test_a_holder_whose_lease_was_taken_learns_it_before_writing_again(engine: Engine) -> None:
+    _sqlite_only(engine)
+    with connector_lock(engine, "shop", lease_seconds=0.3) as lease:
+        with write_transaction(engine) as conn:  # as if another process took the expired lease
+            conn.execute(update(leases).values(holder="thief elsewhere:1:1:y"))
+        assert lease.lost.wait(30)
+        with pytest.raises(LockLost, match="lost the lock connector shop"):
+            lease.check()
