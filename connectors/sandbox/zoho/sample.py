@@ -247,10 +247,17 @@ _BOOKS_INVOICE_STATUSES = (
 )
 
 
+def _books_customer(accounts: list[CanonicalDocument], rng: random.Random) -> PartyRef:
+    """A Books customer mirroring a CRM account: its own id, the account's name."""
+    index = rng.randrange(len(accounts))
+    account = accounts[index].party
+    return PartyRef(external_id=_id(4600100, index), name=account.name if account else None)
+
+
 def _books_invoice(
     i: int, accounts: list[CanonicalDocument], at: datetime, rng: random.Random
 ) -> CanonicalDocument:
-    account = rng.choice(accounts)
+    party = _books_customer(accounts, rng)
     total = Decimal(rng.randint(1_000, 500_000)) / 100
     raw, status = rng.choice(_BOOKS_INVOICE_STATUSES)
     balance = {
@@ -265,7 +272,7 @@ def _books_invoice(
         kind=DocumentKind.INVOICE,
         external_id=_id(4600000, i),
         number=f"INV-{i:06d}",
-        party=PartyRef(external_id=_id(4600100, i % 8), name=account.party.name if account.party else None),
+        party=party,
         owner=rng.choice(_OWNERS),
         issued_on=issued,
         due_on=issued + timedelta(days=30),
@@ -283,7 +290,7 @@ def _books_invoice(
 def _books_order(
     i: int, accounts: list[CanonicalDocument], at: datetime, rng: random.Random
 ) -> CanonicalDocument:
-    account = rng.choice(accounts)
+    party = _books_customer(accounts, rng)
     raw, status = rng.choice(
         (("open", Status.OPEN), ("invoiced", Status.OPEN), ("draft", Status.DRAFT), ("void", Status.VOID))
     )
@@ -293,7 +300,7 @@ def _books_order(
         kind=DocumentKind.SALES_ORDER,
         external_id=_id(4600200, i),
         number=f"SO-{i:05d}",
-        party=PartyRef(external_id=_id(4600100, i % 8), name=account.party.name if account.party else None),
+        party=party,
         owner=rng.choice(_OWNERS),
         issued_on=at.date(),
         currency=currency,
