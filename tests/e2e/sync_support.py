@@ -1,0 +1,86 @@
+"""Helpers for the sync end-to-end tests: a jsonl config on a test database, the CLI in- and out-of-process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sync.cli import main
+from tests.store.fakes import record
+
+
+def write_config(
+    directory: Path, database_url: str, *, page_size: int = 500, streams: Sequence[str] = ("invoices",)
+) -> Path:
+    config = directory / "ledgerbridge.yaml"
+    config.write_text(
+        f"database_url: {database_url}\n"
+        "base_currency: CNY\n"
+        "timezone: Asia/Shanghai\n"
+        "connectors:\n"
+        "  - name: shop\n"
+        "    kind: jsonl\n"
+        f"    path: {directory / 'data' / '{stream}.jsonl'}\n"
+        f"    page_size: {page_size}\n"
+        f"    streams: [{', '.join(streams)}]\n",
+        encoding="utf-8",
+    )
+    (directory / "data").mkdir(exist_ok=True)
+    return config
+
+
+def write_records(directory: Path, records: Iterable[dict[str, Any]], stream: str = "invoices") -> Path:
+    path = directory / "data" / f"{stream}.jsonl"
+    with path.open("w", encoding="utf-8") as handle:
+        for item in records:
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return path
+
+
+def invoices(count: int) -> list[dict[str, Any]]:
+    return [record(n) for n in range(1, count + 1)]
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Outcome:
+    """Run `ledgerbridge --config CONFIG ARGS...` in this process."""
+    capsys.readouterr()
+    code = main(["--config", str(config), *args])
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
+
+
+def spawn(config: Path, *args: str) -> subprocess.Popen[str]:
+    """`ledgerbridge --config CONFIG ARGS...` as a separate process (stderr: JSON log lines)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync.cli", "--config", str(config), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=config.parent,
+    )
+
+
+def wait_for_log(process: subprocess.Popen[str], event: str) -> bool:
+    """Read the process's stderr until a log line with this event appears (False if it exited first)."""
+    assert process.stderr is not None
+    return any(f'"event": "{event}"' in line for line in process.stderr)
