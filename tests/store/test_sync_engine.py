@@ -134,7 +134,21 @@ def test_a_tombstone_from_the_vendor_deletes_the_document(engine: Engine, clock:
     )
     assert run.deleted == 1
     assert _live_ids(engine) == ["INV-2"]
-    assert SqlSyncLog(engine).cursor("shop", "invoices") == T0 + timedelta(hours=1)
+
+
+def test_a_deletion_time_never_moves_the_cursor_past_records_not_yet_read(
+    engine: Engine, clock: FixedClock
+) -> None:
+    _sync(engine, clock, ListStream(pages([record(1)])))
+    before = SqlSyncLog(engine).cursor("shop", "invoices")
+    deletions_then_cut = ListStream(
+        pages([], [record(2)], tombstones=[[Tombstone("INV-1", T0 + timedelta(days=30))], []]),
+        fail_after=1,
+        error=TransientError("connection reset"),
+    )
+    [run] = _sync(engine, clock, deletions_then_cut)
+    assert (run.status, run.deleted) == ("failed", 1)
+    assert SqlSyncLog(engine).cursor("shop", "invoices") == before
 
 
 def test_a_completed_sweep_tombstones_ids_the_vendor_no_longer_lists(
