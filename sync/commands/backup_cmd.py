@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from store.audit import record_audit
-from store.db import alembic_config, head_revision, is_sqlite, normalize_url
+from store.db import alembic_config, current_revision, head_revision, is_sqlite, normalize_url
 from store.locks import LockHeld, named_lock
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
@@ -79,20 +79,21 @@ def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: 
         if not yes:
             click.confirm(f"Replace the database {_describe(engine)} with {path}?", abort=True)
         if is_sqlite(engine):
-            try:
-                with named_lock(engine, DAEMON_LOCK, holder="restore"):
-                    pass
-            except LockHeld as exc:
-                raise CommandFailed(f"a daemon is running ({exc}): stop it, then restore") from exc
+            if current_revision(engine) is not None:  # an empty file has no lease table and no daemon
+                try:
+                    with named_lock(engine, DAEMON_LOCK, holder="restore"):
+                        pass
+                except LockHeld as exc:
+                    raise CommandFailed(f"a daemon is running ({exc}): stop it, then restore") from exc
             engine.dispose()
             _sqlite_restore(path, _sqlite_file(engine))
         else:
             _pg_restore(engine, path)
         engine.dispose()
-        record_audit(
-            engine, actor_name(actor), "backup.restore", {"path": str(path.resolve()), "revision": revision}
-        )
-    behind = revision != head_revision()
+        behind = revision != head_revision()
+        if not behind:  # an older schema has no audit log yet: `db upgrade` first
+            detail = {"path": str(path.resolve()), "revision": revision}
+            record_audit(engine, actor_name(actor), "backup.restore", detail)
     advice = "; run `ledgerbridge db upgrade` before starting the daemon" if behind else ""
     if as_json:
         emit_json({"restored": str(path), "revision": revision, "needs_upgrade": behind})
