@@ -14,6 +14,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from config.settings import Settings
+from store.audit import default_actor, record_audit
 from store.locks import LockHeld
 from store.runs import SqlSyncLog
 from sync.bootstrap import utc_now
@@ -22,6 +23,7 @@ from sync.commands.common import database
 from sync.commands.connector_cmd import configured_connector
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, iso
+from sync.health import assess_health
 
 QUARANTINE_SHOWN = 10
 """Open quarantine entries listed per stream by `sync status` (all of them are counted)."""
@@ -97,6 +99,9 @@ def run(
                 refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
             finally:
                 connector.close()
+        failed = sum(not r.ok for r in results)
+        detail = {"connectors": [n for n, _ in selected], "full": full, "since": since, "failed": failed}
+        record_audit(engine, default_actor(), "sync.run", detail)
     if as_json:
         emit_json({"runs": [r.to_json() for r in results], "refused": refused})
     else:
@@ -118,6 +123,7 @@ def status(app: AppContext, as_json: bool) -> None:
         log = SqlSyncLog(engine)
         statuses = log.statuses(expected)
         quarantine = log.quarantined()
+        health = assess_health(engine, settings, utc_now())
     streams: list[dict[str, Any]] = []
     for entry in statuses:
         last = entry.last_run
@@ -157,13 +163,19 @@ def status(app: AppContext, as_json: bool) -> None:
                 ],
             }
         )
+    lag = {(h.connector, h.stream): h.as_json() for h in health.streams}
+    for row in streams:
+        watched = lag.get((row["connector"], row["stream"]), {})
+        row["lag_seconds"] = watched.get("lag_seconds")
+        row["consecutive_failures"] = watched.get("consecutive_failures", 0)
     if as_json:
-        emit_json({"streams": streams})
+        emit_json({"streams": streams, "health": {"status": health.status, "reasons": list(health.reasons)}})
         return
     if not streams:
         click.echo("nothing synced yet and no connectors configured")
         return
     _print_status(streams)
+    click.echo(f"health: {health.status}" + "".join(f"\n  - {reason}" for reason in health.reasons))
 
 
 # ----------------------------------------------------------------------------- helpers

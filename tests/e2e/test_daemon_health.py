@@ -3,7 +3,9 @@ on SQLite and PostgreSQL alike (so every replica and `sync status` agree)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -13,6 +15,7 @@ from store.runs import SqlSyncLog
 from sync.health import assess_health, health_samples, lag_threshold
 from sync.metrics import render
 from tests.conftest import FixedClock
+from tests.e2e.daemon_support import invoices, invoke, write_config, write_jsonl
 
 CONFIG = """
 connectors:
@@ -84,3 +87,31 @@ def test_health_becomes_prometheus_gauges(engine: Engine, clock: FixedClock) -> 
     assert 'ledgerbridge_sync_lag_seconds{connector="crm",stream="invoices"} 90' in text
     assert "ledgerbridge_health_ok 1" in text
     assert 'ledgerbridge_sync_stream_failures{connector="crm",stream="invoices"} 0' in text
+
+
+def test_sync_status_shows_the_same_lag_and_health_and_a_manual_sync_is_audited(
+    tmp_path: Path, database_url: str
+) -> None:
+    data = write_jsonl(tmp_path / "crm.jsonl", invoices(3))
+    connectors = [
+        {
+            "name": "crm",
+            "kind": "jsonl",
+            "path": str(data),
+            "streams": ["invoices"],
+            "schedule": {"every_minutes": 10},
+        },
+        {"name": "gone", "kind": "jsonl", "path": str(tmp_path / "missing.jsonl"), "streams": ["invoices"]},
+    ]
+    config = write_config(
+        tmp_path / "lb.yaml", database_url, connectors=connectors, daemon={"health": {"failing_runs": 1}}
+    )
+    assert invoke(config, "sync", "run").returncode == 1  # `gone` fails
+    status = json.loads(invoke(config, "sync", "status", "--json").stdout)
+    assert status["health"] == {"status": "degraded", "reasons": ["gone failed its last 1 runs"]}
+    crm = next(s for s in status["streams"] if s["connector"] == "crm")
+    assert 0 <= crm["lag_seconds"] < 600
+    entries = json.loads(invoke(config, "audit", "list", "--json").stdout)["entries"]
+    assert [(e["action"], e["detail"]["connectors"], e["detail"]["failed"]) for e in entries] == [
+        ("sync.run", ["crm", "gone"], 1)
+    ]
