@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
+from store.audit import append_audit
 from store.canonical import (
     Discrepancy,
     DocumentKind,
@@ -45,6 +46,7 @@ from store.reconcile_tables import (
     reconcile_overrides,
     reconcile_runs,
 )
+from store.rows import tidy_amount
 from store.tables import allocations, document_lines, documents
 
 _BATCH = 20_000
@@ -325,6 +327,14 @@ class SqlReconcileRepository:
             run_id = self._insert_run(conn, run)
             self._replace_matches(conn, run, run_id, links)
             self._apply_changes(conn, run.rule, run_id, changes, owner=owner, actor=actor, now=now)
+            detail = {"rule": run.rule, "period": run.period, "run_id": run_id, "matched": run.matched}
+            append_audit(
+                conn,
+                actor,
+                "reconcile.run",
+                {**detail, "exceptions": dict(run.exception_counts)},
+                clock=lambda: now,
+            )
         return run_id
 
     def _insert_run(self, conn: Connection, run: RunRecord) -> int:
@@ -493,6 +503,10 @@ class SqlReconcileRepository:
             ).rowcount
             if changed != 1:
                 raise LookupError(f"exception {exception_id} changed meanwhile; look at it again")
+            detail = {"id": exception_id, "status": after.value, "note": note}
+            if assignee is not None:
+                detail["assignee"] = assignee
+            append_audit(conn, actor, f"exception.{action.value}", detail, clock=lambda: now)
             conn.execute(
                 insert(reconcile_exception_events).values(
                     exception_id=exception_id,
@@ -516,6 +530,8 @@ class SqlReconcileRepository:
                 .where(o.rule == rule, o.left_key == left_key, o.right_key == right_key, o.active.is_(True))
                 .values(active=False, ended_at=now, ended_by=actor)
             )
+            detail = {"rule": rule, "left": left_key, "right": right_key, "note": note}
+            append_audit(conn, actor, f"{action}.create", detail, clock=lambda: now)
             conn.execute(
                 insert(reconcile_overrides).values(
                     rule=rule,
@@ -633,9 +649,9 @@ def _stored(row: Mapping[Any, Any]) -> StoredException:
         issued_on=row["issued_on"],
         left=tuple(DocumentRef.model_validate(_ref(r)) for r in json.loads(row["left_docs"])),
         right=tuple(DocumentRef.model_validate(_ref(r)) for r in json.loads(row["right_docs"])),
-        left_amount=row["left_amount"],
-        right_amount=row["right_amount"],
-        difference=row["difference"],
+        left_amount=tidy_amount(row["left_amount"]),
+        right_amount=tidy_amount(row["right_amount"]),
+        difference=tidy_amount(row["difference"]),
         currency=row["currency"],
         explanation=row["explanation"],
         fields=tuple((f[0], f[1], f[2]) for f in json.loads(row["fields"])),

@@ -76,11 +76,15 @@ def run_rules(
     period: str | None = None,
     dry_run: bool = False,
     clock: Clock,
+    actor: str = RUN_ACTOR,
 ) -> list[RuleRun]:
     """Run the named rules (all when none are named), each over its period (or `period`)."""
     rules = [settings.reconcile.rule(name) for name in names] if names else list(settings.reconcile.rules)
     repo = SqlReconcileRepository(engine)
-    return [run_rule(repo, settings, rule, period=period, dry_run=dry_run, clock=clock) for rule in rules]
+    return [
+        run_rule(repo, settings, rule, period=period, dry_run=dry_run, clock=clock, actor=actor)
+        for rule in rules
+    ]
 
 
 def run_rules_after_sync(
@@ -102,6 +106,7 @@ def run_rule(
     period: str | None = None,
     dry_run: bool = False,
     clock: Clock,
+    actor: str = RUN_ACTOR,
 ) -> RuleRun:
     started = clock()
     scope = parse_period(period or rule.period or "all", started, settings.zone)
@@ -140,7 +145,7 @@ def run_rule(
         started_at=started,
         finished_at=clock(),
     )
-    run_id = repo.save_run(record, _links(result), changes, owner=rule.owner, actor=RUN_ACTOR, now=clock())
+    run_id = repo.save_run(record, _links(result), changes, owner=rule.owner, actor=actor, now=clock())
     actions = [c.action for c in changes]
     return RuleRun(
         rule,

@@ -11,13 +11,10 @@ recall exactly. The demo reuses these ideas to make its sandbox data interesting
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-
-from sqlalchemy import Engine
 
 from config.rules import MatchRule, SettlementRule
 from config.settings import Settings
@@ -28,11 +25,7 @@ from store.canonical import (
     Line,
     PartyRef,
     Status,
-    canonical_json,
-    payload_hash,
 )
-from store.repository import Deletion, Incoming, SqlLedgerRepository
-from store.runs import SqlSyncLog
 
 LEFT, RIGHT = "zoho-crm", "zoho-books"
 MATCH_RULE = MatchRule.model_validate(
@@ -359,31 +352,3 @@ def settings_for(database_url: str, **reconcile: Any) -> Settings:
     return Settings.model_validate(
         {"database_url": database_url, "base_currency": "CNY", "reconcile": {"rules": rules, **reconcile}}
     )
-
-
-def store_documents(engine: Engine, documents: Iterable[CanonicalDocument], now: datetime) -> None:
-    """Write documents into the ledger the way a sync does (one run per source, pages of 500)."""
-    by_source: dict[str, list[CanonicalDocument]] = {}
-    for doc in documents:
-        by_source.setdefault(doc.source, []).append(doc)
-    repo = SqlLedgerRepository(engine)
-    log = SqlSyncLog(engine)
-    for source, docs in sorted(by_source.items()):
-        run = log.start(source, "documents", mode="incremental", since=None, now=now)
-        for start in range(0, len(docs), 500):
-            page = [d.model_copy(update={"deleted": False}) for d in docs[start : start + 500]]
-            incoming = [
-                Incoming(d, payload_hash(d.to_json_dict()), canonical_json(d.to_json_dict())) for d in page
-            ]
-            repo.apply_page(run, documents=incoming, now=now)
-        # Tombstones arrive as a sync sees them: the vendor says the record is gone.
-        gone = [
-            Deletion(
-                d.external_id, canonical_json({"id": d.external_id}), payload_hash({"id": d.external_id})
-            )
-            for d in docs
-            if d.deleted
-        ]
-        if gone:
-            repo.apply_page(run, deletions=gone, now=now)
-        log.finish(run, status="ok", now=now)

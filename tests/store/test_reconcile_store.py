@@ -11,7 +11,8 @@ from store.canonical import ExceptionAction, ExceptionStatus
 from store.reconcile_repository import SqlReconcileRepository, StoredException
 from sync.reconcile_job import run_rules
 from tests.conftest import FixedClock, table_counts
-from tests.reconcile_data import MATCH_RULE, PlantedLedgers, planted_ledgers, settings_for, store_documents
+from tests.e2e.report_support import store_documents
+from tests.reconcile_data import MATCH_RULE, PlantedLedgers, planted_ledgers, settings_for
 
 TABLES = ("reconcile_runs", "reconcile_matches", "reconcile_exceptions", "reconcile_exception_events")
 
@@ -19,7 +20,7 @@ TABLES = ("reconcile_runs", "reconcile_matches", "reconcile_exceptions", "reconc
 @pytest.fixture
 def planted(engine: Engine, clock: FixedClock) -> PlantedLedgers:
     ledgers = planted_ledgers(700, seed=5, per_type=2)
-    store_documents(engine, [*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.orders], clock())
+    store_documents(engine, [*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.orders], now=clock())
     return ledgers
 
 
@@ -86,7 +87,7 @@ def test_fixing_a_document_at_the_source_auto_resolves_its_exception_with_an_eve
     right_key = wrong.right[0].external_id
     fixed = next(d for d in planted.right if d.external_id == right_key)
     clock.advance(hours=1)
-    store_documents(engine, [fixed.model_copy(update={"total": left_total, "subtotal": None})], clock())
+    store_documents(engine, [fixed.model_copy(update={"total": left_total, "subtotal": None})], now=clock())
     clock.advance(minutes=1)
     [matched, _] = run_rules(engine, settings, clock=clock)
     assert matched.auto_resolved == 1
@@ -120,7 +121,7 @@ def test_a_resolved_exception_stays_resolved_while_unchanged_and_reopens_when_it
     assert repo.get_exception(wrong.id).status is ExceptionStatus.RESOLVED  # type: ignore[union-attr]
     changed = next(d for d in planted.right if d.external_id == wrong.right[0].external_id)
     store_documents(
-        engine, [changed.model_copy(update={"total": (changed.total or Decimal(0)) + 1})], clock()
+        engine, [changed.model_copy(update={"total": (changed.total or Decimal(0)) + 1})], now=clock()
     )
     run_rules(engine, settings, clock=clock)
     again = repo.get_exception(wrong.id)

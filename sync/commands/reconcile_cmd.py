@@ -1,0 +1,86 @@
+"""`ledgerbridge reconcile run`: run reconciliation rules now, print counts and the bridge statement."""
+
+from __future__ import annotations
+
+import click
+
+from reconcile.periods import PeriodError
+from sync.bootstrap import utc_now
+from sync.cli import AppContext, BadConfig, emit_json, json_option
+from sync.commands.common import actor_name, actor_option, database
+from sync.reconcile_job import RuleRun, run_rules
+
+
+@click.group("reconcile")
+def reconcile_group() -> None:
+    """Reconcile the sources against each other under the configured rules."""
+
+
+@reconcile_group.command("run")
+@click.option("--rule", "rules", multiple=True, metavar="NAME", help="Only this rule (repeatable).")
+@click.option(
+    "--period", default=None, metavar="P", help="2026-10, 2026-Q3, 2026 or all (default: the rule's)."
+)
+@click.option("--dry-run", is_flag=True, help="Match and report, but save nothing.")
+@actor_option
+@json_option
+@click.pass_obj
+def run(
+    app: AppContext,
+    *,
+    rules: tuple[str, ...],
+    period: str | None,
+    dry_run: bool,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Run rules (all without --rule); new findings become exceptions, vanished ones auto-resolve."""
+    settings = app.config.settings
+    if not settings.reconcile.rules:
+        raise BadConfig(f"{app.config_file}: no reconcile rules are configured (add `reconcile: rules:`)")
+    for name in rules:
+        try:
+            settings.reconcile.rule(name)
+        except KeyError as exc:
+            raise BadConfig(str(exc.args[0])) from exc
+    with database(app) as engine:
+        try:
+            runs = run_rules(
+                engine,
+                settings,
+                names=rules,
+                period=period,
+                dry_run=dry_run,
+                clock=utc_now,
+                actor=actor_name(actor),
+            )
+        except PeriodError as exc:
+            raise BadConfig(f"--period: {exc}") from exc
+    if as_json:
+        emit_json({"runs": [r.to_json() for r in runs]})
+        return
+    for outcome in runs:
+        _print(outcome)
+
+
+def _print(outcome: RuleRun) -> None:
+    result, bridge = outcome.result, outcome.result.bridge
+    saved = "dry run, nothing saved" if outcome.dry_run else f"run {outcome.run_id}"
+    click.echo(f"{outcome.rule.name} ({outcome.period.name}, {saved})")
+    click.echo(
+        f"  left {result.left_count}  right {result.right_count}  matched {len(result.matches)}"
+        f"  exceptions {sum(result.counts.values())}"
+        + ("" if outcome.dry_run else f" (new {outcome.opened}, auto-resolved {outcome.auto_resolved})")
+    )
+    for kind, count in result.counts.items():
+        click.echo(f"    {kind:<28} {count:>8}")
+    currency = bridge.currency or ""
+    click.echo(
+        f"  bridge ({currency}): left {bridge.left_total}  right {bridge.right_total}"
+        f"  difference {bridge.difference}"
+    )
+    for line, amount in sorted(bridge.explained.items()):
+        click.echo(f"    {line:<28} {amount:>16}")
+    click.echo(f"    {'unexplained':<28} {bridge.unexplained:>16}")
+    if bridge.unconverted:
+        click.echo(f"  {bridge.unconverted} documents left out: amount in a currency without a known rate")

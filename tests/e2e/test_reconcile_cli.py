@@ -1,0 +1,175 @@
+"""`reconcile run`, `exceptions ...`, `match`/`unmatch` from the command line, on both databases."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from store.audit import default_actor
+from store.canonical import Status
+from tests.conftest import table_counts
+from tests.e2e.report_support import run_cli, store_documents, write_config
+from tests.unit.reconcile.helpers import invoice
+
+RULES = """\
+reconcile:
+  rules:
+    - name: crm-vs-books
+      left:  {source: zoho-crm, kind: invoice}
+      right: {source: zoho-books, kind: invoice}
+      keys: [number]
+      tolerance: {amount: 0.01}
+      owner: li.na
+      period: 2026-10
+"""
+TABLES = ("reconcile_runs", "reconcile_matches", "reconcile_exceptions", "reconcile_exception_events")
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str, engine: Engine) -> Path:
+    path = write_config(tmp_path, database_url)
+    path.write_text(path.read_text(encoding="utf-8") + RULES, encoding="utf-8")
+    store_documents(
+        engine,
+        [
+            invoice("zoho-crm", "c1", "INV-0001", "100.00"),
+            invoice("zoho-books", "b1", "inv 0001", "100.01"),
+            invoice("zoho-crm", "c2", "INV-0002", "250.00"),
+            invoice("zoho-books", "b2", "INV-0002", "205.00"),
+            invoice("zoho-crm", "c3", "INV-0003", "40.00"),
+            invoice("zoho-books", "b4", "INV-0004", "7.00", status=Status.PAID),
+            invoice("zoho-books", "b9", "INV-0009", "9.00", issued_on=date(2026, 11, 2)),
+        ],
+    )
+    return path
+
+
+def _json(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    ran = run_cli(capsys, config, [*args, "--json"])
+    assert ran.status == 0, ran.err
+    return json.loads(ran.out)  # type: ignore[no-any-return]
+
+
+def test_reconcile_run_prints_counts_and_a_bridge_that_adds_up(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    [run] = _json(capsys, config, "reconcile", "run")["runs"]
+    assert {k: run[k] for k in ("rule", "period", "status", "left_count", "right_count", "matched")} == {
+        "rule": "crm-vs-books",
+        "period": "2026-10",
+        "status": "ok",
+        "left_count": 3,
+        "right_count": 3,
+        "matched": 1,
+    }
+    assert run["exceptions"] == {"amount_mismatch": 1, "missing_in_left": 1, "missing_in_right": 1}
+    assert run["bridge"] == {
+        "currency": "CNY",
+        "left_total": "390.00",
+        "right_total": "312.01",
+        "difference": "77.99",
+        "explained": {
+            "amount_mismatch": "45.00",
+            "missing_in_left": "-7.00",
+            "missing_in_right": "40.00",
+            "within_tolerance": "-0.01",
+        },
+        "unexplained": "0.00",
+        "unconverted": 0,
+    }
+    text = run_cli(capsys, config, ["reconcile", "run", "--period", "all"])
+    assert text.status == 0
+    assert "missing_in_left" in text.out
+    assert "unexplained" in text.out
+
+
+def test_a_dry_run_saves_nothing(capsys: pytest.CaptureFixture[str], config: Path, engine: Engine) -> None:
+    before = table_counts(engine, *TABLES)
+    [run] = _json(capsys, config, "reconcile", "run", "--dry-run")["runs"]
+    assert run["dry_run"] is True
+    assert sum(run["exceptions"].values()) == 3
+    assert table_counts(engine, *TABLES) == before
+
+
+def test_exceptions_are_listed_shown_and_reviewed_with_every_action_recorded(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    _json(capsys, config, "reconcile", "run")
+    listed = _json(capsys, config, "exceptions", "list", "--type", "amount_mismatch")["exceptions"]
+    [wrong] = listed
+    assert wrong["left"] == {
+        "source": "zoho-crm",
+        "kind": "invoice",
+        "external_id": "c2",
+        "number": "INV-0002",
+        "amount": "250.00",
+    }
+    assert wrong["right"]["external_id"] == "b2"
+    assert (wrong["difference"], wrong["currency"], wrong["status"], wrong["assignee"]) == (
+        "45.00",
+        "CNY",
+        "open",
+        "li.na",
+    )
+    assert "INV-0002" in wrong["detail"]
+    ident = str(wrong["id"])
+    assert (
+        _json(capsys, config, "exceptions", "ack", ident, "--as", "wang")["exception"]["status"]
+        == "acknowledged"
+    )
+    resolved = _json(
+        capsys, config, "exceptions", "resolve", ident, "--note", "credit note CN-7", "--kind", "accepted"
+    )
+    assert resolved["exception"]["resolution_note"] == "credit note CN-7"
+    assert _json(capsys, config, "exceptions", "assign", ident, "zhao")["exception"]["assignee"] == "zhao"
+    refused = run_cli(capsys, config, ["exceptions", "ack", ident])
+    assert refused.status == 1
+    assert "resolved" in refused.err
+    assert _json(capsys, config, "exceptions", "reopen", ident)["exception"]["status"] == "open"
+    shown = _json(capsys, config, "exceptions", "show", ident)["exception"]
+    assert [(e["action"], e["actor"]) for e in shown["events"]][:2] == [
+        ("opened", default_actor()),
+        ("acknowledged", "wang"),
+    ]
+    assert [e["action"] for e in shown["events"]][2:] == ["resolved", "assigned", "reopened"]
+    assert [f["field"] for f in shown["fields"]] == ["total"]
+    assert set(shown["history"]) == {"zoho-crm/invoice/c2", "zoho-books/invoice/b2"}
+    assert run_cli(capsys, config, ["exceptions", "show", "9999"]).status == 1
+    assert _json(capsys, config, "exceptions", "list", "--status", "resolved")["exceptions"] == []
+
+
+def test_a_manual_match_pairs_documents_on_the_next_run_and_unmatch_undoes_it(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    _json(capsys, config, "reconcile", "run")
+    args = ["zoho-crm/invoice/c3", "zoho-books/invoice/b4", "--rule", "crm-vs-books", "--note", "renumbered"]
+    assert _json(capsys, config, "match", *args)["override"]["action"] == "match"
+    [run] = _json(capsys, config, "reconcile", "run")["runs"]
+    assert run["auto_resolved"] == 2
+    assert run["exceptions"] == {"amount_mismatch": 2}
+    _json(capsys, config, "unmatch", *args)
+    [again] = _json(capsys, config, "reconcile", "run")["runs"]
+    assert again["reopened"] == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["reconcile", "run", "--rule", "nope"],
+        ["reconcile", "run", "--period", "2026-13"],
+        ["match", "c3", "zoho-books/invoice/b4", "--rule", "crm-vs-books", "--note", "x"],
+        ["match", "zoho-crm/invoice/zz", "zoho-books/invoice/b4", "--rule", "crm-vs-books", "--note", "x"],
+        ["match", "zoho-books/invoice/b4", "zoho-crm/invoice/c3", "--rule", "crm-vs-books", "--note", "x"],
+    ],
+)
+def test_bad_usage_exits_2_with_a_message_saying_what_to_fix(
+    capsys: pytest.CaptureFixture[str], config: Path, args: list[str]
+) -> None:
+    ran = run_cli(capsys, config, args)
+    assert ran.status == 2
+    assert ran.err.startswith("ledgerbridge: ")
+    assert ran.err.count("\n") == 1
