@@ -7,19 +7,21 @@ place, so finance never opens a half-written report.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import IO, Literal, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from config.settings import Settings
 from reconcile.aging import aging_summary
@@ -28,13 +30,25 @@ from reconcile.periods import Period
 from reconcile.report.csvfile import CSV_ENCODING, render_csv
 from reconcile.report.excel import render_xlsx
 from reconcile.report.htmlfile import render_html
-from reconcile.report.i18n import Lang
+from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.jsonfile import render_json
 from reconcile.report.ledger_reports import aging_report, o2c_report
+from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
-from store.canonical import CanonicalDocument, DocumentKind
-from store.repository import SqlLedgerRepository
+from reconcile.result import Bridge
+from store.canonical import (
+    CanonicalDocument,
+    Discrepancy,
+    DiscrepancyType,
+    DocumentKind,
+    DocumentRef,
+    FieldDiff,
+)
+from store.reconcile_repository import StoredException
+from store.reconcile_repository import _stored as stored_exception  # the row decoding the store owns
+from store.reconcile_tables import reconcile_exceptions, reconcile_runs
+from store.repository import Revision, SqlLedgerRepository
 from store.tables import documents
 
 Format = Literal["table", "csv", "xlsx", "html", "json"]
@@ -159,6 +173,174 @@ def build_aging(
 def _chain(*streams: Iterable[CanonicalDocument]) -> Iterator[CanonicalDocument]:
     for stream in streams:
         yield from stream
+
+
+# ---------------------------------------------------------------------------- mismatches
+
+EXCEPTION_BATCH = 1_000
+"""Exceptions read per query (keyset pages), and documents looked up per exception as they stream."""
+
+
+@dataclass(frozen=True)
+class MismatchFilter:
+    """What the mismatch report covers: rules, period (on the exceptions' earliest issue date), statuses."""
+
+    rules: tuple[str, ...] = ()
+    period: Period | None = None
+    statuses: tuple[str, ...] = ()
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        e = reconcile_exceptions.c
+        found: list[ColumnElement[bool]] = []
+        if self.rules:
+            found.append(e.rule.in_(self.rules))
+        if self.statuses:
+            found.append(e.status.in_(self.statuses))
+        if self.period is not None and self.period.start is not None and self.period.end is not None:
+            found.append(e.issued_on.between(self.period.start, self.period.end))
+        return found
+
+
+def build_mismatches(
+    engine: Engine,
+    settings: Settings,
+    *,
+    scope: MismatchFilter,
+    lang: Lang,
+    now: datetime,
+    details: bool = True,
+    advance: Callable[[int], None] = lambda _n: None,
+) -> Report:
+    """The mismatch report: each rule's latest bridge (of the period asked, if any), counts per type,
+    then every exception, type by type, streamed in keyset pages; with `details`, both sides' current
+    documents and their revision history."""
+    counts = count_exceptions(engine, scope)
+    names = list(scope.rules) or sorted({rule.name for rule in settings.reconcile.rules} | set(counts))
+    summaries = [
+        RuleSummary(
+            rule=name,
+            period=_run_period(run, scope),
+            bridge=None if run is None else _bridge(run["bridge"]),
+            counts=counts.get(name, {}),
+        )
+        for name in names
+        for run in [_latest_run(engine, name, scope.period)]
+    ]
+    totals: dict[str, int] = {}
+    for per_rule in counts.values():
+        for name, count in per_rule.items():
+            totals[name] = totals.get(name, 0) + count
+    groups = (
+        (name.value, counted(_exceptions_of(engine, scope, name.value), advance))
+        for name in DiscrepancyType
+        if totals.get(name.value)
+    )
+    ledger = SqlLedgerRepository(engine)
+
+    def load(ref: DocumentRef) -> tuple[CanonicalDocument | None, Sequence[Revision]]:
+        return ledger.get(ref.key), ledger.history(ref.key)
+
+    return mismatch_report(
+        summaries,
+        groups,
+        lang=lang,
+        timezone=settings.timezone,
+        generated_at=now,
+        filters=_filter_meta(scope, lang),
+        load_document=load if details else None,
+    )
+
+
+def count_exceptions(engine: Engine, scope: MismatchFilter) -> dict[str, dict[str, int]]:
+    """Exceptions in scope per rule and type: {rule: {type: count}}."""
+    e = reconcile_exceptions.c
+    query = select(e.rule, e.type, func.count()).where(*scope.conditions()).group_by(e.rule, e.type)
+    found: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for rule, kind, count in conn.execute(query):
+            found.setdefault(rule, {})[kind] = int(count)
+    return found
+
+
+def _exceptions_of(engine: Engine, scope: MismatchFilter, kind: str) -> Iterator[ExceptionItem]:
+    """One type's exceptions in id order, a keyset page at a time (memory stays flat)."""
+    e = reconcile_exceptions.c
+    after = 0
+    while True:
+        query = (
+            select(reconcile_exceptions)
+            .where(e.type == kind, e.id > after, *scope.conditions())
+            .order_by(e.id)
+            .limit(EXCEPTION_BATCH)
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            yield _item(stored_exception(row))
+        after = rows[-1]["id"]
+
+
+def _item(stored: StoredException) -> ExceptionItem:
+    found = Discrepancy(
+        rule=stored.rule,
+        type=DiscrepancyType(stored.type),
+        left=stored.left,
+        right=stored.right,
+        left_amount=stored.left_amount,
+        right_amount=stored.right_amount,
+        difference=stored.difference,
+        currency=stored.currency,
+        explanation=stored.explanation,
+        fields=tuple(FieldDiff(field=name, left=left, right=right) for name, left, right in stored.fields),
+    )
+    return ExceptionItem(
+        id=str(stored.id),
+        status=stored.status.value,
+        discrepancy=found,
+        assignee=stored.assignee,
+        first_seen_at=stored.first_seen_at,
+        last_seen_at=stored.last_seen_at,
+    )
+
+
+def _latest_run(engine: Engine, rule: str, period: Period | None) -> Mapping[Any, Any] | None:
+    """The rule's latest run — of the asked period when one is asked, else of any period."""
+    r = reconcile_runs.c
+    query = select(reconcile_runs).where(r.rule == rule)
+    if period is not None:
+        query = query.where(r.period == period.name)
+    with engine.connect() as conn:
+        return conn.execute(query.order_by(r.id.desc()).limit(1)).mappings().first()
+
+
+def _run_period(run: Mapping[Any, Any] | None, scope: MismatchFilter) -> str:
+    if run is not None:
+        return str(run["period"])
+    return scope.period.name if scope.period is not None else "all"
+
+
+def _bridge(text: str) -> Bridge:
+    data = json.loads(text)
+    return Bridge(
+        currency=data.get("currency"),
+        left_total=Decimal(data["left_total"]),
+        right_total=Decimal(data["right_total"]),
+        explained={name: Decimal(amount) for name, amount in data.get("explained", {}).items()},
+        unconverted=int(data.get("unconverted", 0)),
+    )
+
+
+def _filter_meta(scope: MismatchFilter, lang: Lang) -> tuple[tuple[str, str], ...]:
+    catalogue = Catalogue(lang)
+    every = catalogue.text("meta.all")
+    period = scope.period.name if scope.period is not None else "all"
+    return (
+        ("meta.period", every if period == "all" else period),
+        ("meta.rule", ", ".join(scope.rules) or every),
+        ("meta.status", ", ".join(catalogue.value("status", s) for s in scope.statuses) or every),
+    )
 
 
 # ---------------------------------------------------------------------------- writing

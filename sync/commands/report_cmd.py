@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -10,21 +11,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine
 
 from reconcile.o2c import GroupBy
 from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.i18n import LANGS, Lang
-from store.db import SchemaNotReady
-from sync.bootstrap import open_engine, utc_now
+from store.canonical import ExceptionStatus
+from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import database
 from sync.report_job import (
     FORMATS,
     Format,
+    MismatchFilter,
     ReportError,
     build_aging,
+    build_mismatches,
     build_o2c,
     choose_sources,
+    count_exceptions,
+    progress,
     write_report,
 )
 
@@ -56,6 +61,61 @@ def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.group("report")
 def report_group() -> None:
     """Finance reports: reconciliation mismatches, order-to-cash, AR ageing."""
+
+
+@report_group.command("mismatches")
+@click.option("--rule", "rules", multiple=True, metavar="NAME", help="Only this rule (repeatable).")
+@click.option("--period", default=None, help="Exceptions of documents issued in 2026-10, 2026-Q3, 2026...")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in ExceptionStatus]),
+    help="Only exceptions in this state (repeatable; default: all).",
+)
+@click.option("--no-history", is_flag=True, help="Leave out both sides' documents and revision history.")
+@_output_options
+@click.pass_obj
+def mismatches_command(
+    app: AppContext,
+    *,
+    rules: tuple[str, ...],
+    period: str | None,
+    statuses: tuple[str, ...],
+    no_history: bool,
+    fmt: Format,
+    output: Path | None,
+    lang: Lang | None,
+    as_json: bool,
+) -> None:
+    """The reconciliation mismatch report: bridge statements, counts per type, every exception."""
+    settings = app.config.settings
+    now = utc_now()
+    known = {rule.name for rule in settings.reconcile.rules}
+    unknown = [name for name in rules if name not in known]
+    if unknown:
+        raise BadConfig(
+            f"--rule {unknown[0]!r} is not a configured rule ({', '.join(sorted(known)) or 'none'})"
+        )
+    scope = MismatchFilter(
+        rules=rules, period=None if period is None else _period(period, now, settings.zone), statuses=statuses
+    )
+    fmt = _format(fmt, output, as_json)
+    with database(app) as engine, _report_errors():
+        total = sum(sum(per_type.values()) for per_type in count_exceptions(engine, scope).values())
+        shown = fmt != "table" or output is not None
+        with progress(total, label="report", enabled=shown and sys.stderr.isatty()) as advance:
+            report = build_mismatches(
+                engine,
+                settings,
+                scope=scope,
+                lang=lang or settings.effective_locale,
+                now=now,
+                details=not no_history and fmt in ("html", "json"),
+                advance=advance,
+            )
+            write_report(report, fmt, output)
+    _done(as_json, "mismatches", fmt, output, exceptions=total)
 
 
 @report_group.command("o2c")
@@ -156,19 +216,6 @@ def _period(text: str, now: datetime, zone: ZoneInfo) -> Period:
 
 def _day(value: datetime | None) -> date | None:
     return None if value is None else value.date()
-
-
-@contextmanager
-def database(app: AppContext) -> Iterator[Engine]:
-    """The configured database, read-only use; a missing or old schema says which command fixes it."""
-    try:
-        engine = open_engine(app.config.settings)
-    except SchemaNotReady as exc:
-        raise BadConfig(str(exc)) from exc
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 @contextmanager
