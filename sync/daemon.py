@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from config.loader import ConfigError, resolve_secret
@@ -27,12 +27,21 @@ from connectors.errors import AuthError
 from store.audit_tables import job_claims
 from store.db import is_sqlite, write_transaction
 from store.locks import LockHeld, named_lock
+from store.reconcile_tables import reconcile_exceptions
 from store.secrets import SqlSecretStore
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult
-from sync.health import HealthReport, HealthServer, assess_health, metrics_text, safe_assess
+from sync.health import (
+    HealthReport,
+    HealthServer,
+    assess_health,
+    metrics_text,
+    open_exception_samples,
+    safe_assess,
+)
 from sync.metrics import Metrics
 from sync.notify import ConnectorAlert, Digest, Notifier
+from sync.reconcile_job import run_rules
 from sync.redact import Redactor
 from sync.schedules import Trigger, build_trigger, current_tick, interval_of
 
@@ -415,7 +424,8 @@ class Daemon:
     def metrics_text(self) -> str:
         jobs = {job: state.failures for job, state in self._states.items()}
         report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
-        return metrics_text(self.metrics, report)
+        extra = open_exception_samples(self.engine) if report is not None else []
+        return metrics_text(self.metrics, report, extra)
 
     def _start_health(self) -> None:
         health = self.settings.daemon.health
@@ -516,6 +526,35 @@ class _WatchedStream:
                 raise ShutdownRequested("the daemon is stopping")
 
 
-def default_rule_runner() -> RunRule | None:
-    """The reconciliation runner of sync/reconcile_job.py, adapted to what the daemon needs."""
-    return None
+def default_rule_runner(clock: Callable[[], datetime] = utc_now) -> RunRule:
+    """Runs a rule with sync/reconcile_job.py and reports the exceptions it saw for the first time."""
+
+    def run(engine: Engine, settings: Settings, rule: str) -> RuleOutcome:
+        [outcome] = run_rules(engine, settings, names=[rule], clock=clock)
+        if outcome.run_id is None:  # pragma: no cover - the daemon never asks for a dry run
+            return RuleOutcome(ok=True)
+        counts, examples = new_exceptions(engine, outcome.run_id)
+        return RuleOutcome(ok=True, new_exceptions=counts, examples=examples)
+
+    return run
+
+
+def new_exceptions(engine: Engine, run_id: int, examples: int = 5) -> tuple[dict[str, int], list[str]]:
+    """Exceptions first seen in a reconciliation run: counts by type and a few explanations."""
+    table = reconcile_exceptions
+    with engine.connect() as conn:
+        counts = {
+            row.type: int(row.n)
+            for row in conn.execute(
+                select(table.c.type, func.count().label("n"))
+                .where(table.c.first_run_id == run_id)
+                .group_by(table.c.type)
+            )
+        }
+        shown = conn.execute(
+            select(table.c.explanation)
+            .where(table.c.first_run_id == run_id)
+            .order_by(table.c.id)
+            .limit(examples)
+        ).scalars()
+        return counts, [str(text) for text in shown]

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
+from store.reconcile_tables import reconcile_exceptions
 from store.runs import SqlSyncLog
 from store.tables import sync_runs
 from sync.metrics import Metrics, Sample, render
@@ -140,6 +141,21 @@ def health_samples(report: HealthReport) -> list[Sample]:
         samples.append(Sample("ledgerbridge_sync_stream_failures", labels, stream.consecutive_failures))
         samples.append(Sample("ledgerbridge_quarantine_open", labels, stream.quarantined))
     return samples
+
+
+def open_exception_samples(engine: Engine) -> list[Sample]:
+    """Reconciliation exceptions not yet resolved (open or acknowledged), by type."""
+    table = reconcile_exceptions
+    query = (
+        select(table.c.type, func.count().label("n"))
+        .where(table.c.status.in_(("open", "acknowledged")))
+        .group_by(table.c.type)
+    )
+    with engine.connect() as connection:
+        return [
+            Sample("ledgerbridge_open_exceptions", {"type": row.type}, int(row.n))
+            for row in connection.execute(query)
+        ]
 
 
 def _consecutive_failures(engine: Engine, window: int) -> dict[tuple[str, str], int]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,10 @@ import pytest
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox
 from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
+from sync.notify import sign
 from tests.e2e.daemon_support import (
     invoices,
+    invoke,
     open_engine,
     rows,
     run_cli,
@@ -208,3 +212,68 @@ def test_two_daemons_on_postgresql_run_each_tick_once_and_never_the_same_job_at_
         assert pids <= {first.pid, second.pid}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_rule_runs_after_its_connector_synced_and_new_exceptions_arrive_as_one_signed_digest(
+    tmp_path: Path, database_url: str
+) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append((dict(self.headers), self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    config = write_config(
+        tmp_path / "lb.yaml",
+        database_url,
+        connectors=[
+            _jsonl("left", write_jsonl(tmp_path / "l.jsonl", invoices(5))),
+            {**_jsonl("right", write_jsonl(tmp_path / "r.jsonl", invoices(3))), "schedule": None},
+        ],
+        reconcile={
+            "rules": [
+                {
+                    "name": "left-vs-right",
+                    "left": {"source": "left", "kind": "invoice"},
+                    "right": {"source": "right", "kind": "invoice"},
+                    "after": ["left"],
+                    "audit": [],
+                }
+            ]
+        },
+        notifications={"webhook": {"url": hook, "signing_secret": "hook-signing-key"}},
+    )
+    assert invoke(config, "sync", "run", "--connector", "right").returncode == 0
+    engine = open_engine(database_url)
+    daemon = start_cli(config, "daemon", stderr=tmp_path / "daemon.log")
+    try:
+        wait_for(lambda: received, what="the digest webhook")
+        wait_for(
+            lambda: scalar(engine, "SELECT COUNT(*) FROM reconcile_runs") >= 2,
+            what="a second reconciliation run",
+        )
+        assert stop(daemon)[0] == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait()
+        engine.dispose()
+        server.shutdown()
+        server.server_close()
+    assert len(received) == 1  # one digest for the run that found them; later runs found nothing new
+    headers, body = received[0]
+    assert headers["X-Ledgerbridge-Signature"] == sign(body, "hook-signing-key")
+    digest = json.loads(body)
+    assert digest["run"] == "reconcile left-vs-right"
+    assert digest["new_exceptions"] == {"missing_in_right": 2}
+    assert len(digest["examples"]) == 2
