@@ -1,0 +1,337 @@
+"""`ledgerbridge demo`: the whole product on a generated company — sandboxes, config, init, sync,
+reconcile, reports — in one call, returning a summary that can be checked against the truth."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from sqlalchemy import Engine, func, select
+
+from config.loader import load_config
+from config.settings import Settings
+from connectors.sandbox.demo_servers import DemoSandboxes
+from connectors.sandbox.generator import (
+    BOOKS,
+    CRM,
+    FXIAOKE,
+    CompanySpec,
+    DemoCompany,
+    generate_company,
+)
+from store.db import upgrade
+from store.runs import SqlSyncLog
+from store.secrets import SqlSecretStore, create_key_file, default_key_file
+from store.tables import documents
+from sync.bootstrap import build_connector, open_engine, secret_box
+from sync.engine import Progress, SyncEngine, SyncRunResult
+from sync.reconcile_job import RuleRun, run_rules
+
+Lang = Literal["zh", "en"]
+DEFAULT_DIR = Path("ledgerbridge-demo")
+CONFIG_NAME = "ledgerbridge.yaml"
+TRUTH_NAME = "truth.json"
+SECRETS = ("zoho-client-secret", "zoho-refresh-token", "fxiaoke-app-secret", "fxiaoke-permanent-code")
+"""Credentials the demo stores encrypted in the database; the config refers to them as secret:NAME."""
+
+StepReporter = Callable[[str], None]
+"""Told the name of each step as it starts (the command prints it)."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    directory: Path = DEFAULT_DIR
+    spec: CompanySpec = field(default_factory=CompanySpec)
+    lang: Lang = "zh"
+
+
+@dataclass
+class DemoResult:
+    """What the demo did, as the command prints it and `--json` emits it."""
+
+    directory: Path
+    config: Path
+    database: Path
+    truth: Path
+    reports: dict[str, Path]
+    syncs: list[SyncRunResult]
+    records: dict[str, dict[str, int]]
+    deleted: dict[str, dict[str, int]]
+    quarantined: dict[str, dict[str, int]]
+    rules: list[RuleRun]
+    requests: dict[str, int]
+    seconds: float
+    missing_steps: list[str] = field(default_factory=list)
+
+    def exceptions(self) -> dict[str, dict[str, int]]:
+        return {run.rule.name: dict(run.result.counts) for run in self.rules}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "config": str(self.config),
+            "database": str(self.database),
+            "truth": str(self.truth),
+            "reports": {name: str(path) for name, path in self.reports.items()},
+            "records": self.records,
+            "deleted": self.deleted,
+            "quarantined": self.quarantined,
+            "sync": {
+                "runs": len(self.syncs),
+                "failed": [f"{r.connector}/{r.stream}: {r.error}" for r in self.syncs if not r.ok],
+                "api_requests": self.requests,
+            },
+            "reconcile": [run.to_json() for run in self.rules],
+            "exceptions": self.exceptions(),
+            "seconds": round(self.seconds, 1),
+            "missing_steps": self.missing_steps,
+        }
+
+
+def run_demo(
+    options: DemoOptions,
+    *,
+    clock: Callable[[], datetime],
+    progress: Callable[[DemoCompany], AbstractProgress] | None = None,
+    step: StepReporter | None = None,
+) -> DemoResult:
+    """Generate, serve, configure, sync (then the next day's changes, incrementally), reconcile, report."""
+    started = time.perf_counter()
+    say = step or (lambda _: None)
+    directory = options.directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    say("generating the company")
+    company = generate_company(options.spec)
+    truth_path = directory / TRUTH_NAME
+    truth_path.write_text(json.dumps(company.truth.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    with DemoSandboxes(company) as sandboxes:
+        say(f"sandboxes on {sandboxes.zoho.url} (Zoho) and {sandboxes.fxiaoke.url} (Fxiaoke)")
+        config_path = directory / CONFIG_NAME
+        config_path.write_text(demo_config(directory, sandboxes, options.lang), encoding="utf-8")
+        settings = load_config(config_path).settings
+        engine = _init(settings, sandboxes, clock)
+        try:
+            say("syncing every connector")
+            with _progress(progress, company) as report:
+                syncs = _sync(engine, settings, clock, report, full=True)
+                say("the next day: invoices deleted in Zoho CRM; incremental sync")
+                company.apply_later_changes()
+                syncs += _sync(engine, settings, clock, report, full=False, only=(CRM,))
+            requests = sandboxes.requests()
+            say("reconciling")
+            rules = run_rules(engine, settings, clock=clock)
+            records, deleted = _ledger_counts(engine)
+            quarantined = _quarantined(engine)
+        finally:
+            engine.dispose()
+    reports: dict[str, Path] = {}
+    return DemoResult(
+        directory=directory,
+        config=config_path,
+        database=directory / "ledgerbridge.db",
+        truth=truth_path,
+        reports=reports,
+        syncs=syncs,
+        records=records,
+        deleted=deleted,
+        quarantined=quarantined,
+        rules=rules,
+        requests=requests,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def demo_config(directory: Path, sandboxes: DemoSandboxes, lang: Lang) -> str:
+    """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes, the four rules."""
+    creds = sandboxes.credentials
+    zoho, fx = sandboxes.zoho.url, sandboxes.fxiaoke.url
+    database = (directory / "ledgerbridge.db").as_posix()
+    return f"""\
+# ledgerbridge demo configuration, written by `ledgerbridge demo`.
+# The connectors point at the bundled vendor sandboxes, which listened on 127.0.0.1 only while the
+# demo ran (their ports are closed now). Literal credentials below are the sandboxes' fixed values,
+# not secrets; the secret ones are stored encrypted in the database (`secret:NAME`).
+# To use real accounts: copy this file, delete every `endpoints:` and `limits:` line (the vendors'
+# own limits then apply), put your ids in, and store your secrets with `ledgerbridge secret set NAME`.
+# See docs/demo.md.
+
+database_url: sqlite:///{database}
+base_currency: CNY
+timezone: Asia/Shanghai
+locale: {lang}
+
+connectors:
+  - name: {CRM}
+    kind: zoho_crm
+    data_center: com
+    streams: [sales_orders, invoices, accounts, products]
+    credentials:
+      client_id: "{creds.zoho_client_id}"        # sandbox-only value
+      client_secret: secret:zoho-client-secret
+      refresh_token: secret:zoho-refresh-token
+    endpoints: {{accounts_url: "{zoho}", api_url: "{zoho}"}}   # sandbox
+    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
+
+  - name: {BOOKS}
+    kind: zoho_books
+    data_center: com
+    organization_id: "{creds.zoho_organization_id}"
+    streams: [invoices, customer_payments, sales_orders, credit_notes]
+    credentials:
+      client_id: "{creds.zoho_client_id}"        # sandbox-only value
+      client_secret: secret:zoho-client-secret
+      refresh_token: secret:zoho-refresh-token
+    endpoints: {{accounts_url: "{zoho}", api_url: "{zoho}"}}   # sandbox
+    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
+
+  - name: {FXIAOKE}
+    kind: fxiaoke
+    streams: [sales_orders, payments, invoice_applications, accounts, products]
+    credentials:
+      app_id: "{creds.fxiaoke_app_id}"           # sandbox-only value
+      app_secret: secret:fxiaoke-app-secret
+      permanent_code: secret:fxiaoke-permanent-code
+      current_open_user_id: "{creds.fxiaoke_user}"
+    endpoints: {{base_url: "{fx}"}}                  # sandbox
+    limits: {{requests_per_minute: 60000}}           # sandbox: no vendor limits
+    token_requests_per_minute: 600                # sandbox: no vendor limits
+
+reconcile:
+  rules:
+    - name: crm-vs-books-invoices          # every CRM invoice must be in Books, and agree
+      left: {{source: {CRM}, kind: invoice}}
+      right: {{source: {BOOKS}, kind: invoice}}
+      keys: [number]
+      fuzzy: {{enabled: true, date_window_days: 7}}
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on, status]
+      audit: [total_not_subtotal_plus_tax, total_not_sum_of_lines, negative_amount, due_before_issue,
+              missing_owner, invoice_before_order]
+      after: [{CRM}, {BOOKS}]
+    - name: books-settlement               # Books invoices against their payments and credit notes
+      kind: settlement
+      invoices: {{source: {BOOKS}, kind: invoice}}
+      payments: {{source: {BOOKS}, kind: payment}}
+      credit_notes: {{source: {BOOKS}, kind: credit_note}}
+      tolerance: {{amount: "0.01"}}
+      audit: []
+      after: [{BOOKS}]
+    - name: fxiaoke-settlement             # Fxiaoke orders against their 回款 (payments)
+      kind: settlement
+      invoices: {{source: {FXIAOKE}, kind: sales_order}}
+      payments: {{source: {FXIAOKE}, kind: payment}}
+      tolerance: {{amount: "0.01"}}
+      audit: [negative_amount, missing_owner, total_not_sum_of_lines]
+      after: [{FXIAOKE}]
+    - name: fxiaoke-vs-books-orders        # every Fxiaoke order must be booked in Books
+      left: {{source: {FXIAOKE}, kind: sales_order}}
+      right: {{source: {BOOKS}, kind: sales_order}}
+      keys: [number]
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on, status]
+      audit: []
+      after: [{FXIAOKE}, {BOOKS}]
+"""
+
+
+def _init(settings: Settings, sandboxes: DemoSandboxes, clock: Callable[[], datetime]) -> Engine:
+    """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted."""
+    create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
+    engine = open_engine(settings, check_schema=False)
+    upgrade(engine)
+    creds = sandboxes.credentials
+    store = SqlSecretStore(engine, secret_box(settings), clock)
+    values = (
+        creds.zoho_client_secret,
+        creds.zoho_refresh_token,
+        creds.fxiaoke_app_secret,
+        creds.fxiaoke_permanent_code,
+    )
+    for name, value in zip(SECRETS, values, strict=True):
+        if store.get(name) != value:
+            store.set(name, value)
+    return engine
+
+
+# ----------------------------------------------------------------------------- sync
+
+
+class AbstractProgress:
+    """Progress display of the syncs: `advance(connector, stream, fetched_so_far)`."""
+
+    def advance(self, connector: str, stream: str, fetched: int) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __enter__(self) -> AbstractProgress:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+
+@contextmanager
+def _progress(
+    factory: Callable[[DemoCompany], AbstractProgress] | None, company: DemoCompany
+) -> Iterator[Progress | None]:
+    if factory is None:
+        yield None
+        return
+    with factory(company) as display:
+        yield display.advance
+
+
+def _sync(
+    engine: Engine,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    progress: Progress | None,
+    *,
+    full: bool,
+    only: Sequence[str] = (),
+) -> list[SyncRunResult]:
+    results: list[SyncRunResult] = []
+    sync = SyncEngine(engine, clock)
+    for cfg in settings.connectors:
+        if only and cfg.name not in only:
+            continue
+        connector = build_connector(settings, cfg, engine, clock=clock)
+        try:
+            results += sync.run_connector(connector, full=full, progress=progress, holder="demo")
+        finally:
+            connector.close()
+    return results
+
+
+def _ledger_counts(engine: Engine) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    query = select(documents.c.source, documents.c.kind, documents.c.deleted, func.count()).group_by(
+        documents.c.source, documents.c.kind, documents.c.deleted
+    )
+    records: dict[str, dict[str, int]] = {}
+    deleted: dict[str, dict[str, int]] = {}
+    with engine.connect() as conn:
+        for source, kind, is_deleted, count in conn.execute(query):
+            per = records.setdefault(source, {})
+            per[kind] = per.get(kind, 0) + count
+            if is_deleted:
+                deleted.setdefault(source, {})[kind] = count
+    return records, deleted
+
+
+def _quarantined(engine: Engine) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = {}
+    for entry in SqlSyncLog(engine).quarantined():
+        per = result.setdefault(entry.source, {})
+        per[entry.stream] = per.get(entry.stream, 0) + 1
+    return result

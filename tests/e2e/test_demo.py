@@ -1,0 +1,129 @@
+"""`ledgerbridge demo` end to end: its printed summary against the generator's truth, re-runs, secrets."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectors.sandbox.generator import CompanySpec
+from sync.cli import main
+from sync.demo import DemoOptions, DemoResult, run_demo
+
+pytestmark = pytest.mark.slow
+
+SMALL = ("--orders", "150", "--customers", "12", "--seed", "7")
+
+
+def demo_json(capsys: pytest.CaptureFixture[str], directory: Path, *args: str) -> dict[str, Any]:
+    capsys.readouterr()
+    code = main(["demo", "--dir", str(directory), "--json", *SMALL, *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    document: dict[str, Any] = json.loads(captured.out)
+    return document
+
+
+def truth_of(summary: dict[str, Any]) -> dict[str, Any]:
+    truth: dict[str, Any] = json.loads(Path(summary["truth"]).read_text(encoding="utf-8"))
+    return truth
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    directory = tmp_path_factory.mktemp("demo-in-process")
+    spec = CompanySpec(customers=30, orders=600, seed=11)
+    return run_demo(DemoOptions(directory, spec, "en"), clock=lambda: datetime.now(UTC))
+
+
+def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_planted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo")
+    truth = truth_of(summary)
+    assert summary["exceptions"] == truth["expected_exceptions"]
+    assert summary["records"] == truth["records"]
+    assert summary["quarantined"] == truth["quarantined"]
+    assert summary["sync"]["failed"] == []
+    assert {run["rule"] for run in summary["reconcile"]} == set(truth["expected_exceptions"])
+    for run in summary["reconcile"]:
+        assert run["bridge"]["unexplained"] in ("0", "0.00", "0.0000"), run["rule"]
+
+
+def test_every_planted_document_is_in_its_exception_and_no_trap_document_is_in_any(
+    in_process: DemoResult,
+) -> None:
+    truth = json.loads(in_process.truth.read_text(encoding="utf-8"))
+    planted = {(p["rule"], p["type"], frozenset(p["left"]), frozenset(p["right"])) for p in truth["planted"]}
+    found = {
+        (run.rule.name, d.type.value, frozenset(map(_key, d.left)), frozenset(map(_key, d.right)))
+        for run in in_process.rules
+        for d in run.result.discrepancies
+    }
+    assert found == planted
+    flagged = {
+        _key(ref) for run in in_process.rules for d in run.result.discrepancies for ref in (*d.left, *d.right)
+    }
+    traps = {doc for trap in truth["traps"] for doc in trap["documents"]}
+    assert traps, "the generator planted no traps"
+    assert not traps & flagged
+
+
+def test_the_planted_company_covers_every_discrepancy_type_and_every_trap(in_process: DemoResult) -> None:
+    truth = json.loads(in_process.truth.read_text(encoding="utf-8"))
+    found_types = {kind for counts in in_process.exceptions().values() for kind in counts}
+    assert len(found_types) == 19
+    assert {t["trap"] for t in truth["traps"]} >= {
+        "rounding", "formatting", "party_variant", "fuzzy_only", "converted_currency", "split_payment",
+        "credit_note", "discount", "partial_payment",
+    }  # fmt: skip
+
+
+def test_running_the_demo_again_in_the_same_directory_changes_nothing_and_doubles_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first = demo_json(capsys, tmp_path / "demo")
+    second = demo_json(capsys, tmp_path / "demo")
+    assert second["records"] == first["records"]
+    assert second["exceptions"] == first["exceptions"]
+    assert second["quarantined"] == first["quarantined"]
+    assert [run["opened"] for run in second["reconcile"]] == [0, 0, 0, 0]
+    assert sum(run["opened"] for run in first["reconcile"]) == sum(
+        sum(counts.values()) for counts in first["exceptions"].values()
+    )
+
+
+def test_the_demo_config_keeps_secrets_in_the_encrypted_store_and_works_with_the_other_commands(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo")
+    config = Path(summary["config"])
+    text = config.read_text(encoding="utf-8")
+    assert text.count(": secret:") == 6
+    assert "sandbox-secret" not in text
+    assert "sandbox-app-secret" not in text
+    database = Path(summary["database"]).read_bytes()
+    assert b"sandbox-secret" not in database
+    capsys.readouterr()
+    assert main(["--config", str(config), "sync", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    held = Counter(s["connector"] for s in status["streams"] if s["quarantined"])
+    assert held == Counter({"zoho-crm": 1, "zoho-books": 1, "fxiaoke": 1})
+
+
+def test_too_few_orders_for_every_plant_is_a_usage_error_that_says_what_to_change(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    capsys.readouterr()
+    code = main(["demo", "--dir", str(tmp_path), "--orders", "40", "--customers", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--orders" in err
+
+
+def _key(ref: Any) -> str:
+    return str(ref.key)
