@@ -24,6 +24,7 @@ from sync.commands.connector_cmd import configured_connector
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, iso
 from sync.health import assess_health
+from sync.reconcile_job import run_rules_after_sync
 
 QUARANTINE_SHOWN = 10
 """Open quarantine entries listed per stream by `sync status` (all of them are counted)."""
@@ -102,10 +103,22 @@ def run(
         failed = sum(not r.ok for r in results)
         detail = {"connectors": [n for n, _ in selected], "full": full, "since": since, "failed": failed}
         record_audit(engine, default_actor(), "sync.run", detail)
+        # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
+        reconciled = run_rules_after_sync(
+            engine, settings, {r.connector for r in results if r.ok}, clock=utc_now
+        )
     if as_json:
-        emit_json({"runs": [r.to_json() for r in results], "refused": refused})
+        emit_json(
+            {
+                "runs": [r.to_json() for r in results],
+                "refused": refused,
+                "reconciled": [r.to_json() for r in reconciled],
+            }
+        )
     else:
         _print_runs(results)
+        for outcome in reconciled:
+            click.echo(f"reconciled {outcome.rule.name}: {sum(outcome.result.counts.values())} exceptions")
     problems = [f"{r.connector}/{r.stream} failed: {r.error}" for r in results if not r.ok]
     problems += [entry["error"] for entry in refused]
     if problems:

@@ -173,3 +173,64 @@ def test_bad_usage_exits_2_with_a_message_saying_what_to_fix(
     assert ran.status == 2
     assert ran.err.startswith("ledgerbridge: ")
     assert ran.err.count("\n") == 1
+
+
+def _jsonl_config(tmp_path: Path, database_url: str) -> Path:
+    """Two jsonl connectors (a CRM and a books export) and a rule that runs after either syncs."""
+    config = tmp_path / "sync.yaml"
+    connectors = "".join(
+        f"  - name: {name}\n    kind: jsonl\n    path: {tmp_path / name}.jsonl\n    streams: [invoices]\n"
+        for name in ("crm", "books")
+    )
+    rules = (
+        RULES.replace("zoho-crm", "crm")
+        .replace("zoho-books", "books")
+        .replace("owner: li.na", "after: [books]")
+    )
+    config.write_text(
+        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nconnectors:\n{connectors}{rules}",
+        encoding="utf-8",
+    )
+    return config
+
+
+def _write(tmp_path: Path, name: str, totals: dict[str, str], modified: str) -> None:
+    lines = [
+        json.dumps(
+            {
+                "kind": "invoice",
+                "external_id": f"{name}-{number}",
+                "number": number,
+                "party": {"name": "上海申远贸易有限公司"},
+                "owner": "amy",
+                "issued_on": "2026-10-05",
+                "currency": "CNY",
+                "total": total,
+                "source_modified_at": modified,
+            },
+            ensure_ascii=False,
+        )
+        for number, total in totals.items()
+    ]
+    (tmp_path / f"{name}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_fixing_a_document_at_the_source_and_syncing_again_auto_resolves_its_exception(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    config = _jsonl_config(tmp_path, database_url)
+    _write(tmp_path, "crm", {"INV-1": "100.00", "INV-2": "250.00"}, "2026-10-06T00:00:00Z")
+    _write(tmp_path, "books", {"INV-1": "100.00", "INV-2": "205.00"}, "2026-10-06T00:00:00Z")
+    [first] = _json(capsys, config, "sync", "run")["reconciled"]
+    assert (first["rule"], first["exceptions"], first["opened"]) == (
+        "crm-vs-books",
+        {"amount_mismatch": 1},
+        1,
+    )
+    _write(tmp_path, "books", {"INV-1": "100.00", "INV-2": "250.00"}, "2026-10-07T00:00:00Z")
+    [second] = _json(capsys, config, "sync", "run", "--connector", "books")["reconciled"]
+    assert (second["exceptions"], second["auto_resolved"]) == ({}, 1)
+    [gone] = _json(capsys, config, "exceptions", "list", "--status", "auto_resolved")["exceptions"]
+    events = _json(capsys, config, "exceptions", "show", str(gone["id"]))["exception"]["events"]
+    assert [e["action"] for e in events] == ["opened", "auto_resolved"]
+    assert _json(capsys, config, "sync", "run", "--connector", "crm")["reconciled"] == []
