@@ -2,7 +2,8 @@
 
 Written from the api-notes alone (§1-§8). Every answer is HTTP 200 with an `errorCode` envelope.
 FaultPlan faults map to Fxiaoke's words: '429' → 30004 (frequency limit), '500' → -1 (system busy),
-'token_expiry' → the presented token is revoked and the call answers 20016, 'truncated' → half a body.
+'token_expiry' → the presented token is revoked and the call answers 20016 (never on a token's first
+call), 'truncated' → half a body.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from connectors.sandbox.fxiaoke.dataset import FxiaokeDataset
 from connectors.sandbox.fxiaoke.query import (
     BAD_PARAMETER,
     QueryError,
-    matches,
-    order_rows,
+    Search,
+    keyset_field,
     parse_search,
-    project,
+    select,
+    select_sorted,
 )
 from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer
 
@@ -44,6 +46,7 @@ DAILY_QUOTA = 30002
 NO_SUCH_OBJECT = 10002
 """Unknown object apiName: the sandbox's choice (UNVERIFIED)."""
 
+_INDEXED = ("_id", "order_id", "payment_id", "invoice_id")
 _RENEW_WINDOW = 600.0
 """api-notes §2c: within the last 600 s of a token's 7200 s the endpoint hands out a new one."""
 
@@ -67,6 +70,7 @@ class _Token:
     style: str
     issued_at: float
     expires_at: float
+    uses: int = 0
 
 
 @dataclass
@@ -303,10 +307,14 @@ class FxiaokeSandbox:
         with self._lock:
             token = self._tokens.get(value)
             alive = token is not None and token.style == style and self._clock() < token.expires_at
-            if alive and revoke:
+            if token is not None and alive and revoke and token.uses > 0:
+                # An injected expiry kills a token already in use; a token just handed out never dies
+                # on its first call (a real token lives 7200 s, it cannot expire twice in a row).
                 del self._tokens[value]
                 self._current.pop(style, None)
                 alive = False
+            elif token is not None and alive:
+                token.uses += 1
         if not alive:
             return _error(EXPIRED_TOKEN, "corpAccessToken 无效或已过期", trace_id)
         if not user:
@@ -352,22 +360,28 @@ class FxiaokeSandbox:
             return _error(NO_SUCH_OBJECT, f"对象 {search.api_name} 不存在 (query it on {where})", trace_id)
         if search.api_name not in self.dataset.objects():
             return _error(NO_SUCH_OBJECT, f"对象 {search.api_name} 不存在", trace_id)
-        rows = self._candidates(search.api_name, search)
-        selected = order_rows([r for r in rows if matches(r, search.filters)], search.orders)
-        page = selected[search.offset : search.offset + search.limit]
+        field = keyset_field(search)
+        if field is not None and not self._indexed(search):
+            page, total = select_sorted(self.dataset.sorted_by(search.api_name, field), field, search), 0
+        else:
+            page, total = select(self._candidates(search.api_name, search), search)
         data = {
-            "dataList": [project(r, search.projection) for r in page],
+            "dataList": page,
             "offset": search.offset,
             "limit": search.limit,
-            "total": len(selected) if search.want_total else 0,
+            "total": total if search.want_total else 0,
         }
         return Response(200, _envelope(trace_id, data))
 
-    def _candidates(self, api_name: str, search: Any) -> list[dict[str, Any]]:
+    def _candidates(self, api_name: str, search: Search) -> list[dict[str, Any]]:
         for f in search.filters:
-            if f.operator in ("EQ", "IN") and f.field_name in ("_id", "order_id", "payment_id", "invoice_id"):
+            if f.operator in ("EQ", "IN") and f.field_name in _INDEXED:
                 return self.dataset.candidates(api_name, f.field_name, f.values)
         return self.dataset.rows(api_name)
+
+    @staticmethod
+    def _indexed(search: Search) -> bool:
+        return any(f.operator in ("EQ", "IN") and f.field_name in _INDEXED for f in search.filters)
 
 
 def _envelope(trace_id: str, data: Any, *, code: int = 0, message: str = "OK") -> dict[str, Any]:

@@ -167,6 +167,7 @@ class FxiaokeDataset:
         self._rows: dict[str, dict[str, dict[str, Any]]] = {}
         self._index: dict[tuple[str, str], dict[str, set[str]]] = {}
         self._midnights: dict[date, int] = {}
+        self._sorted: dict[tuple[str, str], list[tuple[tuple[bool, Any, str], dict[str, Any]]]] = {}
 
     # ------------------------------------------------------------------------- ids and time
 
@@ -264,9 +265,10 @@ class FxiaokeDataset:
             return [d for d in self._deleted.values() if kind is None or d.kind is kind]
 
     def rows(self, api_name: str) -> list[dict[str, Any]]:
-        """A snapshot of one object's vendor rows (each row a fresh dict)."""
+        """A snapshot of one object's vendor rows. Rows are replaced, never changed in place, on every
+        mutation: read them, do not modify them."""
         with self._lock:
-            return [dict(row) for row in self._rows.get(api_name, {}).values()]
+            return list(self._rows.get(api_name, {}).values())
 
     def candidates(self, api_name: str, field_name: str, values: Sequence[str]) -> list[dict[str, Any]]:
         """Rows whose indexed field (or `_id`) is one of `values`, without scanning the object."""
@@ -277,7 +279,17 @@ class FxiaokeDataset:
             else:
                 index = self._index.get((api_name, field_name), {})
                 ids = sorted({i for v in values for i in index.get(v, ())})
-            return [dict(table[i]) for i in ids if i in table]
+            return [table[i] for i in ids if i in table]
+
+    def sorted_by(self, api_name: str, field_name: str) -> list[tuple[tuple[bool, Any, str], dict[str, Any]]]:
+        """One object's rows sorted by (field present, field, _id), kept until the object changes."""
+        with self._lock:
+            key = (api_name, field_name)
+            if key not in self._sorted:
+                rows = self._rows.get(api_name, {}).values()
+                entries = [((r.get(field_name) is not None, r.get(field_name), r["_id"]), r) for r in rows]
+                self._sorted[key] = sorted(entries, key=lambda entry: entry[0])
+            return self._sorted[key]
 
     def objects(self) -> list[str]:
         with self._lock:
@@ -382,6 +394,7 @@ class FxiaokeDataset:
                 self._drop(DETAIL_OF[api_name][0], detail_id)
 
     def _put(self, api_name: str, row: dict[str, Any]) -> None:
+        self._forget_order(api_name)
         self._rows.setdefault(api_name, {})[row["_id"]] = row
         for name in INDEXED_FIELDS:
             if isinstance(row.get(name), str):
@@ -391,9 +404,15 @@ class FxiaokeDataset:
         row = self._rows.get(api_name, {}).pop(row_id, None)
         if row is None:
             return
+        self._forget_order(api_name)
         for name in INDEXED_FIELDS:
             if isinstance(row.get(name), str):
                 self._index[(api_name, name)][row[name]].discard(row_id)
+
+    def _forget_order(self, api_name: str) -> None:
+        if self._sorted:
+            for key in [k for k in self._sorted if k[0] == api_name]:
+                del self._sorted[key]
 
     def _system_fields(self, entry: _Entry, api_name: str, row_id: str) -> dict[str, Any]:
         doc = entry.doc

@@ -26,8 +26,10 @@ def _money(value: Decimal) -> Decimal:
 
 
 class _Builder:
-    def __init__(self, dataset: FxiaokeDataset, rng: random.Random, now: datetime, source: str) -> None:
-        self.ds, self.rng, self.now, self.source = dataset, rng, now, source
+    def __init__(
+        self, dataset: FxiaokeDataset, rng: random.Random, now: datetime, source: str, max_lines: int
+    ) -> None:
+        self.ds, self.rng, self.now, self.source, self.max_lines = dataset, rng, now, source, max_lines
         self.zone = dataset.zone
 
     def moment(self, days_back: float) -> datetime:
@@ -60,7 +62,7 @@ class _Builder:
         self, seq: int, buyer: CanonicalDocument, catalog: list[CanonicalDocument], when: datetime
     ) -> CanonicalDocument:
         lines = []
-        for item in self.rng.sample(catalog, self.rng.randint(1, 4)):
+        for item in self.rng.sample(catalog, self.rng.randint(1, self.max_lines)):
             quantity = Decimal(self.rng.randint(1, 20))
             price = item.lines[0].unit_price or Decimal(0)
             lines.append(
@@ -155,18 +157,22 @@ class _Builder:
 def generate_dataset(
     orders: int = 200,
     *,
+    payments: float = 0.7,
+    invoices: float = 0.6,
+    max_lines: int = 4,
     seed: int = 0,
     now: datetime | None = None,
     source: str = "fxiaoke",
     base_currency: str = "CNY",
     timezone: str = "Asia/Shanghai",
 ) -> FxiaokeDataset:
-    """A company with `orders` sales orders (≈0.7 payments and ≈0.6 invoice applications per order),
-    all dated in the year before `now`. Same seed, same company."""
+    """A company with `orders` sales orders of 1 to `max_lines` lines, a payment for about `payments` and
+    an invoice application for about `invoices` of the open ones, all dated in the year before `now`.
+    Same arguments, same company."""
     now = now or datetime.now(UTC)
     rng = random.Random(seed)
     dataset = FxiaokeDataset(base_currency=base_currency, timezone=timezone, seed=seed, clock=lambda: now)
-    build = _Builder(dataset, rng, now, source)
+    build = _Builder(dataset, rng, now, source, max_lines)
     buyers = build.customers(max(5, orders // 25))
     catalog = build.products(max(8, min(40, orders // 10)))
     bulk_at = build.moment(30)
@@ -179,10 +185,10 @@ def generate_dataset(
     paid: dict[str, Decimal] = {}
     payable = [(o, w) for o, w in placed if o.status is Status.OPEN]
     for index, (order, when) in enumerate(payable):
-        if rng.random() < 0.6:
+        if rng.random() < invoices:
             moment = _later(when, rng, now)
             later.append((build.invoice(len(later) + 1, order, moment), moment))
-        if rng.random() >= 0.7:
+        if rng.random() >= payments:
             continue
         group = [order]
         partner = payable[index + 1][0] if index + 1 < len(payable) else None

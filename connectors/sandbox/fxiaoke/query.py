@@ -3,6 +3,10 @@ orders, offset/limit rules and field projection, over plain row dicts."""
 
 from __future__ import annotations
 
+import bisect
+import functools
+import heapq
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -141,9 +145,14 @@ def _order(raw: Any) -> tuple[str, bool]:
 
 def _coerce(text: str, like: Any) -> Any:
     """A filter value (always a string on the wire) as the type of the row's value."""
-    if isinstance(like, bool):
+    return _typed(text, bool if isinstance(like, bool) else int if isinstance(like, int) else str)
+
+
+@functools.lru_cache(maxsize=4096)
+def _typed(text: str, kind: type) -> Any:
+    if kind is bool:
         return text.lower() in ("true", "1")
-    if isinstance(like, int):
+    if kind is int:
         try:
             return int(text)
         except ValueError:
@@ -212,12 +221,53 @@ def matches(row: Mapping[str, Any], filters: Sequence[Filter]) -> bool:
     return all(_OPERATORS[f.operator](row.get(f.field_name), f.values) for f in filters)
 
 
-def order_rows(rows: list[dict[str, Any]], orders: Sequence[tuple[str, bool]]) -> list[dict[str, Any]]:
-    """Sort by the orders given (nulls first ascending); default: last_modified_time descending."""
-    keys = list(orders) or [("last_modified_time", False)]
-    for name, ascending in reversed(keys):
-        rows.sort(key=_sort_key(name), reverse=not ascending)
-    return rows
+SortedRows = Sequence[tuple[tuple[bool, Any, str], dict[str, Any]]]
+KEYSET_FIELDS = ("last_modified_time", "_id")
+
+
+def keyset_field(search: Search) -> str | None:
+    """The field a search walks in ascending order (then by _id), when a sorted index can serve it."""
+    if search.want_total or not search.orders:
+        return None
+    field, ascending = search.orders[0]
+    rest = list(search.orders[1:])
+    if field not in KEYSET_FIELDS or not ascending or rest not in ([], [("_id", True)]):
+        return None
+    return field
+
+
+def select_sorted(entries: SortedRows, field: str, search: Search) -> list[dict[str, Any]]:
+    """`select` over rows already sorted by (field, _id): start at the filters' lower bound on the field,
+    scan forward until the page is full (what a database index does)."""
+    low: Any = None
+    for f in search.filters:
+        if f.field_name == field and f.operator in ("GT", "GTE", "EQ", "BETWEEN"):
+            value = _typed(f.values[0], int if field == "last_modified_time" else str)
+            low = value if low is None or (value is not None and value > low) else low
+    start = 0 if low is None else bisect.bisect_left(entries, (True, low, ""), key=lambda e: e[0])
+    wanted = search.offset + search.limit
+    page: list[dict[str, Any]] = []
+    for _, row in itertools.islice(entries, start, None):
+        if matches(row, search.filters):
+            page.append(row)
+            if len(page) == wanted:
+                break
+    return [project(r, search.projection) for r in page[search.offset :]]
+
+
+def select(rows: Sequence[dict[str, Any]], search: Search) -> tuple[list[dict[str, Any]], int]:
+    """The page a search asks for (already projected) and how many rows matched in all."""
+    selected = [r for r in rows if matches(r, search.filters)]
+    keys = list(search.orders) or [("last_modified_time", False)]
+    wanted = search.offset + search.limit
+    if all(ascending for _, ascending in keys):
+        key_of = [_sort_key(name) for name, _ in keys]
+        page = heapq.nsmallest(wanted, selected, key=lambda r: tuple(k(r) for k in key_of))
+    else:
+        for name, ascending in reversed(keys):
+            selected.sort(key=_sort_key(name), reverse=not ascending)
+        page = selected[:wanted]
+    return [project(r, search.projection) for r in page[search.offset :]], len(selected)
 
 
 def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[bool, Any]]:

@@ -1,0 +1,215 @@
+"""End to end: the Fxiaoke sandbox serves a known truth; the real sync engine, with the connector built by
+its registered factory, must reproduce it exactly — past 10,000 orders, after edits, voids and hard
+deletes (the id sweep), and under injected faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
+
+from config.settings import FxiaokeConnector
+from connectors.base import Connector, ConnectorDeps, NormalizeContext
+from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, generate_dataset
+from connectors.sandbox.server import FaultPlan
+from store.canonical import DocumentKind, Line, Status
+from store.repository import SqlLedgerRepository
+from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
+from sync.bootstrap import FACTORIES, ConnectorTokenStore
+from sync.engine import SyncEngine, SyncRunResult
+from tests.conftest import FixedClock
+
+pytestmark = pytest.mark.slow
+
+SOURCE = "fxiaoke"
+ORDERS = 10_200
+OVERLAP = timedelta(minutes=5)
+GENERATED_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+"""The sandbox company's `now`: every record was last modified before it."""
+
+
+@contextmanager
+def fxiaoke(
+    engine: Engine,
+    clock: FixedClock,
+    sandbox: FxiaokeSandbox,
+    tmp_path: Path,
+    sleep: Callable[[float], None] = lambda _: None,
+    **settings: Any,
+) -> Iterator[Connector]:
+    """The connector built by the registered factory, with the real encrypted token store, a fast rate
+    limit and a no-op sleep (retries and the limiter never wait in tests)."""
+    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
+    tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
+    context = NormalizeContext(source=SOURCE, timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
+    creds = sandbox.credentials
+    cfg = FxiaokeConnector.model_validate(
+        {
+            "name": SOURCE,
+            "kind": "fxiaoke",
+            "endpoints": {"base_url": sandbox.url},
+            "limits": {"requests_per_minute": 1_000_000},
+            "token_requests_per_minute": 1_000_000,
+            "credentials": {
+                "app_id": creds.app_id,
+                "app_secret": creds.app_secret,
+                "permanent_code": creds.permanent_code,
+                "current_open_user_id": next(iter(creds.users)),
+            },
+            **settings,
+        }
+    )
+    connector = FACTORIES["fxiaoke"](cfg, ConnectorDeps(tokens, lambda v: v, context, clock, sleep=sleep))
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any) -> dict[str, SyncRunResult]:
+    results = SyncEngine(engine, clock).run_connector(connector, overlap=OVERLAP, **options)
+    assert [(r.stream, r.error) for r in results if not r.ok] == []
+    return {r.stream: r for r in results}
+
+
+def assert_ledger_is_the_truth(engine: Engine, dataset: FxiaokeDataset, kinds: set[DocumentKind]) -> None:
+    ledger = SqlLedgerRepository(engine)
+    live = sorted(
+        (
+            d.model_copy(update={"revision": 0})
+            for d in ledger.iter_documents(source=SOURCE, include_deleted=False)
+        ),
+        key=lambda d: (d.kind.value, d.external_id),
+    )
+    truth = sorted(
+        (d for d in dataset.truth(source=SOURCE) if d.kind in kinds),
+        key=lambda d: (d.kind.value, d.external_id),
+    )
+    assert [d.key for d in live] == [d.key for d in truth]
+    assert [(a, b) for a, b in zip(live, truth, strict=True) if a != b][:1] == []
+    deleted = {(d.kind, d.external_id) for d in ledger.iter_documents(source=SOURCE) if d.deleted}
+    assert deleted == {(d.kind, d.external_id) for d in dataset.deleted() if d.kind in kinds}
+
+
+def change_the_truth(dataset: FxiaokeDataset, at: datetime) -> None:
+    """Edits (amounts and lines), voids (作废), hard deletes and new records, all modified at `at`."""
+    orders = [d for d in dataset.truth(kind=DocumentKind.SALES_ORDER) if d.status is Status.OPEN]
+    for order in orders[:5]:
+        extra = Line(
+            product="加急服务费", quantity=Decimal(1), unit_price=Decimal("88.00"), amount=Decimal("88.00")
+        )
+        assert order.total is not None
+        dataset.edit(
+            order.model_copy(
+                update={"lines": (*order.lines, extra), "total": order.total + Decimal("88.00")}
+            ),
+            modified_at=at,
+        )
+    for order in orders[5:8]:
+        dataset.void(order.external_id, modified_at=at)
+    for order in orders[8:10]:
+        dataset.void(order.external_id, modified_at=at)
+        dataset.delete(order.external_id)
+    for payment in dataset.truth(kind=DocumentKind.PAYMENT)[:2]:
+        dataset.void(payment.external_id, modified_at=at)
+        dataset.delete(payment.external_id)
+    for invoice in dataset.truth(kind=DocumentKind.INVOICE)[:1]:
+        dataset.void(invoice.external_id, modified_at=at)
+    template = orders[20]
+    for n in range(2):
+        dataset.add(
+            template.model_copy(update={"external_id": dataset.new_id(at), "number": f"20261127-9{n:05d}"}),
+            modified_at=at,
+        )
+
+
+def test_more_than_ten_thousand_orders_sync_fully_then_incrementally_with_edits_voids_and_hard_deletes(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("paging is backend-independent: the volume run stays on SQLite (CI budget)")
+    dataset = generate_dataset(
+        orders=ORDERS, payments=0.05, invoices=0, max_lines=2, seed=11, now=GENERATED_AT
+    )
+    with FxiaokeSandbox(dataset, throttle=None) as sandbox:
+        with fxiaoke(engine, clock, sandbox, tmp_path, streams=["sales_orders", "payments"]) as connector:
+            first = sync(engine, clock, connector)
+            assert first["sales_orders"].fetched == ORDERS
+            assert_ledger_is_the_truth(engine, dataset, {DocumentKind.SALES_ORDER, DocumentKind.PAYMENT})
+
+            change_the_truth(dataset, GENERATED_AT + timedelta(minutes=30))
+            clock.advance(hours=1)
+            sandbox.server.reset_counts()
+            second = sync(engine, clock, connector, sweep=True)
+
+    assert_ledger_is_the_truth(engine, dataset, {DocumentKind.SALES_ORDER, DocumentKind.PAYMENT})
+    assert second["sales_orders"].fetched < 50  # only what changed (and the overlap window)
+    assert second["sales_orders"].deleted == 2
+    assert second["payments"].deleted == 2
+    assert sandbox.stats.calls_without_trace_id == 0
+    assert len(set(sandbox.stats.trace_ids)) == len(sandbox.stats.trace_ids)
+    assert sandbox.stats.token_calls == 1
+
+
+def test_faults_at_five_percent_each_leave_the_ledger_equal_to_the_truth(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    dataset = generate_dataset(orders=600, seed=5, now=GENERATED_AT)
+    faults = FaultPlan(rate_429=0.05, rate_500=0.05, rate_truncated=0.05, rate_token_expiry=0.05, seed=3)
+    every_kind = {DocumentKind.SALES_ORDER, DocumentKind.PAYMENT, DocumentKind.INVOICE}
+    every_kind |= {DocumentKind.CUSTOMER, DocumentKind.PRODUCT}
+    with FxiaokeSandbox(dataset, faults=faults, throttle=None, token_calls_per_minute=None) as sandbox:
+        with fxiaoke(engine, clock, sandbox, tmp_path) as connector:
+            sync(engine, clock, connector)
+            assert_ledger_is_the_truth(engine, dataset, every_kind)
+            change_the_truth(dataset, GENERATED_AT + timedelta(minutes=30))
+            clock.advance(hours=1)
+            sync(engine, clock, connector, sweep=True)
+
+    assert_ledger_is_the_truth(engine, dataset, every_kind)
+    assert set(sandbox.stats.faults) == {"429", "500", "truncated", "token_expiry"}
+    assert sum(sandbox.stats.faults.values()) >= 10
+    assert sandbox.stats.token_calls > 1
+    assert sandbox.stats.token_concurrent_refused == 0
+
+
+def test_the_per_path_limiter_keeps_the_connector_under_fxiaokes_throttle(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    dataset = generate_dataset(orders=150, seed=2, now=GENERATED_AT)
+    limits = {"requests_per_minute": 180}  # 3 per second per path; the sandbox refuses a 5th in 1 s
+    with FxiaokeSandbox(dataset, throttle=(5, 1.0)) as sandbox:
+        streams = ["sales_orders", "accounts"]
+        with fxiaoke(
+            engine, clock, sandbox, tmp_path, streams=streams, limits=limits, sleep=time.sleep
+        ) as conn:
+            sync(engine, clock, conn)
+        queries = sandbox.request_counts["/cgi/crm/v2/data/query"]
+
+    assert queries > 5  # more than the throttle allows in one second
+    assert sandbox.stats.throttled == 0
+    assert_ledger_is_the_truth(engine, dataset, {DocumentKind.SALES_ORDER, DocumentKind.CUSTOMER})
+
+
+def test_an_exhausted_daily_quota_fails_the_run_saying_when_it_resets_and_spends_no_more_calls(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    dataset = generate_dataset(orders=30, seed=1, now=GENERATED_AT)
+    with FxiaokeSandbox(dataset) as sandbox:
+        sandbox.exhaust_quota()
+        with fxiaoke(engine, clock, sandbox, tmp_path) as connector:
+            results = SyncEngine(engine, clock).run_connector(connector)
+        queries = sandbox.request_counts.get("/cgi/crm/v2/data/query", 0)
+
+    assert {r.status for r in results} == {"failed"}
+    assert all("midnight Asia/Shanghai" in (r.error or "") for r in results)
+    assert queries == 1  # the first stream learned it; the other four never called
