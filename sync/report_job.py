@@ -403,9 +403,11 @@ def _atomic(path: Path, *, binary: bool) -> Iterator[IO[str] | IO[bytes]]:
 
 
 @contextmanager
-def progress(total: int | None, *, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for long reports (over PROGRESS_THRESHOLD rows, stderr a terminal);
-    yields `advance(n)`. Otherwise `advance` does nothing."""
+def progress(
+    total: int | None, *, label: str, enabled: bool, console: Console | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A progress bar (on stderr unless `console` is given) for long reports: over PROGRESS_THRESHOLD
+    rows and `enabled` (the caller checks stderr is a terminal); yields `advance(n)`, else a no-op."""
     if not enabled or total is None or total <= PROGRESS_THRESHOLD:
         yield lambda _n: None
         return
@@ -414,7 +416,7 @@ def progress(total: int | None, *, label: str, enabled: bool) -> Iterator[Callab
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=console or Console(stderr=True),
         transient=True,
     )
     with bar:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain, islice
+from os import PathLike
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,7 @@ _WRAP = Alignment(wrap_text=True, vertical="top")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-def render_xlsx(report: Report, target: str | IO[bytes]) -> None:
+def render_xlsx(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
     """Write the workbook to a path or a binary stream."""
     catalogue = Catalogue(report.lang)
     writer = _Writer(Workbook(write_only=True), catalogue, ZoneInfo(report.timezone))

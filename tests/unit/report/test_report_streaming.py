@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from bench.report import synthetic_report
 from reconcile.report.csvfile import render_csv
 from reconcile.report.htmlfile import render_html
 from reconcile.report.jsonfile import render_json
-from reconcile.report.mismatches import mismatch_report
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
-from tests.unit.report.synthetic import Counter, groups, summaries
 
 PER_TYPE = 1_500  # two types: 3,000 exceptions; both past the size where the terminal drops rich tables
 
@@ -34,14 +32,18 @@ class _Watching(io.StringIO):
         return super().write(text)
 
 
+class Counter:
+    """How many exceptions the report has pulled so far."""
+
+    def __init__(self) -> None:
+        self.pulled = 0
+
+    def __call__(self) -> None:
+        self.pulled += 1
+
+
 def _report(counter: Counter) -> Report:
-    return mismatch_report(
-        summaries(PER_TYPE),
-        groups(PER_TYPE, counter),
-        lang="en",
-        timezone="UTC",
-        generated_at=datetime(2026, 11, 20, tzinfo=UTC),
-    )
+    return synthetic_report(PER_TYPE, counter)
 
 
 def _table(report: Report, stream: Any) -> None:
