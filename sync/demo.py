@@ -33,6 +33,7 @@ from store.tables import documents
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
 from sync.reconcile_job import RuleRun, run_rules
+from sync.report_job import Format, MismatchFilter, build_mismatches, write_report
 
 Lang = Literal["zh", "en"]
 DEFAULT_DIR = Path("ledgerbridge-demo")
@@ -127,11 +128,12 @@ def run_demo(
             requests = sandboxes.requests()
             say("reconciling")
             rules = run_rules(engine, settings, clock=clock)
+            say("writing the mismatch reports")
+            reports = _reports(engine, settings, directory, options.lang, clock)
             records, deleted = _ledger_counts(engine)
             quarantined = _quarantined(engine)
         finally:
             engine.dispose()
-    reports: dict[str, Path] = {}
     return DemoResult(
         directory=directory,
         config=config_path,
@@ -312,6 +314,22 @@ def _sync(
         finally:
             connector.close()
     return results
+
+
+def _reports(
+    engine: Engine, settings: Settings, directory: Path, lang: Lang, clock: Callable[[], datetime]
+) -> dict[str, Path]:
+    """What `report mismatches --format xlsx|html --output ...` writes, for every rule."""
+    reports: dict[Format, Path] = {
+        "xlsx": directory / "mismatches.xlsx",
+        "html": directory / "mismatches.html",
+    }
+    for fmt, path in reports.items():
+        report = build_mismatches(
+            engine, settings, scope=MismatchFilter(), lang=lang, now=clock(), details=fmt == "html"
+        )
+        write_report(report, fmt, path)
+    return {str(fmt): path for fmt, path in reports.items()}
 
 
 def _ledger_counts(engine: Engine) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:

@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from connectors.sandbox.generator import CompanySpec
+from store.canonical import DiscrepancyType, DocumentKey, DocumentKind
+from store.db import make_engine
+from store.repository import SqlLedgerRepository
 from sync.cli import main
 from sync.demo import DemoOptions, DemoResult, run_demo
 
@@ -52,6 +56,25 @@ def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_plante
     assert {run["rule"] for run in summary["reconcile"]} == set(truth["expected_exceptions"])
     for run in summary["reconcile"]:
         assert run["bridge"]["unexplained"] in ("0", "0.00", "0.0000"), run["rule"]
+
+
+def test_the_excel_and_html_reports_list_the_planted_exceptions(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo", "--lang", "en")
+    truth = truth_of(summary)
+    workbook = load_workbook(summary["reports"]["xlsx"], read_only=True)
+    assert len(workbook.sheetnames) == 1 + len(DiscrepancyType)  # the summary, then a sheet per type
+    html = Path(summary["reports"]["html"]).read_text(encoding="utf-8")
+    ledger = SqlLedgerRepository(make_engine(f"sqlite:///{summary['database']}"))
+    keys = {key for p in truth["planted"] for key in (*p["left"], *p["right"])}
+    numbers = set()
+    for key in keys:
+        source, kind, external_id = key.split("/")
+        document = ledger.get(DocumentKey(source=source, kind=DocumentKind(kind), external_id=external_id))
+        assert document is not None, key
+        numbers.add(document.number)
+    assert [number for number in sorted(numbers) if f">{number}<" not in html] == []
 
 
 def test_every_planted_document_is_in_its_exception_and_no_trap_document_is_in_any(
