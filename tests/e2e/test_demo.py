@@ -68,12 +68,12 @@ def test_the_excel_and_html_reports_list_the_planted_exceptions(
     html = Path(summary["reports"]["html"]).read_text(encoding="utf-8")
     ledger = SqlLedgerRepository(make_engine(f"sqlite:///{summary['database']}"))
     keys = {key for p in truth["planted"] for key in (*p["left"], *p["right"])}
-    numbers = set()
+    numbers: set[str] = set()
     for key in keys:
         source, kind, external_id = key.split("/")
         document = ledger.get(DocumentKey(source=source, kind=DocumentKind(kind), external_id=external_id))
         assert document is not None, key
-        numbers.add(document.number)
+        numbers.add(document.number or "")
     assert [number for number in sorted(numbers) if f">{number}<" not in html] == []
 
 
