@@ -138,6 +138,18 @@ def _party(raw: RawRecord) -> PartyRef:
     return PartyRef(external_id=_text(raw, "account_id", required=True), name=_text(raw, "account_id__r"))
 
 
+def _ledger(raw: RawRecord, ctx: NormalizeContext, date_field: str) -> dict[str, Any]:
+    """What every order, payment and invoice application carries: number, party, date, currency."""
+    currency, rate = _currency(raw, ctx)
+    return {
+        "number": _text(raw, "name", required=True),
+        "party": _party(raw),
+        "issued_on": _day(raw, date_field, ctx),
+        "currency": currency,
+        "exchange_rate": rate,
+    }
+
+
 def _details(raw: RawRecord, api_name: str) -> list[Mapping[str, Any]]:
     details = raw.get(DETAILS) or {}
     rows = details.get(api_name, []) if isinstance(details, Mapping) else None
@@ -239,16 +251,11 @@ def _order_line(row: Mapping[str, Any]) -> Line:
 def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """SalesOrderObj (销售订单) with its SalesOrderProductObj lines: total = order_amount,
     subtotal = product_amount, balance = receivable_amount (still to be collected)."""
-    currency, rate = _currency(raw, ctx)
     return _build(
         raw,
         ctx,
         DocumentKind.SALES_ORDER,
-        number=_text(raw, "name", required=True),
-        party=_party(raw),
-        issued_on=_day(raw, "order_time", ctx),
-        currency=currency,
-        exchange_rate=rate,
+        **_ledger(raw, ctx, "order_time"),
         subtotal=_money(raw, "product_amount"),
         total=_amount(raw, "order_amount"),
         balance=_money(raw, "receivable_amount"),
@@ -267,7 +274,6 @@ def _allocation(row: Mapping[str, Any]) -> Allocation:
 def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """PaymentObj (回款) with its OrderPaymentObj rows as allocations to sales orders;
     number = 回款编号 (`name`); balance = the amount not allocated to any order."""
-    currency, rate = _currency(raw, ctx)
     total = _amount(raw, "payment_amount")
     allocations: Sequence[Allocation] = _each_detail(raw, PAYMENT_ALLOCATIONS, _allocation)
     order = _text(raw, "order_id")
@@ -275,11 +281,7 @@ def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
         raw,
         ctx,
         DocumentKind.PAYMENT,
-        number=_text(raw, "name", required=True),
-        party=_party(raw),
-        issued_on=_day(raw, "payment_time", ctx),
-        currency=currency,
-        exchange_rate=rate,
+        **_ledger(raw, ctx, "payment_time"),
         total=total,
         balance=total - sum((a.amount for a in allocations), Decimal(0)),
         references={"sales_order": order} if order else {},
@@ -295,7 +297,6 @@ def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> Cano
     """InvoiceApplicationObj (开票申请) as an invoice: number = invoice_no (发票号码) once issued, else the
     application's own number; the application number is kept under references.invoice_application and
     order_id under references.sales_order (docs/decisions/0006-fxiaoke-invoice-applications.md)."""
-    currency, rate = _currency(raw, ctx)
     application = _text(raw, "name", required=True)
     assert application is not None
     references = {APPLICATION_REFERENCE: application}
@@ -306,11 +307,7 @@ def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> Cano
         raw,
         ctx,
         DocumentKind.INVOICE,
-        number=_text(raw, "invoice_no") or application,
-        party=_party(raw),
-        issued_on=_day(raw, "invoice_date", ctx),
-        currency=currency,
-        exchange_rate=rate,
+        **{**_ledger(raw, ctx, "invoice_date"), "number": _text(raw, "invoice_no") or application},
         total=_amount(raw, "invoice_applied_amount"),
         references=references,
         lines=_each_detail(raw, INVOICE_LINES, _invoice_line),
