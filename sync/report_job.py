@@ -84,16 +84,20 @@ def choose_sources(
     invoices: str | None = None,
     payments: str | None = None,
 ) -> Sources:
-    """The sources of record: as given, else the only source holding that kind. The same order can sit
-    in the CRM and the accounting system; adding both would double it, so several is an error."""
+    """The sources of record for order-to-cash (see `choose_source`)."""
     return Sources(
-        orders=orders or _only_source(engine, DocumentKind.SALES_ORDER, "--orders-from"),
-        invoices=invoices or _only_source(engine, DocumentKind.INVOICE, "--invoices-from"),
-        payments=payments or _only_source(engine, DocumentKind.PAYMENT, "--payments-from"),
+        orders=choose_source(engine, DocumentKind.SALES_ORDER, orders, "--orders-from"),
+        invoices=choose_source(engine, DocumentKind.INVOICE, invoices, "--invoices-from"),
+        payments=choose_source(engine, DocumentKind.PAYMENT, payments, "--payments-from"),
     )
 
 
-def _only_source(engine: Engine, kind: DocumentKind, option: str) -> str | None:
+def choose_source(engine: Engine, kind: DocumentKind, given: str | None, option: str) -> str | None:
+    """The source of record of one kind: as given, else the only source holding that kind (None when
+    none does). The same order can sit in the CRM and the accounting system; adding both would
+    double it, so several candidates is an error naming `option`."""
+    if given is not None:
+        return given
     query = (
         select(documents.c.source)
         .where(documents.c.kind == kind.value)

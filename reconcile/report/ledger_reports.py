@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from reconcile.aging import BUCKETS, AgingRow, AgingSummary
+from reconcile.aging import BUCKETS, AgingSummary
 from reconcile.o2c import O2CRow, O2CSummary
 from reconcile.report.fmt import format_date, format_datetime
 from reconcile.report.i18n import Catalogue, Lang
-from reconcile.report.model import Cell, CellKind, Column, Report, Row, Section
+from reconcile.report.model import CellKind, Column, Report, Row, Section
 
 O2C_MEASURES = ("ordered", "invoiced", "credited", "collected", "outstanding", "overdue")
 
@@ -26,42 +27,12 @@ def o2c_report(
     sources: Sequence[str] = (),
 ) -> Report:
     """One section: a row per group and currency, then a total row per currency."""
-    catalogue = Catalogue(lang)
-    columns = (
-        Column(summary.by.value),
-        Column("currency", CellKind.CODE),
-        *(Column(name, CellKind.MONEY) for name in O2C_MEASURES),
-    )
-
-    def rows() -> Iterator[Row]:
-        for row in summary.rows:
-            yield Row(_o2c_cells(row, _group_text(row.group, catalogue)))
-        for row in summary.totals:
-            yield Row(_o2c_cells(row, catalogue.text("ui.total")), total=True)
-
-    section = Section(
-        key="o2c",
-        title=catalogue.text("section.o2c"),
-        columns=columns,
-        rows=rows(),
-        count=len(summary.rows) + len(summary.totals),
-    )
-    return Report(
-        kind="o2c",
-        lang=lang,
-        timezone=timezone,
-        generated_at=generated_at,
-        meta=_meta(
-            catalogue,
-            timezone=timezone,
-            generated_at=generated_at,
-            period=period,
-            by=summary.by.value,
-            as_of=summary.as_of,
-            sources=sources,
-        ),
-        summary=(),
-        sections=(section,),
+    return _grouped_report(
+        "o2c",
+        (*(Column(name, CellKind.MONEY) for name in O2C_MEASURES),),
+        [(row.group, row.currency, _o2c_measures(row)) for row in summary.rows],
+        [(row.currency, _o2c_measures(row)) for row in summary.totals],
+        _Facts(lang, timezone, generated_at, period, summary.by.value, summary.as_of, tuple(sources)),
     )
 
 
@@ -74,41 +45,55 @@ def aging_report(
     sources: Sequence[str] = (),
 ) -> Report:
     """One section: open balances per group and currency in the five buckets, with totals."""
-    catalogue = Catalogue(lang)
-    columns = (
-        Column(summary.by.value),
-        Column("currency", CellKind.CODE),
-        *(Column(name, CellKind.MONEY) for name in BUCKETS),
-        Column("total", CellKind.MONEY),
+    return _grouped_report(
+        "aging",
+        (*(Column(name, CellKind.MONEY) for name in BUCKETS), Column("total", CellKind.MONEY)),
+        [(row.group, row.currency, (*row.buckets, row.total)) for row in summary.rows],
+        [(row.currency, (*row.buckets, row.total)) for row in summary.totals],
+        _Facts(lang, timezone, generated_at, None, summary.by.value, summary.as_of, tuple(sources)),
     )
 
-    def rows() -> Iterator[Row]:
-        for row in summary.rows:
-            yield Row(_aging_cells(row, _group_text(row.group, catalogue)))
-        for row in summary.totals:
-            yield Row(_aging_cells(row, catalogue.text("ui.total")), total=True)
+
+@dataclass(frozen=True)
+class _Facts:
+    lang: Lang
+    timezone: str
+    generated_at: datetime
+    period: str | None
+    by: str
+    as_of: date
+    sources: tuple[str, ...]
+
+
+def _grouped_report(
+    kind: str,
+    measures: tuple[Column, ...],
+    rows: Sequence[tuple[str | None, str | None, tuple[Decimal, ...]]],
+    totals: Sequence[tuple[str | None, tuple[Decimal, ...]]],
+    facts: _Facts,
+) -> Report:
+    """A report of one section: group, currency, the measures; then the total lines per currency."""
+    catalogue = Catalogue(facts.lang)
+
+    def lines() -> Iterator[Row]:
+        for group, currency, amounts in rows:
+            yield Row((_group_text(group, catalogue), currency, *amounts))
+        for currency, amounts in totals:
+            yield Row((catalogue.text("ui.total"), currency, *amounts), total=True)
 
     section = Section(
-        key="aging",
-        title=catalogue.text("section.aging"),
-        columns=columns,
-        rows=rows(),
-        count=len(summary.rows) + len(summary.totals),
+        key=kind,
+        title=catalogue.text(f"section.{kind}"),
+        columns=(Column(facts.by), Column("currency", CellKind.CODE), *measures),
+        rows=lines(),
+        count=len(rows) + len(totals),
     )
     return Report(
-        kind="aging",
-        lang=lang,
-        timezone=timezone,
-        generated_at=generated_at,
-        meta=_meta(
-            catalogue,
-            timezone=timezone,
-            generated_at=generated_at,
-            period=None,
-            by=summary.by.value,
-            as_of=summary.as_of,
-            sources=sources,
-        ),
+        kind=kind,
+        lang=facts.lang,
+        timezone=facts.timezone,
+        generated_at=facts.generated_at,
+        meta=_meta(catalogue, facts),
         summary=(),
         sections=(section,),
     )
@@ -118,40 +103,19 @@ def _group_text(group: str | None, catalogue: Catalogue) -> str:
     return group if group is not None else catalogue.text("ui.none")
 
 
-def _o2c_cells(row: O2CRow, group: str) -> tuple[Cell, ...]:
-    measures: tuple[Decimal, ...] = (
-        row.ordered,
-        row.invoiced,
-        row.credited,
-        row.collected,
-        row.outstanding,
-        row.overdue,
-    )
-    return (group, row.currency, *measures)
+def _o2c_measures(row: O2CRow) -> tuple[Decimal, ...]:
+    return (row.ordered, row.invoiced, row.credited, row.collected, row.outstanding, row.overdue)
 
 
-def _aging_cells(row: AgingRow, group: str) -> tuple[Cell, ...]:
-    return (group, row.currency, *row.buckets, row.total)
-
-
-def _meta(
-    catalogue: Catalogue,
-    *,
-    timezone: str,
-    generated_at: datetime,
-    period: str | None,
-    by: str,
-    as_of: date,
-    sources: Sequence[str],
-) -> tuple[tuple[str, str], ...]:
-    facts: list[tuple[str, str]] = [
-        ("meta.generated_at", format_datetime(generated_at, ZoneInfo(timezone))),
-        ("meta.timezone", timezone),
+def _meta(catalogue: Catalogue, facts: _Facts) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = [
+        ("meta.generated_at", format_datetime(facts.generated_at, ZoneInfo(facts.timezone))),
+        ("meta.timezone", facts.timezone),
     ]
-    if period is not None:
-        facts.append(("meta.period", catalogue.text("meta.all") if period == "all" else period))
-    facts.append(("meta.by", catalogue.text(f"by.{by}")))
-    facts.append(("meta.as_of", format_date(as_of)))
-    if sources:
-        facts.append(("meta.sources", ", ".join(sources)))
-    return tuple(facts)
+    if facts.period is not None:
+        found.append(("meta.period", catalogue.text("meta.all") if facts.period == "all" else facts.period))
+    found.append(("meta.by", catalogue.text(f"by.{facts.by}")))
+    found.append(("meta.as_of", format_date(facts.as_of)))
+    if facts.sources:
+        found.append(("meta.sources", ", ".join(facts.sources)))
+    return tuple(found)

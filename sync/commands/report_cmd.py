@@ -11,11 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import Engine
 
+from config.settings import Settings
 from reconcile.o2c import GroupBy
 from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.i18n import LANGS, Lang
-from store.canonical import ExceptionStatus
+from reconcile.report.model import Report
+from store.canonical import DocumentKind, ExceptionStatus
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
@@ -27,6 +30,7 @@ from sync.report_job import (
     build_aging,
     build_mismatches,
     build_o2c,
+    choose_source,
     choose_sources,
     count_exceptions,
     progress,
@@ -146,24 +150,21 @@ def o2c_command(
     as_json: bool,
 ) -> None:
     """Ordered, invoiced, credited, collected, outstanding and overdue per customer, salesperson or month."""
-    settings = app.config.settings
-    now = utc_now()
-    scope = _period(period, now, settings.zone)
-    with database(app) as engine, _report_errors():
+
+    def build(engine: Engine, settings: Settings, now: datetime) -> Report:
         sources = choose_sources(engine, orders=orders_from, invoices=invoices_from, payments=payments_from)
-        report = build_o2c(
+        return build_o2c(
             engine,
             settings,
             by=GroupBy(by),
-            period=scope,
+            period=_period(period, now, settings.zone),
             sources=sources,
             lang=lang or settings.effective_locale,
             now=now,
             as_of=_day(as_of),
         )
-        fmt = _format(fmt, output, as_json)
-        write_report(report, fmt, output)
-    _done(as_json, "o2c", fmt, output)
+
+    _produce(app, "o2c", build, fmt=fmt, output=output, as_json=as_json)
 
 
 @report_group.command("aging")
@@ -186,25 +187,38 @@ def aging_command(
     as_json: bool,
 ) -> None:
     """Open invoice balances by days overdue: current, 1–30, 31–60, 61–90, over 90."""
-    settings = app.config.settings
-    now = utc_now()
-    with database(app) as engine, _report_errors():
-        source = invoices_from or choose_sources(engine).invoices
-        report = build_aging(
+
+    def build(engine: Engine, settings: Settings, now: datetime) -> Report:
+        return build_aging(
             engine,
             settings,
             by=GroupBy(by),
-            invoices_from=source,
+            invoices_from=choose_source(engine, DocumentKind.INVOICE, invoices_from, "--invoices-from"),
             lang=lang or settings.effective_locale,
             now=now,
             as_of=_day(as_of),
         )
-        fmt = _format(fmt, output, as_json)
-        write_report(report, fmt, output)
-    _done(as_json, "aging", fmt, output)
+
+    _produce(app, "aging", build, fmt=fmt, output=output, as_json=as_json)
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _produce(
+    app: AppContext,
+    name: str,
+    build: Callable[[Engine, Settings, datetime], Report],
+    *,
+    fmt: Format,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Open the database, build the report, write it, say where it went."""
+    fmt = _format(fmt, output, as_json)
+    with database(app) as engine, _report_errors():
+        write_report(build(engine, app.config.settings, utc_now()), fmt, output)
+    _done(as_json, name, fmt, output)
 
 
 def _period(text: str, now: datetime, zone: ZoneInfo) -> Period:

@@ -114,3 +114,14 @@ def test_a_bad_period_is_a_usage_error_naming_the_accepted_forms(
     assert ran.status == 2
     assert "--period" in ran.err
     assert "2026-Q3" in ran.err
+
+
+def test_ageing_needs_no_choice_about_orders_held_by_two_sources(
+    config: Path, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store_documents(engine, [make_doc("sales_order", "SO-9", source="crm", party="Acme", total="5.00")])
+    aging = run_cli(capsys, config, ["report", "aging", "--json", "--as-of", "2026-11-20"])
+    assert aging.status == 0, aging.err
+    o2c = run_cli(capsys, config, ["report", "o2c"])
+    assert o2c.status == 2
+    assert "--orders-from" in o2c.err
