@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconcile.periods import PeriodError
+from store.audit import record_audit
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
@@ -56,6 +57,10 @@ def run(
             )
         except PeriodError as exc:
             raise BadConfig(f"--period: {exc}") from exc
+        if not dry_run:
+            rules_run = [r.rule.name for r in runs]
+            detail = {"rules": rules_run, "runs": [r.run_id for r in runs], "period": period}
+            record_audit(engine, actor_name(actor), "reconcile.run", detail)
     if as_json:
         emit_json({"runs": [r.to_json() for r in runs]})
         return

@@ -136,7 +136,7 @@ def test_with_debug_logging_no_secret_reaches_logs_errors_or_the_database_file(
                     **connector,
                     "name": "crm-revoked",
                     "credentials": {
-                        "client_id": "1000.SANDBOXCLIENT",
+                        "client_id": "1000.REVOKEDCLIENT",  # its own token key: nothing cached to reuse
                         "client_secret": "wrong-client-secret-123",
                         "refresh_token": "1000.sandbox-refresh-token",
                     },
