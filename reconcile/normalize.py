@@ -11,8 +11,8 @@ from rapidfuzz import fuzz
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 # Legal-form words and suffixes, compared after case folding and punctuation removal. Longest first,
-# so 股份有限公司 is removed whole rather than leaving 股份.
-_CJK_SUFFIXES = ("股份有限公司", "有限责任公司", "有限公司", "集团公司", "公司")
+# so 股份有限公司 is removed whole rather than leaving 股份; a name that is only a legal form is kept.
+_CJK_TAIL = re.compile(r"(?:股份有限公司|有限责任公司|有限公司|集团公司|公司)+$")
 _LATIN_SUFFIXES = frozenset(
     {
         "ltd",
@@ -45,30 +45,29 @@ def normalize_number(number: str | None) -> str | None:
     """
     if number is None:
         return None
-    text = number if number.isascii() else unicodedata.normalize("NFKC", number)
-    key = _NOT_ALNUM.sub("", text).upper()
+    if number.isascii():
+        key = number.replace("-", "").replace(" ", "").upper()  # the common case, without a regex
+        if key.isalnum():
+            return key
+    else:
+        key = unicodedata.normalize("NFKC", number)
+    key = _NOT_ALNUM.sub("", key).upper()
     return key or None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 18)
 def normalize_party(name: str | None) -> str:
     """Party name -> comparison text: case, punctuation, legal suffixes and (branch notes) removed."""
     if not name:
         return ""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    text = _BRANCH_NOTE.sub(" ", text)
-    words = [w for w in _NOT_ALNUM.sub(" ", text).split() if w]
+    text = (name if name.isascii() else unicodedata.normalize("NFKC", name)).casefold()
+    if "(" in text or "[" in text or "【" in text:
+        text = _BRANCH_NOTE.sub(" ", text)
+    words = _NOT_ALNUM.sub(" ", text).split()
     while words and words[-1] in _LATIN_SUFFIXES:
         words.pop()
     joined = " ".join(words)
-    changed = True
-    while changed and joined not in _CJK_SUFFIXES:
-        changed = False
-        for suffix in _CJK_SUFFIXES:
-            if joined.endswith(suffix) and len(joined) > len(suffix):
-                joined = joined[: -len(suffix)].rstrip()
-                changed = True
-    return joined
+    return _CJK_TAIL.sub("", joined).rstrip() or joined
 
 
 def party_score(left: str | None, right: str | None) -> float:

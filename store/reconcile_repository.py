@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -78,12 +78,13 @@ class ExceptionChange:
     discrepancy: Discrepancy | None
 
 
-@dataclass(frozen=True)
-class MatchLink:
+class MatchLink(NamedTuple):
+    """One pair of a match (an aggregate match is several links with one group number)."""
+
+    group_no: int
     left_document_id: int
     right_document_id: int
     how: str
-    group_no: int
 
 
 @dataclass(frozen=True)
@@ -180,39 +181,25 @@ class SqlReconcileRepository:
             )
             .select_from(documents.outerjoin(line_sum, line_sum.c.document_id == d.id))
             .where(*self._conditions(spec))
-            .order_by(d.id)
         )
         allocated = self._allocations(spec) if spec.with_allocations else {}
         rows: list[LedgerRow] = []
-        append = rows.append
+        append, make = rows.append, LedgerRow._make
         with self._engine.connect() as conn:
             result = conn.execution_options(yield_per=_BATCH).execute(query)
             for r in result:
                 refs = r[17]
                 append(
-                    LedgerRow(
-                        r[0],
-                        r[1],
-                        r[2],
-                        r[3],
-                        r[4],
-                        r[5],
-                        r[6],
-                        r[7],
-                        r[8],
-                        r[9],
-                        r[10],
-                        r[11],
-                        r[12],
-                        r[13],
-                        r[14],
-                        r[15],
-                        bool(r[16]),
-                        json.loads(refs) if refs and refs != "{}" else None,
-                        allocated.get(r[20], ()),
-                        r[18],
-                        r[19],
-                        r[20],
+                    make(
+                        (
+                            *r[:16],
+                            bool(r[16]),
+                            json.loads(refs) if refs and refs != "{}" else None,
+                            allocated.get(r[20], ()),
+                            r[18],
+                            r[19],
+                            r[20],
+                        )
                     )
                 )
         return rows
@@ -367,7 +354,8 @@ class SqlReconcileRepository:
             reconcile_runs.c.id != run_id,
         )
         conn.execute(reconcile_matches.delete().where(reconcile_matches.c.run_id.in_(previous)))
-        rows = [(run_id, run.rule, k.group_no, k.left_document_id, k.right_document_id, k.how) for k in links]
+        prefix = (run_id, run.rule)
+        rows = [prefix + link for link in links]
         columns = ("run_id", "rule", "group_no", "left_document_id", "right_document_id", "how")
         _bulk_insert(conn, "reconcile_matches", columns, rows)
 

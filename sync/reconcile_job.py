@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -43,6 +44,8 @@ class RuleRun:
     opened: int = 0
     auto_resolved: int = 0
     reopened: int = 0
+    seconds: Mapping[str, float] = field(default_factory=dict)
+    """Wall time of the phases (load, match, save), for logs and the benchmark."""
 
     @property
     def dry_run(self) -> bool:
@@ -109,6 +112,7 @@ def run_rule(
     actor: str = RUN_ACTOR,
 ) -> RuleRun:
     started = clock()
+    ticks = [time.perf_counter()]
     scope = parse_period(period or rule.period or "all", started, settings.zone)
     checks = settings.reconcile.audit_checks(rule)
     forced, forbidden = repo.overrides(rule.name)
@@ -116,6 +120,7 @@ def run_rule(
         left = repo.load_rows(_side(rule.left, scope))
         right = repo.load_rows(_side(rule.right, scope))
         context = _context(repo, settings, forced, forbidden, checks, left, right)
+        ticks.append(time.perf_counter())
         result = match(left, right, rule, context, audit_checks=checks)
     else:
         invoices = repo.load_rows(_side(rule.invoices, scope))
@@ -124,9 +129,11 @@ def run_rule(
             payments += repo.load_rows(_side(rule.credit_notes, scope, settle_into=rule.invoices.kind))
         context = _context(repo, settings, forced, forbidden, checks, invoices, payments)
         known = repo.external_ids(rule.invoices.source, rule.invoices.kind)
+        ticks.append(time.perf_counter())
         result = settle(invoices, payments, rule, context, audit_checks=checks, known_invoices=known)
+    ticks.append(time.perf_counter())
     if dry_run:
-        return RuleRun(rule, scope, result, None)
+        return RuleRun(rule, scope, result, None, seconds=_phases(ticks))
     states = {
         fp: ExceptionState(fp, status, signature, issued_on)
         for fp, (status, signature, issued_on) in repo.exception_states(rule.name).items()
@@ -146,6 +153,7 @@ def run_rule(
         finished_at=clock(),
     )
     run_id = repo.save_run(record, _links(result), changes, owner=rule.owner, actor=actor, now=clock())
+    ticks.append(time.perf_counter())
     actions = [c.action for c in changes]
     return RuleRun(
         rule,
@@ -155,7 +163,13 @@ def run_rule(
         opened=actions.count(ExceptionAction.OPENED),
         auto_resolved=actions.count(ExceptionAction.AUTO_RESOLVED),
         reopened=actions.count(ExceptionAction.REOPENED),
+        seconds=_phases(ticks),
     )
+
+
+def _phases(ticks: Sequence[float]) -> dict[str, float]:
+    names = ("load", "match", "save")
+    return {name: round(b - a, 3) for name, a, b in zip(names, ticks, ticks[1:], strict=False)}
 
 
 def _side(spec: SideSpec, scope: Period, settle_into: str | None = None) -> DocumentSet:
@@ -199,5 +213,5 @@ def _links(result: MatchResult) -> list[MatchLink]:
         for left in found.left:
             for right in found.right:
                 if left.doc_id is not None and right.doc_id is not None:
-                    append(MatchLink(left.doc_id, right.doc_id, found.how, group_no))
+                    append(MatchLink(group_no, left.doc_id, right.doc_id, found.how))
     return links
