@@ -50,6 +50,21 @@ def write_jsonl(path: Path, records: Sequence[Mapping[str, Any]]) -> Path:
     return path
 
 
+def jsonl_connector(
+    name: str, path: Path, *, every_seconds: int | None = 1, page_size: int = 100
+) -> dict[str, Any]:
+    """A jsonl connector of one `invoices` stream, on a fast schedule (None: no schedule)."""
+    schedule = None if every_seconds is None else {"every_seconds": every_seconds}
+    return {
+        "name": name,
+        "kind": "jsonl",
+        "path": str(path),
+        "page_size": page_size,
+        "streams": ["invoices"],
+        "schedule": schedule,
+    }
+
+
 def write_config(path: Path, database_url: str, **sections: Any) -> Path:
     document = {"database_url": database_url, "timezone": "Asia/Shanghai", **sections}
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -141,6 +156,13 @@ def start_cli(
             stderr=sink,
             env=cli_env(env),
         )
+
+
+def reap(process: subprocess.Popen[bytes]) -> None:
+    """Kill a CLI subprocess a failed test left running."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> tuple[int, float]:

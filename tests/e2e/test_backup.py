@@ -13,7 +13,9 @@ import pytest
 from tests.e2e.daemon_support import (
     invoices,
     invoke,
+    jsonl_connector,
     open_engine,
+    reap,
     scalar,
     start_cli,
     stop,
@@ -46,16 +48,7 @@ def test_a_backup_taken_while_a_sync_runs_restores_to_a_consistent_ledger(
     tmp_path: Path, database_url: str
 ) -> None:
     big = write_jsonl(tmp_path / "big.jsonl", invoices(40_000))
-    connectors = [
-        {
-            "name": "big",
-            "kind": "jsonl",
-            "path": str(big),
-            "page_size": 200,
-            "streams": ["invoices"],
-            "schedule": {"every_seconds": 1},
-        }
-    ]
+    connectors = [jsonl_connector("big", big, page_size=200)]
     config = write_config(tmp_path / "lb.yaml", database_url, connectors=connectors)
     engine = open_engine(database_url)
     daemon = start_cli(config, "daemon", stderr=tmp_path / "daemon.log")
@@ -70,9 +63,7 @@ def test_a_backup_taken_while_a_sync_runs_restores_to_a_consistent_ledger(
         still_running = scalar(engine, "SELECT COUNT(*) FROM sync_runs WHERE status = 'running'")
         assert stop(daemon)[0] == 0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        reap(daemon)
         engine.dispose()
     assert taken.returncode == 0, taken.stderr
     assert still_running == 1, "the backup should have been taken while the sync ran"
@@ -130,15 +121,7 @@ def test_backup_never_overwrites_a_file_unless_forced(tmp_path: Path, database_u
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_postgresql_backup_is_a_pg_dump_that_restores_the_ledger(tmp_path: Path, database_url: str) -> None:
     big = write_jsonl(tmp_path / "big.jsonl", invoices(500))
-    connectors = [
-        {
-            "name": "big",
-            "kind": "jsonl",
-            "path": str(big),
-            "streams": ["invoices"],
-            "schedule": {"every_seconds": 1},
-        }
-    ]
+    connectors = [jsonl_connector("big", big)]
     config = write_config(tmp_path / "lb.yaml", database_url, connectors=connectors)
     engine = open_engine(database_url)
     daemon = start_cli(config, "daemon", stderr=tmp_path / "daemon.log")
@@ -149,9 +132,7 @@ def test_postgresql_backup_is_a_pg_dump_that_restores_the_ledger(tmp_path: Path,
         )
         assert stop(daemon)[0] == 0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        reap(daemon)
     dump = tmp_path / "ledger.dump"
     taken = invoke(config, "backup", str(dump), "--json")
     assert taken.returncode == 0, taken.stderr

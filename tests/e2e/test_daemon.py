@@ -21,7 +21,9 @@ from sync.notify import sign
 from tests.e2e.daemon_support import (
     invoices,
     invoke,
+    jsonl_connector,
     open_engine,
+    reap,
     rows,
     run_cli,
     scalar,
@@ -33,17 +35,6 @@ from tests.e2e.daemon_support import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _jsonl(name: str, path: Path, *, every_seconds: int = 1, page_size: int = 100) -> dict[str, Any]:
-    return {
-        "name": name,
-        "kind": "jsonl",
-        "path": str(path),
-        "page_size": page_size,
-        "streams": ["invoices"],
-        "schedule": {"every_seconds": every_seconds},
-    }
 
 
 def _health_url(log: Path) -> str | None:
@@ -72,9 +63,9 @@ def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_
         tmp_path / "lb.yaml",
         database_url,
         connectors=[
-            _jsonl("big", big, page_size=200),
-            _jsonl("small", small),
-            _jsonl("broken", tmp_path / "missing.jsonl"),
+            jsonl_connector("big", big, page_size=200),
+            jsonl_connector("small", small),
+            jsonl_connector("broken", tmp_path / "missing.jsonl"),
             {
                 "name": "zoho-down",
                 "kind": "zoho_crm",
@@ -126,9 +117,7 @@ def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_
         )
         status_code, seconds = stop(daemon)
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        reap(daemon)
     try:
         assert status_code == 0, log.read_text()
         assert seconds < 30
@@ -150,7 +139,7 @@ def test_a_second_daemon_on_the_same_sqlite_database_refuses_to_start(
     tmp_path: Path, database_url: str
 ) -> None:
     small = write_jsonl(tmp_path / "s.jsonl", invoices(3))
-    config = write_config(tmp_path / "lb.yaml", database_url, connectors=[_jsonl("small", small)])
+    config = write_config(tmp_path / "lb.yaml", database_url, connectors=[jsonl_connector("small", small)])
     log = tmp_path / "first.log"
     first = start_cli(config, "daemon", stderr=log)
     try:
@@ -161,9 +150,7 @@ def test_a_second_daemon_on_the_same_sqlite_database_refuses_to_start(
         assert "use PostgreSQL" in second.stderr
         assert stop(first)[0] == 0
     finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait()
+        reap(first)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -174,8 +161,8 @@ def test_two_daemons_on_postgresql_run_each_tick_once_and_never_the_same_job_at_
         tmp_path / "lb.yaml",
         database_url,
         connectors=[
-            _jsonl("alpha", write_jsonl(tmp_path / "a.jsonl", invoices(300))),
-            _jsonl("beta", write_jsonl(tmp_path / "b.jsonl", invoices(300))),
+            jsonl_connector("alpha", write_jsonl(tmp_path / "a.jsonl", invoices(300))),
+            jsonl_connector("beta", write_jsonl(tmp_path / "b.jsonl", invoices(300))),
         ],
     )
     engine = open_engine(database_url)
@@ -190,9 +177,7 @@ def test_two_daemons_on_postgresql_run_each_tick_once_and_never_the_same_job_at_
         assert stop(second)[0] == 0
     finally:
         for process in (first, second):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            reap(process)
     try:
         for connector in ("alpha", "beta"):
             ticks = scalar(
@@ -237,8 +222,8 @@ def test_a_rule_runs_after_its_connector_synced_and_new_exceptions_arrive_as_one
         tmp_path / "lb.yaml",
         database_url,
         connectors=[
-            _jsonl("left", write_jsonl(tmp_path / "l.jsonl", invoices(5))),
-            {**_jsonl("right", write_jsonl(tmp_path / "r.jsonl", invoices(3))), "schedule": None},
+            jsonl_connector("left", write_jsonl(tmp_path / "l.jsonl", invoices(5))),
+            jsonl_connector("right", write_jsonl(tmp_path / "r.jsonl", invoices(3)), every_seconds=None),
         ],
         reconcile={
             "rules": [
@@ -264,9 +249,7 @@ def test_a_rule_runs_after_its_connector_synced_and_new_exceptions_arrive_as_one
         )
         assert stop(daemon)[0] == 0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        reap(daemon)
         engine.dispose()
         server.shutdown()
         server.server_close()

@@ -15,7 +15,7 @@ from store.runs import SqlSyncLog
 from sync.health import assess_health, health_samples, lag_threshold
 from sync.metrics import render
 from tests.conftest import FixedClock
-from tests.e2e.daemon_support import invoices, invoke, write_config, write_jsonl
+from tests.e2e.daemon_support import invoices, invoke, jsonl_connector, write_config, write_jsonl
 
 CONFIG = """
 connectors:
@@ -94,14 +94,8 @@ def test_sync_status_shows_the_same_lag_and_health_and_a_manual_sync_is_audited(
 ) -> None:
     data = write_jsonl(tmp_path / "crm.jsonl", invoices(3))
     connectors = [
-        {
-            "name": "crm",
-            "kind": "jsonl",
-            "path": str(data),
-            "streams": ["invoices"],
-            "schedule": {"every_minutes": 10},
-        },
-        {"name": "gone", "kind": "jsonl", "path": str(tmp_path / "missing.jsonl"), "streams": ["invoices"]},
+        {**jsonl_connector("crm", data), "schedule": {"every_minutes": 10}},
+        jsonl_connector("gone", tmp_path / "missing.jsonl", every_seconds=None),
     ]
     config = write_config(
         tmp_path / "lb.yaml", database_url, connectors=connectors, daemon={"health": {"failing_runs": 1}}

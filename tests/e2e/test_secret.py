@@ -16,6 +16,7 @@ from tests.e2e.daemon_support import (
     TEST_KEY,
     invoke,
     open_engine,
+    reap,
     scalar,
     start_cli,
     stop,
@@ -168,9 +169,7 @@ def test_with_debug_logging_no_secret_reaches_logs_errors_or_the_database_file(
                 if row
             ]
         finally:
-            if daemon.poll() is None:
-                daemon.kill()
-                daemon.wait()
+            reap(daemon)
             engine.dispose()
         access_tokens = list(sandbox._state.tokens)  # what the vendor handed out
     finally:
