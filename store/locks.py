@@ -88,8 +88,8 @@ def named_lock(
     """Hold the lock `name` across processes, waiting up to `wait_seconds`; raise LockHeld otherwise.
 
     `holder` is a short label for whoever takes it (`sync run`, `daemon`), shown to refused callers."""
-    label = holder.replace(" ", "-")
-    me = f"{label} {socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    label = holder.replace("|", "/")
+    me = f"{label}|{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
     if is_sqlite(engine):
         with _SqliteLease(engine, name, me, lease_seconds, now).hold(wait_seconds) as lease:
             yield lease
@@ -182,7 +182,7 @@ class _SqliteLease:
 
 
 def _holder(row: Any) -> LockHolder:
-    return LockHolder(host=row.host, pid=row.pid, since=row.acquired_at, label=row.holder.split(" ", 1)[0])
+    return LockHolder(host=row.host, pid=row.pid, since=row.acquired_at, label=row.holder.split("|", 1)[0])
 
 
 def _abandoned(host: str, pid: int) -> bool:

@@ -6,7 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,19 @@ def cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Outcome
     code = main(["--config", str(config), *args])
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)
+
+
+@contextmanager
+def reaped() -> Iterator[list[subprocess.Popen[str]]]:
+    """Processes appended to the yielded list are killed and reaped at the end, whatever happens."""
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        yield processes
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
 
 
 def spawn(config: Path, *args: str) -> subprocess.Popen[str]:

@@ -91,7 +91,7 @@ def _plant_lease(engine: Engine, pid: int, expires_in: timedelta) -> None:
         conn.execute(
             insert(leases).values(
                 name="connector shop",
-                holder=f"daemon {socket.gethostname()}:{pid}:1:x",
+                holder=f"daemon|{socket.gethostname()}:{pid}:1:x",
                 host=socket.gethostname(),
                 pid=pid,
                 acquired_at=now - timedelta(hours=1),
@@ -125,7 +125,7 @@ def test_a_holder_whose_lease_was_taken_learns_it_before_writing_again(engine: E
     _sqlite_only(engine)
     with connector_lock(engine, "shop", lease_seconds=0.3) as lease:
         with write_transaction(engine) as conn:  # as if another process took the expired lease
-            conn.execute(update(leases).values(holder="thief elsewhere:1:1:y"))
+            conn.execute(update(leases).values(holder="thief|elsewhere:1:1:y"))
         assert lease.lost.wait(30)
         with pytest.raises(LockLost, match="lost the lock connector shop"):
             lease.check()
