@@ -17,7 +17,7 @@ from sqlalchemy import Engine, func, select
 
 from config.loader import load_config
 from config.settings import Settings
-from connectors.sandbox.demo_servers import DemoSandboxes
+from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import (
     BOOKS,
     CRM,
@@ -115,16 +115,19 @@ def run_demo(
     with DemoSandboxes(company) as sandboxes:
         say(f"sandboxes on {sandboxes.zoho.url} (Zoho) and {sandboxes.fxiaoke.url} (Fxiaoke)")
         config_path = directory / CONFIG_NAME
-        config_path.write_text(demo_config(directory, sandboxes, options.lang), encoding="utf-8")
+        text = demo_config(
+            directory, sandboxes.zoho.url, sandboxes.fxiaoke.url, sandboxes.credentials, options.lang
+        )
+        config_path.write_text(text, encoding="utf-8")
         settings = load_config(config_path).settings
-        engine = _init(settings, sandboxes, clock)
+        engine = prepare_database(settings, sandboxes.credentials, clock)
         try:
             say("syncing every connector")
             with _progress(progress, company) as report:
-                syncs = _sync(engine, settings, clock, report, full=True)
+                syncs = sync_connectors(engine, settings, clock, report, full=True)
                 say("the next day: invoices deleted in Zoho CRM; incremental sync")
                 company.apply_later_changes()
-                syncs += _sync(engine, settings, clock, report, full=False, only=(CRM,))
+                syncs += sync_connectors(engine, settings, clock, report, full=False, only=(CRM,))
             requests = sandboxes.requests()
             say("reconciling")
             rules = run_rules(engine, settings, clock=clock)
@@ -153,10 +156,8 @@ def run_demo(
 # ----------------------------------------------------------------------------- configuration
 
 
-def demo_config(directory: Path, sandboxes: DemoSandboxes, lang: Lang) -> str:
-    """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes, the four rules."""
-    creds = sandboxes.credentials
-    zoho, fx = sandboxes.zoho.url, sandboxes.fxiaoke.url
+def demo_config(directory: Path, zoho: str, fx: str, creds: Credentials, lang: Lang) -> str:
+    """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes' URLs, the four rules."""
     database = (directory / "ledgerbridge.db").as_posix()
     return f"""\
 # ledgerbridge demo configuration, written by `ledgerbridge demo`.
@@ -246,12 +247,11 @@ reconcile:
 """
 
 
-def _init(settings: Settings, sandboxes: DemoSandboxes, clock: Callable[[], datetime]) -> Engine:
+def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[], datetime]) -> Engine:
     """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted."""
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
-    creds = sandboxes.credentials
     store = SqlSecretStore(engine, secret_box(settings), clock)
     values = (
         creds.zoho_client_secret,
@@ -294,7 +294,7 @@ def _progress(
         yield display.advance
 
 
-def _sync(
+def sync_connectors(
     engine: Engine,
     settings: Settings,
     clock: Callable[[], datetime],

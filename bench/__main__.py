@@ -1,0 +1,180 @@
+"""Every benchmark, one table: `python -m bench` (or `make bench`).
+
+    python -m bench [--quick] [--million] [--json]
+
+Runs, each in its own process so none inherits another's memory:
+- ingest (bench/ingest.py): the sync engine writing 100,000 records, against raw sqlite3 executemany;
+- reconcile (bench/reconcile.py): its default sizes (10k and 100k a side; --million adds 1M), against
+  the pandas merge an analyst would script;
+- end-to-end HTTP sync (bench/http_sync.py): 10k and 100k records from the sandboxes over loopback,
+  records/s against the ingest engine's records/s of this same run, requests per record against the
+  list pages alone; then 1% of the 100k changed: the incremental sync against the full one.
+--quick uses small sizes (a smoke run, minutes less; not for docs/performance.md).
+Every figure is printed next to its baseline from the same run, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+Row = tuple[str, str, str, str, str]
+
+
+def machine() -> dict[str, Any]:
+    """nproc, CPU model, RAM, Python: what docs/performance.md records with the table."""
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram_gb = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text(encoding="utf-8").splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gb": ram_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
+
+
+def _run(module: str, *args: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--json", *args], check=False, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    result: dict[str, Any] = json.loads(done.stdout)
+    result["wall_seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def _ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:.2f}x" if baseline else "-"
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """(benchmark, figure, value, baseline, ratio) for the table."""
+    table: list[Row] = []
+    ingest = results.get("ingest", {})
+    engine_rate = ingest.get("engine_records_per_s")
+    if engine_rate:
+        ceiling = ingest["ceiling_records_per_s"]
+        table.append(
+            (
+                f"ingest {ingest['records']:,} records",
+                "records/s (engine)",
+                f"{engine_rate:,}",
+                f"{ceiling:,} (raw executemany)",
+                _ratio(engine_rate, ceiling),
+            )
+        )
+    elif "error" in ingest:
+        table.append(("ingest", "failed", ingest["error"], "", ""))
+    reconcile = results.get("reconcile", {})
+    for run in reconcile.get("results", []):
+        ours, theirs = run["ours"]["seconds"], run["baseline"]["seconds"]
+        exact = "all planted found" if run.get("planted_found_exactly") else "planted NOT all found"
+        table.append(
+            (
+                f"reconcile {run['n']:,} x {run['n']:,}",
+                f"seconds ({exact})",
+                f"{ours:.2f}",
+                f"{theirs:.2f} (pandas merge)",
+                _ratio(ours, theirs),
+            )
+        )
+    if "error" in reconcile:
+        table.append(("reconcile", "failed", reconcile["error"], "", ""))
+    http = results.get("http_sync", {})
+    for size, run in (item for item in http.items() if item[0] not in ("error", "wall_seconds")):
+        requests = run["requests"]
+        total = sum(requests.values())
+        lists = total - requests.get("zoho_books_details", 0)
+        name = f"HTTP sync {int(size):,} ({run['records']:,} records)"
+        table.append(
+            (
+                name,
+                "records/s",
+                f"{run['records_per_s']:,}",
+                f"{engine_rate:,} (ingest engine)" if engine_rate else "-",
+                _ratio(run["records_per_s"], engine_rate) if engine_rate else "-",
+            )
+        )
+        table.append(
+            (
+                name,
+                "API requests/record",
+                f"{run['requests_per_record']:.4f} ({total:,})",
+                f"{lists / run['records']:.4f} (list pages only)",
+                _ratio(total, lists),
+            )
+        )
+        inc = run.get("incremental")
+        if inc:
+            inc_total = sum(inc["requests"].values())
+            label = f"incremental, 1% changed ({inc['changed']:,})"
+            full_seconds = f"{run['seconds']:.2f} (full sync)"
+            table.append(
+                (label, "seconds", f"{inc['seconds']:.2f}", full_seconds, f"{inc['time_vs_full']:.3f}x")
+            )
+            full_requests = f"{total:,} (full sync)"
+            table.append(
+                (label, "API requests", f"{inc_total:,}", full_requests, f"{inc['requests_vs_full']:.3f}x")
+            )
+    if "error" in http:
+        table.append(("HTTP sync", "failed", http["error"], "", ""))
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument("--million", action="store_true", help="reconcile 1,000,000 a side too")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args(argv)
+    before = machine()
+    results: dict[str, Any] = {"machine": before}
+    records = ["2000"] if args.quick else ["100000"]
+    results["ingest"] = _run("bench.ingest", "--records", *records)
+    sizes = "2000,20000" if args.quick else "10000,100000"
+    results["reconcile"] = _run("bench.reconcile", "--sizes", sizes, *(["--million"] if args.million else []))
+    http_sizes = ["2000", "5000"] if args.quick else ["10000", "100000"]
+    results["http_sync"] = _run("bench.http_sync", "--records", *http_sizes)
+    results["load_average_after"] = machine()["load_average"]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    print(
+        f"ledgerbridge benchmarks — {before['nproc']} x {before['cpu']}, {before['ram_gb']} GB RAM, "
+        f"Python {before['python']} (load average before {before['load_average']}, "
+        f"after {results['load_average_after']})"
+    )
+    table = [("benchmark", "figure", "value", "baseline (same run)", "ratio"), *rows(results)]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    for n, row in enumerate(table):
+        print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if n == 0:
+            print("-+-".join("-" * width for width in widths))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
