@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -26,14 +26,7 @@ AuditCheck = Literal[
     "invoice_before_order",
     "missing_owner",
 ]
-ALL_AUDIT_CHECKS: tuple[AuditCheck, ...] = (
-    "total_not_subtotal_plus_tax",
-    "total_not_sum_of_lines",
-    "negative_amount",
-    "due_before_issue",
-    "invoice_before_order",
-    "missing_owner",
-)
+ALL_AUDIT_CHECKS: tuple[AuditCheck, ...] = get_args(AuditCheck)
 CompareField = Literal["total", "subtotal", "tax", "currency", "party", "issued_on", "due_on", "status"]
 DEFAULT_COMPARE: tuple[CompareField, ...] = ("total", "currency", "party", "issued_on", "status")
 FilterField = Literal["status", "currency", "owner", "number_prefix"]

@@ -563,18 +563,10 @@ def _refs_json(refs: Iterable[DocumentRef]) -> str:
     return json.dumps([ref.model_dump(mode="json") for ref in refs], ensure_ascii=False)
 
 
-def _exception_row(
-    found: Discrepancy | None, owner: str | None, run_id: int, now: datetime
-) -> dict[str, Any]:
-    assert found is not None
+def _figures(found: Discrepancy) -> dict[str, Any]:
+    """The columns that say what a finding is now (refreshed on every run that sees it)."""
     return {
-        "fingerprint": found.fingerprint,
-        "rule": found.rule,
-        "type": found.type.value,
-        "status": ExceptionStatus.OPEN.value,
         "signature": found.signature,
-        "assignee": owner,
-        "issued_on": found.earliest_issued_on,
         "left_docs": _refs_json(found.left),
         "right_docs": _refs_json(found.right),
         "left_amount": found.left_amount,
@@ -583,6 +575,21 @@ def _exception_row(
         "currency": found.currency,
         "explanation": found.explanation,
         "fields": json.dumps([[f.field, f.left, f.right] for f in found.fields], ensure_ascii=False),
+    }
+
+
+def _exception_row(
+    found: Discrepancy | None, owner: str | None, run_id: int, now: datetime
+) -> dict[str, Any]:
+    assert found is not None
+    return {
+        **_figures(found),
+        "fingerprint": found.fingerprint,
+        "rule": found.rule,
+        "type": found.type.value,
+        "status": ExceptionStatus.OPEN.value,
+        "assignee": owner,
+        "issued_on": found.earliest_issued_on,
         "first_seen_at": now,
         "last_seen_at": now,
         "first_run_id": run_id,
@@ -592,20 +599,11 @@ def _exception_row(
 
 
 def _refresh(exc_id: int, change: ExceptionChange, run_id: int, now: datetime) -> dict[str, Any]:
-    found = change.discrepancy
-    assert found is not None
+    assert change.discrepancy is not None
     return {
+        **_figures(change.discrepancy),
         "_id": exc_id,
         "status": change.status.value,
-        "signature": found.signature,
-        "left_docs": _refs_json(found.left),
-        "right_docs": _refs_json(found.right),
-        "left_amount": found.left_amount,
-        "right_amount": found.right_amount,
-        "difference": found.difference,
-        "currency": found.currency,
-        "explanation": found.explanation,
-        "fields": json.dumps([[f.field, f.left, f.right] for f in found.fields], ensure_ascii=False),
         "last_seen_at": now,
         "last_run_id": run_id,
         "updated_at": now,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from config.rules import MatchRule, SettlementRule
+from config.rules import ALL_AUDIT_CHECKS, MatchRule, SettlementRule
 from config.settings import Settings
 from store.canonical import (
     Allocation,
@@ -49,14 +49,7 @@ SETTLEMENT_RULE = SettlementRule.model_validate(
         "audit": [],
     }
 )
-AUDIT_CHECKS = (
-    "total_not_subtotal_plus_tax",
-    "total_not_sum_of_lines",
-    "negative_amount",
-    "due_before_issue",
-    "invoice_before_order",
-    "missing_owner",
-)
+AUDIT_CHECKS = ALL_AUDIT_CHECKS
 
 _COMPANIES = [
     ("Acme Trading {n}", " Co., Ltd.", [" CO LTD", " Limited", " co."]),
