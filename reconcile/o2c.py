@@ -17,6 +17,8 @@ from store.canonical import CanonicalDocument, DocumentKind, Status
 
 _ZERO = Decimal(0)
 _EXCLUDED = frozenset({Status.DRAFT, Status.VOID, Status.DELETED})
+MEASURES = ("ordered", "invoiced", "credited", "collected", "outstanding", "overdue")
+"""What each O2CRow sums, in report order (also the report's column keys)."""
 
 
 class GroupBy(StrEnum):
@@ -40,6 +42,10 @@ class O2CRow:
     outstanding: Decimal = _ZERO
     overdue: Decimal = _ZERO
 
+    @property
+    def measures(self) -> tuple[Decimal, ...]:
+        return tuple(getattr(self, name) for name in MEASURES)
+
 
 @dataclass(frozen=True, slots=True)
 class O2CSummary:
@@ -52,63 +58,50 @@ class O2CSummary:
 
 
 @dataclass
-class _Sums:
-    ordered: Decimal = _ZERO
-    invoiced: Decimal = _ZERO
-    credited: Decimal = _ZERO
-    collected: Decimal = _ZERO
-    outstanding: Decimal = _ZERO
-    overdue: Decimal = _ZERO
-
-    def add(self, other: _Sums) -> None:
-        for name in ("ordered", "invoiced", "credited", "collected", "outstanding", "overdue"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-@dataclass
 class _Accumulator:
     by: GroupBy
     as_of: date
-    sums: dict[tuple[str | None, str | None], _Sums] = field(default_factory=dict)
+    sums: dict[tuple[str | None, str | None], dict[str, Decimal]] = field(default_factory=dict)
     invoice_owner: dict[tuple[str, str], str] = field(default_factory=dict)
 
-    def bucket(self, group: str | None, currency: str | None) -> _Sums:
-        return self.sums.setdefault((group, currency), _Sums())
+    def add_to(self, group: str | None, currency: str | None, measure: str, amount: Decimal) -> None:
+        amounts = self.sums.setdefault((group, currency), dict.fromkeys(MEASURES, _ZERO))
+        amounts[measure] += amount
 
     def add(self, doc: CanonicalDocument) -> None:
         total = doc.total or _ZERO
         if doc.kind is DocumentKind.SALES_ORDER:
-            self.bucket(self._group(doc), doc.currency).ordered += total
+            self.add_to(self._group(doc), doc.currency, "ordered", total)
         elif doc.kind is DocumentKind.INVOICE:
             self._add_invoice(doc, total)
         elif doc.kind is DocumentKind.CREDIT_NOTE:
-            self.bucket(self._group(doc), doc.currency).credited += total
+            self.add_to(self._group(doc), doc.currency, "credited", total)
         elif doc.kind is DocumentKind.PAYMENT:
             self._add_payment(doc, total)
 
     def _add_invoice(self, doc: CanonicalDocument, total: Decimal) -> None:
         if self.by is GroupBy.SALESPERSON and doc.owner:
             self.invoice_owner[(doc.source, doc.external_id)] = doc.owner
-        bucket = self.bucket(self._group(doc), doc.currency)
-        bucket.invoiced += total
+        group = self._group(doc)
         balance = open_balance(doc)
-        bucket.outstanding += balance
+        self.add_to(group, doc.currency, "invoiced", total)
+        self.add_to(group, doc.currency, "outstanding", balance)
         if balance > 0 and days_overdue(doc, self.as_of) > 0:
-            bucket.overdue += balance
+            self.add_to(group, doc.currency, "overdue", balance)
 
     def _add_payment(self, doc: CanonicalDocument, total: Decimal) -> None:
         if self.by is not GroupBy.SALESPERSON or doc.owner:
-            self.bucket(self._group(doc), doc.currency).collected += total
+            self.add_to(self._group(doc), doc.currency, "collected", total)
             return
         # A payment without a salesperson follows the owners of the invoices it pays.
         rest = total
         for allocation in doc.allocations:
             owner = self.invoice_owner.get((doc.source, allocation.invoice_external_id))
             if owner is not None:
-                self.bucket(owner, doc.currency).collected += allocation.amount
+                self.add_to(owner, doc.currency, "collected", allocation.amount)
                 rest -= allocation.amount
         if rest:
-            self.bucket(None, doc.currency).collected += rest
+            self.add_to(None, doc.currency, "collected", rest)
 
     def _group(self, doc: CanonicalDocument) -> str | None:
         if self.by is GroupBy.CUSTOMER:
@@ -168,29 +161,18 @@ def o2c_summary(
     for doc in documents:
         if counts_in_books(doc) and issued_between(doc, start, end):
             accumulator.add(doc)
-    rows = [_row(group, currency, sums) for (group, currency), sums in accumulator.sums.items()]
+    rows = [O2CRow(group, currency, **sums) for (group, currency), sums in accumulator.sums.items()]
     rows.sort(key=lambda row: (row.group is None, row.group or "", row.currency or ""))
-    totals: dict[str | None, _Sums] = {}
+    totals: dict[str | None, dict[str, Decimal]] = {}
     for (_, currency), sums in accumulator.sums.items():
-        totals.setdefault(currency, _Sums()).add(sums)
+        running = totals.setdefault(currency, dict.fromkeys(MEASURES, _ZERO))
+        for measure, amount in sums.items():
+            running[measure] += amount
     total_rows = [
-        _row(None, currency, sums) for currency, sums in sorted(totals.items(), key=_currency_order)
+        O2CRow(None, currency, **sums) for currency, sums in sorted(totals.items(), key=_currency_order)
     ]
     return O2CSummary(by=by, as_of=as_of, rows=tuple(rows), totals=tuple(total_rows))
 
 
 def _currency_order(item: tuple[str | None, object]) -> str:
     return item[0] or ""
-
-
-def _row(group: str | None, currency: str | None, sums: _Sums) -> O2CRow:
-    return O2CRow(
-        group=group,
-        currency=currency,
-        ordered=sums.ordered,
-        invoiced=sums.invoiced,
-        credited=sums.credited,
-        collected=sums.collected,
-        outstanding=sums.outstanding,
-        overdue=sums.overdue,
-    )

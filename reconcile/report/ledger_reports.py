@@ -9,12 +9,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from reconcile.aging import BUCKETS, AgingSummary
-from reconcile.o2c import O2CRow, O2CSummary
+from reconcile.o2c import MEASURES, O2CSummary
 from reconcile.report.fmt import format_date, format_datetime
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.model import CellKind, Column, Report, Row, Section
-
-O2C_MEASURES = ("ordered", "invoiced", "credited", "collected", "outstanding", "overdue")
 
 
 def o2c_report(
@@ -29,9 +27,9 @@ def o2c_report(
     """One section: a row per group and currency, then a total row per currency."""
     return _grouped_report(
         "o2c",
-        (*(Column(name, CellKind.MONEY) for name in O2C_MEASURES),),
-        [(row.group, row.currency, _o2c_measures(row)) for row in summary.rows],
-        [(row.currency, _o2c_measures(row)) for row in summary.totals],
+        (*(Column(name, CellKind.MONEY) for name in MEASURES),),
+        [(row.group, row.currency, row.measures) for row in summary.rows],
+        [(row.currency, row.measures) for row in summary.totals],
         _Facts(lang, timezone, generated_at, period, summary.by.value, summary.as_of, tuple(sources)),
     )
 
@@ -101,10 +99,6 @@ def _grouped_report(
 
 def _group_text(group: str | None, catalogue: Catalogue) -> str:
     return group if group is not None else catalogue.text("ui.none")
-
-
-def _o2c_measures(row: O2CRow) -> tuple[Decimal, ...]:
-    return (row.ordered, row.invoiced, row.credited, row.collected, row.outstanding, row.overdue)
 
 
 def _meta(catalogue: Catalogue, facts: _Facts) -> tuple[tuple[str, str], ...]:
