@@ -124,17 +124,10 @@ class RowEncoder:
         if value is None:
             return None
         naive = value.astimezone(UTC).replace(tzinfo=None)
-        if not self.sqlite:
-            return naive
-        return (
-            f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} "
-            f"{naive.hour:02d}:{naive.minute:02d}:{naive.second:02d}.{naive.microsecond:06d}"
-        )
+        return naive.isoformat(" ", "microseconds") if self.sqlite else naive
 
     def day(self, value: date | None) -> Any:
-        if value is None or not self.sqlite:
-            return value
-        return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        return value.isoformat() if value is not None and self.sqlite else value
 
     def flag(self, value: bool) -> Any:
         return int(value) if self.sqlite else value
