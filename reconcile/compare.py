@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from config.rules import MatchRule
 from reconcile.findings import Tolerances, describe, finding, total_of
-from reconcile.normalize import party_score
+from reconcile.normalize import normalize_party, party_score
 from reconcile.result import Match
 from reconcile.rows import LedgerRow, money
 from store.canonical import Discrepancy, DiscrepancyType, FieldDiff
@@ -33,6 +33,7 @@ class Comparer:
         self._compare_party = "party" in fields
         self._status = "status" in fields
         self._issued = "issued_on" in fields
+        self._min_party_score = rule.fuzzy.min_party_score
 
     def clean(self, left: LedgerRow, right: LedgerRow) -> bool:
         """Fast path for the common case (two live documents that agree); False = look closer."""
@@ -48,9 +49,9 @@ class Comparer:
                 return False
             if abs((left.issued_on - right.issued_on).days) > self.tolerances.days:
                 return False
-        if self._compare_party and left.party_name != right.party_name:
-            a, b = left.party_name, right.party_name
-            return not a or not b or party_score(a, b) >= self.rule.fuzzy.min_party_score
+        a, b = left.party_name, right.party_name
+        if self._compare_party and a != b and a and b and normalize_party(a) != normalize_party(b):
+            return party_score(a, b) >= self._min_party_score
         return True
 
     def compare(self, match: Match) -> Discrepancy | None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    null,
     or_,
     select,
     type_coerce,
@@ -174,7 +175,8 @@ class SqlReconcileRepository:
                 *(type_coerce(c, BigInteger) for c in (d.subtotal, d.tax, d.total, d.balance)),
                 d.status,
                 d.deleted,
-                d.refs,
+                func.nullif(d.refs, "{}"),
+                null(),
                 line_sum.c.lsum,
                 line_sum.c.lmin,
                 d.id,
@@ -184,24 +186,17 @@ class SqlReconcileRepository:
         )
         allocated = self._allocations(spec) if spec.with_allocations else {}
         rows: list[LedgerRow] = []
-        append, make = rows.append, LedgerRow._make
+        append, make, loads = rows.append, LedgerRow._make, json.loads
         with self._engine.connect() as conn:
-            result = conn.execution_options(yield_per=_BATCH).execute(query)
-            for r in result:
-                refs = r[17]
-                append(
-                    make(
-                        (
-                            *r[:16],
-                            bool(r[16]),
-                            json.loads(refs) if refs and refs != "{}" else None,
-                            allocated.get(r[20], ()),
-                            r[18],
-                            r[19],
-                            r[20],
-                        )
+            # Columns come in LedgerRow's order, so most rows are one tuple, unpacked by nobody.
+            for r in conn.execution_options(yield_per=_BATCH).execute(query):
+                row = make(r)
+                if row.references is not None or allocated:
+                    text: Any = row.references  # JSON text straight from the column
+                    row = row._replace(
+                        references=loads(text) if text else None, allocations=allocated.get(r[-1], ())
                     )
-                )
+                append(row)
         return rows
 
     def _conditions(self, spec: DocumentSet) -> list[ColumnElement[bool]]:
@@ -301,7 +296,7 @@ class SqlReconcileRepository:
     def save_run(
         self,
         run: RunRecord,
-        links: Sequence[MatchLink],
+        links: Sequence[tuple[int, int, int, str]],
         changes: Sequence[ExceptionChange],
         *,
         owner: str | None,
@@ -346,7 +341,7 @@ class SqlReconcileRepository:
         )
 
     def _replace_matches(
-        self, conn: Connection, run: RunRecord, run_id: int, links: Sequence[MatchLink]
+        self, conn: Connection, run: RunRecord, run_id: int, links: Sequence[tuple[int, int, int, str]]
     ) -> None:
         previous = select(reconcile_runs.c.id).where(
             reconcile_runs.c.rule == run.rule,

@@ -206,10 +206,16 @@ def _context(
     )
 
 
-def _links(result: MatchResult) -> list[MatchLink]:
-    links: list[MatchLink] = []
+def _links(result: MatchResult) -> list[tuple[int, int, int, str]]:
+    """(group number, left document id, right document id, how) per pair, as MatchLink orders them."""
+    links: list[tuple[int, int, int, str]] = []
     append = links.append
     for group_no, found in enumerate(result.matches):
+        if len(found.left) == 1 and len(found.right) == 1:  # nearly all: skip the nested loops
+            left_id, right_id = found.left[0].doc_id, found.right[0].doc_id
+            if left_id is not None and right_id is not None:
+                append((group_no, left_id, right_id, found.how))
+            continue
         for left in found.left:
             for right in found.right:
                 if left.doc_id is not None and right.doc_id is not None:
