@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from config.loader import load_config
 from config.settings import Settings
@@ -26,10 +26,10 @@ from connectors.sandbox.generator import (
     DemoCompany,
     generate_company,
 )
-from store.db import upgrade
+from store.db import upgrade, write_transaction
 from store.runs import SqlSyncLog
 from store.secrets import SqlSecretStore, create_key_file, default_key_file
-from store.tables import documents
+from store.tables import documents, tokens
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
 from sync.reconcile_job import RuleRun, run_rules
@@ -252,6 +252,8 @@ def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[],
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
+    with write_transaction(engine) as conn:
+        conn.execute(delete(tokens))  # a previous run's sandboxes issued them: new sandboxes refuse them
     store = SqlSecretStore(engine, secret_box(settings), clock)
     values = (
         creds.zoho_client_secret,
