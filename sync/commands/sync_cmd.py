@@ -255,62 +255,34 @@ def _progress() -> Iterator[ProgressCallback | None]:
         yield update
 
 
+def _console() -> Console:
+    """The terminal's width on a terminal; wide enough not to truncate when piped to a file."""
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
 def _print_runs(results: Sequence[SyncRunResult]) -> None:
-    table = Table(
-        "connector",
-        "stream",
-        "status",
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
-        "deleted",
-        "quarantined",
-        "cursor",
-        "error",
-    )
+    table = Table("stream", "status", "fetched", "new", "updated", "same", "deleted", "quarantined", "error")
     for r in results:
-        table.add_row(
-            r.connector,
-            r.stream,
-            r.status,
-            *(
-                str(getattr(r, k))
-                for k in ("fetched", "created", "updated", "unchanged", "deleted", "quarantined")
-            ),
-            iso(r.cursor) or "",
-            r.error or "",
-        )
-    Console().print(table)
+        counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
+        table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), r.error or "")
+    _console().print(table)
 
 
 def _print_status(streams: Sequence[dict[str, Any]]) -> None:
     table = Table(
-        "connector",
-        "stream",
-        "cursor",
-        "last run",
-        "finished",
-        "fetched",
-        "created",
-        "updated",
-        "deleted",
-        "quarantined",
-        "error",
+        "stream", "cursor", "last run", "fetched", "new", "updated", "deleted", "quarantined", "error"
     )
     for s in streams:
         last = s["last_run"] or {}
         table.add_row(
-            s["connector"],
-            s["stream"],
+            f"{s['connector']}/{s['stream']}",
             s["cursor"] or "",
-            last.get("status", "never"),
-            last.get("finished_at") or "",
+            f"{last['status']} {last['finished_at'] or ''}".strip() if last else "never",
             *(str(last.get(k, "")) for k in ("fetched", "created", "updated", "deleted")),
             str(s["quarantined"]),
             last.get("error") or "",
         )
-    console = Console()
+    console = _console()
     console.print(table)
     for s in streams:
         if s["quarantine"]:
