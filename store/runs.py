@@ -7,7 +7,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -16,6 +16,7 @@ from store.repository import RunRef, _advance_cursor
 from store.tables import quarantine, sync_runs, sync_state
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
+_Row = TypeVar("_Row")
 
 
 @dataclass(frozen=True)
@@ -226,21 +227,7 @@ class SqlSyncLog:
         if not include_resolved:
             query = query.where(quarantine.c.resolved_at.is_(None))
         with self._engine.connect() as conn:
-            return [
-                QuarantineEntry(
-                    id=r.id,
-                    source=r.source,
-                    stream=r.stream,
-                    external_id=r.external_id,
-                    reason=r.reason,
-                    raw_payload=r.raw_payload,
-                    first_seen_at=r.first_seen_at,
-                    last_seen_at=r.last_seen_at,
-                    count=r._mapping["count"],
-                    resolved_at=r.resolved_at,
-                )
-                for r in conn.execute(query)
-            ]
+            return [_from_row(QuarantineEntry, r._mapping) for r in conn.execute(query)]
 
 
 def _aware(value: Any) -> datetime | None:
@@ -250,5 +237,10 @@ def _aware(value: Any) -> datetime | None:
     return UtcDateTime().process_result_value(value, None)  # type: ignore[arg-type]
 
 
+def _from_row(cls: type[_Row], row: Any) -> _Row:
+    """A dataclass from the row's columns of the same names."""
+    return cls(**{name: row[name] for name in cls.__dataclass_fields__})  # type: ignore[attr-defined]
+
+
 def _record(row: Any) -> RunRecord:
-    return RunRecord(**{name: row[name] for name in RunRecord.__dataclass_fields__})
+    return _from_row(RunRecord, row)

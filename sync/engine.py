@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import InvalidOperation
 from typing import Any
@@ -30,23 +30,12 @@ DEFAULT_OVERLAP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
-class SyncRunResult:
-    """The outcome of one stream's run, as `sync run --json` prints it."""
+class SyncRunResult(RunRecord):
+    """The outcome of one stream's run (its `sync_runs` row), as `sync run --json` prints it."""
 
-    run_id: int
-    connector: str
-    stream: str
-    status: str
-    fetched: int
-    created: int
-    updated: int
-    unchanged: int
-    deleted: int
-    quarantined: int
-    cursor: datetime | None
-    started_at: datetime
-    finished_at: datetime | None
-    error: str | None
+    @property
+    def run_id(self) -> int:
+        return self.id
 
     @property
     def ok(self) -> bool:
@@ -54,8 +43,7 @@ class SyncRunResult:
 
     @classmethod
     def from_record(cls, record: RunRecord) -> SyncRunResult:
-        fields = {name: getattr(record, name) for name in cls.__dataclass_fields__ if name != "run_id"}
-        return cls(run_id=record.id, **fields)
+        return cls(**{field.name: getattr(record, field.name) for field in fields(RunRecord)})
 
     def to_json(self) -> dict[str, Any]:
         """The INTERFACES.md shape: times as ISO-8601 UTC with a Z."""
