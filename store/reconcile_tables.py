@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 from store.schema import Money, UtcDateTime, metadata
 from store.tables import ID
@@ -76,9 +87,7 @@ reconcile_exception_events = Table(
     "reconcile_exception_events",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
-    Column(
-        "exception_id", ID, ForeignKey("reconcile_exceptions.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("exception_id", ID, ForeignKey("reconcile_exceptions.id", ondelete="CASCADE"), nullable=False),
     Column("action", String(20), nullable=False),
     Column("from_status", String(20)),
     Column("to_status", String(20), nullable=False),
