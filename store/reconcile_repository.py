@@ -438,13 +438,13 @@ class SqlReconcileRepository:
         if start is not None and end is not None:
             query = query.where(e.issued_on.between(start, end))
         with self._engine.connect() as conn:
-            return [_stored(row) for row in conn.execute(query).mappings()]
+            return [stored_exception(row) for row in conn.execute(query).mappings()]
 
     def get_exception(self, exception_id: int) -> StoredException | None:
         query = select(reconcile_exceptions).where(reconcile_exceptions.c.id == exception_id)
         with self._engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return None if row is None else _stored(row)
+        return None if row is None else stored_exception(row)
 
     def events(self, exception_id: int) -> list[ExceptionEvent]:
         ev = reconcile_exception_events.c
@@ -618,7 +618,8 @@ def _update_exceptions(conn: Connection, updates: list[dict[str, Any]]) -> None:
         conn.execute(statement, batch)
 
 
-def _stored(row: Mapping[Any, Any]) -> StoredException:
+def stored_exception(row: Mapping[Any, Any]) -> StoredException:
+    """Decode one reconcile_exceptions row (the report job streams rows and decodes them with this)."""
     return StoredException(
         id=row["id"],
         fingerprint=row["fingerprint"],

@@ -45,8 +45,7 @@ from store.canonical import (
     DocumentRef,
     FieldDiff,
 )
-from store.reconcile_repository import StoredException
-from store.reconcile_repository import _stored as stored_exception  # the row decoding the store owns
+from store.reconcile_repository import StoredException, stored_exception
 from store.reconcile_tables import reconcile_exceptions, reconcile_runs
 from store.repository import Revision, SqlLedgerRepository
 from store.tables import documents
