@@ -63,7 +63,7 @@ def normalize_party(name: str | None) -> str:
     text = (name if name.isascii() else unicodedata.normalize("NFKC", name)).casefold()
     if "(" in text or "[" in text or "【" in text:
         text = _BRANCH_NOTE.sub(" ", text)
-    words = _NOT_ALNUM.sub(" ", text).split()
+    words = _NOT_ALNUM.sub(" ", text.replace(".", "")).split()  # "L.L.C." is "llc", not "l l c"
     while words and words[-1] in _LATIN_SUFFIXES:
         words.pop()
     joined = " ".join(words)

@@ -33,6 +33,8 @@ def test_a_number_of_only_punctuation_is_no_key_at_all() -> None:
         ("上海星辰贸易有限公司", "上海星辰贸易有限公司（总部）"),
         ("上海星辰贸易有限公司", "上海星辰贸易股份有限公司"),
         ("北京云帆科技有限责任公司", "北京云帆科技"),
+        ("Acme Automation LLC", "ACME AUTOMATION L.L.C."),
+        ("Stark Industries P.L.C.", "stark industries plc"),
     ],
 )
 def test_party_name_variants_normalize_to_the_same_name(a: str, b: str) -> None:
