@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from store.db import is_sqlite, write_transaction
 from store.tables import leases
@@ -169,15 +170,19 @@ class _SqliteLease:
 
     def _heartbeat(self, stop: threading.Event, lease: Lease) -> None:
         while not stop.wait(self.lease_seconds / 3):
-            with write_transaction(self.engine) as conn:
-                renewed = conn.execute(
-                    update(leases)
-                    .where(leases.c.name == self.name, leases.c.holder == self.me)
-                    .values(expires_at=self.now() + timedelta(seconds=self.lease_seconds))
-                ).rowcount
+            try:
+                with write_transaction(self.engine) as conn:
+                    renewed = conn.execute(
+                        update(leases)
+                        .where(leases.c.name == self.name, leases.c.holder == self.me)
+                        .values(expires_at=self.now() + timedelta(seconds=self.lease_seconds))
+                    ).rowcount
+            except OperationalError as exc:  # database busy beyond the busy timeout: try again next beat
+                log.warning("lock.renewal_delayed", lock=self.name, error=str(exc.orig))
+                continue
             if not renewed:
-                log.error("lock.lost", lock=self.name)
                 lease.lost.set()
+                log.error("lock.lost", lock=self.name)
                 return
 
 

@@ -136,12 +136,13 @@ class SyncEngine:
         bound.info("sync.stream_started", since=iso(start), cursor=iso(cursor))
         try:
             run_cursor = self._pages(run, stream, start, full=full, progress=progress, guard=guard)
-            swept = sweep and isinstance(stream, SweepableStream)
             if full:
                 self._ledger.delete_unseen(run, now=self._clock())
-            if swept:
-                live = {str(i) for ids in stream.live_ids() for i in ids}  # type: ignore[attr-defined]
+            swept = False
+            if sweep and isinstance(stream, SweepableStream):
+                live = {str(i) for ids in stream.live_ids() for i in ids}
                 self._ledger.delete_missing(run, live, now=self._clock())
+                swept = True
             record = self._runs.finish(
                 run,
                 status=OK,

@@ -12,6 +12,8 @@ Fixtures (use them; never create tables in the `test` database yourself):
 - `empty_database_url` — same parametrization, but a database with no tables at all (migration tests).
 - `clock` — a `FixedClock`: callable returning an aware UTC datetime, `clock.advance(minutes=5)`.
 - `token_store` — a `FakeTokenStore` implementing `connectors.base.TokenStore` in memory.
+- (autouse) structlog is reset to its defaults after every test, so a CLI command run in-process
+  cannot leave it printing into that test's closed capture.
 
 Test folders are packages (each has an ``__init__.py``), so helpers import as ``tests.<folder>.<module>``.
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from sqlalchemy import Engine, make_url, text
 
 from connectors.base import Token
@@ -77,6 +80,14 @@ class FakeTokenStore:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             yield
+
+
+@pytest.fixture(autouse=True)
+def _structlog_defaults_after_each_test() -> Iterator[None]:
+    """A command run in-process configures structlog to print to the stderr of *that* test (a capture
+    that is closed afterwards); later tests in the same worker must not log into it."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
