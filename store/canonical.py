@@ -32,17 +32,13 @@ def _check_amount(value: Decimal) -> Decimal:
     return value
 
 
-def _check_rate(value: Decimal) -> Decimal:
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"exchange rate {value} must be a positive finite number")
-    return value
+Amount = Annotated[Decimal, Field(max_digits=MONEY_SCALE + 13, decimal_places=MONEY_SCALE)]
+"""An exact amount: a finite Decimal with at most MONEY_SCALE places and |x| < 10^13 (the same bounds as
+`_check_amount`, checked inside pydantic-core: eight amounts per record made the Python validator the
+largest single cost of ingest). Never a float."""
 
-
-Amount = Annotated[Decimal, AfterValidator(_check_amount)]
-"""An exact amount: a Decimal with at most MONEY_SCALE places and |x| < 10^13. Never a float."""
-
-Rate = Annotated[Decimal, AfterValidator(_check_rate)]
-"""An exchange rate to the company's base currency (kept as an exact Decimal, any precision)."""
+Rate = Annotated[Decimal, Field(gt=0)]
+"""An exchange rate to the company's base currency: positive, finite, exact, any precision."""
 
 
 def to_minor_units(value: Decimal) -> int:
