@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 import traceback
@@ -72,7 +73,37 @@ def fail(message: str) -> NoReturn:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """The top-level group: commands come from sync.commands.COMMANDS and are imported when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from sync.commands import COMMANDS
+
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from sync.commands import COMMANDS
+
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        ref = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(ref.module), ref.attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{ref.module}.{ref.attribute} is not a click command")
+        self.add_command(command, cmd_name)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands from the table's one-line help, without importing any of them."""
+        from sync.commands import COMMANDS
+
+        rows = [(name, COMMANDS[name].short_help) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -92,17 +123,8 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
     ctx.obj = AppContext(config_path=config_path, redactor=redactor)
 
 
-def _register() -> None:
-    """Attach every command group. Each lives in its own module under sync/commands/."""
-    from sync.commands import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: runs the CLI and maps failures to the documented exit statuses."""
-    _register()
     redactor = Redactor()
     try:
         cli.main(args=argv, prog_name="ledgerbridge", standalone_mode=False, obj=redactor)

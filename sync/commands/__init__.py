@@ -1,38 +1,70 @@
-"""CLI command groups, one module each; `COMMANDS` is what sync/cli.py attaches."""
+"""CLI command groups, one module each, loaded only when invoked.
+
+`COMMANDS` maps each top-level command name to (module, attribute, one-line help). sync/cli.py lists
+them from this table and imports a command's module only when that command runs, so `sync run` does
+not pay for openpyxl, the report renderers or the demo's sandboxes (a full import took ~3 s).
+"""
 
 from __future__ import annotations
 
-import click
+from typing import NamedTuple
 
-from sync.commands.audit_cmd import audit_group
-from sync.commands.backup_cmd import backup, restore
-from sync.commands.connector_cmd import connector_group
-from sync.commands.daemon_cmd import daemon
-from sync.commands.demo_cmd import demo
-from sync.commands.exceptions_cmd import exceptions_group
-from sync.commands.ledger_cmd import ledger_group
-from sync.commands.match_cmd import match_command, unmatch_command
-from sync.commands.reconcile_cmd import reconcile_group
-from sync.commands.report_cmd import report_group
-from sync.commands.secret_cmd import secret_group
-from sync.commands.setup_cmd import db_group, init
-from sync.commands.sync_cmd import sync_group
 
-COMMANDS: list[click.Command] = [
-    init,
-    db_group,
-    connector_group,
-    sync_group,
-    ledger_group,
-    report_group,
-    daemon,
-    secret_group,
-    audit_group,
-    backup,
-    restore,
-    reconcile_group,
-    exceptions_group,
-    match_command,
-    unmatch_command,
-    demo,
-]
+class CommandRef(NamedTuple):
+    module: str
+    attribute: str
+    short_help: str
+
+
+COMMANDS: dict[str, CommandRef] = {
+    "init": CommandRef(
+        "sync.commands.setup_cmd",
+        "init",
+        "Write a commented starter config (never overwrites one), create the key file and the database.",
+    ),
+    "db": CommandRef("sync.commands.setup_cmd", "db_group", "The database schema."),
+    "connector": CommandRef("sync.commands.connector_cmd", "connector_group", "Configured connectors."),
+    "sync": CommandRef("sync.commands.sync_cmd", "sync_group", "Synchronize connectors into the ledger."),
+    "ledger": CommandRef("sync.commands.ledger_cmd", "ledger_group", "The canonical ledger."),
+    "reconcile": CommandRef(
+        "sync.commands.reconcile_cmd",
+        "reconcile_group",
+        "Reconcile the sources against each other under the configured rules.",
+    ),
+    "exceptions": CommandRef(
+        "sync.commands.exceptions_cmd",
+        "exceptions_group",
+        "Reconciliation exceptions: list, show, acknowledge, resolve, assign, reopen.",
+    ),
+    "match": CommandRef(
+        "sync.commands.match_cmd", "match_command", "Tell a rule to pair two documents on every later run."
+    ),
+    "unmatch": CommandRef(
+        "sync.commands.match_cmd", "unmatch_command", "Tell a rule never to pair two documents."
+    ),
+    "report": CommandRef(
+        "sync.commands.report_cmd",
+        "report_group",
+        "Finance reports: reconciliation mismatches, order-to-cash, AR ageing.",
+    ),
+    "daemon": CommandRef(
+        "sync.commands.daemon_cmd", "daemon", "Run every connector and rule on its schedule until stopped."
+    ),
+    "secret": CommandRef(
+        "sync.commands.secret_cmd",
+        "secret_group",
+        "Secrets encrypted in the database, referenced in the config as `secret:NAME`.",
+    ),
+    "audit": CommandRef("sync.commands.audit_cmd", "audit_group", "The append-only, hash-chained audit log."),
+    "backup": CommandRef(
+        "sync.commands.backup_cmd", "backup", "Write a consistent copy of the database, safe while it runs."
+    ),
+    "restore": CommandRef(
+        "sync.commands.backup_cmd", "restore", "Replace the database with a checked ledgerbridge backup."
+    ),
+    "demo": CommandRef(
+        "sync.commands.demo_cmd",
+        "demo",
+        "Sync and reconcile a generated company served by the bundled sandboxes, and write the reports.",
+    ),
+}
