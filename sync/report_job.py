@@ -361,7 +361,7 @@ def write_report(report: Report, fmt: Format, output: Path | None, *, console: C
 
 def _to_stdout(report: Report, fmt: Format, console: Console | None) -> None:
     if fmt == "table":
-        render_table(report, console or Console())
+        render_table(report, console or Console(width=None if sys.stdout.isatty() else 240))
     elif fmt == "xlsx":
         if sys.stdout.isatty():
             raise ReportError("an Excel workbook is binary: give --output PATH (e.g. --output report.xlsx)")

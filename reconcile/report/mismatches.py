@@ -31,14 +31,14 @@ from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType, Doc
 
 EXCEPTION_COLUMNS: tuple[Column, ...] = (
     Column("id", CellKind.CODE),
-    Column("rule"),
+    Column("rule", CellKind.CODE),
     Column("type", CellKind.LABEL, "type"),
     Column("status", CellKind.LABEL, "status"),
     Column("assignee"),
     Column("left_number", CellKind.CODE),
-    Column("left_source"),
+    Column("left_source", CellKind.CODE),
     Column("right_number", CellKind.CODE),
-    Column("right_source"),
+    Column("right_source", CellKind.CODE),
     Column("party"),
     Column("issued_on", CellKind.DATE),
     Column("left_amount", CellKind.MONEY),
@@ -50,7 +50,7 @@ EXCEPTION_COLUMNS: tuple[Column, ...] = (
     Column("last_seen_at", CellKind.DATETIME),
 )
 BRIDGE_COLUMNS: tuple[Column, ...] = (
-    Column("rule"),
+    Column("rule", CellKind.CODE),
     Column("period"),
     Column("item", CellKind.LABEL, "bridge"),
     Column("type", CellKind.LABEL, "type"),
@@ -58,7 +58,7 @@ BRIDGE_COLUMNS: tuple[Column, ...] = (
     Column("currency", CellKind.CODE),
 )
 COUNT_COLUMNS: tuple[Column, ...] = (
-    Column("rule"),
+    Column("rule", CellKind.CODE),
     Column("type", CellKind.LABEL, "type"),
     Column("count", CellKind.COUNT),
     Column("amount", CellKind.MONEY),

@@ -68,6 +68,9 @@ def _table(section: Section, catalogue: Catalogue, *, title: str | None) -> Tabl
         no_wrap = column.kind is not CellKind.TEXT
         if column.kind in _RIGHT_ALIGNED:
             table.add_column(heading, justify="right", no_wrap=no_wrap)
+        # Codes (rule names, document numbers) stay whole; free text folds first.
+        elif column.kind is CellKind.CODE:
+            table.add_column(heading, justify="left", no_wrap=True, overflow="ellipsis")
         else:
             table.add_column(heading, justify="left", no_wrap=no_wrap, overflow="fold")
     return table

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -15,7 +14,7 @@ from connectors.base import Connector
 from connectors.errors import ConnectorError
 from store.runs import SqlSyncLog, StreamStatus
 from sync.bootstrap import build_connector
-from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option, stdout_console
 from sync.commands.common import database
 from sync.engine import iso
 
@@ -89,7 +88,7 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
                 lag,
                 s["error"] or "",
             )
-    Console().print(table)
+    stdout_console().print(table)
 
 
 @connector_group.command("test")

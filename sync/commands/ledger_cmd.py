@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
-from sync.cli import AppContext, CommandFailed, emit_json, json_option
+from sync.cli import AppContext, CommandFailed, emit_json, json_option, stdout_console
 from sync.commands.common import database
 from sync.engine import iso
 
@@ -128,7 +127,7 @@ def history(app: AppContext, source: str, kind: str, external_id: str, as_json: 
             _changes(previous, current),
         )
         previous = current
-    Console().print(table)
+    stdout_console().print(table)
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from store.audit import default_actor, record_audit
 from store.locks import LockHeld
 from store.runs import SqlSyncLog
 from sync.bootstrap import utc_now
-from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option, stdout_console
 from sync.commands.common import database
 from sync.commands.connector_cmd import configured_connector
 from sync.engine import Progress as ProgressCallback
@@ -255,17 +255,12 @@ def _progress() -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def _console() -> Console:
-    """The terminal's width on a terminal; wide enough not to truncate when piped to a file."""
-    return Console() if sys.stdout.isatty() else Console(width=200)
-
-
 def _print_runs(results: Sequence[SyncRunResult]) -> None:
     table = Table("stream", "status", "fetched", "new", "updated", "same", "deleted", "quarantined", "error")
     for r in results:
         counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
         table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), r.error or "")
-    _console().print(table)
+    stdout_console().print(table)
 
 
 def _print_status(streams: Sequence[dict[str, Any]]) -> None:
@@ -282,7 +277,7 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
             str(s["quarantined"]),
             last.get("error") or "",
         )
-    console = _console()
+    console = stdout_console()
     console.print(table)
     for s in streams:
         if s["quarantine"]:
