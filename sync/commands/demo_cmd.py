@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from connectors.sandbox.generator import CompanySpec, DemoCompany
+from reconcile.report.i18n import Catalogue
 from store.canonical import DiscrepancyType
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
@@ -165,8 +166,17 @@ class _Bars(AbstractProgress):
         self._bars.stop()
 
 
+def _label(catalogue: Catalogue, name: str) -> str:
+    """A discrepancy type or bridge line in the reader's language (the finance reports' catalogue)."""
+    for namespace in ("type", "bridge"):
+        if catalogue.has(f"{namespace}.{name}"):
+            return catalogue.value(namespace, name)
+    return name
+
+
 def _print_summary(result: DemoResult, lang: Literal["zh", "en"]) -> None:
     text = _TEXT[lang]
+    catalogue = Catalogue(lang)
     out = Console()
     records = Table(text["source"], text["kind"], text["documents"], text["deleted"], title=text["records"])
     for source, kinds in sorted(result.records.items()):
@@ -180,7 +190,7 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"]) -> None:
     order = {t.value: i for i, t in enumerate(DiscrepancyType)}
     for rule, counts in result.exceptions().items():
         for kind, count in sorted(counts.items(), key=lambda item: order.get(item[0], 99)):
-            exceptions.add_row(rule, kind, str(count))
+            exceptions.add_row(rule, _label(catalogue, kind), str(count))
     out.print(exceptions)
     bridge = Table(text["rule"], text["explained"], text["amount"], title=text["bridge"])
     for run in result.rules:
@@ -189,7 +199,7 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"]) -> None:
             (text["left"], statement.left_total),
             (text["right"], statement.right_total),
             (text["difference"], statement.difference),
-            *sorted(statement.explained.items()),
+            *((_label(catalogue, name), amount) for name, amount in sorted(statement.explained.items())),
             (text["unexplained"], statement.unexplained),
         ]
         for n, (name, amount) in enumerate(lines):
