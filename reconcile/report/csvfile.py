@@ -36,3 +36,5 @@ def render_csv(report: Report, stream: TextIO) -> None:
                     for value, column in zip(row.cells, section.columns, strict=True)
                 ]
             )
+    if header is None and report.columns:
+        writer.writerow([catalogue.text(column.label_key) for column in report.columns])

@@ -208,6 +208,7 @@ def mismatch_report(
         bridges=tuple(_chart(summary, catalogue) for summary in rules if summary.bridge is not None),
         filter_types=tuple(name.value for name in present),
         filter_statuses=tuple(status.value for status in ExceptionStatus),
+        columns=EXCEPTION_COLUMNS,
     )
 
 

@@ -134,6 +134,8 @@ class Report:
     """Discrepancy types offered in the HTML filter (those the report contains)."""
     filter_statuses: tuple[str, ...] = ()
     """Exception statuses offered in the HTML filter."""
+    columns: tuple[Column, ...] = ()
+    """The streamed sections' columns: a CSV of a report with no rows still gets its header."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,10 @@ from reconcile.report.excel import render_xlsx
 from reconcile.report.htmlfile import render_html
 from reconcile.report.i18n import Catalogue
 from reconcile.report.jsonfile import render_json
+from reconcile.report.mismatches import mismatch_report
 from reconcile.report.terminal import render_table
 from store.canonical import DiscrepancyType
-from tests.unit.report.reconciled import LEADING_ZEROS, Reconciled, reconciled
+from tests.unit.report.reconciled import GENERATED_AT, LEADING_ZEROS, Reconciled, reconciled
 
 SCHEMA = json.loads((Path(__file__).parents[3] / "docs" / "report.schema.json").read_text(encoding="utf-8"))
 UNTRANSLATED = re.compile(
@@ -143,6 +144,16 @@ def test_the_csv_reads_back_to_the_same_exceptions_and_exact_amounts(fixture: Re
         assert (Decimal(row["差额"]) if row["差额"] else None) == found.difference
         assert (Decimal(row["左方金额"]) if row["左方金额"] else None) == found.left_amount
     assert any(row["右方单据号"] == LEADING_ZEROS for row in rows)
+
+
+def test_a_report_with_no_exceptions_is_a_csv_with_its_header_and_no_rows() -> None:
+    empty = mismatch_report((), (), lang="en", timezone="Asia/Shanghai", generated_at=GENERATED_AT)
+    buffer = io.StringIO()
+    render_csv(empty, buffer)
+    reader = csv.DictReader(io.StringIO(buffer.getvalue()))
+    assert list(reader) == []
+    assert reader.fieldnames is not None
+    assert {"Rule", "Type", "Difference"} <= set(reader.fieldnames)
 
 
 # ---------------------------------------------------------------------------- JSON
