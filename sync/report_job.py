@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import ColumnElement, Engine, func, select
 
+from config.rules import SettlementRule
 from config.settings import Settings
 from reconcile.aging import aging_summary
 from reconcile.o2c import GroupBy, o2c_summary
@@ -225,6 +226,7 @@ def build_mismatches(
             period=_run_period(run, scope),
             bridge=None if run is None else _bridge(run["bridge"]),
             counts=counts.get(name, {}),
+            sides=_sides(settings, name),
         )
         for name in names
         for run in [_latest_run(engine, name, scope.period)]
@@ -252,6 +254,16 @@ def build_mismatches(
         filters=_filter_meta(scope, lang),
         load_document=load if details else None,
     )
+
+
+def _sides(settings: Settings, name: str) -> tuple[str | None, str | None]:
+    """The sources a configured rule compares (a rule no longer configured has none)."""
+    for rule in settings.reconcile.rules:
+        if rule.name == name:
+            if isinstance(rule, SettlementRule):
+                return rule.invoices.source, rule.payments.source
+            return rule.left.source, rule.right.source
+    return None, None
 
 
 def count_exceptions(engine: Engine, scope: MismatchFilter) -> dict[str, dict[str, int]]:

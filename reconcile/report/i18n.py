@@ -147,6 +147,101 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "field.lines": ("Lines", "明细行"),
     "field.deleted": ("Deleted", "已删除"),
     "field.source_modified_at": ("Modified at source", "源系统修改时间"),
+    "field.paid": ("Paid", "已收金额"),
+    "field.allocated": ("Allocated", "已核销金额"),
+    # ---------------------------------------------------------------- exception explanations (per type)
+    # English reports print the reconciler's own sentence; these English texts keep the placeholders aligned.
+    "explain.missing_in_right": (
+        "{left} ({left_source}) has no counterpart in {right_source}",
+        "{left}（{left_source}）在{right_source}中没有对应单据",
+    ),
+    "explain.missing_in_left": (
+        "{right} ({right_source}) has no counterpart in {left_source}",
+        "{right}（{right_source}）在{left_source}中没有对应单据",
+    ),
+    "explain.amount_mismatch": (
+        "Amounts differ: {left} ({left_source}) {left_amount}, {right} ({right_source}) {right_amount}, "
+        "difference {difference}{details}",
+        "金额不符：{left}（{left_source}）{left_amount}，{right}（{right_source}）{right_amount}，"
+        "差额 {difference}{details}",
+    ),
+    "explain.currency_mismatch": (
+        "{left} ({left_source}) and {right} ({right_source}) are in different currencies "
+        "and no exchange rate is known: {fields}",
+        "{left}（{left_source}）与{right}（{right_source}）币种不同且缺少汇率：{fields}",
+    ),
+    "explain.date_mismatch": (
+        "{left} ({left_source}) and {right} ({right_source}) are matched but their dates differ: {fields}",
+        "{left}（{left_source}）与{right}（{right_source}）已匹配但日期不符：{fields}",
+    ),
+    "explain.status_mismatch": (
+        "{left} ({left_source}) and {right} ({right_source}) are matched but their statuses differ: {fields}",
+        "{left}（{left_source}）与{right}（{right_source}）已匹配但状态不符：{fields}",
+    ),
+    "explain.party_mismatch": (
+        "{left} ({left_source}) and {right} ({right_source}) are matched "
+        "but their customers differ: {fields}",
+        "{left}（{left_source}）与{right}（{right_source}）已匹配但客户不符：{fields}",
+    ),
+    "explain.duplicate": (
+        "Number {number} is used by {count} documents in {source} ({documents}); "
+        "they are not paired until one is corrected",
+        "单据号 {number} 在{source}中被{count}张单据重复使用（{documents}），更正前不予匹配",
+    ),
+    "explain.ambiguous_match": (
+        "{left} ({left_source}) could be {right} ({right_source}): no candidate is clearly better, "
+        "so none is taken; match them by hand",
+        "{left}（{left_source}）可能对应{right}（{right_source}），候选单据难分优劣，均未匹配，请手工匹配",
+    ),
+    "explain.underpaid": (
+        "{left} ({left_source}) shows {claimed} paid but only {applied} is applied to it",
+        "{left}（{left_source}）显示已收 {claimed}，但核销到该单据的收款仅 {applied}",
+    ),
+    "explain.overpaid": (
+        "{left} ({left_source}) of {left_amount} has {right_amount} applied to it, {excess} too much",
+        "{left}（{left_source}）金额 {left_amount}，已核销收款 {right_amount}，超出 {excess}",
+    ),
+    "explain.unapplied_payment": (
+        "{right} ({right_source}) of {right_amount} has {unapplied} not applied to any invoice",
+        "{right}（{right_source}）金额 {right_amount}，其中 {unapplied} 未核销到任何发票",
+    ),
+    "explain.deleted_in_source": (
+        "{left} ({left_source}) and {right} ({right_source}) are matched, but one side was deleted "
+        "in its source while the other is still live",
+        "{left}（{left_source}）与{right}（{right_source}）已匹配，但其中一方已在源系统删除，另一方仍有效",
+    ),
+    "explain.total_not_sum_of_lines": (
+        "{document} ({source}): total {total} is not the sum of its lines {expected}",
+        "{document}（{source}）总额 {total} 不等于明细合计 {expected}",
+    ),
+    "explain.total_not_subtotal_plus_tax": (
+        "{document} ({source}): total {total} is not subtotal plus tax {expected}",
+        "{document}（{source}）总额 {total} 不等于小计加税额 {expected}",
+    ),
+    "explain.negative_amount": (
+        "{document} ({source}) has negative amounts: {amounts}",
+        "{document}（{source}）存在负数金额：{amounts}",
+    ),
+    "explain.due_before_issue": (
+        "{document} ({source}) is due on {due_on}, before it was issued on {issued_on}",
+        "{document}（{source}）到期日 {due_on} 早于开票日 {issued_on}",
+    ),
+    "explain.missing_owner": (
+        "{document} ({source}) has no salesperson recorded",
+        "{document}（{source}）未记录销售负责人",
+    ),
+    "explain.invoice_before_order": (
+        "{document} ({source}) was invoiced on {issued_on}, before its sales order ({ordered_on})",
+        "{document}（{source}）开票日 {issued_on} 早于其销售订单日期 {ordered_on}",
+    ),
+    # pieces the templates above are filled with
+    "explain.field": (
+        "{field}: {left} on the left, {right} on the right",
+        "{field}左方为 {left}，右方为 {right}",
+    ),
+    "explain.details": ("; in detail: {fields}", "；明细：{fields}"),
+    "explain.more": ("{names} ({total} in all)", "{names}等{total}张"),
+    "explain.unknown": ("unknown", "未知"),
     # ---------------------------------------------------------------- o2c / ageing grouping
     "by.customer": ("Customer", "客户"),
     "by.salesperson": ("Salesperson", "销售人员"),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from reconcile.report.explain import Sides, explanation
 from reconcile.report.fmt import format_amount, format_date, format_datetime
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.model import (
@@ -138,6 +139,8 @@ class RuleSummary:
     period: str
     bridge: BridgeLike | None
     counts: Mapping[str, int] = field(default_factory=dict)
+    sides: Sides = (None, None)
+    """(left source, right source) the rule compares: names the side a finding has no document on."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ def mismatch_report(
         for name, count in summary.counts.items():
             totals[name] = totals.get(name, 0) + count
     present = tuple(name for name in DiscrepancyType if totals.get(name.value))
+    sides = {summary.rule: summary.sides for summary in rules}
     meta: list[tuple[str, str]] = [
         ("meta.generated_at", format_datetime(generated_at, zone)),
         ("meta.timezone", timezone),
@@ -188,7 +192,10 @@ def mismatch_report(
                 key=name,
                 title=catalogue.value("type", name),
                 columns=EXCEPTION_COLUMNS,
-                rows=(_exception_row(item, load_document, catalogue, zone) for item in items),
+                rows=(
+                    _exception_row(item, load_document, catalogue, zone, sides.get(item.discrepancy.rule))
+                    for item in items
+                ),
                 count=totals.get(name),
             )
 
@@ -296,7 +303,11 @@ def _chart(summary: RuleSummary, catalogue: Catalogue) -> BridgeChart:
 
 
 def _exception_row(
-    item: ExceptionItem, load_document: DocumentLoader | None, catalogue: Catalogue, zone: ZoneInfo
+    item: ExceptionItem,
+    load_document: DocumentLoader | None,
+    catalogue: Catalogue,
+    zone: ZoneInfo,
+    sides: Sides | None,
 ) -> Row:
     found = item.discrepancy
     refs = (*found.left, *found.right)
@@ -327,7 +338,7 @@ def _exception_row(
         found.right_amount,
         found.difference,
         found.currency or next((ref.currency for ref in refs if ref.currency), None),
-        found.explanation,
+        explanation(found, catalogue, sides or (None, None)),
         item.first_seen_at,
         item.last_seen_at,
     )

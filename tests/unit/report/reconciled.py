@@ -24,6 +24,10 @@ from store.canonical import (
 )
 from tests.reconcile_data import AUDIT_CHECKS, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
 
+_SIDES = {
+    MATCH_RULE.name: (MATCH_RULE.left.source, MATCH_RULE.right.source),
+    SETTLEMENT_RULE.name: (SETTLEMENT_RULE.invoices.source, SETTLEMENT_RULE.payments.source),
+}
 GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 LEADING_ZEROS = "000123"
 """A document number that must stay text in every format (a planted audit finding carries it)."""
@@ -47,7 +51,9 @@ class Reconciled:
 
     def summaries(self) -> list[RuleSummary]:
         return [
-            RuleSummary(rule=name, period="all", bridge=result.bridge, counts=result.counts)
+            RuleSummary(
+                rule=name, period="all", bridge=result.bridge, counts=result.counts, sides=_SIDES[name]
+            )
             for name, result in self.results.items()
         ]
 
