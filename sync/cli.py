@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 
 from config.loader import ConfigError, LoadedConfig, load_config
 from sync.logs import LEVELS, configure_logging
@@ -65,12 +64,6 @@ class AppContext:
 def emit_json(document: Any) -> None:
     """One JSON document on stdout (logs go to stderr)."""
     click.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
-
-
-def stdout_console() -> Console:
-    """A rich console for results: the terminal's width on a terminal, wide enough never to squeeze or
-    cut a table when piped to a file or another program."""
-    return Console() if sys.stdout.isatty() else Console(width=240)
 
 
 def fail(message: str) -> NoReturn:

@@ -50,6 +50,7 @@ from store.reconcile_repository import StoredException, stored_exception
 from store.reconcile_tables import reconcile_exceptions, reconcile_runs
 from store.repository import Revision, SqlLedgerRepository
 from store.tables import documents
+from sync.console import stdout_console
 
 Format = Literal["table", "csv", "xlsx", "html", "json"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "xlsx", "html", "json")
@@ -373,7 +374,7 @@ def write_report(report: Report, fmt: Format, output: Path | None, *, console: C
 
 def _to_stdout(report: Report, fmt: Format, console: Console | None) -> None:
     if fmt == "table":
-        render_table(report, console or Console(width=None if sys.stdout.isatty() else 240))
+        render_table(report, console or stdout_console())
     elif fmt == "xlsx":
         if sys.stdout.isatty():
             raise ReportError("an Excel workbook is binary: give --output PATH (e.g. --output report.xlsx)")

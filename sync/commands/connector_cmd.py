@@ -14,8 +14,9 @@ from connectors.base import Connector
 from connectors.errors import ConnectorError
 from store.runs import SqlSyncLog, StreamStatus
 from sync.bootstrap import build_connector
-from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option, stdout_console
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
+from sync.console import stdout_console
 from sync.engine import iso
 
 

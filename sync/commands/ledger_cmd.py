@@ -16,8 +16,9 @@ from rich.table import Table
 
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
-from sync.cli import AppContext, CommandFailed, emit_json, json_option, stdout_console
+from sync.cli import AppContext, CommandFailed, emit_json, json_option
 from sync.commands.common import database
+from sync.console import stdout_console
 from sync.engine import iso
 
 CSV_COLUMNS = (

@@ -18,9 +18,10 @@ from store.audit import default_actor, record_audit
 from store.locks import LockHeld
 from store.runs import SqlSyncLog
 from sync.bootstrap import utc_now
-from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option, stdout_console
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.commands.connector_cmd import configured_connector
+from sync.console import stdout_console
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, iso
 from sync.health import assess_health
