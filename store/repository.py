@@ -21,6 +21,8 @@ from store.rows import (
     REVISION_COLUMNS,
     RowEncoder,
     document_from_rows,
+    enum_text,
+    snapshot_json,
 )
 from store.tables import (
     allocations,
@@ -141,7 +143,7 @@ class SqlLedgerRepository:
             changed: list[tuple[_Existing, Incoming]] = []
             unchanged: list[int] = []
             for item in incoming:
-                found = existing.get((item.document.kind.value, item.document.external_id))
+                found = existing.get((enum_text(item.document.kind), item.document.external_id))
                 if found is None:
                     new.append(item)
                 elif found.payload_hash == item.payload_hash and not found.deleted:
@@ -247,7 +249,9 @@ class SqlLedgerRepository:
                     recorded_at=row.recorded_at,
                     sync_run_id=row.sync_run_id,
                     payload_hash=row.payload_hash,
-                    document=CanonicalDocument.model_validate_json(row.snapshot),
+                    document=CanonicalDocument.model_validate_json(row.snapshot).model_copy(
+                        update={"revision": row.revision, "deleted": row.change_kind == ChangeKind.DELETED}
+                    ),
                     raw_payload=row.raw_payload,
                 )
                 for row in conn.execute(query)
@@ -262,7 +266,7 @@ def _existing(
 ) -> dict[tuple[str, str], _Existing]:
     by_kind: dict[str, list[str]] = defaultdict(list)
     for item in incoming:
-        by_kind[item.document.kind.value].append(item.document.external_id)
+        by_kind[enum_text(item.document.kind)].append(item.document.external_id)
     found: dict[tuple[str, str], _Existing] = {}
     columns = (
         documents.c.id,
@@ -381,11 +385,11 @@ def _insert_revisions(
         (
             doc_id,
             number,
-            change.value,
+            enum_text(change),
             run.id,
             item.payload_hash,
             item.raw_json,
-            item.document.model_copy(update={"revision": number, "deleted": False}).model_dump_json(),
+            snapshot_json(item.document),
             stamp,
         )
         for doc_id, number, change, item in history
@@ -449,9 +453,7 @@ def _delete_ids(
                     "sync_run_id": run.id,
                     "payload_hash": digest,
                     "raw_payload": raw_json,
-                    "snapshot": doc.model_copy(
-                        update={"revision": row["revision"] + 1, "deleted": True}
-                    ).model_dump_json(),
+                    "snapshot": snapshot_json(doc),
                     "recorded_at": now,
                 }
                 for row, doc in zip(rows, docs, strict=True)

@@ -3,8 +3,10 @@ one transaction; quarantine what does not normalize; tombstone what a completed 
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import InvalidOperation
@@ -16,7 +18,7 @@ from sqlalchemy import Engine
 
 from connectors.base import Clock, Connector, Page, RawRecord, Stream, SweepableStream
 from connectors.errors import ConnectorError, RecordError
-from store.canonical import canonical_json
+from store.canonical import canonical_json_bytes
 from store.locks import connector_lock
 from store.repository import Deletion, Incoming, Rejected, RunRef, SqlLedgerRepository
 from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
@@ -27,6 +29,7 @@ Progress = Callable[[str, str, int], None]
 """Called after every committed page with (connector, stream, records fetched so far in this run)."""
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
+_SYNC_GC_THRESHOLD = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,10 @@ class SyncEngine:
         the connector."""
         available = connector.streams()
         names = list(available) if streams is None else [s for s in streams if s in available]
-        with connector_lock(self._engine, connector.name, wait_seconds=wait_seconds, holder=holder) as lease:
+        with (
+            connector_lock(self._engine, connector.name, wait_seconds=wait_seconds, holder=holder) as lease,
+            _fewer_collections(),
+        ):
             self._runs.interrupt_running(connector.name, now=self._clock())
             return [
                 self.run_stream(
@@ -211,6 +217,20 @@ class SyncEngine:
             log.exception("sync.cannot_record_failure", run_id=run.id)
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while syncing. Every record allocates a few dozen
+    container objects (raw dicts, models, row tuples) that reference counting frees with its page; with
+    the default threshold (700) a young-generation collection ran every ~15 records and cost ~15% of
+    ingest time. Raised for the run only, and restored after (a daemon keeps its own setting)."""
+    threshold = gc.get_threshold()
+    gc.set_threshold(max(threshold[0], _SYNC_GC_THRESHOLD), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
 def normalize_page(
     connector: str, stream: Stream, page: Page
 ) -> tuple[list[Incoming], list[Rejected], list[Deletion]]:
@@ -218,8 +238,9 @@ def normalize_page(
     incoming: list[Incoming] = []
     rejects: list[Rejected] = []
     for raw in page.records:
-        raw_json = canonical_json(raw)
-        digest = hashlib.sha256(raw_json.encode("utf-8")).hexdigest()  # == store.canonical.payload_hash
+        encoded = canonical_json_bytes(raw)
+        digest = hashlib.sha256(encoded).hexdigest()  # == store.canonical.payload_hash(raw)
+        raw_json = encoded.decode("utf-8")
         try:
             document = stream.normalize(raw)
         except (RecordError, ValidationError, ValueError, InvalidOperation) as exc:
@@ -236,10 +257,12 @@ def normalize_page(
         incoming.append(Incoming(document=document, payload_hash=digest, raw_json=raw_json))
     deletions = []
     for tombstone in page.tombstones:
-        raw_json = canonical_json(
-            {"_deleted": True, "external_id": tombstone.external_id, "deleted_at": tombstone.deleted_at}
+        deleted_at = None if tombstone.deleted_at is None else tombstone.deleted_at.isoformat()
+        encoded = canonical_json_bytes(
+            {"_deleted": True, "external_id": tombstone.external_id, "deleted_at": deleted_at}
         )
-        digest = hashlib.sha256(raw_json.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(encoded).hexdigest()
+        raw_json = encoded.decode("utf-8")
         deletions.append(Deletion(external_id=tombstone.external_id, raw_json=raw_json, payload_hash=digest))
     return incoming, rejects, deletions
 
