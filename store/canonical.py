@@ -1,4 +1,4 @@
-"""The canonical ledger vocabulary: documents, money, keys — frozen, strict; stdlib, pydantic and msgspec only."""
+"""The canonical ledger vocabulary: documents, money, keys — frozen, strict; stdlib, pydantic, msgspec."""
 
 from __future__ import annotations
 

@@ -19,9 +19,13 @@ from store.rows import (
     DOCUMENT_COLUMNS,
     LINE_COLUMNS,
     REVISION_COLUMNS,
+    EncodedDocument,
+    PageRecord,
     RowEncoder,
     document_from_rows,
+    document_row,
     enum_text,
+    page_record,
     snapshot_json,
 )
 from store.tables import (
@@ -40,11 +44,11 @@ _CHUNK = 500
 
 @dataclass(frozen=True)
 class Incoming:
-    """A record that normalized fine: the document, its raw payload's canonical JSON and hash."""
+    """A record that normalized fine: the document, its raw payload's canonical JSON (UTF-8) and hash."""
 
     document: CanonicalDocument
     payload_hash: str
-    raw_json: str
+    raw_json: bytes
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,19 @@ class Deletion:
     external_id: str
     raw_json: str
     payload_hash: str
+
+
+@dataclass(frozen=True)
+class PageWrite:
+    """One page as the write transaction takes it: encoded documents and everything else the page says."""
+
+    documents: tuple[PageRecord, ...]
+    now: datetime
+    rejects: tuple[Rejected, ...] = ()
+    deletions: tuple[Deletion, ...] = ()
+    fetched: int = 0
+    cursor: datetime | None = None
+    mark_seen: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,16 +151,34 @@ class SqlLedgerRepository:
         mark_seen: bool = False,
         now: datetime,
     ) -> PageCounts:
+        """Write one page in ONE transaction (see `write_page`), encoding its documents first."""
+        return self.write_page(
+            run,
+            PageWrite(
+                documents=page_records(documents),
+                rejects=tuple(rejects),
+                deletions=tuple(deletions),
+                fetched=fetched,
+                cursor=cursor,
+                mark_seen=mark_seen,
+                now=now,
+            ),
+        )
+
+    def write_page(self, run: RunRef, page: PageWrite) -> PageCounts:
         """Write one page in ONE transaction: upserts (a revision only for a real change), quarantine,
         tombstones, the run's counters and — if given — the stream's new cursor. All or nothing."""
-        incoming = list({(i.document.kind, i.document.external_id): i for i in documents}.values())
+        encoder = RowEncoder(is_sqlite(self._engine))
+        encoded = (encoder.encode(record, run.stream) for record in page.documents)
+        incoming = list({(i.kind, i.external_id): i for i in encoded}.values())
+        now = page.now
         with write_transaction(self._engine) as conn:
             existing = _existing(conn, run.connector, incoming)
-            new: list[Incoming] = []
-            changed: list[tuple[_Existing, Incoming]] = []
+            new: list[EncodedDocument] = []
+            changed: list[tuple[_Existing, EncodedDocument]] = []
             unchanged: list[int] = []
             for item in incoming:
-                found = existing.get((enum_text(item.document.kind), item.document.external_id))
+                found = existing.get((item.kind, item.external_id))
                 if found is None:
                     new.append(item)
                 elif found.payload_hash == item.payload_hash and not found.deleted:
@@ -152,17 +187,17 @@ class SqlLedgerRepository:
                     changed.append((found, item))
             _insert_new(conn, run, new, now)
             _update_changed(conn, run, changed, now)
-            if mark_seen and unchanged:
+            if page.mark_seen and unchanged:
                 _mark_seen(conn, run.id, unchanged)
             if incoming:
-                _resolve_quarantine(conn, run, [i.document.external_id for i in incoming], now)
-            for reject in {r.payload_hash: r for r in rejects}.values():
+                _resolve_quarantine(conn, run, [i.external_id for i in incoming], now)
+            for reject in {r.payload_hash: r for r in page.rejects}.values():
                 _quarantine(conn, run, reject, now)
-            deleted = _apply_deletions(conn, run, deletions, now)
-            counts = PageCounts(len(new), len(changed), len(unchanged), deleted, len(rejects))
-            if cursor is not None:
-                _advance_cursor(conn, run, cursor, now)
-            _add_counts(conn, run.id, fetched, counts)
+            deleted = _apply_deletions(conn, run, page.deletions, now)
+            counts = PageCounts(len(new), len(changed), len(unchanged), deleted, len(page.rejects))
+            if page.cursor is not None:
+                _advance_cursor(conn, run, page.cursor, now)
+            _add_counts(conn, run.id, page.fetched, counts)
         return counts
 
     def delete_unseen(self, run: RunRef, *, now: datetime) -> int:
@@ -261,12 +296,17 @@ class SqlLedgerRepository:
 # ----------------------------------------------------------------------------- write helpers
 
 
+def page_records(documents: Sequence[Incoming]) -> tuple[PageRecord, ...]:
+    """Pure: a page's normalized records as `write_page` takes them (in any process)."""
+    return tuple(page_record(i.document, i.payload_hash, i.raw_json) for i in documents)
+
+
 def _existing(
-    conn: Connection, source: str, incoming: Sequence[Incoming]
+    conn: Connection, source: str, incoming: Sequence[EncodedDocument]
 ) -> dict[tuple[str, str], _Existing]:
     by_kind: dict[str, list[str]] = defaultdict(list)
     for item in incoming:
-        by_kind[enum_text(item.document.kind)].append(item.document.external_id)
+        by_kind[item.kind].append(item.external_id)
     found: dict[tuple[str, str], _Existing] = {}
     columns = (
         documents.c.id,
@@ -297,29 +337,23 @@ def _allocate_ids(conn: Connection, count: int) -> list[int]:
     return [int(value) for value in conn.exec_driver_sql(query, (count,)).scalars()]
 
 
-def _insert_new(conn: Connection, run: RunRef, new: Sequence[Incoming], now: datetime) -> None:
+def _insert_new(conn: Connection, run: RunRef, new: Sequence[EncodedDocument], now: datetime) -> None:
     if not new:
         return
     encode = RowEncoder(is_sqlite(conn))
-    stamp = encode.moment(now)
-    ids = _allocate_ids(conn, len(new))
+    stamp, live = encode.moment(now), encode.flag(False)
+    placed = list(zip(_allocate_ids(conn, len(new)), new, strict=True))
     rows = [
         (
-            *encode.document(
-                item.document,
-                stream=run.stream,
-                payload_hash=item.payload_hash,
-                revision=1,
-                run_id=run.id,
-                now=stamp,
+            *document_row(
+                item.head, deleted=live, revision=1, payload_hash=item.payload_hash, run_id=run.id, now=stamp
             ),
             stamp,
             doc_id,
         )
-        for doc_id, item in zip(ids, new, strict=True)
+        for doc_id, item in placed
     ]
     conn.exec_driver_sql(encode.insert("documents", (*DOCUMENT_COLUMNS, "created_at", "id")), rows)
-    placed = list(zip(ids, new, strict=True))
     _insert_children(conn, encode, placed)
     _insert_revisions(
         conn, encode, run, [(doc_id, 1, ChangeKind.CREATED, item) for doc_id, item in placed], now
@@ -327,23 +361,18 @@ def _insert_new(conn: Connection, run: RunRef, new: Sequence[Incoming], now: dat
 
 
 def _update_changed(
-    conn: Connection, run: RunRef, changed: Sequence[tuple[_Existing, Incoming]], now: datetime
+    conn: Connection, run: RunRef, changed: Sequence[tuple[_Existing, EncodedDocument]], now: datetime
 ) -> None:
     if not changed:
         return
     encode = RowEncoder(is_sqlite(conn))
-    stamp = encode.moment(now)
+    stamp, live = encode.moment(now), encode.flag(False)
     rows = []
     history = []
     for found, item in changed:
         number = found.revision + 1
-        values = encode.document(
-            item.document,
-            stream=run.stream,
-            payload_hash=item.payload_hash,
-            revision=number,
-            run_id=run.id,
-            now=stamp,
+        values = document_row(
+            item.head, deleted=live, revision=number, payload_hash=item.payload_hash, run_id=run.id, now=stamp
         )
         rows.append((*values, found.id))
         change = ChangeKind.RESTORED if found.deleted else ChangeKind.UPDATED
@@ -357,17 +386,16 @@ def _update_changed(
     _insert_revisions(conn, encode, run, history, now)
 
 
-def _insert_children(conn: Connection, encode: RowEncoder, placed: Sequence[tuple[int, Incoming]]) -> None:
-    lines = [
-        row for doc_id, item in placed if item.document.lines for row in encode.lines(doc_id, item.document)
-    ]
+def _insert_children(
+    conn: Connection, encode: RowEncoder, placed: Sequence[tuple[int, EncodedDocument]]
+) -> None:
+    lines = [(doc_id, position, *line) for doc_id, item in placed for position, line in enumerate(item.lines)]
     if lines:
         conn.exec_driver_sql(encode.insert("document_lines", LINE_COLUMNS), lines)
     allocs = [
-        row
+        (doc_id, position, *allocation)
         for doc_id, item in placed
-        if item.document.allocations
-        for row in encode.allocations(doc_id, item.document)
+        for position, allocation in enumerate(item.allocations)
     ]
     if allocs:
         conn.exec_driver_sql(encode.insert("allocations", ALLOCATION_COLUMNS), allocs)
@@ -377,7 +405,7 @@ def _insert_revisions(
     conn: Connection,
     encode: RowEncoder,
     run: RunRef,
-    history: Sequence[tuple[int, int, ChangeKind, Incoming]],
+    history: Sequence[tuple[int, int, ChangeKind, EncodedDocument]],
     now: datetime,
 ) -> None:
     stamp = encode.moment(now)
@@ -389,12 +417,12 @@ def _insert_revisions(
             run.id,
             item.payload_hash,
             item.raw_json,
-            snapshot_json(item.document),
+            item.snapshot,
             stamp,
         )
         for doc_id, number, change, item in history
     ]
-    conn.exec_driver_sql(encode.insert("revisions", REVISION_COLUMNS), rows)
+    conn.exec_driver_sql(encode.insert("revisions", REVISION_COLUMNS, utf8=("raw_payload", "snapshot")), rows)
 
 
 def _mark_seen(conn: Connection, run_id: int, ids: Sequence[int]) -> None:
@@ -592,8 +620,10 @@ __all__ = [
     "Deletion",
     "Incoming",
     "PageCounts",
+    "PageWrite",
     "Rejected",
     "Revision",
     "RunRef",
     "SqlLedgerRepository",
+    "page_records",
 ]

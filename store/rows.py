@@ -6,7 +6,9 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
+
+import msgspec
 
 from store.canonical import (
     MONEY_SCALE,
@@ -24,7 +26,9 @@ enum_text = str.__str__
 """A StrEnum member's value as an exact str, in C (`.value` is a Python-level property: ~0.3 µs a call,
 several per written record). Exact strings bind the same way on every driver."""
 _SERIALIZER = CanonicalDocument.__pydantic_serializer__
-_BOOKKEEPING = frozenset({"revision", "deleted"})
+_SNAPSHOT = msgspec.json.Decoder(dict[str, Any])
+_NO_PARTY: Mapping[str, None] = {"external_id": None, "name": None}
+_BOOKKEEPING = {"revision": True, "deleted": True}
 
 
 def snapshot_json(document: CanonicalDocument) -> str:
@@ -99,6 +103,51 @@ REVISION_COLUMNS = (
 )
 
 
+HEAD_COLUMNS = DOCUMENT_COLUMNS[: DOCUMENT_COLUMNS.index("source_modified_at") + 1]
+"""The columns of a document row that come from the record itself; the rest is the write's bookkeeping."""
+
+
+class PageRecord(NamedTuple):
+    """One normalized record as the page write takes it: the revision's snapshot (what the record is,
+    canonically) and the raw payload with its hash (where it came from). The write derives every row
+    from the snapshot, so a documents row is always a projection of the revision written with it; and a
+    page of these (UTF-8 JSON bytes) crosses to the writer process at the cost of a copy."""
+
+    payload_hash: str
+    raw_json: bytes
+    snapshot: bytes
+
+
+def page_record(document: CanonicalDocument, payload_hash: str, raw_json: bytes) -> PageRecord:
+    return PageRecord(payload_hash, raw_json, _SERIALIZER.to_json(document, exclude=_BOOKKEEPING))
+
+
+class EncodedDocument(NamedTuple):
+    """A record's values as the page write binds them: everything but the document id and revision
+    number, which only the write transaction knows."""
+
+    kind: str
+    external_id: str
+    payload_hash: str
+    raw_json: bytes
+    """UTF-8."""
+    snapshot: bytes
+    """UTF-8."""
+    head: tuple[Any, ...]
+    """Values of HEAD_COLUMNS."""
+    lines: tuple[tuple[Any, ...], ...]
+    """Values of LINE_COLUMNS without `document_id` and `position`."""
+    allocations: tuple[tuple[Any, ...], ...]
+    """Values of ALLOCATION_COLUMNS without `document_id` and `position`."""
+
+
+def document_row(
+    head: tuple[Any, ...], *, deleted: Any, revision: int, payload_hash: str, run_id: int | None, now: Any
+) -> tuple[Any, ...]:
+    """HEAD_COLUMNS values plus the bookkeeping, in DOCUMENT_COLUMNS order."""
+    return (*head, deleted, revision, payload_hash, run_id, now)
+
+
 def _minor(value: Decimal) -> int:
     """A validated Amount -> scaled integer (exactness re-checked; range was checked by the model)."""
     scaled = value.scaleb(MONEY_SCALE)
@@ -108,16 +157,39 @@ def _minor(value: Decimal) -> int:
     return integral
 
 
-def _money(value: Decimal | None) -> int | None:
-    return None if value is None else _minor(value)
+def _scaled(text: str | None) -> int | None:
+    """A snapshot's amount (`str` of a validated Decimal) -> scaled integer, exactly."""
+    if text is None:
+        return None
+    whole, _, fraction = text.partition(".")
+    if len(fraction) <= MONEY_SCALE and "E" not in fraction and "E" not in whole:
+        return int(whole + fraction.ljust(MONEY_SCALE, "0"))  # "-0.5" -> int("-05000"); the common case
+    return _minor(Decimal(text))  # exponents ("1E+3"), trailing zeros beyond four places
+
+
+def _line(line: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        line["product"],
+        line["product_external_id"],
+        line["sku"],
+        line["description"],
+        line["quantity"],
+        _scaled(line["unit_price"]),
+        _scaled(line["amount"]),
+        _scaled(line["tax"]),
+    )
+
+
+def _allocation(allocation: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        allocation["invoice_external_id"],
+        allocation["target_kind"],
+        _minor(Decimal(allocation["amount"])),
+    )
 
 
 def _references(references: Mapping[str, str]) -> str:
     return json.dumps(references, sort_keys=True, ensure_ascii=False) if references else "{}"
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 class RowEncoder:
@@ -144,71 +216,55 @@ class RowEncoder:
     def flag(self, value: bool) -> Any:
         return int(value) if self.sqlite else value
 
-    def document(
-        self,
-        document: CanonicalDocument,
-        *,
-        stream: str,
-        payload_hash: str,
-        revision: int,
-        run_id: int | None,
-        now: Any,
-    ) -> tuple[Any, ...]:
-        """A live document's values in DOCUMENT_COLUMNS order (`now` already encoded by `moment`)."""
-        party = document.party
-        return (
-            document.source,
-            enum_text(document.kind),
-            document.external_id,
-            stream,
-            document.number,
-            party.external_id if party else None,
-            party.name if party else None,
-            document.owner,
-            self.day(document.issued_on),
-            self.day(document.due_on),
-            document.currency,
-            _text(document.exchange_rate),
-            _money(document.subtotal),
-            _money(document.tax),
-            _money(document.total),
-            _money(document.balance),
-            enum_text(document.status),
-            document.raw_status,
-            _references(document.references),
-            self.moment(document.source_modified_at),
-            self.flag(False),
-            revision,
-            payload_hash,
-            run_id,
-            now,
+    def encode(self, record: PageRecord, stream: str) -> EncodedDocument:
+        """The values of one record's rows, read off its snapshot (the JSON of a validated document:
+        amounts and rates as exact decimal strings, dates ISO-8601, times UTC)."""
+        doc = _SNAPSHOT.decode(record.snapshot)
+        party = doc["party"] or _NO_PARTY
+        day, moment = self._day, self._moment
+        return EncodedDocument(
+            doc["kind"],
+            doc["external_id"],
+            record.payload_hash,
+            record.raw_json,
+            record.snapshot,
+            (
+                doc["source"],
+                doc["kind"],
+                doc["external_id"],
+                stream,
+                doc["number"],
+                party["external_id"],
+                party["name"],
+                doc["owner"],
+                day(doc["issued_on"]),
+                day(doc["due_on"]),
+                doc["currency"],
+                doc["exchange_rate"],
+                _scaled(doc["subtotal"]),
+                _scaled(doc["tax"]),
+                _scaled(doc["total"]),
+                _scaled(doc["balance"]),
+                doc["status"],
+                doc["raw_status"],
+                _references(doc["references"]),
+                moment(doc["source_modified_at"]),
+            ),
+            tuple(map(_line, doc["lines"])),
+            tuple(map(_allocation, doc["allocations"])),
         )
 
-    def lines(self, document_id: int, document: CanonicalDocument) -> list[tuple[Any, ...]]:
-        return [
-            (
-                document_id,
-                position,
-                line.product,
-                line.product_external_id,
-                line.sku,
-                line.description,
-                _text(line.quantity),
-                _money(line.unit_price),
-                _minor(line.amount),
-                _money(line.tax),
-            )
-            for position, line in enumerate(document.lines)
-        ]
+    def _day(self, text: str | None) -> Any:
+        return date.fromisoformat(text) if text is not None and not self.sqlite else text
 
-    def allocations(self, document_id: int, document: CanonicalDocument) -> list[tuple[Any, ...]]:
-        return [
-            (document_id, position, a.invoice_external_id, enum_text(a.target_kind), _minor(a.amount))
-            for position, a in enumerate(document.allocations)
-        ]
+    def _moment(self, text: str | None) -> Any:
+        return None if text is None else self.moment(datetime.fromisoformat(text))
 
-    def insert(self, table: str, columns: Sequence[str]) -> str:
-        marks = ", ".join([self.placeholder] * len(columns))
+    def insert(self, table: str, columns: Sequence[str], utf8: Sequence[str] = ()) -> str:
+        """INSERT of one row of `columns`; those in `utf8` are bound as UTF-8 bytes and stored as text
+        (the database decodes them: no decoding here and re-encoding in the driver)."""
+        from_utf8 = "CAST(? AS TEXT)" if self.sqlite else "convert_from(%s, 'UTF8')"
+        marks = ", ".join(from_utf8 if name in utf8 else self.placeholder for name in columns)
         return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 - fixed names
 
     def update_by_id(self, table: str, columns: Sequence[str]) -> str:

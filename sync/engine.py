@@ -20,13 +20,22 @@ from connectors.base import Clock, Connector, Page, RawRecord, Stream, Sweepable
 from connectors.errors import ConnectorError, RecordError
 from store.canonical import canonical_json_bytes
 from store.locks import connector_lock
-from store.repository import Deletion, Incoming, Rejected, RunRef, SqlLedgerRepository
+from store.repository import (
+    Deletion,
+    Incoming,
+    PageWrite,
+    Rejected,
+    RunRef,
+    SqlLedgerRepository,
+    page_records,
+)
 from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
+from sync.page_writer import PARALLEL_AFTER_PAGES, PageWriter
 
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, str, int], None]
-"""Called after every committed page with (connector, stream, records fetched so far in this run)."""
+"""Called after every committed page with (connector, stream, records of this run's committed pages)."""
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
 _SYNC_GC_THRESHOLD = 10_000
@@ -75,9 +84,14 @@ def iso(value: datetime | None) -> str | None:
 class SyncEngine:
     """Runs streams of any connector that implements connectors.base.Connector."""
 
-    def __init__(self, engine: Engine, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, parallel_after: int | None = PARALLEL_AFTER_PAGES
+    ) -> None:
+        """`parallel_after`: pages a run writes itself before a writer process takes over the writes
+        (sync/page_writer.py); None keeps every write in this process."""
         self._engine = engine
         self._clock = clock
+        self._parallel_after = parallel_after
         self._ledger = SqlLedgerRepository(engine)
         self._runs = SqlSyncLog(engine)
 
@@ -186,28 +200,43 @@ class SyncEngine:
     ) -> datetime | None:
         """Fetch and commit every page; return the highest modification time seen (for unordered streams)."""
         fetched = 0
-        highest: datetime | None = None
-        for page in stream.pages(start):
-            incoming, rejects, deletions = normalize_page(run.connector, stream, page)
-            page_max = _latest(incoming, page)
-            if page_max is not None and (highest is None or page_max > highest):
-                highest = page_max
-            if guard is not None:
-                guard()
-            self._ledger.apply_page(
-                run,
-                documents=incoming,
-                rejects=rejects,
-                deletions=deletions,
-                fetched=len(page.records) + len(page.tombstones),
-                cursor=page_max if stream.ordered else None,
-                mark_seen=full,
-                now=self._clock(),
+        committed = 0
+
+        def on_committed(records: int) -> None:
+            nonlocal committed
+            committed += records
+            log.debug(
+                "sync.page", connector=run.connector, stream=run.stream, run_id=run.id, fetched=committed
             )
-            fetched += len(page.records) + len(page.tombstones)
-            log.debug("sync.page", connector=run.connector, stream=run.stream, run_id=run.id, fetched=fetched)
             if progress is not None:
-                progress(run.connector, run.stream, fetched)
+                progress(run.connector, run.stream, committed)
+
+        highest: datetime | None = None
+        writer = PageWriter(self._engine, run, parallel_after=self._parallel_after, on_committed=on_committed)
+        try:
+            for page in stream.pages(start):
+                incoming, rejects, deletions = normalize_page(run.connector, stream, page)
+                page_max = _latest(incoming, page)
+                if page_max is not None and (highest is None or page_max > highest):
+                    highest = page_max
+                if guard is not None:
+                    guard()
+                writer.write(
+                    PageWrite(
+                        documents=page_records(incoming),
+                        rejects=tuple(rejects),
+                        deletions=tuple(deletions),
+                        fetched=len(page.records) + len(page.tombstones),
+                        cursor=page_max if stream.ordered else None,
+                        mark_seen=full,
+                        now=self._clock(),
+                    )
+                )
+                fetched += len(page.records) + len(page.tombstones)
+            writer.close()
+        except BaseException:
+            writer.abandon()
+            raise
         return highest
 
     def _finish_after_crash(self, run: RunRef, status: str, error: str) -> None:
@@ -240,21 +269,20 @@ def normalize_page(
     for raw in page.records:
         encoded = canonical_json_bytes(raw)
         digest = hashlib.sha256(encoded).hexdigest()  # == store.canonical.payload_hash(raw)
-        raw_json = encoded.decode("utf-8")
         try:
             document = stream.normalize(raw)
         except (RecordError, ValidationError, ValueError, InvalidOperation) as exc:
-            rejects.append(
-                Rejected(reason=_reason(exc), raw_json=raw_json, payload_hash=digest, external_id=_id(raw))
-            )
-            continue
-        if document.source != connector:
+            reason = _reason(exc)
+        else:
+            if document.source == connector:
+                incoming.append(Incoming(document, digest, encoded))
+                continue
             reason = f"normalizer produced source {document.source!r}, expected {connector!r}"
-            rejects.append(
-                Rejected(reason=reason, raw_json=raw_json, payload_hash=digest, external_id=_id(raw))
+        rejects.append(
+            Rejected(
+                reason=reason, raw_json=encoded.decode("utf-8"), payload_hash=digest, external_id=_id(raw)
             )
-            continue
-        incoming.append(Incoming(document=document, payload_hash=digest, raw_json=raw_json))
+        )
     deletions = []
     for tombstone in page.tombstones:
         deleted_at = None if tombstone.deleted_at is None else tombstone.deleted_at.isoformat()

@@ -37,7 +37,9 @@ def store_documents(engine: Engine, docs: Iterable[CanonicalDocument], *, now: d
         run = log.start(source, "documents", mode="incremental", since=None, now=now)
         incoming = [
             Incoming(
-                document=doc, payload_hash=payload_hash(doc.to_json_dict()), raw_json=doc.model_dump_json()
+                document=doc,
+                payload_hash=payload_hash(doc.to_json_dict()),
+                raw_json=doc.model_dump_json().encode(),
             )
             for doc in page
         ]

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +81,10 @@ def reaped() -> Iterator[list[subprocess.Popen[str]]]:
             process.communicate()
 
 
-def spawn(config: Path, *args: str) -> subprocess.Popen[str]:
-    """`ledgerbridge --config CONFIG ARGS...` as a separate process (stderr: JSON log lines)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def spawn(config: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """`ledgerbridge --config CONFIG ARGS...` as a separate process (stderr: JSON log lines); `env` adds
+    to this process's environment."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "sync.cli", "--config", str(config), *args],
         stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ def test_a_page_splits_into_documents_rejects_and_tombstones_with_hashes_of_the_
     incoming, rejects, deletions = normalize_page("shop", ListStream([]), page)
     assert [i.document.external_id for i in incoming] == ["INV-1"]
     assert incoming[0].payload_hash == payload_hash(good)
-    assert '"total":"100.00"' in incoming[0].raw_json
+    assert b'"total":"100.00"' in incoming[0].raw_json
     assert [(r.external_id, r.reason.split(":")[0]) for r in rejects] == [
         ("INV-2", "total"),
         (None, "external_id"),

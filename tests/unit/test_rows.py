@@ -6,11 +6,21 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATE, DATETIME
 
-from store.canonical import CanonicalDocument, DocumentKind, Line
-from store.rows import DOCUMENT_COLUMNS, LINE_COLUMNS, RowEncoder, tidy_amount
+from store.canonical import CanonicalDocument, DocumentKind, Line, to_minor_units
+from store.rows import (
+    DOCUMENT_COLUMNS,
+    LINE_COLUMNS,
+    RowEncoder,
+    _scaled,
+    document_row,
+    page_record,
+    tidy_amount,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,11 +65,11 @@ def test_a_document_row_holds_money_as_scaled_integers_and_rates_as_exact_text()
         references={"sales_order": "SO-1"},
         lines=(Line(amount=Decimal("0.3"), quantity=Decimal("1.5")),),
     )
-    encode = RowEncoder(sqlite=True)
+    encoded = RowEncoder(sqlite=True).encode(page_record(document, "h", b"{}"), "s")
     row = dict(
         zip(
             DOCUMENT_COLUMNS,
-            encode.document(document, stream="s", payload_hash="h", revision=3, run_id=9, now="t"),
+            document_row(encoded.head, deleted=0, revision=3, payload_hash="h", run_id=9, now="t"),
             strict=True,
         )
     )
@@ -67,7 +77,7 @@ def test_a_document_row_holds_money_as_scaled_integers_and_rates_as_exact_text()
     assert row["exchange_rate"] == "7.123456789"
     assert row["refs"] == '{"sales_order": "SO-1"}'
     assert (row["kind"], row["status"], row["deleted"], row["revision"]) == ("invoice", "open", 0, 3)
-    [line] = [dict(zip(LINE_COLUMNS, values, strict=True)) for values in encode.lines(5, document)]
+    [line] = [dict(zip(LINE_COLUMNS, (5, 0, *values), strict=True)) for values in encoded.lines]
     assert (line["document_id"], line["amount"], line["quantity"]) == (5, 3000, "1.5")
 
 
@@ -75,3 +85,17 @@ def test_the_generated_insert_names_every_column_once() -> None:
     statement = RowEncoder(sqlite=True).insert("documents", DOCUMENT_COLUMNS)
     assert statement.count("?") == len(DOCUMENT_COLUMNS)
     assert "INSERT INTO documents (source, kind, external_id" in statement
+
+
+@settings(max_examples=500)
+@given(st.decimals(min_value=-(10**13) + 1, max_value=10**13 - 1, places=4, allow_nan=False))
+def test_a_snapshot_amount_scales_exactly_as_the_canonical_conversion(amount: Decimal) -> None:
+    """The write path reads amounts back from the snapshot's text (`str` of the Decimal) with a fast path
+    for plain decimals; exponents and long zero tails take the Decimal path. Both must be exact."""
+    for text in (str(amount), str(amount.normalize()), f"{amount}00"):
+        assert _scaled(text) == to_minor_units(Decimal(text))
+
+
+def test_a_snapshot_amount_with_five_places_is_refused() -> None:
+    with pytest.raises(ValueError, match="more than 4 decimal places"):
+        _scaled("1.23456")

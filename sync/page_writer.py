@@ -1,0 +1,267 @@
+"""Writing a run's pages: in this process, or in a writer process that overlaps writing with reading.
+
+A page is normalized and hashed here and its records' snapshots serialized, then written in one
+transaction (`SqlLedgerRepository.write_page`, which derives every row from the snapshots). On a long run
+the transactions move to a child process after the first pages, so that while it writes page N this
+process already fetches and normalizes page N+1: on two cores ingest runs ~1.5 times as fast
+(docs/performance.md). Pages are still written one at a time, in order, each with its cursor — the
+child changes where the transaction runs, not what it is (ADR 0013).
+
+The child is a fresh interpreter (never a `fork`: the daemon and the lease heartbeat run threads),
+started while this process keeps writing pages itself; it takes over once it reports ready, so its
+start-up costs the run nothing. It ignores SIGINT (Ctrl-C reaches the whole process group; this process
+decides when to stop) and stops after its current page when this process closes the pipe or dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Final
+
+import structlog
+from sqlalchemy import Engine
+
+from store.db import is_sqlite, make_engine
+from store.repository import PageWrite, RunRef, SqlLedgerRepository
+
+log = structlog.get_logger(__name__)
+
+PARALLEL_AFTER_PAGES: Final = 3
+"""Pages a run writes itself before it starts a writer process (short runs never start one)."""
+IN_FLIGHT: Final = 2
+"""Pages handed to the writer process and not yet committed, at most (bounds memory and lag)."""
+WRITER_ENV: Final = "LEDGERBRIDGE_SYNC_WRITER"
+"""`auto` (the default): a writer process for long runs; `inline`: every write in the syncing process
+(slower on long runs; for debugging); `process`: the writer process writes every page of every run
+(it starts with the run, which waits for it: for tests and for checking the writer itself)."""
+STOP_TIMEOUT_S: Final = 120.0
+"""How long closing waits for the writer to commit its last page before it is killed."""
+
+
+class PageWriteError(RuntimeError):
+    """The writer process could not write a page (or died): the run stops; committed pages stay."""
+
+
+class PageWriter:
+    """Writes a run's pages in order, one transaction each; `close()` waits until all are committed."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        run: RunRef,
+        *,
+        parallel_after: int | None = PARALLEL_AFTER_PAGES,
+        on_committed: Callable[[int], None] | None = None,
+    ) -> None:
+        self._ledger = SqlLedgerRepository(engine)
+        self._run = run
+        mode = _mode()
+        self._url = None if parallel_after is None or mode == "inline" else _child_url(engine)
+        self._forced = mode == "process" and self._url is not None
+        self._parallel_after = 0 if self._forced or parallel_after is None else parallel_after
+        self._on_committed = on_committed
+        self._written = 0
+        self._child: _Child | None = None
+
+    def write(self, page: PageWrite) -> None:
+        """Write `page` (here, or hand it to the writer process). Raises PageWriteError if the writer
+        process failed on an earlier page."""
+        child = self._child
+        if child is None and self._url is not None and self._written >= self._parallel_after:
+            child = self._child = _Child.start(self._url, self._run)
+            if self._forced:
+                child.wait_ready()
+        if child is not None and self._ready(child):
+            child.send(page, self._committed)
+        else:
+            self._ledger.write_page(self._run, page)
+            self._committed(page.fetched)
+        self._written += 1
+
+    def close(self) -> None:
+        """Wait until every page handed out is committed and stop the writer process. Raises
+        PageWriteError if a page could not be written."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.finish(self._committed)
+
+    def abandon(self) -> None:
+        """Stop after the page being written (the run failed or was interrupted): never raises."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop()
+
+    @property
+    def parallel(self) -> bool:
+        """True once pages go to the writer process (asks it, without waiting)."""
+        return self._child is not None and self._ready(self._child)
+
+    def _ready(self, child: _Child) -> bool:
+        try:
+            return child.ready()
+        except PageWriteError as exc:  # it never took a page: write here, as short runs do
+            log.warning("sync.writer_unavailable", run_id=self._run.id, error=str(exc))
+            child.stop()
+            self._child, self._url = None, None
+            return False
+
+    def _committed(self, fetched: int) -> None:
+        if self._on_committed is not None:
+            self._on_committed(fetched)
+
+
+def _mode() -> str:
+    mode = os.environ.get(WRITER_ENV, "auto").strip().lower() or "auto"
+    if mode not in ("auto", "inline", "process"):
+        raise PageWriteError(f"{WRITER_ENV}={mode!r}: use auto, inline or process")
+    return mode
+
+
+def _child_url(engine: Engine) -> str | None:
+    """The URL a writer process connects with, or None when only this process can see the database."""
+    url = engine.url
+    if is_sqlite(engine) and (url.database in (None, "", ":memory:") or "memory" in str(url.query)):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+class _Child:
+    """The parent's handle on one writer process."""
+
+    def __init__(self, process: subprocess.Popen[bytes], pipe: Connection) -> None:
+        self._process = process
+        self._pipe = pipe
+        self._pending: deque[int] = deque()  # `fetched` of each page handed out, oldest first
+        self.is_ready = False
+
+    @classmethod
+    def start(cls, url: str, run: RunRef) -> _Child:
+        parent_end, child_end = multiprocessing.Pipe()
+        # A fresh interpreter that imports exactly what this one can (no re-import of a __main__
+        # script, as multiprocessing's spawn would do; -P: the working directory is not on the path).
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [sys.executable, "-P", "-c", _ENTRY, str(child_end.fileno())],
+            pass_fds=[child_end.fileno()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,  # stdout is where `sync run --json` prints
+            env=environment,
+        )
+        child_end.close()
+        parent_end.send((url, run))  # through the pipe, not argv: the URL may hold a password
+        log.debug("sync.writer_started", run_id=run.id, pid=process.pid)
+        return cls(process, parent_end)
+
+    def ready(self) -> bool:
+        """True once the writer process has its connection (never blocks)."""
+        if not self.is_ready and self._pipe.poll():
+            self.wait_ready()
+        return self.is_ready
+
+    def wait_ready(self) -> None:
+        if not self.is_ready:
+            self._expect("ready")
+            self.is_ready = True
+
+    def send(self, page: PageWrite, committed: Callable[[int], None]) -> None:
+        while len(self._pending) >= IN_FLIGHT:
+            self._acknowledge(committed)
+        try:
+            self._pipe.send(page)
+        except OSError as exc:  # the writer died: say why if it told us
+            self._acknowledge(committed)
+            raise PageWriteError(f"the writer process is gone ({exc})") from exc
+        self._pending.append(page.fetched)
+
+    def finish(self, committed: Callable[[int], None]) -> None:
+        try:
+            while self._pending:
+                self._acknowledge(committed)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if not self.is_ready:  # it holds no transaction and was given no page: no need to wait
+            self._process.kill()
+        with contextlib.suppress(OSError):
+            self._pipe.send(None)
+        # The pipe reads end-of-file when the writer exits; Popen.wait(timeout) would poll with sleeps.
+        self._pipe.close()
+        try:
+            self._process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a page write that hangs for minutes
+            self._process.kill()
+            self._process.wait()
+
+    def _acknowledge(self, committed: Callable[[int], None]) -> None:
+        self._expect("ok")
+        committed(self._pending.popleft())
+
+    def _expect(self, word: str) -> None:
+        try:
+            message = self._pipe.recv()
+        except (EOFError, OSError) as exc:
+            code = self._process.poll()
+            raise PageWriteError(f"the writer process died (exit status {code})") from exc
+        if message[0] == "error":
+            raise PageWriteError(f"writing a page failed in the writer process: {message[1]}")
+        if message[0] != word:  # pragma: no cover - a protocol bug
+            raise PageWriteError(f"the writer process said {message!r}, expected {word!r}")
+
+
+_ENTRY: Final = "import sys; from sync.page_writer import main; main(sys.argv[1])"
+
+
+def main(descriptor: str) -> None:
+    """Entry point of the writer process: its end of the pipe is the inherited file descriptor."""
+    serve(Connection(int(descriptor)))
+
+
+def serve(pipe: Connection) -> None:
+    """The writer process: connect, then write each page received, in order, until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])  # as the syncing process does (sync/engine.py)
+    structlog.configure(  # never on stdout: that is where `sync run --json` prints
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
+    try:
+        url, run = pipe.recv()
+    except EOFError:  # the syncing process died before it said where to write
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect():  # fail now, before any page is handed over, if it cannot connect
+            pass
+        ledger = SqlLedgerRepository(engine)
+        pipe.send(("ready",))
+        while True:
+            try:
+                page = pipe.recv()
+            except EOFError:  # the syncing process is gone: every page received was written
+                return
+            if page is None:
+                return
+            try:
+                ledger.write_page(run, page)
+            except Exception as exc:  # noqa: BLE001 - reported to the syncing process, which fails the run
+                pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+                return
+            pipe.send(("ok",))
+    except (BrokenPipeError, EOFError):  # the syncing process died while we answered
+        return
+    except Exception as exc:  # noqa: BLE001 - cannot connect: the syncing process writes its pages itself
+        with contextlib.suppress(OSError):
+            pipe.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        engine.dispose()
