@@ -78,9 +78,7 @@ class PageWriter:
         process failed on an earlier page."""
         child = self._child
         if child is None and self._url is not None and self._written >= self._parallel_after:
-            child = self._child = _Child.start(self._url, self._run)
-            if self._forced:
-                child.wait_ready()
+            child = self._child = self._start(self._url)
         if child is not None and self._ready(child):
             child.send(page, self._committed)
         else:
@@ -105,6 +103,23 @@ class PageWriter:
     def parallel(self) -> bool:
         """True once pages go to the writer process (asks it, without waiting)."""
         return self._child is not None and self._ready(self._child)
+
+    def _start(self, url: str) -> _Child | None:
+        try:
+            child = _Child.start(url, self._run)
+        except OSError as exc:  # no process to be had (limits, memory): write here, as short runs do
+            if self._forced:
+                raise PageWriteError(f"cannot start the writer process: {exc}") from exc
+            log.warning("sync.writer_unavailable", run_id=self._run.id, error=str(exc))
+            self._url = None
+            return None
+        if self._forced:
+            try:
+                child.wait_ready()
+            except PageWriteError:
+                child.stop()
+                raise
+        return child
 
     def _ready(self, child: _Child) -> bool:
         try:

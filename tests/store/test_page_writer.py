@@ -226,6 +226,23 @@ def test_a_writer_process_that_cannot_start_leaves_the_writes_here(
     assert table_counts(engine, "documents", "revisions") == {"documents": 40, "revisions": 40}
 
 
+def test_when_no_process_can_be_started_the_run_writes_its_pages_itself(
+    engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(page_writer.subprocess, "Popen", no_process)
+    monkeypatch.setenv(page_writer.WRITER_ENV, "auto")
+    data = pages(*[[record(page * 10 + n) for n in range(10)] for page in range(5)])
+    [run] = SyncEngine(engine, clock, parallel_after=1).run_connector(ListConnector([ListStream(data)]))
+    assert (run.status, run.created) == ("ok", 50)
+
+    monkeypatch.setenv(page_writer.WRITER_ENV, "process")  # asked for explicitly: say why it cannot
+    with pytest.raises(PageWriteError, match="cannot start the writer process"):
+        SyncEngine(engine, clock).run_connector(ListConnector([ListStream(data)]))
+
+
 def test_an_unknown_writer_mode_is_refused_with_the_values_to_use(
     engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
