@@ -72,7 +72,8 @@ class Deletion:
 
 @dataclass(frozen=True)
 class PageWrite:
-    """One page as the write transaction takes it: encoded documents and everything else the page says."""
+    """One page as the write transaction takes it: its records (snapshots and raw payloads) and
+    everything else the page says. Plain values: it crosses to the writer process as it is."""
 
     documents: tuple[PageRecord, ...]
     now: datetime

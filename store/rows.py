@@ -31,11 +31,15 @@ _NO_PARTY: Mapping[str, None] = {"external_id": None, "name": None}
 _BOOKKEEPING = {"revision": True, "deleted": True}
 
 
+def snapshot_bytes(document: CanonicalDocument) -> bytes:
+    """A revision's canonical snapshot: the document as UTF-8 JSON without the ledger's bookkeeping
+    fields. The revision number and the deleted flag are the revision row's own `revision` and
+    `change_kind` (`Revision.document` puts them back); leaving them out saves a model copy per record."""
+    return _SERIALIZER.to_json(document, exclude=_BOOKKEEPING)
+
+
 def snapshot_json(document: CanonicalDocument) -> str:
-    """A revision's canonical snapshot: the document as JSON without the ledger's bookkeeping fields.
-    The revision number and the deleted flag are the revision row's own `revision` and `change_kind`
-    (`Revision.document` puts them back); leaving them out saves a model copy per written record."""
-    return _SERIALIZER.to_json(document, exclude=_BOOKKEEPING).decode("utf-8")
+    return snapshot_bytes(document).decode("utf-8")
 
 
 def tidy_amount(value: Decimal | None) -> Decimal | None:
@@ -119,7 +123,7 @@ class PageRecord(NamedTuple):
 
 
 def page_record(document: CanonicalDocument, payload_hash: str, raw_json: bytes) -> PageRecord:
-    return PageRecord(payload_hash, raw_json, _SERIALIZER.to_json(document, exclude=_BOOKKEEPING))
+    return PageRecord(payload_hash, raw_json, snapshot_bytes(document))
 
 
 class EncodedDocument(NamedTuple):

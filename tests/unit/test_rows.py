@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import DATE, DATETIME
 from store.canonical import CanonicalDocument, DocumentKind, Line, to_minor_units
 from store.rows import (
     DOCUMENT_COLUMNS,
+    HEAD_COLUMNS,
     LINE_COLUMNS,
     RowEncoder,
     _scaled,
@@ -66,6 +67,7 @@ def test_a_document_row_holds_money_as_scaled_integers_and_rates_as_exact_text()
         lines=(Line(amount=Decimal("0.3"), quantity=Decimal("1.5")),),
     )
     encoded = RowEncoder(sqlite=True).encode(page_record(document, "h", b"{}"), "s")
+    assert len(encoded.head) == len(HEAD_COLUMNS)
     row = dict(
         zip(
             DOCUMENT_COLUMNS,
