@@ -199,7 +199,6 @@ class SyncEngine:
         guard: Callable[[], None] | None,
     ) -> datetime | None:
         """Fetch and commit every page; return the highest modification time seen (for unordered streams)."""
-        fetched = 0
         committed = 0
 
         def on_committed(records: int) -> None:
@@ -232,7 +231,6 @@ class SyncEngine:
                         now=self._clock(),
                     )
                 )
-                fetched += len(page.records) + len(page.tombstones)
             writer.close()
         except BaseException:
             writer.abandon()
