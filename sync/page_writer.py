@@ -107,7 +107,7 @@ class PageWriter:
     def _start(self, url: str) -> _Child | None:
         try:
             child = _Child.start(url, self._run)
-        except OSError as exc:  # no process to be had (limits, memory): write here, as short runs do
+        except (OSError, ValueError) as exc:  # no process to be had (limits, memory, no fd passing)
             if self._forced:
                 raise PageWriteError(f"cannot start the writer process: {exc}") from exc
             log.warning("sync.writer_unavailable", run_id=self._run.id, error=str(exc))
