@@ -1,6 +1,6 @@
 """Ingest benchmark: the sync engine writing generated records into SQLite, against raw executemany.
 
-    python -m bench.ingest [--records 100000] [--json]
+    python -m bench.ingest [--records 100000] [--postgres ADMIN_URL] [--json]
 
 Runs, each in a fresh process and a fresh SQLite file:
 1. engine: the sync engine syncs N generated invoices (2 lines each) from an in-memory connector whose
@@ -12,7 +12,8 @@ Runs, each in a fresh process and a fresh SQLite file:
 4. the ceiling: sqlite3 `executemany` of the very same rows the engine writes — documents, their lines
    and their revisions, prebuilt as tuples, with the engine's own statements — one transaction per
    page, nothing else; and, for comparison with earlier figures, of the documents rows alone.
-Prints records/s of each, the ratios, and the peak RSS of runs 1 and 3.
+Prints records/s of each, the ratios, and the peak RSS of runs 1 and 3. `--postgres ADMIN_URL` adds
+runs 1 and 2 into a database created for the purpose on that PostgreSQL server (dropped after).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -154,8 +156,9 @@ def _fresh_database(directory: Path, name: str) -> tuple[Any, Path]:
     return engine, path
 
 
-def engine_run(count: int) -> dict[str, Any]:
-    """Child process: sync `count` records through the engine; report time and peak RSS."""
+def engine_run(count: int, postgres: str | None = None) -> dict[str, Any]:
+    """Child process: sync `count` records through the engine (into a fresh SQLite file, or a fresh
+    database on the PostgreSQL server `postgres`); report time and peak RSS."""
     import logging
 
     import structlog
@@ -163,13 +166,11 @@ def engine_run(count: int) -> dict[str, Any]:
     from sync.engine import SyncEngine
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    with tempfile.TemporaryDirectory() as tmp:
-        engine, _ = _fresh_database(Path(tmp), "engine.db")
+    with _fresh_ledger(postgres) as engine:
         sync = SyncEngine(engine, lambda: datetime.now(UTC))
         started, cpu = time.perf_counter(), time.process_time()
         [result] = sync.run_connector(GeneratedConnector(count))
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        engine.dispose()
     if result.created != count:
         raise SystemExit(f"engine run created {result.created} of {count} documents")
     writer = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -181,6 +182,38 @@ def engine_run(count: int) -> dict[str, Any]:
         "peak_rss_mb": _peak_rss_mb(),
         "writer_peak_rss_mb": writer.ru_maxrss / 1024,
     }
+
+
+@contextmanager
+def _fresh_ledger(postgres: str | None) -> Iterator[Any]:
+    """An upgraded, empty ledger: a SQLite file in a temporary directory, or a database created for the
+    run on the PostgreSQL server of `postgres` (an admin URL) and dropped after it."""
+    if postgres is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine, _ = _fresh_database(Path(tmp), "engine.db")
+            try:
+                yield engine
+            finally:
+                engine.dispose()
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from store.db import make_engine, normalize_url, upgrade
+
+    name = f"ledgerbridge_bench_{os.getpid()}"
+    admin = make_url(normalize_url(postgres))
+    server = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    engine = make_engine(admin.set(database=name).render_as_string(hide_password=False))
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def ceiling_run(count: int) -> dict[str, Any]:
@@ -248,9 +281,10 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(mode: str, count: int, **environment: str) -> dict[str, Any]:
+def _child(mode: str, count: int, postgres: str | None = None, **environment: str) -> dict[str, Any]:
+    extra = ["--postgres", postgres] if postgres else []
     output = subprocess.run(
-        [sys.executable, "-m", "bench.ingest", "--child", mode, "--records", str(count)],
+        [sys.executable, "-m", "bench.ingest", "--child", mode, "--records", str(count), *extra],
         check=True,
         capture_output=True,
         text=True,
@@ -264,17 +298,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="also sync into a database created for the run on this PostgreSQL server (and dropped)",
+    )
     parser.add_argument("--child", choices=["engine", "ceiling"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        run = engine_run if args.child == "engine" else ceiling_run
-        print(json.dumps(run(args.records)))
+        result = (
+            engine_run(args.records, args.postgres) if args.child == "engine" else ceiling_run(args.records)
+        )
+        print(json.dumps(result))
         return 0
     full = _child("engine", args.records, LEDGERBRIDGE_SYNC_WRITER="auto")
     inline = _child("engine", args.records, LEDGERBRIDGE_SYNC_WRITER="inline")
     half = _child("engine", args.records // 2, LEDGERBRIDGE_SYNC_WRITER="auto")
     ceiling = _child("ceiling", args.records)
     report = _report(args.records, full, inline, half, ceiling)
+    if args.postgres:
+        report["postgres"] = {
+            mode: round(run["records"] / run["seconds"])
+            for mode in ("auto", "inline")
+            for run in [_child("engine", args.records, args.postgres, LEDGERBRIDGE_SYNC_WRITER=mode)]
+        }
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
@@ -333,7 +380,13 @@ def _print(report: dict[str, Any]) -> None:
     for count, rss in report["peak_rss_mb"].items():
         writer = report["writer_peak_rss_mb"][count]
         print(f"  peak RSS syncing {int(count):>7,} records: {rss:,.1f} MB (writer process {writer:,.1f} MB)")
-    print(f"  targets met     : {'yes' if report['targets_met'] else 'NO'}")
+    if "postgres" in report:
+        postgres = report["postgres"]
+        print(
+            f"  PostgreSQL      : {postgres['auto']:>8,} records/s  "
+            f"(engine into a fresh database; {postgres['inline']:,} without the writer process)"
+        )
+    print(f"  targets met     : {'yes' if report['targets_met'] else 'NO'} (SQLite)")
 
 
 if __name__ == "__main__":
