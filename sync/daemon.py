@@ -521,7 +521,7 @@ class _WatchedStream:
             except AuthError as exc:
                 self._auth_errors.append(str(exc))
                 raise
-            yield page  # the engine commits this page before asking for the next one
+            yield page  # the engine writes this page (or hands it to its writer) before asking for more
             if self._stopping.is_set():
                 raise ShutdownRequested("the daemon is stopping")
 

@@ -35,6 +35,7 @@ from tests.e2e.daemon_support import (
 )
 
 pytestmark = pytest.mark.slow
+BIG = 300_000
 
 
 def _health_url(log: Path) -> str | None:
@@ -57,7 +58,10 @@ def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_
 ) -> None:
     zoho = ZohoSandbox(sample_dataset(SampleSizes()), faults=FaultPlan(rate_500=1.0)).start()
     request.addfinalizer(zoho.stop)
-    big = write_jsonl(tmp_path / "big.jsonl", invoices(40_000))
+    big = tmp_path / "big.jsonl"  # long enough to be mid-run at SIGTERM (~15 s at full ingest speed)
+    with big.open("w", encoding="utf-8") as out:
+        for start in range(1, BIG + 1, 10_000):
+            out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in invoices(10_000, start=start))
     small = write_jsonl(tmp_path / "small.jsonl", invoices(5))
     config = write_config(
         tmp_path / "lb.yaml",
@@ -123,7 +127,7 @@ def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_
         assert seconds < 30
         [(run_status, fetched)] = rows(engine, "SELECT status, fetched FROM sync_runs WHERE connector='big'")
         assert run_status == "interrupted"
-        assert 0 < fetched < 40_000
+        assert 0 < fetched < BIG
         stored = scalar(engine, "SELECT COUNT(*) FROM documents WHERE source='big'")
         assert stored == fetched
         cursor = scalar(engine, "SELECT cursor FROM sync_state WHERE connector='big'")
