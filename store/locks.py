@@ -219,9 +219,17 @@ def _advisory(
     conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         deadline = time.monotonic() + wait_seconds
+        unnamed_retries = 1
         while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
             if time.monotonic() >= deadline:
-                raise LockHeld(name, _recorded_holder(conn, name))
+                holder = _recorded_holder(conn, name)
+                if holder is None and unnamed_retries:
+                    # Caught between the holder taking the lock and recording itself, or between it
+                    # forgetting itself and letting go: look once more, to name it or to take the lock.
+                    unnamed_retries -= 1
+                    time.sleep(POLL_SECONDS)
+                    continue
+                raise LockHeld(name, holder)
             time.sleep(POLL_SECONDS)
         try:
             _record_holder(conn, name, me, now())

@@ -10,10 +10,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, insert, text, update
 
 from store.db import is_sqlite, write_transaction
-from store.locks import LockHeld, LockLost, connector_lock, named_lock
+from store.locks import LockHeld, LockLost, advisory_key, connector_lock, named_lock
 from store.tables import leases
 
 
@@ -129,3 +129,25 @@ def test_a_holder_whose_lease_was_taken_learns_it_before_writing_again(engine: E
         assert lease.lost.wait(30)
         with pytest.raises(LockLost, match="lost the lock connector shop"):
             lease.check()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_refused_caller_caught_while_the_holder_lets_go_takes_the_lock_rather_than_an_unnamed_refusal(
+    engine: Engine,
+) -> None:
+    """PostgreSQL: the advisory lock and the row naming its holder are two steps. A caller that finds
+    the lock taken but no name looks once more: here the holder lets go meanwhile, so it gets the lock."""
+    holder = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    key = advisory_key("connector shop")
+    # No holder row is ever recorded: the window between the two steps.
+    let_go = threading.Timer(0.05, lambda: holder.execute(text("SELECT pg_advisory_unlock_all()")))
+    try:
+        assert holder.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+        let_go.start()
+        with connector_lock(engine, "shop", holder="sync run") as lease:
+            assert lease.name == "connector shop"
+    finally:
+        let_go.cancel()
+        if let_go.is_alive():
+            let_go.join()
+        holder.close()
