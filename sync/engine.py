@@ -30,7 +30,7 @@ from store.repository import (
     page_records,
 )
 from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
-from sync.page_writer import PARALLEL_AFTER_PAGES, PageWriter
+from sync.page_writer import PARALLEL_AFTER_PAGES, PageWriteError, PageWriter, writer_mode
 
 log = structlog.get_logger(__name__)
 
@@ -89,6 +89,7 @@ class SyncEngine:
     ) -> None:
         """`parallel_after`: pages a run writes itself before a writer process takes over the writes
         (sync/page_writer.py); None keeps every write in this process."""
+        writer_mode()  # a bad LEDGERBRIDGE_SYNC_WRITER is a configuration error, said before any run
         self._engine = engine
         self._clock = clock
         self._parallel_after = parallel_after
@@ -171,7 +172,7 @@ class SyncEngine:
                 full=full,
                 swept=swept,
             )
-        except ConnectorError as exc:
+        except (ConnectorError, PageWriteError) as exc:  # this stream failed; the others may still run
             record = self._runs.finish(run, status=FAILED, now=self._clock(), error=str(exc))
             bound.error("sync.stream_failed", error=str(exc), error_type=type(exc).__name__)
             return SyncRunResult.from_record(record)

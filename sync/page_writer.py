@@ -31,6 +31,7 @@ from typing import Final
 import structlog
 from sqlalchemy import Engine
 
+from config.loader import ConfigError
 from store.db import is_sqlite, make_engine
 from store.repository import PageWrite, RunRef, SqlLedgerRepository
 
@@ -49,7 +50,8 @@ STOP_TIMEOUT_S: Final = 120.0
 
 
 class PageWriteError(RuntimeError):
-    """The writer process could not write a page (or died): the run stops; committed pages stay."""
+    """The writer process could not write a page (or died): the stream's run fails; committed pages
+    stay; the engine records it like a connector failure and goes on with the other streams."""
 
 
 class PageWriter:
@@ -65,7 +67,7 @@ class PageWriter:
     ) -> None:
         self._ledger = SqlLedgerRepository(engine)
         self._run = run
-        mode = _mode()
+        mode = writer_mode()
         self._url = None if parallel_after is None or mode == "inline" else _child_url(engine)
         self._forced = mode == "process" and self._url is not None
         self._parallel_after = 0 if self._forced or parallel_after is None else parallel_after
@@ -135,10 +137,11 @@ class PageWriter:
             self._on_committed(fetched)
 
 
-def _mode() -> str:
+def writer_mode() -> str:
+    """`LEDGERBRIDGE_SYNC_WRITER`: auto (default), inline or process; anything else is a ConfigError."""
     mode = os.environ.get(WRITER_ENV, "auto").strip().lower() or "auto"
     if mode not in ("auto", "inline", "process"):
-        raise PageWriteError(f"{WRITER_ENV}={mode!r}: use auto, inline or process")
+        raise ConfigError(f"environment variable {WRITER_ENV}={mode!r}: use auto, inline or process")
     return mode
 
 
@@ -193,9 +196,10 @@ class _Child:
             self._acknowledge(committed)
         try:
             self._pipe.send(page)
-        except OSError as exc:  # the writer died: say why if it told us
-            self._acknowledge(committed)
-            raise PageWriteError(f"the writer process is gone ({exc})") from exc
+        except OSError as exc:  # the writer died: count what it committed, say why if it told us
+            while self._pending:
+                self._acknowledge(committed)
+            raise self._died() from exc
         self._pending.append(page.fetched)
 
     def finish(self, committed: Callable[[int], None]) -> None:
@@ -218,6 +222,11 @@ class _Child:
             self._process.kill()
             self._process.wait()
 
+    def _died(self) -> PageWriteError:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(1.0)
+        return PageWriteError(f"the writer process died (exit status {self._process.returncode})")
+
     def _acknowledge(self, committed: Callable[[int], None]) -> None:
         self._expect("ok")
         committed(self._pending.popleft())
@@ -226,8 +235,7 @@ class _Child:
         try:
             message = self._pipe.recv()
         except (EOFError, OSError) as exc:
-            code = self._process.poll()
-            raise PageWriteError(f"the writer process died (exit status {code})") from exc
+            raise self._died() from exc
         if message[0] == "error":
             raise PageWriteError(f"writing a page failed in the writer process: {message[1]}")
         if message[0] != word:  # pragma: no cover - a protocol bug

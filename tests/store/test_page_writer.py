@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, delete, select
 
+from config.loader import ConfigError
 from connectors.base import Page, Tombstone
 from store.repository import SqlLedgerRepository
 from store.runs import SqlSyncLog
 from store.tables import documents, metadata, sync_runs
 from sync import page_writer
 from sync.engine import SyncEngine, SyncRunResult
-from sync.page_writer import PageWriteError
 from tests.conftest import FixedClock, table_counts
 from tests.store.fakes import ListConnector, ListStream, pages, record
 
@@ -188,14 +188,14 @@ def test_a_writer_process_that_dies_fails_the_run_and_every_committed_page_stays
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
     data = pages(*[[record(page * 10 + n, minutes=page * 10 + n) for n in range(10)] for page in range(6)])
     stream = KillingStream(data, engine=engine, spy=spy, kill_after=3, per_page=10)
-    with pytest.raises(PageWriteError, match="writer process"):
-        SyncEngine(engine, clock).run_connector(ListConnector([stream]))
+    [failed] = SyncEngine(engine, clock).run_connector(ListConnector([stream]))
 
     with engine.connect() as conn:
         status, error = conn.execute(select(sync_runs.c.status, sync_runs.c.error)).one()
         written = sorted(conn.execute(select(documents.c.external_id)).scalars())
+    assert (failed.status, failed.error) == ("failed", error)
     assert status == "failed"
-    assert "PageWriteError" in (error or "")
+    assert "the writer process died" in (error or "")
     assert written == sorted(f"INV-{n}" for n in range(30)), "exactly the pages committed before the kill"
     committed = [d.source_modified_at for d in SqlLedgerRepository(engine).iter_documents()]
     assert SqlSyncLog(engine).cursor("shop", "invoices") == max(t for t in committed if t is not None)
@@ -239,13 +239,14 @@ def test_when_no_process_can_be_started_the_run_writes_its_pages_itself(
     assert (run.status, run.created) == ("ok", 50)
 
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")  # asked for explicitly: say why it cannot
-    with pytest.raises(PageWriteError, match="cannot start the writer process"):
-        SyncEngine(engine, clock).run_connector(ListConnector([ListStream(data)]))
+    [failed] = SyncEngine(engine, clock).run_connector(ListConnector([ListStream(data)]))
+    assert failed.status == "failed"
+    assert "cannot start the writer process" in (failed.error or "")
 
 
 def test_an_unknown_writer_mode_is_refused_with_the_values_to_use(
     engine: Engine, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(page_writer.WRITER_ENV, "threads")
-    with pytest.raises(PageWriteError, match="use auto, inline or process"):
-        SyncEngine(engine, clock).run_connector(ListConnector([ListStream(pages([record(1)]))]))
+    with pytest.raises(ConfigError, match="LEDGERBRIDGE_SYNC_WRITER='threads': use auto, inline or process"):
+        SyncEngine(engine, clock)
