@@ -188,7 +188,7 @@ def _allocation(allocation: dict[str, Any]) -> tuple[Any, ...]:
     return (
         allocation["invoice_external_id"],
         allocation["target_kind"],
-        _minor(Decimal(allocation["amount"])),
+        _scaled(allocation["amount"]),
     )
 
 

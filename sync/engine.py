@@ -30,7 +30,13 @@ from store.repository import (
     page_records,
 )
 from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
-from sync.page_writer import PARALLEL_AFTER_PAGES, PageWriteError, PageWriter, writer_mode
+from sync.page_writer import (
+    PARALLEL_AFTER_PAGES,
+    SYNC_GC_THRESHOLD,
+    PageWriteError,
+    PageWriter,
+    writer_mode,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +44,6 @@ Progress = Callable[[str, str, int], None]
 """Called after every committed page with (connector, stream, records of this run's committed pages)."""
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
-_SYNC_GC_THRESHOLD = 10_000
 
 
 @dataclass(frozen=True)
@@ -252,7 +257,7 @@ def _fewer_collections() -> Iterator[None]:
     the default threshold (700) a young-generation collection ran every ~15 records and cost ~15% of
     ingest time. Raised for the run only, and restored after (a daemon keeps its own setting)."""
     threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], _SYNC_GC_THRESHOLD), *threshold[1:])
+    gc.set_threshold(max(threshold[0], SYNC_GC_THRESHOLD), *threshold[1:])
     try:
         yield
     finally:

@@ -45,6 +45,9 @@ WRITER_ENV: Final = "LEDGERBRIDGE_SYNC_WRITER"
 """`auto` (the default): a writer process for long runs; `inline`: every write in the syncing process
 (slower on long runs; for debugging); `process`: the writer process writes every page of every run
 (it starts with the run, which waits for it: for tests and for checking the writer itself)."""
+SYNC_GC_THRESHOLD: Final = 10_000
+"""The cyclic GC's young-generation threshold while syncing, in the syncing process (sync/engine.py)
+and the writer: records free their objects by reference counting; the default 700 collected every ~15."""
 STOP_TIMEOUT_S: Final = 120.0
 """How long closing waits for the writer to commit its last page before it is killed."""
 
@@ -100,11 +103,6 @@ class PageWriter:
         child, self._child = self._child, None
         if child is not None:
             child.stop()
-
-    @property
-    def parallel(self) -> bool:
-        """True once pages go to the writer process (asks it, without waiting)."""
-        return self._child is not None and self._ready(self._child)
 
     def _start(self, url: str) -> _Child | None:
         try:
@@ -215,6 +213,9 @@ class _Child:
         with contextlib.suppress(OSError):
             self._pipe.send(None)
         # The pipe reads end-of-file when the writer exits; Popen.wait(timeout) would poll with sleeps.
+        with contextlib.suppress(OSError, EOFError):
+            while self._pipe.poll(STOP_TIMEOUT_S):
+                self._pipe.recv()
         self._pipe.close()
         try:
             self._process.wait(STOP_TIMEOUT_S)
@@ -253,7 +254,7 @@ def main(descriptor: str) -> None:
 def serve(pipe: Connection) -> None:
     """The writer process: connect, then write each page received, in order, until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])  # as the syncing process does (sync/engine.py)
+    gc.set_threshold(SYNC_GC_THRESHOLD, *gc.get_threshold()[1:])
     structlog.configure(  # never on stdout: that is where `sync run --json` prints
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
