@@ -83,6 +83,27 @@ class Status(StrEnum):
     PAID = "paid"
     VOID = "void"
     DELETED = "deleted"
+    UNKNOWN = "unknown"
+    """The source has no such status (an Fxiaoke invoice application has no payment status of its own):
+    reconciliation derives it where it can and never compares an unknown status."""
+
+    @property
+    def status_class(self) -> str:
+        """What a status means for comparison across vendors: draft, open, paid, void or unknown."""
+        return STATUS_CLASS[self.value]
+
+
+STATUS_CLASS: Final[Mapping[str, str]] = {
+    "draft": "draft",
+    "open": "open",
+    "partially_paid": "open",
+    "paid": "paid",
+    "void": "void",
+    "deleted": "void",
+    "unknown": "unknown",
+}
+"""Canonical status -> status class. Vendors name statuses differently (Books "overdue" and
+"partially_paid" are both still being paid): rules compare classes, never the words."""
 
 
 class ChangeKind(StrEnum):
@@ -179,6 +200,20 @@ class CanonicalDocument(_Frozen):
     tax: Amount | None = None
     total: Amount | None = None
     balance: Amount | None = None
+    discount: Amount | None = None
+    """Document-level discount NOT already inside `subtotal` (positive = less to pay). A line-level
+    discount is inside the line amounts and the subtotal, so it is not repeated here. None = the source
+    has discounts but this payload does not say; 0 = no discount (or the vendor has none)."""
+    shipping: Amount | None = None
+    """Shipping or freight charge added to the total (None = unknown, 0 = none)."""
+    adjustment: Amount | None = None
+    """A manual adjustment added to the total, either sign (None = unknown, 0 = none)."""
+    rounding: Amount | None = None
+    """Rounding added to the total (Books `roundoff_value`), either sign (None = unknown, 0 = none)."""
+    tax_inclusive: bool | None = None
+    """True when line amounts and the subtotal already contain the tax (Books `is_inclusive_tax`,
+    Fxiaoke and Chinese practice); False when tax is added on top; None = unknown.
+    Audit identity: total = subtotal - discount + shipping + adjustment + rounding (+ tax when exclusive)."""
     status: Status = Status.OPEN
     raw_status: str | None = None
     references: dict[str, str] = Field(default_factory=dict)
@@ -275,11 +310,20 @@ class DiscrepancyType(StrEnum):
     DUE_BEFORE_ISSUE = "due_before_issue"
     MISSING_OWNER = "missing_owner"
     INVOICE_BEFORE_ORDER = "invoice_before_order"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    DISCOUNT_ABOVE_LIMIT = "discount_above_limit"
+    UNUSUAL_AMOUNT = "unusual_amount"
+    CREDIT_NOTE_EXCEEDS_INVOICE = "credit_note_exceeds_invoice"
 
     @property
     def is_audit(self) -> bool:
         """True for the single-source audit checks (one document, no counterpart)."""
         return self in _AUDIT_TYPES
+
+    @property
+    def severity(self) -> str:
+        """`low` for statistical hints finance may read last (unusual_amount), `normal` otherwise."""
+        return "low" if self is DiscrepancyType.UNUSUAL_AMOUNT else "normal"
 
 
 _AUDIT_TYPES: Final = frozenset(
@@ -290,6 +334,10 @@ _AUDIT_TYPES: Final = frozenset(
         DiscrepancyType.DUE_BEFORE_ISSUE,
         DiscrepancyType.MISSING_OWNER,
         DiscrepancyType.INVOICE_BEFORE_ORDER,
+        DiscrepancyType.POSSIBLE_DUPLICATE,
+        DiscrepancyType.DISCOUNT_ABOVE_LIMIT,
+        DiscrepancyType.UNUSUAL_AMOUNT,
+        DiscrepancyType.CREDIT_NOTE_EXCEEDS_INVOICE,
     }
 )
 
@@ -430,6 +478,12 @@ class LedgerRow(NamedTuple):
     """Smallest line amount (negative lines are an audit finding), None without lines."""
     doc_id: int | None = None
     """The store's row id, when loaded from the store (persistence uses it; matching never does)."""
+    discount: int | None = None
+    """Document-level discount not inside the subtotal (CanonicalDocument.discount), minor units."""
+    shipping: int | None = None
+    adjustment: int | None = None
+    rounding: int | None = None
+    tax_inclusive: bool | None = None
 
     @classmethod
     def of(cls, doc: CanonicalDocument, doc_id: int | None = None) -> LedgerRow:
@@ -460,6 +514,11 @@ class LedgerRow(NamedTuple):
             lines_total=sum(amounts) if amounts else None,
             lines_min=min(amounts) if amounts else None,
             doc_id=doc_id,
+            discount=_minor(doc.discount),
+            shipping=_minor(doc.shipping),
+            adjustment=_minor(doc.adjustment),
+            rounding=_minor(doc.rounding),
+            tax_inclusive=doc.tax_inclusive,
         )
 
     @property

@@ -139,6 +139,11 @@ class ExceptionEvent:
     at: datetime
 
 
+_TOTAL_COMPONENTS = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
+"""LedgerRow's last fields, after doc_id (the documents table does not keep them yet)."""
+_DOC_ID = LedgerRow._fields.index("doc_id")
+
+
 class SqlReconcileRepository:
     """The reconcile job's and the review commands' view of the database."""
 
@@ -180,6 +185,7 @@ class SqlReconcileRepository:
                 line_sum.c.lsum,
                 line_sum.c.lmin,
                 d.id,
+                *(null() for _ in _TOTAL_COMPONENTS),
             )
             .select_from(documents.outerjoin(line_sum, line_sum.c.document_id == d.id))
             .where(*self._conditions(spec))
@@ -194,7 +200,7 @@ class SqlReconcileRepository:
                 if row.references is not None or allocated:
                     text: Any = row.references  # JSON text straight from the column
                     row = row._replace(
-                        references=loads(text) if text else None, allocations=allocated.get(r[-1], ())
+                        references=loads(text) if text else None, allocations=allocated.get(r[_DOC_ID], ())
                     )
                 append(row)
         return rows
