@@ -139,8 +139,6 @@ class ExceptionEvent:
     at: datetime
 
 
-_TOTAL_COMPONENTS = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
-"""LedgerRow's last fields, after doc_id (the documents table does not keep them yet)."""
 _DOC_ID = LedgerRow._fields.index("doc_id")
 
 
@@ -185,7 +183,8 @@ class SqlReconcileRepository:
                 line_sum.c.lsum,
                 line_sum.c.lmin,
                 d.id,
-                *(null() for _ in _TOTAL_COMPONENTS),
+                *(type_coerce(c, BigInteger) for c in (d.discount, d.shipping, d.adjustment, d.rounding)),
+                d.tax_inclusive,
             )
             .select_from(documents.outerjoin(line_sum, line_sum.c.document_id == d.id))
             .where(*self._conditions(spec))

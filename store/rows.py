@@ -71,6 +71,11 @@ DOCUMENT_COLUMNS = (
     "tax",
     "total",
     "balance",
+    "discount",
+    "shipping",
+    "adjustment",
+    "rounding",
+    "tax_inclusive",
     "status",
     "raw_status",
     "refs",
@@ -249,6 +254,11 @@ class RowEncoder:
                 _scaled(doc["tax"]),
                 _scaled(doc["total"]),
                 _scaled(doc["balance"]),
+                _scaled(doc["discount"]),
+                _scaled(doc["shipping"]),
+                _scaled(doc["adjustment"]),
+                _scaled(doc["rounding"]),
+                self._flag(doc["tax_inclusive"]),
                 doc["status"],
                 doc["raw_status"],
                 _references(doc["references"]),
@@ -257,6 +267,9 @@ class RowEncoder:
             tuple(map(_line, doc["lines"])),
             tuple(map(_allocation, doc["allocations"])),
         )
+
+    def _flag(self, value: bool | None) -> Any:
+        return None if value is None else self.flag(value)
 
     def _day(self, text: str | None) -> Any:
         return date.fromisoformat(text) if text is not None and not self.sqlite else text
@@ -300,6 +313,11 @@ def document_from_rows(
         tax=tidy_amount(row["tax"]),
         total=tidy_amount(row["total"]),
         balance=tidy_amount(row["balance"]),
+        discount=tidy_amount(row["discount"]),
+        shipping=tidy_amount(row["shipping"]),
+        adjustment=tidy_amount(row["adjustment"]),
+        rounding=tidy_amount(row["rounding"]),
+        tax_inclusive=None if row["tax_inclusive"] is None else bool(row["tax_inclusive"]),
         status=Status(row["status"]),
         raw_status=row["raw_status"],
         references=json.loads(row["refs"]),

@@ -37,6 +37,11 @@ CSV_COLUMNS = (
     "tax",
     "total",
     "balance",
+    "discount",
+    "shipping",
+    "adjustment",
+    "rounding",
+    "tax_inclusive",
     "status",
     "raw_status",
     "references",
@@ -154,6 +159,8 @@ def _csv_row(data: dict[str, Any]) -> dict[str, Any]:
     for name in ("references", "allocations", "lines"):
         row[name] = json.dumps(row[name], ensure_ascii=False, sort_keys=True)
     row["deleted"] = "true" if row["deleted"] else "false"
+    if row["tax_inclusive"] is not None:  # None (unknown) stays an empty cell
+        row["tax_inclusive"] = "true" if row["tax_inclusive"] else "false"
     return {name: "" if row.get(name) is None else row[name] for name in CSV_COLUMNS}
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,8 @@ RUN_KEYS = {
 }  # fmt: skip
 EXPORT_KEYS = [
     "source", "kind", "external_id", "number", "party", "owner", "issued_on", "due_on", "currency",
-    "exchange_rate", "subtotal", "tax", "total", "balance", "status", "raw_status", "references",
+    "exchange_rate", "subtotal", "tax", "total", "balance", "discount", "shipping", "adjustment",
+    "rounding", "tax_inclusive", "status", "raw_status", "references",
     "allocations", "lines", "source_modified_at", "deleted", "revision",
 ]  # fmt: skip
 
@@ -103,12 +105,26 @@ def test_bad_usage_exits_2_with_one_line_saying_what_to_fix(
 def test_ledger_export_gives_every_field_with_amounts_as_decimal_strings(
     capsys: pytest.CaptureFixture[str], config: Path, tmp_path: Path
 ) -> None:
-    write_records(tmp_path, [record(1, total="98765432109.1234"), record(2, total="0.3")])
+    components: dict[str, Any] = {
+        "discount": "12.5",
+        "shipping": "3",
+        "adjustment": "-0.75",
+        "rounding": "0.01",
+    }
+    write_records(
+        tmp_path,
+        [record(1, total="98765432109.1234", **components, tax_inclusive=True), record(2, total="0.3")],
+    )
     cli(capsys, config, "sync", "run")
     lines = cli(capsys, config, "ledger", "export", "--format", "jsonl").out.splitlines()
     documents = [json.loads(line) for line in lines]
     assert [list(d) for d in documents] == [EXPORT_KEYS, EXPORT_KEYS]
     assert [d["total"] for d in documents] == ["98765432109.1234", "0.30"]
+    shown = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
+    assert [[d[name] for name in shown] for d in documents] == [
+        ["12.50", "3.00", "-0.75", "0.01", True],
+        [None, None, None, None, None],
+    ]
     assert documents[0]["lines"][0]["amount"] == "98765432109.1234"
     assert documents[0]["party"] == {"external_id": "C1", "name": "上海申远贸易有限公司"}
     output = tmp_path / "ledger.csv"
@@ -120,6 +136,10 @@ def test_ledger_export_gives_every_field_with_amounts_as_decimal_strings(
     assert [(r["external_id"], r["total"], r["party_name"]) for r in rows] == [
         ("INV-1", "98765432109.1234", "上海申远贸易有限公司"),
         ("INV-2", "0.30", "上海申远贸易有限公司"),
+    ]
+    assert [[r[name] for name in shown] for r in rows] == [
+        ["12.50", "3.00", "-0.75", "0.01", "true"],
+        ["", "", "", "", ""],
     ]
     assert cli(capsys, config, "ledger", "export", "--source", "other").out == ""
 

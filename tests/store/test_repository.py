@@ -11,7 +11,17 @@ from sqlalchemy import Engine
 
 import store.repository
 from connectors.base import Page
-from store.canonical import Allocation, ChangeKind, DocumentKey, DocumentKind, Line, PartyRef, Status
+from store.canonical import (
+    Allocation,
+    ChangeKind,
+    DocumentKey,
+    DocumentKind,
+    LedgerRow,
+    Line,
+    PartyRef,
+    Status,
+)
+from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import Deletion, Incoming, RunRef, SqlLedgerRepository, _planned_for_now
 from store.runs import SqlSyncLog
 from sync.engine import normalize_page
@@ -91,6 +101,52 @@ def test_a_stored_document_reads_back_exactly_with_lines_allocations_and_referen
     assert stored == normalized.model_copy(update={"revision": 1})
     assert stored.to_json_dict()["total"] == "98765432109.1234"
     assert stored.to_json_dict()["subtotal"] == "0.30"
+
+
+_COMPONENTS = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        {"discount": "1234.5678", "shipping": "0", "adjustment": "-0.0001", "rounding": "0.01"},
+        {"discount": "0", "shipping": "98765432109.1234", "adjustment": "0", "tax_inclusive": True},
+        {"rounding": "-0.49", "tax_inclusive": False},
+        {},
+    ],
+    ids=["exclusive-unknown", "inclusive", "partly-unknown", "all-unknown"],
+)
+def test_total_components_read_back_exactly_and_unknown_stays_unknown_not_zero(
+    engine: Engine, components: dict[str, Any]
+) -> None:
+    _apply(engine, record(1, subtotal="10", tax="1.3", **components))
+    stored = SqlLedgerRepository(engine).get(_key(1))
+    assert stored is not None
+    for name in _COMPONENTS:
+        expected = components.get(name)
+        value = getattr(stored, name)
+        if expected is None or isinstance(expected, bool):
+            assert value is expected, name
+        else:
+            assert value == Decimal(expected), name
+    assert stored == _page(record(1, subtotal="10", tax="1.3", **components))[0][0].document.model_copy(
+        update={"revision": 1}
+    )
+    [row] = SqlReconcileRepository(engine).load_rows(DocumentSet(source="shop", kind="invoice", filters={}))
+    assert row.doc_id is not None
+    # allocations are loaded only for settlement sides (None here); every other field is the document's
+    assert row._replace(allocations=()) == LedgerRow.of(stored, doc_id=row.doc_id)
+
+
+def test_a_changed_total_component_is_a_new_revision_and_the_row_follows_it(engine: Engine) -> None:
+    _apply(engine, record(1, discount="5.00", tax_inclusive=False))
+    counts = _apply(engine, record(1, discount="7.50", tax_inclusive=True, shipping="2"))
+    assert counts.updated == 1
+    stored = SqlLedgerRepository(engine).get(_key(1))
+    assert stored is not None
+    assert (stored.discount, stored.shipping, stored.tax_inclusive) == (Decimal("7.50"), Decimal(2), True)
+    [row] = SqlReconcileRepository(engine).load_rows(DocumentSet(source="shop", kind="invoice", filters={}))
+    assert (row.discount, row.shipping, row.adjustment, row.tax_inclusive) == (75000, 20000, None, True)
 
 
 def test_the_same_page_twice_adds_no_revision(engine: Engine) -> None:
