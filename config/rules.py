@@ -25,12 +25,19 @@ AuditCheck = Literal[
     "due_before_issue",
     "invoice_before_order",
     "missing_owner",
+    "possible_duplicate",
+    "discount_above_limit",
+    "unusual_amount",
+    "credit_note_exceeds_invoice",
 ]
 ALL_AUDIT_CHECKS: tuple[AuditCheck, ...] = get_args(AuditCheck)
+IMPLICIT_AUDIT_PLAN = "audit"
+"""The plan the per-rule `audit:` key and the global `reconcile.audit` list are mapped onto."""
 CompareField = Literal["total", "subtotal", "tax", "currency", "party", "issued_on", "due_on", "status"]
 DEFAULT_COMPARE: tuple[CompareField, ...] = ("total", "currency", "party", "issued_on", "status")
 FilterField = Literal["status", "currency", "owner", "number_prefix"]
 
+_KEY = re.compile(r"^(number|external_id|references\.[a-z0-9_]+)$")
 _KEY = re.compile(r"^(number|external_id|references\.[a-z0-9_]+)$")
 _PERIOD = re.compile(
     r"^(all|\d{4}|\d{4}-(0[1-9]|1[0-2])|\d{4}-Q[1-4]"
@@ -176,11 +183,74 @@ Rule = Annotated[
 ]
 
 
+class DuplicateThreshold(_Strict):
+    """possible_duplicate: same party, currency and total, issued at most `days` apart, other numbers."""
+
+    days: int = Field(default=3, ge=0, le=366)
+
+
+class DiscountThreshold(_Strict):
+    """discount_above_limit: a document-level discount above `percent` of the subtotal."""
+
+    percent: ExactDecimal = Decimal(30)
+
+
+class UnusualThreshold(_Strict):
+    """unusual_amount: |total - median| > factor x 1.4826 x MAD of the customer's own history."""
+
+    min_history: int = Field(default=12, ge=3, le=10_000)
+    """Documents of the customer (same source, kind, currency) needed before anything is unusual."""
+    factor: ExactDecimal = Decimal(10)
+
+
+class AuditThresholds(_Strict):
+    possible_duplicate: DuplicateThreshold = Field(default_factory=DuplicateThreshold)
+    discount_above_limit: DiscountThreshold = Field(default_factory=DiscountThreshold)
+    unusual_amount: UnusualThreshold = Field(default_factory=UnusualThreshold)
+
+
+class AuditScope(SideSpec):
+    """One set of documents a plan audits; `checks` (None = the plan's) narrows what runs on it."""
+
+    checks: list[AuditCheck] | None = None
+
+
+class AuditPlan(_Strict):
+    """`reconcile.audits[]`: checks run once per document in scope, on a schedule, owned by someone."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    checks: list[AuditCheck] = Field(default_factory=lambda: list(ALL_AUDIT_CHECKS))
+    scope: list[AuditScope] = Field(min_length=1)
+    tolerance: Tolerance = Field(default_factory=Tolerance)
+    """Amount tolerance of the arithmetic checks (total identity, sum of lines, credit notes)."""
+    thresholds: AuditThresholds = Field(default_factory=AuditThresholds)
+    period: str | None = None
+    schedule: Annotated[dict[str, int | str] | None, BeforeValidator(_schedule)] = None
+    owner: str | None = None
+    """New findings of this plan are assigned to this person."""
+    after: list[str] = Field(default_factory=list)
+    """Connector names: the sync job runs this plan after any of them synced."""
+    kind: Literal["audit"] = "audit"
+    """Not configurable: lets runs and reports treat rules and plans alike (`rule_kind` "audit")."""
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str | None) -> str | None:
+        if value is not None and not _PERIOD.match(value):
+            raise ValueError(f"period {value!r} is not {PERIOD_HELP}")
+        return value
+
+    def checks_for(self, scope: AuditScope) -> tuple[AuditCheck, ...]:
+        return tuple(self.checks if scope.checks is None else scope.checks)
+
+
 class ReconcileSettings(_Strict):
-    """The `reconcile:` section: rules and the global audit checks."""
+    """The `reconcile:` section: rules, audit plans and the global audit checks."""
 
     rules: list[Rule] = Field(default_factory=list)
+    audits: list[AuditPlan] = Field(default_factory=list)
     audit: list[AuditCheck] = Field(default_factory=lambda: list(ALL_AUDIT_CHECKS))
+    """Checks of the implicit plan `audit` on every rule's documents (a rule's `audit:` overrides)."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> ReconcileSettings:
@@ -189,6 +259,14 @@ class ReconcileSettings(_Strict):
             if rule.name in seen:
                 raise ValueError(f"rule name {rule.name!r} is used twice")
             seen.add(rule.name)
+        for plan in self.audits:
+            if plan.name in seen:
+                raise ValueError(f"audit plan name {plan.name!r} is already used by a rule or plan")
+            seen.add(plan.name)
+        if IMPLICIT_AUDIT_PLAN in seen and self._implicit_scope():
+            raise ValueError(
+                f"the name {IMPLICIT_AUDIT_PLAN!r} is taken by the per-rule audit checks' plan; rename it"
+            )
         return self
 
     def rule(self, name: str) -> MatchRule | SettlementRule:
@@ -200,3 +278,63 @@ class ReconcileSettings(_Strict):
 
     def audit_checks(self, rule: MatchRule | SettlementRule) -> tuple[AuditCheck, ...]:
         return tuple(self.audit if rule.audit is None else rule.audit)
+
+    # ---------------------------------------------------------------- audit plans
+
+    def plans(self) -> list[AuditPlan]:
+        """Every audit plan: the configured ones, then the implicit plan of the rules' audit checks."""
+        implicit = self.implicit_plan()
+        return [*self.audits, *([implicit] if implicit is not None else [])]
+
+    def plan(self, name: str) -> AuditPlan:
+        for plan in self.plans():
+            if plan.name == name:
+                return plan
+        known = ", ".join(p.name for p in self.plans()) or "none configured"
+        raise KeyError(f"no audit plan named {name!r} (configured: {known})")
+
+    def runnable(self, name: str) -> MatchRule | SettlementRule | AuditPlan:
+        """A rule or an audit plan by name (`reconcile run --rule NAME` takes either)."""
+        for item in (*self.rules, *self.plans()):
+            if item.name == name:
+                return item
+        known = ", ".join(item.name for item in (*self.rules, *self.plans())) or "none configured"
+        raise KeyError(f"no rule or audit plan named {name!r} (configured: {known})")
+
+    def implicit_plan(self) -> AuditPlan | None:
+        """The per-rule `audit:` keys as one plan: scope = the union of the rules' sides, checks per
+        side = the union of what the rules reading it asked, so each check runs once per document."""
+        scope = self._implicit_scope()
+        if not scope:
+            return None
+        tolerance = Tolerance(
+            amount=max(rule.tolerance.amount for rule in self.rules),
+            amount_percent=max(rule.tolerance.amount_percent for rule in self.rules),
+        )
+        after = sorted({name for rule in self.rules for name in rule.after})
+        return AuditPlan(name=IMPLICIT_AUDIT_PLAN, scope=scope, tolerance=tolerance, after=after)
+
+    def _implicit_scope(self) -> list[AuditScope]:
+        wanted: dict[str, tuple[SideSpec, set[AuditCheck]]] = {}
+        for rule in self.rules:
+            checks = self.audit_checks(rule)
+            if not checks:
+                continue
+            for side in _sides(rule):
+                text = side.model_dump_json()
+                wanted.setdefault(text, (side, set()))[1].update(checks)
+        return [
+            AuditScope(
+                source=side.source,
+                kind=side.kind,
+                filters=side.filters,
+                checks=[c for c in ALL_AUDIT_CHECKS if c in checks],
+            )
+            for side, checks in wanted.values()
+        ]
+
+
+def _sides(rule: MatchRule | SettlementRule) -> list[SideSpec]:
+    if isinstance(rule, MatchRule):
+        return [rule.left, rule.right]
+    return [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from config.rules import MatchRule
-from reconcile.audit import audit
 from reconcile.compare import Comparer
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.passes import (
@@ -36,11 +35,10 @@ def match(
     right: Iterable[DocumentLike],
     rule: MatchRule,
     context: MatchContext | None = None,
-    *,
-    audit_checks: Sequence[str] = (),
 ) -> MatchResult:
     """Reconcile two sets under a match rule. Every document ends in exactly one place: a clean match,
-    one discrepancy, or `ignored` (deleted with no live counterpart). Audit findings come on top."""
+    one discrepancy, or `ignored` (deleted with no live counterpart). Audit checks are not a rule's
+    business: they run once per document in an audit plan (reconcile/audits)."""
     ctx = context or MatchContext()
     run = _Run(rule, ctx, as_rows(left), as_rows(right))
     run.manual()
@@ -49,17 +47,9 @@ def match(
         run.scored()
         run.aggregates()
     run.leftovers()
-    audits = audit(
-        rule.name,
-        run.board.left,
-        run.board.right,
-        checks=audit_checks,
-        tolerances=run.tolerances,
-        order_dates=ctx.order_dates,
-    )
     return MatchResult(
         matches=tuple(run.matches),
-        discrepancies=tuple(sorted(run.findings, key=_order)) + tuple(sorted(audits, key=_order)),
+        discrepancies=tuple(sorted(run.findings, key=_order)),
         bridge=run.bridge.build(),
         left_count=len(run.board.left),
         right_count=len(run.board.right),

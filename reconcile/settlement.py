@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from config.rules import SettlementRule
-from reconcile.audit import audit
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.matching import DocumentLike, as_rows
 from reconcile.result import OPEN_BALANCE, WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult
@@ -21,7 +20,6 @@ def settle(
     rule: SettlementRule,
     context: MatchContext | None = None,
     *,
-    audit_checks: Sequence[str] = (),
     known_invoices: frozenset[str] | None = None,
 ) -> MatchResult:
     """Compare each invoice with the money allocated to it, and each payment with what it applied.
@@ -66,12 +64,9 @@ def settle(
             findings.append(found)
         elif allocations:
             matches.append(Match((invoice,), tuple(p for p, _ in allocations), "allocation"))
-    audits = audit(
-        rule.name, inv_rows, pay_rows, checks=audit_checks, tolerances=tol, order_dates=ctx.order_dates
-    )
     return MatchResult(
         matches=tuple(matches),
-        discrepancies=tuple(sorted(findings, key=lambda d: (d.type.value, d.fingerprint))) + tuple(audits),
+        discrepancies=tuple(sorted(findings, key=lambda d: (d.type.value, d.fingerprint))),
         bridge=bridge.build(),
         left_count=len(inv_rows),
         right_count=len(pay_rows),

@@ -275,6 +275,61 @@ class SqlReconcileRepository:
                     found[(source, external_id)] = issued_on
         return found
 
+    def rows_by_external_id(
+        self, source: str, kind: str, external_ids: Iterable[str]
+    ) -> dict[tuple[str, str], LedgerRow]:
+        """(source, external id) -> a compact row of each document named (an audit's credited invoices):
+        identity, customer, date, currency, total, status; deleted ones too (the caller decides)."""
+        d = documents.c
+        wanted = sorted(set(external_ids))
+        found: dict[tuple[str, str], LedgerRow] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                query = select(
+                    d.external_id,
+                    d.number,
+                    d.party_external_id,
+                    d.party_name,
+                    d.issued_on,
+                    d.currency,
+                    d.exchange_rate,
+                    type_coerce(d.total, BigInteger),
+                    d.status,
+                    d.deleted,
+                    d.id,
+                ).where(
+                    d.source == source, d.kind == kind, d.external_id.in_(wanted[start : start + _IN_CHUNK])
+                )
+                for (
+                    ext,
+                    number,
+                    party_id,
+                    party,
+                    issued,
+                    currency,
+                    rate,
+                    total,
+                    status,
+                    deleted,
+                    doc_id,
+                ) in conn.execute(query):
+                    found[(source, ext)] = LedgerRow(
+                        source=source,
+                        kind=kind,
+                        external_id=ext,
+                        number=number,
+                        party_id=party_id,
+                        party_name=party,
+                        issued_on=issued,
+                        currency=currency,
+                        rate=rate,
+                        total=None if total is None else int(total),
+                        status=status,
+                        deleted=bool(deleted),
+                        doc_id=doc_id,
+                    )
+        return found
+
     def overrides(self, rule: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
         """(manual matches, manual unmatches) in force for a rule, as (left key, right key) text pairs."""
         o = reconcile_overrides.c

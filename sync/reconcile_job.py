@@ -10,15 +10,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from config.rules import MatchRule, SettlementRule, SideSpec
+from config.rules import AuditPlan, MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
+from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
 from reconcile.lifecycle import ExceptionState, plan_run
 from reconcile.matching import match
 from reconcile.periods import Period, parse_period
-from reconcile.result import MatchContext, MatchResult
+from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
-from store.canonical import ExceptionAction
+from store.canonical import Discrepancy, ExceptionAction
 from store.reconcile_repository import (
     DocumentSet,
     ExceptionChange,
@@ -71,6 +72,46 @@ class RuleRun:
         }
 
 
+@dataclass(frozen=True)
+class PlanRun:
+    """One audit plan's run: its findings, skips, and what it did to the exceptions (none on a dry run)."""
+
+    rule: AuditPlan
+    period: Period
+    result: AuditResult
+    run_id: int | None
+    opened: int = 0
+    auto_resolved: int = 0
+    reopened: int = 0
+    seconds: Mapping[str, float] = field(default_factory=dict)
+    base_currency: str | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.run_id is None
+
+    def to_json(self) -> dict[str, Any]:
+        """The rule run's shape (zero counterparts, an all-zero bridge) plus `documents` and `skipped`."""
+        return {
+            "rule": self.rule.name,
+            "kind": self.rule.kind,
+            "period": self.period.name,
+            "status": "ok",
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "left_count": self.result.documents,
+            "right_count": 0,
+            "matched": 0,
+            "exceptions": self.result.counts,
+            "opened": self.opened,
+            "auto_resolved": self.auto_resolved,
+            "reopened": self.reopened,
+            "bridge": BridgeBuilder(self.base_currency).build().to_json(),
+            "documents": self.result.documents,
+            "skipped": {check: dict(reasons) for check, reasons in self.result.skipped.items()},
+        }
+
+
 def run_rules(
     engine: Engine,
     settings: Settings,
@@ -80,22 +121,32 @@ def run_rules(
     dry_run: bool = False,
     clock: Clock,
     actor: str = RUN_ACTOR,
-) -> list[RuleRun]:
-    """Run the named rules (all when none are named), each over its period (or `period`)."""
-    rules = [settings.reconcile.rule(name) for name in names] if names else list(settings.reconcile.rules)
+) -> list[RuleRun | PlanRun]:
+    """Run the named rules and audit plans (all of them when none are named: rules first, then plans),
+    each over its period (or `period`)."""
+    reconcile = settings.reconcile
+    items = [reconcile.runnable(name) for name in names] if names else [*reconcile.rules, *reconcile.plans()]
     repo = SqlReconcileRepository(engine)
-    return [
-        run_rule(repo, settings, rule, period=period, dry_run=dry_run, clock=clock, actor=actor)
-        for rule in rules
-    ]
+    runs: list[RuleRun | PlanRun] = []
+    for item in items:
+        if isinstance(item, AuditPlan):
+            runs.append(
+                run_plan(repo, settings, item, period=period, dry_run=dry_run, clock=clock, actor=actor)
+            )
+        else:
+            runs.append(
+                run_rule(repo, settings, item, period=period, dry_run=dry_run, clock=clock, actor=actor)
+            )
+    return runs
 
 
 def run_rules_after_sync(
     engine: Engine, settings: Settings, synced: Iterable[str], *, clock: Clock
-) -> list[RuleRun]:
-    """Run every rule that names one of the connectors just synced in its `after` list."""
+) -> list[RuleRun | PlanRun]:
+    """Run every rule, then every audit plan, that names one of the connectors just synced in `after`."""
     done = set(synced)
-    names = [rule.name for rule in settings.reconcile.rules if done & set(rule.after)]
+    items = [*settings.reconcile.rules, *settings.reconcile.plans()]
+    names = [item.name for item in items if done & set(item.after)]
     if not names:
         return []
     return run_rules(engine, settings, names=names, clock=clock)
@@ -114,23 +165,22 @@ def run_rule(
     started = clock()
     ticks = [time.perf_counter()]
     scope = parse_period(period or rule.period or "all", started, settings.zone)
-    checks = settings.reconcile.audit_checks(rule)
     forced, forbidden = repo.overrides(rule.name)
     if isinstance(rule, MatchRule):
         left = repo.load_rows(_side(rule.left, scope))
         right = repo.load_rows(_side(rule.right, scope))
-        context = _context(repo, settings, forced, forbidden, checks, left, right)
+        context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden)
         ticks.append(time.perf_counter())
-        result = match(left, right, rule, context, audit_checks=checks)
+        result = match(left, right, rule, context)
     else:
         invoices = repo.load_rows(_side(rule.invoices, scope))
         payments = repo.load_rows(_side(rule.payments, scope, settle_into=rule.invoices.kind))
         if rule.credit_notes is not None:
             payments += repo.load_rows(_side(rule.credit_notes, scope, settle_into=rule.invoices.kind))
-        context = _context(repo, settings, forced, forbidden, checks, invoices, payments)
+        context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden)
         known = repo.external_ids(rule.invoices.source, rule.invoices.kind)
         ticks.append(time.perf_counter())
-        result = settle(invoices, payments, rule, context, audit_checks=checks, known_invoices=known)
+        result = settle(invoices, payments, rule, context, known_invoices=known)
     ticks.append(time.perf_counter())
     if dry_run:
         return RuleRun(rule, scope, result, None, seconds=_phases(ticks))
@@ -184,26 +234,125 @@ def _side(spec: SideSpec, scope: Period, settle_into: str | None = None) -> Docu
     )
 
 
-def _context(
+def run_plan(
     repo: SqlReconcileRepository,
     settings: Settings,
-    forced: frozenset[tuple[str, str]],
-    forbidden: frozenset[tuple[str, str]],
-    checks: Sequence[str],
-    *sides: Sequence[LedgerRow],
-) -> MatchContext:
-    order_dates: dict[tuple[str, str], date] = {}
-    if "invoice_before_order" in checks:
-        wanted: dict[str, set[str]] = {}
-        for rows in sides:
-            for row in rows:
-                if row.kind == "invoice" and row.references and "sales_order" in row.references:
-                    wanted.setdefault(row.source, set()).add(row.references["sales_order"])
-        for source, ids in wanted.items():
-            order_dates.update(repo.issue_dates(source, "sales_order", ids))
-    return MatchContext(
-        base_currency=settings.base_currency, forced=forced, forbidden=forbidden, order_dates=order_dates
+    plan: AuditPlan,
+    *,
+    period: str | None = None,
+    dry_run: bool = False,
+    clock: Clock,
+    actor: str = RUN_ACTOR,
+) -> PlanRun:
+    """Audit the plan's documents once each and save the findings as a run of the plan (rule_kind
+    "audit"), through the same exception lifecycle as a rule's."""
+    started = clock()
+    ticks = [time.perf_counter()]
+    scope = parse_period(period or plan.period or "all", started, settings.zone)
+    scoped: list[tuple[Sequence[LedgerRow], Sequence[str]]] = []
+    history: list[LedgerRow] = []
+    for entry in plan.scope:
+        checks = plan.checks_for(entry)
+        rows = repo.load_rows(_side(entry, scope))
+        scoped.append((rows, checks))
+        if "unusual_amount" in checks and scope.start is not None:
+            history += repo.load_rows(_side(entry, parse_period("all", started, settings.zone)))
+    context = _audit_context(repo, scoped, history)
+    ticks.append(time.perf_counter())
+    result = audit_plan(plan.name, scoped, AuditLimits.of(plan), context)
+    ticks.append(time.perf_counter())
+    if dry_run:
+        return PlanRun(plan, scope, result, None, seconds=_phases(ticks))
+    changes = _changes(repo, plan.name, result.discrepancies, scope)
+    record = RunRecord(
+        rule=plan.name,
+        rule_kind=plan.kind,
+        period=scope.name,
+        left_count=result.documents,
+        right_count=0,
+        matched=0,
+        exception_counts=result.counts,
+        bridge={**_no_bridge(settings), "audit": _audit_summary(settings, result)},
+        started_at=started,
+        finished_at=clock(),
     )
+    run_id = repo.save_run(record, [], changes, owner=plan.owner, actor=actor, now=clock())
+    ticks.append(time.perf_counter())
+    actions = [c.action for c in changes]
+    return PlanRun(
+        plan,
+        scope,
+        result,
+        run_id,
+        opened=actions.count(ExceptionAction.OPENED),
+        auto_resolved=actions.count(ExceptionAction.AUTO_RESOLVED),
+        reopened=actions.count(ExceptionAction.REOPENED),
+        seconds=_phases(ticks),
+        base_currency=settings.base_currency,
+    )
+
+
+def _changes(
+    repo: SqlReconcileRepository, name: str, found: Sequence[Discrepancy], scope: Period
+) -> list[ExceptionChange]:
+    states = {
+        fp: ExceptionState(fp, status, signature, issued_on)
+        for fp, (status, signature, issued_on) in repo.exception_states(name).items()
+    }
+    plan = plan_run(states, found, scope.contains)
+    return [ExceptionChange(t.fingerprint, t.status, t.action, t.note, t.discrepancy) for t in plan]
+
+
+def _audit_context(
+    repo: SqlReconcileRepository,
+    scoped: Sequence[tuple[Sequence[LedgerRow], Sequence[str]]],
+    history: Sequence[LedgerRow],
+) -> AuditContext:
+    """What the checks compare with outside the scope: sales order dates, credited invoices."""
+    orders: dict[str, set[str]] = {}
+    credited: dict[str, set[str]] = {}
+    for rows, checks in scoped:
+        dated, credits = "invoice_before_order" in checks, "credit_note_exceeds_invoice" in checks
+        for row in rows if dated or credits else ():
+            if dated and row.kind == "invoice" and row.references and "sales_order" in row.references:
+                orders.setdefault(row.source, set()).add(row.references["sales_order"])
+            if credits and row.kind == "credit_note":
+                targets = {target for target, _, kind in row.allocations if kind == "invoice"}
+                named = (row.references or {}).get("invoice")
+                credited.setdefault(row.source, set()).update(targets or ({named} if named else set()))
+    order_dates: dict[tuple[str, str], date] = {}
+    for source, ids in orders.items():
+        order_dates.update(repo.issue_dates(source, "sales_order", ids))
+    invoices: dict[tuple[str, str], LedgerRow] = {}
+    for source, ids in credited.items():
+        invoices.update(repo.rows_by_external_id(source, "invoice", ids))
+    return AuditContext(order_dates=order_dates, invoices=invoices, history=history)
+
+
+def _no_bridge(settings: Settings) -> dict[str, Any]:
+    """An audit run compares nothing with anything: its bridge is all zeros (the JSON shape stays)."""
+    return BridgeBuilder(settings.base_currency).build().to_json()
+
+
+def _audit_summary(settings: Settings, result: AuditResult) -> dict[str, Any]:
+    """Stored with the run: documents audited, skips with reasons, and findings on each rule's
+    documents (a rule's report section points to them instead of repeating them)."""
+    sides: dict[tuple[str, str], list[str]] = {}
+    for rule in settings.reconcile.rules:
+        specs = [rule.left, rule.right] if isinstance(rule, MatchRule) else [rule.invoices, rule.payments]
+        if isinstance(rule, SettlementRule) and rule.credit_notes is not None:
+            specs.append(rule.credit_notes)
+        for spec in specs:
+            names = sides.setdefault((spec.source, spec.kind), [])
+            if rule.name not in names:
+                names.append(rule.name)
+    by_rule: dict[str, dict[str, int]] = {}
+    for found in result.discrepancies:
+        ref = found.left[0] if found.left else found.right[0]
+        for rule_name in sides.get((ref.source, ref.kind.value), []):
+            counts = by_rule.setdefault(rule_name, {})
+            counts[found.type.value] = counts.get(found.type.value, 0) + 1
+    return {"documents": result.documents, "skipped": result.skipped, "by_rule": by_rule}
 
 
 def _links(result: MatchResult) -> list[tuple[int, int, int, str]]:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from config.rules import ALL_AUDIT_CHECKS, MatchRule, SettlementRule
+from config.rules import ALL_AUDIT_CHECKS, AuditPlan, MatchRule, SettlementRule
 from config.settings import Settings
 from store.canonical import (
     Allocation,
@@ -36,7 +36,8 @@ MATCH_RULE = MatchRule.model_validate(
         "keys": ["number"],
         "fuzzy": {"enabled": True, "date_window_days": 7},
         "tolerance": {"amount": "0.01", "days": 3},
-        "compare": ["total", "currency", "party", "issued_on", "status"],
+        # Not currency: the converted_currency trap (USD at its rate in Books) must pass (ADR 0017).
+        "compare": ["total", "party", "issued_on", "status"],
     }
 )
 SETTLEMENT_RULE = SettlementRule.model_validate(
@@ -50,6 +51,18 @@ SETTLEMENT_RULE = SettlementRule.model_validate(
     }
 )
 AUDIT_CHECKS = ALL_AUDIT_CHECKS
+AUDIT_PLAN = AuditPlan.model_validate(
+    {
+        "name": "audit",
+        "scope": [
+            {"source": LEFT, "kind": "invoice"},
+            {"source": RIGHT, "kind": "invoice"},
+            {"source": RIGHT, "kind": "credit_note"},
+        ],
+        "tolerance": {"amount": "0.01"},
+    }
+)
+"""The audit plan over both ledgers: each planted audit finding is found once, under the plan's name."""
 
 _COMPANIES = [
     ("Acme Trading {n}", " Co., Ltd.", [" CO LTD", " Limited", " co."]),
@@ -71,6 +84,8 @@ class PlantedLedgers:
     right: list[CanonicalDocument] = field(default_factory=list)
     payments: list[CanonicalDocument] = field(default_factory=list)
     order_dates: dict[tuple[str, str], date] = field(default_factory=dict)
+    credit_notes: list[CanonicalDocument] = field(default_factory=list)
+    """The right side's credit notes (credit_note_exceeds_invoice)."""
     orders: list[CanonicalDocument] = field(default_factory=list)
     """The left side's sales orders that invoices reference (for invoice_before_order)."""
     expected: set[Expected] = field(default_factory=set)
@@ -89,10 +104,16 @@ def planted_ledgers(n: int = 5000, seed: int = 20261027, per_type: int = 8) -> P
     for index in range(n):
         base = _deal(index, rng)
         plan = plans.get(index, "clean")
+        if plan in _DISCOUNTS:
+            base = _discounted(base, _DISCOUNTS[plan])
         left, rights = _apply(plan, index, base, rng, out)
         if left is not None:
             out.left.append(left)
         out.right.extend(rights)
+        extra_left, extra_right = _companions(plan, index, base, out)
+        out.left.extend(extra_left)
+        out.right.extend(extra_right)
+        rights = [*rights, *extra_right]
         for right in rights:
             out.payments.extend(_settle(plan, right, out))
         out.traps[plan] = out.traps.get(plan, 0) + 1
@@ -111,7 +132,22 @@ _MATCH_PLANTS = (
     "ambiguous_match",
     "deleted_in_source",
 )
-_TRAPS = ("rounding", "formatting", "party_variant", "fuzzy_only", "converted_currency", "split_payment")
+_TRAPS = (
+    "rounding",
+    "formatting",
+    "party_variant",
+    "fuzzy_only",
+    "converted_currency",
+    "split_payment",
+    "instalments",
+    "separate_orders",
+    "discount_at_limit",
+    "partial_credit",
+    "steady_customer",
+)
+_GROUP_PLANTS = ("possible_duplicate", "unusual_amount", "credit_note_exceeds_invoice")
+_DISCOUNTS = {"discount_above_limit": Decimal("0.40"), "discount_at_limit": Decimal("0.30")}
+"""Deals given a document-level discount of this share of the subtotal (the limit is 30%)."""
 _SETTLE_PLANTS = ("underpaid", "overpaid", "unapplied_payment", "allocation_to_missing")
 
 
@@ -147,6 +183,11 @@ def _deal(index: int, rng: random.Random) -> CanonicalDocument:
         balance=total - paid,
         status=Status.PAID if paid == total else Status.PARTIALLY_PAID,
         lines=(Line(product="A", amount=first), Line(product="B", amount=subtotal - first)),
+        discount=Decimal(0),
+        shipping=Decimal(0),
+        adjustment=Decimal(0),
+        rounding=Decimal(0),
+        tax_inclusive=False,
     )
 
 
@@ -167,7 +208,10 @@ def _right_of(base: CanonicalDocument, index: int, **changes: object) -> Canonic
 def _expect(
     out: PlantedLedgers, kind: str, left: list[CanonicalDocument], right: list[CanonicalDocument]
 ) -> None:
-    rule = SETTLEMENT_RULE.name if kind in _SETTLE_PLANTS else MATCH_RULE.name
+    if kind in AUDIT_CHECKS:
+        rule = AUDIT_PLAN.name
+    else:
+        rule = SETTLEMENT_RULE.name if kind in _SETTLE_PLANTS else MATCH_RULE.name
     out.expected.add((rule, kind, frozenset(map(key, left)), frozenset(map(key, right))))
 
 
@@ -219,6 +263,11 @@ def _apply(
 
 def _audit_plant(plan: str, base: CanonicalDocument, index: int, out: PlantedLedgers) -> CanonicalDocument:
     total = base.total or Decimal(0)
+    if plan == "discount_above_limit":  # both sides carry the discount (they agree with each other)
+        _expect(out, plan, [_right_of(base, index)], [])
+        return base
+    if plan in _GROUP_PLANTS:  # the companions carry the problem: _companions expects them
+        return base
     if plan == "total_not_subtotal_plus_tax":
         return base.model_copy(update={"tax": (base.tax or Decimal(0)) + Decimal("5.00"), "lines": ()})
     if plan == "total_not_sum_of_lines":
@@ -251,6 +300,94 @@ def _audit_plant(plan: str, base: CanonicalDocument, index: int, out: PlantedLed
     return base.model_copy(update={"references": {"sales_order": order_id}})
 
 
+def _discounted(base: CanonicalDocument, share: Decimal) -> CanonicalDocument:
+    """The deal with a document-level discount of `share` of its subtotal, fully paid."""
+    subtotal, tax = base.subtotal or Decimal(0), base.tax or Decimal(0)
+    discount = (subtotal * share).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    total = subtotal - discount + tax
+    return base.model_copy(
+        update={"discount": discount, "total": total, "balance": Decimal(0), "status": Status.PAID}
+    )
+
+
+def _scaled(base: CanonicalDocument, factor: Decimal, suffix: str, days: int) -> CanonicalDocument:
+    """Another invoice of the same customer: amounts scaled, number suffixed, issued `days` later."""
+    subtotal = ((base.subtotal or Decimal(0)) * factor).quantize(Decimal("0.01"))
+    tax = (subtotal * Decimal("0.13")).quantize(Decimal("0.01"))
+    first = (subtotal / 2).quantize(Decimal("0.01"))
+    issued = (base.issued_on or date.min) + timedelta(days=days)
+    return base.model_copy(
+        update={
+            "external_id": f"{base.external_id}-{suffix}",
+            "number": f"{base.number}-{suffix}",
+            "issued_on": issued,
+            "due_on": issued + timedelta(days=30),
+            "subtotal": subtotal,
+            "tax": tax,
+            "total": subtotal + tax,
+            "balance": Decimal(0),
+            "status": Status.PAID,
+            "lines": (Line(product="A", amount=first), Line(product="B", amount=subtotal - first)),
+        }
+    )
+
+
+def _pair(left: CanonicalDocument) -> CanonicalDocument:
+    return _right_of(left, 0, external_id=left.external_id.replace("crm-", "books-"))
+
+
+def _companions(
+    plan: str, index: int, base: CanonicalDocument, out: PlantedLedgers
+) -> tuple[list[CanonicalDocument], list[CanonicalDocument]]:
+    """Extra documents of the deal's customer, on both sides and paired (the match rules stay clean),
+    for the anomaly plants and their near misses."""
+    lefts: list[CanonicalDocument] = []
+    if plan in _GROUP_PLANTS:  # not the deal itself: its companions carry the problem
+        out.expected.discard((AUDIT_PLAN.name, plan, frozenset({key(out.left[-1])}), frozenset()))
+    if plan in ("possible_duplicate", "instalments", "separate_orders"):
+        days = 30 if plan == "instalments" else 1
+        twin = _scaled(base, Decimal(1), "B", days)
+        if plan == "separate_orders":
+            base_order, twin_order = f"so-a-{index}", f"so-b-{index}"
+            lefts = [twin.model_copy(update={"references": {"sales_order": twin_order}})]
+            out.left[-1] = out.left[-1].model_copy(update={"references": {"sales_order": base_order}})
+            out.right[-1] = out.right[-1].model_copy(update={"references": {"sales_order": base_order}})
+        else:
+            lefts = [twin]
+    elif plan in ("unusual_amount", "steady_customer"):
+        lefts = [_scaled(base, Decimal(100 + 7 * k) / 100, f"H{k:02d}", -7 * (k + 1)) for k in range(14)]
+        if plan == "unusual_amount":
+            lefts.append(_scaled(base, Decimal(60), "BIG", 3))
+    rights = [_pair(left) for left in lefts]
+    if plan == "possible_duplicate":
+        _expect(out, plan, [lefts[0]], [out.left[-1]])
+        _expect(out, plan, [rights[0]], [out.right[-1]])
+    if plan == "unusual_amount":
+        _expect(out, plan, [lefts[-1]], [])
+        _expect(out, plan, [rights[-1]], [])
+    if plan in ("credit_note_exceeds_invoice", "partial_credit"):
+        invoice = out.right[-1]
+        total = invoice.total or Decimal(0)
+        amount = total + Decimal("50.00") if plan == "credit_note_exceeds_invoice" else total / 10
+        note = CanonicalDocument(
+            source=RIGHT,
+            kind=DocumentKind.CREDIT_NOTE,
+            external_id=f"cn-{index:07d}",
+            number=f"CN-{index:07d}",
+            party=invoice.party,
+            issued_on=invoice.issued_on,
+            currency=invoice.currency,
+            total=amount.quantize(Decimal("0.01")),
+            allocations=(
+                Allocation(invoice_external_id=invoice.external_id, amount=amount.quantize(Decimal("0.01"))),
+            ),
+        )
+        out.credit_notes.append(note)
+        if plan == "credit_note_exceeds_invoice":
+            _expect(out, plan, [note], [invoice])
+    return lefts, rights
+
+
 def _trap(plan: str, base: CanonicalDocument, index: int) -> CanonicalDocument:
     total = base.total or Decimal(0)
     if plan == "rounding":
@@ -281,7 +418,8 @@ def _trap(plan: str, base: CanonicalDocument, index: int) -> CanonicalDocument:
             tax=None,
             lines=(),
         )
-    return _right_of(base, index)  # split_payment: the invoice is fine, its payments are split
+    # split_payment: the invoice is fine, its payments are split; the audit traps live in _companions.
+    return _right_of(base, index)
 
 
 def _settle(plan: str, invoice: CanonicalDocument, out: PlantedLedgers) -> list[CanonicalDocument]:

@@ -17,7 +17,9 @@ from store.canonical import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 Sides = tuple[str | None, str | None]
 """(left source, right source) a rule compares, when known: names the side a finding has no document on."""
 
-_MONEY_FIELDS: Final = frozenset({"total", "subtotal", "tax", "balance", "paid", "allocated", "lines"})
+_MONEY_FIELDS: Final = frozenset(
+    {"total", "subtotal", "tax", "balance", "paid", "allocated", "lines", "discount", "credited"}
+)
 _SHOWN_DOCUMENTS: Final = 3
 
 
@@ -198,6 +200,37 @@ def _invoice_before_order(t: _Text) -> dict[str, str]:
     }
 
 
+def _possible_duplicate(t: _Text) -> dict[str, str]:
+    return {
+        **t.document(),
+        "amount": t.amount(t.found.left_amount),
+        "original": t.names(t.found.right) or t.side_value("number", 1),
+    }
+
+
+def _discount_above_limit(t: _Text) -> dict[str, str]:
+    percent = t.field("discount_percent")
+    return {
+        **t.document(),
+        "discount": t.side_value("discount", 0),
+        "subtotal": t.side_value("discount", 1),
+        "percent": (percent.left if percent is not None else None) or t.unknown,
+        "limit": (percent.right if percent is not None else None) or t.unknown,
+    }
+
+
+def _unusual_amount(t: _Text) -> dict[str, str]:
+    return {**t.document(), "total": t.side_value("total", 0), "typical": t.side_value("total", 1)}
+
+
+def _credit_exceeds(t: _Text) -> dict[str, str]:
+    return {
+        **t.document(),
+        "credited": t.side_value("credited", 0),
+        "invoice_total": t.side_value("credited", 1),
+    }
+
+
 _PARAMS: Final[Mapping[DiscrepancyType, Callable[[_Text], dict[str, str]]]] = {
     DiscrepancyType.MISSING_IN_RIGHT: _pair_only,
     DiscrepancyType.MISSING_IN_LEFT: _pair_only,
@@ -218,4 +251,8 @@ _PARAMS: Final[Mapping[DiscrepancyType, Callable[[_Text], dict[str, str]]]] = {
     DiscrepancyType.DUE_BEFORE_ISSUE: _due_before_issue,
     DiscrepancyType.MISSING_OWNER: _document_only,
     DiscrepancyType.INVOICE_BEFORE_ORDER: _invoice_before_order,
+    DiscrepancyType.POSSIBLE_DUPLICATE: _possible_duplicate,
+    DiscrepancyType.DISCOUNT_ABOVE_LIMIT: _discount_above_limit,
+    DiscrepancyType.UNUSUAL_AMOUNT: _unusual_amount,
+    DiscrepancyType.CREDIT_NOTE_EXCEEDS_INVOICE: _credit_exceeds,
 }

@@ -32,6 +32,10 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "section.aging": ("Ageing buckets", "账龄区间"),
     "section.summary": ("Summary", "汇总"),
     "section.info": ("Report information", "报告信息"),
+    "section.audit_by_rule": (
+        "Audit findings on each rule's documents (listed once, under their audit plan)",
+        "各规则单据上的稽核发现（只在所属稽核计划下列出一次）",
+    ),
     # ---------------------------------------------------------------- column headings
     "col.id": ("Exception", "差异编号"),
     "col.rule": ("Rule", "规则"),
@@ -72,6 +76,8 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "col.days_over_90": ("> 90 days", "逾期90天以上"),
     "col.total": ("Total", "合计"),
     "col.field": ("Field", "字段"),
+    "col.severity": ("Severity", "严重程度"),
+    "col.audit_plan": ("Audit plan", "稽核计划"),
     # ---------------------------------------------------------------- bridge statement lines
     "bridge.left_total": ("Left total", "左方合计"),
     "bridge.right_total": ("Right total", "右方合计"),
@@ -103,6 +109,27 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "type.due_before_issue": ("Due before issue", "到期日早于开票日"),
     "type.missing_owner": ("Missing salesperson", "缺少销售负责人"),
     "type.invoice_before_order": ("Invoice before order", "发票早于订单"),
+    "type.possible_duplicate": ("Possible duplicate", "疑似重复单据"),
+    "type.discount_above_limit": ("Discount above limit", "折扣超出上限"),
+    "type.unusual_amount": ("Unusual amount", "金额异常"),
+    "type.credit_note_exceeds_invoice": ("Credit note exceeds invoice", "红字冲减超过原发票"),
+    # ---------------------------------------------------------------- finding severity
+    "severity.normal": ("Normal", "一般"),
+    "severity.low": ("Low", "低"),
+    # ---------------------------------------------------------------- audit runs: skipped checks
+    "run.skipped": (
+        "{check}: skipped on {count} documents, never guessed ({reasons})",
+        "{check}：{count} 张单据未检查，不作推测（{reasons}）",
+    ),
+    "run.skip_reason": ("{reason}: {count}", "{reason} {count} 张"),
+    "run.skip_separator": ("; ", "；另有"),
+    "skip.discount_unknown": ("discount unknown", "折扣未知"),
+    "skip.shipping_unknown": ("shipping unknown", "运费未知"),
+    "skip.adjustment_unknown": ("adjustment unknown", "调整金额未知"),
+    "skip.rounding_unknown": ("rounding unknown", "舍入金额未知"),
+    "skip.tax_inclusive_unknown": ("whether tax is included unknown", "是否含税未知"),
+    "skip.tax_unknown": ("tax unknown", "税额未知"),
+    "skip.subtotal_unknown": ("subtotal unknown", "小计未知"),
     # ---------------------------------------------------------------- exception statuses
     "status.open": ("Open", "待处理"),
     "status.acknowledged": ("Acknowledged", "已确认"),
@@ -149,6 +176,8 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "field.source_modified_at": ("Modified at source", "源系统修改时间"),
     "field.paid": ("Paid", "已收金额"),
     "field.allocated": ("Allocated", "已核销金额"),
+    "field.discount": ("Discount", "折扣"),
+    "field.credited": ("Credited", "红字冲减金额"),
     # ---------------------------------------------------------------- exception explanations (per type)
     # English reports print the reconciler's own sentence; these English texts keep the placeholders aligned.
     "explain.missing_in_right": (
@@ -233,6 +262,25 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "explain.invoice_before_order": (
         "{document} ({source}) was invoiced on {issued_on}, before its sales order ({ordered_on})",
         "{document}（{source}）开票日 {issued_on} 早于其销售订单日期 {ordered_on}",
+    ),
+    "explain.possible_duplicate": (
+        "{document} ({source}) has the same customer and amount {amount} as {original}, "
+        "issued shortly before under another number",
+        "{document}（{source}）与{original}客户相同、金额同为 {amount}，且开具日期相近但单据号不同，疑似重复",
+    ),
+    "explain.discount_above_limit": (
+        "{document} ({source}): discount {discount} is {percent}% of the subtotal {subtotal}, "
+        "above the {limit}% limit",
+        "{document}（{source}）折扣 {discount} 占小计 {subtotal} 的 {percent}%，超过 {limit}% 的上限",
+    ),
+    "explain.unusual_amount": (
+        "{document} ({source}): total {total} is far outside this customer's usual amounts "
+        "(median {typical})",
+        "{document}（{source}）总额 {total} 远超出该客户的常见金额范围（中位数 {typical}）",
+    ),
+    "explain.credit_note_exceeds_invoice": (
+        "{document} ({source}): credit of {credited} exceeds the invoice total {invoice_total}",
+        "{document}（{source}）红字冲减 {credited}，超过原发票金额 {invoice_total}",
     ),
     # pieces the templates above are filled with
     "explain.field": (

@@ -5,11 +5,12 @@ from __future__ import annotations
 import click
 
 from reconcile.periods import PeriodError
+from reconcile.report.i18n import Catalogue
 from store.audit import record_audit
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
-from sync.reconcile_job import RuleRun, run_rules
+from sync.reconcile_job import PlanRun, RuleRun, run_rules
 
 
 @click.group("reconcile")
@@ -18,7 +19,9 @@ def reconcile_group() -> None:
 
 
 @reconcile_group.command("run")
-@click.option("--rule", "rules", multiple=True, metavar="NAME", help="Only this rule (repeatable).")
+@click.option(
+    "--rule", "rules", multiple=True, metavar="NAME", help="Only this rule or audit plan (repeatable)."
+)
 @click.option(
     "--period", default=None, metavar="P", help="2026-10, 2026-Q3, 2026 or all (default: the rule's)."
 )
@@ -35,13 +38,16 @@ def run(
     actor: str | None,
     as_json: bool,
 ) -> None:
-    """Run rules (all without --rule); new findings become exceptions, vanished ones auto-resolve."""
+    """Run rules, then audit plans (all without --rule); new findings become exceptions, vanished ones
+    auto-resolve."""
     settings = app.config.settings
-    if not settings.reconcile.rules:
-        raise BadConfig(f"{app.config_file}: no reconcile rules are configured (add `reconcile: rules:`)")
+    if not settings.reconcile.rules and not settings.reconcile.audits:
+        raise BadConfig(
+            f"{app.config_file}: no reconcile rules are configured (add `reconcile: rules:` or `audits:`)"
+        )
     for name in rules:
         try:
-            settings.reconcile.rule(name)
+            settings.reconcile.runnable(name)
         except KeyError as exc:
             raise BadConfig(str(exc.args[0])) from exc
     with database(app) as engine:
@@ -64,8 +70,33 @@ def run(
     if as_json:
         emit_json({"runs": [r.to_json() for r in runs]})
         return
+    catalogue = Catalogue(settings.effective_locale)
     for outcome in runs:
-        _print(outcome)
+        if isinstance(outcome, PlanRun):
+            _print_plan(outcome, catalogue)
+        else:
+            _print(outcome)
+
+
+def _print_plan(outcome: PlanRun, catalogue: Catalogue) -> None:
+    """An audit plan's run: documents audited, findings per type, and ONE line per check that skipped
+    documents, with the reasons, in the configured language."""
+    result = outcome.result
+    saved = "dry run, nothing saved" if outcome.dry_run else f"run {outcome.run_id}"
+    click.echo(f"{outcome.rule.name} (audit plan, {outcome.period.name}, {saved})")
+    click.echo(
+        f"  documents {result.documents}  exceptions {sum(result.counts.values())}"
+        + ("" if outcome.dry_run else f" (new {outcome.opened}, auto-resolved {outcome.auto_resolved})")
+    )
+    for kind, count in result.counts.items():
+        click.echo(f"    {kind:<28} {count:>8}")
+    for check, reasons in result.skipped.items():
+        detail = catalogue.text("run.skip_separator").join(
+            catalogue.text("run.skip_reason", reason=catalogue.value("skip", reason), count=f"{count:,}")
+            for reason, count in reasons.items()
+        )
+        line = catalogue.text("run.skipped", check=check, count=f"{sum(reasons.values()):,}", reasons=detail)
+        click.echo(f"  {line}")
 
 
 def _print(outcome: RuleRun) -> None:

@@ -180,25 +180,3 @@ def test_the_bridge_explains_the_whole_difference_by_type() -> None:
     }
     assert bridge.unexplained == 0
     assert bridge.to_json()["explained"]["missing_in_right"] == "40.00"
-
-
-def test_audit_checks_flag_anomalies_in_single_documents() -> None:
-    bad = invoice(
-        "crm",
-        "1",
-        "INV-1",
-        "100.00",
-        subtotal=Decimal("80.00"),
-        tax=Decimal("13.00"),
-        owner=None,
-        due_on=date(2026, 9, 1),
-    )
-    result = match(
-        [bad],
-        [invoice("books", "a", "INV-1", "100.00")],
-        match_rule(),
-        CTX,
-        audit_checks=("total_not_subtotal_plus_tax", "due_before_issue", "missing_owner", "negative_amount"),
-    )
-    assert types(result) == ["due_before_issue", "missing_owner", "total_not_subtotal_plus_tax"]
-    assert len(result.matches) == 1

@@ -40,7 +40,7 @@ def test_the_documented_rules_load_with_exact_decimal_tolerances() -> None:
     assert settings.reconcile.audit_checks(settings.reconcile.rule("books-settlement")) == (
         "negative_amount",
     )
-    assert len(settings.reconcile.audit_checks(rule)) == 6
+    assert len(settings.reconcile.audit_checks(rule)) == 10
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from reconcile.matching import match
+from reconcile.audits import AuditContext, AuditLimits, audit_plan
+from reconcile.matching import as_rows, match
 from reconcile.report.i18n import Lang
 from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
 from reconcile.report.model import Report
-from reconcile.result import MatchContext, MatchResult
+from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
 from store.canonical import (
     CanonicalDocument,
@@ -22,11 +23,12 @@ from store.canonical import (
     DocumentKind,
     DocumentRef,
 )
-from tests.reconcile_data import AUDIT_CHECKS, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
+from tests.reconcile_data import AUDIT_PLAN, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
 
 _SIDES = {
     MATCH_RULE.name: (MATCH_RULE.left.source, MATCH_RULE.right.source),
     SETTLEMENT_RULE.name: (SETTLEMENT_RULE.invoices.source, SETTLEMENT_RULE.payments.source),
+    AUDIT_PLAN.name: (None, None),
 }
 GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 LEADING_ZEROS = "000123"
@@ -89,12 +91,30 @@ class Reconciled:
 
 def reconciled(n: int = 240, per_type: int = 2) -> Reconciled:
     ledgers = planted_ledgers(n=n, per_type=per_type)
-    context = MatchContext(base_currency="CNY", order_dates=ledgers.order_dates)
+    context = MatchContext(base_currency="CNY")
+    scoped = [
+        (as_rows(docs), AUDIT_PLAN.checks_for(scope))
+        for docs, scope in zip(
+            (ledgers.left, ledgers.right, ledgers.credit_notes), AUDIT_PLAN.scope, strict=True
+        )
+    ]
+    invoices = {(row.source, row.external_id): row for row in as_rows(ledgers.right)}
+    audited = audit_plan(
+        AUDIT_PLAN.name,
+        scoped,
+        AuditLimits.of(AUDIT_PLAN),
+        AuditContext(order_dates=ledgers.order_dates, invoices=invoices),
+    )
     results = {
-        MATCH_RULE.name: match(ledgers.left, ledgers.right, MATCH_RULE, context, audit_checks=AUDIT_CHECKS),
+        MATCH_RULE.name: match(ledgers.left, ledgers.right, MATCH_RULE, context),
         SETTLEMENT_RULE.name: settle(ledgers.right, ledgers.payments, SETTLEMENT_RULE, context),
+        AUDIT_PLAN.name: MatchResult(
+            (), audited.discrepancies, BridgeBuilder("CNY").build(), audited.documents, 0
+        ),
     }
-    documents = {str(doc.key): doc for doc in (*ledgers.left, *ledgers.right, *ledgers.payments)}
+    documents = {
+        str(doc.key): doc for doc in (*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.credit_notes)
+    }
     out = Reconciled(results=results, documents=documents)
     for result in results.values():
         for found in result.discrepancies:
