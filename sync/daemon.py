@@ -204,7 +204,8 @@ class Daemon:
         log.info("daemon.job_scheduled", job=job, every=str(interval_of(schedule, self.settings.zone)))
 
     def _rules(self) -> list[Any]:
-        return list(self.settings.reconcile.rules)
+        """Rules, then audit plans: both are scheduled (`schedule`) and follow syncs (`after`) alike."""
+        return [*self.settings.reconcile.rules, *self.settings.reconcile.plans()]
 
     # ------------------------------------------------------------------------- one tick of a job
 
