@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
@@ -248,9 +248,28 @@ def _order_line(row: Mapping[str, Any]) -> Line:
     )
 
 
+_HUNDRED = Decimal(100)
+_CENTS = Decimal("0.01")
+
+
+def order_discount(raw: RawRecord) -> Decimal | None:
+    """The document discount of a SalesOrderObj, in money. Its `discount` field is a PERCENT of the
+    product amount that is charged ("100" = no discount; api-notes fxiaoke-kingdee.md §7, [BELL] create
+    payload), so the discount is product_amount - product_amount * discount / 100, to the cent (the
+    currency fields carry 2 decimal places). Either field absent: unknown (None)."""
+    subtotal = _money(raw, "product_amount")
+    percent = _decimal(raw, "discount")
+    if subtotal is None or percent is None:
+        return None
+    charged = (subtotal * percent / _HUNDRED).quantize(_CENTS, rounding=ROUND_HALF_UP)
+    return subtotal - charged
+
+
 def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """SalesOrderObj (销售订单) with its SalesOrderProductObj lines: total = order_amount,
-    subtotal = product_amount, balance = receivable_amount (still to be collected)."""
+    subtotal = product_amount, balance = receivable_amount (still to be collected). Amounts are
+    tax-inclusive (Chinese practice: prices include VAT), the discount comes from the percent field
+    (`order_discount`), and an order has no shipping, adjustment or rounding of its own (0)."""
     return _build(
         raw,
         ctx,
@@ -260,6 +279,11 @@ def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDoc
         total=_amount(raw, "order_amount"),
         balance=_money(raw, "receivable_amount"),
         lines=_each_detail(raw, ORDER_LINES, _order_line),
+        discount=order_discount(raw),
+        shipping=Decimal(0),
+        adjustment=Decimal(0),
+        rounding=Decimal(0),
+        tax_inclusive=True,
     )
 
 
@@ -296,19 +320,31 @@ def _invoice_line(row: Mapping[str, Any]) -> Line:
 def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """InvoiceApplicationObj (开票申请) as an invoice: number = invoice_no (发票号码) once issued, else the
     application's own number; the application number is kept under references.invoice_application and
-    order_id under references.sales_order (docs/decisions/0006-fxiaoke-invoice-applications.md)."""
+    order_id under references.sales_order (docs/decisions/0006-fxiaoke-invoice-applications.md).
+
+    The applied amount is tax-inclusive (价税合计); tax = the sum of the lines' `tax_amount` when every
+    line has one (else unknown); there is no subtotal. An application has no payment status of its own:
+    a live one (life_status normal / in_change) is Status.UNKNOWN, which reconciliation derives from the
+    order's collections; drafts and void applications keep their status."""
     application = _text(raw, "name", required=True)
     assert application is not None
     references = {APPLICATION_REFERENCE: application}
     order = _text(raw, "order_id")
     if order:
         references["sales_order"] = order
-    return _build(
+    lines: tuple[Line, ...] = _each_detail(raw, INVOICE_LINES, _invoice_line)
+    taxes = [line.tax for line in lines if line.tax is not None]
+    document = _build(
         raw,
         ctx,
         DocumentKind.INVOICE,
         **{**_ledger(raw, ctx, "invoice_date"), "number": _text(raw, "invoice_no") or application},
         total=_amount(raw, "invoice_applied_amount"),
+        tax=sum(taxes, Decimal(0)) if lines and len(taxes) == len(lines) else None,
+        tax_inclusive=True,
         references=references,
-        lines=_each_detail(raw, INVOICE_LINES, _invoice_line),
+        lines=lines,
     )
+    if document.status is Status.OPEN:
+        return document.model_copy(update={"status": Status.UNKNOWN})
+    return document

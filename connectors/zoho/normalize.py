@@ -164,7 +164,41 @@ def _crm_common(raw: RawRecord) -> dict[str, Any]:
         "tax": _amount(raw, "Tax"),
         "total": _amount(raw, "Grand_Total"),
         "source_modified_at": _datetime(raw, "Modified_Time", required=True),
+        **_crm_components(raw),
     }
+
+
+CRM_UNMODELLED: tuple[str, ...] = ("Excise_Duty",)
+"""CRM header amounts the total identity has no place for. Whether Excise_Duty is inside Grand_Total is
+not documented [verify on a live org]: when it is non-zero the adjustment is left unknown, so the
+document's total is not audited rather than flagged on a guess."""
+
+
+def _crm_components(raw: RawRecord) -> dict[str, Any]:
+    """What a CRM inventory total is made of: Grand_Total = Sub_Total - Discount + Tax + Adjustment
+    (Zoho's published Sales Orders/Invoices response examples; docs/connectors/zoho.md). Sub_Total is the
+    sum of the line totals after their line discounts (the line amount read here), so the header
+    `Discount` is the document-level discount only and is not counted twice. CRM has no shipping or
+    rounding header fields (0) and adds Tax on top (tax_inclusive False)."""
+    adjustment = _crm_header_amount(raw, "Adjustment")
+    if any(_amount(raw, key) for key in CRM_UNMODELLED):
+        adjustment = None
+    return {
+        "discount": _crm_header_amount(raw, "Discount"),
+        "shipping": Decimal(0),
+        "adjustment": adjustment,
+        "rounding": Decimal(0),
+        "tax_inclusive": False,
+    }
+
+
+def _crm_header_amount(raw: RawRecord, key: str) -> Decimal | None:
+    """A header amount: absent from the payload (not requested in `fields`) = unknown; JSON null is how
+    CRM sends an empty field (api-notes zoho.md 2.7), which for an amount means none = 0."""
+    if key not in raw:
+        return None
+    value = _amount(raw, key)
+    return Decimal(0) if value is None else value
 
 
 def _crm_lines(raw: RawRecord, subform: str) -> tuple[Line, ...]:
@@ -235,6 +269,7 @@ def books_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
         lines=_books_lines(raw),
         owner=_text(raw, "salesperson_name"),
         **_books_common(raw),
+        **books_components(raw),
     )
 
 
@@ -246,11 +281,14 @@ def books_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
         kind=DocumentKind.SALES_ORDER,
         external_id=_id(raw, "salesorder_id"),
         number=_text(raw, "salesorder_number"),
+        subtotal=_amount(raw, "sub_total"),
+        tax=_amount(raw, "tax_total"),
         status=map_status(status, BOOKS_SALES_ORDER_STATUS, Status.OPEN),
         raw_status=status,
         lines=_books_lines(raw),
         owner=_text(raw, "salesperson_name"),
         **_books_common(raw),
+        **books_components(raw),
     )
 
 
@@ -282,11 +320,14 @@ def books_credit_note(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
         kind=DocumentKind.CREDIT_NOTE,
         external_id=_id(raw, "creditnote_id"),
         number=_text(raw, "creditnote_number"),
+        subtotal=_amount(raw, "sub_total"),
+        tax=_amount(raw, "tax_total"),
         balance=_amount(raw, "balance"),
         status=map_status(status, BOOKS_CREDIT_NOTE_STATUS, Status.OPEN),
         raw_status=status,
         allocations=_allocations(raw, "invoices_credited"),
         **_books_common(raw),
+        **books_components(raw),
     )
 
 
@@ -305,6 +346,77 @@ def _books_common(raw: RawRecord, *, total: bool = True) -> dict[str, Any]:
     if total:
         common["total"] = _amount(raw, "total")
     return common
+
+
+BOOKS_UNMODELLED_HEADER: tuple[str, ...] = ("tds_amount", "tcs_amount", "total_retention_amount")
+"""Books header amounts that change a total without a canonical component (India's TDS/TCS, retention)."""
+
+
+def books_components(raw: RawRecord) -> dict[str, Any]:
+    """What a Books invoice, sales order or credit note total is made of, in Zoho's own discount order.
+
+    - `discount_type` "item_level": the discounts are inside the line `item_total`s and `sub_total`, so
+      the document discount is 0 (repeating them would count them twice). "entity_level": the header
+      discount amount (`discount_amount`, else `discount_total`) is the document discount. Without a
+      type, a zero amount is still no discount; anything else is unknown.
+    - `is_discount_before_tax` decides what the tax is computed on, so it is already inside `tax_total`;
+      the identity total = sub_total - discount + shipping + adjustment + rounding (+ tax) is the same
+      either way.
+    - `shipping_charge`, `adjustment`, `roundoff_value` (a `transaction_rounding_type` of "no_rounding"
+      says rounding is 0), `is_inclusive_tax`.
+    A field absent from the payload (the list endpoint leaves most out) is None: unknown, never guessed.
+    A non-zero component the canonical model has no field for (India's TDS on a line or in
+    `tds_summary`, TCS, retention) leaves the adjustment unknown, so the total is not audited."""
+    adjustment = _amount(raw, "adjustment")
+    if _has_unmodelled_component(raw):
+        adjustment = None
+    return {
+        "discount": _books_discount(raw),
+        "shipping": _amount(raw, "shipping_charge"),
+        "adjustment": adjustment,
+        "rounding": _books_rounding(raw),
+        "tax_inclusive": _flag(raw, "is_inclusive_tax"),
+    }
+
+
+def _books_discount(raw: RawRecord) -> Decimal | None:
+    kind = _text(raw, "discount_type")
+    amount = _amount(raw, "discount_amount")
+    if amount is None:
+        amount = _amount(raw, "discount_total")
+    if kind == "item_level":
+        return Decimal(0)
+    if kind == "entity_level":
+        return amount
+    return amount if amount == 0 else None
+
+
+def _books_rounding(raw: RawRecord) -> Decimal | None:
+    rounding = _amount(raw, "roundoff_value")
+    if rounding is None and _text(raw, "transaction_rounding_type") == "no_rounding":
+        return Decimal(0)
+    return rounding
+
+
+def _has_unmodelled_component(raw: RawRecord) -> bool:
+    if any(_amount(raw, key) for key in BOOKS_UNMODELLED_HEADER):
+        return True
+    for key, field in (("tds_summary", "tds_amount"), ("line_items", "tds_tax_amount")):
+        rows = raw.get(key)
+        if isinstance(rows, Sequence) and not isinstance(rows, str):
+            for i, row in enumerate(rows):
+                if isinstance(row, Mapping) and _amount(row, field, where=f"{key}[{i}]"):
+                    return True
+    return False
+
+
+def _flag(raw: RawRecord, key: str) -> bool | None:
+    value = raw.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.casefold() in ("true", "false"):
+        return value.casefold() == "true"
+    raise RecordError(f"must be true or false, got {value!r}", field=key)
 
 
 def _allocations(raw: RawRecord, key: str) -> tuple[Allocation, ...]:

@@ -1,0 +1,144 @@
+"""Fxiaoke examples from the named sources (tests/fixtures/fxiaoke/docs) and the total components of
+orders and invoice applications: amounts are tax-inclusive, an order's `discount` is a percent charged,
+an application has no payment status of its own."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connectors.base import NormalizeContext
+from connectors.fxiaoke import normalize as n
+from connectors.http import parse_json
+from store.canonical import CanonicalDocument, PartyRef, Status
+
+DOCS = Path(__file__).parents[2] / "fixtures" / "fxiaoke" / "docs"
+FIXTURES = DOCS.parent
+CTX = NormalizeContext(source="fxiaoke", timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
+SERVER_ASSIGNED = {
+    "_id": "5ffd0000784bf00001ef2000",
+    "name": "20210113-000001",
+    "last_modified_time": 1610530245871,
+}
+"""A create payload has no id, number or modification time (the server assigns them): the test adds these
+three bookkeeping keys and nothing else."""
+
+
+def load(name: str, folder: Path = DOCS) -> dict[str, Any]:
+    return dict(parse_json((folder / name).read_text(encoding="utf-8")))
+
+
+def identity_total(doc: CanonicalDocument) -> Decimal | None:
+    parts = (doc.subtotal, doc.discount, doc.shipping, doc.adjustment, doc.rounding)
+    if any(part is None for part in parts) or doc.tax_inclusive is None:
+        return None
+    subtotal, discount, shipping, adjustment, rounding = (p or Decimal(0) for p in parts)
+    total = subtotal - discount + shipping + adjustment + rounding
+    if doc.tax_inclusive:
+        return total
+    return None if doc.tax is None else total + doc.tax
+
+
+def test_the_published_sales_order_payload_reads_as_an_undiscounted_tax_inclusive_order() -> None:
+    sample = load("sales_order_create_payload.json")
+    raw = {**sample["object_data"], "details": sample["details"], **SERVER_ASSIGNED}
+
+    doc = n.normalize_sales_order(raw, CTX)
+
+    assert doc.party == PartyRef(external_id="5ffcf609784bf00001ef16db", name=None)
+    assert doc.issued_on == date(2021, 1, 13)
+    assert (doc.subtotal, doc.total, doc.balance) == (Decimal("0.00"), Decimal(0), Decimal("0.00"))
+    assert doc.discount == 0  # "100" = 100% charged = no discount
+    assert (doc.shipping, doc.adjustment, doc.rounding) == (Decimal(0), Decimal(0), Decimal(0))
+    assert doc.tax_inclusive is True
+    assert identity_total(doc) == doc.total
+    assert [line.product for line in doc.lines] == ["印章柜-顶盖（单）"]
+
+
+def test_the_published_payment_example_reads_as_a_payment_with_no_total_identity() -> None:
+    """The stored copy of the example is cut before `account_id` and `last_modified_time`; the test adds
+    those two (they are required) and nothing else."""
+    row = load("payment_query_response.json")["data"]["dataList"][0]
+    raw = {**row, "account_id": "5e0000000000000000000001", "last_modified_time": 1597652454276}
+
+    doc = n.normalize_payment(raw, CTX)
+
+    assert (doc.number, doc.total, doc.balance) == ("20200817-000023", Decimal("1.00"), Decimal("1.00"))
+    assert doc.party == PartyRef(external_id="5e0000000000000000000001", name="002测试")
+    assert doc.issued_on == date(2018, 1, 31)  # 1517328000000 ms = 2018-01-31 00:00 +08:00
+    assert doc.references == {"sales_order": "5eddcb5124c81d0001a4b0fd"}
+    assert (doc.discount, doc.tax_inclusive) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("product_amount", "percent", "discount"),
+    [
+        ("25600.00", "95", Decimal("1280.00")),
+        ("25600.00", "100", Decimal("0.00")),
+        ("999.99", "87.5", Decimal("125.00")),  # 874.99125 charged -> 874.99 to the cent
+        ("0.10", "95", Decimal("0.00")),  # 0.095 charged -> 0.10: the discount is what the rounding left
+        ("1000.00", "0", Decimal("1000.00")),
+    ],
+)
+def test_an_order_discount_is_the_product_amount_less_the_charged_amount_to_the_cent(
+    product_amount: str, percent: str, discount: Decimal
+) -> None:
+    raw = {**load("sales_order.json", FIXTURES), "product_amount": product_amount, "discount": percent}
+    raw["order_amount"] = str(Decimal(product_amount) - discount)
+
+    doc = n.normalize_sales_order(raw, CTX)
+
+    assert doc.discount == discount
+    assert identity_total(doc) == doc.total
+
+
+def test_an_order_without_its_discount_percent_has_an_unknown_discount() -> None:
+    raw = {k: v for k, v in load("sales_order.json", FIXTURES).items() if k != "discount"}
+
+    doc = n.normalize_sales_order(raw, CTX)
+
+    assert doc.discount is None
+    assert identity_total(doc) is None
+
+
+def test_a_live_invoice_application_has_an_unknown_status_and_inclusive_tax_from_its_lines() -> None:
+    doc = n.normalize_invoice_application(load("invoice_application_issued.json", FIXTURES), CTX)
+
+    assert (doc.status, doc.raw_status) == (Status.UNKNOWN, "normal")
+    assert (doc.total, doc.tax, doc.subtotal, doc.tax_inclusive) == (
+        Decimal("25600.00"),
+        Decimal("2945.13"),
+        None,
+        True,
+    )
+
+
+def test_an_application_in_change_is_unknown_and_drafts_and_void_ones_keep_their_status() -> None:
+    base = load("invoice_application_issued.json", FIXTURES)
+    status = {
+        life: n.normalize_invoice_application({**base, "life_status": life}, CTX).status
+        for life in ("in_change", "under_review", "ineffective", "invalid")
+    }
+
+    assert status == {
+        "in_change": Status.UNKNOWN,
+        "under_review": Status.DRAFT,
+        "ineffective": Status.DRAFT,
+        "invalid": Status.VOID,
+    }
+
+
+def test_an_application_whose_lines_do_not_all_carry_tax_has_an_unknown_tax() -> None:
+    raw = load("invoice_application_issued.json", FIXTURES)
+    line = raw["details"]["InvoiceApplicationLinesObj"][0]
+    raw["details"]["InvoiceApplicationLinesObj"] = [
+        line,
+        {**{k: v for k, v in line.items() if k != "tax_amount"}, "_id": "61c2f0a18e2b4c0001f3a7d4"},
+    ]
+
+    assert n.normalize_invoice_application(raw, CTX).tax is None
