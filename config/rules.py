@@ -38,7 +38,9 @@ DEFAULT_COMPARE: tuple[CompareField, ...] = ("total", "currency", "party", "issu
 FilterField = Literal["status", "currency", "owner", "number_prefix"]
 
 _KEY = re.compile(r"^(number|external_id|references\.[a-z0-9_]+)$")
-_KEY = re.compile(r"^(number|external_id|references\.[a-z0-9_]+)$")
+_KEY_HELP = "number, external_id or references.<name>"
+_HOW_MAX = 60
+"""A key's name is stored as the match's `how` (reconcile_matches.how is 60 characters)."""
 _PERIOD = re.compile(
     r"^(all|\d{4}|\d{4}-(0[1-9]|1[0-2])|\d{4}-Q[1-4]"
     r"|(current|previous)_(month|quarter|year))$"
@@ -76,14 +78,16 @@ class SideSpec(_Strict):
 
 
 class Fuzzy(_Strict):
-    """The scored-candidate pass: party names, amount within tolerance, date within a window."""
+    """The scored-candidate pass: party names, amount within tolerance, date within a window; each
+    candidate pair is scored on amount closeness, date distance, party likeness and reference overlap."""
 
     enabled: bool = True
     date_window_days: int = Field(default=7, ge=0, le=366)
     min_party_score: int = Field(default=85, ge=50, le=100)
     """How alike two normalized party names must be (rapidfuzz, 0-100) to be the same party."""
     margin: int = Field(default=5, ge=1, le=50)
-    """How many points the best candidate must beat the next by; otherwise it is ambiguous_match."""
+    """How many points the best assignment of a group of candidates must beat every other assignment
+    that pairs one of its documents differently by; otherwise those documents are ambiguous_match."""
 
 
 class Tolerance(_Strict):
@@ -128,25 +132,79 @@ class _RuleBase(_Strict):
         return value
 
 
+class CrossKey(_Strict):
+    """A key naming a different field on each side, e.g. the CRM's number as Books' reference number:
+    `{left: number, right: references.reference_number}`. When either field is `number`, both values
+    are compared as normalized numbers (INV-000123 = ＩＮＶ－000123); otherwise as they are."""
+
+    left: str
+    right: str
+
+    @classmethod
+    def of(cls, value: dict[Any, Any]) -> CrossKey:
+        """From the YAML mapping, with one-line errors (the loader prints the first error only)."""
+        unknown = sorted(str(k) for k in value if k not in ("left", "right"))
+        if unknown or "left" not in value or "right" not in value:
+            raise ValueError(
+                f"key {value!r} must be {{left: <key>, right: <key>}} with each <key> {_KEY_HELP}"
+            )
+        for side in ("left", "right"):
+            field = value[side]
+            if not isinstance(field, str) or not _KEY.match(field):
+                raise ValueError(f"key {side}: {field!r} must be {_KEY_HELP}")
+        key = cls(left=value["left"], right=value["right"])
+        if len(key.name) > _HOW_MAX:
+            raise ValueError(f"key {key.name!r} is longer than {_HOW_MAX} characters")
+        return key
+
+    @property
+    def name(self) -> str:
+        """How a match by this key is named (`Match.how`, reports): `number=references.reference_number`."""
+        return f"{self.left}={self.right}"
+
+    @property
+    def normalizes(self) -> bool:
+        """Both values are compared as normalized document numbers."""
+        return "number" in (self.left, self.right)
+
+
+def key_name(key: str | CrossKey) -> str:
+    """A key as `Match.how` names it: the plain key itself, or `left=right`."""
+    return key if isinstance(key, str) else key.name
+
+
 class MatchRule(_RuleBase):
     """Left set against right set: exact keys, then scored candidates, then aggregates."""
 
     kind: Literal["match"] = "match"
     left: SideSpec
     right: SideSpec
-    keys: list[str] = Field(default_factory=lambda: ["number"], min_length=1)
+    keys: list[str | CrossKey] = Field(default_factory=lambda: list[str | CrossKey](["number"]), min_length=1)
+    """Tried in order. A plain key names one field compared on both sides; a CrossKey one field a side."""
     fuzzy: Fuzzy = Field(default_factory=Fuzzy)
     compare: list[CompareField] = Field(default_factory=lambda: list(DEFAULT_COMPARE))
 
-    @field_validator("keys")
+    @field_validator("keys", mode="before")
     @classmethod
-    def _known_keys(cls, value: list[str]) -> list[str]:
+    def _known_keys(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        keys: list[str | CrossKey] = []
         for key in value:
-            if not _KEY.match(key):
-                raise ValueError(f"key {key!r} must be number, external_id or references.<name>")
-        if len(set(value)) != len(value):
+            if isinstance(key, dict):
+                keys.append(CrossKey.of(key))
+            elif isinstance(key, CrossKey):
+                keys.append(key)
+            elif not isinstance(key, str) or not _KEY.match(key):
+                raise ValueError(
+                    f"key {key!r} must be {_KEY_HELP}, or {{left: <key>, right: <key>}} naming one a side"
+                )
+            else:
+                keys.append(key)
+        names = [key_name(key) for key in keys]
+        if len(set(names)) != len(names):
             raise ValueError("a key is listed twice")
-        return value
+        return keys
 
 
 class SettlementRule(_RuleBase):

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 
-from config.rules import MatchRule
+from config.rules import CrossKey, MatchRule, key_name
 from reconcile.compare import Comparer
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.passes import (
+    GROUP_CAP,
     Board,
     Group,
+    Scored,
     Scorer,
+    Unresolved,
     aggregate_pass,
     duplicate_groups,
     exact_pass,
     normalized_numbers,
     resolve_scored,
 )
-from reconcile.result import WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult
+from reconcile.result import WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult, Why
 from reconcile.rows import LedgerRow
 from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType
 
@@ -100,17 +104,18 @@ class _Run:
             self._pair(((i,), tuple(js)), "manual")
 
     def exact(self) -> None:
-        left_norm = normalized_numbers(self.board.left) if "number" in self.rule.keys else []
-        right_norm = normalized_numbers(self.board.right) if "number" in self.rule.keys else []
+        numbered = any(_uses_number(key) for key in self.rule.keys)
+        left_norm = normalized_numbers(self.board.left) if numbered else []
+        right_norm = normalized_numbers(self.board.right) if numbered else []
         if "number" in self.rule.keys:
             for group in duplicate_groups(self.board, left_norm, right_norm):
                 self._found(group, DiscrepancyType.DUPLICATE, _duplicate_text)
         for key in self.rule.keys:
             pairs, groups = exact_pass(self.board, key, left_norm, right_norm)
-            self._pairs(pairs, key)
+            self._pairs(pairs, key_name(key))
             for group in groups:
                 lefts, rights = group
-                aggregate = key.startswith("references.") and (len(lefts) == 1 or len(rights) == 1)
+                aggregate = _through_reference(key) and (len(lefts) == 1 or len(rights) == 1)
                 if aggregate and not self._any_deleted(group):
                     self._pair(group, "aggregate")
                 else:
@@ -118,10 +123,10 @@ class _Run:
 
     def scored(self) -> None:
         scorer = Scorer(self.rule, self.tolerances, self.ctx.base_currency)
-        pairs, groups = resolve_scored(scorer.edges(self.board), self.rule.fuzzy.margin)
-        self._pairs(pairs, "fuzzy")
-        for group in groups:
-            self._found(group, DiscrepancyType.AMBIGUOUS_MATCH, _ambiguous_text)
+        pairs, unresolved = resolve_scored(self.board, scorer.edges(self.board), self.rule.fuzzy.margin)
+        self._scored_pairs(pairs)
+        for rest in unresolved:
+            self._found(rest.group, DiscrepancyType.AMBIGUOUS_MATCH, self._scored_explainer(rest))
 
     def aggregates(self) -> None:
         window = self.rule.fuzzy.date_window_days
@@ -169,15 +174,60 @@ class _Run:
             else:
                 self._pair(((i,), (j,)), how)
 
-    def _pair(self, group: Group, how: str) -> None:
+    def _scored_pairs(self, pairs: Iterable[Scored]) -> None:
+        """The scored pass's pairs, each with the components of its score (`Match.why`)."""
+        left, right = self.board.left, self.board.right
+        for i, j, why in pairs:
+            lrow, rrow = left[i], right[j]
+            if self.comparer.clean(lrow, rrow) and self.bridge.add_clean(lrow, rrow):
+                self.board.left_taken[i] = self.board.right_taken[j] = 1
+                self.matches.append(Match((lrow,), (rrow,), "fuzzy", why))
+            else:
+                self._pair(((i,), (j,)), "fuzzy", why)
+
+    def _scored_explainer(self, rest: Unresolved) -> _Explainer:
+        """The explanation of an unresolved group: why none is taken, and every candidate's score."""
+        left, right = self.board.left, self.board.right
+        margin = self.rule.fuzzy.margin
+        shown = sorted(
+            rest.candidates,
+            key=lambda c: (-c[2].total, left[c[0]].key_text, right[c[1]].key_text),
+        )
+        listed = "; ".join(
+            f"{describe([left[i]])} ~ {describe([right[j]])}: {why.describe()}"
+            for i, j, why in shown[:_SHOWN]
+        )
+        if len(shown) > _SHOWN:
+            listed += f"; and {len(shown) - _SHOWN} more"
+
+        def explain(lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> str:
+            if rest.reason == "too_many":
+                why_not = (
+                    f"{len(lefts)} and {len(rights)} documents are candidates of each other, more than "
+                    f"the {GROUP_CAP} a side that are weighed against each other"
+                )
+            else:
+                apart = _points(rest.best_total, rest.runner_up)
+                why_not = (
+                    "no candidate is clearly better: pairing them differently scores within the margin "
+                    f"of {margin} points of the best assignment ({apart} points apart)"
+                )
+            return (
+                f"{describe(lefts)} could be {describe(rights)}: {why_not}; candidates (score: components) "
+                f"{listed}; so none is taken (match them by hand with `ledgerbridge match`)"
+            )
+
+        return explain
+
+    def _pair(self, group: Group, how: str, why: Why | None = None) -> None:
         self.board.take(group)
         lefts, rights = self._rows(group)
         if all(row.deleted for row in (*lefts, *rights)):
             self.ignored.extend((*lefts, *rights))
             return
-        found = self.comparer.compare(Match(lefts, rights, how))
+        found = self.comparer.compare(Match(lefts, rights, how, why))
         if found is None:
-            self.matches.append(Match(lefts, rights, how))
+            self.matches.append(Match(lefts, rights, how, why))
             self.bridge.add(WITHIN_TOLERANCE, lefts, rights)
         else:
             self._emit(found, lefts, rights)
@@ -190,6 +240,26 @@ class _Run:
     def _emit(self, found: Discrepancy, lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> None:
         self.findings.append(found)
         self.bridge.add(found.type.value, lefts, rights)
+
+
+_SHOWN = 6
+"""Candidates listed in an ambiguous_match explanation of the scored pass."""
+
+
+def _uses_number(key: str | CrossKey) -> bool:
+    return key == "number" or (isinstance(key, CrossKey) and key.normalizes)
+
+
+def _through_reference(key: str | CrossKey) -> bool:
+    """A key through a reference may pair one document with several (an order invoiced in parts)."""
+    fields = (key,) if isinstance(key, str) else (key.left, key.right)
+    return any(field.startswith("references.") for field in fields)
+
+
+def _points(best: int | None, other: int | None) -> str:
+    if best is None or other is None:
+        return "0.00"
+    return str(Decimal(best - other).scaleb(-2))
 
 
 def _duplicate_text(lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> str:

@@ -2,7 +2,8 @@
 
 Each pass uses hash indexes or a sorted amount index (blocking), never all pairs, so a million
 documents a side match in seconds. A pass never picks "the first" of several equal candidates: the
-documents of an unresolved group are returned as ambiguous.
+documents of an unresolved group are returned as ambiguous. The scored pass chooses, per connected
+group of candidates, the one best assignment (reconcile/assignment.py).
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from config.rules import MatchRule
+from config.rules import CrossKey, MatchRule
+from reconcile.assignment import settle
 from reconcile.findings import Tolerances
 from reconcile.normalize import normalize_number, normalize_party, party_score
+from reconcile.result import Why
 from reconcile.rows import LedgerRow
 
 Pair = tuple[int, int]
@@ -95,7 +98,7 @@ def _index_live(
 
 
 def exact_pass(
-    board: Board, key: str, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+    board: Board, key: str | CrossKey, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
 ) -> tuple[list[Pair], list[Group]]:
     """Pairs the free rows that share a key value. Returns one-to-one pairs and the other groups
     (one-to-many through a reference = aggregate; many-to-many = ambiguous), for the caller to sort."""
@@ -115,7 +118,7 @@ def exact_pass(
 
 
 def _key_edges(  # noqa: PLR0912 - one loop that reads top to bottom; the fast path is split out
-    board: Board, key: str, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+    board: Board, key: str | CrossKey, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
 ) -> list[tuple[int, list[int]]]:
     if key == "number" and not board.forbidden:
         return _number_edges(board, left_norm, right_norm)
@@ -177,10 +180,17 @@ def _number_edges(
 
 
 def _key_functions(
-    key: str, board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+    key: str | CrossKey, board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
 ) -> tuple[Callable[[int], str | None], Callable[[int], str | None], Callable[[int], str | None] | None]:
     """(left value, right value, right back-reference) for one key of the rule."""
     left, right = board.left, board.right
+    if isinstance(key, CrossKey):
+        normalize = key.normalizes
+        return (
+            _field_value(key.left, left, left_norm, normalize=normalize),
+            _field_value(key.right, right, right_norm, normalize=normalize),
+            None,
+        )
     if key == "number":
         return left_norm.__getitem__, right_norm.__getitem__, None
     if key == "external_id":
@@ -190,6 +200,25 @@ def _key_functions(
     name = key.removeprefix("references.")
     # references.<name>: one side's reference equals the other side's external id, either direction.
     return (lambda i: _ref(left[i], name)), (lambda j: right[j].external_id), (lambda j: _ref(right[j], name))
+
+
+def _field_value(
+    field: str, rows: Sequence[LedgerRow], norm: Sequence[str | None], *, normalize: bool
+) -> Callable[[int], str | None]:
+    """One side's value of a cross-field key; normalized as a document number when the key says so
+    (the CRM's INV-000123 kept in a Books reference as ＩＮＶ－000123 is the same key)."""
+    if field == "number":
+        if normalize and len(norm) == len(rows):
+            return norm.__getitem__
+        return (lambda i: normalize_number(rows[i].number)) if normalize else (lambda i: rows[i].number)
+    if field == "external_id":
+        if normalize:
+            return lambda i: normalize_number(rows[i].external_id)
+        return lambda i: rows[i].external_id
+    name = field.removeprefix("references.")
+    if normalize:
+        return lambda i: normalize_number(_ref(rows[i], name))
+    return lambda i: _ref(rows[i], name)
 
 
 def _ref(row: LedgerRow, name: str) -> str | None:
@@ -240,16 +269,33 @@ def components(edges: Iterable[Pair]) -> list[Group]:
 
 # ----------------------------------------------------------------------------- scored candidates
 
+AMOUNT_POINTS = 1000
+"""Weights of the score's components, in hundredths of a point (docs/reconcile.md): amount closeness,"""
+DATE_POINTS = 1000
+"""date closeness,"""
+PARTY_POINTS = 1000
+"""party likeness above the rule's minimum,"""
+REFERENCE_POINTS = 2000
+"""and a number of one side found in a reference of the other."""
+PAIR_POINTS = 100
+"""What being paired at all is worth in the assignment: more pairs win when nothing else differs."""
+GROUP_CAP = 10
+"""More documents than this on one side of a group of candidates: ambiguous, not searched."""
+_MIN_CONTAINED = 4
+"""A number shorter than this (normalized) counts only when a reference is that number exactly."""
+
+Scored = tuple[int, int, Why]
+
 
 @dataclass(frozen=True)
 class Scorer:
-    """Scores a candidate pair: party likeness minus a point per day apart; gates on amount and date."""
+    """Gates candidate pairs on amount, date and party, and scores those that pass (`Why`)."""
 
     rule: MatchRule
     tolerances: Tolerances
     base_currency: str | None
 
-    def edges(self, board: Board) -> list[tuple[int, int, float]]:
+    def edges(self, board: Board) -> list[Scored]:
         window = self.rule.fuzzy.date_window_days
         amounts: list[tuple[int, int]] = []
         for j in board.free_right():
@@ -259,7 +305,7 @@ class Scorer:
                 amounts.append((amount, j))
         amounts.sort()
         keys = [a for a, _ in amounts]
-        scored: list[tuple[int, int, float]] = []
+        scored: list[Scored] = []
         for i in board.free_left():
             row = board.left[i]
             amount = None if row.deleted else row.base_total(self.base_currency)
@@ -274,11 +320,53 @@ class Scorer:
                 days = _days_apart(row, candidate)
                 if days is not None and days > window:
                     continue
-                score = party_score(row.party_name, candidate.party_name)
-                if score < self.rule.fuzzy.min_party_score:
+                likeness = party_score(row.party_name, candidate.party_name)
+                if likeness < self.rule.fuzzy.min_party_score:
                     continue
-                scored.append((i, j, score - (days or 0)))
+                why = Why(
+                    amount=self._amount_points(amount, other),
+                    date=_share(DATE_POINTS, days, window) if days is not None else 0,
+                    party=self._party_points(likeness),
+                    reference=REFERENCE_POINTS if references_overlap(row, candidate) else 0,
+                )
+                scored.append((i, j, why))
         return scored
+
+    def _amount_points(self, a: int, b: int) -> int:
+        return _share(AMOUNT_POINTS, abs(a - b), self.tolerances.limit(a, b))
+
+    def _party_points(self, likeness: float) -> int:
+        floor = self.rule.fuzzy.min_party_score * 100
+        return _share(PARTY_POINTS, 10_000 - round(likeness * 100), 10_000 - floor)
+
+
+def _share(points: int, distance: int, limit: int) -> int:
+    """`points` scaled down linearly with distance: all of them at 0, none at the limit (exact ints)."""
+    if limit <= 0:
+        return points if distance <= 0 else 0
+    return max(0, points * (limit - distance) // limit)
+
+
+def references_overlap(a: LedgerRow, b: LedgerRow) -> bool:
+    """One side's number or external id found in a reference of the other (a payment's reference
+    carrying the CRM's payment number, an invoice's memo naming the order), either direction."""
+    return _found_in(a, b) or _found_in(b, a)
+
+
+def _found_in(row: LedgerRow, other: LedgerRow) -> bool:
+    if not other.references:
+        return False
+    values = other.references.values()
+    if row.external_id in values:
+        return True
+    number = normalize_number(row.number)
+    if number is None:
+        return False
+    for value in values:
+        text = normalize_number(value)
+        if text is not None and (text == number or (len(number) >= _MIN_CONTAINED and number in text)):
+            return True
+    return False
 
 
 def _days_apart(a: LedgerRow, b: LedgerRow) -> int | None:
@@ -287,40 +375,59 @@ def _days_apart(a: LedgerRow, b: LedgerRow) -> int | None:
     return abs((a.issued_on - b.issued_on).days)
 
 
-def resolve_scored(edges: list[tuple[int, int, float]], margin: float) -> tuple[list[Pair], list[Group]]:
-    """Takes a pair only when each is the other's best by at least `margin`; repeats on what is left.
-    Whatever still has candidates afterwards is returned as ambiguous groups."""
-    remaining = list(edges)
-    accepted: list[Pair] = []
-    while remaining:
-        best_left = _clear_best(((i, j, s) for i, j, s in remaining), margin)
-        best_right = _clear_best(((j, i, s) for i, j, s in remaining), margin)
-        new = sorted((i, j) for i, j in best_left.items() if best_right.get(j) == i)
-        if not new:
-            break
-        accepted.extend(new)
-        done_left = {i for i, _ in new}
-        done_right = {j for _, j in new}
-        remaining = [(i, j, s) for i, j, s in remaining if i not in done_left and j not in done_right]
-    return accepted, components((i, j) for i, j, _ in remaining)
+@dataclass(frozen=True)
+class Unresolved:
+    """Documents of a group that the scored pass did not pair, and why: `close` (another assignment
+    comes within the margin) or `too_many` (more than GROUP_CAP documents on a side)."""
+
+    group: Group
+    candidates: tuple[Scored, ...]
+    reason: str
+    best_total: int | None = None
+    runner_up: int | None = None
 
 
-def _clear_best(edges: Iterable[tuple[int, int, float]], margin: float) -> dict[int, int]:
-    best: dict[int, tuple[float, int]] = {}
-    second: dict[int, float] = {}
-    for node, other, score in edges:
-        current = best.get(node)
-        if current is None or score > current[0]:
-            if current is not None:
-                second[node] = current[0]
-            best[node] = (score, other)
-        else:
-            second[node] = max(second.get(node, float("-inf")), score)
-    return {
-        node: other
-        for node, (score, other) in best.items()
-        if score - second.get(node, float("-inf")) >= margin
-    }
+def resolve_scored(
+    board: Board, edges: Sequence[Scored], margin: float
+) -> tuple[list[Scored], list[Unresolved]]:
+    """Per connected group of candidates, the best one-to-one assignment by total score; a chosen pair
+    is taken unless an assignment that pairs one of its documents differently totals within `margin`
+    points. The rest of each group (candidates among documents not taken) is returned as unresolved."""
+    margin_points = round(margin * 100)
+    by_edge = {(i, j): why for i, j, why in edges}
+    accepted: list[Scored] = []
+    unresolved: list[Unresolved] = []
+    for lefts, rights in components(by_edge):
+        group_edges = [(i, j) for i in lefts for j in rights if (i, j) in by_edge]
+        if len(group_edges) == 1:
+            i, j = group_edges[0]
+            accepted.append((i, j, by_edge[i, j]))
+            continue
+        candidates = tuple((i, j, by_edge[i, j]) for i, j in group_edges)
+        if len(lefts) > GROUP_CAP or len(rights) > GROUP_CAP:
+            unresolved.append(Unresolved((lefts, rights), candidates, "too_many"))
+            continue
+        # Canonical positions (by key text), so that nothing depends on the order of the input.
+        left_order = sorted(lefts, key=lambda i: board.left[i].key_text)
+        right_order = sorted(rights, key=lambda j: board.right[j].key_text)
+        left_at = {i: n for n, i in enumerate(left_order)}
+        right_at = {j: n for n, j in enumerate(right_order)}
+        weights = {(left_at[i], right_at[j]): PAIR_POINTS + by_edge[i, j].total for i, j in group_edges}
+        outcome = settle(len(left_order), len(right_order), weights, margin_points)
+        taken_left: set[int] = set()
+        taken_right: set[int] = set()
+        for a, b in outcome.pairs:
+            i, j = left_order[a], right_order[b]
+            accepted.append((i, j, by_edge[i, j]))
+            taken_left.add(i)
+            taken_right.add(j)
+        rest = [(i, j) for i, j in group_edges if i not in taken_left and j not in taken_right]
+        for sub in components(rest):
+            sub_left, sub_right = set(sub[0]), set(sub[1])
+            sub_candidates = tuple(c for c in candidates if c[0] in sub_left and c[1] in sub_right)
+            unresolved.append(Unresolved(sub, sub_candidates, "close", outcome.best_total, outcome.runner_up))
+    accepted.sort(key=lambda c: (c[0], c[1]))
+    return accepted, unresolved
 
 
 # ----------------------------------------------------------------------------- aggregates

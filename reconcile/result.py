@@ -18,13 +18,50 @@ OPEN_BALANCE = "open_balance"
 UNEXPLAINED = "unexplained"
 
 
+class Why(NamedTuple):
+    """Why the scored pass paired two documents: the points of each component of the pair's score, in
+    hundredths of a point (exact; `points()` shows them as decimals). The weights are in docs/reconcile.md.
+
+    amount: closeness of the totals relative to the tolerance (full marks when equal);
+    date: closeness of the issue dates relative to `date_window_days` (none when a date is unknown);
+    party: likeness of the party names above `min_party_score`;
+    reference: a number or id of one side found in a reference of the other.
+    """
+
+    amount: int
+    date: int
+    party: int
+    reference: int
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.date + self.party + self.reference
+
+    def points(self) -> dict[str, Decimal]:
+        """Component -> points (and `total`), as a report or the web app shows them."""
+        shown = {name: Decimal(value).scaleb(-2) for name, value in self._asdict().items()}
+        shown["total"] = Decimal(self.total).scaleb(-2)
+        return shown
+
+    def to_json(self) -> dict[str, str]:
+        return {name: str(value) for name, value in self.points().items()}
+
+    def describe(self) -> str:
+        """`42.28 (amount 10.00, date 4.28, party 10.00, reference 0.00)` for explanations."""
+        shown = self.points()
+        total = shown.pop("total")
+        return f"{total} ({', '.join(f'{name} {value}' for name, value in shown.items())})"
+
+
 class Match(NamedTuple):
     """Documents the passes paired: one-to-one, or one-to-many for aggregates. `how` names the pass:
-    a key (`number`, `external_id`, `references.<name>`), `fuzzy`, `aggregate` or `manual`."""
+    a key (`number`, `external_id`, `references.<name>`, or `left=right` for a key naming a field a
+    side), `fuzzy`, `aggregate` or `manual`. `why` is the score of a `fuzzy` pair, else None."""
 
     left: tuple[LedgerRow, ...]
     right: tuple[LedgerRow, ...]
     how: str
+    why: Why | None = None
 
 
 @dataclass(frozen=True)
