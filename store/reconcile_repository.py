@@ -80,12 +80,14 @@ class ExceptionChange:
 
 
 class MatchLink(NamedTuple):
-    """One pair of a match (an aggregate match is several links with one group number)."""
+    """One pair of a match (an aggregate match is several links with one group number). `why` is the
+    JSON of a scored pair's components (reconcile.result.Why.to_json), None for other pairs."""
 
     group_no: int
     left_document_id: int
     right_document_id: int
     how: str
+    why: str | None = None
 
 
 @dataclass(frozen=True)
@@ -356,7 +358,7 @@ class SqlReconcileRepository:
     def save_run(
         self,
         run: RunRecord,
-        links: Sequence[tuple[int, int, int, str]],
+        links: Sequence[tuple[int, int, int, str, str | None]],
         changes: Sequence[ExceptionChange],
         *,
         owner: str | None,
@@ -401,7 +403,11 @@ class SqlReconcileRepository:
         )
 
     def _replace_matches(
-        self, conn: Connection, run: RunRecord, run_id: int, links: Sequence[tuple[int, int, int, str]]
+        self,
+        conn: Connection,
+        run: RunRecord,
+        run_id: int,
+        links: Sequence[tuple[int, int, int, str, str | None]],
     ) -> None:
         previous = select(reconcile_runs.c.id).where(
             reconcile_runs.c.rule == run.rule,
@@ -411,7 +417,7 @@ class SqlReconcileRepository:
         conn.execute(reconcile_matches.delete().where(reconcile_matches.c.run_id.in_(previous)))
         prefix = (run_id, run.rule)
         rows = [prefix + link for link in links]
-        columns = ("run_id", "rule", "group_no", "left_document_id", "right_document_id", "how")
+        columns = ("run_id", "rule", "group_no", "left_document_id", "right_document_id", "how", "why")
         _bulk_insert(conn, "reconcile_matches", columns, rows)
 
     def _apply_changes(

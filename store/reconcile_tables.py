@@ -50,6 +50,11 @@ reconcile_matches = Table(
     Column("left_document_id", ID, nullable=False),
     Column("right_document_id", ID, nullable=False),
     Column("how", String(60), nullable=False),
+    Column(
+        "why",
+        Text,
+        comment="JSON: points of each score component of a fuzzy pair (amount, date, party, reference)",
+    ),
     Index("ix_reconcile_matches_rule", "rule", "left_document_id"),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -355,18 +356,20 @@ def _audit_summary(settings: Settings, result: AuditResult) -> dict[str, Any]:
     return {"documents": result.documents, "skipped": result.skipped, "by_rule": by_rule}
 
 
-def _links(result: MatchResult) -> list[tuple[int, int, int, str]]:
-    """(group number, left document id, right document id, how) per pair, as MatchLink orders them."""
-    links: list[tuple[int, int, int, str]] = []
+def _links(result: MatchResult) -> list[tuple[int, int, int, str, str | None]]:
+    """(group number, left document id, right document id, how, why) per pair, as MatchLink orders
+    them; `why` is the JSON of a scored pair's components (the UI's "why"), None for other pairs."""
+    links: list[tuple[int, int, int, str, str | None]] = []
     append = links.append
     for group_no, found in enumerate(result.matches):
+        why = None if found.why is None else json.dumps(found.why.to_json(), sort_keys=True)
         if len(found.left) == 1 and len(found.right) == 1:  # nearly all: skip the nested loops
             left_id, right_id = found.left[0].doc_id, found.right[0].doc_id
             if left_id is not None and right_id is not None:
-                append((group_no, left_id, right_id, found.how))
+                append((group_no, left_id, right_id, found.how, why))
             continue
         for left in found.left:
             for right in found.right:
                 if left.doc_id is not None and right.doc_id is not None:
-                    append(MatchLink(group_no, left.doc_id, right.doc_id, found.how))
+                    append(MatchLink(group_no, left.doc_id, right.doc_id, found.how, why))
     return links
