@@ -96,6 +96,10 @@ class Tolerance(_Strict):
     amount: ExactDecimal = Decimal("0.01")
     amount_percent: ExactDecimal = Decimal(0)
     days: int = Field(default=0, ge=0, le=366)
+    fx_percent: Annotated[ExactDecimal, Field(le=100)] = Decimal(2)
+    """Documents in different currencies, when the rule does not compare `currency`: their totals in the
+    base currency (at each document's own rate) may differ by this percentage of the larger one, on top
+    of `amount` / `amount_percent` (rates of two systems are rarely the same to the cent)."""
 
 
 def _schedule(value: Any) -> Any:

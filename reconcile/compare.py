@@ -1,15 +1,25 @@
-"""Comparing matched documents field by field under a rule's tolerances: at most one finding per match."""
+"""Comparing matched documents field by field under a rule's tolerances: at most one finding per match.
+
+Statuses are compared by class (draft, open, paid, void; an unknown status is never compared).
+Documents in different currencies are a `currency_mismatch` when the rule compares `currency` or a
+rate is unknown; otherwise their totals are compared in the base currency within `tolerance.fx_percent`.
+A finding across currencies keeps every figure of the Discrepancy in the base currency (ADR 0017): the
+amounts as typed are in its fields (`total: EUR 36,000.00 vs CNY 287,437.45`) and its documents.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
 from config.rules import MatchRule
 from reconcile.findings import Tolerances, describe, finding, total_of
 from reconcile.normalize import normalize_party, party_score
+from reconcile.report.fmt import format_amount
 from reconcile.result import Match
 from reconcile.rows import LedgerRow, money
-from store.canonical import Discrepancy, DiscrepancyType, FieldDiff
+from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, FieldDiff
 
 # When one match differs in several ways, the finding takes the first type here and lists every field.
 _PRIORITY = (
@@ -19,6 +29,31 @@ _PRIORITY = (
     DiscrepancyType.STATUS_MISMATCH,
     DiscrepancyType.DATE_MISMATCH,
 )
+UNKNOWN_CLASS = "unknown"
+
+
+def status_class(status: str) -> str:
+    """The class of a canonical status (draft, open, paid, void); anything else is unknown."""
+    return STATUS_CLASS.get(status, UNKNOWN_CLASS)
+
+
+def statuses_differ(a: str, b: str) -> bool:
+    """True when two statuses mean different things: their classes differ and neither is unknown
+    (`open` vs `partially_paid` do not differ; `paid` vs `open` do; `unknown` differs from nothing)."""
+    if a == b:
+        return False
+    first, second = status_class(a), status_class(b)
+    return first != second and UNKNOWN_CLASS not in (first, second)
+
+
+class _Figures(NamedTuple):
+    """The two sides' totals as the finding states them, and in which currency."""
+
+    currency: str | None
+    left: int | None
+    right: int | None
+    cross: bool
+    """The sides are in different currencies: `left`/`right` are base-currency totals (None = no rate)."""
 
 
 class Comparer:
@@ -34,6 +69,7 @@ class Comparer:
         self._status = "status" in fields
         self._issued = "issued_on" in fields
         self._min_party_score = rule.fuzzy.min_party_score
+        self._fx_percent = rule.tolerance.fx_percent
 
     def clean(self, left: LedgerRow, right: LedgerRow) -> bool:
         """Fast path for the common case (two live documents that agree); False = look closer."""
@@ -42,7 +78,7 @@ class Comparer:
         lt, rt = left.total, right.total
         if lt is None or rt is None or abs(lt - rt) > self.tolerances.amount:
             return False
-        if self._status and left.status != right.status:
+        if self._status and left.status != right.status and statuses_differ(left.status, right.status):
             return False
         if self._issued and left.issued_on != right.issued_on:
             if left.issued_on is None or right.issued_on is None:
@@ -60,7 +96,7 @@ class Comparer:
         if deleted is not None:
             return deleted
         diffs: dict[DiscrepancyType, list[FieldDiff]] = {}
-        amounts = self._amounts(left, right, diffs)
+        figures = self._amounts(left, right, diffs)
         if "party" in self.rule.compare:
             self._party(left, right, diffs)
         if len(left) == 1 and len(right) == 1:
@@ -69,17 +105,20 @@ class Comparer:
             return None
         kind = next(k for k in _PRIORITY if k in diffs)
         fields = [diff for k in _PRIORITY for diff in diffs.get(k, [])]
-        currency, pair = amounts
-        return finding(
+        found = finding(
             self.rule.name,
             kind,
             left,
             right,
-            _explain(kind, left, right, fields),
+            _explain(kind, left, right, fields, figures=figures, fx_percent=self._fx_percent),
             fields=fields,
-            amounts=pair,
-            currency=currency,
+            amounts=(figures.left, figures.right),
+            currency=figures.currency,
         )
+        if figures.cross and (figures.left is None or figures.right is None):
+            # A rate is unknown: one side's total cannot be stated in the base currency, nor a difference.
+            return found.model_copy(update={"difference": None})
+        return found
 
     def _deleted(self, left: Sequence[LedgerRow], right: Sequence[LedgerRow]) -> Discrepancy | None:
         gone = [row for row in (*left, *right) if row.deleted]
@@ -98,32 +137,41 @@ class Comparer:
         left: Sequence[LedgerRow],
         right: Sequence[LedgerRow],
         diffs: dict[DiscrepancyType, list[FieldDiff]],
-    ) -> tuple[str | None, tuple[int | None, int | None]]:
-        """Compare totals (in the shared currency, else through known rates, else currency_mismatch)."""
-        lcur = {row.currency for row in left}
-        rcur = {row.currency for row in right}
-        lsum, rsum = total_of(left), total_of(right)
-        currency = next(iter(lcur)) if len(lcur) == 1 else None
-        if lcur != rcur or len(lcur) != 1:
-            lsum = _base_sum(left, self.base_currency)
-            rsum = _base_sum(right, self.base_currency)
-            currency = self.base_currency
-            if lsum is None or rsum is None:
-                diffs[DiscrepancyType.CURRENCY_MISMATCH] = [
-                    FieldDiff(field="currency", left=_text(lcur), right=_text(rcur))
-                ]
-                return None, (total_of(left), total_of(right))
+    ) -> _Figures:
+        """Compare totals: in the shared currency; across currencies a currency_mismatch when the rule
+        compares currency or a rate is unknown, else in the base currency within the FX tolerance."""
+        base = self.base_currency
+        lcur = {row.currency or base for row in left}  # no currency stated: the base currency
+        rcur = {row.currency or base for row in right}
         compare_total = "total" in self.rule.compare or len(left) != 1 or len(right) != 1
-        if (
-            compare_total
-            and lsum is not None
-            and rsum is not None
-            and not self.tolerances.accepts(lsum, rsum)
-        ):
-            diffs.setdefault(DiscrepancyType.AMOUNT_MISMATCH, []).append(
-                FieldDiff(field="total", left=str(money(lsum)), right=str(money(rsum)))
-            )
-        return currency, (lsum, rsum)
+        if lcur == rcur and len(lcur) == 1:
+            lsum, rsum = total_of(left), total_of(right)
+            if (
+                compare_total
+                and lsum is not None
+                and rsum is not None
+                and not self.tolerances.accepts(lsum, rsum)
+            ):
+                diffs.setdefault(DiscrepancyType.AMOUNT_MISMATCH, []).append(
+                    FieldDiff(field="total", left=str(money(lsum)), right=str(money(rsum)))
+                )
+            return _Figures(next(iter(lcur)), lsum, rsum, cross=False)
+        lbase, rbase = _base_sum(left, base), _base_sum(right, base)
+        typed = [
+            FieldDiff(field="currency", left=_text(lcur), right=_text(rcur)),
+            FieldDiff(field="total", left=_typed(left), right=_typed(right)),
+        ]
+        if lbase is None or rbase is None or ("currency" in self.rule.compare and lcur != rcur):
+            diffs[DiscrepancyType.CURRENCY_MISMATCH] = typed
+        elif compare_total and not self._fx_accepts(lbase, rbase):
+            diffs.setdefault(DiscrepancyType.AMOUNT_MISMATCH, []).extend(typed)
+        return _Figures(base, lbase, rbase, cross=True)
+
+    def _fx_accepts(self, a: int, b: int) -> bool:
+        """Base-currency totals of documents in different currencies: the rule's tolerance, widened to
+        `fx_percent` of the larger (two systems' rates rarely agree to the cent)."""
+        fx = int(self._fx_percent * max(abs(a), abs(b)) / 100)
+        return abs(a - b) <= max(self.tolerances.limit(a, b), fx)
 
     def _party(
         self,
@@ -146,7 +194,8 @@ class Comparer:
                     diffs.setdefault(DiscrepancyType.AMOUNT_MISMATCH, []).append(
                         FieldDiff(field=name, left=str(money(a)), right=str(money(b)))
                     )
-        if "status" in self.rule.compare and left.status != right.status:
+        if "status" in self.rule.compare and statuses_differ(left.status, right.status):
+            # The canonical statuses (not their classes) are shown: finance reads `partially_paid`.
             diffs[DiscrepancyType.STATUS_MISMATCH] = [
                 FieldDiff(field="status", left=left.status, right=right.status)
             ]
@@ -174,11 +223,61 @@ def _text(values: set[str | None]) -> str:
     return ",".join(sorted(v or "?" for v in values))
 
 
+def _typed(rows: Sequence[LedgerRow]) -> str:
+    """A side's total as typed, in its own currency: `EUR 36,000.00` (`CNY 100.00 + USD 20.00` when
+    mixed; `?` for a document without a total)."""
+    sums: dict[str, int | None] = {}
+    for row in rows:
+        code = row.currency or ""
+        known = sums.get(code, 0)
+        sums[code] = None if known is None or row.total is None else known + row.total
+    return " + ".join(
+        "?" if amount is None else format_amount(money(amount), code or None)
+        for code, amount in sorted(sums.items())
+    )
+
+
+def _amount(value: int | None, currency: str | None) -> str:
+    return format_amount(money(value), currency) if value is not None else "?"
+
+
+def _field_text(diff: FieldDiff) -> str:
+    if diff.field == "status":
+        return f"status: {_status_text(diff.left)} vs {_status_text(diff.right)}"
+    return f"{diff.field}: {diff.left} vs {diff.right}"
+
+
+def _status_text(status: str | None) -> str:
+    """A canonical status, with its class when the class is another word (`partially_paid (class open)`)."""
+    if status is None:
+        return "?"
+    cls = status_class(status)
+    return status if cls == status else f"{status} (class {cls})"
+
+
 def _explain(
-    kind: DiscrepancyType, left: Sequence[LedgerRow], right: Sequence[LedgerRow], fields: Sequence[FieldDiff]
+    kind: DiscrepancyType,
+    left: Sequence[LedgerRow],
+    right: Sequence[LedgerRow],
+    fields: Sequence[FieldDiff],
+    *,
+    figures: _Figures,
+    fx_percent: Decimal,
 ) -> str:
-    what = "; ".join(f"{f.field}: {f.left} vs {f.right}" for f in fields)
+    what = "; ".join(_field_text(f) for f in fields)
     names = f"{describe(left)} ({left[0].source}) and {describe(right)} ({right[0].source})"
-    if kind is DiscrepancyType.CURRENCY_MISMATCH:
+    if kind is DiscrepancyType.CURRENCY_MISMATCH and (figures.left is None or figures.right is None):
         return f"{names} are in different currencies and an exchange rate is unknown ({what})"
-    return f"{names} are matched but differ: {what}"
+    converted = ""
+    if figures.cross and figures.left is not None and figures.right is not None:
+        cur = figures.currency
+        converted = (
+            f"; in {cur or 'the base currency'} at the documents' exchange rates that is "
+            f"{_amount(figures.left, cur)} vs {_amount(figures.right, cur)}, "
+            f"a difference of {_amount(figures.left - figures.right, cur)}"
+        )
+    if kind is DiscrepancyType.CURRENCY_MISMATCH:
+        return f"{names} are in different currencies ({what}){converted}"
+    if kind is DiscrepancyType.AMOUNT_MISMATCH and converted:
+        converted += f", more than the {fx_percent}% FX tolerance"
+    return f"{names} are matched but differ: {what}{converted}"

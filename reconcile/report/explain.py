@@ -12,7 +12,7 @@ from typing import Final
 
 from reconcile.report.fmt import format_amount
 from reconcile.report.i18n import Catalogue
-from store.canonical import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
+from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 
 Sides = tuple[str | None, str | None]
 """(left source, right source) a rule compares, when known: names the side a finding has no document on."""
@@ -28,7 +28,10 @@ def explanation(found: Discrepancy, catalogue: Catalogue, sides: Sides = (None, 
     if catalogue.lang == "en":
         return found.explanation
     text = _Text(found, catalogue, sides)
-    return catalogue.text(f"explain.{found.type.value}", **_PARAMS[found.type](text))
+    key = f"explain.{found.type.value}"
+    if found.type is DiscrepancyType.CURRENCY_MISMATCH and found.difference is not None:
+        key = "explain.currency_mismatch_converted"  # every rate known: the base-currency figures
+    return catalogue.text(key, **_PARAMS[found.type](text))
 
 
 class _Text:
@@ -80,8 +83,18 @@ class _Text:
             except InvalidOperation:
                 return value
         if name == "status" and self.catalogue.has(f"docstatus.{value}"):
-            return self.catalogue.value("docstatus", value)
+            return self._status(value)
         return value
+
+    def _status(self, value: str) -> str:
+        """A canonical status with its class when that is another word: 部分收款（类别：未结清）."""
+        status = self.catalogue.value("docstatus", value)
+        cls = STATUS_CLASS.get(value)
+        if cls is None or cls == value:
+            return status
+        return self.catalogue.text(
+            "explain.status_class", status=status, status_class=self.catalogue.value("statusclass", cls)
+        )
 
     def side_value(self, name: str, side: int) -> str:
         diff = self.field(name)
@@ -120,7 +133,9 @@ class _Text:
 
 
 def _amount_mismatch(t: _Text) -> dict[str, str]:
-    others = [diff for diff in t.found.fields if diff.field != "total"]
+    # The total is the sentence's own figures; across currencies the field shows it as typed
+    # (`EUR 36,000.00`) while the figures are in the base currency, so it is listed too.
+    others = [diff for diff in t.found.fields if diff.field != "total" or not _plain(diff)]
     details = t.catalogue.text("explain.details", fields=t.field_list(others)) if others else ""
     return {
         **t.pair(),
@@ -128,6 +143,25 @@ def _amount_mismatch(t: _Text) -> dict[str, str]:
         "right_amount": t.amount(t.found.right_amount),
         "difference": t.amount(t.found.difference),
         "details": details,
+    }
+
+
+def _plain(diff: FieldDiff) -> bool:
+    """True when both values are plain amounts (one currency), not amounts typed with their currency."""
+    try:
+        return all(value is None or Decimal(value).is_finite() for value in (diff.left, diff.right))
+    except InvalidOperation:
+        return False
+
+
+def _currency_mismatch(t: _Text) -> dict[str, str]:
+    """Both currencies and both totals as typed (the fields); with every rate known, the base-currency
+    totals and their difference (the finding's figures)."""
+    return {
+        **_differing_fields(t),
+        "left_amount": t.amount(t.found.left_amount),
+        "right_amount": t.amount(t.found.right_amount),
+        "difference": t.amount(t.found.difference),
     }
 
 
@@ -235,7 +269,7 @@ _PARAMS: Final[Mapping[DiscrepancyType, Callable[[_Text], dict[str, str]]]] = {
     DiscrepancyType.MISSING_IN_RIGHT: _pair_only,
     DiscrepancyType.MISSING_IN_LEFT: _pair_only,
     DiscrepancyType.AMOUNT_MISMATCH: _amount_mismatch,
-    DiscrepancyType.CURRENCY_MISMATCH: _differing_fields,
+    DiscrepancyType.CURRENCY_MISMATCH: _currency_mismatch,
     DiscrepancyType.DATE_MISMATCH: _differing_fields,
     DiscrepancyType.STATUS_MISMATCH: _differing_fields,
     DiscrepancyType.PARTY_MISMATCH: _differing_fields,

@@ -142,6 +142,13 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "docstatus.paid": ("Paid", "已收款"),
     "docstatus.void": ("Void", "已作废"),
     "docstatus.deleted": ("Deleted", "已删除"),
+    "docstatus.unknown": ("Unknown", "未知"),
+    # ---------------------------------------------------------------- status classes (what rules compare)
+    "statusclass.draft": ("draft", "草稿"),
+    "statusclass.open": ("open", "未结清"),
+    "statusclass.paid": ("paid", "已结清"),
+    "statusclass.void": ("void", "作废"),
+    "statusclass.unknown": ("unknown", "未知"),
     # ---------------------------------------------------------------- document kinds
     "kind.sales_order": ("Sales order", "销售订单"),
     "kind.invoice": ("Invoice", "发票"),
@@ -198,6 +205,13 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{left} ({left_source}) and {right} ({right_source}) are in different currencies "
         "and no exchange rate is known: {fields}",
         "{left}（{left_source}）与{right}（{right_source}）币种不同且缺少汇率：{fields}",
+    ),
+    "explain.currency_mismatch_converted": (
+        "{left} ({left_source}) and {right} ({right_source}) are in different currencies ({fields}); "
+        "at the documents' exchange rates that is {left_amount} vs {right_amount}, "
+        "a difference of {difference}",
+        "{left}（{left_source}）与{right}（{right_source}）币种不同（{fields}）；"
+        "按单据汇率折合为 {left_amount} 对 {right_amount}，差额 {difference}",
     ),
     "explain.date_mismatch": (
         "{left} ({left_source}) and {right} ({right_source}) are matched but their dates differ: {fields}",
@@ -290,6 +304,7 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "explain.details": ("; in detail: {fields}", "；明细：{fields}"),
     "explain.more": ("{names} ({total} in all)", "{names}等{total}张"),
     "explain.unknown": ("unknown", "未知"),
+    "explain.status_class": ("{status} (class {status_class})", "{status}（类别：{status_class}）"),
     # ---------------------------------------------------------------- o2c / ageing grouping
     "by.customer": ("Customer", "客户"),
     "by.salesperson": ("Salesperson", "销售人员"),

@@ -57,7 +57,8 @@ def test_foreign_amounts_are_compared_through_rates_only_when_both_rates_are_kno
         invoice("books", "a", "INV-1", "100.00", currency="USD", exchange_rate=Decimal(7)),
         invoice("books", "b", "INV-2", "100.00", currency="USD"),
     ]
-    result = match(left, right, match_rule(), CTX)
+    rule = match_rule(compare=["total", "party", "issued_on", "status"])  # currency compared: ADR 0017
+    result = match(left, right, rule, CTX)
     assert types(result) == ["currency_mismatch"]
     assert result.discrepancies[0].right[0].external_id == "b"
     assert result.bridge.unconverted == 1
