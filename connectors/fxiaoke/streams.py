@@ -70,6 +70,7 @@ SPECS: Mapping[str, StreamSpec] = {
                 "order_time",
                 "order_amount",
                 "product_amount",
+                "discount",
                 "receivable_amount",
                 "payment_amount",
                 "order_status",

@@ -18,7 +18,7 @@ from connectors.errors import (
     QuotaExhaustedError,
     TokenExpiredError,
 )
-from connectors.fxiaoke.streams import FxiaokeStream
+from connectors.fxiaoke.streams import SPECS, FxiaokeStream
 from store.canonical import DocumentKind
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.fxiaoke.helpers import (
@@ -402,3 +402,9 @@ def test_the_base_url_comes_from_the_configuration(token_store: FakeTokenStore, 
         connector(token_store, clock).api.query("AccountObj")
 
     assert len(calls_to(mock, BASE)) == len(mock.calls) == 2
+
+
+def test_the_order_query_asks_for_every_field_its_total_is_made_of() -> None:
+    """data/query returns only the projected fields: without `discount` (a percent) every order's
+    discount would be unknown and its total never audited."""
+    assert {"order_amount", "product_amount", "discount"} <= set(SPECS["sales_orders"].projection)

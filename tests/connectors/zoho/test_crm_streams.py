@@ -251,3 +251,11 @@ def test_live_ids_lists_every_id_with_a_minimal_field_list(
 
     assert list(invoices.live_ids()) == [[record(1)["id"], record(2)["id"]]]
     assert params_of(calls_to(mocked, "/crm/v8/Invoices")[0])["fields"] == "Modified_Time"
+
+
+def test_orders_and_invoices_ask_for_every_component_of_their_total() -> None:
+    """The CRM returns only the fields asked for: without Discount and Adjustment the total's components
+    would always be unknown and the total never audited."""
+    wanted = {"Sub_Total", "Discount", "Tax", "Adjustment", "Excise_Duty", "Grand_Total"}
+    assert wanted <= set(CRM_STREAMS["sales_orders"].fields)
+    assert wanted <= set(CRM_STREAMS["invoices"].fields)
