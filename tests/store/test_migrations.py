@@ -11,7 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
 import store
+from store.canonical import DocumentKey, DocumentKind
 from store.db import SchemaNotReady, current_revision, head_revision, make_engine, require_current, upgrade
+from store.repository import SqlLedgerRepository
 from store.schema import metadata
 
 
@@ -63,5 +65,44 @@ def test_a_database_behind_the_code_asks_for_db_upgrade(empty_database_url: str)
             conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
         with pytest.raises(SchemaNotReady, match=r"at revision 0000, .* run `ledgerbridge db upgrade`"):
             require_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_documents_written_before_0004_read_back_with_unknown_total_components(
+    empty_database_url: str,
+) -> None:
+    """Rows from an older release gain the five columns as NULL: unknown until re-synced, never 0."""
+    engine = make_engine(empty_database_url)
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO documents (source, kind, external_id, stream, status, refs, deleted, revision,"
+                    " payload_hash, created_at, updated_at, subtotal, total)"
+                    " VALUES ('shop', 'invoice', 'INV-1', 'invoices', 'open', '{}', false, 1, 'h',"
+                    " '2026-11-27 08:00:00', '2026-11-27 08:00:00', 1000000, 1130000)"
+                )
+            )
+        upgrade(engine)
+        stored = SqlLedgerRepository(engine).get(
+            DocumentKey(source="shop", kind=DocumentKind.INVOICE, external_id="INV-1")
+        )
+        assert stored is not None
+        assert str(stored.total) == "113.00"
+        assert (
+            stored.discount,
+            stored.shipping,
+            stored.adjustment,
+            stored.rounding,
+            stored.tax_inclusive,
+        ) == (
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
     finally:
         engine.dispose()
