@@ -365,7 +365,8 @@ class ReconcileSettings(_Strict):
 
     def implicit_plan(self) -> AuditPlan | None:
         """The per-rule `audit:` keys as one plan: scope = the union of the rules' sides, checks per
-        side = the union of what the rules reading it asked, so each check runs once per document."""
+        side = the union of what the rules reading it asked, so each check runs once per document;
+        period and owner are the auditing rules' when they agree, the schedule the first one's."""
         scope = self._implicit_scope()
         if not scope:
             return None
@@ -374,7 +375,21 @@ class ReconcileSettings(_Strict):
             amount_percent=max(rule.tolerance.amount_percent for rule in self.rules),
         )
         after = sorted({name for rule in self.rules for name in rule.after})
-        return AuditPlan(name=IMPLICIT_AUDIT_PLAN, scope=scope, tolerance=tolerance, after=after)
+        # What the checks had when they ran inside the rules: the rules' period and owner when they all
+        # agree (else every period, nobody), and a schedule so a daemon still runs them.
+        auditing = [rule for rule in self.rules if self.audit_checks(rule)]
+        periods = {rule.period for rule in auditing}
+        owners = {rule.owner for rule in auditing}
+        schedule = next((rule.schedule for rule in auditing if rule.schedule), None)
+        return AuditPlan(
+            name=IMPLICIT_AUDIT_PLAN,
+            scope=scope,
+            tolerance=tolerance,
+            after=after,
+            period=periods.pop() if len(periods) == 1 else None,
+            owner=owners.pop() if len(owners) == 1 else None,
+            schedule=schedule,
+        )
 
     def _implicit_scope(self) -> list[AuditScope]:
         wanted: dict[str, tuple[SideSpec, set[AuditCheck]]] = {}

@@ -64,7 +64,9 @@ def list_exceptions(
         click.echo("no exceptions")
     for e in found:
         amount = "" if e.difference is None else f"{e.difference} {e.currency or ''}".strip()
-        click.echo(f"{e.id:>6}  {e.status.value:<13} {e.type:<28} {e.rule:<24} {amount:>16}  {e.explanation}")
+        marker = "" if _severity(e.type) == "normal" else f" ({_severity(e.type)})"
+        kind = f"{e.type}{marker}"
+        click.echo(f"{e.id:>6}  {e.status.value:<13} {kind:<28} {e.rule:<24} {amount:>16}  {e.explanation}")
 
 
 @exceptions_group.command("show")
@@ -242,6 +244,7 @@ def exception_json(e: StoredException) -> dict[str, Any]:
         "id": e.id,
         "rule": e.rule,
         "type": e.type,
+        "severity": _severity(e.type),
         "status": e.status.value,
         "left": _ref_json(e.left),
         "right": _ref_json(e.right),
@@ -260,6 +263,15 @@ def exception_json(e: StoredException) -> dict[str, Any]:
         "resolution_note": e.resolution_note,
         "fingerprint": e.fingerprint,
     }
+
+
+def _severity(type_: str) -> str:
+    """`low` for statistical hints finance may read last (unusual_amount), else `normal`; a type this
+    version no longer knows is `normal`."""
+    try:
+        return DiscrepancyType(type_).severity
+    except ValueError:
+        return "normal"
 
 
 def _event_json(e: ExceptionEvent) -> dict[str, Any]:

@@ -54,10 +54,20 @@ def _json(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> dict:
     return json.loads(ran.out)  # type: ignore[no-any-return]
 
 
+def _by_rule(runs: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
+    """Runs by rule or plan name: `reconcile run` runs the rules, then the audit plans (the rules'
+    audit checks are the implicit plan `audit`), each run once."""
+    named = {run["rule"]: run for run in runs}
+    assert len(named) == len(runs), [run["rule"] for run in runs]
+    return named
+
+
 def test_reconcile_run_prints_counts_and_a_bridge_that_adds_up(
     capsys: pytest.CaptureFixture[str], config: Path
 ) -> None:
-    [run] = _json(capsys, config, "reconcile", "run")["runs"]
+    runs = _by_rule(_json(capsys, config, "reconcile", "run")["runs"])
+    assert list(runs) == ["crm-vs-books", "audit"]
+    run = runs["crm-vs-books"]
     assert {k: run[k] for k in ("rule", "period", "status", "left_count", "right_count", "matched")} == {
         "rule": "crm-vs-books",
         "period": "2026-10",
@@ -84,14 +94,37 @@ def test_reconcile_run_prints_counts_and_a_bridge_that_adds_up(
     text = run_cli(capsys, config, ["reconcile", "run", "--period", "all"])
     assert text.status == 0
     assert "missing_in_left" in text.out
-    assert "unexplained" in text.out
+    assert text.out.count("unexplained") == 1  # the rule's bridge; an audit plan has none
+    assert "audit (audit plan, all, run " in text.out
+
+
+def test_the_rules_audit_checks_run_once_as_the_plan_audit_over_the_rules_period_and_owner(
+    capsys: pytest.CaptureFixture[str], config: Path, engine: Engine
+) -> None:
+    store_documents(engine, [invoice("zoho-books", "b5", "INV-0005", "5.00", owner=None)])
+    audit = _by_rule(_json(capsys, config, "reconcile", "run")["runs"])["audit"]
+    assert (audit["kind"], audit["period"], audit["exceptions"]) == ("audit", "2026-10", {"missing_owner": 1})
+    assert audit["documents"] == 7  # both sides of 2026-10; INV-0009 (November) is outside the period
+    assert audit["skipped"] == {"discount_above_limit": {"discount_unknown": 7}}
+    [found] = _json(capsys, config, "exceptions", "list", "--type", "missing_owner")["exceptions"]
+    assert (found["rule"], found["assignee"], found["severity"]) == ("audit", "li.na", "normal")
+    assert (
+        _json(capsys, config, "exceptions", "list", "--rule", "crm-vs-books", "--type", "missing_owner")[
+            "exceptions"
+        ]
+        == []
+    )
+    again = _by_rule(_json(capsys, config, "reconcile", "run", "--rule", "audit")["runs"])
+    assert list(again) == ["audit"]
+    assert (again["audit"]["opened"], again["audit"]["exceptions"]) == (0, {"missing_owner": 1})
 
 
 def test_a_dry_run_saves_nothing(capsys: pytest.CaptureFixture[str], config: Path, engine: Engine) -> None:
     before = table_counts(engine, *TABLES)
-    [run] = _json(capsys, config, "reconcile", "run", "--dry-run")["runs"]
-    assert run["dry_run"] is True
-    assert sum(run["exceptions"].values()) == 3
+    runs = _by_rule(_json(capsys, config, "reconcile", "run", "--dry-run")["runs"])
+    assert [run["dry_run"] for run in runs.values()] == [True, True]
+    assert sum(runs["crm-vs-books"]["exceptions"].values()) == 3
+    assert runs["audit"]["run_id"] is None
     assert table_counts(engine, *TABLES) == before
 
 
@@ -148,11 +181,11 @@ def test_a_manual_match_pairs_documents_on_the_next_run_and_unmatch_undoes_it(
     _json(capsys, config, "reconcile", "run")
     args = ["zoho-crm/invoice/c3", "zoho-books/invoice/b4", "--rule", "crm-vs-books", "--note", "renumbered"]
     assert _json(capsys, config, "match", *args)["override"]["action"] == "match"
-    [run] = _json(capsys, config, "reconcile", "run")["runs"]
+    run = _by_rule(_json(capsys, config, "reconcile", "run")["runs"])["crm-vs-books"]
     assert run["auto_resolved"] == 2
     assert run["exceptions"] == {"amount_mismatch": 2}
     _json(capsys, config, "unmatch", *args)
-    [again] = _json(capsys, config, "reconcile", "run")["runs"]
+    again = _by_rule(_json(capsys, config, "reconcile", "run")["runs"])["crm-vs-books"]
     assert again["reopened"] == 2
 
 
@@ -221,14 +254,14 @@ def test_fixing_a_document_at_the_source_and_syncing_again_auto_resolves_its_exc
     config = _jsonl_config(tmp_path, database_url)
     _write(tmp_path, "crm", {"INV-1": "100.00", "INV-2": "250.00"}, "2026-10-06T00:00:00Z")
     _write(tmp_path, "books", {"INV-1": "100.00", "INV-2": "205.00"}, "2026-10-06T00:00:00Z")
-    [first] = _json(capsys, config, "sync", "run")["reconciled"]
-    assert (first["rule"], first["exceptions"], first["opened"]) == (
-        "crm-vs-books",
-        {"amount_mismatch": 1},
-        1,
-    )
+    reconciled = _by_rule(_json(capsys, config, "sync", "run")["reconciled"])
+    assert list(reconciled) == ["crm-vs-books", "audit"]  # the rules' audit checks follow their `after`
+    first = reconciled["crm-vs-books"]
+    assert (first["exceptions"], first["opened"]) == ({"amount_mismatch": 1}, 1)
     _write(tmp_path, "books", {"INV-1": "100.00", "INV-2": "250.00"}, "2026-10-07T00:00:00Z")
-    [second] = _json(capsys, config, "sync", "run", "--connector", "books")["reconciled"]
+    second = _by_rule(_json(capsys, config, "sync", "run", "--connector", "books")["reconciled"])[
+        "crm-vs-books"
+    ]
     assert (second["exceptions"], second["auto_resolved"]) == ({}, 1)
     [gone] = _json(capsys, config, "exceptions", "list", "--status", "auto_resolved")["exceptions"]
     events = _json(capsys, config, "exceptions", "show", str(gone["id"]))["exception"]["events"]

@@ -81,6 +81,33 @@ reconcile:
     assert scopes[("zoho-books", "payment")] == ("negative_amount",)
 
 
+def test_the_implicit_plan_keeps_the_rules_period_owner_and_schedule_so_a_daemon_still_runs_it() -> None:
+    rules = """\
+reconcile:
+  rules:
+    - name: crm-vs-books
+      left:  {source: zoho-crm, kind: invoice}
+      right: {source: zoho-books, kind: invoice}
+      period: previous_month
+      owner: li.na
+      schedule: {cron: "0 2 * * *"}
+    - name: books-settlement
+      kind: settlement
+      invoices: {source: zoho-books, kind: invoice}
+      payments: {source: zoho-books, kind: payment}
+      period: previous_month
+      owner: OWNER
+"""
+    agreed = parse_config(rules.replace("OWNER", "li.na"), "ledgerbridge.yaml", {}).reconcile.plan("audit")
+    assert (agreed.period, agreed.owner, agreed.schedule) == (
+        "previous_month",
+        "li.na",
+        {"cron": "0 2 * * *"},
+    )
+    differ = parse_config(rules.replace("OWNER", "wang"), "ledgerbridge.yaml", {}).reconcile.plan("audit")
+    assert (differ.period, differ.owner) == ("previous_month", None)
+
+
 def test_the_identity_counts_discount_shipping_adjustment_and_rounding() -> None:
     # 1000 - 100 discount + 20 shipping - 5 adjustment + 0.03 rounding + 117 tax = 1032.03
     fields = {
