@@ -15,24 +15,32 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine, delete, func, select
 
-from config.loader import load_config
+from config.loader import load_config, parse_config
+from config.rules import ALL_AUDIT_CHECKS, AuditPlan, AuditScope, MatchRule
 from config.settings import Settings
 from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import (
+    AUDIT_PLAN,
     BOOKS,
     CRM,
+    DISCOUNT_LIMIT_PERCENT,
     FXIAOKE,
     CompanySpec,
     DemoCompany,
     generate_company,
 )
+from reconcile.audits import AuditContext, AuditLimits, audit_plan
+from reconcile.matching import as_rows, match
+from reconcile.result import MatchContext
+from reconcile.settlement import settle
+from store.canonical import CanonicalDocument, Discrepancy, DocumentKind
 from store.db import upgrade, write_transaction
 from store.runs import SqlSyncLog
 from store.secrets import SqlSecretStore, create_key_file, default_key_file
 from store.tables import documents, tokens
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
-from sync.reconcile_job import RuleRun, run_rules
+from sync.reconcile_job import PlanRun, RuleRun, run_rules
 from sync.report_job import Format, MismatchFilter, build_mismatches, write_report
 
 Lang = Literal["zh", "en"]
@@ -66,7 +74,7 @@ class DemoResult:
     records: dict[str, dict[str, int]]
     deleted: dict[str, dict[str, int]]
     quarantined: dict[str, dict[str, int]]
-    rules: list[RuleRun]
+    rules: list[RuleRun | PlanRun]
     requests: dict[str, int]
     seconds: float
     missing_steps: list[str] = field(default_factory=list)
@@ -218,8 +226,7 @@ reconcile:
       fuzzy: {{enabled: true, date_window_days: 7}}
       tolerance: {{amount: "0.01", days: 0}}
       compare: [total, party, issued_on, status]   # not currency: USD in Books at its rate is fine
-      audit: [total_not_subtotal_plus_tax, total_not_sum_of_lines, negative_amount, due_before_issue,
-              missing_owner, invoice_before_order]
+      audit: []                            # audits are the plan below: once per document
       after: [{CRM}, {BOOKS}]
     - name: books-settlement               # Books invoices against their payments and credit notes
       kind: settlement
@@ -234,7 +241,7 @@ reconcile:
       invoices: {{source: {FXIAOKE}, kind: sales_order}}
       payments: {{source: {FXIAOKE}, kind: payment}}
       tolerance: {{amount: "0.01"}}
-      audit: [negative_amount, missing_owner, total_not_sum_of_lines]
+      audit: []
       after: [{FXIAOKE}]
     - name: fxiaoke-vs-books-orders        # every Fxiaoke order must be booked in Books
       left: {{source: {FXIAOKE}, kind: sales_order}}
@@ -244,6 +251,22 @@ reconcile:
       compare: [total, currency, party, issued_on, status]
       audit: []
       after: [{FXIAOKE}, {BOOKS}]
+  audits:
+    - name: {AUDIT_PLAN}                   # each check once per document, findings named after the plan
+      scope:
+        - {{source: {CRM}, kind: invoice, checks: [total_not_subtotal_plus_tax, total_not_sum_of_lines,
+            negative_amount, due_before_issue, missing_owner, invoice_before_order, discount_above_limit]}}
+        - {{source: {BOOKS}, kind: invoice, checks: [total_not_subtotal_plus_tax, negative_amount,
+            due_before_issue, missing_owner, possible_duplicate, unusual_amount]}}
+        - {{source: {BOOKS}, kind: credit_note, checks: [credit_note_exceeds_invoice]}}
+        - {{source: {FXIAOKE}, kind: sales_order, checks: [total_not_subtotal_plus_tax,
+            total_not_sum_of_lines, negative_amount, missing_owner, discount_above_limit]}}
+      tolerance: {{amount: "0.01"}}
+      thresholds:
+        possible_duplicate: {{days: 3}}               # same customer and amount, other number, 3 days
+        discount_above_limit: {{percent: {DISCOUNT_LIMIT_PERCENT}}}         # of the subtotal
+        unusual_amount: {{min_history: 12, factor: 10}}  # x 1.4826 x MAD of the customer's invoices
+      after: [{CRM}, {BOOKS}, {FXIAOKE}]
 """
 
 
@@ -355,3 +378,105 @@ def _quarantined(engine: Engine) -> dict[str, dict[str, int]]:
         per = result.setdefault(entry.source, {})
         per[entry.stream] = per.get(entry.stream, 0) + 1
     return result
+
+
+# ----------------------------------------------------------------------------- the pure path
+
+EVERY_CHECK = "every-audit-check"
+"""The name findings carry when `reconcile_company` runs every audit check over every document."""
+
+
+def demo_settings(lang: Lang = "en") -> Settings:
+    """The demo configuration's settings without sandboxes (their URLs are placeholders, never called)."""
+    creds = Credentials("unused", "unused", "unused", "10234695", "unused", "unused", "unused", "unused")
+    text = demo_config(Path("ledgerbridge-demo"), "http://127.0.0.1:9", "http://127.0.0.1:9", creds, lang)
+    return parse_config(text, "<demo configuration>", {})
+
+
+def company_documents(company: DemoCompany) -> dict[tuple[str, str], list[CanonicalDocument]]:
+    """Every live document the sandboxes serve, as the demo's connectors must store them, by
+    (connector, kind): the ledger after a correct sync, without HTTP or a database."""
+    docs = [
+        *company.zoho.truth("crm", source=CRM),
+        *company.zoho.truth("books", source=BOOKS),
+        *company.fxiaoke.truth(source=FXIAOKE),
+    ]
+    grouped: dict[tuple[str, str], list[CanonicalDocument]] = {}
+    for doc in docs:
+        grouped.setdefault((doc.source, doc.kind.value), []).append(doc)
+    return grouped
+
+
+def reconcile_company(company: DemoCompany, settings: Settings | None = None) -> dict[str, list[Discrepancy]]:
+    """Every rule and every audit plan of the demo configuration over the company's documents, as
+    `reconcile run` calls them (reconcile.matching.match, reconcile.settlement.settle,
+    reconcile.audits.audit_plan), without HTTP or a database: findings per rule or plan name."""
+    settings = settings or demo_settings()
+    docs = company_documents(company)
+    rows = {side: as_rows(group) for side, group in docs.items()}
+    context = MatchContext(base_currency=settings.base_currency)
+    found: dict[str, list[Discrepancy]] = {}
+    for rule in settings.reconcile.rules:
+        if isinstance(rule, MatchRule):
+            left = rows.get((rule.left.source, rule.left.kind), [])
+            right = rows.get((rule.right.source, rule.right.kind), [])
+            found[rule.name] = list(match(left, right, rule, context).discrepancies)
+            continue
+        invoices = rows.get((rule.invoices.source, rule.invoices.kind), [])
+        payments = list(rows.get((rule.payments.source, rule.payments.kind), []))
+        if rule.credit_notes is not None:
+            payments += rows.get((rule.credit_notes.source, rule.credit_notes.kind), [])
+        known = frozenset(row.external_id for row in invoices)
+        result = settle(invoices, payments, rule, context, known_invoices=known)
+        found[rule.name] = list(result.discrepancies)
+    orders = {
+        (row.source, row.external_id): row.issued_on
+        for (_, kind), group in rows.items()
+        if kind == DocumentKind.SALES_ORDER.value
+        for row in group
+        if row.issued_on is not None
+    }
+    invoices_by_key = {
+        (row.source, row.external_id): row
+        for (_, kind), group in rows.items()
+        if kind == DocumentKind.INVOICE.value
+        for row in group
+    }
+    audit_context = AuditContext(order_dates=orders, invoices=invoices_by_key)
+    for plan in settings.reconcile.plans():
+        scoped = [(rows.get((entry.source, entry.kind), []), plan.checks_for(entry)) for entry in plan.scope]
+        audited = audit_plan(plan.name, scoped, AuditLimits.of(plan), audit_context)
+        found[plan.name] = list(audited.discrepancies)
+    return found
+
+
+def audit_everything(company: DemoCompany, plan: AuditPlan | None = None) -> list[Discrepancy]:
+    """Every audit check, with the demo plan's thresholds, over every ledger document of the company
+    (every source and kind): what a clean company must pass whatever a plan's scope leaves out."""
+    settings = demo_settings()
+    base = (
+        plan
+        or next(iter(settings.reconcile.plans()), None)
+        or AuditPlan(name=EVERY_CHECK, scope=[AuditScope(source=CRM, kind="invoice")])
+    )
+    docs = company_documents(company)
+    rows = {side: as_rows(group) for side, group in docs.items()}
+    orders = {
+        (row.source, row.external_id): row.issued_on
+        for (_, kind), group in rows.items()
+        if kind == DocumentKind.SALES_ORDER.value
+        for row in group
+        if row.issued_on is not None
+    }
+    invoices_by_key = {
+        (row.source, row.external_id): row
+        for (_, kind), group in rows.items()
+        if kind == DocumentKind.INVOICE.value
+        for row in group
+    }
+    scoped = [(group, ALL_AUDIT_CHECKS) for (_, kind), group in rows.items() if kind in _LEDGER_KINDS]
+    context = AuditContext(order_dates=orders, invoices=invoices_by_key)
+    return list(audit_plan(EVERY_CHECK, scoped, AuditLimits.of(base), context).discrepancies)
+
+
+_LEDGER_KINDS = frozenset(kind.value for kind in DocumentKind if kind.is_ledger_document)

@@ -36,12 +36,20 @@ BOOKS_SETTLEMENT = "books-settlement"
 FXIAOKE_SETTLEMENT = "fxiaoke-settlement"
 FXIAOKE_VS_BOOKS = "fxiaoke-vs-books-orders"
 RULES = (CRM_VS_BOOKS, BOOKS_SETTLEMENT, FXIAOKE_SETTLEMENT, FXIAOKE_VS_BOOKS)
+AUDIT_PLAN = "demo-audit"
+"""The demo's audit plan (`reconcile.audits:`): every audit finding is named after it."""
+RUNS = (*RULES, AUDIT_PLAN)
+"""What `reconcile run` runs in the demo, in order: the four rules, then the audit plan."""
 
 AS_OF = datetime(2026, 10, 31, 10, 0, tzinfo=UTC)
 """Default 'now' of the company (18:00 in Shanghai): every record was last modified before it."""
 ZONE = ZoneInfo("Asia/Shanghai")
 USD_RATE = Decimal("7.1234")
+EUR_RATE = Decimal("7.8012")
 TAX_RATE = Decimal("0.13")
+DISCOUNT_LIMIT_PERCENT = 20
+"""The demo's `discount_above_limit` threshold (percent of the subtotal): clean discounts stay at or
+below 10 %, the planted one is 40 %."""
 _CENT = Decimal("0.01")
 
 ZOHO_PLANTS: dict[str, tuple[str, str]] = {
@@ -55,19 +63,29 @@ ZOHO_PLANTS: dict[str, tuple[str, str]] = {
     "duplicate": (CRM_VS_BOOKS, "duplicate"),
     "ambiguous_match": (CRM_VS_BOOKS, "ambiguous_match"),
     "deleted_in_source": (CRM_VS_BOOKS, "deleted_in_source"),
-    "total_not_subtotal_plus_tax": (CRM_VS_BOOKS, "total_not_subtotal_plus_tax"),
-    "total_not_sum_of_lines": (CRM_VS_BOOKS, "total_not_sum_of_lines"),
-    "negative_amount": (CRM_VS_BOOKS, "negative_amount"),
-    "due_before_issue": (CRM_VS_BOOKS, "due_before_issue"),
-    "missing_owner": (CRM_VS_BOOKS, "missing_owner"),
-    "invoice_before_order": (CRM_VS_BOOKS, "invoice_before_order"),
+    "total_not_subtotal_plus_tax": (AUDIT_PLAN, "total_not_subtotal_plus_tax"),
+    "total_not_sum_of_lines": (AUDIT_PLAN, "total_not_sum_of_lines"),
+    "negative_amount": (AUDIT_PLAN, "negative_amount"),
+    "due_before_issue": (AUDIT_PLAN, "due_before_issue"),
+    "missing_owner": (AUDIT_PLAN, "missing_owner"),
+    "invoice_before_order": (AUDIT_PLAN, "invoice_before_order"),
     "underpaid": (BOOKS_SETTLEMENT, "underpaid"),
     "overpaid": (BOOKS_SETTLEMENT, "overpaid"),
     "unapplied_payment": (BOOKS_SETTLEMENT, "unapplied_payment"),
     "stale_balance": (BOOKS_SETTLEMENT, "amount_mismatch"),
     "allocation_to_missing": (BOOKS_SETTLEMENT, "missing_in_left"),
+    "possible_duplicate": (AUDIT_PLAN, "possible_duplicate"),
+    "discount_above_limit": (AUDIT_PLAN, "discount_above_limit"),
+    "unusual_amount": (AUDIT_PLAN, "unusual_amount"),
+    "credit_note_exceeds_invoice": (AUDIT_PLAN, "credit_note_exceeds_invoice"),
 }
-"""Zoho-channel plant -> (rule, discrepancy type) it must produce, exactly once."""
+"""Zoho-channel plant -> (rule, discrepancy type) it must produce, exactly once. Every plant is a problem
+finance must act on; the audit plants are where the demo's audit plan looks for them (sync/demo.py)."""
+EXTRA_FINDINGS: dict[str, tuple[str, str]] = {
+    "credit_note_exceeds_invoice": (BOOKS_SETTLEMENT, "overpaid"),
+}
+"""Plants that two runs report, each from its side: a credit note applying more than its invoice's total is
+an audit finding of the note, and the settlement sees the invoice overpaid by the excess."""
 ZOHO_TRAPS = (
     "rounding",
     "formatting",
@@ -81,9 +99,9 @@ FXIAOKE_PLANTS: dict[str, tuple[str, str]] = {
     "underpaid": (FXIAOKE_SETTLEMENT, "underpaid"),
     "overpaid": (FXIAOKE_SETTLEMENT, "overpaid"),
     "unapplied_payment": (FXIAOKE_SETTLEMENT, "unapplied_payment"),
-    "negative_amount": (FXIAOKE_SETTLEMENT, "negative_amount"),
-    "missing_owner": (FXIAOKE_SETTLEMENT, "missing_owner"),
-    "total_not_sum_of_lines": (FXIAOKE_SETTLEMENT, "total_not_sum_of_lines"),
+    "negative_amount": (AUDIT_PLAN, "negative_amount"),
+    "missing_owner": (AUDIT_PLAN, "missing_owner"),
+    "total_not_sum_of_lines": (AUDIT_PLAN, "total_not_sum_of_lines"),
     "missing_in_right": (FXIAOKE_VS_BOOKS, "missing_in_right"),
     "amount_mismatch": (FXIAOKE_VS_BOOKS, "amount_mismatch"),
     "status_mismatch": (FXIAOKE_VS_BOOKS, "status_mismatch"),
@@ -128,6 +146,14 @@ class CompanySpec:
     seed: int = 2026
     rate: float = 0.01
     as_of: datetime = AS_OF
+    planted: bool = True
+    """False: a clean company — no planted discrepancy and no malformed record, only clean deals and the
+    traps (which no rule may flag). Every rule and audit check must find nothing in it."""
+
+    @classmethod
+    def clean(cls, customers: int = 40, orders: int = 400, seed: int = 2026) -> CompanySpec:
+        """A clean company of this size and seed (see `planted`)."""
+        return cls(customers=customers, orders=orders, seed=seed, planted=False)
 
     @property
     def zoho_deals(self) -> int:
@@ -183,7 +209,7 @@ class Truth:
 
     def expected(self) -> dict[str, dict[str, int]]:
         """Exceptions per rule and type that a correct reconciliation reports (every rule listed)."""
-        counts: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
+        counts: dict[str, dict[str, int]] = {rule: {} for rule in RUNS}
         for item in self.planted:
             per_rule = counts[item.rule]
             per_rule[item.type] = per_rule.get(item.type, 0) + 1
@@ -207,6 +233,7 @@ class Truth:
                 "seed": self.spec.seed,
                 "rate": self.spec.rate,
                 "as_of": self.spec.as_of.isoformat().replace("+00:00", "Z"),
+                "planted": self.spec.planted,
             },
             "records": records,
             "quarantined": self.quarantined(),
@@ -263,14 +290,20 @@ def generate_company(spec: CompanySpec | None = None) -> DemoCompany:
     spec = spec or CompanySpec()
     builder = _Builder(spec)
     builder.masters()
+    zoho_plants = [*ZOHO_PLANTS] if spec.planted else []
     zoho_plans = _plans(
-        spec.zoho_deals, [*ZOHO_PLANTS], ZOHO_TRAPS, rate=spec.rate, rng=builder.rng, channel="Zoho"
+        spec.zoho_deals, zoho_plants, ZOHO_TRAPS, rate=spec.rate, rng=builder.rng, channel="Zoho"
     )
+    weights = [_PARETO[builder.rank[n]] for n in range(spec.customers)]
+    buyers = builder.rng.choices(range(spec.customers), weights=weights, k=spec.zoho_deals)
+    regular = Counter(buyers).most_common(1)[0][0]
     for index in range(spec.zoho_deals):
-        builder.zoho_deal(index, zoho_plans.get(index, "clean"))
+        plan = zoho_plans.get(index, "clean")
+        # An amount is unusual against a history: plant it on the customer with the most invoices.
+        builder.zoho_deal(index, plan, regular if plan == "unusual_amount" else buyers[index])
     fx_plans = _plans(
         spec.fxiaoke_deals,
-        [*FXIAOKE_PLANTS],
+        [*FXIAOKE_PLANTS] if spec.planted else [],
         FXIAOKE_TRAPS,
         rate=spec.rate,
         rng=builder.rng,
@@ -278,7 +311,8 @@ def generate_company(spec: CompanySpec | None = None) -> DemoCompany:
     )
     for index in range(spec.fxiaoke_deals):
         builder.fxiaoke_deal(index, fx_plans.get(index, "clean"))
-    builder.malformed()
+    if spec.planted:
+        builder.malformed()
     return builder.finish()
 
 
@@ -306,6 +340,45 @@ class _Parties:
     fxiaoke_id: str | None
 
 
+@dataclass(frozen=True)
+class _Profile:
+    """How a customer buys: the same few products, deals of a similar size (in CNY), one currency.
+    Real customers do; it is what lets `unusual_amount` judge an amount against the customer's history."""
+
+    basket: tuple[str, ...]
+    """Product names the customer buys (each priced at most a sixth of the typical deal, so quantities,
+    and with them the amounts, vary smoothly around the typical deal: half of it to 1.8 times)."""
+    typical: Decimal
+    currency: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class _Totals:
+    """What a Zoho invoice's total is made of (one economic truth, shown differently by CRM and Books)."""
+
+    subtotal: Decimal
+    """Sum of the line amounts, after line discounts, before tax."""
+    discount: Decimal
+    """Entity-level discount (amount)."""
+    discount_before_tax: bool
+    tax: Decimal
+    shipping: Decimal
+    adjustment: Decimal
+    rounding: Decimal
+    inclusive: bool
+    """Books shows this invoice with tax-inclusive rates (`is_inclusive_tax`)."""
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount + self.tax + self.shipping + self.adjustment + self.rounding
+
+    @property
+    def crm_adjustment(self) -> Decimal:
+        """CRM has no shipping or rounding field: the clerk keys them into `Adjustment`."""
+        return self.shipping + self.adjustment + self.rounding
+
+
 class _Builder:
     """Accumulates the three systems' documents and the truth, deal by deal."""
 
@@ -327,6 +400,14 @@ class _Builder:
         self.parties: list[_Parties] = []
         self.crm_products: list[tuple[str, str, Decimal]] = []
         self.fx_products: list[tuple[str, str, Decimal]] = []
+        self.profiles: dict[int, _Profile] = {}
+        self.rank: list[int] = []
+        """Customer index -> its rank by how much it buys (0 buys the most)."""
+        self.totals: dict[tuple[str, str, int, Decimal], list[date]] = {}
+        self.books_details: dict[str, dict[str, Any]] = {}
+        self.mergeable: list[CanonicalDocument] = []
+        """Books payments of clean deals that paid one invoice exactly: some are merged, two by two, into
+        one payment for two invoices (finish)."""
 
     # ------------------------------------------------------------------ ids, times, amounts
 
@@ -343,12 +424,31 @@ class _Builder:
     def day_before_today(self, day: date) -> date:
         return min(day, self.today - timedelta(days=1))
 
-    def lines(self, catalog: list[tuple[str, str, Decimal]], rate: Decimal, tax: bool) -> tuple[Line, ...]:
+    def lines(
+        self,
+        catalog: list[tuple[str, str, Decimal]],
+        rate: Decimal,
+        tax: bool,
+        profile: _Profile | None = None,
+        *,
+        scale: int = 1,
+        line_discount: bool = False,
+    ) -> tuple[Line, ...]:
+        """1-3 lines of the customer's basket adding up to about its typical deal (times `scale`); with
+        `line_discount` one line may carry an item-level discount (inside its amount, as Zoho shows it)."""
+        rng = self.rng
+        basket = [item for item in catalog if profile is None or item[1] in profile.basket]
+        chosen = rng.sample(basket, min(len(basket), rng.randint(1, 3)))
+        target = (profile.typical if profile else Decimal(8000)) * scale
+        share = target * Decimal(rng.randint(50, 180)) / 100 / len(chosen)
+        discounted = rng.randrange(len(chosen)) if line_discount and rng.random() < 0.25 else -1
         result = []
-        for product_id, name, price_cny in self.rng.sample(catalog, self.rng.randint(1, 3)):
+        for n, (product_id, name, price_cny) in enumerate(chosen):
             price = price_cny if rate == 1 else _money(price_cny / rate)
-            quantity = Decimal(self.rng.randint(1, 12))
+            quantity = Decimal(max(1, round(share / price_cny)))
             amount = _money(quantity * price)
+            if n == discounted:
+                amount = _money(amount * Decimal(100 - rng.choice((5, 8, 10, 12, 15))) / 100)
             result.append(
                 Line(
                     product=name,
@@ -364,8 +464,36 @@ class _Builder:
 
     # ------------------------------------------------------------------ master data
 
+    def profile(self, cust: Customer) -> _Profile:
+        if cust.index not in self.profiles:
+            rng = self.rng
+            typical = _money(Decimal(rng.randint(3000, 60000)))
+            affordable = [p.name for p in PRODUCTS if p.price_cny * 6 <= typical]
+            basket = tuple(rng.sample(affordable, min(4, len(affordable))))
+            if cust.domestic:
+                currency = "USD" if rng.random() < 0.1 else "CNY"
+            else:  # overseas customers in turn: USD, EUR, USD, CNY, EUR, ...
+                currency = ("USD", "EUR", "USD", "CNY", "EUR")[cust.index % 5]
+            rate = {"USD": USD_RATE, "EUR": EUR_RATE, "CNY": Decimal(1)}[currency]
+            self.profiles[cust.index] = _Profile(basket, typical, currency, rate)
+        return self.profiles[cust.index]
+
+    def unique_total(
+        self, source: str, kind: DocumentKind, cust: Customer, total: Decimal, day: date
+    ) -> bool:
+        """Register a document total; False when the customer already has a document of that kind and
+        source with the same total within 40 days (a clean company holds no possible duplicates)."""
+        key = (source, kind.value, cust.index, total)
+        days = self.totals.setdefault(key, [])
+        if any(abs((day - other).days) <= 40 for other in days):
+            return False
+        days.append(day)
+        return True
+
     def masters(self) -> None:
         self.customers = customers(self.spec.customers, self.rng)
+        self.rank = list(range(len(self.customers)))
+        self.rng.shuffle(self.rank)
         start = self.spec.as_of - timedelta(days=400)
         for cust in self.customers:
             crm_id = self.zoho_id("crm")
@@ -412,57 +540,89 @@ class _Builder:
 
     # ------------------------------------------------------------------ Zoho channel
 
-    def zoho_deal(self, index: int, plan: str) -> None:  # noqa: PLR0912, PLR0915 - one plan per branch, read top to bottom
+    def zoho_deal(self, index: int, plan: str, customer_index: int) -> None:  # noqa: PLR0912, PLR0915 - one plan per branch, read top to bottom
         rng, number = self.rng, index + 1
-        cust = self.customers[rng.randrange(len(self.customers))]
+        cust = self.customers[customer_index]
+        profile = self.profile(cust)
+        if plan == "currency_mismatch" and profile.currency != "CNY":
+            # Books keyed the CNY figure as USD: for a customer that trades in USD that is also an
+            # amount unusual for it, a second finding of the same mistake. A CNY customer shows it once.
+            cust = next(c for c in self.customers if self.profile(c).currency == "CNY")
+            profile = self.profile(cust)
         forced_cny = plan in ("currency_mismatch", "converted_currency")
-        usd = not cust.domestic and not forced_cny and rng.random() < 0.7
-        currency, rate = ("USD", USD_RATE) if usd else ("CNY", Decimal(1))
-        order_day = self.today - timedelta(days=rng.randint(15, 170))
-        invoice_day = order_day + timedelta(days=rng.randint(0, 10))
-        lines = self.lines(self.crm_products, rate, tax=True)
-        subtotal = sum((ln.amount for ln in lines), Decimal(0))
-        tax = sum((ln.tax or Decimal(0) for ln in lines), Decimal(0))
-        owner = rng.choice(SALESPEOPLE)
+        currency, rate = ("CNY", Decimal(1)) if forced_cny else (profile.currency, profile.rate)
         state = rng.choices(("paid", "partial", "open"), weights=(6, 2, 2))[0]
-        if plan in ("status_mismatch", "currency_mismatch", "duplicate", "ambiguous_match", "stale_balance"):
+        if plan in (
+            "status_mismatch",
+            "currency_mismatch",
+            "duplicate",
+            "ambiguous_match",
+            "stale_balance",
+            "possible_duplicate",
+        ):
             state = "open"
-        if plan in ("underpaid", "overpaid", "unapplied_payment", "split_payment", "credit_note"):
+        if plan in (
+            "underpaid",
+            "overpaid",
+            "unapplied_payment",
+            "split_payment",
+            "credit_note",
+            "credit_note_exceeds_invoice",
+        ):
             state = "paid"
+        credit = plan == "credit_note" or (plan == "clean" and state == "paid" and rng.random() < 0.08)
+        for _ in range(50):
+            order_day = self.today - timedelta(days=rng.randint(15, 170))
+            invoice_day = order_day + timedelta(days=rng.randint(0, 10))
+            lines = self.lines(
+                self.crm_products, rate, tax=True, profile=profile,
+                scale=25 if plan == "unusual_amount" else 1, line_discount=True,
+            )  # fmt: skip
+            totals = self._zoho_totals(lines, currency, plan)
+            books_day = invoice_day - timedelta(days=10) if plan == "date_mismatch" else invoice_day
+            if self.unique_total(BOOKS, DocumentKind.INVOICE, cust, totals.total, books_day):
+                break
+        subtotal, tax = totals.subtotal, totals.tax
+        owner = rng.choice(SALESPEOPLE)
         parties = self.parties[cust.index]
         crm_party = PartyRef(external_id=parties.crm_id, name=cust.name)
+        crm_totals = {
+            "subtotal": subtotal, "discount": totals.discount, "tax": tax,
+            "adjustment": totals.crm_adjustment, "shipping": Decimal(0), "rounding": Decimal(0),
+            "tax_inclusive": False, "total": totals.total,
+        }  # fmt: skip
 
         so_id, inv_id = self.zoho_id("crm"), self.zoho_id("crm")
         so_day = invoice_day + timedelta(days=4) if plan == "invoice_before_order" else order_day
         so = CanonicalDocument(
             source=CRM, kind=DocumentKind.SALES_ORDER, external_id=so_id, number=f"SO-{number:05d}",
             party=crm_party, owner=owner, issued_on=so_day, due_on=so_day + timedelta(days=30),
-            currency=currency, exchange_rate=rate, subtotal=subtotal, tax=tax, total=subtotal + tax,
-            status=Status.OPEN, raw_status="Approved", lines=lines, source_modified_at=self.moment(order_day),
+            currency=currency, exchange_rate=rate, **crm_totals, status=Status.OPEN, raw_status="Approved",
+            lines=lines, source_modified_at=self.moment(order_day),
         )  # fmt: skip
         crm_status, crm_raw = {
             "paid": (Status.PAID, "Paid"),
             "partial": (Status.PARTIALLY_PAID, "Partially Paid"),
             "open": (Status.OPEN, "Delivered"),
         }[state if plan != "status_mismatch" else "paid"]
-        crm_lines, crm_tax, crm_due = lines, tax, invoice_day + timedelta(days=30)
+        crm_lines, crm_due = lines, invoice_day + timedelta(days=30)
         crm_owner: str | None = owner
         if plan == "total_not_subtotal_plus_tax":
-            crm_tax = tax + Decimal("5.00")
+            crm_totals["tax"] = tax + Decimal("5.00")
         elif plan == "total_not_sum_of_lines":
             first = lines[0]
             bumped = first.amount + Decimal(100)
             crm_lines = (_one_of(first, bumped), *lines[1:])
         elif plan == "negative_amount":
-            credit = Decimal("600.00")
+            credit_hours = Decimal("600.00")
             first = lines[0]
-            bumped = first.amount + credit
+            bumped = first.amount + credit_hours
             service = next(p for p in self.crm_products if p[1] == "Service hours")
             crm_lines = (
                 _one_of(first, bumped),
                 *lines[1:],
                 Line(product=service[1], product_external_id=service[0], sku="SVC-HR", quantity=Decimal(-1),
-                     unit_price=credit, amount=-credit),
+                     unit_price=credit_hours, amount=-credit_hours),
             )  # fmt: skip
         elif plan == "due_before_issue":
             crm_due = invoice_day - timedelta(days=5)
@@ -471,25 +631,24 @@ class _Builder:
         crm_inv = CanonicalDocument(
             source=CRM, kind=DocumentKind.INVOICE, external_id=inv_id, number=f"INV-{number:06d}",
             party=crm_party, owner=crm_owner, issued_on=invoice_day, due_on=crm_due, currency=currency,
-            exchange_rate=rate, subtotal=subtotal, tax=crm_tax, total=subtotal + tax, status=crm_status,
-            raw_status=crm_raw, lines=crm_lines, references={"sales_order": so_id},
-            source_modified_at=self.moment(invoice_day),
+            exchange_rate=rate, **crm_totals, status=crm_status, raw_status=crm_raw, lines=crm_lines,
+            references={"sales_order": so_id}, source_modified_at=self.moment(invoice_day),
         )  # fmt: skip
         self.crm.append(so)
         self._count(CRM, so)
 
-        total = subtotal + tax
+        total = totals.total
         books_number = f"INV-{number:06d}"
         books_name = cust.name
-        books_currency, books_total, books_issued = currency, total, invoice_day
+        books_currency, books_total, books_issued = currency, total, books_day
         books_rate: Decimal | None = rate
         books_party_id = parties.books_id
+        books_totals: _Totals | None = totals
         if plan == "amount_mismatch":
             books_total = total + Decimal(rng.randint(1, 40) * 25)
+            books_totals = None
         elif plan == "currency_mismatch":
             books_currency, books_rate = "USD", None
-        elif plan == "date_mismatch":
-            books_issued = invoice_day - timedelta(days=10)
         elif plan == "party_mismatch":
             other = next(
                 c for c in self.customers[cust.index + 1 :] + self.customers if c.domestic != cust.domestic
@@ -497,6 +656,7 @@ class _Builder:
             books_name, books_party_id = other.name, self.parties[other.index].books_id
         elif plan == "rounding":
             books_total = total + _CENT
+            books_totals = None
         elif plan == "formatting":
             books_number = (
                 f"inv{number:06d}",
@@ -512,28 +672,51 @@ class _Builder:
             usd_total = _money(total / USD_RATE)
             books_currency, books_total = "USD", usd_total
             books_rate = (total / usd_total).quantize(Decimal("0.00000001"))
+            books_totals = None
         books_party = PartyRef(external_id=books_party_id, name=books_name)
         terms = (owner, books_issued, books_currency, books_rate, books_total, so.number or "")
-        books = self._books_invoice(books_number, books_party, *terms, state)
+        books = self._books_invoice(books_number, books_party, *terms, "paid" if credit else state,
+                                    totals=books_totals, lines=lines)  # fmt: skip
 
         rights = [books]
+        extra_left: list[CanonicalDocument] = []
         if plan == "duplicate":
             rights.append(self._books_invoice(books_number, books_party, *terms, "open"))
         elif plan == "ambiguous_match":
+            # Two renumbered candidates as close to the CRM invoice as each other (two days before and
+            # after): no way to tell which it is; four days apart, they are not a possible duplicate.
             rights = [
-                self._books_invoice(f"ZB-{number:06d}-{tag}", books_party, *terms, "open") for tag in "AB"
-            ]
+                self._books_invoice(
+                    f"ZB-{number:06d}-{tag}", books_party, owner, books_issued + timedelta(days=shift),
+                    books_currency, books_rate, books_total, so.number or "", "open",
+                )
+                for tag, shift in (("A", -2), ("B", 2))
+            ]  # fmt: skip
+        elif plan == "possible_duplicate":
+            # The same sale entered twice, two days apart, under a new number: in CRM and in Books.
+            again_day = invoice_day + timedelta(days=2)
+            again = crm_inv.model_copy(update={
+                "external_id": self.zoho_id("crm"), "number": f"INV-{number:06d}-2", "issued_on": again_day,
+                "due_on": again_day + timedelta(days=30), "source_modified_at": self.moment(again_day),
+            })  # fmt: skip
+            extra_left.append(again)
+            terms_again = (owner, again_day, books_currency, books_rate, books_total, so.number or "")
+            rights.append(self._books_invoice(f"INV-{number:06d}-2", books_party, *terms_again, "open",
+                                              totals=books_totals, lines=lines))  # fmt: skip
         if plan != "missing_in_left":
-            self.crm.append(crm_inv)
-            self._count(CRM, crm_inv)
+            for doc in (crm_inv, *extra_left):
+                self.crm.append(doc)
+                self._count(CRM, doc)
         if plan != "missing_in_right":
             for doc in rights:
                 self.books.append(doc)
                 self._count(BOOKS, doc)
-        payments = self._books_settlement(plan, books) if plan != "missing_in_right" else []
+        payments = self._books_settlement(plan, books, credit=credit) if plan != "missing_in_right" else []
         for doc in payments:
             self.books.append(doc)
             self._count(BOOKS, doc)
+        if plan == "clean" and not credit and len(payments) == 1 and books.balance == 0:
+            self.mergeable.append(payments[0])
 
         left = (doc_key(CRM, crm_inv),)
         right = tuple(doc_key(BOOKS, d) for d in rights)
@@ -543,8 +726,8 @@ class _Builder:
         if plan in ZOHO_PLANTS:
             rule, kind = ZOHO_PLANTS[plan]
             sides: tuple[tuple[str, ...], tuple[str, ...]]
+            pays = tuple(doc_key(BOOKS, p) for p in payments)
             if rule == BOOKS_SETTLEMENT:
-                pays = tuple(doc_key(BOOKS, p) for p in payments)
                 sides = {
                     "underpaid": (right, pays),
                     "overpaid": (right, pays),
@@ -552,6 +735,12 @@ class _Builder:
                     "unapplied_payment": ((), pays),
                     "allocation_to_missing": ((), pays[-1:]),
                 }[plan]
+            elif plan == "possible_duplicate":
+                sides = (right[1:], right[:1])  # the later entry, against the first
+            elif plan == "unusual_amount":
+                sides = (right, ())
+            elif plan == "credit_note_exceeds_invoice":
+                sides = (pays, right)
             elif plan == "missing_in_right" or kind in _AUDIT_TYPES:
                 sides = (left, ())
             elif plan == "missing_in_left":
@@ -559,9 +748,35 @@ class _Builder:
             else:
                 sides = (left, right)
             self.truth.planted.append(Planted(rule, kind, plan, *sides))
+            if plan in EXTRA_FINDINGS:
+                rule, kind = EXTRA_FINDINGS[plan]
+                self.truth.planted.append(Planted(rule, kind, plan, right, pays))
         elif plan in ZOHO_TRAPS:
             documents = left + right + tuple(doc_key(BOOKS, p) for p in payments)
             self.truth.traps.append(Trap(TRAP_RULE[plan], plan, documents))
+
+    def _zoho_totals(self, lines: tuple[Line, ...], currency: str, plan: str) -> _Totals:
+        """Discount (entity level, before or after tax), tax, shipping, adjustment and rounding of one
+        invoice; none of it a discrepancy (except the planted discount above the limit)."""
+        rng = self.rng
+        subtotal = sum((ln.amount for ln in lines), Decimal(0))
+        percent = 40 if plan == "discount_above_limit" else (
+            rng.choice((2, 3, 5, 8, 10)) if rng.random() < 0.3 else 0
+        )  # fmt: skip
+        discount = _money(subtotal * percent / 100)
+        before_tax = rng.random() < 0.7
+        tax = _money((subtotal - discount if before_tax else subtotal) * TAX_RATE)
+        rate = {"USD": USD_RATE, "EUR": EUR_RATE}.get(currency, Decimal(1))
+        shipping = _money(Decimal(rng.randint(30, 300)) / rate) if rng.random() < 0.2 else Decimal(0)
+        adjustment = (
+            Decimal(rng.randint(-2000, 2000)) / 100 if rng.random() < 0.15 else Decimal(0)
+        )  # fmt: skip
+        before_rounding = subtotal - discount + tax + shipping + adjustment
+        rounding = Decimal(0)
+        if currency == "CNY" and rng.random() < 0.3:
+            rounding = before_rounding.quantize(Decimal(1), rounding=ROUND_HALF_UP) - before_rounding
+        inclusive = currency == "CNY" and rng.random() < 0.3
+        return _Totals(subtotal, discount, before_tax, tax, shipping, adjustment, rounding, inclusive)
 
     def _books_invoice(  # noqa: PLR0917 - a private builder with one argument per invoice field
         self,
@@ -574,25 +789,36 @@ class _Builder:
         total: Decimal,
         reference: str,
         state: str,
+        *,
+        totals: _Totals | None = None,
+        lines: tuple[Line, ...] = (),
     ) -> CanonicalDocument:
         paid = {"paid": total, "partial": _money(total * Decimal(self.rng.randint(30, 70)) / 100),
                 "open": Decimal(0)}[state]  # fmt: skip
         due = issued + timedelta(days=30)
         raw = {"paid": "paid", "partial": "partially_paid", "open": "overdue" if due < self.today else "sent"}
         status = {"paid": Status.PAID, "partial": Status.PARTIALLY_PAID, "open": Status.OPEN}[state]
-        return CanonicalDocument(
+        shown = totals if totals is not None and totals.total == total else None
+        doc = CanonicalDocument(
             source=BOOKS, kind=DocumentKind.INVOICE, external_id=self.zoho_id("books"), number=number,
             party=party, owner=owner, issued_on=issued, due_on=due, currency=currency, exchange_rate=rate,
             total=total, balance=total - paid, status=status, raw_status=raw[state],
+            shipping=shown.shipping if shown else Decimal(0),
+            adjustment=shown.adjustment if shown else Decimal(0),
             references={"reference_number": reference} if reference else {},
             source_modified_at=self.moment(self.day_before_today(issued + timedelta(days=25))),
         )  # fmt: skip
+        self.books_details[doc.external_id] = _books_detail(doc, shown, lines)
+        return doc
 
-    def _books_settlement(self, plan: str, invoice: CanonicalDocument) -> list[CanonicalDocument]:
+    def _books_settlement(
+        self, plan: str, invoice: CanonicalDocument, *, credit: bool = False
+    ) -> list[CanonicalDocument]:
         assert invoice.total is not None
         assert invoice.balance is not None
         total, claimed = invoice.total, invoice.total - invoice.balance
         parts: list[tuple[Decimal, Decimal, str | None]] = []  # (amount, applied, target)
+        credit_amount = _money(total / 10) if credit else Decimal(0)
         if plan == "underpaid":
             parts = [(claimed - Decimal(5), claimed - Decimal(5), None)]
         elif plan == "overpaid":
@@ -605,17 +831,20 @@ class _Builder:
         elif plan == "split_payment":
             first = _money(claimed / 3)
             parts = [(first, first, None), (claimed - first, claimed - first, None)]
-        elif plan == "credit_note":
-            credit = _money(total / 10)
-            parts = [(claimed - credit, claimed - credit, None)]
-        elif claimed > 0:
-            parts = [(claimed, claimed, None)]
+        elif plan == "credit_note_exceeds_invoice":
+            parts = []
+        elif claimed - credit_amount > 0:
+            parts = [(claimed - credit_amount, claimed - credit_amount, None)]
         if plan == "allocation_to_missing":
             parts.append((Decimal("42.00"), Decimal("42.00"), self.zoho_id("books")))
         assert invoice.issued_on is not None
         docs = [self._books_payment(invoice, *part) for part in parts]
-        if plan == "credit_note":
-            docs.append(self._books_credit_note(invoice, _money(total / 10)))
+        if credit:
+            docs.append(self._books_credit_note(invoice, credit_amount, credit_amount))
+        elif plan == "credit_note_exceeds_invoice":
+            # A credit note of 130 % of the invoice, applied to it in full (an imported or mis-keyed credit).
+            excess = _money(total * Decimal("1.3"))
+            docs.append(self._books_credit_note(invoice, excess, excess))
         return docs
 
     def _books_payment(
@@ -633,16 +862,19 @@ class _Builder:
             source_modified_at=self.moment(day),
         )  # fmt: skip
 
-    def _books_credit_note(self, invoice: CanonicalDocument, amount: Decimal) -> CanonicalDocument:
+    def _books_credit_note(
+        self, invoice: CanonicalDocument, amount: Decimal, applied: Decimal
+    ) -> CanonicalDocument:
         assert invoice.issued_on is not None
         day = self.day_before_today(invoice.issued_on + timedelta(days=3))
         self.counters["credit_note"] += 1
         return CanonicalDocument(
             source=BOOKS, kind=DocumentKind.CREDIT_NOTE, external_id=self.zoho_id("books"),
             number=f"CN-{self.counters['credit_note']:05d}", party=invoice.party, issued_on=day,
-            currency=invoice.currency, exchange_rate=invoice.exchange_rate, total=amount, balance=Decimal(0),
-            status=Status.PAID, raw_status="closed",
-            allocations=(Allocation(invoice_external_id=invoice.external_id, amount=amount),),
+            currency=invoice.currency, exchange_rate=invoice.exchange_rate, total=amount,
+            balance=amount - applied, status=Status.PAID if amount == applied else Status.OPEN,
+            raw_status="closed" if amount == applied else "open",
+            allocations=(Allocation(invoice_external_id=invoice.external_id, amount=applied),),
             source_modified_at=self.moment(day),
         )  # fmt: skip
 
@@ -651,7 +883,7 @@ class _Builder:
     def fxiaoke_deal(self, index: int, plan: str) -> None:
         rng = self.rng
         domestic = [c for c in self.customers if c.domestic]
-        cust = domestic[rng.randrange(len(domestic))]
+        cust = rng.choices(domestic, weights=[_PARETO[self.rank[c.index]] for c in domestic])[0]
         count = 2 if plan == "split_payment" else 1
         state = rng.choices(("paid", "partial", "open"), weights=(6, 2, 2))[0]
         if plan in ("underpaid", "overpaid", "unapplied_payment", "split_payment"):
@@ -709,14 +941,26 @@ class _Builder:
             self.truth.traps.append(Trap(FXIAOKE_TRAP_RULE[plan], plan, left + right + pays))
 
     def _fx_order(self, index: int, n: int, cust: Customer, plan: str, state: str) -> CanonicalDocument:
+        for _ in range(50):
+            order = self._fx_order_once(index, n, cust, plan)
+            assert order.total is not None
+            assert order.issued_on is not None
+            if self.unique_total(FXIAOKE, DocumentKind.SALES_ORDER, cust, order.total, order.issued_on):
+                break
+        return order
+
+    def _fx_order_once(self, index: int, n: int, cust: Customer, plan: str) -> CanonicalDocument:
         rng = self.rng
-        usd = rng.random() < 0.1 and plan not in ("negative_amount",)
+        profile = self.profile(cust)
+        usd = profile.currency != "CNY" and plan not in ("negative_amount",)
         currency, rate = (
-            ("USD", Decimal("7.1") + Decimal(rng.randrange(0, 2000)) / 10_000) if usd else ("CNY", None)
+            (profile.currency, profile.rate + Decimal(rng.randrange(-500, 500)) / 10_000)
+            if usd
+            else ("CNY", None)
         )
         day = self.today - timedelta(days=rng.randint(10, 170))
         at = self.moment(day)
-        lines = list(self.lines(self.fx_products, rate or Decimal(1), tax=False))
+        lines = list(self.lines(self.fx_products, rate or Decimal(1), tax=False, profile=profile))
         if plan == "negative_amount":
             service = next(p for p in self.fx_products if p[1] == "Service hours")
             lines.append(Line(product=service[1], product_external_id=service[0], quantity=Decimal(-1),
@@ -729,7 +973,10 @@ class _Builder:
         subtotal = sum((ln.amount for ln in lines), Decimal(0))
         if plan == "total_not_sum_of_lines":
             subtotal += Decimal(100)
-        total = _money(subtotal * Decimal("0.95")) if plan == "discount" else subtotal
+        percent = 95 if plan == "discount" else (rng.choice((98, 95, 92, 90)) if rng.random() < 0.3 else 100)
+        total = _percent_of(subtotal, percent)
+        if total is None:  # a half-cent: the percentage would not say which way the order was rounded
+            total = subtotal if plan != "discount" else _percent_of(subtotal, 94) or subtotal - 1
         self.counters["fx_order"] += 1
         return CanonicalDocument(
             source=FXIAOKE, kind=DocumentKind.SALES_ORDER, external_id=self.fx.new_id(at),
@@ -846,6 +1093,33 @@ class _Builder:
                 Malformed(FXIAOKE, "sales_orders", order.external_id, "order_amount", "约12000元")
             )
 
+    def _merge_payments(self) -> list[CanonicalDocument]:
+        """Books documents, with some clean payments merged two by two (same customer and currency) into
+        one payment applied to both invoices: a multi-invoice payment, as customers pay statements."""
+        merged: dict[str, CanonicalDocument] = {}
+        dropped: set[str] = set()
+        waiting: dict[tuple[str | None, str | None], CanonicalDocument] = {}
+        for payment in self.mergeable:
+            group = (payment.party.external_id if payment.party else None, payment.currency)
+            other = waiting.pop(group, None)
+            if other is None:
+                if self.rng.random() < 0.4:
+                    waiting[group] = payment
+                continue
+            assert other.total is not None
+            assert payment.total is not None
+            assert other.issued_on is not None
+            assert payment.issued_on is not None
+            later = max(other, payment, key=lambda p: (p.issued_on, p.source_modified_at))
+            merged[other.external_id] = other.model_copy(update={
+                "total": other.total + payment.total, "issued_on": later.issued_on,
+                "allocations": other.allocations + payment.allocations,
+                "source_modified_at": later.source_modified_at,
+            })  # fmt: skip
+            dropped.add(payment.external_id)
+            self.truth.records[(BOOKS, DocumentKind.PAYMENT.value)] -= 1
+        return [merged.get(d.external_id, d) for d in self.books if d.external_id not in dropped]
+
     def _count(self, source: str, doc: CanonicalDocument) -> None:
         self.truth.records[(source, doc.kind.value)] += 1
 
@@ -859,8 +1133,11 @@ class _Builder:
         zoho = ZohoDataset(organization_id="10234695", organization_name="明辉集团 Minghui Group (sandbox)")
         for doc in self.crm:
             zoho.put("crm", doc)
-        for doc in self.books:
+        for doc in self._merge_payments():
             zoho.put("books", doc)
+        for external_id, fields in self.books_details.items():
+            if fields:
+                zoho.set_detail_fields(external_id, fields)
         for doc, at, extra in self.fx_docs:
             self.fx.add(doc, created_at=at, modified_at=at, extra=extra or None)
         return DemoCompany(zoho, self.fx, self.overrides, self.truth, self.later)
@@ -874,8 +1151,62 @@ _AUDIT_TYPES = frozenset(
         "due_before_issue",
         "missing_owner",
         "invoice_before_order",
+        "possible_duplicate",
+        "discount_above_limit",
+        "unusual_amount",
+        "credit_note_exceeds_invoice",
     }
 )
+
+
+def _books_detail(doc: CanonicalDocument, totals: _Totals | None, lines: tuple[Line, ...]) -> dict[str, Any]:
+    """What only GET /invoices/{id} shows of a Books invoice: the breakdown of its total (Zoho Books API
+    v3 invoice attributes `sub_total`, `tax_total`, `discount`, `discount_total`, `discount_type`,
+    `is_discount_before_tax`, `is_inclusive_tax`, `roundoff_value`, and `line_items[]` with
+    `rate`, `quantity`, `discount_amount`, `item_total`). With tax-inclusive pricing the rates, item
+    totals and `sub_total` contain the tax. Empty when the invoice's total has no known breakdown."""
+    if totals is None:
+        return {}
+    factor = 1 + TAX_RATE if totals.inclusive else Decimal(1)
+    items = []
+    for n, line in enumerate(lines):
+        quantity = line.quantity or Decimal(1)
+        rate = line.unit_price if line.unit_price is not None else line.amount
+        gross = _money(quantity * rate)
+        items.append({
+            "line_item_id": f"{doc.external_id}{n:03d}", "item_order": n + 1, "name": line.product,
+            "sku": line.sku, "quantity": quantity, "rate": _money(rate * factor),
+            "discount_amount": _money((gross - line.amount) * factor),
+            "discount": _money((gross - line.amount) * factor),
+            "tax_percentage": int(TAX_RATE * 100), "item_total": _money(line.amount * factor),
+        })  # fmt: skip
+    percent = (totals.discount / totals.subtotal * 100).quantize(_CENT) if totals.subtotal else Decimal(0)
+    return {
+        "line_items": items,
+        "sub_total": totals.subtotal + totals.tax if totals.inclusive else totals.subtotal,
+        "tax_total": totals.tax,
+        "discount": f"{percent}%" if totals.discount else Decimal(0),
+        "discount_total": totals.discount,
+        "discount_type": "entity_level" if totals.discount else "item_level",
+        "is_discount_before_tax": totals.discount_before_tax,
+        "is_inclusive_tax": totals.inclusive,
+        "roundoff_value": totals.rounding,
+        "transaction_rounding_type": "round_to_whole_number" if totals.rounding else "no_rounding",
+    }
+
+
+_PARETO = [1 / (rank + 1) for rank in range(10_000)]
+"""How often each customer buys (by customer index): a few big customers place most orders, as in most
+companies (Zipf weights); it also gives them the history `unusual_amount` judges an amount against."""
+
+
+def _percent_of(amount: Decimal, percent: int) -> Decimal | None:
+    """`amount` x percent / 100 in cents, None when that is exactly half a cent (then a reader applying
+    the percentage and one subtracting the amounts could round it differently)."""
+    exact = amount * percent / 100
+    if (exact * 1000) % 10 == 5 and exact * 1000 == (exact * 1000).to_integral_value():
+        return None
+    return _money(exact)
 
 
 def _one_of(line: Line, amount: Decimal) -> Line:

@@ -12,11 +12,13 @@ from connectors.sandbox.company import customers
 from connectors.sandbox.generator import (
     BOOKS,
     CRM,
+    EXTRA_FINDINGS,
     FXIAOKE,
     FXIAOKE_PLANTS,
-    RULES,
+    RUNS,
     ZOHO_PLANTS,
     CompanySpec,
+    Planted,
     generate_company,
 )
 from store.canonical import DiscrepancyType, DocumentKind
@@ -34,17 +36,49 @@ def test_the_same_seed_gives_the_same_company_and_another_seed_another() -> None
 
 def test_every_discrepancy_type_is_expected_somewhere() -> None:
     expected = generate_company(CompanySpec(customers=10, orders=120)).truth.expected()
-    assert list(expected) == list(RULES)
+    assert list(expected) == list(RUNS)
     assert {kind for counts in expected.values() for kind in counts} == {t.value for t in DiscrepancyType}
+
+
+def test_audit_findings_are_expected_of_the_audit_plan_and_match_findings_of_the_rules() -> None:
+    expected = generate_company(CompanySpec(customers=10, orders=120)).truth.expected()
+    audit_plan = RUNS[-1]
+    assert set(expected[audit_plan]) == {t.value for t in DiscrepancyType if t.is_audit}
+    for rule in RUNS[:-1]:
+        assert not {DiscrepancyType(kind) for kind in expected[rule]} & {
+            t for t in DiscrepancyType if t.is_audit
+        }
+
+
+def test_a_clean_company_plants_nothing_serves_nothing_malformed_and_keeps_its_traps() -> None:
+    company = generate_company(CompanySpec.clean(customers=10, orders=120))
+    truth = company.truth
+    assert truth.planted == []
+    assert truth.malformed == []
+    assert company.zoho_overrides == {}
+    assert all(counts == {} for counts in truth.expected().values())
+    assert {t.trap for t in truth.traps} >= {"rounding", "converted_currency", "credit_note", "discount"}
+    assert truth.to_json()["spec"]["planted"] is False
 
 
 def test_each_plant_is_placed_at_the_rate_asked_and_at_least_once() -> None:
     small = generate_company(CompanySpec(orders=100)).truth
     large = generate_company(CompanySpec(orders=2000, rate=0.01)).truth
-    assert set(Counter((p.rule, p.plant) for p in small.planted).values()) == {1}
+    once = Counter(
+        (p.rule, p.plant, _channel(p))
+        for p in small.planted
+        if (p.rule, p.type) != EXTRA_FINDINGS.get(p.plant)
+    )
+    assert set(once.values()) == {1}
     placed = Counter((p.rule, p.plant) for p in large.planted)
     assert placed[(ZOHO_PLANTS["missing_in_right"][0], "missing_in_right")] == round(1200 * 0.01)
     assert placed[(FXIAOKE_PLANTS["underpaid"][0], "underpaid")] == round(800 * 0.01)
+
+
+def _channel(planted: Planted) -> str:
+    """Zoho or Fxiaoke: the source of the plant's first document (both channels plant some audit types)."""
+    first = (*planted.left, *planted.right)[0]
+    return "fxiaoke" if first.startswith(FXIAOKE + "/") else "zoho"
 
 
 def test_the_sandboxes_hold_what_the_truth_counts_plus_the_malformed_records() -> None:
@@ -72,7 +106,7 @@ def test_the_next_days_changes_delete_the_planted_crm_invoices() -> None:
 def test_money_and_company_details_look_like_a_real_company() -> None:
     company = generate_company(CompanySpec(customers=30, orders=200))
     books = company.zoho.live("books", DocumentKind.INVOICE)
-    assert {d.currency for d in books} >= {"CNY", "USD"}
+    assert {d.currency for d in books} >= {"CNY", "USD", "EUR"}
     crm_names = {d.party.name for d in company.zoho.live("crm", DocumentKind.CUSTOMER) if d.party}
     assert any(name and name.endswith("有限公司") for name in crm_names)
     assert any(name and name.isascii() for name in crm_names)
@@ -91,3 +125,53 @@ def test_customer_names_are_unique_and_both_chinese_and_latin() -> None:
     assert 190 <= sum(c.domestic for c in people) <= 210
     variant = next(c for c in people if c.domestic).variant(random.Random(2))
     assert variant != next(c for c in people if c.domestic).name
+
+
+def test_totals_carry_every_vendor_component_and_still_add_up() -> None:
+    company = generate_company(CompanySpec.clean(customers=30, orders=400, seed=5))
+    crm = [d for d in company.zoho.truth("crm", source=CRM) if d.kind is DocumentKind.INVOICE]
+    books = company.zoho.truth("books", source=BOOKS)
+    orders = company.fxiaoke.truth(source=FXIAOKE, kind=DocumentKind.SALES_ORDER)
+    assert any(d.discount for d in crm)
+    assert any(d.adjustment for d in crm)
+    for doc in crm:
+        assert doc.subtotal is not None
+        assert doc.tax is not None
+        assert doc.total is not None
+        assert doc.discount is not None
+        assert doc.adjustment is not None
+        assert doc.total == doc.subtotal - doc.discount + doc.tax + doc.adjustment
+    invoices = [d for d in books if d.kind is DocumentKind.INVOICE]
+    assert any(d.shipping for d in invoices)
+    assert any(d.adjustment for d in invoices)
+    details = [company.zoho.detail_fields(d.external_id) for d in invoices]
+    assert any(f.get("is_inclusive_tax") for f in details)
+    assert any(f.get("roundoff_value") for f in details)
+    assert {f.get("is_discount_before_tax") for f in details if f.get("discount_total")} == {True, False}
+    assert any(d.discount for d in orders)
+    assert all(d.tax_inclusive and d.total == (d.subtotal or 0) - (d.discount or 0) for d in orders)
+
+
+def test_payments_cover_several_invoices_and_invoices_several_payments_and_credit_notes() -> None:
+    company = generate_company(CompanySpec.clean(customers=30, orders=400, seed=5))
+    books = company.zoho.truth("books", source=BOOKS)
+    payments = [d for d in books if d.kind is DocumentKind.PAYMENT]
+    assert any(len(p.allocations) == 2 for p in payments)
+    per_invoice = Counter(a.invoice_external_id for d in books if d.allocations for a in d.allocations)
+    assert max(per_invoice.values()) >= 2
+    assert sum(d.kind is DocumentKind.CREDIT_NOTE for d in books) >= 3
+    partly = [d for d in books if d.kind is DocumentKind.INVOICE and d.balance and d.balance != d.total]
+    assert partly
+
+
+def test_invoice_applications_have_no_payment_status_of_their_own() -> None:
+    company = generate_company(CompanySpec.clean(customers=20, orders=300, seed=5))
+    applications = company.fxiaoke.truth(source=FXIAOKE, kind=DocumentKind.INVOICE)
+    assert applications
+    assert {d.status.value for d in applications} == {"unknown"}
+    orders = {d.external_id: d for d in company.fxiaoke.truth(kind=DocumentKind.SALES_ORDER)}
+    collected = {
+        "none" if o.balance == o.total else "fully" if o.balance == 0 else "partly"
+        for o in (orders[a.references["sales_order"]] for a in applications)
+    }
+    assert collected == {"none", "partly", "fully"}

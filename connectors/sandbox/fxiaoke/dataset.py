@@ -117,6 +117,65 @@ def product(
     )
 
 
+_COMPONENTS = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
+_HUNDRED = Decimal(100)
+
+
+def _life_cycle(doc: CanonicalDocument) -> Status:
+    """The status whose life_status values render the document. An invoice application has a life cycle
+    but no payment status of its own: a live one (life_status normal) is `unknown` in the truth until
+    reconciliation derives it from its order's collections, and renders as an open record."""
+    if doc.kind is DocumentKind.INVOICE and doc.status in (Status.OPEN, Status.UNKNOWN):
+        return Status.OPEN
+    return doc.status
+
+
+def _order_components(doc: CanonicalDocument) -> dict[str, Any]:
+    """Only sales orders carry total components; see `_sales_order_components`."""
+    if doc.kind is DocumentKind.SALES_ORDER:
+        return _sales_order_components(doc)
+    if any(getattr(doc, name) is not None for name in _COMPONENTS):
+        raise ValueError(f"a {doc.kind.value} carries no total components (discount, shipping, ...)")
+    return {}
+
+
+def _sales_order_components(doc: CanonicalDocument) -> dict[str, Any]:
+    """A sales order's total components as a correct connector reads them (store/canonical.py).
+
+    Fxiaoke prices are tax-inclusive (Chinese practice: `order_amount` and `product_amount` contain the
+    VAT; there is no tax field): tax_inclusive True. The order's `discount` is a percentage ("100" = none,
+    "95" = 5 % off) applied to `product_amount`; `order_amount` is the result, so the discount as an
+    amount is product_amount - order_amount (None when product_amount is not shown). SalesOrderObj has no
+    shipping, adjustment or rounding field: 0.
+    """
+    assert doc.total is not None
+    discount = None if doc.subtotal is None else doc.subtotal - doc.total
+    if doc.discount is not None and doc.discount != discount:
+        raise ValueError(
+            f"an order's discount is product_amount - order_amount ({discount}), not {doc.discount}"
+        )
+    if doc.shipping or doc.adjustment or doc.rounding or doc.tax_inclusive is False:
+        raise ValueError("a sales order has no shipping, adjustment or rounding and is tax-inclusive")
+    zero = Decimal(0)
+    return {
+        "discount": discount,
+        "shipping": zero,
+        "adjustment": zero,
+        "rounding": zero,
+        "tax_inclusive": True,
+    }
+
+
+def discount_percent(subtotal: Decimal, total: Decimal) -> str:
+    """SalesOrderObj.discount: order_amount as a percentage of product_amount, "100" when none."""
+    if subtotal <= 0 or total == subtotal:
+        return "100"
+    percent = (total / subtotal * _HUNDRED).quantize(Decimal("0.01"))
+    return (
+        format(percent.normalize(), "f") if percent == percent.to_integral_value() else format(percent, "f")
+    )
+
+
 def _invoice_references(doc: CanonicalDocument) -> dict[str, str]:
     """An invoice application's references, its own number filled in; refuses what it cannot show."""
     refs = dict(doc.references)
@@ -309,10 +368,11 @@ class FxiaokeDataset:
             raise ValueError(f"Fxiaoke has no {doc.kind.value} object")
         if not _HEX24.match(doc.external_id):
             raise ValueError(f"external_id {doc.external_id!r} must be a 24-hex _id (use new_id())")
-        if doc.status not in LIFE_STATUSES:
+        status = _life_cycle(doc)
+        if status not in LIFE_STATUSES:
             raise ValueError(f"status {doc.status.value} cannot be shown (draft, open or void only)")
-        raw_status = doc.raw_status or LIFE_STATUSES[doc.status][0]
-        if raw_status not in LIFE_STATUSES[doc.status]:
+        raw_status = doc.raw_status or LIFE_STATUSES[status][0]
+        if raw_status not in LIFE_STATUSES[status]:
             raise ValueError(f"life_status {raw_status!r} does not render status {doc.status.value}")
         if doc.due_on is not None or doc.tax is not None or doc.deleted:
             raise ValueError("due_on, tax and deleted are never shown by these objects")
@@ -321,6 +381,8 @@ class FxiaokeDataset:
             "source_modified_at": utc_of_ms(modified_ms),
             "revision": 0,
         }
+        if doc.kind is DocumentKind.INVOICE and status is Status.OPEN:
+            update["status"] = Status.UNKNOWN
         if doc.kind.is_ledger_document:
             update.update(self._complete_ledger(doc))
         elif doc.kind is DocumentKind.CUSTOMER:
@@ -359,6 +421,7 @@ class FxiaokeDataset:
             raise ValueError("only payments carry allocations")
         if doc.kind is not DocumentKind.SALES_ORDER and doc.subtotal is not None:
             raise ValueError("only sales orders carry a subtotal (product_amount)")
+        update.update(_order_components(doc))
         if doc.kind is DocumentKind.INVOICE:
             update["references"] = _invoice_references(doc)
         elif doc.kind is DocumentKind.PAYMENT and set(doc.references) - {"sales_order"}:
@@ -479,6 +542,7 @@ class FxiaokeDataset:
             row["order_status"] = "99" if doc.status is Status.VOID else "7"
             if doc.subtotal is not None:
                 row["product_amount"] = money_text(doc.subtotal)
+                row["discount"] = discount_percent(doc.subtotal, doc.total)
             if doc.balance is not None:
                 row["receivable_amount"] = money_text(doc.balance)
                 row["payment_amount"] = money_text(doc.total - doc.balance)

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from store.canonical import CanonicalDocument, DocumentKind
@@ -64,6 +65,7 @@ class ZohoDataset:
         self._lock = threading.RLock()
         self._docs: dict[tuple[System, DocumentKind], dict[str, CanonicalDocument]] = {}
         self._deleted: dict[tuple[System, DocumentKind], dict[str, Deletion]] = {}
+        self._detail_fields: dict[str, dict[str, Any]] = {}
         for doc in crm:
             self.put("crm", doc)
         for doc in books:
@@ -72,8 +74,10 @@ class ZohoDataset:
     # ------------------------------------------------------------------------- mutations
 
     def put(self, system: System, doc: CanonicalDocument) -> None:
-        """Add a document, or replace the one with the same kind and external id (an edit)."""
+        """Add a document, or replace the one with the same kind and external id (an edit). The total's
+        components the vendor always shows are filled in (see `complete_components`)."""
         _check_kind(system, doc.kind)
+        doc = complete_components(system, doc)
         _check_representable(system, doc)
         if doc.source_modified_at is None:
             raise ValueError(f"{doc.key}: source_modified_at is required (it becomes Modified_Time)")
@@ -106,6 +110,17 @@ class ZohoDataset:
             self._deleted.setdefault((system, kind), {})[external_id] = Deletion(
                 external_id, at.replace(microsecond=0), doc.number
             )
+
+    def set_detail_fields(self, external_id: str, fields: dict[str, Any]) -> None:
+        """Vendor fields only the single-record payload shows (a Books invoice's `sub_total`,
+        `discount_type`, `is_inclusive_tax`, `roundoff_value`, `line_items`, ...): list responses never
+        carry them, so they are not part of the truth a sync reads from lists."""
+        with self._lock:
+            self._detail_fields[external_id] = dict(fields)
+
+    def detail_fields(self, external_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._detail_fields.get(external_id, {}))
 
     # ------------------------------------------------------------------------- reading
 
@@ -155,6 +170,9 @@ def _check_kind(system: System, kind: DocumentKind) -> None:
         raise ValueError(f"a {system} sandbox serves {names}, not {kind.value}")
 
 
+_COMPONENTS = ("discount", "shipping", "adjustment", "rounding", "tax_inclusive")
+"""CanonicalDocument's total components (store/canonical.py): what makes a total more than subtotal + tax."""
+
 _NOT_RENDERED: dict[tuple[System, DocumentKind], tuple[str, ...]] = {
     ("crm", DocumentKind.SALES_ORDER): ("balance", "allocations"),
     ("crm", DocumentKind.INVOICE): ("balance", "allocations"),
@@ -170,6 +188,7 @@ _NOT_RENDERED: dict[tuple[System, DocumentKind], tuple[str, ...]] = {
         "raw_status",
         "allocations",
         "lines",
+        *_COMPONENTS,
     ),
     ("crm", DocumentKind.PRODUCT): (
         "party",
@@ -183,12 +202,16 @@ _NOT_RENDERED: dict[tuple[System, DocumentKind], tuple[str, ...]] = {
         "balance",
         "raw_status",
         "allocations",
+        *_COMPONENTS,
     ),
-    ("books", DocumentKind.INVOICE): ("subtotal", "tax", "lines", "allocations"),
-    ("books", DocumentKind.SALES_ORDER): ("due_on", "subtotal", "tax", "balance", "lines", "allocations"),
-    ("books", DocumentKind.PAYMENT): ("owner", "due_on", "subtotal", "tax", "lines"),
-    ("books", DocumentKind.CREDIT_NOTE): ("owner", "due_on", "subtotal", "tax", "lines"),
-}
+    ("books", DocumentKind.INVOICE): (
+        "subtotal", "tax", "lines", "allocations", "discount", "rounding", "tax_inclusive",
+    ),
+    ("books", DocumentKind.SALES_ORDER): ("due_on", "subtotal", "tax", "balance", "lines", "allocations",
+                                          *_COMPONENTS),
+    ("books", DocumentKind.PAYMENT): ("owner", "due_on", "subtotal", "tax", "lines", *_COMPONENTS),
+    ("books", DocumentKind.CREDIT_NOTE): ("owner", "due_on", "subtotal", "tax", "lines", *_COMPONENTS),
+}  # fmt: skip
 """Fields a Zoho list response does not carry for a kind: the truth must leave them empty, because a
 sync cannot read them (Books lists give header totals only; line items would cost a call per record)."""
 
@@ -197,6 +220,43 @@ def _check_representable(system: System, doc: CanonicalDocument) -> None:
     for name in _NOT_RENDERED[(system, doc.kind)]:
         if name in CanonicalDocument.model_fields and getattr(doc, name) not in (None, (), {}):
             raise ValueError(f"{doc.key}: a Zoho {system} {doc.kind.value} cannot carry {name!r}")
+    if system == "crm" and doc.kind in _CRM_TOTALLED and (doc.shipping or doc.rounding or doc.tax_inclusive):
+        raise ValueError(f"{doc.key}: CRM has no shipping or rounding field and adds tax on top")
+
+
+_CRM_TOTALLED = (DocumentKind.SALES_ORDER, DocumentKind.INVOICE)
+_ZERO = Decimal(0)
+
+
+def complete_components(system: System, doc: CanonicalDocument) -> CanonicalDocument:
+    """The total's components as a correct connector reads them from what this sandbox renders.
+
+    - CRM sales orders and invoices always carry `Discount` and `Adjustment` (0 when none; Grand_Total =
+      Sub_Total - Discount + Tax + Adjustment) and have no shipping or rounding field and no tax-inclusive
+      pricing: shipping and rounding are 0, tax_inclusive False. A discount or adjustment the document
+      leaves unknown (None) is shown as 0, the CRM default.
+    - Books invoice lists carry `shipping_charge` and `adjustment` (0 when none) but not the discount,
+      `roundoff_value` or `is_inclusive_tax` (only the single-invoice payload does): those stay unknown.
+    - Everything else carries no components (they stay None).
+    """
+    update: dict[str, Any] = {}
+    if system == "crm" and doc.kind in _CRM_TOTALLED:
+        update = {
+            "discount": _ZERO if doc.discount is None else doc.discount,
+            "adjustment": _ZERO if doc.adjustment is None else doc.adjustment,
+            "shipping": _ZERO if doc.shipping is None else doc.shipping,
+            "rounding": _ZERO if doc.rounding is None else doc.rounding,
+            "tax_inclusive": False if doc.tax_inclusive is None else doc.tax_inclusive,
+        }
+    elif system == "books" and doc.kind is DocumentKind.INVOICE:
+        update = {
+            "shipping": _ZERO if doc.shipping is None else doc.shipping,
+            "adjustment": _ZERO if doc.adjustment is None else doc.adjustment,
+        }
+    changed = {
+        k: v for k, v in update.items() if getattr(doc, k) != v or type(getattr(doc, k)) is not type(v)
+    }
+    return doc.model_copy(update=changed) if changed else doc
 
 
 def whole_seconds(value: datetime) -> datetime:

@@ -116,9 +116,9 @@ def crm_record(
         "Status": doc.raw_status,
         "Due_Date": _day(doc.due_on),
         "Sub_Total": doc.subtotal,
-        "Discount": Decimal(0),
+        "Discount": doc.discount,
         "Tax": doc.tax,
-        "Adjustment": Decimal(0),
+        "Adjustment": doc.adjustment,
         "Grand_Total": doc.total,
         "Currency": doc.currency,
         "Exchange_Rate": doc.exchange_rate,
@@ -203,15 +203,20 @@ def books_record(doc: CanonicalDocument, dataset: ZohoDataset, *, detail: bool) 
         "last_modified_time": books_time(doc.source_modified_at, zone),
     }
     if doc.kind is DocumentKind.INVOICE:
-        return {
+        record = {
             "invoice_id": doc.external_id,
             "invoice_number": doc.number,
             "status": doc.raw_status,
             "due_date": _day(doc.due_on),
             "balance": doc.balance,
             "salesperson_name": doc.owner or "",
+            "shipping_charge": doc.shipping,
+            "adjustment": doc.adjustment,
             **common,
         }
+        if detail:
+            record |= dataset.detail_fields(doc.external_id)
+        return record
     if doc.kind is DocumentKind.SALES_ORDER:
         return {
             "salesorder_id": doc.external_id,
