@@ -124,7 +124,11 @@ def counts_in_books(doc: CanonicalDocument) -> bool:
 
 
 def open_balance(invoice: CanonicalDocument) -> Decimal:
-    """What is still owed on an invoice: its balance; without one, nothing if paid, else the total."""
+    """What is still owed on an invoice: its balance; without one, nothing if paid, else the total.
+
+    An invoice of unknown status (an Fxiaoke invoice application: the source keeps no settlement
+    status) is never taken as paid; reconcile derives its status from the order's collections
+    (reconcile/status.py), which this streaming summary does not read (ADR 0017)."""
     if invoice.balance is not None:
         return invoice.balance
     if invoice.status is Status.PAID:

@@ -332,6 +332,73 @@ class SqlReconcileRepository:
                     )
         return found
 
+    def order_collections(
+        self, source: str, order_ids: Iterable[str]
+    ) -> tuple[list[LedgerRow], list[LedgerRow]]:
+        """The named sales orders of a source, and every payment of that source with an allocation to
+        one of them, each with all its allocations — deleted and void payments too (reconcile/status.py
+        decides what counts). Rows carry what deriving a status reads: key, number, currency, rate,
+        total, status, deleted, allocations and the row id; nothing else is filled in."""
+        d, a = documents.c, allocations.c
+        columns = (
+            d.id,
+            d.kind,
+            d.external_id,
+            d.number,
+            d.currency,
+            d.exchange_rate,
+            type_coerce(d.total, BigInteger),
+            d.status,
+            d.deleted,
+        )
+        wanted = sorted(set(order_ids))
+        found: dict[int, Any] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                paying = select(a.document_id).where(
+                    a.target_kind == DocumentKind.SALES_ORDER.value, a.invoice_external_id.in_(chunk)
+                )
+                query = select(*columns).where(
+                    d.source == source,
+                    or_(
+                        and_(d.kind == DocumentKind.SALES_ORDER.value, d.external_id.in_(chunk)),
+                        and_(d.kind == DocumentKind.PAYMENT.value, d.id.in_(paying)),
+                    ),
+                )
+                for r in conn.execute(query):
+                    found[r[0]] = r
+            paid_by: dict[int, list[tuple[str, int, str]]] = {}
+            payment_ids = sorted(i for i, r in found.items() if r[1] == DocumentKind.PAYMENT.value)
+            for start in range(0, len(payment_ids), _IN_CHUNK):
+                query = (
+                    select(
+                        a.document_id, a.invoice_external_id, type_coerce(a.amount, BigInteger), a.target_kind
+                    )
+                    .where(a.document_id.in_(payment_ids[start : start + _IN_CHUNK]))
+                    .order_by(a.document_id, a.position)
+                )
+                for doc_id, target, amount, kind in conn.execute(query):
+                    paid_by.setdefault(doc_id, []).append((target, int(amount), kind))
+        orders: list[LedgerRow] = []
+        payments: list[LedgerRow] = []
+        for doc_id, kind, external_id, number, currency, rate, total, status, deleted in found.values():
+            row = LedgerRow(
+                source=source,
+                kind=kind,
+                external_id=external_id,
+                number=number,
+                currency=currency,
+                rate=rate,
+                total=None if total is None else int(total),
+                status=status,
+                deleted=bool(deleted),
+                allocations=tuple(paid_by.get(doc_id, ())),
+                doc_id=doc_id,
+            )
+            (payments if kind == DocumentKind.PAYMENT.value else orders).append(row)
+        return orders, payments
+
     def overrides(self, rule: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
         """(manual matches, manual unmatches) in force for a rule, as (left key, right key) text pairs."""
         o = reconcile_overrides.c

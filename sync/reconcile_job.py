@@ -14,12 +14,14 @@ from sqlalchemy import Engine
 from config.rules import AuditPlan, MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
 from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
+from reconcile.findings import Tolerances
 from reconcile.lifecycle import ExceptionState, plan_run
 from reconcile.matching import match
 from reconcile.periods import Period, parse_period
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
+from reconcile.status import derive_statuses, orders_to_look_up
 from store.canonical import Discrepancy, ExceptionAction
 from store.reconcile_repository import (
     DocumentSet,
@@ -170,6 +172,7 @@ def run_rule(
     if isinstance(rule, MatchRule):
         left = repo.load_rows(_side(rule.left, scope))
         right = repo.load_rows(_side(rule.right, scope))
+        left, right = _with_derived_statuses(repo, rule, left), _with_derived_statuses(repo, rule, right)
         context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden)
         ticks.append(time.perf_counter())
         result = match(left, right, rule, context)
@@ -221,6 +224,21 @@ def run_rule(
 def _phases(ticks: Sequence[float]) -> dict[str, float]:
     names = ("load", "match", "save")
     return {name: round(b - a, 3) for name, a, b in zip(names, ticks, ticks[1:], strict=False)}
+
+
+def _with_derived_statuses(
+    repo: SqlReconcileRepository, rule: MatchRule, rows: list[LedgerRow]
+) -> list[LedgerRow]:
+    """Invoices without a settlement status of their own (Fxiaoke 开票申请, status unknown) take one
+    from their order's collections when the rule compares status (reconcile/status.py)."""
+    wanted = orders_to_look_up(rows) if "status" in rule.compare else {}
+    orders: list[LedgerRow] = []
+    payments: list[LedgerRow] = []
+    for source, ids in wanted.items():
+        found_orders, found_payments = repo.order_collections(source, ids)
+        orders += found_orders
+        payments += found_payments
+    return derive_statuses(rows, orders, payments, Tolerances.of(rule.tolerance)) if wanted else rows
 
 
 def _side(spec: SideSpec, scope: Period, settle_into: str | None = None) -> DocumentSet:
