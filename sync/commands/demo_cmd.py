@@ -18,6 +18,7 @@ from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.demo import DEFAULT_DIR, AbstractProgress, DemoOptions, DemoResult, run_demo
 from sync.logs import configure_logging
+from sync.reconcile_job import PlanRun
 
 _TEXT = {
     "en": {
@@ -82,6 +83,12 @@ _TEXT = {
 @click.option("--customers", type=click.IntRange(2, 1_000), default=40, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same company.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="A clean company: nothing planted, nothing malformed (only traps); every rule and audit must "
+    "report zero exceptions.",
+)
 @json_option
 @click.pass_context
 def demo(
@@ -92,6 +99,7 @@ def demo(
     customers: int,
     seed: int,
     lang: Literal["zh", "en"],
+    clean: bool,
     as_json: bool,
 ) -> None:
     """Start the bundled Zoho and Fxiaoke sandboxes on loopback with a generated company, configure
@@ -100,7 +108,8 @@ def demo(
     _quiet_logs(ctx, app)
     console = Console(stderr=True)
     interactive = console.is_terminal and not as_json
-    options = DemoOptions(directory, CompanySpec(customers=customers, orders=orders, seed=seed), lang)
+    spec = CompanySpec(customers=customers, orders=orders, seed=seed, planted=not clean)
+    options = DemoOptions(directory, spec, lang)
     try:
         result = run_demo(
             options,
@@ -194,6 +203,8 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"]) -> None:
     out.print(exceptions)
     bridge = Table(text["rule"], text["explained"], text["amount"], title=text["bridge"])
     for run in result.rules:
+        if isinstance(run, PlanRun):  # an audit plan compares nothing: no bridge
+            continue
         statement = run.result.bridge
         lines = [
             (text["left"], statement.left_total),
