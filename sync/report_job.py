@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import ColumnElement, Engine, func, select
 
-from config.rules import SettlementRule
+from config.rules import MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
 from reconcile.aging import aging_summary
 from reconcile.o2c import GroupBy, o2c_summary
@@ -34,7 +34,13 @@ from reconcile.report.htmlfile import render_html
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.jsonfile import render_json
 from reconcile.report.ledger_reports import aging_report, o2c_report
-from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
+from reconcile.report.mismatches import (
+    AUDIT_KIND,
+    AuditPointer,
+    ExceptionItem,
+    RuleSummary,
+    mismatch_report,
+)
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
 from reconcile.result import Bridge
@@ -220,17 +226,21 @@ def build_mismatches(
     then every exception, type by type, streamed in keyset pages; with `details`, both sides' current
     documents and their revision history."""
     counts = count_exceptions(engine, scope)
-    names = list(scope.rules) or sorted({rule.name for rule in settings.reconcile.rules} | set(counts))
+    plans = audit_plan_names(engine, settings)
+    configured = {rule.name for rule in settings.reconcile.rules} | plans
+    names = list(scope.rules) or sorted(configured | set(counts))
     summaries = [
         RuleSummary(
             rule=name,
             period=_run_period(run, scope),
-            bridge=None if run is None else _bridge(run["bridge"]),
+            bridge=None if run is None or kind == AUDIT_KIND else _bridge(run["bridge"]),
             counts=counts.get(name, {}),
             sides=_sides(settings, name),
+            kind=kind,
         )
         for name in names
         for run in [_latest_run(engine, name, scope.period)]
+        for kind in [AUDIT_KIND if name in plans else None if run is None else str(run["rule_kind"])]
     ]
     totals: dict[str, int] = {}
     for per_rule in counts.values():
@@ -254,7 +264,72 @@ def build_mismatches(
         generated_at=now,
         filters=_filter_meta(scope, lang),
         load_document=load if details else None,
+        audit_by_rule=audit_pointers(engine, settings, scope, plans, names),
     )
+
+
+def audit_plan_names(engine: Engine, settings: Settings) -> set[str]:
+    """Audit plans: the configured ones (with the implicit `audit`) and any whose runs are stored."""
+    r = reconcile_runs.c
+    query = select(r.rule).where(r.rule_kind == AUDIT_KIND).distinct()
+    with engine.connect() as conn:
+        stored = {str(name) for name in conn.scalars(query)}
+    return {plan.name for plan in settings.reconcile.plans()} | stored
+
+
+def audit_pointers(
+    engine: Engine, settings: Settings, scope: MismatchFilter, plans: set[str], names: Sequence[str]
+) -> list[AuditPointer]:
+    """The audit plans' findings in scope (period, statuses; whatever rules were asked for) counted per
+    rule of the report whose sides read the audited document's source and kind, per plan and type."""
+    reads: dict[tuple[str, str], list[str]] = {}
+    for rule in settings.reconcile.rules:
+        if rule.name not in names:
+            continue
+        for spec in _rule_sides(rule):
+            rules = reads.setdefault((spec.source, spec.kind), [])
+            if rule.name not in rules:
+                rules.append(rule.name)
+    if not reads or not plans:
+        return []
+    found: dict[tuple[str, str], dict[str, int]] = {}
+    for plan, kind, refs in _audit_documents(engine, replace(scope, rules=tuple(sorted(plans)))):
+        for name in reads.get(refs, []):
+            counts = found.setdefault((name, plan), {})
+            counts[kind] = counts.get(kind, 0) + 1
+    order = {name: index for index, name in enumerate(names)}
+    return [
+        AuditPointer(rule=rule, plan=plan, counts=counts)
+        for (rule, plan), counts in sorted(found.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+    ]
+
+
+def _rule_sides(rule: MatchRule | SettlementRule) -> list[SideSpec]:
+    if isinstance(rule, MatchRule):
+        return [rule.left, rule.right]
+    return [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]
+
+
+def _audit_documents(engine: Engine, scope: MismatchFilter) -> Iterator[tuple[str, str, tuple[str, str]]]:
+    """(plan, type, (source, kind) of the audited document) of each finding, in keyset pages."""
+    e = reconcile_exceptions.c
+    after = 0
+    while True:
+        query = (
+            select(e.id, e.rule, e.type, e.left_docs, e.right_docs)
+            .where(e.id > after, *scope.conditions())
+            .order_by(e.id)
+            .limit(EXCEPTION_BATCH)
+        )
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            refs = json.loads(row.left_docs) or json.loads(row.right_docs)
+            if refs:
+                yield str(row.rule), str(row.type), (str(refs[0]["source"]), str(refs[0]["kind"]))
+        after = rows[-1].id
 
 
 def _sides(settings: Settings, name: str) -> tuple[str | None, str | None]:

@@ -34,6 +34,7 @@ EXCEPTION_COLUMNS: tuple[Column, ...] = (
     Column("id", CellKind.CODE),
     Column("rule", CellKind.CODE),
     Column("type", CellKind.LABEL, "type"),
+    Column("severity", CellKind.LABEL, "severity"),
     Column("status", CellKind.LABEL, "status"),
     Column("assignee"),
     Column("left_number", CellKind.CODE),
@@ -65,6 +66,15 @@ COUNT_COLUMNS: tuple[Column, ...] = (
     Column("amount", CellKind.MONEY),
     Column("currency", CellKind.CODE),
 )
+AUDIT_BY_RULE_COLUMNS: tuple[Column, ...] = (
+    Column("rule", CellKind.CODE),
+    Column("type", CellKind.LABEL, "type"),
+    Column("severity", CellKind.LABEL, "severity"),
+    Column("count", CellKind.COUNT),
+    Column("audit_plan", CellKind.CODE),
+)
+AUDIT_KIND = "audit"
+"""`rule_kind` of an audit plan's runs: it compares nothing with anything, so it has no bridge."""
 _TYPE_FIELD = {
     DiscrepancyType.AMOUNT_MISMATCH: "total",
     DiscrepancyType.CURRENCY_MISMATCH: "currency",
@@ -141,6 +151,22 @@ class RuleSummary:
     counts: Mapping[str, int] = field(default_factory=dict)
     sides: Sides = (None, None)
     """(left source, right source) the rule compares: names the side a finding has no document on."""
+    kind: str | None = None
+    """`match`, `settlement` or `audit` (an audit plan: no bridge statement is shown for it)."""
+
+    @property
+    def has_bridge(self) -> bool:
+        return self.bridge is not None and self.kind != AUDIT_KIND
+
+
+@dataclass(frozen=True)
+class AuditPointer:
+    """Audit findings of one plan on the documents one rule reads, counted per type: the rule's part of
+    the report points to them instead of listing them again (they are listed once, under the plan)."""
+
+    rule: str
+    plan: str
+    counts: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -168,9 +194,11 @@ def mismatch_report(
     generated_at: datetime,
     filters: Sequence[tuple[str, str]] = (),
     load_document: DocumentLoader | None = None,
+    audit_by_rule: Sequence[AuditPointer] = (),
 ) -> Report:
     """Build the report. `groups` yields (type name, that type's exceptions) in order, each consumed
-    once as the renderer writes it; `load_document`, when given, adds both sides and their history."""
+    once as the renderer writes it; `load_document`, when given, adds both sides and their history;
+    `audit_by_rule` counts the audit plans' findings on each rule's documents (a pointer, not rows)."""
     catalogue = Catalogue(lang)
     zone = ZoneInfo(timezone)
     totals: dict[str, int] = {}
@@ -210,9 +238,10 @@ def mismatch_report(
                 "bridge", catalogue.text("section.bridge"), BRIDGE_COLUMNS, _bridge_rows(rules, catalogue)
             ),
             Section("counts", catalogue.text("section.counts"), COUNT_COLUMNS, _count_rows(rules)),
+            *_audit_by_rule_section(audit_by_rule, catalogue),
         ),
         sections=sections(),
-        bridges=tuple(_chart(summary, catalogue) for summary in rules if summary.bridge is not None),
+        bridges=tuple(_chart(summary, catalogue) for summary in rules if summary.has_bridge),
         filter_types=tuple(name.value for name in present),
         filter_statuses=tuple(status.value for status in ExceptionStatus),
         columns=EXCEPTION_COLUMNS,
@@ -225,9 +254,25 @@ def mismatch_report(
 def _bridge_rows(rules: Sequence[RuleSummary], catalogue: Catalogue) -> tuple[Row, ...]:
     rows: list[Row] = []
     for summary in rules:
-        if summary.bridge is not None:
+        if summary.bridge is not None and summary.has_bridge:
             rows.extend(_bridge_lines(summary.rule, summary.period, summary.bridge, catalogue))
     return tuple(rows)
+
+
+def _audit_by_rule_section(pointers: Sequence[AuditPointer], catalogue: Catalogue) -> tuple[Section, ...]:
+    """Per rule, plan and type: how many audit findings are on the rule's documents, and under which
+    plan they are listed (no section when no plan found anything on any rule's documents)."""
+    rows = tuple(
+        Row((pointer.rule, name.value, name.severity, count, pointer.plan))
+        for pointer in pointers
+        for name in DiscrepancyType
+        for count in [pointer.counts.get(name.value, 0)]
+        if count
+    )
+    if not rows:
+        return ()
+    title = catalogue.text("section.audit_by_rule")
+    return (Section("audit_by_rule", title, AUDIT_BY_RULE_COLUMNS, rows, currency_column=None),)
 
 
 def _bridge_lines(rule: str, period: str, bridge: BridgeLike, catalogue: Catalogue) -> Iterator[Row]:
@@ -326,6 +371,7 @@ def _exception_row(
         item.id,
         found.rule,
         found.type.value,
+        found.type.severity,
         item.status,
         item.assignee,
         _numbers(found.left),

@@ -68,7 +68,9 @@ def report_group() -> None:
 
 
 @report_group.command("mismatches")
-@click.option("--rule", "rules", multiple=True, metavar="NAME", help="Only this rule (repeatable).")
+@click.option(
+    "--rule", "rules", multiple=True, metavar="NAME", help="Only this rule or audit plan (repeatable)."
+)
 @click.option("--period", default=None, help="Exceptions of documents issued in 2026-10, 2026-Q3, 2026...")
 @click.option(
     "--status",
@@ -95,11 +97,12 @@ def mismatches_command(
     """The reconciliation mismatch report: bridge statements, counts per type, every exception."""
     settings = app.config.settings
     now = utc_now()
-    known = {rule.name for rule in settings.reconcile.rules}
+    known = {rule.name for rule in settings.reconcile.rules} | {p.name for p in settings.reconcile.plans()}
     unknown = [name for name in rules if name not in known]
     if unknown:
         raise BadConfig(
-            f"--rule {unknown[0]!r} is not a configured rule ({', '.join(sorted(known)) or 'none'})"
+            f"--rule {unknown[0]!r} is not a configured rule or audit plan "
+            f"({', '.join(sorted(known)) or 'none'})"
         )
     scope = MismatchFilter(
         rules=rules, period=None if period is None else _period(period, now, settings.zone), statuses=statuses

@@ -196,3 +196,63 @@ def test_the_terminal_table_is_the_default_and_reads_in_the_configured_language(
     assert "对账差异报告" in zh.out
     assert "差异调节表" in zh.out
     assert "crm-vs-books-invoices" not in zh.out
+
+
+# ---------------------------------------------------------------------------- audit plans
+
+
+def test_an_audit_finding_on_a_document_two_rules_read_is_listed_once_and_each_rule_points_to_it(
+    tmp_path: Path, database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """zoho-books INV b1 has no salesperson: both rules read it, the implicit plan `audit` flags it once."""
+    common = {"party": "上海星辰贸易有限公司", "issued_on": date(2026, 10, 5)}
+    store_documents(
+        engine,
+        [
+            make_doc("invoice", "c1", source="zoho-crm", number="001", total="100.00", owner="amy", **common),
+            make_doc("invoice", "b1", source="zoho-books", number="001", total="100.00", **common),
+        ],
+    )
+    config = tmp_path / "ledgerbridge.yaml"
+    config.write_text(
+        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nlocale: en\n"
+        + RULES.replace("      audit: []\n", ""),
+        encoding="utf-8",
+    )
+    runs = _reconcile(capsys, config)
+    assert runs["audit"]["exceptions"] == {"missing_owner": 1}
+    assert all(not run["exceptions"].get("missing_owner") for name, run in runs.items() if name != "audit")
+    listed = run_cli(capsys, config, ["exceptions", "list", "--json"])
+    [flagged] = [e for e in json.loads(listed.out)["exceptions"] if e["type"] == "missing_owner"]
+    assert (flagged["rule"], flagged["left"]["external_id"]) == ("audit", "b1")
+
+    files = {}
+    for fmt in ("csv", "json", "html"):
+        files[fmt] = tmp_path / f"report.{fmt}"
+        ran = run_cli(capsys, config, ["report", "mismatches", "--format", fmt, "--output", str(files[fmt])])
+        assert ran.status == 0, ran.err
+    document = json.loads(files["json"].read_text(encoding="utf-8"))
+    jsonschema.validate(document, SCHEMA)
+    rows = [row for section in document["sections"] for row in section["rows"]]
+    assert [row["rule"] for row in rows if row["type"] == "missing_owner"] == ["audit"]
+    summary = {section["key"]: section["rows"] for section in document["summary"]}
+    assert {(r["rule"], r["type"], r["count"], r["audit_plan"]) for r in summary["audit_by_rule"]} == {
+        ("crm-vs-books-invoices", "missing_owner", 1, "audit"),
+        ("books-settlement", "missing_owner", 1, "audit"),
+    }
+    assert "audit" not in {row["rule"] for row in summary["bridge"]}  # a plan has no bridge
+    csv_rows = list(csv.DictReader(files["csv"].read_text(encoding=CSV_ENCODING).splitlines()))
+    assert [(r["Rule"], r["Severity"]) for r in csv_rows if r["Type"] == "Missing salesperson"] == [
+        ("audit", "Normal")
+    ]
+    assert "audit — Left total" not in files["html"].read_text(encoding="utf-8")
+
+    one_rule = run_cli(capsys, config, ["report", "mismatches", "--rule", "books-settlement", "--json"])
+    assert one_rule.status == 0, one_rule.err
+    narrowed = json.loads(one_rule.out)
+    assert [s["key"] for s in narrowed["sections"]] == []  # the finding is the plan's, not the rule's
+    pointer = next(s for s in narrowed["summary"] if s["key"] == "audit_by_rule")["rows"]
+    assert [(r["rule"], r["count"], r["audit_plan"]) for r in pointer] == [("books-settlement", 1, "audit")]
+    plan_only = run_cli(capsys, config, ["report", "mismatches", "--rule", "audit", "--json"])
+    assert plan_only.status == 0, plan_only.err
+    assert [r["type"] for s in json.loads(plan_only.out)["sections"] for r in s["rows"]] == ["missing_owner"]

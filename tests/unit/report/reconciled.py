@@ -11,7 +11,7 @@ from decimal import Decimal
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
 from reconcile.matching import as_rows, match
 from reconcile.report.i18n import Lang
-from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
+from reconcile.report.mismatches import AuditPointer, ExceptionItem, RuleSummary, mismatch_report
 from reconcile.report.model import Report
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
@@ -29,6 +29,11 @@ _SIDES = {
     MATCH_RULE.name: (MATCH_RULE.left.source, MATCH_RULE.right.source),
     SETTLEMENT_RULE.name: (SETTLEMENT_RULE.invoices.source, SETTLEMENT_RULE.payments.source),
     AUDIT_PLAN.name: (None, None),
+}
+_KINDS = {
+    MATCH_RULE.name: MATCH_RULE.kind,
+    SETTLEMENT_RULE.name: SETTLEMENT_RULE.kind,
+    AUDIT_PLAN.name: "audit",
 }
 GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 LEADING_ZEROS = "000123"
@@ -54,7 +59,12 @@ class Reconciled:
     def summaries(self) -> list[RuleSummary]:
         return [
             RuleSummary(
-                rule=name, period="all", bridge=result.bridge, counts=result.counts, sides=_SIDES[name]
+                rule=name,
+                period="all",
+                bridge=result.bridge,
+                counts=result.counts,
+                sides=_SIDES[name],
+                kind=_KINDS[name],
             )
             for name, result in self.results.items()
         ]
@@ -77,7 +87,9 @@ class Reconciled:
             FakeRevision(2, ChangeKind.UPDATED, GENERATED_AT - timedelta(days=1), document),
         )
 
-    def report(self, lang: Lang, *, details: bool = True) -> Report:
+    def report(
+        self, lang: Lang, *, details: bool = True, audit_by_rule: Sequence[AuditPointer] = ()
+    ) -> Report:
         return mismatch_report(
             self.summaries(),
             self.groups(),
@@ -86,6 +98,7 @@ class Reconciled:
             generated_at=GENERATED_AT,
             filters=(("meta.period", "all"),),
             load_document=self.load if details else None,
+            audit_by_rule=audit_by_rule,
         )
 
 
