@@ -103,7 +103,8 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
             }
         )
         return
-    click.echo(f"exception {found.id}: {found.type} ({found.status.value}) in rule {found.rule}")
+    severity = "" if _severity(found.type) == "normal" else f", severity {_severity(found.type)}"
+    click.echo(f"exception {found.id}: {found.type} ({found.status.value}{severity}) in rule {found.rule}")
     click.echo(f"  {found.explanation}")
     for side, refs in (("left", found.left), ("right", found.right)):
         for ref in refs:

@@ -267,3 +267,35 @@ def test_fixing_a_document_at_the_source_and_syncing_again_auto_resolves_its_exc
     events = _json(capsys, config, "exceptions", "show", str(gone["id"]))["exception"]["events"]
     assert [e["action"] for e in events] == ["opened", "auto_resolved"]
     assert _json(capsys, config, "sync", "run", "--connector", "crm")["reconciled"] == []
+
+
+def test_a_configured_audit_plan_runs_by_name_and_its_low_severity_finding_is_marked_in_the_list(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    path = write_config(tmp_path, database_url)
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + RULES.replace("      period: 2026-10\n", "      period: 2026-10\n      audit: []\n")
+        + """\
+  audits:
+    - name: outliers
+      checks: [unusual_amount]
+      scope: [{source: zoho-books, kind: invoice}]
+      owner: wang
+      thresholds: {unusual_amount: {min_history: 5, factor: 5}}
+""",
+        encoding="utf-8",
+    )
+    totals = ["100.00", "101.00", "99.00", "102.00", "100.50", "98.50", "5000.00"]
+    store_documents(
+        engine, [invoice("zoho-books", f"u{i}", f"INV-U{i}", total) for i, total in enumerate(totals)]
+    )
+    runs = _by_rule(_json(capsys, path, "reconcile", "run", "--rule", "outliers")["runs"])
+    assert list(runs) == ["outliers"]  # no implicit plan: every rule says `audit: []`
+    assert (runs["outliers"]["kind"], runs["outliers"]["exceptions"]) == ("audit", {"unusual_amount": 1})
+    [found] = _json(capsys, path, "exceptions", "list", "--rule", "outliers")["exceptions"]
+    assert (found["left"]["number"], found["severity"], found["assignee"]) == ("INV-U6", "low", "wang")
+    text = run_cli(capsys, path, ["exceptions", "list", "--rule", "outliers"])
+    assert "unusual_amount (low)" in text.out
+    shown = run_cli(capsys, path, ["exceptions", "show", str(found["id"])])
+    assert "severity low" in shown.out
