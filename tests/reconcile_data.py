@@ -475,11 +475,16 @@ def _payment(
 
 
 def settings_for(database_url: str, **reconcile: Any) -> Settings:
-    """Settings with the planted ledgers' two rules (plus any `reconcile` overrides)."""
+    """Settings with the planted ledgers' two rules and their audit plan (plus any `reconcile` overrides)."""
     rules = [
         {**MATCH_RULE.model_dump(mode="json", exclude_none=True), "owner": "finance-lead"},
         SETTLEMENT_RULE.model_dump(mode="json", exclude_none=True),
     ]
+    audits = [AUDIT_PLAN.model_dump(mode="json", exclude_none=True)]
     return Settings.model_validate(
-        {"database_url": database_url, "base_currency": "CNY", "reconcile": {"rules": rules, **reconcile}}
+        {
+            "database_url": database_url,
+            "base_currency": "CNY",
+            "reconcile": {"rules": rules, "audit": [], "audits": audits, **reconcile},
+        }
     )
