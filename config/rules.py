@@ -339,7 +339,14 @@ class ReconcileSettings(_Strict):
         raise KeyError(f"no rule named {name!r} (configured: {known})")
 
     def audit_checks(self, rule: MatchRule | SettlementRule) -> tuple[AuditCheck, ...]:
-        return tuple(self.audit if rule.audit is None else rule.audit)
+        """The checks the implicit plan runs on this rule's documents: the rule's own `audit:`, else the
+        global `reconcile.audit` — which defaults to every check only while no `audits:` plan is
+        configured (a configured plan and the default would flag the same documents twice)."""
+        if rule.audit is not None:
+            return tuple(rule.audit)
+        if self.audits and "audit" not in self.model_fields_set:
+            return ()
+        return tuple(self.audit)
 
     # ---------------------------------------------------------------- audit plans
 
@@ -370,14 +377,15 @@ class ReconcileSettings(_Strict):
         scope = self._implicit_scope()
         if not scope:
             return None
-        tolerance = Tolerance(
-            amount=max(rule.tolerance.amount for rule in self.rules),
-            amount_percent=max(rule.tolerance.amount_percent for rule in self.rules),
-        )
-        after = sorted({name for rule in self.rules for name in rule.after})
-        # What the checks had when they ran inside the rules: the rules' period and owner when they all
-        # agree (else every period, nobody), and a schedule so a daemon still runs them.
+        # What the checks had when they ran inside the rules: the auditing rules' tolerance, triggers,
+        # period and owner when they all agree (else every period, nobody), and a schedule so a daemon
+        # still runs them.
         auditing = [rule for rule in self.rules if self.audit_checks(rule)]
+        tolerance = Tolerance(
+            amount=max(rule.tolerance.amount for rule in auditing),
+            amount_percent=max(rule.tolerance.amount_percent for rule in auditing),
+        )
+        after = sorted({name for rule in auditing for name in rule.after})
         periods = {rule.period for rule in auditing}
         owners = {rule.owner for rule in auditing}
         schedule = next((rule.schedule for rule in auditing if rule.schedule), None)

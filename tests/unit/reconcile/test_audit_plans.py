@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.loader import parse_config
-from config.rules import AuditPlan
+from config.rules import AuditPlan, ReconcileSettings
 from reconcile.audits import AuditContext, AuditLimits, audit_plan, suspect
 from reconcile.audits.rowchecks import ROW_CHECKS
 from reconcile.matching import as_rows
@@ -250,3 +250,33 @@ def test_a_row_the_cheap_filter_lets_through_makes_no_check_fire_or_skip(**f: An
     )
     if not suspect(row, LIMITS):
         assert all(check(row, LIMITS, AuditContext()) is None for check in ROW_CHECKS.values())
+
+
+def test_configured_plans_turn_the_default_implicit_plan_off_so_no_document_is_audited_twice() -> None:
+    rule = {
+        "name": "crm-vs-books",
+        "left": {"source": "zoho-crm", "kind": "invoice"},
+        "right": {"source": "zoho-books", "kind": "invoice"},
+    }
+    own = {"name": "books-audit", "scope": [{"source": "zoho-books", "kind": "invoice"}]}
+    with_plan = ReconcileSettings.model_validate({"rules": [rule], "audits": [own]})
+    assert [plan.name for plan in with_plan.plans()] == ["books-audit"]
+    asked = ReconcileSettings.model_validate({"rules": [rule], "audits": [own], "audit": ["missing_owner"]})
+    assert [plan.name for plan in asked.plans()] == ["books-audit", "audit"]
+    alone = ReconcileSettings.model_validate({"rules": [rule]})
+    assert [plan.name for plan in alone.plans()] == ["audit"]
+
+
+def test_the_implicit_plan_runs_after_the_connectors_of_auditing_rules_only() -> None:
+    sides = {"left": {"source": "a", "kind": "invoice"}, "right": {"source": "b", "kind": "invoice"}}
+    settings = ReconcileSettings.model_validate(
+        {
+            "rules": [
+                {"name": "audited", **sides, "after": ["a"]},
+                {"name": "quiet", **sides, "after": ["c"], "audit": []},
+            ]
+        }
+    )
+    plan = settings.implicit_plan()
+    assert plan is not None
+    assert plan.after == ["a"]
