@@ -145,15 +145,12 @@ def _sales_order_components(doc: CanonicalDocument) -> dict[str, Any]:
     Fxiaoke prices are tax-inclusive (Chinese practice: `order_amount` and `product_amount` contain the
     VAT; there is no tax field): tax_inclusive True. The order's `discount` is a percentage ("100" = none,
     "95" = 5 % off) applied to `product_amount`; `order_amount` is the result, so the discount as an
-    amount is product_amount - order_amount (None when product_amount is not shown). SalesOrderObj has no
-    shipping, adjustment or rounding field: 0.
+    amount is product_amount - order_amount (None when product_amount is not shown), derived here on
+    every add and edit: an edit of the total or subtotal changes it. SalesOrderObj has no shipping,
+    adjustment or rounding field: 0.
     """
     assert doc.total is not None
     discount = None if doc.subtotal is None else doc.subtotal - doc.total
-    if doc.discount is not None and doc.discount != discount:
-        raise ValueError(
-            f"an order's discount is product_amount - order_amount ({discount}), not {doc.discount}"
-        )
     if doc.shipping or doc.adjustment or doc.rounding or doc.tax_inclusive is False:
         raise ValueError("a sales order has no shipping, adjustment or rounding and is tax-inclusive")
     zero = Decimal(0)
