@@ -131,9 +131,15 @@ def _life_cycle(doc: CanonicalDocument) -> Status:
 
 
 def _order_components(doc: CanonicalDocument) -> dict[str, Any]:
-    """Only sales orders carry total components; see `_sales_order_components`."""
+    """Only sales orders carry total components (see `_sales_order_components`); an invoice application's
+    applied amount is tax-inclusive (价税合计: Chinese practice), which is all it says of its total."""
     if doc.kind is DocumentKind.SALES_ORDER:
         return _sales_order_components(doc)
+    if doc.kind is DocumentKind.INVOICE and doc.tax_inclusive is not False:
+        others = [name for name in _COMPONENTS if name != "tax_inclusive" and getattr(doc, name) is not None]
+        if others:
+            raise ValueError(f"an invoice application carries no {', '.join(others)}")
+        return {"tax_inclusive": True}
     if any(getattr(doc, name) is not None for name in _COMPONENTS):
         raise ValueError(f"a {doc.kind.value} carries no total components (discount, shipping, ...)")
     return {}
