@@ -8,6 +8,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import chain
 from statistics import median
 from typing import Final
 
@@ -22,40 +23,100 @@ _MAD_SCALE: Final = Decimal("1.4826")
 """MAD x 1.4826 estimates the standard deviation of normally distributed amounts."""
 
 
+_DEAD: Final = ("void", "deleted")
+
+
 def live(row: LedgerRow) -> bool:
-    return not row.deleted and row.status not in ("void", "deleted")
+    return not row.deleted and row.status not in _DEAD
 
 
 def party_key(row: LedgerRow) -> str | None:
     """The customer: its id in the source, else its name folded (None: the customer is unknown)."""
     if row.party_id:
         return "id:" + row.party_id
-    if row.party_name and row.party_name.strip():
-        return "name:" + unicodedata.normalize("NFKC", row.party_name).casefold().strip()
-    return None
+    return _folded_name(row.party_name) if row.party_name else None
+
+
+def _folded_name(name: str) -> str | None:
+    if not name.strip():
+        return None
+    return "name:" + unicodedata.normalize("NFKC", name).casefold().strip()
+
+
+Customer = tuple[str, str, str | None, str]
+"""A customer's documents of one source, kind and currency: (source, kind, currency, party_key)."""
+CustomerDocument = tuple[LedgerRow, Customer]
+
+
+class Customers:
+    """Which customer a document belongs to, for the checks that compare a customer's documents
+    (possible_duplicate, unusual_amount). One per run: each name is folded once, since the same
+    customers recur on every document and Unicode normalization is the costly part."""
+
+    __slots__ = ("_names",)
+
+    def __init__(self) -> None:
+        self._names: dict[str, str | None] = {}
+
+    def party(self, row: LedgerRow) -> str | None:
+        """`party_key(row)`, each name folded once."""
+        if row.party_id:
+            return "id:" + row.party_id
+        name = row.party_name
+        if not name:
+            return None
+        try:
+            return self._names[name]
+        except KeyError:
+            folded = self._names[name] = _folded_name(name)
+            return folded
+
+    def of(self, row: LedgerRow) -> Customer | None:
+        """The customer of a live sales order or invoice with a total; None for any other document (and
+        for one without a customer: it has no history and no twin to compare with)."""
+        if not row.total or row.kind not in _CUSTOMER_KINDS or row.deleted or row.status in _DEAD:
+            return None
+        if row.party_id:
+            return (row.source, row.kind, row.currency, "id:" + row.party_id)
+        name = row.party_name  # `self.party(row)`, inline: called for every document of a run
+        if not name:
+            return None
+        names = self._names
+        if name in names:
+            party = names[name]
+        else:
+            party = names[name] = _folded_name(name)
+        return None if party is None else (row.source, row.kind, row.currency, party)
+
+    def documents(self, rows: Iterable[LedgerRow]) -> list[CustomerDocument]:
+        """The rows that have a customer, each with it."""
+        found: list[CustomerDocument] = []
+        for row in rows:
+            customer = self.of(row)
+            if customer is not None:
+                found.append((row, customer))
+        return found
 
 
 def _number_key(number: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", number).casefold() if ch.isalnum())
 
 
-def possible_duplicates(rows: Iterable[LedgerRow], limits: AuditLimits) -> list[Anomaly]:
+def possible_duplicates(documents: Iterable[CustomerDocument], limits: AuditLimits) -> list[Anomaly]:
     """Same source, kind, customer, currency and total, issued at most `days` apart, under different
     numbers. Not flagged: payments and credit notes (instalments, split payments), documents without a
-    number, customer or date, and two documents that name different sales orders (separate deals)."""
-    groups: dict[tuple[object, ...], list[LedgerRow]] = {}
-    for row in rows:
-        party = party_key(row)
-        if (
-            row.kind not in _CUSTOMER_KINDS
-            or not live(row)
-            or not row.number
-            or row.issued_on is None
-            or party is None
-            or not row.total
-        ):
+    number, customer or date, and two documents that name different sales orders (separate deals).
+    `documents`: `Customers.documents(rows)`, so only live sales orders and invoices with a customer."""
+    groups: dict[tuple[Customer, int | None], list[LedgerRow]] = {}
+    for row, customer in documents:
+        if not row.number or row.issued_on is None:
             continue
-        groups.setdefault((row.source, row.kind, row.currency, party, row.total), []).append(row)
+        key = (customer, row.total)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [row]
+        else:
+            group.append(row)
     found: list[Anomaly] = []
     days = limits.duplicate_days
     for group in groups.values():
@@ -91,31 +152,40 @@ def _lookalike(earlier: LedgerRow, later: LedgerRow, days: int) -> bool:
     return not (first and second and first != second)
 
 
-def unusual_amounts(rows: Sequence[LedgerRow], limits: AuditLimits, context: AuditContext) -> list[Anomaly]:
+def unusual_amounts(
+    documents: Sequence[CustomerDocument], limits: AuditLimits, history: Iterable[CustomerDocument] = ()
+) -> list[Anomaly]:
     """A total far from the customer's own history: |total - median| > factor x 1.4826 x MAD, over the
     customer's documents of the same source, kind and currency (at least `min_history` of them).
-    A history without spread (MAD 0: every amount alike) says nothing about scale: never flagged."""
-    history: dict[tuple[object, ...], dict[str, int]] = {}
-    for row in (*context.history, *rows):
-        party = party_key(row)
-        if row.kind in _CUSTOMER_KINDS and live(row) and party is not None and row.total and row.total > 0:
-            history.setdefault((row.source, row.kind, row.currency, party), {})[row.external_id] = row.total
-    stats: dict[tuple[object, ...], tuple[Decimal, Decimal, int]] = {}
-    for group, amounts in history.items():
+    A history without spread (MAD 0: every amount alike) says nothing about scale: never flagged.
+    `documents` and `history` (documents outside the plan's period): `Customers.documents(rows)`."""
+    amounts_of: dict[Customer, list[LedgerRow]] = {}
+    for row, customer in chain(history, documents):
+        if (row.total or 0) > 0:
+            known = amounts_of.get(customer)
+            if known is None:
+                amounts_of[customer] = [row]
+            else:
+                known.append(row)
+    stats: dict[Customer, tuple[Decimal, Decimal, int]] = {}
+    for customer, rows in amounts_of.items():
+        if len(rows) < limits.unusual_min_history:
+            continue  # fewer documents, fewer amounts: a cheap test before the distinct ones below
+        amounts = {row.external_id: row.total or 0 for row in rows}  # a document in both: once
         if len(amounts) < limits.unusual_min_history:
             continue
         values = [Decimal(v) for v in amounts.values()]
         middle = median(values)
         spread = median([abs(v - middle) for v in values])
         if spread:
-            stats[group] = (middle, spread, len(values))
+            stats[customer] = (middle, spread, len(values))
     found: list[Anomaly] = []
-    for row in rows:
-        party = party_key(row)
-        group = (row.source, row.kind, row.currency, party)
-        if row.kind not in _CUSTOMER_KINDS or not live(row) or not row.total or group not in stats:
+    if not stats:
+        return found
+    for row, customer in documents:
+        if customer not in stats or row.total is None:
             continue
-        middle, spread, count = stats[group]
+        middle, spread, count = stats[customer]
         if abs(row.total - middle) <= limits.unusual_factor * _MAD_SCALE * spread:
             continue
         typical = money(int(middle))

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
-from reconcile.audits.anomalies import Anomaly, excessive_credits, possible_duplicates, unusual_amounts
+from reconcile.audits.anomalies import (
+    CustomerDocument,
+    Customers,
+    excessive_credits,
+    possible_duplicates,
+    unusual_amounts,
+)
 from reconcile.audits.base import AuditContext, AuditLimits, Skip
-from reconcile.audits.rowchecks import ROW_CHECKS, suspect
+from reconcile.audits.rowchecks import ROW_CHECKS, triage
 from reconcile.findings import describe, finding
 from reconcile.rows import LedgerRow
 from store.canonical import Discrepancy, DiscrepancyType
 
-_GROUP_CHECKS: Mapping[str, Callable[[list[LedgerRow], AuditLimits, AuditContext], list[Anomaly]]] = {
-    "possible_duplicate": lambda rows, limits, _: possible_duplicates(rows, limits),
-    "unusual_amount": unusual_amounts,
-    "credit_note_exceeds_invoice": excessive_credits,
-}
+_CUSTOMER_CHECKS: Final = ("possible_duplicate", "unusual_amount")
+"""Checks across a customer's documents: each document's customer is found once for both."""
 
 
 @dataclass(frozen=True)
@@ -44,23 +48,44 @@ def audit_plan(
     """Audit the documents of each scope entry with that entry's checks. A document in several entries
     is audited once, with the union of their checks; deleted and void documents are not audited."""
     ctx = context or AuditContext()
-    documents: dict[tuple[str, str, str], tuple[LedgerRow, set[str]]] = {}
-    for rows, wanted in scoped:
-        for row in rows:
-            documents.setdefault((row.source, row.kind, row.external_id), (row, set()))[1].update(wanted)
+    documents = _documents(scoped)
     found: list[Discrepancy] = []
     skipped: dict[str, Counter[str]] = {}
-    by_check: dict[str, list[LedgerRow]] = {}
+    customers = Customers()
+    by_customer: dict[str, list[CustomerDocument]] = {check: [] for check in _CUSTOMER_CHECKS}
+    credit_notes: list[LedgerRow] = []
+    # Per set of checks (one per scope entry, shared by its rows): the lists its rows go to.
+    targets_of: dict[frozenset[str], tuple[list[list[CustomerDocument]], bool]] = {}
     for row, checks in documents.values():
         if row.deleted or row.status in ("void", "deleted"):
             continue
-        for check in checks & _GROUP_CHECKS.keys():
-            by_check.setdefault(check, []).append(row)
-        if suspect(row, limits):
+        targets = targets_of.get(checks)
+        if targets is None:
+            targets = targets_of[checks] = (
+                [by_customer[check] for check in _CUSTOMER_CHECKS if check in checks],
+                "credit_note_exceeds_invoice" in checks,
+            )
+        grouped, credits = targets
+        if grouped and (customer := customers.of(row)) is not None:
+            for target in grouped:
+                target.append((row, customer))
+        if credits:
+            credit_notes.append(row)
+        skips = triage(row, limits)
+        if skips is None:
             found += _row_findings(name, row, checks, limits=limits, ctx=ctx, skipped=skipped)
-    for check, run_group in _GROUP_CHECKS.items():
-        kind = DiscrepancyType(check)
-        for row, others, text, fields in run_group(by_check.get(check, []), limits, ctx):
+            continue
+        for check, reason in skips:  # no check can fire: only skips to count, looked up (most: none)
+            if check in checks:
+                _count(skipped, check, reason)
+    history = customers.documents(ctx.history) if by_customer["unusual_amount"] else []
+    anomalies = {
+        DiscrepancyType.POSSIBLE_DUPLICATE: possible_duplicates(by_customer["possible_duplicate"], limits),
+        DiscrepancyType.UNUSUAL_AMOUNT: unusual_amounts(by_customer["unusual_amount"], limits, history),
+        DiscrepancyType.CREDIT_NOTE_EXCEEDS_INVOICE: excessive_credits(credit_notes, limits, ctx),
+    }
+    for kind, flagged in anomalies.items():
+        for row, others, text, fields in flagged:
             found.append(finding(name, kind, [row], list(others), _say(row, text), fields=fields))
     return AuditResult(
         discrepancies=tuple(sorted(found, key=lambda d: (d.type.value, d.fingerprint))),
@@ -69,10 +94,32 @@ def audit_plan(
     )
 
 
+def _documents(
+    scoped: Sequence[tuple[Sequence[LedgerRow], Sequence[str]]],
+) -> dict[tuple[str, str, str], tuple[LedgerRow, frozenset[str]]]:
+    """Each document once (its first row), with its checks: one set per scope entry, shared by the
+    entry's rows; a union only for a document in several entries."""
+    documents: dict[tuple[str, str, str], tuple[LedgerRow, frozenset[str]]] = {}
+    unions: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
+    for rows, wanted in scoped:
+        checks = frozenset(wanted)
+        for row in rows:
+            key = (row.source, row.kind, row.external_id)
+            seen = documents.get(key)
+            if seen is None:
+                documents[key] = (row, checks)
+            elif seen[1] is not checks and not checks <= seen[1]:
+                union = unions.get((seen[1], checks))
+                if union is None:
+                    union = unions[seen[1], checks] = seen[1] | checks
+                documents[key] = (seen[0], union)
+    return documents
+
+
 def _row_findings(
     name: str,
     row: LedgerRow,
-    checks: set[str],
+    checks: frozenset[str],
     *,
     limits: AuditLimits,
     ctx: AuditContext,
@@ -86,11 +133,18 @@ def _row_findings(
         if outcome is None:
             continue
         if isinstance(outcome, Skip):
-            skipped.setdefault(check, Counter())[outcome.reason] += 1
+            _count(skipped, check, outcome.reason)
             continue
         text, fields = outcome
         found.append(finding(name, DiscrepancyType(check), [row], [], _say(row, text), fields=fields))
     return found
+
+
+def _count(skipped: dict[str, Counter[str]], check: str, reason: str) -> None:
+    reasons = skipped.get(check)
+    if reasons is None:
+        reasons = skipped[check] = Counter()
+    reasons[reason] += 1
 
 
 def _say(row: LedgerRow, text: str) -> str:
