@@ -3,11 +3,18 @@
     python -m bench.reconcile [--sizes 10000,100000] [--million] [--json]
 
 Per size, in a fresh process and a fresh SQLite file (setup not timed): N CRM invoices and N books
-invoices (2 lines each) are written with raw executemany. Then, timed:
+invoices (2 lines each) are written with raw executemany. Like real documents they carry their total's
+components (discount, shipping, adjustment, rounding, whether tax is inclusive): known on 90% of them
+(zero, tax exclusive: the identity holds, nothing to audit) and unknown on 10% (5% all five unknown, as
+a document synced before the store kept them; 5% tax inclusiveness unknown), so the audit plan runs
+both its paths: a clean document passes its cheap filter, a document with an unknown component has
+its skips counted (`total_not_subtotal_plus_tax`, `discount_above_limit`), and neither is a finding.
+Then, timed:
 1. ours: `reconcile run` of one match rule with the global audit checks — load both sides from SQL,
    match (exact keys, scored candidates with their one best assignment, aggregates, comparison), save
    the run, its N matches (with the scored pairs' "why") and its exceptions in one transaction; then
-   the audit checks (an audit plan's run once audits are plans); peak RSS of the process is reported;
+   the implicit audit plan of the rule's global checks over both sides (reading the rows the rule
+   read; its findings and skips are reported); peak RSS of the process is reported;
 2. the baseline an analyst would script: pandas reads both sides, normalizes the number, merges
    outer on it and compares the amounts (no fuzzy pass, no audit, nothing saved).
 Reports seconds per phase, the ratio to the baseline, whether every planted finding was found, and
@@ -39,8 +46,10 @@ NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 _DOC_COLUMNS = (
     "id, source, kind, external_id, stream, number, party_external_id, party_name, owner, issued_on, "
     "due_on, currency, subtotal, tax, total, balance, status, refs, deleted, revision, payload_hash, "
-    "created_at, updated_at"
+    "created_at, updated_at, discount, shipping, adjustment, rounding, tax_inclusive"
 )
+UNKNOWN_EVERY = 20
+"""Of every 20 documents of a side, one has all five total components unknown, one its tax inclusiveness."""
 _PLANTS = ("missing_in_right", "missing_in_left", "amount_mismatch", "formatting", "fuzzy")
 """Each takes a fifth of the 2%; `formatting` and `fuzzy` are traps that must NOT be flagged."""
 
@@ -57,7 +66,7 @@ def _documents(n: int, seed: int) -> Iterator[tuple[tuple[Any, ...], ...]]:
         issued = date(2026, 1, 1) + timedelta(days=rng.randrange(365))
         party = f"客户{i % 50_000:05d}贸易有限公司"
         number = f"INV-{i:08d}"
-        left = (LEFT, f"c{i}", number, party, issued, subtotal, tax, total)
+        left = (LEFT, f"c{i}", number, party, issued, subtotal, tax, total, _components(i))
         right_number, right_total, right_issued = number, total, issued
         if plant == "amount_mismatch":
             right_total = total + 500
@@ -74,6 +83,7 @@ def _documents(n: int, seed: int) -> Iterator[tuple[tuple[Any, ...], ...]]:
             None,
             None,
             right_total,
+            _components(i + UNKNOWN_EVERY // 2),
         )
         if plant == "missing_in_right":
             yield (left,)
@@ -81,6 +91,16 @@ def _documents(n: int, seed: int) -> Iterator[tuple[tuple[Any, ...], ...]]:
             yield (right,)
         else:
             yield (left, right)
+
+
+def _components(i: int) -> tuple[int | None, int | None, int | None, int | None, bool | None]:
+    """discount, shipping, adjustment, rounding (minor units) and tax_inclusive, as the store keeps them."""
+    slot = i % UNKNOWN_EVERY
+    if slot == 3:
+        return None, None, None, None, None
+    if slot == 3 + UNKNOWN_EVERY // 2:
+        return 0, 0, 0, 0, None
+    return 0, 0, 0, 0, False
 
 
 def expected_findings(n: int) -> dict[str, int]:
@@ -118,7 +138,7 @@ def populate(path: Path, n: int, seed: int = 7) -> None:
         line_rows.clear()
 
     for deal in _documents(n, seed):
-        for source, external_id, number, party, issued, subtotal, tax, total in deal:
+        for source, external_id, number, party, issued, subtotal, tax, total, components in deal:
             doc_rows.append(
                 (
                     next_id,
@@ -144,6 +164,7 @@ def populate(path: Path, n: int, seed: int = 7) -> None:
                     "-",
                     stamp,
                     stamp,
+                    *components,
                 )
             )
             if subtotal is not None:
@@ -161,7 +182,7 @@ def ours(path: Path) -> dict[str, Any]:
     """One end-to-end run of the rule through the reconcile job; returns timings and counts."""
     from config.settings import Settings
     from store.db import make_engine
-    from sync.reconcile_job import RuleRun, run_rules
+    from sync.reconcile_job import PlanRun, RuleRun, run_rules
 
     settings = Settings.model_validate(
         {
@@ -185,7 +206,7 @@ def ours(path: Path) -> dict[str, Any]:
     engine.dispose()
     # The match rule's run, then (when the store has audit plans) the audit plan the global checks map to.
     [run] = [r for r in runs if isinstance(r, RuleRun) and r.rule.name == "crm-vs-books"]
-    audits = [r for r in runs if r is not run]
+    audits = [r for r in runs if isinstance(r, PlanRun)]
     phases = dict(run.seconds)
     if audits:
         phases["audit"] = round(sum(sum(r.seconds.values()) for r in audits), 3)
@@ -196,6 +217,12 @@ def ours(path: Path) -> dict[str, Any]:
         "matched": len(run.result.matches),
         "scored_pairs": sum(1 for m in run.result.matches if m.how == "fuzzy"),
         "audit_findings": sum(len(r.result.discrepancies) for r in audits),
+        "audit_skipped": {
+            f"{check}/{reason}": count
+            for r in audits
+            for check, reasons in r.result.skipped.items()
+            for reason, count in reasons.items()
+        },
         "exceptions": run.result.counts,
         "unexplained": str(run.result.bridge.unexplained),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -302,7 +329,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{r['n']:>9,} x {r['n']:,}: ours {o['seconds']:.2f} s, cpu {o['cpu_seconds']:.2f} s "
             f"(load {phases.get('load')} / match {phases.get('match')} / save {phases.get('save')}"
-            f" / audit plan {phases.get('audit', '-')}), {o.get('scored_pairs', '-')} scored pairs, "
+            f" / audit plan {phases.get('audit', '-')}: {o.get('audit_findings', '-')} findings, "
+            f"{sum(o.get('audit_skipped', {}).values())} skips), {o.get('scored_pairs', '-')} scored pairs, "
             f"peak {o['peak_rss_mb']} MB; pandas merge {b['seconds']:.2f} s; ratio {r['ratio_to_baseline']}; "
             f"planted findings exact: {r['planted_found_exactly']}; load average {r['load_average']}"
         )
