@@ -263,6 +263,9 @@ class UnusualThreshold(_Strict):
     min_history: int = Field(default=12, ge=3, le=10_000)
     """Documents of the customer (same source, kind, currency) needed before anything is unusual."""
     factor: ExactDecimal = Decimal(10)
+    min_ratio: ExactDecimal = Field(default=Decimal(3), ge=1)
+    """And at least this many times the median (or at most the median divided by it): a history that is
+    tightly clustered makes a modest order statistically far out, which is no news to finance."""
 
 
 class AuditThresholds(_Strict):

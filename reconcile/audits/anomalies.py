@@ -155,8 +155,9 @@ def _lookalike(earlier: LedgerRow, later: LedgerRow, days: int) -> bool:
 def unusual_amounts(
     documents: Sequence[CustomerDocument], limits: AuditLimits, history: Iterable[CustomerDocument] = ()
 ) -> list[Anomaly]:
-    """A total far from the customer's own history: |total - median| > factor x 1.4826 x MAD, over the
-    customer's documents of the same source, kind and currency (at least `min_history` of them).
+    """A total far from the customer's own history: |total - median| > factor x 1.4826 x MAD and at least
+    `min_ratio` times the median (or at most the median divided by it), over the customer's documents of
+    the same source, kind and currency (at least `min_history` of them).
     A history without spread (MAD 0: every amount alike) says nothing about scale: never flagged.
     `documents` and `history` (documents outside the plan's period): `Customers.documents(rows)`."""
     amounts_of: dict[Customer, list[LedgerRow]] = {}
@@ -186,7 +187,7 @@ def unusual_amounts(
         if customer not in stats or row.total is None:
             continue
         middle, spread, count = stats[customer]
-        if abs(row.total - middle) <= limits.unusual_factor * _MAD_SCALE * spread:
+        if not _far_out(row.total, middle, spread, limits):
             continue
         typical = money(int(middle))
         text = (
@@ -196,6 +197,15 @@ def unusual_amounts(
         fields = [FieldDiff(field="total", left=str(money(row.total)), right=str(typical))]
         found.append((row, (), text, fields))
     return found
+
+
+def _far_out(total: int, middle: Decimal, spread: Decimal, limits: AuditLimits) -> bool:
+    """Beyond factor x the robust deviation AND beyond min_ratio x (or below 1/min_ratio of) the median:
+    a tightly clustered history makes a modest order statistically far out, which is no news."""
+    if abs(total - middle) <= limits.unusual_factor * _MAD_SCALE * spread:
+        return False
+    ratio = limits.unusual_min_ratio
+    return not middle / ratio < total < middle * ratio
 
 
 def excessive_credits(rows: Iterable[LedgerRow], limits: AuditLimits, context: AuditContext) -> list[Anomaly]:

@@ -23,6 +23,7 @@ class AuditLimits:
     discount_percent: Decimal = Decimal(30)
     unusual_min_history: int = 12
     unusual_factor: Decimal = Decimal(10)
+    unusual_min_ratio: Decimal = Decimal(3)
 
     @classmethod
     def of(cls, plan: AuditPlan) -> AuditLimits:
@@ -33,6 +34,7 @@ class AuditLimits:
             discount_percent=limits.discount_above_limit.percent,
             unusual_min_history=limits.unusual_amount.min_history,
             unusual_factor=limits.unusual_amount.factor,
+            unusual_min_ratio=limits.unusual_amount.min_ratio,
         )
 
 

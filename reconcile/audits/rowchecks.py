@@ -209,7 +209,7 @@ def _discount_above_limit(row: LedgerRow, limits: AuditLimits, _: AuditContext) 
     if discount * 100 <= limits.discount_percent * subtotal:
         return None
     percent = (Decimal(discount) * 100 / subtotal).quantize(Decimal("0.1"))
-    limit = limits.discount_percent.normalize()
+    limit = format(limits.discount_percent.normalize(), "f")
     text = (
         f"discount {money(discount)} is {percent}% of the subtotal {money(subtotal)}, "
         f"above the {limit}% limit"

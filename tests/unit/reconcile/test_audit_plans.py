@@ -186,6 +186,25 @@ def test_an_unusual_amount_needs_history_and_is_low_severity() -> None:
     assert types(run(*history, checks=("unusual_amount",))) == []
 
 
+def test_a_modest_order_against_a_tight_history_is_not_unusual_but_a_several_times_larger_one_is() -> None:
+    # A clean company showed this: 12 orders around 28,580 (spread a few hundred) and one of 64,680 is
+    # statistically far out (> 10 x 1.4826 x MAD), yet only 2.3 x the median: no news to finance.
+    day = date(2026, 1, 1)
+    history = [doc(f"INV-{k}", str(28_000 + 100 * k), issued_on=day + timedelta(days=k)) for k in range(12)]
+    modest = doc("INV-98", "64680.00", issued_on=day + timedelta(days=40))
+    large = doc("INV-99", "90000.00", issued_on=day + timedelta(days=41))
+    small = doc("INV-97", "9000.00", issued_on=day + timedelta(days=42))
+    found = run(*history, modest, large, small, checks=("unusual_amount",))
+    assert sorted((d.left or d.right)[0].number or "" for d in found.discrepancies) == ["INV-97", "INV-99"]
+
+
+def test_the_discount_limit_is_written_as_finance_configured_it() -> None:
+    limits = AuditLimits(discount_percent=Decimal(20))
+    over = doc("INV-1", "700.00", subtotal=Decimal(1000), tax=Decimal(0), discount=Decimal(300))
+    found = audit_plan("p", [([over], ("discount_above_limit",))], limits)
+    assert "above the 20% limit" in found.discrepancies[0].explanation
+
+
 def test_a_credit_note_above_the_invoice_it_credits_is_flagged_and_a_partial_one_is_not() -> None:
     invoice_row = doc("INV-1", "100.00")
     context = AuditContext(invoices={("books", invoice_row.external_id): invoice_row})
