@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -56,6 +57,16 @@ def _exact_decimal(value: Any) -> Any:
 
 
 ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal), Field(ge=0)]
+
+
+def _known_period(value: str | None) -> str | None:
+    if value is not None and not _PERIOD.match(value):
+        raise ValueError(f"period {value!r} is not {PERIOD_HELP}")
+    return value
+
+
+PeriodName = Annotated[str | None, AfterValidator(_known_period)]
+"""A rule's or plan's default period (`reconcile run --period` takes the same forms)."""
 
 
 class _Strict(BaseModel):
@@ -119,7 +130,7 @@ def _schedule(value: Any) -> Any:
 class _RuleBase(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
     tolerance: Tolerance = Field(default_factory=Tolerance)
-    period: str | None = None
+    period: PeriodName = None
     schedule: Annotated[dict[str, int | str] | None, BeforeValidator(_schedule)] = None
     owner: str | None = None
     """New exceptions of this rule are assigned to this person."""
@@ -127,13 +138,6 @@ class _RuleBase(_Strict):
     """Connector names: the sync job runs this rule after any of them synced."""
     audit: list[AuditCheck] | None = None
     """Audit checks on this rule's documents; None = the global `reconcile.audit` list."""
-
-    @field_validator("period")
-    @classmethod
-    def _known_period(cls, value: str | None) -> str | None:
-        if value is not None and not _PERIOD.match(value):
-            raise ValueError(f"period {value!r} is not {PERIOD_HELP}")
-        return value
 
 
 class CrossKey(_Strict):
@@ -289,7 +293,7 @@ class AuditPlan(_Strict):
     tolerance: Tolerance = Field(default_factory=Tolerance)
     """Amount tolerance of the arithmetic checks (total identity, sum of lines, credit notes)."""
     thresholds: AuditThresholds = Field(default_factory=AuditThresholds)
-    period: str | None = None
+    period: PeriodName = None
     schedule: Annotated[dict[str, int | str] | None, BeforeValidator(_schedule)] = None
     owner: str | None = None
     """New findings of this plan are assigned to this person."""
@@ -297,13 +301,6 @@ class AuditPlan(_Strict):
     """Connector names: the sync job runs this plan after any of them synced."""
     kind: Literal["audit"] = "audit"
     """Not configurable: lets runs and reports treat rules and plans alike (`rule_kind` "audit")."""
-
-    @field_validator("period")
-    @classmethod
-    def _known_period(cls, value: str | None) -> str | None:
-        if value is not None and not _PERIOD.match(value):
-            raise ValueError(f"period {value!r} is not {PERIOD_HELP}")
-        return value
 
     def checks_for(self, scope: AuditScope) -> tuple[AuditCheck, ...]:
         return tuple(self.checks if scope.checks is None else scope.checks)

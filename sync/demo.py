@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +32,7 @@ from connectors.sandbox.generator import (
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
 from reconcile.matching import as_rows, match
 from reconcile.result import MatchContext
+from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
 from store.canonical import CanonicalDocument, Discrepancy, DocumentKind
 from store.db import upgrade, write_transaction
@@ -429,20 +430,7 @@ def reconcile_company(company: DemoCompany, settings: Settings | None = None) ->
         known = frozenset(row.external_id for row in invoices)
         result = settle(invoices, payments, rule, context, known_invoices=known)
         found[rule.name] = list(result.discrepancies)
-    orders = {
-        (row.source, row.external_id): row.issued_on
-        for (_, kind), group in rows.items()
-        if kind == DocumentKind.SALES_ORDER.value
-        for row in group
-        if row.issued_on is not None
-    }
-    invoices_by_key = {
-        (row.source, row.external_id): row
-        for (_, kind), group in rows.items()
-        if kind == DocumentKind.INVOICE.value
-        for row in group
-    }
-    audit_context = AuditContext(order_dates=orders, invoices=invoices_by_key)
+    audit_context = _audit_context(rows)
     for plan in settings.reconcile.plans():
         scoped = [(rows.get((entry.source, entry.kind), []), plan.checks_for(entry)) for entry in plan.scope]
         audited = audit_plan(plan.name, scoped, AuditLimits.of(plan), audit_context)
@@ -461,6 +449,13 @@ def audit_everything(company: DemoCompany, plan: AuditPlan | None = None) -> lis
     )
     docs = company_documents(company)
     rows = {side: as_rows(group) for side, group in docs.items()}
+    scoped = [(group, ALL_AUDIT_CHECKS) for (_, kind), group in rows.items() if kind in _LEDGER_KINDS]
+    return list(audit_plan(EVERY_CHECK, scoped, AuditLimits.of(base), _audit_context(rows)).discrepancies)
+
+
+def _audit_context(rows: Mapping[tuple[str, str], Sequence[LedgerRow]]) -> AuditContext:
+    """What the job loads from the store for the checks, taken from the company's own documents: the
+    sales orders' dates (invoice_before_order) and the invoices credit notes name."""
     orders = {
         (row.source, row.external_id): row.issued_on
         for (_, kind), group in rows.items()
@@ -468,15 +463,13 @@ def audit_everything(company: DemoCompany, plan: AuditPlan | None = None) -> lis
         for row in group
         if row.issued_on is not None
     }
-    invoices_by_key = {
+    invoices = {
         (row.source, row.external_id): row
         for (_, kind), group in rows.items()
         if kind == DocumentKind.INVOICE.value
         for row in group
     }
-    scoped = [(group, ALL_AUDIT_CHECKS) for (_, kind), group in rows.items() if kind in _LEDGER_KINDS]
-    context = AuditContext(order_dates=orders, invoices=invoices_by_key)
-    return list(audit_plan(EVERY_CHECK, scoped, AuditLimits.of(base), context).discrepancies)
+    return AuditContext(order_dates=orders, invoices=invoices)
 
 
 _LEDGER_KINDS = frozenset(kind.value for kind in DocumentKind if kind.is_ledger_document)

@@ -59,22 +59,8 @@ class RuleRun:
 
     def to_json(self) -> dict[str, Any]:
         """The `reconcile run --json` shape of INTERFACES.md (plus a few extra fields)."""
-        return {
-            "rule": self.rule.name,
-            "kind": self.rule.kind,
-            "period": self.period.name,
-            "status": "ok",
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
-            "left_count": self.result.left_count,
-            "right_count": self.result.right_count,
-            "matched": len(self.result.matches),
-            "exceptions": self.result.counts,
-            "opened": self.opened,
-            "auto_resolved": self.auto_resolved,
-            "reopened": self.reopened,
-            "bridge": self.result.bridge.to_json(),
-        }
+        counts = (self.result.left_count, self.result.right_count, len(self.result.matches))
+        return _run_json(self, *counts, bridge=self.result.bridge.to_json())
 
 
 @dataclass(frozen=True)
@@ -98,23 +84,34 @@ class PlanRun:
     def to_json(self) -> dict[str, Any]:
         """The rule run's shape (zero counterparts, an all-zero bridge) plus `documents` and `skipped`."""
         return {
-            "rule": self.rule.name,
-            "kind": self.rule.kind,
-            "period": self.period.name,
-            "status": "ok",
-            "run_id": self.run_id,
-            "dry_run": self.dry_run,
-            "left_count": self.result.documents,
-            "right_count": 0,
-            "matched": 0,
-            "exceptions": self.result.counts,
-            "opened": self.opened,
-            "auto_resolved": self.auto_resolved,
-            "reopened": self.reopened,
-            "bridge": BridgeBuilder(self.base_currency).build().to_json(),
+            **_run_json(
+                self, self.result.documents, 0, 0, bridge=BridgeBuilder(self.base_currency).build().to_json()
+            ),
             "documents": self.result.documents,
             "skipped": {check: dict(reasons) for check, reasons in self.result.skipped.items()},
         }
+
+
+def _run_json(
+    run: RuleRun | PlanRun, left_count: int, right_count: int, matched: int, *, bridge: dict[str, Any]
+) -> dict[str, Any]:
+    """What a rule's and a plan's run say alike (a plan: its documents on the left, no counterparts)."""
+    return {
+        "rule": run.rule.name,
+        "kind": run.rule.kind,
+        "period": run.period.name,
+        "status": "ok",
+        "run_id": run.run_id,
+        "dry_run": run.dry_run,
+        "left_count": left_count,
+        "right_count": right_count,
+        "matched": matched,
+        "exceptions": run.result.counts,
+        "opened": run.opened,
+        "auto_resolved": run.auto_resolved,
+        "reopened": run.reopened,
+        "bridge": bridge,
+    }
 
 
 def run_rules(

@@ -15,7 +15,8 @@ import pytest
 from connectors.base import NormalizeContext
 from connectors.fxiaoke import normalize as n
 from connectors.http import parse_json
-from store.canonical import CanonicalDocument, PartyRef, Status
+from store.canonical import PartyRef, Status
+from tests.total_identity import identity_total
 
 DOCS = Path(__file__).parents[2] / "fixtures" / "fxiaoke" / "docs"
 FIXTURES = DOCS.parent
@@ -31,17 +32,6 @@ three bookkeeping keys and nothing else."""
 
 def load(name: str, folder: Path = DOCS) -> dict[str, Any]:
     return dict(parse_json((folder / name).read_text(encoding="utf-8")))
-
-
-def identity_total(doc: CanonicalDocument) -> Decimal | None:
-    parts = (doc.subtotal, doc.discount, doc.shipping, doc.adjustment, doc.rounding)
-    if any(part is None for part in parts) or doc.tax_inclusive is None:
-        return None
-    subtotal, discount, shipping, adjustment, rounding = (p or Decimal(0) for p in parts)
-    total = subtotal - discount + shipping + adjustment + rounding
-    if doc.tax_inclusive:
-        return total
-    return None if doc.tax is None else total + doc.tax
 
 
 def test_the_published_sales_order_payload_reads_as_an_undiscounted_tax_inclusive_order() -> None:

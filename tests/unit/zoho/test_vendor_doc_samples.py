@@ -15,7 +15,8 @@ from connectors.base import NormalizeContext
 from connectors.errors import RecordError
 from connectors.http import parse_json
 from connectors.zoho import normalize
-from store.canonical import CanonicalDocument, PartyRef
+from store.canonical import PartyRef
+from tests.total_identity import identity_total
 
 DOCS = Path(__file__).parents[2] / "fixtures" / "zoho" / "docs"
 FIXTURES = DOCS.parent
@@ -24,18 +25,6 @@ CTX = NormalizeContext(source="zoho", timezone=ZoneInfo("Asia/Shanghai"), base_c
 
 def load(name: str, folder: Path = DOCS) -> Any:
     return parse_json((folder / name).read_text(encoding="utf-8"))
-
-
-def identity_total(doc: CanonicalDocument) -> Decimal | None:
-    """The total the components say, or None when any needed one is unknown (the audit then skips)."""
-    parts = (doc.subtotal, doc.discount, doc.shipping, doc.adjustment, doc.rounding)
-    if any(part is None for part in parts) or doc.tax_inclusive is None:
-        return None
-    subtotal, discount, shipping, adjustment, rounding = (p or Decimal(0) for p in parts)
-    total = subtotal - discount + shipping + adjustment + rounding
-    if doc.tax_inclusive:
-        return total
-    return None if doc.tax is None else total + doc.tax
 
 
 # ----------------------------------------------------------------------------- Books "Get an invoice"
