@@ -268,12 +268,7 @@ def run_rule(
     ticks.append(time.perf_counter())
     if dry_run:
         return RuleRun(rule, scope, result, None, seconds=_phases(ticks))
-    states = {
-        fp: ExceptionState(fp, status, signature, issued_on)
-        for fp, (status, signature, issued_on) in repo.exception_states(rule.name).items()
-    }
-    plan = plan_run(states, result.discrepancies, scope.contains)
-    changes = [ExceptionChange(t.fingerprint, t.status, t.action, t.note, t.discrepancy) for t in plan]
+    changes = _changes(repo, rule.name, result.discrepancies, scope)
     record = RunRecord(
         rule=rule.name,
         rule_kind=rule.kind,
@@ -288,17 +283,7 @@ def run_rule(
     )
     run_id = repo.save_run(record, _links(result), changes, owner=rule.owner, actor=actor, now=clock())
     ticks.append(time.perf_counter())
-    actions = [c.action for c in changes]
-    return RuleRun(
-        rule,
-        scope,
-        result,
-        run_id,
-        opened=actions.count(ExceptionAction.OPENED),
-        auto_resolved=actions.count(ExceptionAction.AUTO_RESOLVED),
-        reopened=actions.count(ExceptionAction.REOPENED),
-        seconds=_phases(ticks),
-    )
+    return RuleRun(rule, scope, result, run_id, **_tally(changes), seconds=_phases(ticks))
 
 
 def _phases(ticks: Sequence[float]) -> dict[str, float]:
@@ -379,18 +364,25 @@ def run_plan(
     )
     run_id = repo.save_run(record, [], changes, owner=plan.owner, actor=actor, now=clock())
     ticks.append(time.perf_counter())
-    actions = [c.action for c in changes]
     return PlanRun(
         plan,
         scope,
         result,
         run_id,
-        opened=actions.count(ExceptionAction.OPENED),
-        auto_resolved=actions.count(ExceptionAction.AUTO_RESOLVED),
-        reopened=actions.count(ExceptionAction.REOPENED),
+        **_tally(changes),
         seconds=_phases(ticks),
         base_currency=settings.base_currency,
     )
+
+
+def _tally(changes: Sequence[ExceptionChange]) -> dict[str, int]:
+    """What a saved run did to the exceptions: opened, auto_resolved, reopened."""
+    actions = [c.action for c in changes]
+    return {
+        "opened": actions.count(ExceptionAction.OPENED),
+        "auto_resolved": actions.count(ExceptionAction.AUTO_RESOLVED),
+        "reopened": actions.count(ExceptionAction.REOPENED),
+    }
 
 
 def _changes(
