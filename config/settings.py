@@ -22,6 +22,9 @@ class Limits(_Strict):
 
     requests_per_minute: float | None = Field(default=None, gt=0)
     concurrency: int | None = Field(default=None, ge=1, le=50)
+    request_deadline_seconds: float = Field(default=120, gt=0, le=3600)
+    """The most one HTTP request may take in all (connect, headers, whole body), beyond the socket read
+    timeout (`timeout_seconds`): a server trickling bytes fails the request here, retried like a timeout."""
 
 
 class Schedule(_Strict):

@@ -3,15 +3,20 @@ error translation (requests exceptions and HTTP statuses become connector errors
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
+import re
+import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import structlog
@@ -29,12 +34,106 @@ from connectors.errors import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)
-"""(connect, read) seconds: no call ever waits forever."""
+"""(connect, read) seconds: the longest wait for a connection, and for any one read of the socket."""
+
+DEFAULT_DEADLINE: Final = 120.0
+"""Seconds one HTTP exchange may take in all (connect, headers and the whole body): a server trickling
+a byte at a time passes every socket read timeout, never this (`limits.request_deadline_seconds`)."""
+
+MAX_REDIRECTS: Final = 5
+"""Same-origin redirects a data call follows before it gives up."""
+
+Redirects = Literal["same-origin", "never"]
+"""`same-origin`: follow a 3xx only to the same scheme, host and port (data calls); `never`: any 3xx is an
+auth error (token endpoints: credentials are sent to the configured host and nowhere else)."""
+
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+
+MAX_INT_DIGITS: Final = sys.get_int_max_str_digits() or 4300
+"""Python refuses to parse integers longer than this (CVE-2020-10735): such a value is kept as an
+`OverlongInteger`, so the one record carrying it is quarantined and its page goes on."""
+
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+"""A byte that is not valid in the body's charset, kept by `surrogateescape` as a lone surrogate."""
+
+
+class OverlongInteger:
+    """A JSON integer too long for Python to convert (over `MAX_INT_DIGITS` digits): kept as its digits.
+    It is not JSON-encodable on purpose: the sync engine cannot hash the record and quarantines it."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<integer of {len(self.digits.lstrip('-'))} digits>"
+
+    __str__ = __repr__
+
+
+def _parse_int(text: str) -> int | OverlongInteger:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        return OverlongInteger(text)
+    return int(text)
 
 
 def parse_json(text: str) -> Any:
-    """Parse a vendor body with every number that has a fraction as an exact Decimal."""
-    return json.loads(text, parse_float=Decimal)
+    """Parse a vendor body with every number that has a fraction as an exact Decimal. An integer too
+    long for Python becomes an `OverlongInteger`; bytes that were not valid text stay lone surrogates
+    (see `decode_body`): both are left for `unreadable_reason` to find in the record that carries them.
+    Raises ValueError for a body that is not JSON, RecursionError for one nested too deep."""
+    return json.loads(text, parse_float=Decimal, parse_int=_parse_int)
+
+
+def decode_body(content: bytes, charset: str | None) -> str:
+    """The body as text in its declared charset (UTF-8 when none): a byte that is not valid there is
+    kept as a lone surrogate (never silently replaced), so the record holding it can be quarantined."""
+    try:
+        return content.decode(charset or "utf-8", errors="surrogateescape")
+    except LookupError:  # an unknown charset name: JSON is UTF-8
+        return content.decode("utf-8", errors="surrogateescape")
+
+
+def unreadable_reason(value: Any, where: str = "") -> str | None:
+    """Why a parsed record cannot be kept as it came (an integer too long for Python, text that was not
+    valid UTF-8), naming the field; None when it is readable. Walks the record: call it only for a record
+    that failed to encode, not on every record."""
+    if isinstance(value, OverlongInteger):
+        digits = len(value.digits.lstrip("-"))
+        return f"{where or 'record'}: an integer of {digits} digits (over {MAX_INT_DIGITS})"
+    if isinstance(value, str):
+        bad = _UNDECODABLE.search(value)
+        if bad is None:
+            return None
+        byte = ord(bad.group()) - 0xDC00
+        return f"{where or 'record'}: text that is not valid UTF-8 (byte 0x{byte:02x} at {bad.start()})"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            reason = unreadable_reason(key, where) or unreadable_reason(
+                item, f"{where}.{key}" if where else str(key)
+            )
+            if reason is not None:
+                return reason
+        return None
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            reason = unreadable_reason(item, f"{where}[{index}]")
+            if reason is not None:
+                return reason
+    return None
+
+
+def escaped_json(value: Any) -> str:
+    """ASCII JSON of a record whatever it holds (lone surrogates as \\udcNN escapes, an over-long
+    integer as its digits in a string): what the quarantine keeps of an unreadable record."""
+
+    def default(item: object) -> str:
+        if isinstance(item, OverlongInteger):
+            return item.digits
+        return str(item)
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=default)
 
 
 @dataclass(frozen=True)
@@ -133,6 +232,8 @@ class HttpClient:
         concurrency: int = 1,
         retry: RetryPolicy | None = None,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        redirects: Redirects = "same-origin",
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         observer: Observer | None = None,
@@ -145,6 +246,10 @@ class HttpClient:
         self._slots = threading.BoundedSemaphore(max(1, concurrency))
         self._retry = retry or RetryPolicy()
         self._timeout = timeout
+        if deadline <= 0:
+            raise ValueError("deadline must be positive")
+        self._deadline = deadline
+        self._redirects: Redirects = redirects
         self._session = session or requests.Session()
         self._session.headers["User-Agent"] = user_agent
         self._sleep = sleep
@@ -163,11 +268,14 @@ class HttpClient:
         data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: AuthBase | bool | None = True,
+        redirects: Redirects | None = None,
     ) -> ApiResponse:
         """Send with retries. `auth=False` sends no auth (token endpoints); a refused token triggers one
-        refresh (`Refreshable.invalidate`) and one retry on top of the transient-error retries."""
+        refresh (`Refreshable.invalidate`) and one retry on top of the transient-error retries.
+        `redirects` (default: the client's) says which 3xx answers are followed: token endpoints pass
+        "never", so credentials never reach another host and no token comes from one."""
         use_auth = self._auth if auth is True else (auth or None)
-        call = _Call(method, url, params, json_body, data, headers, use_auth)
+        call = _Call(method, url, params, json_body, data, headers, use_auth, redirects or self._redirects)
         refreshed = False
         while True:
             try:
@@ -216,36 +324,102 @@ class HttpClient:
         )
 
     def _send_once(self, call: _Call) -> ApiResponse:
-        method, url = call.method, call.url
+        """One exchange, within the total deadline, following only the redirects `call.redirects` allows."""
         self._limiter.acquire()
         started = time.monotonic()
-        status = 0
+        deadline = started + self._deadline
+        method, url, body_allowed = call.method, call.url, True
         with self._slots:
-            try:
-                response = self._session.request(
-                    method,
-                    url,
-                    params=call.params,
-                    json=call.json_body,
-                    data=call.data,
-                    headers=dict(call.headers or {}),
-                    auth=call.auth,
-                    timeout=self._timeout,
+            for _ in range(MAX_REDIRECTS + 1):
+                response, content = self._exchange(
+                    call, method, url, body_allowed=body_allowed, started=started, deadline=deadline
                 )
-                status = response.status_code
-                text = response.text
-            except requests.exceptions.Timeout as exc:
-                raise TransientError(f"{self.name}: {method} {_path(url)} timed out") from exc
-            except requests.exceptions.ConnectionError as exc:
-                raise TransientError(f"{self.name}: cannot reach {_path(url)}: {_short(exc)}") from exc
-            except requests.exceptions.ChunkedEncodingError as exc:
-                raise TransientError(f"{self.name}: {method} {_path(url)} body cut short") from exc
-            except requests.exceptions.RequestException as exc:
-                raise FatalApiError(f"{self.name}: {method} {_path(url)} failed: {_short(exc)}") from exc
-            finally:
-                if self._observer is not None:
-                    self._observer(self.name, status, time.monotonic() - started)
+                location = response.headers.get("Location")
+                if response.status_code not in _REDIRECT_STATUSES or not location:
+                    break
+                target = urljoin(response.url or url, location)
+                self._refuse_redirect(call, url, response.status_code, target)
+                log.info(
+                    "http.redirect_followed",
+                    connector=self.name,
+                    status=response.status_code,
+                    to=_path(target),
+                )
+                if response.status_code == 303 or (
+                    response.status_code in (301, 302) and method not in ("GET", "HEAD")
+                ):
+                    method, body_allowed = "GET", False
+                url = target
+            else:
+                raise FatalApiError(
+                    f"{self.name}: {call.method} {_path(call.url)} redirected more than {MAX_REDIRECTS} times"
+                )
+        text = decode_body(
+            content, response.encoding if "charset" in response.headers.get("Content-Type", "") else None
+        )
         return self._decode(method, url, response, text, time.monotonic() - started)
+
+    def _exchange(
+        self, call: _Call, method: str, url: str, *, body_allowed: bool, started: float, deadline: float
+    ) -> tuple[requests.Response, bytes]:
+        """Send one request and read its whole body before `deadline` (time.monotonic())."""
+        connect, read = self._timeout
+        left = max(deadline - time.monotonic(), 0.001)
+        status = 0
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=call.params if url == call.url else None,
+                json=call.json_body if body_allowed else None,
+                data=call.data if body_allowed else None,
+                headers=dict(call.headers or {}),
+                auth=call.auth,
+                timeout=(min(connect, left), min(read, left)),
+                allow_redirects=False,
+                stream=True,
+            )
+            status = response.status_code
+            content = _read_within(response, deadline)
+        except _DeadlineExceeded as exc:
+            raise TransientError(
+                f"{self.name}: {method} {_path(url)} did not finish within its {self._deadline:g}s deadline "
+                "(limits.request_deadline_seconds)"
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"{self.name}: {method} {_path(url)} did not finish within its {self._deadline:g}s "
+                    "deadline (limits.request_deadline_seconds)"
+                ) from exc
+            raise TransientError(f"{self.name}: {method} {_path(url)} timed out") from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise TransientError(f"{self.name}: cannot reach {_path(url)}: {_short(exc)}") from exc
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise TransientError(f"{self.name}: {method} {_path(url)} body cut short") from exc
+        except requests.exceptions.RequestException as exc:
+            raise FatalApiError(f"{self.name}: {method} {_path(url)} failed: {_short(exc)}") from exc
+        finally:
+            if self._observer is not None:
+                self._observer(self.name, status, time.monotonic() - started)
+        return response, content
+
+    def _refuse_redirect(self, call: _Call, url: str, status: int, target: str) -> None:
+        """Raise unless this redirect may be followed: never for a token call, only to the same origin
+        (scheme, host and port) for a data call. Nothing from the other host is read or accepted."""
+        if call.redirects == "never":
+            raise AuthError(
+                f"{self.name}: {call.method} {_path(url)} answered HTTP {status}, a redirect to "
+                f"{_origin(target)}: credentials are sent only to the configured endpoint and a token "
+                "endpoint's redirect is never followed; check the endpoint URL (a proxy or a moved "
+                "server?)"
+            )
+        if _origin(target) != _origin(url):
+            raise FatalApiError(
+                f"{self.name}: {call.method} {_path(url)} answered HTTP {status}, a redirect to another "
+                f"origin ({_origin(target)}): only same-origin redirects are followed, no data is taken "
+                "from elsewhere; check the endpoint URL"
+            )
 
     def _decode(
         self, method: str, url: str, response: requests.Response, text: str, elapsed: float
@@ -255,6 +429,11 @@ class HttpClient:
         if text.strip() and status not in (204, 304):
             try:
                 body = parse_json(text)
+            except RecursionError as exc:
+                raise FatalApiError(
+                    f"{self.name}: {method} {_path(url)} returned HTTP {status} with a body nested too deep "
+                    f"to read ({len(text)} characters): not a vendor answer"
+                ) from exc
             except ValueError as exc:
                 if status < 500 and status != 429:
                     # A well-formed status with a broken body: a cut connection or a proxy page.
@@ -291,6 +470,64 @@ class _Call:
     data: Mapping[str, Any] | None
     headers: Mapping[str, str] | None
     auth: AuthBase | None
+    redirects: Redirects
+
+
+class _DeadlineExceeded(Exception):
+    """The body was still arriving when the request's total deadline passed."""
+
+
+def _read_within(response: requests.Response, deadline: float) -> bytes:
+    """Read the whole body before `deadline`. A watchdog shuts the socket down at the deadline, so a read
+    blocked on a server that trickles bytes (each one inside the socket read timeout) ends there too."""
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = _socket_of(response)
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), cut)
+    watchdog.daemon = True
+    watchdog.start()
+    chunks: list[bytes] = []
+    try:
+        for chunk in response.iter_content(chunk_size=65536):
+            chunks.append(chunk)
+            if expired.is_set() or time.monotonic() > deadline:
+                raise _DeadlineExceeded
+    except (requests.exceptions.RequestException, OSError) as exc:
+        if expired.is_set():
+            raise _DeadlineExceeded from exc
+        raise
+    finally:
+        watchdog.cancel()
+        if expired.is_set():
+            response.close()
+    if expired.is_set():
+        raise _DeadlineExceeded
+    return b"".join(chunks)
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket under a streamed response (urllib3 2 over http.client), or None (a test double)."""
+    fp = getattr(getattr(response, "raw", None), "_fp", None)
+    raw = getattr(getattr(fp, "fp", None), "raw", None)
+    sock = getattr(raw, "_sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port, the port made explicit, host lower-cased: what "same origin" compares."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        port = None
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def _path(url: str) -> str:
@@ -303,16 +540,23 @@ def _short(exc: BaseException) -> str:
 
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
+    "MAX_INT_DIGITS",
     "ApiResponse",
     "AuthError",
     "ConnectorError",
     "HttpClient",
     "Interpreter",
     "Observer",
+    "OverlongInteger",
     "RateLimiter",
+    "Redirects",
     "Refreshable",
     "RetryPolicy",
+    "decode_body",
+    "escaped_json",
     "parse_json",
     "retry_after_seconds",
+    "unreadable_reason",
 ]

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, func, insert, select, update
 
+from config.redaction import redact_optional
 from store.db import write_transaction
 from store.repository import RunRef, _advance_cursor
 from store.tables import quarantine, sync_runs, sync_state
@@ -129,7 +130,7 @@ class SqlSyncLog:
             conn.execute(
                 update(sync_runs)
                 .where(sync_runs.c.id == run.id)
-                .values(status=status, finished_at=now, error=error, cursor=state_cursor)
+                .values(status=status, finished_at=now, error=redact_optional(error), cursor=state_cursor)
             )
             row = conn.execute(select(sync_runs).where(sync_runs.c.id == run.id)).one()
         return _record(row._mapping)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from connectors.base import Clock, Connector, Page, RawRecord, Stream, SweepableStream
 from connectors.errors import ConnectorError, RecordError
+from connectors.http import escaped_json, unreadable_reason
 from store.canonical import canonical_json_bytes
 from store.locks import connector_lock
 from store.repository import (
@@ -271,7 +272,11 @@ def normalize_page(
     incoming: list[Incoming] = []
     rejects: list[Rejected] = []
     for raw in page.records:
-        encoded = canonical_json_bytes(raw)
+        try:
+            encoded = canonical_json_bytes(raw)
+        except (TypeError, ValueError):  # an over-long integer, bytes that were not text: connectors.http
+            rejects.append(_unreadable(raw))
+            continue
         digest = hashlib.sha256(encoded).hexdigest()  # == store.canonical.payload_hash(raw)
         try:
             document = stream.normalize(raw)
@@ -318,6 +323,15 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, RecordError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
+
+
+def _unreadable(raw: RawRecord) -> Rejected:
+    """A record that cannot even be hashed as it came: quarantined with the field and the reason, its
+    payload kept as escaped ASCII JSON (the rest of the page goes on)."""
+    reason = unreadable_reason(raw) or "the record cannot be encoded as JSON"
+    raw_json = escaped_json(raw)
+    digest = hashlib.sha256(raw_json.encode("ascii")).hexdigest()
+    return Rejected(reason=reason, raw_json=raw_json, payload_hash=digest, external_id=_id(raw))
 
 
 def _id(raw: RawRecord) -> str | None:

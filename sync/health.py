@@ -15,6 +15,7 @@ import structlog
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.redaction import redact
 from config.settings import Settings
 from store.reconcile_tables import reconcile_exceptions
 from store.runs import SqlSyncLog
@@ -67,12 +68,16 @@ class HealthReport:
         return self.status == "ok"
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        """What /healthz serves and `sync status` prints, scrubbed of every known secret and token (a
+        vendor error may echo one; rows stored before scrubbing at write existed are caught here too)."""
+        document = {
             "status": self.status,
             "reasons": list(self.reasons),
             "streams": [s.as_json() for s in self.streams],
             "jobs": dict(self.jobs),
         }
+        scrubbed: dict[str, Any] = redact(document)
+        return scrubbed
 
 
 def lag_threshold(settings: Settings, connector: str) -> timedelta | None:

@@ -19,6 +19,7 @@ import requests
 import structlog
 
 from config.daemon import EmailSettings, NotificationSettings, WebhookSettings
+from config.redaction import redact, redact_text
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +71,11 @@ class Digest:
         return f"[ledgerbridge] {'; '.join(parts) or 'nothing new'} ({self.run})"
 
     def as_json(self) -> dict[str, Any]:
+        """The webhook's document, scrubbed of every known secret and token (errors echo vendors)."""
+        scrubbed: dict[str, Any] = redact(self._document())
+        return scrubbed
+
+    def _document(self) -> dict[str, Any]:
         return {
             "run": self.run,
             "at": self.at.isoformat(),
@@ -83,6 +89,10 @@ class Digest:
         }
 
     def as_text(self) -> str:
+        """The e-mail's body, scrubbed like the webhook's document."""
+        return redact_text(self._text())
+
+    def _text(self) -> str:
         lines = [self.subject.removeprefix("[ledgerbridge] "), ""]
         if self.new_exceptions:
             lines.append("New exceptions by type:")
@@ -186,7 +196,7 @@ class Notifier:
 
     def _mail(self, email: EmailSettings, digest: Digest) -> None:
         message = EmailMessage()
-        message["Subject"] = digest.subject
+        message["Subject"] = redact_text(digest.subject)
         message["From"] = email.sender
         message["To"] = ", ".join(email.recipients)
         message.set_content(digest.as_text())

@@ -21,6 +21,7 @@ import requests
 import structlog
 from requests.auth import AuthBase
 
+from config.redaction import remember_secret
 from connectors.base import Token, TokenStore
 from connectors.errors import AuthError
 from connectors.http import HttpClient
@@ -75,6 +76,7 @@ class FxiaokeAuth(AuthBase):
     ) -> None:
         self._key = key
         self._credentials = credentials
+        remember_secret(credentials.app_secret, credentials.permanent_code)  # scrubbed from every sink
         self._style = style
         self._base = base_url.rstrip("/")
         self._http = token_client
@@ -101,6 +103,7 @@ class FxiaokeAuth(AuthBase):
                         stored = self._fetch(stored)
                         self._store.save(self._key, stored)
             assert stored is not None
+            remember_secret(stored.access_token, minted=True)  # maybe minted by another process
             self._cached = stored
             return stored
 
@@ -131,7 +134,9 @@ class FxiaokeAuth(AuthBase):
             body["grantType"] = "app_secret"
             path = BEARER_TOKEN_PATH
         log.info("fxiaoke.token_fetch", key=self._key, style=self._style)
-        answer = self._http.request("POST", traced(self._base + path), json_body=body, auth=False).body
+        answer = self._http.request(
+            "POST", traced(self._base + path), json_body=body, auth=False, redirects="never"
+        ).body  # appSecret and permanentCode go to the configured host only; a redirect is an AuthError
         if not isinstance(answer, dict):
             raise AuthError(f"{self._key}: the token endpoint answered without a JSON object")
         token = _token_from(self._style, answer, self._clock())
@@ -167,6 +172,7 @@ class FxiaokeAuth(AuthBase):
 
 def _token_from(style: AuthStyle, answer: dict[str, Any], now: datetime) -> Token:
     value = answer.get("corpAccessToken" if style == "legacy" else "accessToken")
+    remember_secret(value if isinstance(value, str) else None, minted=True)
     if not value:
         raise AuthError("Fxiaoke's token endpoint answered errorCode 0 without a token")
     try:

@@ -113,6 +113,7 @@ class Fxiaoke:
             concurrency=self._settings.limits.concurrency or 1,
             retry=self._retry,
             timeout=(10.0, self._settings.timeout_seconds),
+            deadline=self._settings.limits.request_deadline_seconds,
             session=self._session,
             sleep=self._deps.sleep,
             observer=self._deps.observer,

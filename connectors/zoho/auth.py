@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase
 
+from config.redaction import remember_secret
 from connectors.base import Clock, Token, TokenStore
 from connectors.errors import AuthError, TransientError
 from connectors.http import HttpClient
@@ -123,6 +124,7 @@ class ZohoAuth(AuthBase):
         self._client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
+        remember_secret(client_secret, refresh_token)  # scrubbed from every sink, whatever is echoed
         self._store = store
         self._clock = clock
         self.key = token_key(accounts_url, client_id, refresh_token)
@@ -157,6 +159,8 @@ class ZohoAuth(AuthBase):
             else:
                 token = self._refresh(stored)
                 self._store.save(self.key, token)
+        # A token from the store may have been minted by another process: this one learns it too.
+        remember_secret(token.access_token, token.extra.get("refresh_token"), minted=True)
         with self._lock:
             self._token = token
             self._refused = None
@@ -183,9 +187,16 @@ class ZohoAuth(AuthBase):
                 "refresh_token": refresh_token,
             },
             auth=False,
+            redirects="never",  # client_secret and refresh_token go to the accounts server, nowhere else
         )
         body = response.body if isinstance(response.body, Mapping) else {}
         access = body.get("access_token")
+        rotated = body.get("refresh_token")
+        remember_secret(
+            access if isinstance(access, str) else None,
+            rotated if isinstance(rotated, str) else None,
+            minted=True,
+        )
         if not isinstance(access, str) or not access:
             raise AuthError(f"Zoho Accounts at {self._accounts_url} answered without an access_token")
         lifetime = _lifetime_seconds(body)
@@ -195,7 +206,6 @@ class ZohoAuth(AuthBase):
         extra = {"refresh_after": (expires_at - margin).isoformat()}
         if isinstance(body.get("api_domain"), str):
             extra["api_domain"] = body["api_domain"].rstrip("/")
-        rotated = body.get("refresh_token")
         if isinstance(rotated, str) and rotated:
             extra["refresh_token"] = rotated
         elif previous is not None and previous.extra.get("refresh_token"):

@@ -178,6 +178,8 @@ def open_session(
         burst=5,
         retry=retry,
         timeout=timeout,
+        deadline=cfg.limits.request_deadline_seconds,
+        redirects="never",  # the token endpoint: credentials never follow a redirect
         sleep=deps.sleep,
         observer=deps.observer,
     )
@@ -196,6 +198,7 @@ def open_session(
         auth=auth,
         retry=retry,
         timeout=timeout,
+        deadline=cfg.limits.request_deadline_seconds,
         sleep=deps.sleep,
         observer=deps.observer,
         **budget.http_kwargs(),
