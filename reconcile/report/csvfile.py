@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from reconcile.report.display import headings, plain_cell, row_currency
 from reconcile.report.i18n import Catalogue
-from reconcile.report.model import Report
+from reconcile.report.model import Cell, Column, Report
+from reconcile.report.safe import csv_text
 
 CSV_ENCODING = "utf-8-sig"
 """Open the output file with this encoding: Excel then reads Chinese text correctly."""
@@ -16,7 +17,8 @@ CSV_ENCODING = "utf-8-sig"
 
 def render_csv(report: Report, stream: TextIO) -> None:
     """Write the streamed sections as one CSV table. Amounts are plain decimals (`1234.50`), so the
-    file reads back exactly; labels and headings are in the report's language."""
+    file reads back exactly; labels and headings are in the report's language; text cells are
+    neutralised (a leading quote before `=`, `+`, `-`, `@`, TAB, CR: never a formula)."""
     catalogue = Catalogue(report.lang)
     zone = ZoneInfo(report.timezone)
     writer = csv.writer(stream, lineterminator="\r\n")
@@ -32,9 +34,15 @@ def render_csv(report: Report, stream: TextIO) -> None:
             currency = row_currency(section, row)
             writer.writerow(
                 [
-                    plain_cell(value, column, currency, catalogue, zone)
+                    _cell(value, column, currency, catalogue, zone)
                     for value, column in zip(row.cells, section.columns, strict=True)
                 ]
             )
     if header is None and report.columns:
         writer.writerow([catalogue.text(column.label_key) for column in report.columns])
+
+
+def _cell(value: Cell, column: Column, currency: str | None, catalogue: Catalogue, zone: ZoneInfo) -> str:
+    """A text value neutralised; numbers, amounts and dates as they are (a negative amount stays one)."""
+    plain = plain_cell(value, column, currency, catalogue, zone)
+    return csv_text(plain) if isinstance(value, str) else plain

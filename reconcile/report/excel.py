@@ -1,7 +1,8 @@
 """The Excel renderer: openpyxl in write-only (streaming) mode, a summary sheet, one sheet per section.
 
 Cells are typed: amounts are numbers with a number format, dates are dates, document numbers are
-text (leading zeros kept). Every data sheet has a frozen, filterable header row and fitted widths.
+text (leading zeros kept). Every text cell is stored as text, never as a formula (reconcile/report/
+safe.py). Every data sheet has a frozen, filterable header row and fitted widths.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -24,6 +26,7 @@ from reconcile.report.display import display_cell, headings, row_currency
 from reconcile.report.fmt import currency_places, display_width, local_datetime
 from reconcile.report.i18n import Catalogue
 from reconcile.report.model import Cell, CellKind, Column, Report, Row, Section
+from reconcile.report.safe import starts_formula, xlsx_text
 
 SAMPLE_ROWS = 200
 """Rows read ahead per sheet to fit the column widths (the rest streams straight to disk)."""
@@ -33,12 +36,16 @@ _TITLE = Font(bold=True, size=14)
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+XLSX_CREATOR = "ledgerbridge"
+"""The workbook's creator property: how `--output` recognises a previous report (sync/outputs.py)."""
 
 
 def render_xlsx(report: Report, target: str | PathLike[str] | IO[bytes]) -> None:
     """Write the workbook to a path or a binary stream."""
     catalogue = Catalogue(report.lang)
-    writer = _Writer(Workbook(write_only=True), catalogue, ZoneInfo(report.timezone))
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = XLSX_CREATOR
+    writer = _Writer(workbook, catalogue, ZoneInfo(report.timezone))
     writer.summary_sheet(report)
     for section in report.sections:
         writer.section_sheet(section)
@@ -66,7 +73,7 @@ class _Writer:
         _set_widths(sheet, widths)
         sheet.append([self._styled(sheet, self.catalogue.text(f"report.{report.kind}"), _TITLE)])
         for label, value in meta:
-            sheet.append([self._styled(sheet, label, _BOLD), value])
+            sheet.append([self._styled(sheet, label, _BOLD), _text_cell(sheet, value)])
         for section, rows in sections:
             sheet.append([])
             sheet.append([self._styled(sheet, section.title, _BOLD)])
@@ -107,10 +114,13 @@ class _Writer:
             plain = self._value(value, column)
             number_format = None if plain is None else _number_format(value, column, currency)
             wrap = column.key == "explanation"
-            if number_format is None and not wrap and not row.total:
+            if isinstance(plain, str):
+                plain = xlsx_text(plain)
+            risky = isinstance(plain, str) and _needs_text_cell(plain)
+            if number_format is None and not wrap and not row.total and not risky:
                 cells.append(plain)
                 continue
-            cell = WriteOnlyCell(sheet, value=plain)
+            cell = _text_cell(sheet, plain) if isinstance(plain, str) else WriteOnlyCell(sheet, value=plain)
             if number_format is not None:
                 cell.number_format = number_format
             if wrap:
@@ -133,7 +143,7 @@ class _Writer:
 
     @staticmethod
     def _styled(sheet: Any, value: str, font: Font) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = _text_cell(sheet, value)
         cell.font = font
         return cell
 
@@ -156,6 +166,24 @@ class _Writer:
             name, counter = base[: 31 - len(suffix)] + suffix, counter + 1
         self._names.add(name.lower())
         return name
+
+
+def _needs_text_cell(text: str) -> bool:
+    """openpyxl would store it as a formula (`=...`) or an error value (`#N/A`), or Excel would take
+    it for a formula if the cell were edited (`+`, `-`, `@`...): write it as an explicit text cell."""
+    return starts_formula(text) or text in ERROR_CODES
+
+
+def _text_cell(sheet: Any, text: str) -> WriteOnlyCell:
+    """A cell holding `text` as text whatever it starts with; quote-prefixed when it could start a
+    formula, so Excel keeps it text even after someone edits it."""
+    text = xlsx_text(text)
+    cell = WriteOnlyCell(sheet, value=None)
+    cell.value = text
+    cell.data_type = "s"
+    if _needs_text_cell(text):
+        cell.quotePrefix = True
+    return cell
 
 
 def _number_format(value: Cell, column: Column, currency: str | None) -> str | None:

@@ -1,4 +1,8 @@
-"""The terminal renderer: rich tables, printed in chunks so a long report never sits in memory."""
+"""The terminal renderer: rich tables, printed in chunks so a long report never sits in memory.
+
+Vendor text is printed literally: cells are `rich.text.Text` (Rich markup in them is never parsed)
+without control characters (no ANSI or OSC-8 escape reaches the terminal; reconcile/report/safe.py).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reconcile.report.display import display_cell, headings, row_currency
 from reconcile.report.fmt import display_width
 from reconcile.report.i18n import Catalogue
 from reconcile.report.model import CellKind, Report, Row, Section
+from reconcile.report.safe import terminal_text
 
 CHUNK_ROWS = 500
 """Rows per printed table: bounded memory, the headings repeated now and then for long reports."""
@@ -30,7 +36,7 @@ def render_table(report: Report, console: Console) -> None:
     zone = ZoneInfo(report.timezone)
     console.print(f"[bold]{catalogue.text(f'report.{report.kind}')}[/bold]")
     for key, value in report.meta:
-        console.print(f"{catalogue.text(key)}: {value}", highlight=False)
+        console.print(Text(terminal_text(f"{catalogue.text(key)}: {value}", one_line=True)), highlight=False)
     for section in chain(report.summary, report.sections):
         if section.count is not None and section.count > RICH_ROWS:
             _print_plain(section, console, catalogue, zone)
@@ -50,7 +56,7 @@ def _print_section(section: Section, console: Console, catalogue: Catalogue, zon
             currency = row_currency(section, row)
             table.add_row(
                 *(
-                    display_cell(value, column, currency, catalogue, zone)
+                    Text(terminal_text(display_cell(value, column, currency, catalogue, zone)))
                     for value, column in zip(row.cells, section.columns, strict=True)
                 )
             )
@@ -98,7 +104,7 @@ def _print_plain(section: Section, console: Console, catalogue: Catalogue, zone:
 def _texts(section: Section, row: Row, catalogue: Catalogue, zone: ZoneInfo) -> list[str]:
     currency = row_currency(section, row)
     return [
-        display_cell(value, column, currency, catalogue, zone).replace("\n", " ")
+        terminal_text(display_cell(value, column, currency, catalogue, zone), one_line=True)
         for value, column in zip(row.cells, section.columns, strict=True)
     ]
 
