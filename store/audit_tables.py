@@ -1,4 +1,5 @@
-"""Tables of the operations side: the append-only, hash-chained audit log and the daemon's job claims."""
+"""Tables of the operations side: the append-only audit log, chained by keyed MACs (store/integrity.py),
+and the daemon's job claims."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ audit_log = Table(
     Column("action", String(100), nullable=False),
     Column("detail", Text, nullable=False, comment="canonical JSON object, hashed exactly as stored"),
     Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False, comment="sha256(prev_hash, id, time, actor, action, detail)"),
+    Column(
+        "hash",
+        String(64),
+        nullable=False,
+        comment="HMAC-SHA256 under the seal key of (prev_hash, id, time, actor, action, detail)",
+    ),
 )
 
 audit_head = Table(
@@ -24,6 +30,13 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False, comment="always 1"),
     Column("seq", BigInteger, nullable=False, comment="id of the newest audit_log row"),
     Column("hash", String(64), nullable=False, comment="hash of the newest audit_log row"),
+    Column(
+        "scheme",
+        String(64),
+        nullable=False,
+        server_default="sha256",
+        comment="sha256 (unkeyed, before 0006) or hmac-sha256:<seal key fingerprint>",
+    ),
 )
 
 job_claims = Table(

@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, payload_hash
 from store.db import is_sqlite, write_transaction
+from store.digests import RowState, check_rows
+from store.integrity import seal_of
 from store.rows import (
     ALLOCATION_COLUMNS,
     DOCUMENT_COLUMNS,
@@ -23,11 +26,12 @@ from store.rows import (
     EncodedDocument,
     PageRecord,
     RowEncoder,
+    digest_material,
     document_from_rows,
     document_row,
     enum_text,
     page_record,
-    snapshot_json,
+    snapshot_bytes,
 )
 from store.tables import (
     allocations,
@@ -38,6 +42,8 @@ from store.tables import (
     sync_runs,
     sync_state,
 )
+
+log = structlog.get_logger(__name__)
 
 _CHUNK = 500
 """Keys per IN (...) list and documents per read batch: well under every driver's parameter limit."""
@@ -83,6 +89,9 @@ class PageWrite:
     fetched: int = 0
     cursor: datetime | None = None
     mark_seen: bool = False
+    repair: bool = False
+    """Check the rows of records whose payload did not change: rewrite those whose digest or values fail
+    from the record just read (a new revision), seal those written before revision 0006 (ADR 0020)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +160,7 @@ class SqlLedgerRepository:
         fetched: int = 0,
         cursor: datetime | None = None,
         mark_seen: bool = False,
+        repair: bool = False,
         now: datetime,
     ) -> PageCounts:
         """Write one page in ONE transaction (see `write_page`), encoding its documents first."""
@@ -163,6 +173,7 @@ class SqlLedgerRepository:
                 fetched=fetched,
                 cursor=cursor,
                 mark_seen=mark_seen,
+                repair=repair,
                 now=now,
             ),
         )
@@ -178,15 +189,18 @@ class SqlLedgerRepository:
             existing = _existing(conn, run.connector, incoming)
             new: list[EncodedDocument] = []
             changed: list[tuple[_Existing, EncodedDocument]] = []
-            unchanged: list[int] = []
+            same: list[tuple[_Existing, EncodedDocument]] = []
             for item in incoming:
                 found = existing.get((item.kind, item.external_id))
                 if found is None:
                     new.append(item)
                 elif found.payload_hash == item.payload_hash and not found.deleted:
-                    unchanged.append(found.id)
+                    same.append((found, item))
                 else:
                     changed.append((found, item))
+            if page.repair and same:
+                same = _repair(conn, run, same, changed)
+            unchanged = [found.id for found, _ in same]
             _insert_new(conn, run, new, now)
             _update_changed(conn, run, changed, now)
             if page.mark_seen and unchanged:
@@ -363,10 +377,17 @@ def _insert_new(conn: Connection, run: RunRef, new: Sequence[EncodedDocument], n
     encode = RowEncoder(is_sqlite(conn))
     stamp, live = encode.moment(now), encode.flag(False)
     placed = list(zip(_allocate_ids(conn, len(new)), new, strict=True))
+    seal, stream = seal_of(conn).document_digest, run.stream
     rows = [
         (
             *document_row(
-                item.head, deleted=live, revision=1, payload_hash=item.payload_hash, run_id=run.id, now=stamp
+                item.head,
+                deleted=live,
+                revision=1,
+                payload_hash=item.payload_hash,
+                run_id=run.id,
+                now=stamp,
+                digest=seal(digest_material(stream, 1, False, item.payload_hash, item.snapshot)),
             ),
             stamp,
             doc_id,
@@ -389,10 +410,17 @@ def _update_changed(
     stamp, live = encode.moment(now), encode.flag(False)
     rows = []
     history = []
+    seal, stream = seal_of(conn).document_digest, run.stream
     for found, item in changed:
         number = found.revision + 1
         values = document_row(
-            item.head, deleted=live, revision=number, payload_hash=item.payload_hash, run_id=run.id, now=stamp
+            item.head,
+            deleted=live,
+            revision=number,
+            payload_hash=item.payload_hash,
+            run_id=run.id,
+            now=stamp,
+            digest=seal(digest_material(stream, number, False, item.payload_hash, item.snapshot)),
         )
         rows.append((*values, found.id))
         change = ChangeKind.RESTORED if found.deleted else ChangeKind.UPDATED
@@ -445,6 +473,41 @@ def _insert_revisions(
     conn.exec_driver_sql(encode.insert("revisions", REVISION_COLUMNS, utf8=("raw_payload", "snapshot")), rows)
 
 
+def _repair(
+    conn: Connection,
+    run: RunRef,
+    same: Sequence[tuple[_Existing, EncodedDocument]],
+    changed: list[tuple[_Existing, EncodedDocument]],
+) -> list[tuple[_Existing, EncodedDocument]]:
+    """Of the records whose payload did not change, move those whose row fails its check into `changed`
+    (rewritten from the record just read: a payload hash equal to the stored raw payload's) and seal
+    those written before digests existed. Returns the records that stay unchanged."""
+    checks = {check.id: check for check in check_rows(conn, seal_of(conn), [f.id for f, _ in same])}
+    keep: list[tuple[_Existing, EncodedDocument]] = []
+    seals: list[dict[str, Any]] = []
+    for found, item in same:
+        check = checks[found.id]
+        if check.state is RowState.FAILED:
+            changed.append((found, item))
+            log.warning(
+                "sync.repaired",
+                run_id=run.id,
+                kind=item.kind,
+                external_id=item.external_id,
+                problem=check.problem.message if check.problem else None,
+            )
+            continue
+        if check.state is RowState.UNSEALED:
+            seals.append({"_id": found.id, "_digest": check.digest})
+        keep.append((found, item))
+    if seals:
+        conn.execute(
+            update(documents).where(documents.c.id == bindparam("_id")).values(digest=bindparam("_digest")),
+            seals,
+        )
+    return keep
+
+
 def _mark_seen(conn: Connection, run_id: int, ids: Sequence[int]) -> None:
     for chunk in _chunks(ids):
         conn.execute(update(documents).where(documents.c.id.in_(chunk)).values(last_seen_run_id=run_id))
@@ -483,9 +546,11 @@ def _delete_ids(
     """Tombstone documents by id: deleted flag, revision + 1, a `deleted` revision with the snapshot."""
     digest = digest or payload_hash(raw)
     raw_json = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    seal = seal_of(conn).document_digest
     for chunk in _chunks(ids):
         rows = conn.execute(select(documents).where(documents.c.id.in_(chunk))).mappings().all()
         docs = list(_assemble(conn, rows))
+        snapshots = [snapshot_bytes(doc) for doc in docs]
         conn.execute(
             update(documents)
             .where(documents.c.id == bindparam("_id"))
@@ -495,8 +560,18 @@ def _delete_ids(
                 payload_hash=digest,
                 updated_at=now,
                 last_seen_run_id=run.id,
+                digest=bindparam("_digest"),
             ),
-            [{"_id": row["id"], "_revision": row["revision"] + 1} for row in rows],
+            [
+                {
+                    "_id": row["id"],
+                    "_revision": row["revision"] + 1,
+                    "_digest": seal(
+                        digest_material(row["stream"], row["revision"] + 1, True, digest, snapshot)
+                    ),
+                }
+                for row, snapshot in zip(rows, snapshots, strict=True)
+            ],
         )
         conn.execute(
             insert(revisions),
@@ -508,10 +583,10 @@ def _delete_ids(
                     "sync_run_id": run.id,
                     "payload_hash": digest,
                     "raw_payload": raw_json,
-                    "snapshot": snapshot_json(doc),
+                    "snapshot": snapshot.decode("utf-8"),
                     "recorded_at": now,
                 }
-                for row, doc in zip(rows, docs, strict=True)
+                for row, snapshot in zip(rows, snapshots, strict=True)
             ],
         )
     return len(ids)

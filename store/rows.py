@@ -85,6 +85,7 @@ DOCUMENT_COLUMNS = (
     "payload_hash",
     "last_seen_run_id",
     "updated_at",
+    "digest",
 )
 """Columns a document write sets, in the order of RowEncoder.document (then `created_at`, then `id`)."""
 LINE_COLUMNS = (
@@ -151,10 +152,30 @@ class EncodedDocument(NamedTuple):
 
 
 def document_row(
-    head: tuple[Any, ...], *, deleted: Any, revision: int, payload_hash: str, run_id: int | None, now: Any
+    head: tuple[Any, ...],
+    *,
+    deleted: Any,
+    revision: int,
+    payload_hash: str,
+    run_id: int | None,
+    now: Any,
+    digest: str | None = None,
 ) -> tuple[Any, ...]:
     """HEAD_COLUMNS values plus the bookkeeping, in DOCUMENT_COLUMNS order."""
-    return (*head, deleted, revision, payload_hash, run_id, now)
+    return (*head, deleted, revision, payload_hash, run_id, now, digest)
+
+
+def digest_material(stream: str, revision: int, deleted: bool, payload_hash: str, snapshot: bytes) -> bytes:
+    """What a document row's digest seals (ADR 0020): its revision's canonical snapshot — every value the
+    record says, which the row is a projection of — bound to the row's stream, revision number, deleted
+    flag and payload hash. The snapshot bytes are the ones the write already built."""
+    return b"%s\x1f%d\x1f%d\x1f%s\x1e%s" % (
+        stream.encode("utf-8"),
+        revision,
+        deleted,
+        payload_hash.encode("ascii"),
+        snapshot,
+    )
 
 
 def _minor(value: Decimal) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.engine import make_url
 
 from store.db import normalize_url, write_transaction
+from store.integrity import Seal, SecretKeyError, fingerprint, head_file_for, seal_from_secret_key
 from store.locks import named_lock
 from store.repository import _upsert
 from store.tables import secrets, tokens
@@ -25,10 +26,6 @@ from store.tables import secrets, tokens
 KEY_ENV = "LEDGERBRIDGE_SECRET_KEY"
 DEFAULT_KEY_FILE = "ledgerbridge.key"
 TOKEN_LOCK_WAIT_SECONDS = 120.0
-
-
-class SecretKeyError(Exception):
-    """The encryption key is missing, malformed, or not the one the database was encrypted with."""
 
 
 def default_key_file(database_url: str, configured: str | None = None) -> Path:
@@ -62,6 +59,7 @@ class SecretBox:
         self._key_file = key_file
         self._environ = environ
         self._fernet: Fernet | None = None
+        self._key = b""
 
     @property
     def where(self) -> str:
@@ -84,6 +82,18 @@ class SecretBox:
             )
         return str(plain["value"])
 
+    def seal(self) -> Seal:
+        """The keys of the audit chain and the documents' digests, derived from this key (ADR 0020),
+        with the audit head file beside the key file."""
+        self._cipher()
+        return seal_from_secret_key(self._key, head_file=head_file_for(self._key_file), origin=self.where)
+
+    @property
+    def fingerprint(self) -> str:
+        """Names the key without revealing it (16 hex digits)."""
+        self._cipher()
+        return fingerprint(self._key)
+
     def _cipher(self) -> Fernet:
         if self._fernet is None:
             self._fernet = self._load()
@@ -100,11 +110,13 @@ class SecretBox:
                     f"no encryption key: set {KEY_ENV} or run `ledgerbridge init` to create {self._key_file}"
                 ) from exc
         try:
-            return Fernet(key)
+            fernet = Fernet(key)
         except ValueError as exc:
             raise SecretKeyError(
                 f"{origin} is not a valid key (32 url-safe base64 bytes, as `ledgerbridge init` writes)"
             ) from exc
+        self._key = key
+        return fernet
 
 
 @dataclass(frozen=True)

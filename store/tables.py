@@ -19,6 +19,11 @@ from sqlalchemy import (
 
 from store.schema import ExactDecimal, Money, UtcDateTime, metadata
 
+DIGEST_COMMENT = (
+    "HMAC-SHA256 under the seal key of (stream, revision, deleted, payload_hash, the revision's snapshot); "
+    "NULL = written before 0006"
+)
+
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """Surrogate keys: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite."""
 
@@ -57,6 +62,7 @@ documents = Table(
     Column("last_seen_run_id", ID),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("digest", String(64), comment=DIGEST_COMMENT),
     UniqueConstraint("source", "kind", "external_id", name="uq_documents_key"),
     Index("ix_documents_stream", "source", "stream", "external_id"),
 )

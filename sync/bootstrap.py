@@ -20,6 +20,7 @@ from config.settings import Settings
 from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
 from connectors.http import Observer
 from store.db import make_engine, require_current
+from store.integrity import attach_seal
 from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_file
 
 FACTORIES: dict[str, ConnectorFactory] = {
@@ -39,6 +40,7 @@ def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:
     """The database engine; raises store.db.SchemaNotReady (saying which command fixes it) when the
     schema is missing or behind, unless `check_schema` is False (init, db upgrade)."""
     engine = make_engine(settings.database_url)
+    attach_seal(engine, secret_box(settings).seal)  # the audit chain's and digests' keys (ADR 0020)
     if check_schema:
         try:
             require_current(engine)

@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 
 from config.loader import ConfigError
 from store.db import is_sqlite, make_engine
+from store.integrity import Seal, attach_seal, seal_of
 from store.repository import PageWrite, RunRef, SqlLedgerRepository
 
 log = structlog.get_logger(__name__)
@@ -70,6 +71,7 @@ class PageWriter:
     ) -> None:
         self._ledger = SqlLedgerRepository(engine)
         self._run = run
+        self._seal = seal_of(engine)  # the writer process seals the rows it writes with the same key
         mode = writer_mode()
         self._url = None if parallel_after is None or mode == "inline" else _child_url(engine)
         self._forced = mode == "process" and self._url is not None
@@ -106,7 +108,7 @@ class PageWriter:
 
     def _start(self, url: str) -> _Child | None:
         try:
-            child = _Child.start(url, self._run)
+            child = _Child.start(url, self._run, self._seal)
         except (OSError, ValueError) as exc:  # no process to be had (limits, memory, no fd passing)
             if self._forced:
                 raise PageWriteError(f"cannot start the writer process: {exc}") from exc
@@ -161,7 +163,7 @@ class _Child:
         self.is_ready = False
 
     @classmethod
-    def start(cls, url: str, run: RunRef) -> _Child:
+    def start(cls, url: str, run: RunRef, seal: Seal) -> _Child:
         parent_end, child_end = multiprocessing.Pipe()
         # A fresh interpreter that imports exactly what this one can (no re-import of a __main__
         # script, as multiprocessing's spawn would do; -P: the working directory is not on the path).
@@ -174,7 +176,7 @@ class _Child:
             env=environment,
         )
         child_end.close()
-        parent_end.send((url, run))  # through the pipe, not argv: the URL may hold a password
+        parent_end.send((url, run, seal))  # through the pipe, not argv: the URL and the key are secret
         log.debug("sync.writer_started", run_id=run.id, pid=process.pid)
         return cls(process, parent_end)
 
@@ -260,10 +262,11 @@ def serve(pipe: Connection) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
     try:
-        url, run = pipe.recv()
+        url, run, seal = pipe.recv()
     except EOFError:  # the syncing process died before it said where to write
         return
     engine = make_engine(url)
+    attach_seal(engine, seal)
     try:
         with engine.connect():  # fail now, before any page is handed over, if it cannot connect
             pass
