@@ -91,14 +91,21 @@ class SyncEngine:
     """Runs streams of any connector that implements connectors.base.Connector."""
 
     def __init__(
-        self, engine: Engine, clock: Clock, *, parallel_after: int | None = PARALLEL_AFTER_PAGES
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        parallel_after: int | None = PARALLEL_AFTER_PAGES,
+        repair: bool = False,
     ) -> None:
         """`parallel_after`: pages a run writes itself before a writer process takes over the writes
-        (sync/page_writer.py); None keeps every write in this process."""
+        (sync/page_writer.py); None keeps every write in this process. `repair`: full runs rewrite the
+        rows whose digest fails from the records they read again (store/digests.py, ADR 0020)."""
         writer_mode()  # a bad LEDGERBRIDGE_SYNC_WRITER is a configuration error, said before any run
         self._engine = engine
         self._clock = clock
         self._parallel_after = parallel_after
+        self._repair = repair
         self._ledger = SqlLedgerRepository(engine)
         self._runs = SqlSyncLog(engine)
 
@@ -235,6 +242,7 @@ class SyncEngine:
                         fetched=len(page.records) + len(page.tombstones),
                         cursor=page_max if stream.ordered else None,
                         mark_seen=full,
+                        repair=full and self._repair,
                         now=self._clock(),
                     )
                 )

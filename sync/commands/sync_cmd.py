@@ -45,6 +45,12 @@ def sync_group() -> None:
     "--full", is_flag=True, help="Re-read everything; mark what was not seen as deleted if it completes."
 )
 @click.option(
+    "--repair",
+    is_flag=True,
+    help="With --full: rewrite the rows whose digest fails (changed outside ledgerbridge) from the records "
+    "read again, and seal rows written before digests existed.",
+)
+@click.option(
     "--since", metavar="ISO_DATETIME", help="Re-read from this time (no zone: the company's time zone)."
 )
 @click.option(
@@ -67,6 +73,7 @@ def run(
     connectors: Sequence[str],
     streams: Sequence[str],
     full: bool,
+    repair: bool,
     since: str | None,
     sweep: bool,
     wait_seconds: float,
@@ -78,11 +85,13 @@ def run(
     start = _parse_since(since, settings)
     if full and start is not None:
         raise BadConfig("--full re-reads everything: use either --full or --since")
+    if repair and not full:
+        raise BadConfig("--repair rewrites rows from a full re-read: use it with --full")
     selected = _select(settings, connectors, streams)
     results: list[SyncRunResult] = []
     refused: list[dict[str, str]] = []
     with database(app) as engine, _progress() as progress:
-        sync = SyncEngine(engine, utc_now)
+        sync = SyncEngine(engine, utc_now, repair=repair)
         for name, names in selected:
             connector = configured_connector(app, engine, name)
             try:
@@ -102,7 +111,13 @@ def run(
             finally:
                 connector.close()
         failed = sum(not r.ok for r in results)
-        detail = {"connectors": [n for n, _ in selected], "full": full, "since": since, "failed": failed}
+        detail = {
+            "connectors": [n for n, _ in selected],
+            "full": full,
+            "repair": repair,
+            "since": since,
+            "failed": failed,
+        }
         record_audit(engine, default_actor(), "sync.run", detail)
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
         reconciled = run_rules_after_sync(
