@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -88,9 +89,13 @@ UNKEYED_ORIGIN = "unkeyed (no seal key attached)"
 UNKEYED = Seal.from_key(b"ledgerbridge-unkeyed-public-seal", head_file=None, origin=UNKEYED_ORIGIN)
 
 
-def head_file_for(key_file: Path) -> Path:
-    """The audit head file beside the secrets key file `key_file` (`<name>.audit-head`)."""
-    return key_file.with_name(key_file.stem + HEAD_SUFFIX)
+def head_file_for(key_file: Path, database: str | None = None) -> Path:
+    """The audit head file beside the secrets key file `key_file`: `<key name>.audit-head`, or
+    `<key name>.<database>.audit-head` for a server database (several may share one key's folder)."""
+    if not database:
+        return key_file.with_name(key_file.stem + HEAD_SUFFIX)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", database)
+    return key_file.with_name(f"{key_file.stem}.{safe}{HEAD_SUFFIX}")
 
 
 def seal_from_secret_key(fernet_key: bytes, *, head_file: Path | None, origin: str) -> Seal:

@@ -55,8 +55,10 @@ class SecretBox:
 
     The key is read on first use, so commands that need no secret work without one."""
 
-    def __init__(self, key_file: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, key_file: Path, environ: Mapping[str, str], *, database: str | None = None) -> None:
+        """`database`: the server database's name the audit head file is named after (None: SQLite)."""
         self._key_file = key_file
+        self._database = database
         self._environ = environ
         self._fernet: Fernet | None = None
         self._key = b""
@@ -86,7 +88,8 @@ class SecretBox:
         """The keys of the audit chain and the documents' digests, derived from this key (ADR 0020),
         with the audit head file beside the key file."""
         self._cipher()
-        return seal_from_secret_key(self._key, head_file=head_file_for(self._key_file), origin=self.where)
+        head_file = head_file_for(self._key_file, self._database)
+        return seal_from_secret_key(self._key, head_file=head_file, origin=self.where)
 
     @property
     def fingerprint(self) -> str:

@@ -24,8 +24,10 @@ from config.loader import ConfigError, resolve_secret
 from config.settings import Schedule, Settings
 from connectors.base import Connector, Page, Stream
 from connectors.errors import AuthError
+from store.audit import verify_audit
 from store.audit_tables import job_claims
 from store.db import is_sqlite, write_transaction
+from store.digests import verify_documents
 from store.locks import LockHeld, named_lock
 from store.reconcile_tables import reconcile_exceptions
 from store.secrets import SqlSecretStore
@@ -46,6 +48,9 @@ from sync.redact import Redactor
 from sync.schedules import Trigger, build_trigger, current_tick, interval_of
 
 log = structlog.get_logger(__name__)
+VERIFY_JOB = "verify:integrity"
+VERIFY_SCHEDULE = Schedule(cron="17 3 * * *")
+"""The daily check of the audit chain and the documents' digests (03:17 in the company's time zone)."""
 
 DAEMON_LOCK = "daemon"
 """Held by a SQLite daemon for its whole life: a second one refuses to start."""
@@ -196,6 +201,24 @@ class Daemon:
             if getattr(rule, "schedule", None):
                 schedule = Schedule.model_validate(rule.schedule)
                 self._add(f"reconcile:{rule.name}", schedule, partial(self._reconcile, rule.name))
+        self._add(VERIFY_JOB, VERIFY_SCHEDULE, self._verify)
+
+    def _verify(self) -> bool:
+        """Once a day: the audit chain and its anchor, and every document row's digest (ADR 0020). A
+        failure fails the job (health, metrics) and logs what was found; nothing is changed."""
+        audit = verify_audit(self.engine)
+        rows = verify_documents(self.engine)
+        for problem in audit.problems[:20]:
+            log.error("daemon.audit_tampered", row=problem.row, problem=problem.message)
+        for found in rows.problems[:20]:
+            log.error("daemon.document_tampered", **found.as_json())
+        if rows.problems:
+            log.error(
+                "daemon.documents_tampered",
+                rows=len(rows.problems),
+                advice="ledgerbridge audit verify; ledgerbridge sync run --full --repair",
+            )
+        return audit.ok and rows.ok
 
     def _add(self, job: str, schedule: Schedule, work: Callable[[], bool | None]) -> None:
         trigger = build_trigger(schedule, self.settings.zone)
@@ -277,7 +300,9 @@ class Daemon:
     def _interval(self, job: str) -> float:
         kind, _, name = job.partition(":")
         schedule: Schedule | None = None
-        if kind == "sync":
+        if job == VERIFY_JOB:
+            schedule = VERIFY_SCHEDULE
+        elif kind == "sync":
             schedule = self.settings.connector(name).schedule
         else:
             raw = next((getattr(r, "schedule", None) for r in self._rules() if r.name == name), None)

@@ -1,4 +1,5 @@
-"""`ledgerbridge audit`: read the audit log of admin and finance actions, and verify its hash chain."""
+"""`ledgerbridge audit`: read the audit log of admin and finance actions; verify its keyed chain, its anchor
+outside the database, and the documents' digests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 
 import click
 
-from store.audit import list_audit, verify_audit
+from store.audit import AuditVerdict, list_audit, verify_audit
+from store.digests import DocumentProblem, DocumentVerdict, verify_documents
+from store.integrity import Seal, seal_of
 from sync.cli import AppContext, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 
@@ -41,25 +44,67 @@ def list_entries(app: AppContext, limit: int, action: str | None, actor: str | N
 @json_option
 @click.pass_obj
 def verify(app: AppContext, as_json: bool) -> None:
-    """Recompute the hash chain; exit 1 naming every row edited, replaced or deleted."""
+    """Check the audit chain under the seal key and against the head file kept outside the database,
+    and every document row against its digest; exit 1 naming the first bad row and every row that
+    fails (ADR 0020). `sync run --full --repair` rewrites failing documents."""
     with database(app) as engine:
-        verdict = verify_audit(engine)
+        audit = verify_audit(engine)
+        rows = verify_documents(engine)
+        seal = seal_of(engine)
     if as_json:
         emit_json(
             {
-                "ok": verdict.ok,
-                "rows": verdict.rows,
-                "problems": [{"row": p.row, "message": p.message} for p in verdict.problems],
+                "ok": audit.ok and rows.ok,
+                "rows": audit.rows,
+                "sealed": audit.sealed,
+                "seal_key": seal.fingerprint,
+                "head_file": None if seal.head_file is None else str(seal.head_file),
+                "problems": [{"row": p.row, "message": p.message} for p in audit.problems],
+                "documents": {
+                    "rows": rows.rows,
+                    "unsealed": rows.unsealed,
+                    "problems": [p.as_json() for p in rows.problems],
+                },
             }
         )
-    elif verdict.ok:
-        click.echo(f"audit log intact: {verdict.rows} rows, hash chain verified")
     else:
-        for problem in verdict.problems:
-            click.echo(f"row {problem.row}: {problem.message}")
-    if not verdict.ok:
-        first = verdict.problems[0]
+        _print(audit, rows, seal)
+    if not audit.ok:
+        first = audit.problems[0]
         raise CommandFailed(
             f"the audit log was tampered with: {first.message}"
-            + (f" (and {len(verdict.problems) - 1} more)" if len(verdict.problems) > 1 else "")
+            + (f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else "")
+            + (f"; {len(rows.problems)} document rows fail too" if rows.problems else "")
         )
+    if not rows.ok:
+        first_row = rows.problems[0]
+        raise CommandFailed(
+            f"{len(rows.problems)} document row(s) changed outside ledgerbridge, first {_name(first_row)}: "
+            f"{first_row.message}; `ledgerbridge sync run --full --repair` rewrites them from the vendor"
+        )
+
+
+def _print(audit: AuditVerdict, rows: DocumentVerdict, seal: Seal) -> None:
+    if audit.ok and not audit.sealed:
+        click.echo(
+            f"audit log intact: {audit.rows} rows, unkeyed chain from before the upgrade verified; the next "
+            f"audited action seals it with the seal key {seal.fingerprint}"
+        )
+    elif audit.ok:
+        anchored = f", its end anchored in {seal.head_file}" if seal.head_file is not None else ""
+        click.echo(f"audit log intact: {audit.rows} rows, chain sealed with key {seal.fingerprint}{anchored}")
+    for problem in audit.problems:
+        click.echo(f"row {problem.row}: {problem.message}")
+    for found in rows.problems:
+        click.echo(f"document {_name(found)}: {found.message}")
+    if rows.ok:
+        click.echo(f"documents intact: {rows.rows} rows, digests verified")
+    if rows.unsealed:
+        click.echo(
+            f"{rows.unsealed} document rows were written before digests existed (they match their "
+            f"history): `ledgerbridge sync run --full --repair` seals them"
+        )
+
+
+def _name(problem: DocumentProblem) -> str:
+    return f"{problem.source} {problem.kind} {problem.external_id} (id {problem.id})"

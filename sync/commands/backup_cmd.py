@@ -7,23 +7,42 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from contextlib import closing
+from contextlib import ExitStack, closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from store.audit import record_audit
-from store.db import alembic_config, current_revision, head_revision, is_sqlite, normalize_url
-from store.locks import LockHeld, named_lock
+from store.db import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    is_sqlite,
+    normalize_url,
+    write_transaction,
+)
+from store.integrity import Seal, read_anchor, seal_of, write_anchor
+from store.locks import LockHeld
+from sync.bootstrap import secret_box
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
+from sync.restore_safety import (
+    Head,
+    UnsafeBackup,
+    check_key,
+    check_pg_listing,
+    check_sqlite_schema,
+    every_lock,
+    pg_dump_contents,
+    sqlite_contents,
+    write_manifest,
+)
 
-DAEMON_LOCK = "daemon"
-"""The lock a SQLite daemon holds for its whole life (sync/daemon.py); restore takes it too."""
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PGDUMP_MAGIC = b"PGDMP"
 _LEDGER_TABLES = frozenset({"alembic_version", "documents", "revisions", "sync_state", "sync_runs"})
@@ -52,14 +71,41 @@ def backup(app: AppContext, path: Path, force: bool, actor: str | None, as_json:
         else:
             _pg_dump(engine, path)
             revision, kind = head_revision(), "pg_dump"
+        _, head = (
+            sqlite_contents(path)
+            if kind == "sqlite"
+            else pg_dump_contents(_tool("pg_restore", "backup"), path)
+        )
+        manifest = {
+            "format": kind,
+            "revision": revision,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "audit_head": None if head is None else head.as_json(),
+            "seal_key": seal_of(engine).fingerprint,
+        }
+        manifest_file = write_manifest(path, manifest)
         record_audit(
-            engine, actor_name(actor), "backup.create", {"path": str(path.resolve()), "format": kind}
+            engine,
+            actor_name(actor),
+            "backup.create",
+            {"path": str(path.resolve()), "format": kind, "audit_head": manifest["audit_head"]},
         )
     size = path.stat().st_size
     if as_json:
-        emit_json({"path": str(path), "format": kind, "bytes": size, "revision": revision})
+        emit_json(
+            {
+                "path": str(path),
+                "format": kind,
+                "bytes": size,
+                "revision": revision,
+                "manifest": str(manifest_file),
+                "audit_head": manifest["audit_head"],
+            }
+        )
     else:
         click.echo(f"backup written to {path} ({kind}, {size:,} bytes, schema revision {revision})")
+        if head is not None:
+            click.echo(f"audit head: row {head.seq}, MAC {head.mac} (kept in {manifest_file})")
 
 
 @click.command("restore")
@@ -70,35 +116,78 @@ def backup(app: AppContext, path: Path, force: bool, actor: str | None, as_json:
 @click.pass_obj
 def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: bool) -> None:
     """Replace the database with the backup at PATH, after checking it is a ledgerbridge database of a
-    known schema version. Stop the daemon first (on SQLite, restore refuses while one runs)."""
+    known schema version, with no trigger, view or function ledgerbridge did not create, made under this
+    installation's key. Takes the daemon's and every connector's lock first: refuses while a daemon, a
+    sync or a token refresh holds one (ADR 0020)."""
+    settings = app.config.settings
     with database(app, check_schema=False) as engine:
+        sqlite = is_sqlite(engine)
         try:
-            revision = _check_backup(path, sqlite=is_sqlite(engine))
+            revision = _check_backup(path, sqlite=sqlite)
         except ForeignFile as exc:
             raise CommandFailed(f"refusing to restore {path}: {exc}") from exc
+        box, seal = secret_box(settings), seal_of(engine)
+        try:
+            if sqlite:
+                check_sqlite_schema(path, revision)
+                ciphertexts, head = sqlite_contents(path)
+            else:
+                tool = _tool("pg_restore", "the restore on a host that has pg_restore")
+                check_pg_listing(_pg_listing(tool, path))
+                ciphertexts, head = pg_dump_contents(tool, path)
+            check_key(ciphertexts, head, box, seal)
+        except UnsafeBackup as exc:
+            raise BadConfig(f"refusing to restore {path}: {exc}") from exc
         if not yes:
             click.confirm(f"Replace the database {_describe(engine)} with {path}?", abort=True)
-        if is_sqlite(engine):
-            if current_revision(engine) is not None:  # an empty file has no lease table and no daemon
+        with ExitStack() as locks:
+            if current_revision(engine) is not None:  # an empty database has no lease table, no daemon
                 try:
-                    with named_lock(engine, DAEMON_LOCK, holder="restore"):
-                        pass
+                    locks.enter_context(every_lock(engine, [c.name for c in settings.connectors]))
                 except LockHeld as exc:
-                    raise CommandFailed(f"a daemon is running ({exc}): stop it, then restore") from exc
-            engine.dispose()
-            _sqlite_restore(path, _sqlite_file(engine))
-        else:
-            _pg_restore(engine, path)
+                    raise CommandFailed(
+                        f"refusing to restore while {exc}: stop the daemon and any `sync run`, then restore"
+                    ) from exc
+            previous = read_anchor(seal.head_file) if seal.head_file is not None else None
+            if sqlite:
+                _sqlite_restore(path, _sqlite_file(engine))
+                with write_transaction(engine) as conn:  # the copy's leases are not held by anyone here
+                    conn.execute(text("DELETE FROM leases"))
+            else:
+                _pg_restore(engine, path)
+            _reset_anchor(seal, head)
         engine.dispose()
         behind = revision != head_revision()
         if not behind:  # an older schema has no audit log yet: `db upgrade` first
-            detail = {"path": str(path.resolve()), "revision": revision}
+            detail = {
+                "path": str(path.resolve()),
+                "revision": revision,
+                "previous_audit_head": None if previous is None else previous.seq,
+            }
             record_audit(engine, actor_name(actor), "backup.restore", detail)
     advice = "; run `ledgerbridge db upgrade` before starting the daemon" if behind else ""
     if as_json:
         emit_json({"restored": str(path), "revision": revision, "needs_upgrade": behind})
     else:
         click.echo(f"restored {path} (schema revision {revision}){advice}")
+
+
+def _reset_anchor(seal: Seal, head: Head | None) -> None:
+    """The head file follows the restored log (its end is what the backup held); a log from before
+    sealing has none until its first sealed entry."""
+    if seal.head_file is None:
+        return
+    if head is not None and head.scheme.startswith("hmac-sha256:") and head.seq > 0:
+        write_anchor(seal.head_file, head.seq, head.mac)
+    else:
+        seal.head_file.unlink(missing_ok=True)
+
+
+def _pg_listing(tool: str, path: Path) -> str:
+    listing = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+        [tool, "--list", str(path)], capture_output=True, text=True, check=False
+    )
+    return listing.stdout
 
 
 # ----------------------------------------------------------------------------- SQLite

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -12,8 +13,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select, update
 
 from config.settings import SECRET_PREFIX, Settings
-from store.audit import append_audit, record_audit
+from store.audit import append_audit, record_audit, reseal_audit
 from store.db import write_transaction
+from store.digests import reseal_documents
+from store.integrity import attach_seal
 from store.secrets import KEY_ENV, SecretBox, SqlSecretStore
 from store.tables import secrets, tokens
 from sync.bootstrap import secret_box
@@ -160,7 +163,16 @@ def _reencrypt(engine: Engine, old: SecretBox, new: SecretBox, actor: str) -> di
             fresh = new.encrypt(label, old.decrypt(label, ciphertext))
             conn.execute(update(tokens).where(tokens.c.key == key).values(ciphertext=fresh))
             counts["tokens"] += 1
-        append_audit(conn, actor, "secret.rotate_key", counts)
+        # The audit chain and the documents' digests are sealed with keys derived from this key
+        # (ADR 0020): re-seal them in the same transaction, then record the rotation under the new seal.
+        old_seal = old.seal()
+        new_seal = dataclasses.replace(new.seal(), head_file=old_seal.head_file, origin=old_seal.origin)
+        documents, failing = reseal_documents(conn, old_seal, new_seal)
+        resealed = {"audit_rows": reseal_audit(conn, old_seal, new_seal), "documents": documents}
+        if failing:
+            resealed["documents_failing"] = failing  # still fail under the new key: `audit verify`
+        attach_seal(engine, new_seal)
+        append_audit(conn, actor, "secret.rotate_key", {**counts, "resealed": resealed})
     return counts
 
 
