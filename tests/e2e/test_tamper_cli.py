@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.daemon_support import (
+    TEST_KEY,
     invoices,
     invoke,
     jsonl_connector,
@@ -61,3 +62,28 @@ def test_a_halved_total_is_named_by_audit_verify_and_repaired_by_a_full_run_with
     verified = invoke(config, "audit", "verify", "--json")
     assert verified.returncode == 0, verified.stdout
     assert json.loads(verified.stdout)["documents"] == {"rows": 10, "unsealed": 0, "problems": []}
+
+
+def test_the_daemons_daily_check_fails_its_job_when_a_document_was_changed(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from config.loader import parse_config
+    from sync.bootstrap import open_engine as open_sealed
+    from sync.daemon import VERIFY_JOB, Daemon
+
+    source = write_jsonl(tmp_path / "shop.jsonl", invoices(3))
+    config = write_config(tmp_path / "lb.yaml", database_url, connectors=[jsonl_connector("shop", source)])
+    assert invoke(config, "sync", "run").returncode == 0
+    settings = parse_config(config.read_text(encoding="utf-8"), str(config), {})
+    monkeypatch.setenv("LEDGERBRIDGE_SECRET_KEY", TEST_KEY)
+    engine = open_sealed(settings)
+    try:
+        daemon = Daemon(settings, engine)
+        daemon._schedule()
+        assert VERIFY_JOB in {job.id for job in daemon._scheduler.get_jobs()}
+        assert daemon._verify() is True
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE documents SET total = 1 WHERE external_id = 'INV-2'")
+        assert daemon._verify() is False
+    finally:
+        engine.dispose()
