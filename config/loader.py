@@ -18,6 +18,15 @@ CONFIG_ENV = "LEDGERBRIDGE_CONFIG"
 DATABASE_URL_ENV = "LEDGERBRIDGE_DATABASE_URL"
 DEFAULT_CONFIG = "ledgerbridge.yaml"
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+"""A configuration file larger than this is refused (a real one is a few kilobytes)."""
+MAX_DEPTH = 64
+"""Mappings and lists nested deeper than this are refused (a 100,000-deep file crashed the parser)."""
+MAX_ALIASES = 1_000
+"""YAML aliases (`*name`) allowed in one file."""
+MAX_NODES = 200_000
+"""Values the file may expand to once aliases are followed (a "billion laughs" file expands to 10^9)."""
+
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 Location = tuple[str | int, ...]
@@ -52,6 +61,8 @@ def load_config(
         hint = "run `ledgerbridge init` to write a starter config, or pass --config PATH"
         raise ConfigError(f"{path}: configuration file not found ({hint})")
     try:
+        if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: the configuration file is larger than {MAX_CONFIG_BYTES:,} bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc}") from exc
@@ -59,16 +70,21 @@ def load_config(
 
 
 def parse_config(text: str, where: str, environ: Mapping[str, str]) -> Settings:
-    """Parse configuration text (`where` names it in messages)."""
+    """Parse configuration text (`where` names it in messages). Hostile YAML is refused in one line:
+    too large, too deep, too many aliases or expanding to too much, or a tag other than YAML's own
+    (`!!python/name:...`): only plain mappings, lists and scalars make a configuration."""
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{where}: the configuration is larger than {MAX_CONFIG_BYTES:,} bytes")
     try:
+        _check_shape(text, where)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}{line}: not valid YAML: {problem}") from exc
+        raise ConfigError(_yaml_problem(exc, where)) from exc
+    except RecursionError as exc:  # pragma: no cover - _check_shape refuses the depth first
+        raise ConfigError(f"{where}: the configuration is nested too deeply") from exc
     lines: dict[Location, int] = {}
-    data = {} if node is None else _build(node, (), lines, where, environ)
+    budget = [MAX_NODES]
+    data = {} if node is None else _build(node, (), lines, where, environ, budget=budget)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}:1: the configuration must be a mapping of keys to values")
     if environ.get(DATABASE_URL_ENV):
@@ -93,27 +109,86 @@ def resolve_secret(value: str, lookup: Callable[[str], str | None]) -> str:
 # ----------------------------------------------------------------------------- internals
 
 
+def _yaml_problem(exc: yaml.YAMLError, where: str) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or (str(exc).splitlines() or ["unreadable"])[0]
+    return f"{where}{line}: not valid YAML: {problem}"
+
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map", "timestamp")
+)
+
+
+def _check_shape(text: str, where: str) -> None:
+    """Walk the YAML events (no recursion, nothing built): refuse depth beyond MAX_DEPTH, more than
+    MAX_ALIASES aliases, and any tag that is not one of YAML's own."""
+    depth = 0
+    aliases = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag != "!" and tag not in _PLAIN_TAGS:
+            raise ConfigError(f"{where}:{line}: the YAML tag {tag!r} is not allowed in a configuration")
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{where}:{line}: nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise ConfigError(f"{where}:{line}: more than {MAX_ALIASES} YAML aliases")
+
+
 def _build(
-    node: yaml.Node, loc: Location, lines: dict[Location, int], where: str, environ: Mapping[str, str]
+    node: yaml.Node,
+    loc: Location,
+    lines: dict[Location, int],
+    where: str,
+    environ: Mapping[str, str],
+    *,
+    budget: list[int],
 ) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(
+            f"{where}:{node.start_mark.line + 1}: the configuration expands to more than {MAX_NODES:,}"
+            " values (YAML aliases repeated within aliases?)"
+        )
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
+            try:
+                key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else key_node.value
+            except yaml.YAMLError as exc:
+                raise ConfigError(_yaml_problem(exc, where)) from exc
             if not isinstance(key, str):
                 raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: key {key!r} must be a string")
             if key in result:
                 raise ConfigError(f"{where}:{key_node.start_mark.line + 1}: key {key!r} appears twice")
             lines[(*loc, key)] = key_node.start_mark.line + 1
-            result[key] = _build(value_node, (*loc, key), lines, where, environ)
+            result[key] = _build(value_node, (*loc, key), lines, where, environ, budget=budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), lines, where, environ) for i, item in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
+        return [
+            _build(item, (*loc, i), lines, where, environ, budget=budget) for i, item in enumerate(node.value)
+        ]
+    try:
+        value = _scalar(node)
+    except yaml.YAMLError as exc:  # a scalar that does not construct (a bad !!timestamp, !!int...)
+        raise ConfigError(_yaml_problem(exc, where)) from exc
     if isinstance(value, str):
         return _interpolate(value, node.start_mark.line + 1, where, environ)
     return value
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar's value as yaml.safe_load reads it (a fresh constructor: nothing is kept between calls)."""
+    return yaml.constructor.SafeConstructor().construct_object(node)
 
 
 def _interpolate(value: str, line: int, where: str, environ: Mapping[str, str]) -> str:

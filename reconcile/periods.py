@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -46,16 +47,23 @@ def parse_period(text: str, now: datetime, zone: ZoneInfo) -> Period:
     if relative is not None:
         value = relative
     if match := _MONTH.match(value):
-        year, month = int(match[1]), int(match[2])
+        year, month = _year(match[1], text), int(match[2])
         return Period(value, date(year, month, 1), _month_end(year, month))
     if match := _QUARTER.match(value):
-        year, quarter = int(match[1]), int(match[2])
+        year, quarter = _year(match[1], text), int(match[2])
         first = 3 * quarter - 2
         return Period(value, date(year, first, 1), _month_end(year, first + 2))
     if match := _YEAR.match(value):
-        year = int(match[1])
+        year = _year(match[1], text)
         return Period(value, date(year, 1, 1), date(year, 12, 31))
     raise PeriodError(f"{text!r} is not {PERIOD_HELP}")
+
+
+def _year(digits: str, text: str) -> int:
+    year = int(digits)
+    if year < 1:  # the calendar has no year 0 (`0000-01` crashed every command that took --period)
+        raise PeriodError(f"{text!r}: the year must be 0001 to 9999")
+    return year
 
 
 def _relative(value: str, today: date) -> str | None:
@@ -73,5 +81,5 @@ def _relative(value: str, today: date) -> str | None:
 
 
 def _month_end(year: int, month: int) -> date:
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return following - timedelta(days=1)
+    """The last day of the month (December 9999 too: no day after it is computed)."""
+    return date(year, month, calendar.monthrange(year, month)[1])

@@ -20,6 +20,8 @@ from sync.commands.common import actor_name, actor_option, database
 STATUSES = click.Choice([s.value for s in ExceptionStatus])
 TYPES = click.Choice([t.value for t in DiscrepancyType])
 KINDS = click.Choice([k.value for k in ResolutionKind])
+EXCEPTION_ID = click.IntRange(1, 2**63 - 1)
+"""An exception's id: a database integer (a 23-digit id is a usage error, not a database crash)."""
 
 
 @click.group("exceptions")
@@ -70,7 +72,7 @@ def list_exceptions(
 
 
 @exceptions_group.command("show")
-@click.argument("exception_id", type=int)
+@click.argument("exception_id", type=EXCEPTION_ID)
 @json_option
 @click.pass_obj
 def show(app: AppContext, exception_id: int, as_json: bool) -> None:
@@ -125,7 +127,7 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
 
 
 @exceptions_group.command("ack")
-@click.argument("exception_id", type=int)
+@click.argument("exception_id", type=EXCEPTION_ID)
 @click.option("--note", default=None)
 @actor_option
 @json_option
@@ -136,7 +138,7 @@ def ack(app: AppContext, exception_id: int, note: str | None, actor: str | None,
 
 
 @exceptions_group.command("resolve")
-@click.argument("exception_id", type=int)
+@click.argument("exception_id", type=EXCEPTION_ID)
 @click.option("--note", required=True, help="Why it is resolved (kept in the history).")
 @click.option("--kind", type=KINDS, default=ResolutionKind.FIXED_AT_SOURCE.value, show_default=True)
 @actor_option
@@ -150,7 +152,7 @@ def resolve(
 
 
 @exceptions_group.command("assign")
-@click.argument("exception_id", type=int)
+@click.argument("exception_id", type=EXCEPTION_ID)
 @click.argument("user")
 @click.option("--note", default=None)
 @actor_option
@@ -164,7 +166,7 @@ def assign(
 
 
 @exceptions_group.command("reopen")
-@click.argument("exception_id", type=int)
+@click.argument("exception_id", type=EXCEPTION_ID)
 @click.option("--note", default=None)
 @actor_option
 @json_option
