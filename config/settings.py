@@ -55,6 +55,9 @@ class _ConnectorBase(_Strict):
     schedule: Schedule | None = None
     overlap_minutes: int = Field(default=5, ge=0, le=1440)
     """How far before the cursor each incremental run re-reads (records sharing a timestamp)."""
+    max_clock_skew_minutes: int = Field(default=1440, ge=1, le=525_600)
+    """How far ahead of this host's clock a record's modification time may be: a later one is
+    quarantined and never moves the cursor (a record dated 9999-12-31 would stop every later fetch)."""
     timeout_seconds: float = Field(default=60, gt=0, le=600)
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, delete, insert, select, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from store.db import is_sqlite, write_transaction
 from store.tables import leases
@@ -144,8 +144,11 @@ class _SqliteLease:
         finally:
             stop.set()
             beat.join()
-            with write_transaction(self.engine) as conn:
-                conn.execute(delete(leases).where(leases.c.name == self.name, leases.c.holder == self.me))
+            try:
+                with write_transaction(self.engine) as conn:
+                    conn.execute(delete(leases).where(leases.c.name == self.name, leases.c.holder == self.me))
+            except SQLAlchemyError as exc:  # locked or gone: the lease expires, or is found abandoned
+                log.warning("lock.release_failed", lock=self.name, error=_first_line(exc))
 
     def _try(self) -> LockHolder | None:
         """Take the lease if free, expired or abandoned (atomically: BEGIN IMMEDIATE); else say who has it."""
@@ -184,6 +187,11 @@ class _SqliteLease:
                 lease.lost.set()
                 log.error("lock.lost", lock=self.name)
                 return
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _holder(row: Any) -> LockHolder:
@@ -235,8 +243,11 @@ def _advisory(
             _record_holder(conn, name, me, now())
             yield Lease(name)
         finally:
-            conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == me))
-            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            try:
+                conn.execute(delete(leases).where(leases.c.name == name, leases.c.holder == me))
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            except SQLAlchemyError as exc:  # the session died (killed, restarted): the server let go
+                log.warning("lock.release_failed", lock=name, error=_first_line(exc))
     finally:
         conn.close()
 

@@ -6,10 +6,10 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from config.redaction import redact_optional
 from store.db import write_transaction
@@ -107,9 +107,13 @@ class SqlSyncLog:
         full: bool = False,
         swept: bool = False,
     ) -> RunRecord:
-        """Close the run; with `cursor`, advance the stream's cursor in the same transaction."""
+        """Close the run; with `cursor`, advance the stream's cursor in the same transaction. A completed
+        full run (`full`) SETS the cursor to `cursor`, the newest time it wrote (None: it wrote nothing),
+        even backwards: that is how a cursor left in the future (issue 13) is repaired."""
         with write_transaction(self._engine) as conn:
-            if cursor is not None:
+            if full and status == OK:
+                _set_cursor(conn, run, cursor, now)
+            elif cursor is not None:
                 _advance_cursor(conn, run, cursor, now)
             marks: dict[str, Any] = {}
             if full:
@@ -229,6 +233,23 @@ class SqlSyncLog:
             query = query.where(quarantine.c.resolved_at.is_(None))
         with self._engine.connect() as conn:
             return [_from_row(QuarantineEntry, r._mapping) for r in conn.execute(query)]
+
+
+def _set_cursor(conn: Connection, run: RunRef, cursor: datetime | None, now: datetime) -> None:
+    """The stream's cursor becomes `cursor`, forward or back (a completed full run read everything)."""
+    where = (sync_state.c.connector == run.connector, sync_state.c.stream == run.stream)
+    if conn.execute(select(sync_state.c.cursor).where(*where)).first() is None:
+        if cursor is not None:
+            _advance_cursor(conn, run, cursor, now)
+        return
+    conn.execute(update(sync_state).where(*where).values(cursor=cursor, updated_at=now))
+
+
+def cursor_in_future(cursor: datetime | None, now: datetime, skew: timedelta) -> bool:
+    """A cursor beyond the clock plus the allowed skew: incremental runs fetch nothing modified before
+    it. Left by a record dated in the future before such records were quarantined; a completed
+    `sync run --full` repairs it."""
+    return cursor is not None and cursor > now + skew
 
 
 def _aware(value: Any) -> datetime | None:

@@ -340,7 +340,10 @@ class Daemon:
             watched = _Watched(connector, self._stopping, auth_errors)
             try:
                 results = SyncEngine(self.engine, utc_now).run_connector(
-                    watched, holder="daemon", overlap=timedelta(minutes=connector_settings.overlap_minutes)
+                    watched,
+                    holder="daemon",
+                    overlap=timedelta(minutes=connector_settings.overlap_minutes),
+                    max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
                 )
             except LockHeld as exc:
                 log.info("daemon.sync_skipped_locked", connector=name, holder=str(exc.holder))

@@ -7,7 +7,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from decimal import InvalidOperation
 from typing import Any
@@ -20,7 +20,7 @@ from connectors.base import Clock, Connector, Page, RawRecord, Stream, Sweepable
 from connectors.errors import ConnectorError, RecordError
 from connectors.http import escaped_json, unreadable_reason
 from store.canonical import canonical_json_bytes
-from store.locks import connector_lock
+from store.locks import LockLost, connector_lock
 from store.repository import (
     Deletion,
     Incoming,
@@ -45,6 +45,10 @@ Progress = Callable[[str, str, int], None]
 """Called after every committed page with (connector, stream, records of this run's committed pages)."""
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
+DEFAULT_MAX_CLOCK_SKEW = timedelta(days=1)
+"""How far ahead of this host's clock a record's source modification time may be before the record is
+quarantined (the connector setting `max_clock_skew_minutes`): such a time would move the cursor past
+every record modified until then, and nothing would be fetched again (one record dated 9999-12-31)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,11 @@ class SyncRunResult(RunRecord):
     @property
     def run_id(self) -> int:
         return self.id
+
+    @property
+    def recorded(self) -> bool:
+        """False when the run could not even be recorded (the database refused its `sync_runs` row)."""
+        return self.id > 0
 
     @property
     def ok(self) -> bool:
@@ -79,7 +88,7 @@ class SyncRunResult(RunRecord):
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
             "error": self.error,
-            "run_id": self.run_id,
+            "run_id": self.run_id if self.recorded else None,
         }
 
 
@@ -118,13 +127,15 @@ class SyncEngine:
         since: datetime | None = None,
         sweep: bool = False,
         overlap: timedelta = DEFAULT_OVERLAP,
+        max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         wait_seconds: float = 0.0,
         holder: str = "sync run",
         progress: Progress | None = None,
     ) -> list[SyncRunResult]:
         """Run the connector's streams (all, or those named) under the connector's lock, one after the
-        other; a failed stream does not stop the others. Raises store.locks.LockHeld if another run holds
-        the connector."""
+        other; a failed stream (whatever failed: the vendor, the database, the disk) does not stop the
+        others. Raises store.locks.LockHeld if another run holds the connector, and the database's error
+        if the lock itself cannot be taken."""
         available = connector.streams()
         names = list(available) if streams is None else [s for s in streams if s in available]
         with (
@@ -140,6 +151,7 @@ class SyncEngine:
                     since=since,
                     sweep=sweep,
                     overlap=overlap,
+                    max_clock_skew=max_clock_skew,
                     progress=progress,
                     guard=lease.check,
                 )
@@ -155,21 +167,33 @@ class SyncEngine:
         since: datetime | None = None,
         sweep: bool = False,
         overlap: timedelta = DEFAULT_OVERLAP,
+        max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         progress: Progress | None = None,
         guard: Callable[[], None] | None = None,
     ) -> SyncRunResult:
-        """One run of one stream. The caller holds the connector's lock (run_connector does)."""
+        """One run of one stream. The caller holds the connector's lock (run_connector does).
+
+        Any error of the stream (the vendor's, the database's, a full disk, a body too deep to read)
+        fails this run with its reason in `sync_runs`; only an interruption (Ctrl-C, shutdown) and a lost
+        lock are raised, since they stop every stream."""
         if full and since is not None:
             raise ValueError("a full resync reads everything: do not combine it with `since`")
         stream = connector.streams()[stream_name]
-        cursor = self._runs.cursor(connector.name, stream_name)
-        start = since if since is not None else (None if full or cursor is None else cursor - overlap)
         mode = "full" if full else "sweep" if sweep else "incremental"
-        run = self._runs.start(connector.name, stream_name, mode=mode, since=start, now=self._clock())
+        try:
+            cursor = self._runs.cursor(connector.name, stream_name)
+            start = since if since is not None else (None if full or cursor is None else cursor - overlap)
+            run = self._runs.start(connector.name, stream_name, mode=mode, since=start, now=self._clock())
+        except Exception as exc:  # noqa: BLE001 - the database refused even the run's row: say so, go on
+            error = f"cannot start the run: {_describe(exc)}"
+            log.error("sync.stream_failed", connector=connector.name, stream=stream_name, error=error)
+            return self._unrecorded(connector.name, stream_name, mode, error)
         bound = log.bind(connector=connector.name, stream=stream_name, run_id=run.id, mode=mode)
         bound.info("sync.stream_started", since=iso(start), cursor=iso(cursor))
         try:
-            run_cursor = self._pages(run, stream, start, full=full, progress=progress, guard=guard)
+            run_cursor = self._pages(
+                run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew
+            )
             if full:
                 self._ledger.delete_unseen(run, now=self._clock())
             swept = False
@@ -181,14 +205,17 @@ class SyncEngine:
                 run,
                 status=OK,
                 now=self._clock(),
-                cursor=None if stream.ordered else run_cursor,
+                cursor=run_cursor if full or not stream.ordered else None,
                 full=full,
                 swept=swept,
             )
         except (ConnectorError, PageWriteError) as exc:  # this stream failed; the others may still run
-            record = self._runs.finish(run, status=FAILED, now=self._clock(), error=str(exc))
-            bound.error("sync.stream_failed", error=str(exc), error_type=type(exc).__name__)
-            return SyncRunResult.from_record(record)
+            return self._failed(run, mode, str(exc), type(exc).__name__)
+        except LockLost as exc:  # another process took the connector over: stop every stream
+            self._finish_after_crash(run, FAILED, str(exc))
+            raise
+        except Exception as exc:  # noqa: BLE001 - the database, the disk, a bug: fail this stream only
+            return self._failed(run, mode, _describe(exc), type(exc).__name__)
         except BaseException as exc:
             status = INTERRUPTED if isinstance(exc, KeyboardInterrupt | SystemExit) else FAILED
             self._finish_after_crash(run, status, f"{type(exc).__name__}: {exc}")
@@ -202,6 +229,32 @@ class SyncEngine:
 
     # ------------------------------------------------------------------------- internals
 
+    def _failed(self, run: RunRef, mode: str, error: str, error_type: str) -> SyncRunResult:
+        """Record the stream's failure; if even that fails (the database is what failed), the result
+        still says why and the error is logged."""
+        log.error(
+            "sync.stream_failed",
+            connector=run.connector,
+            stream=run.stream,
+            run_id=run.id,
+            error=error,
+            error_type=error_type,
+        )
+        try:
+            return SyncRunResult.from_record(
+                self._runs.finish(run, status=FAILED, now=self._clock(), error=error)
+            )
+        except Exception as exc:  # noqa: BLE001 - the run row stays `running` until the next run's start
+            log.error("sync.cannot_record_failure", run_id=run.id, error=_describe(exc))
+            unrecorded = self._unrecorded(run.connector, run.stream, mode, error)
+            return replace(unrecorded, id=run.id)
+
+    def _unrecorded(self, connector: str, stream: str, mode: str, error: str) -> SyncRunResult:
+        now = self._clock()
+        return SyncRunResult(
+            0, connector, stream, mode, FAILED, 0, 0, 0, 0, 0, 0, None, None, now, now, error, None, None
+        )
+
     def _pages(
         self,
         run: RunRef,
@@ -211,8 +264,10 @@ class SyncEngine:
         full: bool,
         progress: Progress | None,
         guard: Callable[[], None] | None,
+        skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     ) -> datetime | None:
-        """Fetch and commit every page; return the highest modification time seen (for unordered streams)."""
+        """Fetch and commit every page; return the highest modification time written (the cursor of an
+        unordered stream, and of a full run). A time beyond the clock plus `skew` is quarantined."""
         committed = 0
 
         def on_committed(records: int) -> None:
@@ -228,7 +283,9 @@ class SyncEngine:
         writer = PageWriter(self._engine, run, parallel_after=self._parallel_after, on_committed=on_committed)
         try:
             for page in stream.pages(start):
-                incoming, rejects, deletions = normalize_page(run.connector, stream, page)
+                now = self._clock()
+                normalized = normalize_page(run.connector, stream, page, not_after=now + skew)
+                incoming, rejects, deletions = normalized
                 page_max = _latest(incoming, page)
                 if page_max is not None and (highest is None or page_max > highest):
                     highest = page_max
@@ -243,7 +300,7 @@ class SyncEngine:
                         cursor=page_max if stream.ordered else None,
                         mark_seen=full,
                         repair=full and self._repair,
-                        now=self._clock(),
+                        now=now,
                     )
                 )
             writer.close()
@@ -274,9 +331,15 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def normalize_page(
-    connector: str, stream: Stream, page: Page
+    connector: str, stream: Stream, page: Page, *, not_after: datetime | None = None
 ) -> tuple[list[Incoming], list[Rejected], list[Deletion]]:
-    """Pure: split a page into documents that normalized, quarantined rejects and tombstones."""
+    """Pure: split a page into documents that normalized, quarantined rejects and tombstones.
+
+    Quarantined besides what does not normalize: a record modified after `not_after` (the clock plus
+    the allowed skew: it would move the cursor into the future), and a record whose id came earlier in
+    the same page with a different payload (the page's last one is kept: pages list records in the
+    order the vendor changed them; an identical repeat is counted once). Both writing paths (this
+    process and the writer process) get the page as decided here."""
     incoming: list[Incoming] = []
     rejects: list[Rejected] = []
     for raw in page.records:
@@ -291,15 +354,24 @@ def normalize_page(
         except (RecordError, ValidationError, ValueError, InvalidOperation) as exc:
             reason = _reason(exc)
         else:
-            if document.source == connector:
+            modified = document.source_modified_at
+            if document.source != connector:
+                reason = f"normalizer produced source {document.source!r}, expected {connector!r}"
+            elif modified is not None and not_after is not None and modified > not_after:
+                reason = (
+                    f"modified at {iso(modified)}, after this host's clock allows ({iso(not_after)}):"
+                    " a time in the future would stop the stream's cursor from fetching anything"
+                    " modified before it (max_clock_skew_minutes)"
+                )
+            else:
                 incoming.append(Incoming(document, digest, encoded))
                 continue
-            reason = f"normalizer produced source {document.source!r}, expected {connector!r}"
         rejects.append(
             Rejected(
                 reason=reason, raw_json=encoded.decode("utf-8"), payload_hash=digest, external_id=_id(raw)
             )
         )
+    incoming, duplicates = _one_per_id(incoming)
     deletions = []
     for tombstone in page.tombstones:
         deleted_at = None if tombstone.deleted_at is None else tombstone.deleted_at.isoformat()
@@ -309,7 +381,39 @@ def normalize_page(
         digest = hashlib.sha256(encoded).hexdigest()
         raw_json = encoded.decode("utf-8")
         deletions.append(Deletion(external_id=tombstone.external_id, raw_json=raw_json, payload_hash=digest))
-    return incoming, rejects, deletions
+    return incoming, rejects + duplicates, deletions
+
+
+def _one_per_id(incoming: list[Incoming]) -> tuple[list[Incoming], list[Rejected]]:
+    """The page's records with one per (kind, id): the last in page order; an earlier one with another
+    payload is quarantined with the reason (an identical repeat is dropped: nothing is lost)."""
+    last: dict[tuple[str, str], int] = {}
+    for position, item in enumerate(incoming):
+        last[(item.document.kind.value, item.document.external_id)] = position
+    if len(last) == len(incoming):
+        return incoming, []
+    kept = [item for position, item in enumerate(incoming) if last[_key(item)] == position]
+    duplicates: list[Rejected] = []
+    for position, item in enumerate(incoming):
+        winner = incoming[last[_key(item)]]
+        if last[_key(item)] == position or winner.payload_hash == item.payload_hash:
+            continue
+        duplicates.append(
+            Rejected(
+                reason=(
+                    f"id {item.document.external_id} came twice in one page with different contents:"
+                    " this earlier copy was not written, the page's last copy was"
+                ),
+                raw_json=item.raw_json.decode("utf-8"),
+                payload_hash=item.payload_hash,
+                external_id=item.document.external_id,
+            )
+        )
+    return kept, duplicates
+
+
+def _key(item: Incoming) -> tuple[str, str]:
+    return item.document.kind.value, item.document.external_id
 
 
 def _latest(incoming: Sequence[Incoming], page: Page) -> datetime | None:
@@ -319,6 +423,12 @@ def _latest(incoming: Sequence[Incoming], page: Page) -> datetime | None:
     del page
     times = [i.document.source_modified_at for i in incoming if i.document.source_modified_at is not None]
     return max(times, default=None)
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for `sync status`: the error's type and the first line of its message."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
 
 def _reason(exc: Exception) -> str:

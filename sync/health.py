@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.redaction import redact
 from config.settings import Settings
 from store.reconcile_tables import reconcile_exceptions
-from store.runs import SqlSyncLog
+from store.runs import SqlSyncLog, cursor_in_future
 from store.tables import sync_runs
 from sync.metrics import Metrics, Sample, render
 from sync.schedules import interval_of
@@ -40,6 +40,8 @@ class StreamHealth:
     consecutive_failures: int
     last_error: str | None
     quarantined: int
+    cursor_in_future: bool = False
+    """The stream's cursor is beyond the clock plus the connector's max_clock_skew_minutes."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class StreamHealth:
             "consecutive_failures": self.consecutive_failures,
             "last_error": self.last_error,
             "quarantined": self.quarantined,
+            "cursor_in_future": self.cursor_in_future,
         }
 
 
@@ -110,6 +113,8 @@ def assess_health(
         lag = (now - status.last_ok_at).total_seconds() if status.last_ok_at else None
         failed = failures.get((status.connector, status.stream), 0)
         error = status.last_run.error if status.last_run and status.last_run.status == "failed" else None
+        skew = timedelta(minutes=settings.connector(status.connector).max_clock_skew_minutes)
+        future = cursor_in_future(status.cursor, now, skew)
         streams.append(
             StreamHealth(
                 connector=status.connector,
@@ -120,8 +125,16 @@ def assess_health(
                 consecutive_failures=failed,
                 last_error=error,
                 quarantined=status.quarantined,
+                cursor_in_future=future,
             )
         )
+        if future and status.cursor is not None:
+            at = status.cursor.isoformat().replace("+00:00", "Z")
+            reasons.append(
+                f"{status.connector}/{status.stream} cursor {at} is in the future: nothing modified"
+                f" before it is fetched; run `ledgerbridge sync run --connector {status.connector}"
+                f" --stream {status.stream} --full` to reset it"
+            )
         if limit is not None and lag is not None and lag > limit.total_seconds():
             limit_text = _ago(limit.total_seconds())
             reasons.append(

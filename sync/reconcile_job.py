@@ -6,7 +6,7 @@ import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
@@ -25,6 +25,7 @@ from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
 from reconcile.status import derive_statuses, orders_to_look_up
 from store.canonical import Discrepancy, ExceptionAction
+from store.locks import LockHeld, connector_lock
 from store.reconcile_repository import (
     DocumentSet,
     ExceptionChange,
@@ -35,6 +36,10 @@ from store.reconcile_repository import (
 
 Rule = MatchRule | SettlementRule
 Clock = Callable[[], datetime]
+DEFAULT_SYNC_WAIT_SECONDS: Final = 120.0
+"""How long a rule waits for a sync of one of its sources to finish before it is skipped."""
+
+
 RUN_ACTOR = "ledgerbridge"
 """Who the events a run writes (opened, auto_resolved, reopened) are recorded as."""
 
@@ -123,9 +128,17 @@ def run_rules(
     dry_run: bool = False,
     clock: Clock,
     actor: str = RUN_ACTOR,
+    sync_wait: float = DEFAULT_SYNC_WAIT_SECONDS,
+    skipped: list[SkippedRun] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[RuleRun | PlanRun]:
     """Run the named rules and audit plans (all of them when none are named: rules first, then plans),
-    each over its period (or `period`)."""
+    each over its period (or `period`).
+
+    Each runs on a consistent picture: it holds the sync lock of every connector it reads while it runs
+    (a sync of those connectors waits or is refused meanwhile), after waiting up to `sync_wait` seconds
+    for a sync that holds one (`on_wait` is told). One still held after the wait: the item is not run
+    and is appended to `skipped` with the reason, or SourcesBusy is raised when `skipped` is None."""
     reconcile = settings.reconcile
     items = [reconcile.runnable(name) for name in names] if names else [*reconcile.rules, *reconcile.plans()]
     repo = SqlReconcileRepository(engine)
@@ -133,34 +146,94 @@ def run_rules(
     runs: list[RuleRun | PlanRun] = []
     with _fewer_collections():
         for index, item in enumerate(items):
-            if isinstance(item, AuditPlan):
-                runs.append(
-                    run_plan(
-                        repo,
-                        settings,
-                        item,
-                        period=period,
-                        dry_run=dry_run,
-                        clock=clock,
-                        actor=actor,
-                        load=loaded.rows,
-                    )
-                )
-            else:
-                runs.append(
-                    run_rule(
-                        repo,
-                        settings,
-                        item,
-                        period=period,
-                        dry_run=dry_run,
-                        clock=clock,
-                        actor=actor,
-                        load=loaded.rows,
-                    )
-                )
+            try:
+                with _sources_quiet(engine, item, sync_wait, on_wait):
+                    if isinstance(item, AuditPlan):
+                        runs.append(
+                            run_plan(
+                                repo,
+                                settings,
+                                item,
+                                period=period,
+                                dry_run=dry_run,
+                                clock=clock,
+                                actor=actor,
+                                load=loaded.rows,
+                            )
+                        )
+                    else:
+                        runs.append(
+                            run_rule(
+                                repo,
+                                settings,
+                                item,
+                                period=period,
+                                dry_run=dry_run,
+                                clock=clock,
+                                actor=actor,
+                                load=loaded.rows,
+                            )
+                        )
+            except SourcesBusy as exc:
+                if skipped is None:
+                    raise
+                skipped.append(SkippedRun(item, period or item.period or "all", str(exc)))
             loaded.keep({side for later in items[index + 1 :] for side in _sides_read(later)})
     return runs
+
+
+class SourcesBusy(LockHeld):
+    """A connector a rule reads is being synced (its lock is held) beyond the wait: the rule is skipped."""
+
+    def __init__(self, item: Rule | AuditPlan, held: LockHeld, waited: float) -> None:
+        super().__init__(held.name, held.holder)
+        who = str(held.holder) if held.holder else "another process"
+        self.args = (
+            f"{held.name} is being synced by {who} (waited {waited:g}s): {item.name} would read a"
+            " half-written picture; run it again once the sync has finished",
+        )
+
+
+@dataclass(frozen=True)
+class SkippedRun:
+    """A rule or plan not run because a connector it reads was being synced."""
+
+    rule: Rule | AuditPlan
+    period: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule.name,
+            "kind": self.rule.kind,
+            "period": self.period,
+            "status": "skipped",
+            "reason": self.reason,
+        }
+
+
+@contextmanager
+def _sources_quiet(
+    engine: Engine, item: Rule | AuditPlan, wait: float, on_wait: Callable[[str], None] | None
+) -> Iterator[None]:
+    """Hold the sync lock of every connector `item` reads (in name order: no two callers deadlock)."""
+    with ExitStack() as stack:
+        for source in sorted({side[0] for side in _sides_read(item)}):
+            try:
+                stack.enter_context(connector_lock(engine, source, holder=f"reconcile {item.name}"))
+                continue
+            except LockHeld as held:
+                if wait <= 0:
+                    raise SourcesBusy(item, held, 0) from held
+                if on_wait is not None:
+                    on_wait(f"{item.name}: waiting up to {wait:g}s for {held}")
+            try:
+                stack.enter_context(
+                    connector_lock(engine, source, wait_seconds=wait, holder=f"reconcile {item.name}")
+                )
+            except LockHeld as held:
+                raise SourcesBusy(item, held, wait) from held
+        yield
 
 
 Load = Callable[[DocumentSet], list[LedgerRow]]
@@ -222,7 +295,12 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def run_rules_after_sync(
-    engine: Engine, settings: Settings, synced: Iterable[str], *, clock: Clock
+    engine: Engine,
+    settings: Settings,
+    synced: Iterable[str],
+    *,
+    clock: Clock,
+    skipped: list[SkippedRun] | None = None,
 ) -> list[RuleRun | PlanRun]:
     """Run every rule, then every audit plan, that names one of the connectors just synced in `after`."""
     done = set(synced)
@@ -230,7 +308,7 @@ def run_rules_after_sync(
     names = [item.name for item in items if done & set(item.after)]
     if not names:
         return []
-    return run_rules(engine, settings, names=names, clock=clock)
+    return run_rules(engine, settings, names=names, clock=clock, skipped=skipped)
 
 
 def run_rule(

@@ -8,9 +8,9 @@ from reconcile.periods import PeriodError
 from reconcile.report.i18n import Catalogue
 from store.audit import record_audit
 from sync.bootstrap import utc_now
-from sync.cli import AppContext, BadConfig, emit_json, json_option
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
-from sync.reconcile_job import PlanRun, RuleRun, run_rules
+from sync.reconcile_job import DEFAULT_SYNC_WAIT_SECONDS, PlanRun, RuleRun, SkippedRun, run_rules
 
 
 @click.group("reconcile")
@@ -26,6 +26,15 @@ def reconcile_group() -> None:
     "--period", default=None, metavar="P", help="2026-10, 2026-Q3, 2026 or all (default: the rule's)."
 )
 @click.option("--dry-run", is_flag=True, help="Match and report, but save nothing.")
+@click.option(
+    "--wait-for-sync",
+    "sync_wait",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_SYNC_WAIT_SECONDS,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for a sync of a rule's sources to finish; then skip the rule (exit 1).",
+)
 @actor_option
 @json_option
 @click.pass_obj
@@ -35,11 +44,13 @@ def run(
     rules: tuple[str, ...],
     period: str | None,
     dry_run: bool,
+    sync_wait: float,
     actor: str | None,
     as_json: bool,
 ) -> None:
     """Run rules, then audit plans (all without --rule); new findings become exceptions, vanished ones
-    auto-resolve."""
+    auto-resolve. A rule whose sources another process is syncing waits for it (--wait-for-sync), then
+    is skipped with the reason: exit status 1."""
     settings = app.config.settings
     if not settings.reconcile.rules and not settings.reconcile.audits:
         raise BadConfig(
@@ -50,6 +61,7 @@ def run(
             settings.reconcile.runnable(name)
         except KeyError as exc:
             raise BadConfig(str(exc.args[0])) from exc
+    skipped: list[SkippedRun] = []
     with database(app) as engine:
         try:
             runs = run_rules(
@@ -60,22 +72,36 @@ def run(
                 dry_run=dry_run,
                 clock=utc_now,
                 actor=actor_name(actor),
+                sync_wait=sync_wait,
+                skipped=skipped,
+                on_wait=lambda message: click.echo(message, err=True),
             )
         except PeriodError as exc:
             raise BadConfig(f"--period: {exc}") from exc
         if not dry_run:
-            rules_run = [r.rule.name for r in runs]
-            detail = {"rules": rules_run, "runs": [r.run_id for r in runs], "period": period}
+            detail = {
+                "rules": [r.rule.name for r in runs],
+                "runs": [r.run_id for r in runs],
+                "period": period,
+                "skipped": {s.rule.name: s.reason for s in skipped},
+            }
             record_audit(engine, actor_name(actor), "reconcile.run", detail)
     if as_json:
-        emit_json({"runs": [r.to_json() for r in runs]})
-        return
-    catalogue = Catalogue(settings.effective_locale)
+        emit_json({"runs": [r.to_json() for r in runs], "skipped": [s.to_json() for s in skipped]})
+    else:
+        _print_all(runs, skipped, Catalogue(settings.effective_locale))
+    if skipped:
+        raise CommandFailed("; ".join(f"{s.rule.name} skipped: {s.reason}" for s in skipped))
+
+
+def _print_all(runs: list[RuleRun | PlanRun], skipped: list[SkippedRun], catalogue: Catalogue) -> None:
     for outcome in runs:
         if isinstance(outcome, PlanRun):
             _print_plan(outcome, catalogue)
         else:
             _print(outcome)
+    for skip in skipped:
+        click.echo(f"{skip.rule.name} ({skip.period}): skipped: {skip.reason}")
 
 
 def _print_plan(outcome: PlanRun, catalogue: Catalogue) -> None:

@@ -12,6 +12,7 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from store.audit import default_actor, record_audit
@@ -25,7 +26,7 @@ from sync.console import stdout_console
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, iso
 from sync.health import assess_health
-from sync.reconcile_job import run_rules_after_sync
+from sync.reconcile_job import SkippedRun, run_rules_after_sync
 
 QUARANTINE_SHOWN = 10
 """Open quarantine entries listed per stream by `sync status` (all of them are counted)."""
@@ -102,12 +103,15 @@ def run(
                     since=start,
                     sweep=sweep,
                     overlap=timedelta(minutes=settings.connector(name).overlap_minutes),
+                    max_clock_skew=timedelta(minutes=settings.connector(name).max_clock_skew_minutes),
                     wait_seconds=wait_seconds,
                     holder="sync run",
                     progress=progress,
                 )
             except LockHeld as exc:
                 refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
+            except Exception as exc:  # noqa: BLE001 - its lock could not be taken (database locked, gone)
+                refused.append({"connector": name, "error": f"{name} not synced: {_one_line(exc)}"})
             finally:
                 connector.close()
         failed = sum(not r.ok for r in results)
@@ -118,10 +122,15 @@ def run(
             "since": since,
             "failed": failed,
         }
-        record_audit(engine, default_actor(), "sync.run", detail)
+        try:
+            record_audit(engine, default_actor(), "sync.run", detail)
+        except SQLAlchemyError as exc:  # the database that failed the runs: said, exit status 1
+            error = f"cannot record the run in the audit log: {_one_line(exc)}"
+            refused.append({"connector": "", "error": error})
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
+        skipped: list[SkippedRun] = []
         reconciled = run_rules_after_sync(
-            engine, settings, {r.connector for r in results if r.ok}, clock=utc_now
+            engine, settings, {r.connector for r in results if r.ok}, clock=utc_now, skipped=skipped
         )
     if as_json:
         emit_json(
@@ -129,14 +138,18 @@ def run(
                 "runs": [r.to_json() for r in results],
                 "refused": refused,
                 "reconciled": [r.to_json() for r in reconciled],
+                "reconcile_skipped": [r.to_json() for r in skipped],
             }
         )
     else:
         _print_runs(results)
         for outcome in reconciled:
             click.echo(f"reconciled {outcome.rule.name}: {sum(outcome.result.counts.values())} exceptions")
+        for skip in skipped:
+            click.echo(f"not reconciled {skip.rule.name}: {skip.reason}")
     problems = [f"{r.connector}/{r.stream} failed: {r.error}" for r in results if not r.ok]
     problems += [entry["error"] for entry in refused]
+    problems += [f"rule {skip.rule.name} skipped: {skip.reason}" for skip in skipped]
     if problems:
         raise CommandFailed("; ".join(problems))
 
@@ -197,6 +210,7 @@ def status(app: AppContext, as_json: bool) -> None:
         watched = lag.get((row["connector"], row["stream"]), {})
         row["lag_seconds"] = watched.get("lag_seconds")
         row["consecutive_failures"] = watched.get("consecutive_failures", 0)
+        row["cursor_in_future"] = watched.get("cursor_in_future", False)
     if as_json:
         emit_json({"streams": streams, "health": {"status": health.status, "reasons": list(health.reasons)}})
         return
@@ -208,6 +222,11 @@ def status(app: AppContext, as_json: bool) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _one_line(exc: BaseException) -> str:
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
 
 def _parse_since(value: str | None, settings: Settings) -> datetime | None:
@@ -287,7 +306,7 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
         last = s["last_run"] or {}
         table.add_row(
             f"{s['connector']}/{s['stream']}",
-            s["cursor"] or "",
+            (s["cursor"] or "") + (" (in the future!)" if s.get("cursor_in_future") else ""),
             f"{last['status']} {last['finished_at'] or ''}".strip() if last else "never",
             *(str(last.get(k, "")) for k in ("fetched", "created", "updated", "deleted")),
             str(s["quarantined"]),

@@ -178,16 +178,21 @@ def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(
     assert [r.status for r in SqlSyncLog(engine).runs("shop")] == ["interrupted", "ok"]
 
 
-def test_a_bug_in_a_normalizer_fails_the_run_visibly(engine: Engine, clock: FixedClock) -> None:
+def test_a_bug_in_a_normalizer_fails_that_stream_visibly_and_the_next_stream_runs(
+    engine: Engine, clock: FixedClock
+) -> None:
     class Buggy(ListStream):
         def normalize(self, raw: object) -> object:  # type: ignore[override]
             raise KeyError("oops")
 
-    with pytest.raises(KeyError):
-        _sync(engine, clock, Buggy(pages([record(1)])))
-    [run] = SqlSyncLog(engine).runs("shop")
+    other = ListStream(
+        pages([record(10, kind="payment", lines=[])]), name="payments", kind=DocumentKind.PAYMENT
+    )
+    results = _sync(engine, clock, Buggy(pages([record(1)])), other)
+    assert [(r.stream, r.status) for r in results] == [("invoices", "failed"), ("payments", "ok")]
+    [run] = SqlSyncLog(engine).runs("shop", "invoices")
     assert run.status == "failed"
-    assert "KeyError" in (run.error or "")
+    assert run.error == "KeyError: 'oops'"
 
 
 def test_since_and_full_together_are_refused(engine: Engine, clock: FixedClock) -> None:
