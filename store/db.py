@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+DATABASE_MODE = 0o600
+"""A new SQLite file is readable by its owner only, like the key (SQLite gives its -wal and -shm the
+same mode), whatever the umask."""
 BUSY_TIMEOUT_MS = 30_000
 """How long a SQLite writer waits for another writer before failing (the lease lock waits longer)."""
 
@@ -28,6 +32,27 @@ def normalize_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    if parsed.database.startswith("file:") or "mode=memory" in str(parsed.query):
+        return None
+    return Path(parsed.database)
+
+
+def create_owner_only(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists (SQLite then opens it and keeps the mode)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, DATABASE_MODE)
+    except FileExistsError:
+        return
+    except FileNotFoundError:  # no such directory: SQLite says so in its own words
+        return
+    os.close(descriptor)
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
@@ -45,6 +70,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
+    database = sqlite_path(url)
+    if database is not None:
+        create_owner_only(database)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_begin)

@@ -50,6 +50,17 @@ def create_key_file(path: Path) -> bool:
     return True
 
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a key file that the group or others may read or write (as ssh refuses a private key):
+    whoever can read it can decrypt every secret. The error says the chmod that fixes it."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise SecretKeyError(
+            f"the key file {path} is readable or writable by others (mode {mode & 0o777:o}): "
+            f"run `chmod 600 {path}`"
+        )
+
+
 class SecretBox:
     """Encrypts and decrypts values bound to their name (a ciphertext moved to another name is refused).
 
@@ -107,6 +118,7 @@ class SecretBox:
             key, origin = self._environ[KEY_ENV].strip().encode("ascii"), f"${KEY_ENV}"
         else:
             try:
+                check_key_file_mode(self._key_file)
                 key, origin = self._key_file.read_bytes().strip(), str(self._key_file)
             except FileNotFoundError as exc:
                 raise SecretKeyError(
@@ -253,6 +265,7 @@ __all__ = [
     "SqlSecretStore",
     "SqlTokenStore",
     "StoredToken",
+    "check_key_file_mode",
     "create_key_file",
     "default_key_file",
 ]

@@ -41,6 +41,7 @@ from store.secrets import SqlSecretStore, create_key_file, default_key_file
 from store.tables import documents, tokens
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
+from sync.outputs import Destination
 from sync.reconcile_job import PlanRun, RuleRun, run_rules
 from sync.report_job import Format, MismatchFilter, build_mismatches, write_report
 
@@ -48,11 +49,65 @@ Lang = Literal["zh", "en"]
 DEFAULT_DIR = Path("ledgerbridge-demo")
 CONFIG_NAME = "ledgerbridge.yaml"
 TRUTH_NAME = "truth.json"
+MARKER_NAME = ".ledgerbridge-demo"
+"""Written into the demo's directory first: the demo runs again only where it finds it (or nothing)."""
+_MARKER_TEXT = (
+    "This directory was created by `ledgerbridge demo`; it may be rewritten by the next demo run.\n"
+)
+_CONFIG_HEAD = "# ledgerbridge demo configuration, written by `ledgerbridge demo`."
+_DEMO_FILES = frozenset(
+    {
+        CONFIG_NAME,
+        TRUTH_NAME,
+        "ledgerbridge.db",
+        "ledgerbridge.db-wal",
+        "ledgerbridge.db-shm",
+        "ledgerbridge.db-journal",
+        "ledgerbridge.key",
+        "mismatches.xlsx",
+        "mismatches.html",
+    }
+)
+"""What a demo run writes; a directory holding only these and a demo config is a demo's from before
+the marker existed."""
 SECRETS = ("zoho-client-secret", "zoho-refresh-token", "fxiaoke-app-secret", "fxiaoke-permanent-code")
 """Credentials the demo stores encrypted in the database; the config refers to them as secret:NAME."""
 
 StepReporter = Callable[[str], None]
 """Told the name of each step as it starts (the command prints it)."""
+
+
+class DemoDirectoryRefused(Exception):
+    """The directory holds files the demo did not write: it is never touched."""
+
+    def __init__(self, directory: Path, found: Sequence[str]) -> None:
+        super().__init__(f"{directory} holds files the demo did not write ({', '.join(found)})")
+        self.directory = directory
+        self.found = tuple(found)
+
+
+def check_demo_directory(directory: Path) -> None:
+    """Raise DemoDirectoryRefused unless `directory` is missing, empty, marked by a previous demo, or
+    holds only the files an older demo wrote (its config starting with the demo's header)."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise DemoDirectoryRefused(directory, [directory.name])
+    names = sorted(entry.name for entry in directory.iterdir())
+    if not names or (directory / MARKER_NAME).is_file():
+        return
+    foreign = [name for name in names if name not in _DEMO_FILES and ".lb-partial-" not in name]
+    if not foreign and _is_demo_config(directory / CONFIG_NAME):
+        return
+    raise DemoDirectoryRefused(directory, (foreign or names)[:3])
+
+
+def _is_demo_config(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return handle.readline().rstrip("\n") == _CONFIG_HEAD
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -116,7 +171,9 @@ def run_demo(
     started = time.perf_counter()
     say = step or (lambda _: None)
     directory = options.directory.resolve()
+    check_demo_directory(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER_NAME).write_text(_MARKER_TEXT, encoding="utf-8")
     say("generating the company")
     company = generate_company(options.spec)
     truth_path = directory / TRUTH_NAME
@@ -354,7 +411,7 @@ def _reports(
         report = build_mismatches(
             engine, settings, scope=MismatchFilter(), lang=lang, now=clock(), details=fmt == "html"
         )
-        write_report(report, fmt, path)
+        write_report(report, fmt, path, destination=Destination(force=True))  # the demo's own directory
     return {str(fmt): path for fmt, path in reports.items()}
 
 

@@ -2,15 +2,14 @@
 
 Nothing here holds a whole report: documents and exceptions are read in batches and flow through the
 renderers, which write as they go. Files are written beside their destination and renamed into
-place, so finance never opens a half-written report.
+place, so finance never opens a half-written report (sync/outputs.py: and never over a file that is
+not a previous report).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -57,9 +56,17 @@ from store.reconcile_tables import reconcile_exceptions, reconcile_runs
 from store.repository import Revision, SqlLedgerRepository
 from store.tables import documents
 from sync.console import stdout_console
+from sync.outputs import Destination, OutputKind, atomic_output, check_destination
 
 Format = Literal["table", "csv", "xlsx", "html", "json"]
 FORMATS: tuple[Format, ...] = ("table", "csv", "xlsx", "html", "json")
+OUTPUT_KINDS: dict[Format, OutputKind] = {
+    "table": "report-table",
+    "csv": "report-csv",
+    "xlsx": "report-xlsx",
+    "html": "report-html",
+    "json": "report-json",
+}
 T = TypeVar("T")
 PROGRESS_THRESHOLD = 10_000
 """Reports with more rows than this show a progress bar when stderr is a terminal."""
@@ -437,13 +444,24 @@ def _filter_meta(scope: MismatchFilter, lang: Lang) -> tuple[tuple[str, str], ..
 # ---------------------------------------------------------------------------- writing
 
 
-def write_report(report: Report, fmt: Format, output: Path | None, *, console: Console | None = None) -> None:
-    """Render `report` in `fmt` to `output` (atomically), or to stdout when no path is given."""
+def write_report(
+    report: Report,
+    fmt: Format,
+    output: Path | None,
+    *,
+    console: Console | None = None,
+    destination: Destination | None = None,
+) -> None:
+    """Render `report` in `fmt` to `output`, or to stdout when no path is given. A file is written
+    atomically (0600), and only where `destination` allows (sync/outputs.py: never over the database,
+    its key or the config; over another existing file only when it is a previous report in `fmt`, or
+    forced); OutputRefused says why not."""
     if output is None:
         _to_stdout(report, fmt, console)
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic(output, binary=fmt == "xlsx") as stream:
+    check_destination(output, OUTPUT_KINDS[fmt], destination or Destination())
+    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
+    with atomic_output(output, binary=fmt == "xlsx", encoding=encoding) as stream:
         _render(report, fmt, stream)
 
 
@@ -471,23 +489,6 @@ def _render(report: Report, fmt: Format, stream: IO[str] | IO[bytes]) -> None:
         render_json(report, stream)  # type: ignore[arg-type]
     else:
         render_table(report, Console(file=stream, width=200, color_system=None))  # type: ignore[arg-type]
-
-
-@contextmanager
-def _atomic(path: Path, *, binary: bool) -> Iterator[IO[str] | IO[bytes]]:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        if binary:
-            with os.fdopen(handle, "wb") as raw:
-                yield raw
-        else:
-            encoding = CSV_ENCODING if path.suffix.lower() == ".csv" else "utf-8"
-            with os.fdopen(handle, "w", encoding=encoding, newline="") as text:
-                yield text
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------- progress

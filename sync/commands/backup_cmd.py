@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from store.audit import record_audit
 from store.db import (
     alembic_config,
+    create_owner_only,
     current_revision,
     head_revision,
     is_sqlite,
@@ -205,6 +206,7 @@ def _sqlite_backup(source: Path, target: Path) -> str:
     into place: a reader never sees a half-written backup."""
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
+    create_owner_only(partial)  # 0600 like the key, whatever the umask: a backup is the whole ledger
     try:
         with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
@@ -299,6 +301,8 @@ def _pg_dump(engine: Engine, path: Path) -> None:
     url, environ = _libpq(engine)
     tool = _tool("pg_dump", f"`pg_dump --format=custom --file {path} '{url}'` on a host that has it")
     partial = path.with_name(f".{path.name}.partial")
+    partial.unlink(missing_ok=True)
+    create_owner_only(partial)  # pg_dump writes into it and keeps the mode: 0600, like the key
     result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
         [tool, "--format=custom", "--no-owner", "--file", str(partial), "--dbname", url],
         env=environ,

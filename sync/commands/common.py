@@ -1,4 +1,5 @@
-"""What the operations commands share: opening the database with clear failures, and the acting user."""
+"""What the operations commands share: opening the database with clear failures, the acting user, and
+where an `--output` file may go."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import click
 from sqlalchemy import Engine
 
 from store.audit import default_actor
-from store.db import SchemaNotReady
-from store.secrets import SecretKeyError
+from store.db import SchemaNotReady, sqlite_path
+from store.secrets import SecretKeyError, default_key_file
 from sync.bootstrap import open_engine
 from sync.cli import AppContext, BadConfig, CommandFailed
+from sync.outputs import Destination, protected_files
 
 actor_option = click.option(
     "--as",
@@ -41,3 +43,24 @@ def database(app: AppContext, *, check_schema: bool = True) -> Iterator[Engine]:
         raise CommandFailed(str(exc)) from exc
     finally:
         engine.dispose()
+
+
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing --output file that is not a previous output of this kind "
+    "(never the database, its key or the config).",
+)
+
+
+def output_destination(app: AppContext, *, force: bool) -> Destination:
+    """Where `--output` may write: never over this installation's database, key file or config."""
+    settings = app.config.settings
+    return Destination(
+        protected=protected_files(
+            config=app.config.path,
+            database=sqlite_path(settings.database_url),
+            key_file=default_key_file(settings.database_url, settings.secret_key_file),
+        ),
+        force=force,
+    )

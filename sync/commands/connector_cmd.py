@@ -16,7 +16,7 @@ from store.runs import SqlSyncLog, StreamStatus
 from sync.bootstrap import build_connector
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
-from sync.console import stdout_console
+from sync.console import literal, stdout_console
 from sync.engine import iso
 
 
@@ -87,7 +87,7 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
                 s["health"],
                 s["last_sync"] or "",
                 lag,
-                s["error"] or "",
+                literal(s["error"]),
             )
     stdout_console().print(table)
 

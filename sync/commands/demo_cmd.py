@@ -16,7 +16,14 @@ from reconcile.report.i18n import Catalogue
 from store.canonical import DiscrepancyType
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
-from sync.demo import DEFAULT_DIR, AbstractProgress, DemoOptions, DemoResult, run_demo
+from sync.demo import (
+    DEFAULT_DIR,
+    AbstractProgress,
+    DemoDirectoryRefused,
+    DemoOptions,
+    DemoResult,
+    run_demo,
+)
 from sync.logs import configure_logging
 from sync.reconcile_job import PlanRun
 
@@ -77,7 +84,8 @@ _TEXT = {
     type=click.Path(file_okay=False, path_type=Path),
     default=DEFAULT_DIR,
     show_default=True,
-    help="Where the demo's config, database, truth file and reports go (re-running there is safe).",
+    help="Where the demo's config, database, truth file and reports go: a new or empty directory, or one "
+    "a previous demo made (re-running there is safe; any other directory is refused).",
 )
 @click.option("--orders", type=click.IntRange(1, 200_000), default=400, show_default=True)
 @click.option("--customers", type=click.IntRange(2, 1_000), default=40, show_default=True)
@@ -117,6 +125,11 @@ def demo(
             progress=_Bars if interactive else None,
             step=(lambda text: console.print(f"[dim]· {text}[/dim]")) if not as_json else None,
         )
+    except DemoDirectoryRefused as exc:
+        found = ", ".join(exc.found)
+        raise BadConfig(
+            Catalogue(lang).text("cli.demo_dir_foreign", path=str(exc.directory), found=found)
+        ) from exc
     except ValueError as exc:
         raise BadConfig(str(exc)) from exc
     failed = [r for r in result.syncs if not r.ok]

@@ -16,6 +16,7 @@ from store.repository import SqlLedgerRepository
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
+from sync.console import echo_line
 
 STATUSES = click.Choice([s.value for s in ExceptionStatus])
 TYPES = click.Choice([t.value for t in DiscrepancyType])
@@ -68,7 +69,7 @@ def list_exceptions(
         amount = "" if e.difference is None else f"{e.difference} {e.currency or ''}".strip()
         marker = "" if _severity(e.type) == "normal" else f" ({_severity(e.type)})"
         kind = f"{e.type}{marker}"
-        click.echo(f"{e.id:>6}  {e.status.value:<13} {kind:<28} {e.rule:<24} {amount:>16}  {e.explanation}")
+        echo_line(f"{e.id:>6}  {e.status.value:<13} {kind:<28} {e.rule:<24} {amount:>16}  {e.explanation}")
 
 
 @exceptions_group.command("show")
@@ -106,22 +107,22 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
         )
         return
     severity = "" if _severity(found.type) == "normal" else f", severity {_severity(found.type)}"
-    click.echo(f"exception {found.id}: {found.type} ({found.status.value}{severity}) in rule {found.rule}")
-    click.echo(f"  {found.explanation}")
+    echo_line(f"exception {found.id}: {found.type} ({found.status.value}{severity}) in rule {found.rule}")
+    echo_line(f"  {found.explanation}")
     for side, refs in (("left", found.left), ("right", found.right)):
         for ref in refs:
-            click.echo(
+            echo_line(
                 f"  {side:<5} {ref.key}  {ref.number or '-'}  "
                 f"{ref.amount} {ref.currency or ''}  {ref.issued_on}"
             )
     for field, left, right in found.fields:
-        click.echo(f"  {field}: {left} vs {right}")
-    click.echo(f"  assignee: {found.assignee or '-'}")
+        echo_line(f"  {field}: {left} vs {right}")
+    echo_line(f"  assignee: {found.assignee or '-'}")
     for key, revisions in history.items():
-        click.echo(f"  history of {key}: " + ", ".join(f"r{r['revision']} {r['change']}" for r in revisions))
+        echo_line(f"  history of {key}: " + ", ".join(f"r{r['revision']} {r['change']}" for r in revisions))
     for e in events:
         note = f" — {e.note}" if e.note else ""
-        click.echo(
+        echo_line(
             f"  {_iso(e.at)}  {e.actor:<14} {e.action:<13} {e.from_status or '-'} -> {e.to_status}{note}"
         )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,13 +12,16 @@ from typing import IO, Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 
+from reconcile.report.safe import csv_text, terminal_text
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
-from sync.cli import AppContext, CommandFailed, emit_json, json_option
-from sync.commands.common import database
+from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
+from sync.commands.common import database, force_option, output_destination
 from sync.console import stdout_console
 from sync.engine import iso
+from sync.outputs import Destination, OutputKind, OutputRefused, atomic_output, check_destination
 
 CSV_COLUMNS = (
     "source",
@@ -52,6 +54,11 @@ CSV_COLUMNS = (
     "revision",
 )
 """CSV columns: the JSON fields, party flattened, references/allocations/lines as JSON text."""
+NUMERIC_COLUMNS = frozenset(
+    {"exchange_rate", "subtotal", "tax", "total", "balance", "discount", "shipping", "adjustment", "rounding"}
+)
+"""Exact decimal strings written as they are (a negative amount stays a number); every other column is
+text a vendor or a person wrote, neutralised against spreadsheet formulas (reconcile/report/safe.py)."""
 
 KINDS = click.Choice([kind.value for kind in DocumentKind])
 
@@ -66,13 +73,23 @@ def ledger_group() -> None:
 @click.option("--source", default=None, help="Only documents of this connector.")
 @click.option("--kind", type=KINDS, default=None, help="Only documents of this kind.")
 @click.option(
-    "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default: stdout)."
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File (default: stdout). An existing file is replaced only when it is a previous export in "
+    "this format (or with --force).",
 )
+@force_option
 @click.pass_obj
-def export(app: AppContext, fmt: str, source: str | None, kind: str | None, output: Path | None) -> None:
+def export(
+    app: AppContext, *, fmt: str, source: str | None, kind: str | None, output: Path | None, force: bool
+) -> None:
     """Every canonical document (deleted ones too, flagged), amounts as exact decimal strings. Streamed:
-    memory stays flat whatever the ledger's size; a file is replaced only once it is complete."""
-    with database(app) as engine, _destination(output) as handle:
+    memory stays flat whatever the ledger's size; a file is replaced only once it is complete, and
+    only when it is a previous export of this format (or with --force); never the database, its key
+    or the config. CSV text cells are neutralised against spreadsheet formulas."""
+    destination = output_destination(app, force=force) if output is not None else None
+    with _refusals(app), database(app) as engine, _destination(output, fmt, destination) as handle:
         documents = SqlLedgerRepository(engine).iter_documents(source=source, kind=kind)
         count = 0
         if fmt == "jsonl":
@@ -80,7 +97,9 @@ def export(app: AppContext, fmt: str, source: str | None, kind: str | None, outp
                 handle.write(json.dumps(document.to_json_dict(), ensure_ascii=False) + "\n")
                 count += 1
         else:
-            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\n")
+            # CRLF (RFC 4180): the csv module then quotes any field holding a CR, so a bare CR in a
+            # vendor's text cannot split a row.
+            writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
             writer.writeheader()
             for document in documents:
                 writer.writerow(_csv_row(document.to_json_dict()))
@@ -130,7 +149,7 @@ def history(app: AppContext, source: str, kind: str, external_id: str, as_json: 
             r.change.value,
             iso(r.recorded_at) or "",
             str(r.sync_run_id or ""),
-            _changes(previous, current),
+            Text(terminal_text(_changes(previous, current))),
         )
         previous = current
     stdout_console().print(table)
@@ -161,20 +180,35 @@ def _csv_row(data: dict[str, Any]) -> dict[str, Any]:
     row["deleted"] = "true" if row["deleted"] else "false"
     if row["tax_inclusive"] is not None:  # None (unknown) stays an empty cell
         row["tax_inclusive"] = "true" if row["tax_inclusive"] else "false"
-    return {name: "" if row.get(name) is None else row[name] for name in CSV_COLUMNS}
+    return {name: _csv_value(name, row.get(name)) for name in CSV_COLUMNS}
+
+
+def _csv_value(name: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    if name in NUMERIC_COLUMNS or not isinstance(value, str):
+        return value
+    return csv_text(value)
 
 
 @contextmanager
-def _destination(output: Path | None) -> Iterator[IO[str]]:
-    """stdout, or a temporary file beside `output` renamed over it once the export completed."""
-    if output is None:
+def _destination(output: Path | None, fmt: str, destination: Destination | None) -> Iterator[IO[str]]:
+    """stdout, or a 0600 temporary file beside `output` renamed over it once the export completed
+    (sync/outputs.py: refused over the installation's files and over files it did not write)."""
+    if output is None or destination is None:
         yield sys.stdout
         sys.stdout.flush()
         return
-    partial = output.with_name(f".{output.name}.partial")
+    kind: OutputKind = "ledger-csv" if fmt == "csv" else "ledger-jsonl"
+    check_destination(output, kind, destination)
+    with atomic_output(output, binary=False) as handle:
+        yield handle  # type: ignore[misc]
+
+
+@contextmanager
+def _refusals(app: AppContext) -> Iterator[None]:
+    """A refused --output: one line in the configured language, exit 2."""
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(partial, output)
-    finally:
-        partial.unlink(missing_ok=True)
+        yield
+    except OutputRefused as exc:
+        raise BadConfig(exc.message(app.config.settings.effective_locale)) from exc

@@ -21,9 +21,11 @@ from reconcile.report.model import Report
 from store.canonical import DocumentKind, ExceptionStatus
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
-from sync.commands.common import database
+from sync.commands.common import database, force_option, output_destination
+from sync.outputs import Destination, OutputRefused, check_destination
 from sync.report_job import (
     FORMATS,
+    OUTPUT_KINDS,
     Format,
     MismatchFilter,
     ReportError,
@@ -39,7 +41,7 @@ from sync.report_job import (
 
 
 def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--format, --output, --lang and --json, shared by every report."""
+    """--format, --output, --force, --lang and --json, shared by every report."""
     for option in reversed(
         (
             click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True),
@@ -47,8 +49,10 @@ def _output_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 "--output",
                 type=click.Path(dir_okay=False, path_type=Path),
                 default=None,
-                help="Write to this file (default: stdout; an Excel workbook needs a file).",
+                help="Write to this file (default: stdout; an Excel workbook needs a file). An existing "
+                "file is replaced only when it is a previous report in this format (or with --force).",
             ),
+            force_option,
             click.option(
                 "--lang",
                 type=click.Choice(LANGS),
@@ -91,6 +95,7 @@ def mismatches_command(
     no_history: bool,
     fmt: Format,
     output: Path | None,
+    force: bool,
     lang: Lang | None,
     as_json: bool,
 ) -> None:
@@ -108,7 +113,10 @@ def mismatches_command(
         rules=rules, period=None if period is None else _period(period, now, settings.zone), statuses=statuses
     )
     fmt = _format(fmt, output, as_json)
-    with database(app) as engine, _report_errors():
+    chosen = lang or settings.effective_locale
+    destination = output_destination(app, force=force)
+    with _report_errors(chosen), database(app) as engine:
+        _check(output, fmt, destination)
         total = sum(sum(per_type.values()) for per_type in count_exceptions(engine, scope).values())
         shown = fmt != "table" or output is not None
         with progress(total, label="report", enabled=shown and sys.stderr.isatty()) as advance:
@@ -116,12 +124,12 @@ def mismatches_command(
                 engine,
                 settings,
                 scope=scope,
-                lang=lang or settings.effective_locale,
+                lang=chosen,
                 now=now,
                 details=not no_history and fmt in ("html", "json"),
                 advance=advance,
             )
-            write_report(report, fmt, output)
+            write_report(report, fmt, output, destination=destination)
     _done(as_json, "mismatches", fmt, output, exceptions=total)
 
 
@@ -149,6 +157,7 @@ def o2c_command(
     payments_from: str | None,
     fmt: Format,
     output: Path | None,
+    force: bool,
     lang: Lang | None,
     as_json: bool,
 ) -> None:
@@ -167,7 +176,7 @@ def o2c_command(
             as_of=_day(as_of),
         )
 
-    _produce(app, "o2c", build, fmt=fmt, output=output, as_json=as_json)
+    _produce(app, "o2c", build, fmt=fmt, output=output, force=force, lang=lang, as_json=as_json)
 
 
 @report_group.command("aging")
@@ -186,6 +195,7 @@ def aging_command(
     invoices_from: str | None,
     fmt: Format,
     output: Path | None,
+    force: bool,
     lang: Lang | None,
     as_json: bool,
 ) -> None:
@@ -202,7 +212,7 @@ def aging_command(
             as_of=_day(as_of),
         )
 
-    _produce(app, "aging", build, fmt=fmt, output=output, as_json=as_json)
+    _produce(app, "aging", build, fmt=fmt, output=output, force=force, lang=lang, as_json=as_json)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -215,13 +225,23 @@ def _produce(
     *,
     fmt: Format,
     output: Path | None,
+    force: bool,
+    lang: Lang | None,
     as_json: bool,
 ) -> None:
-    """Open the database, build the report, write it, say where it went."""
+    """Check where it goes, open the database, build the report, write it, say where it went."""
     fmt = _format(fmt, output, as_json)
-    with database(app) as engine, _report_errors():
-        write_report(build(engine, app.config.settings, utc_now()), fmt, output)
+    destination = output_destination(app, force=force)
+    with _report_errors(lang or app.config.settings.effective_locale), database(app) as engine:
+        _check(output, fmt, destination)
+        write_report(build(engine, app.config.settings, utc_now()), fmt, output, destination=destination)
     _done(as_json, name, fmt, output)
+
+
+def _check(output: Path | None, fmt: Format, destination: Destination) -> None:
+    """Refuse a destination before any work (write_report checks again just before writing)."""
+    if output is not None:
+        check_destination(output, OUTPUT_KINDS[fmt], destination)
 
 
 def _period(text: str, now: datetime, zone: ZoneInfo) -> Period:
@@ -236,13 +256,15 @@ def _day(value: datetime | None) -> date | None:
 
 
 @contextmanager
-def _report_errors() -> Iterator[None]:
-    """ReportError -> exit 2 with its message (it always says which option to give); a file that
-    cannot be written -> exit 1."""
+def _report_errors(lang: Lang) -> Iterator[None]:
+    """ReportError and a refused --output -> exit 2 with its message (it always says which option to
+    give; a refusal in the report's language); a file that cannot be written -> exit 1."""
     try:
         yield
     except ReportError as exc:
         raise BadConfig(str(exc)) from exc
+    except OutputRefused as exc:
+        raise BadConfig(exc.message(lang)) from exc
     except OSError as exc:
         raise CommandFailed(f"cannot write the report: {exc}") from exc
 

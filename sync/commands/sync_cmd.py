@@ -22,7 +22,7 @@ from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.commands.connector_cmd import configured_connector
-from sync.console import stdout_console
+from sync.console import literal, stdout_console
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, iso
 from sync.health import assess_health
@@ -294,7 +294,7 @@ def _print_runs(results: Sequence[SyncRunResult]) -> None:
     table = Table("stream", "status", "fetched", "new", "updated", "same", "deleted", "quarantined", "error")
     for r in results:
         counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
-        table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), r.error or "")
+        table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), literal(r.error))
     stdout_console().print(table)
 
 
@@ -310,7 +310,7 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
             f"{last['status']} {last['finished_at'] or ''}".strip() if last else "never",
             *(str(last.get(k, "")) for k in ("fetched", "created", "updated", "deleted")),
             str(s["quarantined"]),
-            last.get("error") or "",
+            literal(last.get("error")),
         )
     console = stdout_console()
     console.print(table)
@@ -319,5 +319,8 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
             console.print(f"quarantined in {s['connector']}/{s['stream']} ({s['quarantined']}):")
             for q in s["quarantine"][:QUARANTINE_SHOWN]:
                 console.print(
-                    f"  {q['external_id'] or '(no id)'}: {q['reason']} (seen {q['count']}x)", markup=False
+                    literal(
+                        f"  {q['external_id'] or '(no id)'}: {q['reason']} (seen {q['count']}x)",
+                        one_line=True,
+                    )
                 )
