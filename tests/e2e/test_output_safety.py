@@ -21,10 +21,11 @@ import pytest
 
 from store.canonical import PartyRef
 from store.db import make_engine
+from store.runs import SqlSyncLog
 from store.secrets import create_key_file
 from sync.demo import MARKER_NAME, check_demo_directory
 from sync.outputs import TEMP_MARK, Destination, OutputRefused, check_destination, protected_files
-from tests.e2e.report_support import Ran, run_cli, store_documents
+from tests.e2e.report_support import NOW, Ran, run_cli, store_documents
 from tests.unit.reconcile.helpers import invoice
 
 RULES = """\
@@ -333,6 +334,23 @@ def test_listings_print_vendor_markup_literally_and_no_escape_sequence(
         assert "\x1b" not in ran.out
         assert "\r" not in ran.out
     assert "[red]Evil[/red]" in shown.out + listed.out
+
+
+def test_sync_status_prints_a_hostile_vendor_error_literally_and_no_escape_sequence(
+    install: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = make_engine(f"sqlite:///{install.parent / 'ledger.db'}")
+    try:
+        log = SqlSyncLog(engine)
+        run = log.start("zoho-crm", "invoices", mode="incremental", since=None, now=NOW)
+        log.finish(run, status="failed", now=NOW, error=f"HTTP 500: {HOSTILE_NAME}\rFAKE: ok")
+    finally:
+        engine.dispose()
+    status = _cli(capsys, install, "sync", "status")
+    assert status.status == 0, status.err
+    assert "\x1b" not in status.out
+    assert "\r" not in status.out
+    assert "[red]Evil[/red]" in status.out
 
 
 # ---------------------------------------------------------------------------- the demo's directory
