@@ -62,10 +62,10 @@ _KEY_ALTERNATION = "|".join(
 # URL-encoded spellings (`client_secret%3D...`, `%22access_token%22%3A%22...`).
 _QUOTE = r"(?:[\"']|%22|%27|\\\")"
 _FIELD: Final = re.compile(
-    rf"(?P<key>(?<![A-Za-z0-9])(?:{_KEY_ALTERNATION})(?![A-Za-z0-9]))"
+    rf"(?P<key>(?:(?<![A-Za-z0-9_])|(?<=%22)|(?<=%27))(?:{_KEY_ALTERNATION})(?![A-Za-z0-9_]))"
     rf"(?P<sep>{_QUOTE}?\s*(?:[:=]|%3A|%3D)\s*{_QUOTE}?)"
     r"(?:(?P<scheme>Bearer|Basic|Zoho-oauthtoken|token)(?:\s+|\+|%20))?"
-    r"(?P<value>(?:(?!%22|%27|%26|%2C)[^\s\"'&,;}\]\\])+)",
+    r"(?!\[REDACTED\])(?P<value>(?:(?!%22|%27|%26|%2C)[^\s\"'&,;}\]\\])+)",
     re.IGNORECASE,
 )
 # A bare credential after an auth scheme, wherever it appears.
@@ -105,6 +105,7 @@ class SecretValues:
         self._lasting: set[str] = set()
         self._minted: OrderedDict[str, None] = OrderedDict()
         self._pattern: re.Pattern[str] | None = None
+        self._stale = False
 
     def add(self, *values: str | None, minted: bool = False) -> None:
         """Remember values (configuration secrets for the process's life; `minted` tokens among the
@@ -129,8 +130,7 @@ class SecretValues:
                     self._lasting.add(value)
                     changed = True
             if changed:
-                ordered = sorted(self._lasting | set(self._minted), key=len, reverse=True)
-                self._pattern = re.compile("|".join(value_pattern(value) for value in ordered), re.IGNORECASE)
+                self._stale = True  # compiled at the next use: a burst of adds compiles once
 
     def forget_all(self) -> None:
         """Tests only: start from nothing known."""
@@ -138,6 +138,16 @@ class SecretValues:
             self._lasting.clear()
             self._minted.clear()
             self._pattern = None
+            self._stale = False
+
+    def _compiled(self) -> re.Pattern[str] | None:
+        with self._lock:
+            if self._stale:
+                ordered = sorted(self._lasting | set(self._minted), key=len, reverse=True)
+                joined = "|".join(value_pattern(value) for value in ordered)
+                self._pattern = re.compile(joined, re.IGNORECASE) if joined else None
+                self._stale = False
+            return self._pattern
 
     def __contains__(self, value: object) -> bool:
         with self._lock:
@@ -148,7 +158,7 @@ class SecretValues:
         every URL password replaced by [REDACTED], and lone surrogates written as `\\xNN` escapes."""
         if not text:
             return text
-        pattern = self._pattern
+        pattern = self._compiled()
         if pattern is not None:
             text = pattern.sub(REDACTED, text)
         text = _FIELD.sub(_redact_field, text)

@@ -20,8 +20,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import structlog
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from connectors.errors import (
     AuthError,
@@ -251,6 +253,7 @@ class HttpClient:
         self._deadline = deadline
         self._redirects: Redirects = redirects
         self._session = session or requests.Session()
+        _track_connections(self._session)
         self._session.headers["User-Agent"] = user_agent
         self._sleep = sleep
         self._observer = observer
@@ -362,10 +365,18 @@ class HttpClient:
     def _exchange(
         self, call: _Call, method: str, url: str, *, body_allowed: bool, started: float, deadline: float
     ) -> tuple[requests.Response, bytes]:
-        """Send one request and read its whole body before `deadline` (time.monotonic())."""
+        """Send one request and read its whole body before `deadline` (time.monotonic()). A watchdog
+        shuts the connection's socket at the deadline, whatever phase the exchange is in (connecting,
+        reading headers or body), so a server trickling bytes inside every read timeout is cut too."""
         connect, read = self._timeout
         left = max(deadline - time.monotonic(), 0.001)
         status = 0
+        exchange = _Exchange()
+        watchdog = threading.Timer(left, exchange.cut)
+        watchdog.daemon = True
+        outer = getattr(_CURRENT, "exchange", None)  # a token fetched while signing this very request
+        _CURRENT.exchange = exchange
+        watchdog.start()
         try:
             response = self._session.request(
                 method,
@@ -380,26 +391,25 @@ class HttpClient:
                 stream=True,
             )
             status = response.status_code
-            content = _read_within(response, deadline)
-        except _DeadlineExceeded as exc:
-            raise TransientError(
-                f"{self.name}: {method} {_path(url)} did not finish within its {self._deadline:g}s deadline "
-                "(limits.request_deadline_seconds)"
-            ) from exc
-        except requests.exceptions.Timeout as exc:
-            if time.monotonic() >= deadline:
+            exchange.response = response
+            if exchange.expired.is_set():  # the watchdog fired between the headers and this line
+                exchange.cut()
+            content = _read_body(response, exchange)
+        except ConnectorError:  # from the auth, e.g. its own token request: already said
+            raise
+        except Exception as exc:
+            timed_out = isinstance(exc, requests.RequestException) and time.monotonic() >= deadline
+            if exchange.expired.is_set() or timed_out:
                 raise TransientError(
                     f"{self.name}: {method} {_path(url)} did not finish within its {self._deadline:g}s "
                     "deadline (limits.request_deadline_seconds)"
                 ) from exc
-            raise TransientError(f"{self.name}: {method} {_path(url)} timed out") from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise TransientError(f"{self.name}: cannot reach {_path(url)}: {_short(exc)}") from exc
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise TransientError(f"{self.name}: {method} {_path(url)} body cut short") from exc
-        except requests.exceptions.RequestException as exc:
-            raise FatalApiError(f"{self.name}: {method} {_path(url)} failed: {_short(exc)}") from exc
+            if isinstance(exc, requests.RequestException):
+                raise _translated(self.name, method, url, exc) from exc
+            raise
         finally:
+            watchdog.cancel()
+            _CURRENT.exchange = outer
             if self._observer is not None:
                 self._observer(self.name, status, time.monotonic() - started)
         return response, content
@@ -474,49 +484,90 @@ class _Call:
 
 
 class _DeadlineExceeded(Exception):
-    """The body was still arriving when the request's total deadline passed."""
+    """The exchange was still going when the request's total deadline passed."""
 
 
-def _read_within(response: requests.Response, deadline: float) -> bytes:
-    """Read the whole body before `deadline`. A watchdog shuts the socket down at the deadline, so a read
-    blocked on a server that trickles bytes (each one inside the socket read timeout) ends there too."""
-    expired = threading.Event()
+class _Exchange:
+    """One request in flight: the pooled connection it uses (set by `_TrackingPool`), so the deadline
+    watchdog, running in another thread, can shut its socket down."""
 
-    def cut() -> None:
-        expired.set()
-        sock = _socket_of(response)
-        if sock is not None:
-            with contextlib.suppress(OSError):  # already closed: nothing left to cut
-                sock.shutdown(socket.SHUT_RDWR)
+    def __init__(self) -> None:
+        self.connection: Any = None
+        self.response: requests.Response | None = None
+        self.expired = threading.Event()
 
-    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), cut)
-    watchdog.daemon = True
-    watchdog.start()
+    def cut(self) -> None:
+        self.expired.set()
+        for sock in (getattr(self.connection, "sock", None), _socket_of(self.response)):
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):  # already closed: nothing left to cut
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _socket_of(response: requests.Response | None) -> Any:
+    """The socket a streamed response reads from (http.client under urllib3 2): the connection lets go
+    of it once the headers are read when the server will close it; None for a test double."""
+    fp = getattr(getattr(response, "raw", None), "_fp", None)
+    return getattr(getattr(getattr(fp, "fp", None), "raw", None), "_sock", None)
+
+
+_CURRENT = threading.local()
+"""The `_Exchange` the current thread is sending, if any."""
+
+
+class _TrackingPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        exchange = getattr(_CURRENT, "exchange", None)
+        if exchange is not None:
+            exchange.connection = connection
+        return connection
+
+
+class _TrackingHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        exchange = getattr(_CURRENT, "exchange", None)
+        if exchange is not None:
+            exchange.connection = connection
+        return connection
+
+
+class _TrackingAdapter(HTTPAdapter):
+    """requests' adapter whose pools tell the current exchange which connection it got."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _TrackingPool, "https": _TrackingHTTPSPool}
+
+
+def _track_connections(session: requests.Session) -> None:
+    for prefix in ("https://", "http://"):
+        if not isinstance(session.adapters.get(prefix), _TrackingAdapter):
+            session.mount(prefix, _TrackingAdapter())
+
+
+def _read_body(response: requests.Response, exchange: _Exchange) -> bytes:
     chunks: list[bytes] = []
-    try:
-        for chunk in response.iter_content(chunk_size=65536):
-            chunks.append(chunk)
-            if expired.is_set() or time.monotonic() > deadline:
-                raise _DeadlineExceeded
-    except (requests.exceptions.RequestException, OSError) as exc:
-        if expired.is_set():
-            raise _DeadlineExceeded from exc
-        raise
-    finally:
-        watchdog.cancel()
-        if expired.is_set():
-            response.close()
-    if expired.is_set():
+    for chunk in response.iter_content(chunk_size=65536):
+        chunks.append(chunk)
+        if exchange.expired.is_set():
+            break
+    if exchange.expired.is_set():  # cut short, maybe silently (a shut socket can read as the end)
+        response.close()
         raise _DeadlineExceeded
     return b"".join(chunks)
 
 
-def _socket_of(response: requests.Response) -> socket.socket | None:
-    """The socket under a streamed response (urllib3 2 over http.client), or None (a test double)."""
-    fp = getattr(getattr(response, "raw", None), "_fp", None)
-    raw = getattr(getattr(fp, "fp", None), "raw", None)
-    sock = getattr(raw, "_sock", None)
-    return sock if isinstance(sock, socket.socket) else None
+def _translated(name: str, method: str, url: str, exc: requests.RequestException) -> ConnectorError:
+    """A requests failure as a connector error (messages never carry the query string)."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return TransientError(f"{name}: {method} {_path(url)} timed out")
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return TransientError(f"{name}: cannot reach {_path(url)}: {_short(exc)}")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return TransientError(f"{name}: {method} {_path(url)} body cut short")
+    return FatalApiError(f"{name}: {method} {_path(url)} failed: {_short(exc)}")
 
 
 def _origin(url: str) -> str:

@@ -36,6 +36,8 @@ class Answer:
     body: bytes = b""
     trickle_seconds: float = 0.0
     """Send the body one byte at a time, this long apart (the headers go at once)."""
+    trickle_headers: bool = False
+    """Trickle the status line and headers too (the whole answer a byte at a time)."""
 
 
 def json_answer(document: Any, status: int = 200) -> Answer:
@@ -75,6 +77,9 @@ class HostileServer:
                 seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
                 outer.seen.append(seen)
                 answer = outer._answer(seen)
+                if answer.trickle_headers:
+                    self._trickle_everything(answer)
+                    return
                 self.send_response(answer.status)
                 for key, value in answer.headers.items():
                     self.send_header(key, value)
@@ -91,6 +96,20 @@ class HostileServer:
                         self.wfile.write(answer.body)
                 except OSError:  # the client gave up: what the deadline test expects
                     pass
+
+            def _trickle_everything(self, answer: Answer) -> None:
+                head = f"HTTP/1.1 {answer.status} OK\r\n" + "".join(
+                    f"{k}: {v}\r\n" for k, v in {**answer.headers, "X-Padding": "p" * 400}.items()
+                )
+                whole = (head + f"Content-Length: {len(answer.body)}\r\n\r\n").encode() + answer.body
+                try:
+                    for byte in whole:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.trickle_seconds)
+                except OSError:
+                    pass
+                self.close_connection = True
 
             do_GET = do_POST = _serve
 

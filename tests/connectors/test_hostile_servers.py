@@ -220,6 +220,27 @@ def test_a_server_trickling_its_body_fails_the_request_at_the_total_deadline_not
     assert len(body) * 0.05 > 10  # the whole body would have taken over 10 s
 
 
+def test_a_server_trickling_its_headers_is_cut_at_the_deadline_too() -> None:
+    answer = Answer(
+        200, {"Content-Type": "application/json"}, b"{}", trickle_seconds=0.05, trickle_headers=True
+    )
+    with HostileServer(lambda _s: answer) as slow:
+        client = HttpClient(
+            "slow",
+            interpret=lambda _r, _b: None,
+            timeout=(2.0, 2.0),
+            deadline=1.0,
+            retry=NO_RETRY,
+            requests_per_second=1000,
+        )
+        started = time.monotonic()
+        with pytest.raises(TransientError, match=r"did not finish within its 1s deadline"):
+            client.request("GET", slow.url + "/data")
+        took = time.monotonic() - started
+        client.close()
+    assert took < 2.0  # the headers alone (over 400 bytes) would take over 20 s
+
+
 def test_a_deadline_failure_is_retried_like_a_timeout_and_the_next_attempt_can_succeed() -> None:
     answers = iter(
         [

@@ -181,3 +181,72 @@ def test_cli_error_lines_and_internal_error_tracebacks_never_show_a_learnt_secre
     assert "Traceback" in crashed
     assert "RuntimeError: unexpected [REDACTED]" in crashed
     assert SECRET not in crashed
+
+
+# ----------------------------------------------------------------------------- issue 13: one registry
+
+
+def test_a_token_minted_at_run_time_is_scrubbed_in_every_spelling_once_registered() -> None:
+    from urllib.parse import quote, quote_plus
+
+    from config.redaction import SecretValues
+
+    known = SecretValues()
+    token = "1000.minted/tok+en 9"
+    encoded = quote(token, safe="")
+    text = f"a {token} b {encoded} c {encoded.lower()} d {quote_plus(token)} e {json.dumps(token)}"
+    assert known.redact_text(text) == text  # not known yet: nothing to recognise it by
+    known.add(token, minted=True)
+    scrubbed = known.redact_text(text)
+    assert scrubbed.count(REDACTED) == 5
+    assert "minted" not in scrubbed
+    assert "tok" not in scrubbed
+
+
+def test_every_redactor_and_every_sink_share_the_one_process_registry() -> None:
+    from config.redaction import redact_text, remember_secret
+
+    remember_secret("corp-token-from-a-connector-5521", minted=True)
+    assert "5521" not in Redactor().redact_text("echo corp-token-from-a-connector-5521")
+    Redactor().add("learnt-by-the-cli-7734")
+    assert redact_text("echo learnt-by-the-cli-7734") == f"echo {REDACTED}"
+
+
+def test_minted_tokens_are_remembered_up_to_a_bound_but_configuration_secrets_forever() -> None:
+    from config.redaction import MAX_MINTED, SecretValues
+
+    known = SecretValues()
+    known.add("lasting-config-secret")
+    for n in range(MAX_MINTED + 10):
+        known.add(f"minted-token-{n:05d}", minted=True)
+    assert "lasting-config-secret" in known
+    assert "minted-token-00000" not in known
+    assert f"minted-token-{MAX_MINTED + 9:05d}" in known
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "client_secret%3Dabc123def%26grant_type%3Drefresh_token",
+        "%22access_token%22%3A%22tok-998877%22",
+        '{\\"corpAccessToken\\":\\"CAT-123456\\"}',
+        "appSecret=xyz987654&appId=FSAID_1",
+    ],
+)
+def test_credential_named_fields_are_scrubbed_in_url_encoded_and_escaped_json_forms(text: str) -> None:
+    scrubbed = Redactor().redact_text(text)
+    for value in ("abc123def", "tok-998877", "CAT-123456", "xyz987654"):
+        assert value not in scrubbed
+    assert REDACTED in scrubbed
+    assert "[REDACTED]]" not in scrubbed
+
+
+def test_text_with_bytes_that_were_not_utf8_becomes_storable_with_the_bytes_shown() -> None:
+    scrubbed = Redactor().redact_text("vendor said caf\udce9 and \ud800")
+    assert scrubbed == "vendor said caf\\xe9 and \\ud800"
+    scrubbed.encode("utf-8")  # no lone surrogate left: PostgreSQL and SQLite both store it
+
+
+def test_a_credential_name_inside_a_longer_word_is_not_a_field() -> None:
+    text = "the key comes from $LEDGERBRIDGE_SECRET_KEY: pass --new-key-file PATH; my_password_hint: blue"
+    assert Redactor().redact_text(text) == text
