@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from store.secrets import create_key_file
 from sync.cli import main
 from tests.store.fakes import record
 
@@ -26,6 +27,7 @@ def write_config(
         f"database_url: {database_url}\n"
         "base_currency: CNY\n"
         "timezone: Asia/Shanghai\n"
+        f"secret_key_file: {directory / 'ledgerbridge.key'}\n"
         "connectors:\n"
         "  - name: shop\n"
         "    kind: jsonl\n"
@@ -35,6 +37,7 @@ def write_config(
         encoding="utf-8",
     )
     (directory / "data").mkdir(exist_ok=True)
+    create_key_file(directory / "ledgerbridge.key")  # as `ledgerbridge init` does: writes are sealed with it
     return config
 
 
