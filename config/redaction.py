@@ -97,6 +97,11 @@ def value_pattern(value: str) -> str:
     return "".join(_char_forms(char) for char in value)
 
 
+def _anchor(value: str) -> str | None:
+    runs = re.findall(r"[A-Za-z0-9._~-]{4,}", value)
+    return max(runs, key=len).lower() if runs else None
+
+
 class SecretValues:
     """The secret and token values this process knows. Thread-safe; one per process (`KNOWN`)."""
 
@@ -104,7 +109,8 @@ class SecretValues:
         self._lock = threading.Lock()
         self._lasting: set[str] = set()
         self._minted: OrderedDict[str, None] = OrderedDict()
-        self._pattern: re.Pattern[str] | None = None
+        self._patterns: list[tuple[str | None, re.Pattern[str]]] = []
+        self._compiled_for: dict[str, tuple[str | None, re.Pattern[str]]] = {}
         self._stale = False
 
     def add(self, *values: str | None, minted: bool = False) -> None:
@@ -137,17 +143,24 @@ class SecretValues:
         with self._lock:
             self._lasting.clear()
             self._minted.clear()
-            self._pattern = None
+            self._patterns = []
             self._stale = False
 
-    def _compiled(self) -> re.Pattern[str] | None:
+    def _compiled(self) -> list[tuple[str | None, re.Pattern[str]]]:
+        """(anchor, pattern) per value, longest value first. The anchor is the value's longest run of
+        characters no encoder changes, lower-cased: where it is absent, the value cannot be (a cheap
+        substring test saves running every value's pattern over every log line)."""
         with self._lock:
             if self._stale:
                 ordered = sorted(self._lasting | set(self._minted), key=len, reverse=True)
-                joined = "|".join(value_pattern(value) for value in ordered)
-                self._pattern = re.compile(joined, re.IGNORECASE) if joined else None
+                cache = self._compiled_for
+                self._compiled_for = {
+                    v: cache.get(v) or (_anchor(v), re.compile(value_pattern(v), re.IGNORECASE))
+                    for v in ordered
+                }
+                self._patterns = list(self._compiled_for.values())
                 self._stale = False
-            return self._pattern
+            return self._patterns
 
     def __contains__(self, value: object) -> bool:
         with self._lock:
@@ -158,9 +171,12 @@ class SecretValues:
         every URL password replaced by [REDACTED], and lone surrogates written as `\\xNN` escapes."""
         if not text:
             return text
-        pattern = self._compiled()
-        if pattern is not None:
-            text = pattern.sub(REDACTED, text)
+        patterns = self._compiled()
+        if patterns:
+            lowered = text.lower()
+            for anchor, pattern in patterns:
+                if anchor is None or anchor in lowered:
+                    text = pattern.sub(REDACTED, text)
         text = _FIELD.sub(_redact_field, text)
         text = _SCHEME.sub(lambda m: f"{m.group('scheme')} {REDACTED}", text)
         text = URL_PASSWORD.sub(lambda m: f"{m.group('head')}{REDACTED}{m.group('at')}", text)

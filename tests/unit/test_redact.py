@@ -250,3 +250,26 @@ def test_text_with_bytes_that_were_not_utf8_becomes_storable_with_the_bytes_show
 def test_a_credential_name_inside_a_longer_word_is_not_a_field() -> None:
     text = "the key comes from $LEDGERBRIDGE_SECRET_KEY: pass --new-key-file PATH; my_password_hint: blue"
     assert Redactor().redact_text(text) == text
+
+
+def test_the_webhook_document_and_the_email_text_of_a_digest_carry_no_known_token() -> None:
+    from sync.notify import ConnectorAlert, Digest
+
+    Redactor().add("digest-token-4411/zz")
+    error = "Zoho CRM INVALID_DATA: echo digest-token-4411%2Fzz and digest-token-4411/zz"
+    digest = Digest(run="sync crm", alerts=[ConnectorAlert("crm", "failing", 3, error)])
+    document = json.dumps(digest.as_json())
+    assert "4411" not in document
+    assert "4411" not in digest.as_text()
+    assert "INVALID_DATA" in document  # the vendor's words stay, only the value goes
+    assert digest.as_text().count(REDACTED) == 2
+
+
+def test_healthz_scrubs_an_error_stored_before_errors_were_scrubbed_at_write() -> None:
+    from sync.health import HealthReport, StreamHealth
+
+    Redactor().add("legacy-row-secret-8812")
+    stream = StreamHealth("crm", "invoices", None, None, None, 1, "refused legacy-row-secret-8812", 0)
+    served = json.dumps(HealthReport("ok", (), (stream,)).as_json())
+    assert "8812" not in served
+    assert f"refused {REDACTED}" in served
