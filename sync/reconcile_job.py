@@ -301,6 +301,7 @@ def run_rules_after_sync(
     *,
     clock: Clock,
     skipped: list[SkippedRun] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[RuleRun | PlanRun]:
     """Run every rule, then every audit plan, that names one of the connectors just synced in `after`."""
     done = set(synced)
@@ -308,7 +309,7 @@ def run_rules_after_sync(
     names = [item.name for item in items if done & set(item.after)]
     if not names:
         return []
-    return run_rules(engine, settings, names=names, clock=clock, skipped=skipped)
+    return run_rules(engine, settings, names=names, clock=clock, skipped=skipped, on_wait=on_wait)
 
 
 def run_rule(
