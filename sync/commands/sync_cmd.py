@@ -130,7 +130,12 @@ def run(
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
         skipped: list[SkippedRun] = []
         reconciled = run_rules_after_sync(
-            engine, settings, {r.connector for r in results if r.ok}, clock=utc_now, skipped=skipped
+            engine,
+            settings,
+            {r.connector for r in results if r.ok},
+            clock=utc_now,
+            skipped=skipped,
+            on_wait=lambda message: click.echo(message, err=True),
         )
     if as_json:
         emit_json(
