@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.engine import make_url
@@ -22,6 +23,8 @@ from store.integrity import Seal, SecretKeyError, fingerprint, head_file_for, se
 from store.locks import named_lock
 from store.repository import _upsert
 from store.tables import secrets, tokens
+
+log = structlog.get_logger(__name__)
 
 KEY_ENV = "LEDGERBRIDGE_SECRET_KEY"
 DEFAULT_KEY_FILE = "ledgerbridge.key"
@@ -61,6 +64,13 @@ def check_key_file_mode(path: Path) -> None:
         )
 
 
+def _created(path: Path) -> bool:
+    try:
+        return create_key_file(path)
+    except OSError:  # no such folder, read-only: the missing key is reported when it is read
+        return False
+
+
 class SecretBox:
     """Encrypts and decrypts values bound to their name (a ciphertext moved to another name is refused).
 
@@ -97,7 +107,11 @@ class SecretBox:
 
     def seal(self) -> Seal:
         """The keys of the audit chain and the documents' digests, derived from this key (ADR 0020),
-        with the audit head file beside the key file."""
+        with the audit head file beside the key file. An installation with no key at all (never
+        `init`ed, nothing in the environment) gets its key file now, as `init` would write it: whatever
+        it writes is sealed, and no secret could have been encrypted without a key."""
+        if not self._environ.get(KEY_ENV) and _created(self._key_file):
+            log.warning("secrets.key_created", key_file=str(self._key_file), why="the audit seal needs a key")
         self._cipher()
         head_file = head_file_for(self._key_file, self._database)
         return seal_from_secret_key(self._key, head_file=head_file, origin=self.where)
