@@ -142,6 +142,7 @@ def _postgres_session_url(request: pytest.FixtureRequest) -> Iterator[str]:
         finally:
             engine.dispose()
         yield url
+    _forget_audit_head(url)
 
 
 @pytest.fixture(scope="session")
@@ -176,9 +177,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     _truncate_all(url)
     # The audit head file a CLI run anchors the emptied log in (./ledgerbridge.<db>.audit-head: no key
     # file configured): the next test starts a new log, which the old anchor would call cut (ADR 0020).
+    _forget_audit_head(url)
+    return url
+
+
+def _forget_audit_head(url: str) -> None:
     for stale in Path.cwd().glob(f"ledgerbridge.{make_url(url).database}.audit-head*"):
         stale.unlink(missing_ok=True)
-    return url
 
 
 @pytest.fixture(params=BACKENDS)
