@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -265,4 +265,7 @@ def _from_row(cls: type[_Row], row: Any) -> _Row:
 
 
 def _record(row: Any) -> RunRecord:
-    return _from_row(RunRecord, row)
+    """A run as stored, its error scrubbed once more on the way out: rows written before errors were
+    scrubbed at write, and values learnt since (a secret now in the config), never reach a reader."""
+    record = _from_row(RunRecord, row)
+    return replace(record, error=redact_optional(record.error)) if record.error else record

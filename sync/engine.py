@@ -16,6 +16,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from config.redaction import redact_optional
 from connectors.base import Clock, Connector, Page, RawRecord, Stream, SweepableStream
 from connectors.errors import ConnectorError, RecordError
 from connectors.http import escaped_json, unreadable_reason
@@ -87,7 +88,7 @@ class SyncRunResult(RunRecord):
             "cursor": iso(self.cursor),
             "started_at": iso(self.started_at),
             "finished_at": iso(self.finished_at),
-            "error": self.error,
+            "error": redact_optional(self.error),
             "run_id": self.run_id if self.recorded else None,
         }
 

@@ -273,3 +273,28 @@ def test_healthz_scrubs_an_error_stored_before_errors_were_scrubbed_at_write() -
     served = json.dumps(HealthReport("ok", (), (stream,)).as_json())
     assert "8812" not in served
     assert f"refused {REDACTED}" in served
+
+
+def test_a_run_stored_before_errors_were_scrubbed_reads_back_scrubbed_and_prints_scrubbed() -> None:
+    from datetime import UTC, datetime
+
+    from config.redaction import remember_secret
+    from store.runs import RunRecord, _record
+    from sync.engine import SyncRunResult
+
+    secret = "s3cr3t-refresh-token-value"
+    remember_secret(secret)
+    stored = {name: None for name in RunRecord.__dataclass_fields__}
+    stored.update(
+        id=7,
+        connector="zoho-books",
+        stream="invoices",
+        mode="incremental",
+        status="failed",
+        started_at=datetime(2026, 12, 1, tzinfo=UTC),
+        error=f"401 from the vendor: refresh_token {secret} is invalid",
+    )
+    record = _record(stored)
+    assert secret not in (record.error or "")
+    unscrubbed = SyncRunResult.from_record(RunRecord(**{**stored, "error": f"echo {secret}"}))
+    assert secret not in str(unscrubbed.to_json())
