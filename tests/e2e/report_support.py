@@ -21,8 +21,12 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 def write_config(tmp_path: Path, database_url: str, *, timezone: str = "Asia/Shanghai") -> Path:
     path = tmp_path / "ledgerbridge.yaml"
+    # The key file beside the config (a PostgreSQL URL has no file to put it beside: the default is the
+    # working directory, where a test must write nothing).
     path.write_text(
-        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: {timezone}\n", encoding="utf-8"
+        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: {timezone}\n"
+        f"secret_key_file: {tmp_path / 'ledgerbridge.key'}\n",
+        encoding="utf-8",
     )
     return path
 

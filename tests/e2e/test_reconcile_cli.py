@@ -221,7 +221,8 @@ def _jsonl_config(tmp_path: Path, database_url: str) -> Path:
         .replace("owner: li.na", "after: [books]")
     )
     config.write_text(
-        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nconnectors:\n{connectors}{rules}",
+        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\n"
+        f"secret_key_file: {tmp_path / 'ledgerbridge.key'}\nconnectors:\n{connectors}{rules}",
         encoding="utf-8",
     )
     return config

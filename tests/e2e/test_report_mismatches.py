@@ -41,7 +41,8 @@ reconcile:
 def _config(tmp_path: Path, database_url: str, lang: str = "zh") -> Path:
     path = tmp_path / "ledgerbridge.yaml"
     path.write_text(
-        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nlocale: {lang}\n{RULES}",
+        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nlocale: {lang}\n"
+        f"secret_key_file: {tmp_path / 'ledgerbridge.key'}\n{RULES}",
         encoding="utf-8",
     )
     return path
@@ -213,12 +214,8 @@ def test_an_audit_finding_on_a_document_two_rules_read_is_listed_once_and_each_r
             make_doc("invoice", "b1", source="zoho-books", number="001", total="100.00", **common),
         ],
     )
-    config = tmp_path / "ledgerbridge.yaml"
-    config.write_text(
-        f"database_url: {database_url}\nbase_currency: CNY\ntimezone: Asia/Shanghai\nlocale: en\n"
-        + RULES.replace("      audit: []\n", ""),
-        encoding="utf-8",
-    )
+    config = _config(tmp_path, database_url, lang="en")
+    config.write_text(config.read_text(encoding="utf-8").replace("      audit: []\n", ""), encoding="utf-8")
     runs = _reconcile(capsys, config)
     assert runs["audit"]["exceptions"] == {"missing_owner": 1}
     assert all(not run["exceptions"].get("missing_owner") for name, run in runs.items() if name != "audit")
