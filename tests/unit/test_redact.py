@@ -284,7 +284,7 @@ def test_a_run_stored_before_errors_were_scrubbed_reads_back_scrubbed_and_prints
 
     secret = "s3cr3t-refresh-token-value"
     remember_secret(secret)
-    stored = {name: None for name in RunRecord.__dataclass_fields__}
+    stored = dict.fromkeys(RunRecord.__dataclass_fields__)
     stored.update(
         id=7,
         connector="zoho-books",
