@@ -34,7 +34,28 @@ class AuthError(ConnectorError):
 
 
 class TokenExpiredError(AuthError):
-    """The access token was refused as expired/invalid: refresh once and retry once."""
+    """The access token was refused as expired/invalid/revoked: refresh once and retry. `persisting` is
+    what to tell the admin when a token minted after the refusal is refused too (then it is a scope,
+    permission or data-center problem, not an old token)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        persisting: str | None = None,
+        vendor_code: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        super().__init__(message, vendor_code=vendor_code, trace_id=trace_id)
+        self.persisting = persisting
+
+    def persisted(self) -> AuthError:
+        """The error once a freshly minted token was refused as well: an admin must act."""
+        return AuthError(
+            self.persisting or f"{self} (refused again with a freshly minted token)",
+            vendor_code=self.vendor_code,
+            trace_id=self.trace_id,
+        )
 
 
 class FatalApiError(ConnectorError):

@@ -148,10 +148,21 @@ class ApiResponse:
     elapsed: float = 0.0
 
 
+MAX_TOKEN_REFRESHES: Final = 3
+"""Refreshes one call may cause when the tokens it is handed keep being older than its refusal (minted by
+another process before it): a bound, never a loop. A fresh token refused again ends it at once."""
+
+
 class Refreshable(Protocol):
-    """An auth that can be told its token was refused, so the next request carries a fresh one."""
+    """An auth that can be told its token was refused, so the next request carries a fresh one.
+
+    `invalidate()` drops the token this thread last sent (not one another thread already replaced it
+    with); `fresh_since_refusal()` says whether the token this thread last sent was minted at or after
+    the last refusal: a refused fresh token is a scope/permission error, not an old token."""
 
     def invalidate(self) -> None: ...
+
+    def fresh_since_refusal(self) -> bool: ...
 
 
 Interpreter = Callable[[requests.Response, Any], None]
@@ -279,16 +290,25 @@ class HttpClient:
         "never", so credentials never reach another host and no token comes from one."""
         use_auth = self._auth if auth is True else (auth or None)
         call = _Call(method, url, params, json_body, data, headers, use_auth, redirects or self._redirects)
-        refreshed = False
+        refreshes = 0
         while True:
             try:
                 return self._with_retries(call)
-            except TokenExpiredError:
-                if refreshed or use_auth is None or not hasattr(use_auth, "invalidate"):
+            except TokenExpiredError as exc:
+                if use_auth is None or not hasattr(use_auth, "invalidate"):
                     raise
-                log.info("http.token_refused_refreshing", connector=self.name, url=url)
+                fresh = getattr(use_auth, "fresh_since_refusal", None)
+                if refreshes > 0 and (fresh is None or fresh() or refreshes >= MAX_TOKEN_REFRESHES):
+                    # A token minted after the refusal is refused too: scope, permission or data center.
+                    raise exc.persisted() from exc
+                log.info(
+                    "http.token_refused_refreshing",
+                    connector=self.name,
+                    url=_path(url),
+                    vendor_code=exc.vendor_code,
+                )
                 use_auth.invalidate()
-                refreshed = True
+                refreshes += 1
 
     # ------------------------------------------------------------------------- internals
 
@@ -594,6 +614,7 @@ __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MAX_INT_DIGITS",
+    "MAX_TOKEN_REFRESHES",
     "ApiResponse",
     "AuthError",
     "ConnectorError",

@@ -92,7 +92,13 @@ def _error(
             f"{connector}: busy or throttled: {said}", vendor_code=str(code), trace_id=trace
         )
     if code in TOKEN_REFUSED:
-        return TokenExpiredError(f"{connector}: token refused: {said}", **vendor)
+        return TokenExpiredError(
+            f"{connector}: token refused: {said}",
+            persisting=f"{connector}: a freshly fetched token was refused too: {said}. Not an old token: "
+            "check that the app is authorised for this enterprise and that no other system resets its "
+            "tokens (app_secret / permanent_code changed?)",
+            **vendor,
+        )
     if code in _CREDENTIALS:
         return AuthError(
             f"{connector}: Fxiaoke refused the app credentials: {said}. Check app_id, app_secret and "

@@ -85,6 +85,8 @@ class FxiaokeAuth(AuthBase):
         self._cached: Token | None = None
         self._refused: str | None = None
         self._kept_early: str | None = None
+        self._refused_at: datetime | None = None
+        self._sent = threading.local()  # the token this thread last signed a request with
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------- tokens
@@ -108,11 +110,28 @@ class FxiaokeAuth(AuthBase):
             return stored
 
     def invalidate(self) -> None:
-        """The vendor refused the current token (20016): the next request fetches a new one."""
+        """The vendor refused the token this thread sent (20016/20005: expired, or replaced): the next
+        request fetches another. A token another thread already put in its place is kept, so calls
+        refused at once cause one fetch."""
+        sent: Token | None = getattr(self._sent, "token", None)
         with self._lock:
-            if self._cached is not None:
-                self._refused = self._cached.access_token
-            self._cached = None
+            refused = sent.access_token if sent is not None else None
+            if self._cached is None or refused is None or self._cached.access_token == refused:
+                self._refused = (
+                    refused if refused is not None else getattr(self._cached, "access_token", None)
+                )
+                self._cached = None
+                self._refused_at = self._clock()
+
+    def fresh_since_refusal(self) -> bool:
+        """Whether the token this thread last sent was fetched at or after the last refusal."""
+        sent: Token | None = getattr(self._sent, "token", None)
+        minted = sent.extra.get("minted_at") if sent is not None else None
+        with self._lock:
+            refused_at = self._refused_at
+        if refused_at is None or not minted:
+            return False
+        return datetime.fromisoformat(minted) >= refused_at
 
     def _usable(self, token: Token | None) -> bool:
         if token is None or token.extra.get("style") != self._style or token.access_token == self._refused:
@@ -149,6 +168,7 @@ class FxiaokeAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.token()
+        self._sent.token = token
         request.prepare_url(traced(request.url or ""), None)
         body = json.loads(request.body or b"{}")
         user = self._credentials.open_user_id
@@ -179,7 +199,7 @@ def _token_from(style: AuthStyle, answer: dict[str, Any], now: datetime) -> Toke
         seconds = int(str(answer.get("expiresIn", 7200)))
     except ValueError:
         seconds = 7200
-    extra: dict[str, str] = {"style": style}
+    extra: dict[str, str] = {"style": style, "minted_at": now.isoformat()}
     if style == "legacy":
         extra["corp_id"] = str(answer.get("corpId") or "")
     else:

@@ -131,9 +131,13 @@ class ZohoAuth(AuthBase):
         self._lock = threading.Lock()
         self._token: Token | None = None
         self._refused: str | None = None
+        self._refused_at: datetime | None = None
+        self._sent = threading.local()  # the token this thread last signed a request with
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Zoho-oauthtoken {self.token().access_token}"
+        token = self.token()
+        self._sent.token = token
+        request.headers["Authorization"] = f"Zoho-oauthtoken {token.access_token}"
         return request
 
     @property
@@ -142,11 +146,27 @@ class ZohoAuth(AuthBase):
         return self.token().extra.get("api_domain") or None
 
     def invalidate(self) -> None:
-        """The API refused the current token: the next request gets a fresh one."""
+        """The API refused the token this thread sent (expired, revoked, or superseded because too many
+        were minted from the refresh token): the next request gets another. A token another thread
+        already put in its place is kept, so N calls refused at once cause one refresh, not N."""
+        sent: Token | None = getattr(self._sent, "token", None)
         with self._lock:
-            if self._token is not None:
-                self._refused = self._token.access_token
-            self._token = None
+            refused = sent.access_token if sent is not None else None
+            if self._token is None or refused is None or self._token.access_token == refused:
+                self._refused = refused if refused is not None else getattr(self._token, "access_token", None)
+                self._token = None
+                self._refused_at = self._clock()
+
+    def fresh_since_refusal(self) -> bool:
+        """Whether the token this thread last sent was minted at or after the last refusal: refused
+        again, it is a scope/permission problem, not an old token."""
+        sent: Token | None = getattr(self._sent, "token", None)
+        minted = sent.extra.get("minted_at") if sent is not None else None
+        with self._lock:
+            refused_at = self._refused_at
+        if refused_at is None or not minted:
+            return False
+        return datetime.fromisoformat(minted) >= refused_at
 
     def token(self) -> Token:
         with self._lock:
@@ -203,7 +223,7 @@ class ZohoAuth(AuthBase):
         now = self._clock()
         expires_at = now + timedelta(seconds=lifetime)
         margin = min(REFRESH_MARGIN, timedelta(seconds=lifetime / 10))
-        extra = {"refresh_after": (expires_at - margin).isoformat()}
+        extra = {"refresh_after": (expires_at - margin).isoformat(), "minted_at": now.isoformat()}
         if isinstance(body.get("api_domain"), str):
             extra["api_domain"] = body["api_domain"].rstrip("/")
         if isinstance(rotated, str) and rotated:

@@ -72,10 +72,13 @@ def interpret_crm(response: requests.Response, body: Any) -> None:
     code = str(body["code"])
     details = body.get("details") or {}
     text = f"Zoho CRM {code}: {body.get('message', '')}" + (f" {dict(details)}" if details else "")
-    if code == "INVALID_TOKEN":
+    if code in ("INVALID_TOKEN", "AUTHENTICATION_FAILURE"):
+        # Expired, revoked or superseded (too many tokens minted from one refresh token): refresh once.
         raise TokenExpiredError(
-            f"{text} (if this persists after a refresh, the API domain is not the data center that "
-            "issued the token: check data_center / endpoints.api_url)",
+            text,
+            persisting=f"{text}: refused again with a freshly minted token, so not an old token: the API "
+            "domain is not the data center that issued the token (check data_center / "
+            "endpoints.api_url), or the Zoho user behind the token may not read this module",
             vendor_code=code,
         )
     if code == "OAUTH_SCOPE_MISMATCH":
@@ -84,7 +87,7 @@ def interpret_crm(response: requests.Response, body: Any) -> None:
             "ZohoCRM.modules.<module>.READ for each stream) and generate a new refresh token",
             vendor_code=code,
         )
-    if code in ("AUTHENTICATION_FAILURE", "NO_PERMISSION") or status == 403:
+    if code == "NO_PERMISSION" or status == 403:
         raise AuthError(f"{text}: the Zoho user behind the token may not read this module", vendor_code=code)
     if status == 429 or code == "TOO_MANY_REQUESTS":
         raise TransientError(
@@ -111,14 +114,13 @@ def interpret_books(response: requests.Response, body: Any) -> None:
     text = f"Zoho Books error {code}: {message}"
     vendor_code = str(code)
     if status == 401:
-        if "not authorized" in message.lower():
-            raise AuthError(
-                f"{text}: the refresh token lacks a scope; grant ZohoBooks.<module>.READ for each "
-                "stream (or ZohoBooks.fullaccess.all) and generate a new refresh token",
-                vendor_code=vendor_code,
-            )
+        # Any 401, code 57 "not authorized" included, is first an expired, revoked or superseded token
+        # (Books uses the same words for a missing scope): the HTTP loop refreshes once and retries.
         raise TokenExpiredError(
-            f"{text} (if this persists after a refresh: check data_center / endpoints.api_url)",
+            text,
+            persisting=f"{text}: refused again with a freshly minted token, so the refresh token lacks "
+            "a scope; grant ZohoBooks.<module>.READ for each stream (or ZohoBooks.fullaccess.all) and "
+            "generate a new refresh token (or check data_center / endpoints.api_url)",
             vendor_code=vendor_code,
         )
     if status == 429:

@@ -78,6 +78,10 @@ class ZohoSandboxOptions:
     """Books `last_modified_time` keeps rows at-or-after (inclusive) or strictly after the instant."""
     extra_organizations: tuple[tuple[str, str], ...] = ()
     """More (organization_id, name) pairs the token can see, to test choosing the right one."""
+    revoke_after_uses: int | None = None
+    """Fault "token revoked mid-stream": an access token dies after this many API calls (Zoho revokes
+    older tokens when too many are minted from one refresh token); its next call answers 401 (Books:
+    code 57 "not authorized", CRM: INVALID_TOKEN). "Token lacks scope" is `scopes`."""
 
 
 @dataclass
@@ -87,6 +91,7 @@ class _State:
     refresh_tokens: set[str] = field(default_factory=set)
     last_issued: str | None = None
     refresh_count: int = 0
+    revoked_count: int = 0
 
 
 class ZohoSandbox:
@@ -140,6 +145,12 @@ class ZohoSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def revoked_count(self) -> int:
+        """How many access tokens the `revoke_after_uses` fault revoked."""
+        with self._lock:
+            return self._state.revoked_count
 
     def expire_tokens(self) -> None:
         """Expire every access token issued so far (the next API call gets 401 INVALID_TOKEN)."""
@@ -243,13 +254,20 @@ class ZohoSandbox:
         with self._lock:
             issued = self._state.tokens.get(token or "")
             valid = issued is not None and not issued.expired and self._clock() < issued.expires_at
+            limit = self.options.revoke_after_uses
+            if issued is not None and valid and limit is not None and issued.uses >= limit:
+                issued.expired = valid = False
+                self._state.revoked_count += 1
             if issued is not None and valid:
                 issued.uses += 1
         if not valid or issued is None:
+            # Books says an expired or revoked token is "not authorized", the words of a missing scope.
             return (
                 Response(401, _crm_error("INVALID_TOKEN", "invalid oauth token"))
                 if crm
-                else Response(401, {"code": 57, "message": "Invalid Access Token"})
+                else Response(
+                    401, {"code": 57, "message": "You are not authorized to perform this operation"}
+                )
             )
         needed = _scope_for(request.path, crm=crm)
         if issued.scopes is None or any(s in issued.scopes for s in needed):

@@ -143,9 +143,10 @@ def test_a_token_refused_twice_gives_up_with_the_trace_id(
         mock.post(TOKEN_URL, json=token_answer("tok-1"))
         mock.post(TOKEN_URL, json=token_answer("tok-2"))
         mock.post(QUERY_URL, json=envelope(code=20016, message="invalid", trace="E-O.abc"))
-        with pytest.raises(TokenExpiredError) as caught:
+        with pytest.raises(AuthError, match="freshly fetched token was refused too") as caught:
             connector(token_store, clock).api.query("AccountObj")
 
+    assert not isinstance(caught.value, TokenExpiredError)  # final: no third token request
     assert caught.value.trace_id == "E-O.abc"
     assert len(calls_to(mock, TOKEN_URL)) == 2
 

@@ -242,7 +242,7 @@ def test_a_token_refused_after_a_fresh_refresh_fails_with_a_data_center_hint(
     mocked.get(f"{API}/crm/v8/Accounts", json=invalid, status=401)
     connector = build_crm(crm_settings(streams=["accounts"]), make_deps(token_store, clock))
 
-    with pytest.raises(TokenExpiredError, match="data_center") as caught:
+    with pytest.raises(AuthError, match="data_center") as caught:
         read_accounts(connector)
 
     assert caught.value.vendor_code == "INVALID_TOKEN"
