@@ -83,6 +83,7 @@ class SandboxStats:
     throttled: int = 0
     trace_ids: list[str] = field(default_factory=list)
     calls_without_trace_id: int = 0
+    revoked: int = 0
     queries: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -93,6 +94,9 @@ class FxiaokeSandbox:
     throttle: (calls, seconds) allowed per path before 30004 (None: off). daily_quota: calls before
     30002 (None: unlimited; `exhaust_quota()` forces it). clock: epoch seconds, for token expiry tests.
     record_queries: keep every query body in `stats.queries`.
+    revoke_after_uses: fault "token revoked mid-stream": a token dies after this many business calls
+    (its next call answers 20016; `stats.revoked` counts them). refuse_tokens: fault "token lacks
+    permission": every business call answers 20016, a token just fetched included.
     """
 
     def __init__(
@@ -108,6 +112,8 @@ class FxiaokeSandbox:
         clock: Callable[[], float] = time.time,
         token_latency: float = 0.01,
         record_queries: bool = False,
+        revoke_after_uses: int | None = None,
+        refuse_tokens: bool = False,
         port: int = 0,
     ) -> None:
         self.dataset = dataset
@@ -123,6 +129,8 @@ class FxiaokeSandbox:
         self._clock = clock
         self._token_latency = token_latency
         self._record_queries = record_queries
+        self.revoke_after_uses = revoke_after_uses
+        self.refuse_tokens = refuse_tokens
         self._tokens: dict[str, _Token] = {}
         self._current: dict[str, str] = {}
         self._token_times: deque[float] = deque()
@@ -200,6 +208,10 @@ class FxiaokeSandbox:
             return self._query(request.path, body, trace_id)
         except QueryError as exc:
             return _error(exc.code, exc.message, trace_id)
+
+    def _revoked_now(self, token: _Token) -> bool:
+        """The "token revoked mid-stream" fault: this token has had its calls."""
+        return self.revoke_after_uses is not None and token.uses >= self.revoke_after_uses
 
     def _trace(self, request: Request) -> str:
         """The caller's thirdTraceId (echoed as traceId), or one of ours when it sent none."""
@@ -313,8 +325,15 @@ class FxiaokeSandbox:
                 del self._tokens[value]
                 self._current.pop(style, None)
                 alive = False
+            elif token is not None and alive and self._revoked_now(token):
+                del self._tokens[value]
+                self._current.pop(style, None)
+                self.stats.revoked += 1
+                alive = False
             elif token is not None and alive:
                 token.uses += 1
+            if self.refuse_tokens:
+                alive = False
         if not alive:
             return _error(EXPIRED_TOKEN, "corpAccessToken 无效或已过期", trace_id)
         if not user:
