@@ -74,6 +74,8 @@ class ZohoSandboxOptions:
     """If-Modified-Since keeps records modified *after* the instant (docs) or at-or-after (Airbyte)."""
     books_list_allocations: bool = False
     """Books payment/credit-note lists carry `invoices[]` / `invoices_credited[]` (else details only)."""
+    books_list_invoice_numbers: bool = True
+    """Books payment list rows carry `invoice_numbers` (Books' list does; off = an older/other shape)."""
     books_modified_filter: Literal["inclusive", "exclusive"] = "inclusive"
     """Books `last_modified_time` keeps rows at-or-after (inclusive) or strictly after the instant."""
     extra_organizations: tuple[tuple[str, str], ...] = ()
@@ -494,6 +496,8 @@ class ZohoSandbox:
         window = docs[(page - 1) * per_page : page * per_page]
         detail = self.options.books_list_allocations
         rows = [books_record(d, self.dataset, detail=detail) for d in window]
+        if not self.options.books_list_invoice_numbers:
+            rows = [{k: v for k, v in row.items() if k != "invoice_numbers"} for row in rows]
         context = {
             "page": page,
             "per_page": per_page,

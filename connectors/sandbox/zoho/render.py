@@ -233,6 +233,7 @@ def books_record(doc: CanonicalDocument, dataset: ZohoDataset, *, detail: bool) 
             "payment_mode": "banktransfer",
             "amount": doc.total,
             "unused_amount": doc.balance,
+            "invoice_numbers": ",".join(_numbers(dataset, doc)),  # Books' list: comma-separated
             **common,
         }
         if doc.raw_status is not None:
@@ -254,6 +255,14 @@ def books_record(doc: CanonicalDocument, dataset: ZohoDataset, *, detail: bool) 
             _applied(dataset, doc, a.invoice_external_id, a.amount, False) for a in doc.allocations
         ]
     return record
+
+
+def _numbers(dataset: ZohoDataset, doc: CanonicalDocument) -> list[str]:
+    numbers = []
+    for allocation in doc.allocations:
+        invoice = dataset.get("books", DocumentKind.INVOICE, allocation.invoice_external_id)
+        numbers.append(invoice.number if invoice and invoice.number else "")
+    return numbers
 
 
 def _applied(
