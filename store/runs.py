@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from config.redaction import redact_optional
 from store.db import write_transaction
 from store.repository import RunRef, _advance_cursor
-from store.tables import quarantine, sync_runs, sync_state
+from store.tables import documents, quarantine, sync_runs, sync_state
 
 RUNNING, OK, FAILED, INTERRUPTED = "running", "ok", "failed", "interrupted"
 _Row = TypeVar("_Row")
@@ -42,6 +42,41 @@ class RunRecord:
     error: str | None
     host: str | None
     pid: int | None
+    count_check: str | None = None
+    """The completeness check of this run: match | drift | unknown | unavailable | error; None = none."""
+    vendor_count: int | None = None
+    ledger_count: int | None = None
+    quarantine_count: int | None = None
+
+    @property
+    def count_drift(self) -> int | None:
+        """The vendor's count minus the ledger's (live documents + open quarantine); None = not known."""
+        if self.vendor_count is None or self.ledger_count is None:
+            return None
+        return self.vendor_count - self.ledger_count - (self.quarantine_count or 0)
+
+
+MATCH, DRIFT, UNKNOWN, UNAVAILABLE, COUNT_ERROR = "match", "drift", "unknown", "unavailable", "error"
+
+
+@dataclass(frozen=True)
+class StreamCount:
+    """A completeness check: the vendor's count (None = it did not say) against the ledger's."""
+
+    check: str
+    vendor: int | None
+    ledger: int
+    quarantined: int
+
+    @classmethod
+    def compare(
+        cls, vendor: int | None, ledger: int, quarantined: int, *, available: bool = True
+    ) -> StreamCount:
+        if not available:
+            return cls(UNAVAILABLE, None, ledger, quarantined)
+        if vendor is None:
+            return cls(UNKNOWN, None, ledger, quarantined)
+        return cls(MATCH if vendor == ledger + quarantined else DRIFT, vendor, ledger, quarantined)
 
 
 @dataclass(frozen=True)
@@ -56,6 +91,8 @@ class StreamStatus:
     last_run: RunRecord | None
     last_ok_at: datetime | None
     quarantined: int
+    last_count: RunRecord | None = None
+    """The newest run that checked the stream's count (a full pass or `sync run --verify`)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +143,7 @@ class SqlSyncLog:
         cursor: datetime | None = None,
         full: bool = False,
         swept: bool = False,
+        count: StreamCount | None = None,
     ) -> RunRecord:
         """Close the run; with `cursor`, advance the stream's cursor in the same transaction. A completed
         full run (`full`) SETS the cursor to `cursor`, the newest time it wrote (None: it wrote nothing),
@@ -134,10 +172,39 @@ class SqlSyncLog:
             conn.execute(
                 update(sync_runs)
                 .where(sync_runs.c.id == run.id)
-                .values(status=status, finished_at=now, error=redact_optional(error), cursor=state_cursor)
+                .values(
+                    status=status,
+                    finished_at=now,
+                    error=redact_optional(error),
+                    cursor=state_cursor,
+                    **_count_values(count),
+                )
             )
             row = conn.execute(select(sync_runs).where(sync_runs.c.id == run.id)).one()
         return _record(row._mapping)
+
+    def ledger_count(self, connector: str, stream: str) -> tuple[int, int]:
+        """The stream's live (not deleted) documents and its open quarantined records."""
+        with self._engine.connect() as conn:
+            live = conn.execute(
+                select(func.count())
+                .select_from(documents)
+                .where(
+                    documents.c.source == connector,
+                    documents.c.stream == stream,
+                    documents.c.deleted.is_(False),
+                )
+            ).scalar_one()
+            held = conn.execute(
+                select(func.count())
+                .select_from(quarantine)
+                .where(
+                    quarantine.c.source == connector,
+                    quarantine.c.stream == stream,
+                    quarantine.c.resolved_at.is_(None),
+                )
+            ).scalar_one()
+        return int(live), int(held)
 
     def interrupt_running(self, connector: str, *, now: datetime) -> int:
         """Runs left `running` by a process that died: call while holding the connector's lock."""
@@ -194,6 +261,17 @@ class SqlSyncLog:
                     .group_by(sync_runs.c.connector, sync_runs.c.stream)
                 )
             }
+            last_count_ids = (
+                select(func.max(sync_runs.c.id).label("id"))
+                .where(sync_runs.c.count_check.is_not(None))
+                .group_by(sync_runs.c.connector, sync_runs.c.stream)
+            )
+            counted = {
+                (r.connector, r.stream): _record(r._mapping)
+                for r in conn.execute(
+                    select(sync_runs).where(sync_runs.c.id.in_(last_count_ids.scalar_subquery()))
+                )
+            }
             open_counts = {
                 (r.source, r.stream): int(r.n)
                 for r in conn.execute(
@@ -217,6 +295,7 @@ class SqlSyncLog:
                 last_run=last.get((connector, stream)),
                 last_ok_at=_aware(ok_at.get((connector, stream))),
                 quarantined=open_counts.get((connector, stream), 0),
+                last_count=counted.get((connector, stream)),
             )
             for connector, stream in keys
         ]
@@ -233,6 +312,17 @@ class SqlSyncLog:
             query = query.where(quarantine.c.resolved_at.is_(None))
         with self._engine.connect() as conn:
             return [_from_row(QuarantineEntry, r._mapping) for r in conn.execute(query)]
+
+
+def _count_values(count: StreamCount | None) -> dict[str, Any]:
+    if count is None:
+        return {}
+    return {
+        "count_check": count.check,
+        "vendor_count": count.vendor,
+        "ledger_count": count.ledger,
+        "quarantine_count": count.quarantined,
+    }
 
 
 def _set_cursor(conn: Connection, run: RunRef, cursor: datetime | None, now: datetime) -> None:

@@ -113,6 +113,12 @@ sync_runs = Table(
     Column("error", Text),
     Column("host", Text),
     Column("pid", Integer),
+    Column(
+        "count_check", String(12), comment="match | drift | unknown | unavailable | error; NULL = not checked"
+    ),
+    Column("vendor_count", Integer, comment="the vendor's own count"),
+    Column("ledger_count", Integer, comment="live documents of the stream"),
+    Column("quarantine_count", Integer, comment="open quarantined records of the stream"),
     Index("ix_sync_runs_stream", "connector", "stream", "id"),
 )
 

@@ -30,6 +30,7 @@ from store.db import is_sqlite, write_transaction
 from store.digests import verify_documents
 from store.locks import LockHeld, named_lock
 from store.reconcile_tables import reconcile_exceptions
+from store.runs import DRIFT, SqlSyncLog
 from store.secrets import SqlSecretStore
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult
@@ -42,7 +43,7 @@ from sync.health import (
     safe_assess,
 )
 from sync.metrics import Metrics
-from sync.notify import ConnectorAlert, Digest, Notifier
+from sync.notify import ConnectorAlert, Digest, Notifier, drift_alert
 from sync.reconcile_job import run_rules
 from sync.redact import Redactor
 from sync.schedules import Trigger, build_trigger, current_tick, interval_of
@@ -94,6 +95,8 @@ class _JobState:
     retry_at: float = 0.0
     alerted: bool = False
     credentials_alerted: bool = False
+    drift_notified: int = 0
+    """The newest sync run whose count drift was told (issue 14 §4: each drift is told once)."""
 
 
 class Daemon:
@@ -416,8 +419,27 @@ class Daemon:
         if not failed and (state.alerted or state.credentials_alerted):
             alerts.append(ConnectorAlert(name, "recovered"))
             state.alerted = state.credentials_alerted = False
+        alerts += self._drift_alerts(name, state)
         if alerts:
             self._notifier.send(Digest(run=f"sync {name}", alerts=alerts))
+
+    def _drift_alerts(self, name: str, state: _JobState) -> list[ConnectorAlert]:
+        """Count checks (a full pass, `sync run --verify`, by any process) that found a difference and
+        were not told yet: one alert per stream, with both numbers."""
+        alerts = []
+        told = state.drift_notified
+        for status in SqlSyncLog(self.engine).statuses():
+            run = status.last_count
+            if status.connector != name or run is None or run.id <= told:
+                continue
+            if run.count_check == DRIFT and run.vendor_count is not None and run.ledger_count is not None:
+                alerts.append(
+                    drift_alert(
+                        name, status.stream, run.vendor_count, run.ledger_count, run.quarantine_count or 0
+                    )
+                )
+            state.drift_notified = max(state.drift_notified, run.id)
+        return alerts
 
     def _resolve(self, value: str) -> str:
         secret = resolve_secret(value, self._secrets.get)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from config.redaction import redact_optional
-from connectors.base import Clock, Connector, Page, RawRecord, Stream, SweepableStream
+from connectors.base import Clock, Connector, CountableStream, Page, RawRecord, Stream, SweepableStream
 from connectors.errors import ConnectorError, RecordError
 from connectors.http import escaped_json, unreadable_reason
 from store.canonical import canonical_json_bytes
@@ -31,7 +31,7 @@ from store.repository import (
     SqlLedgerRepository,
     page_records,
 )
-from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
+from store.runs import COUNT_ERROR, FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog, StreamCount
 from sync.page_writer import (
     PARALLEL_AFTER_PAGES,
     SYNC_GC_THRESHOLD,
@@ -90,7 +90,21 @@ class SyncRunResult(RunRecord):
             "finished_at": iso(self.finished_at),
             "error": redact_optional(self.error),
             "run_id": self.run_id if self.recorded else None,
+            "count": count_json(self),
         }
+
+
+def count_json(run: RunRecord) -> dict[str, Any] | None:
+    """The run's completeness check as `--json` prints it (None: the run did not check)."""
+    if run.count_check is None:
+        return None
+    return {
+        "check": run.count_check,
+        "vendor": run.vendor_count,
+        "ledger": run.ledger_count,
+        "quarantined": run.quarantine_count,
+        "drift": run.count_drift,
+    }
 
 
 def iso(value: datetime | None) -> str | None:
@@ -127,6 +141,7 @@ class SyncEngine:
         full: bool = False,
         since: datetime | None = None,
         sweep: bool = False,
+        verify: bool = False,
         overlap: timedelta = DEFAULT_OVERLAP,
         max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         wait_seconds: float = 0.0,
@@ -151,6 +166,7 @@ class SyncEngine:
                     full=full,
                     since=since,
                     sweep=sweep,
+                    verify=verify,
                     overlap=overlap,
                     max_clock_skew=max_clock_skew,
                     progress=progress,
@@ -167,6 +183,7 @@ class SyncEngine:
         full: bool = False,
         since: datetime | None = None,
         sweep: bool = False,
+        verify: bool = False,
         overlap: timedelta = DEFAULT_OVERLAP,
         max_clock_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         progress: Progress | None = None,
@@ -202,6 +219,7 @@ class SyncEngine:
                 live = {str(i) for ids in stream.live_ids() for i in ids}
                 self._ledger.delete_missing(run, live, now=self._clock())
                 swept = True
+            count = self._count(run, stream) if full or verify else None
             record = self._runs.finish(
                 run,
                 status=OK,
@@ -209,6 +227,7 @@ class SyncEngine:
                 cursor=run_cursor if full or not stream.ordered else None,
                 full=full,
                 swept=swept,
+                count=count,
             )
         except (ConnectorError, PageWriteError) as exc:  # this stream failed; the others may still run
             return self._failed(run, mode, str(exc), type(exc).__name__)
@@ -229,6 +248,30 @@ class SyncEngine:
         return result
 
     # ------------------------------------------------------------------------- internals
+
+    def _count(self, run: RunRef, stream: Stream) -> StreamCount:
+        """After a completed pass: the vendor's own count against the ledger's live documents plus the
+        stream's open quarantine. A count the vendor cannot give is `unavailable`/`unknown`; a failed
+        count call is `error` (logged), never a failed run and never a false drift."""
+        ledger, held = self._runs.ledger_count(run.connector, run.stream)
+        if not isinstance(stream, CountableStream):
+            return StreamCount.compare(None, ledger, held, available=False)
+        try:
+            vendor = stream.count()
+        except ConnectorError as exc:
+            log.warning("sync.count_failed", connector=run.connector, stream=run.stream, error=str(exc))
+            return StreamCount(COUNT_ERROR, None, ledger, held)
+        result = StreamCount.compare(vendor, ledger, held)
+        if result.check == "drift":
+            log.warning(
+                "sync.count_drift",
+                connector=run.connector,
+                stream=run.stream,
+                vendor=vendor,
+                ledger=ledger,
+                quarantined=held,
+            )
+        return result
 
     def _failed(self, run: RunRef, mode: str, error: str, error_type: str) -> SyncRunResult:
         """Record the stream's failure; if even that fails (the database is what failed), the result

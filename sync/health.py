@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.redaction import redact
 from config.settings import Settings
 from store.reconcile_tables import reconcile_exceptions
-from store.runs import SqlSyncLog, cursor_in_future
+from store.runs import DRIFT, MATCH, UNAVAILABLE, UNKNOWN, RunRecord, SqlSyncLog, cursor_in_future
 from store.tables import sync_runs
 from sync.metrics import Metrics, Sample, render
 from sync.schedules import interval_of
@@ -42,6 +42,8 @@ class StreamHealth:
     quarantined: int
     cursor_in_future: bool = False
     """The stream's cursor is beyond the clock plus the connector's max_clock_skew_minutes."""
+    count_drift: int | None = None
+    """The last count check's vendor count minus the ledger's (0 = match); None = never known."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class StreamHealth:
             "last_error": self.last_error,
             "quarantined": self.quarantined,
             "cursor_in_future": self.cursor_in_future,
+            "count_drift": self.count_drift,
         }
 
 
@@ -126,6 +129,7 @@ def assess_health(
                 last_error=error,
                 quarantined=status.quarantined,
                 cursor_in_future=future,
+                count_drift=None if status.last_count is None else status.last_count.count_drift,
             )
         )
         if future and status.cursor is not None:
@@ -158,7 +162,36 @@ def health_samples(report: HealthReport) -> list[Sample]:
             samples.append(Sample("ledgerbridge_sync_lag_seconds", labels, stream.lag_seconds))
         samples.append(Sample("ledgerbridge_sync_stream_failures", labels, stream.consecutive_failures))
         samples.append(Sample("ledgerbridge_quarantine_open", labels, stream.quarantined))
+        if stream.count_drift is not None:
+            samples.append(Sample("ledgerbridge_stream_count_drift", labels, stream.count_drift))
     return samples
+
+
+def count_note(connector: str, stream: str, run: RunRecord | None) -> tuple[bool, str] | None:
+    """What `sync status` says about a stream's last count check: (is it a warning, the text); None
+    when the stream's count was never checked."""
+    if run is None or run.count_check is None:
+        return None
+    ledger, held = run.ledger_count or 0, run.quarantine_count or 0
+    mine = f"the ledger has {ledger + held} ({ledger} documents + {held} quarantined)"
+    if run.count_check == DRIFT and run.vendor_count is not None:
+        drift = run.vendor_count - ledger - held
+        what = f"{drift} missing from the ledger" if drift > 0 else f"{-drift} more than the vendor counts"
+        return True, (
+            f"{connector}/{stream}: the vendor counts {run.vendor_count} records, {mine}: {what}"
+            f" (run {run.id}); `ledgerbridge sync run --connector {connector} --stream {stream} --full`"
+            " reads everything again"
+        )
+    if run.count_check == MATCH:
+        return (
+            False,
+            f"{connector}/{stream}: count checked, {run.vendor_count} at the vendor and in the ledger",
+        )
+    if run.count_check == UNKNOWN:
+        return False, f"{connector}/{stream}: count unknown: the vendor gave no total this time; {mine}"
+    if run.count_check == UNAVAILABLE:
+        return False, f"{connector}/{stream}: no vendor count is available for this stream; {mine}"
+    return False, f"{connector}/{stream}: the vendor's count could not be read (run {run.id}); {mine}"
 
 
 def open_exception_samples(engine: Engine) -> list[Sample]:

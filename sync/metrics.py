@@ -31,6 +31,10 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "ledgerbridge_sync_lag_seconds": ("gauge", "Seconds since the last successful sync of a stream."),
     "ledgerbridge_sync_stream_failures": ("gauge", "Failed runs in a row of a stream, across replicas."),
     "ledgerbridge_quarantine_open": ("gauge", "Quarantined records not yet resolved, per stream."),
+    "ledgerbridge_stream_count_drift": (
+        "gauge",
+        "Last count check of a stream: the vendor's count minus the ledger's documents and quarantine.",
+    ),
     "ledgerbridge_open_exceptions": ("gauge", "Reconciliation exceptions still open, by type."),
     "ledgerbridge_health_ok": ("gauge", "1 when /healthz says ok, 0 when degraded."),
     "ledgerbridge_database_up": ("gauge", "1 when the database answered this scrape."),

@@ -33,9 +33,19 @@ class ConnectorAlert:
 
     connector: str
     problem: str
-    """`failing`, `credentials` or `recovered`."""
+    """`failing`, `credentials`, `recovered` or `count_drift` (a stream's vendor count differs from the
+    ledger's: `error` says which stream and both numbers)."""
     failures: int = 0
     error: str = ""
+
+
+def drift_alert(connector: str, stream: str, vendor: int, ledger: int, quarantined: int) -> ConnectorAlert:
+    """A completeness check that found a difference: both numbers, in words a person acts on."""
+    text = (
+        f"{stream}: the vendor counts {vendor} records, the ledger has {ledger + quarantined}"
+        f" ({ledger} documents + {quarantined} quarantined)"
+    )
+    return ConnectorAlert(connector, "count_drift", 0, text)
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,12 @@ class Digest:
         total = sum(self.new_exceptions.values())
         if total:
             parts.append(f"{total} new exception{'s' if total != 1 else ''}")
-        for problem, label in (("credentials", "needs credentials"), ("failing", "failing")):
-            names = [a.connector for a in self.alerts if a.problem == problem]
+        for problem, label in (
+            ("credentials", "needs credentials"),
+            ("failing", "failing"),
+            ("count_drift", "count drift"),
+        ):
+            names = list(dict.fromkeys(a.connector for a in self.alerts if a.problem == problem))
             if names:
                 parts.append(f"{', '.join(names)} {label}")
         recovered = [a.connector for a in self.alerts if a.problem == "recovered"]
@@ -105,6 +119,12 @@ class Digest:
                     f"Connector {alert.connector} needs new credentials: {alert.error}\n"
                     f"  Store them with `ledgerbridge secret set ...`, then `ledgerbridge connector test "
                     f"{alert.connector}`."
+                )
+            elif alert.problem == "count_drift":
+                lines.append(
+                    f"Connector {alert.connector} may have dropped records: {alert.error}\n"
+                    f"  See `ledgerbridge sync status`; `ledgerbridge sync run --connector {alert.connector}"
+                    " --full` reads everything again."
                 )
             elif alert.problem == "failing":
                 lines.append(

@@ -212,6 +212,26 @@ class FxiaokeApi:
             raise
         return _rows(self.name, response.body)
 
+    def query_total(self, api_name: str) -> tuple[list[dict[str, Any]], int | None]:
+        """One row of the object and the `total` the vendor counts (asked for with
+        `find_explicit_total_num`); the total is None when the answer carries no integer."""
+        self._check_quota()
+        path = query_path(api_name)
+        data = query_body(api_name, projection=["_id"], limit=1)
+        data["find_explicit_total_num"] = True
+        try:
+            response = self._client_for(path).request("POST", self._base + path, json_body={"data": data})
+        except QuotaExhaustedError as exc:
+            self._quota = exc
+            raise
+        rows = _rows(self.name, response.body)
+        body = response.body
+        inner = body.get("data") if isinstance(body, Mapping) else None
+        total = inner.get("total") if isinstance(inner, Mapping) else None
+        if isinstance(total, str) and total.isdigit():
+            total = int(total)
+        return rows, total if isinstance(total, int) and not isinstance(total, bool) else None
+
     def _check_quota(self) -> None:
         spent = self._quota
         if spent is None:

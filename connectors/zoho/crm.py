@@ -153,6 +153,15 @@ class CrmStream:
         for records in self._record_pages(("Modified_Time",), None):
             yield [str(r["id"]) for r in records]
 
+    def count(self) -> int | None:
+        """The module's record count, `GET /crm/v8/{module}/actions/count` -> `{"count": N}` (the
+        recycle bin not included); None if the answer carries no integer count."""
+        response = self._session.http.request("GET", self._url("/actions/count"))
+        if response.status == 204 or response.body is None:
+            return 0
+        value = response.body.get("count") if isinstance(response.body, Mapping) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
     def first_page(self) -> int:
         """Read one page (for `connector test`); returns how many records it held."""
         for records in self._record_pages(self._batches[0], None, limit_pages=1):

@@ -17,15 +17,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from store.audit import default_actor, record_audit
 from store.locks import LockHeld
-from store.runs import SqlSyncLog
+from store.runs import RunRecord, SqlSyncLog
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.commands.connector_cmd import configured_connector
 from sync.console import literal, stdout_console
 from sync.engine import Progress as ProgressCallback
-from sync.engine import SyncEngine, SyncRunResult, iso
-from sync.health import assess_health
+from sync.engine import SyncEngine, SyncRunResult, count_json, iso
+from sync.health import assess_health, count_note
 from sync.reconcile_job import SkippedRun, run_rules_after_sync
 
 QUARANTINE_SHOWN = 10
@@ -62,6 +62,12 @@ def sync_group() -> None:
     "wait_seconds",
     type=click.FloatRange(min=0),
     default=0,
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="After the run, compare the vendor's own count of each stream with the ledger's (a full pass "
+    "always does).",
+)
     show_default=True,
     metavar="SECONDS",
     help="Wait this long for a connector another run holds.",
@@ -82,6 +88,7 @@ def run(
 ) -> None:
     """Sync the configured connectors (all, or those named). Exit 1 if a stream failed or a connector
     was locked by another run (the message names the holder)."""
+    verify: bool,
     settings = app.config.settings
     start = _parse_since(since, settings)
     if full and start is not None:
@@ -107,6 +114,7 @@ def run(
                     wait_seconds=wait_seconds,
                     holder="sync run",
                     progress=progress,
+                    verify=verify,
                 )
             except LockHeld as exc:
                 refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
@@ -204,6 +212,8 @@ def status(app: AppContext, as_json: bool) -> None:
                         "reason": q.reason,
                         "count": q.count,
                         "first_seen_at": iso(q.first_seen_at),
+                "count": _count_entry(entry.last_count),
+                "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
                         "last_seen_at": iso(q.last_seen_at),
                     }
                     for q in held
@@ -230,6 +240,16 @@ def status(app: AppContext, as_json: bool) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
+    for entry in statuses:
+        note = count_note(entry.connector, entry.stream, entry.last_count)
+        if note is not None:
+            click.echo(("warning: " if note[0] else "count: ") + note[1])
+    for row in streams:
+        for gap in row["unavailable_details"]:
+            click.echo(
+                f"{row['connector']}/{row['stream']}: {gap['object']} was unavailable for "
+                f"{gap['documents']} documents: {gap['cost']}"
+            )
     message = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
@@ -329,3 +349,7 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
                         one_line=True,
                     )
                 )
+    for r in results:
+        note = count_note(r.connector, r.stream, r)
+        if note is not None:
+            click.echo(("warning: " if note[0] else "count: ") + note[1])

@@ -209,9 +209,24 @@ class FxiaokeSandbox:
         except QueryError as exc:
             return _error(exc.code, exc.message, trace_id)
 
-    def _revoked_now(self, token: _Token) -> bool:
-        """The "token revoked mid-stream" fault: this token has had its calls."""
-        return self.revoke_after_uses is not None and token.uses >= self.revoke_after_uses
+    def _alive(self, value: str, style: str, *, revoke: bool) -> bool:
+        """Whether the presented token is accepted; counts its use, or applies a token fault to it."""
+        with self._lock:
+            token = self._tokens.get(value)
+            if token is None or token.style != style or self._clock() >= token.expires_at:
+                return False
+            # An injected expiry kills a token already in use; a token just handed out never dies
+            # on its first call (a real token lives 7200 s, it cannot expire twice in a row).
+            early = revoke and token.uses > 0
+            # The "token revoked mid-stream" fault: this token has had its calls.
+            spent = self.revoke_after_uses is not None and token.uses >= self.revoke_after_uses
+            if early or spent:
+                del self._tokens[value]
+                self._current.pop(style, None)
+                self.stats.revoked += int(spent and not early)
+                return False
+            token.uses += 1
+            return not self.refuse_tokens
 
     def _trace(self, request: Request) -> str:
         """The caller's thirdTraceId (echoed as traceId), or one of ours when it sent none."""
@@ -316,25 +331,7 @@ class FxiaokeSandbox:
             if body.get("corpId") != creds.corp_id:
                 return _error(MISSING_AUTH, "corpId 不存在", trace_id)
             known = set(creds.users)
-        with self._lock:
-            token = self._tokens.get(value)
-            alive = token is not None and token.style == style and self._clock() < token.expires_at
-            if token is not None and alive and revoke and token.uses > 0:
-                # An injected expiry kills a token already in use; a token just handed out never dies
-                # on its first call (a real token lives 7200 s, it cannot expire twice in a row).
-                del self._tokens[value]
-                self._current.pop(style, None)
-                alive = False
-            elif token is not None and alive and self._revoked_now(token):
-                del self._tokens[value]
-                self._current.pop(style, None)
-                self.stats.revoked += 1
-                alive = False
-            elif token is not None and alive:
-                token.uses += 1
-            if self.refuse_tokens:
-                alive = False
-        if not alive:
+        if not self._alive(value, style, revoke=revoke):
             return _error(EXPIRED_TOKEN, "corpAccessToken 无效或已过期", trace_id)
         if not user:
             return _error(BAD_PARAMETER, "currentOpenUserId 为必填项", trace_id)

@@ -84,6 +84,8 @@ class ZohoSandboxOptions:
     """Fault "token revoked mid-stream": an access token dies after this many API calls (Zoho revokes
     older tokens when too many are minted from one refresh token); its next call answers 401 (Books:
     code 57 "not authorized", CRM: INVALID_TOKEN). "Token lacks scope" is `scopes`."""
+    hidden_ids: frozenset[str] = frozenset()
+    """Fault: records (by external id) the lists never serve but CRM's `actions/count` counts."""
 
 
 @dataclass
@@ -287,6 +289,8 @@ class ZohoSandbox:
             return Response(400, _crm_error("INVALID_MODULE", "the module name given seems to be invalid"))
         if len(parts) == 2 and parts[1] == "deleted":
             return self._crm_deleted(request, kind)
+        if parts[1:] == ["actions", "count"]:
+            return Response(200, {"count": len(self.dataset.live("crm", kind))})
         if len(parts) != 1:
             return Response(404, _crm_error("INVALID_URL_PATTERN", "Please check if the URL is correct"))
         return self._crm_records(request, kind)
@@ -338,7 +342,7 @@ class ZohoSandbox:
                     ),
                 )
             offset = token_offset
-        docs = self.dataset.live("crm", kind)
+        docs = self._listed("crm", kind)
         if since is not None:
             inclusive = self.options.crm_modified_since_inclusive
             docs = [d for d in docs if _after(d.source_modified_at, since, inclusive=inclusive)]
@@ -415,6 +419,11 @@ class ZohoSandbox:
 
     # ------------------------------------------------------------------------- Books
 
+    def _listed(self, system: Literal["crm", "books"], kind: DocumentKind) -> list[CanonicalDocument]:
+        """Live documents a list serves: all but the `hidden_ids` fault's."""
+        hidden = self.options.hidden_ids
+        return [d for d in self.dataset.live(system, kind) if d.external_id not in hidden]
+
     def _books(self, request: Request) -> Response:
         parts = request.path[len(BOOKS_PREFIX) :].strip("/").split("/")
         if parts == ["organizations"]:
@@ -478,7 +487,7 @@ class ZohoSandbox:
             return Response(400, {"code": 2, "message": "Invalid value passed for page"})
         if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
             return Response(400, {"code": 2, "message": "Invalid value passed for per_page"})
-        docs = self.dataset.live("books", kind)
+        docs = self._listed("books", kind)
         raw_since = request.arg("last_modified_time")
         if raw_since:
             try:
