@@ -32,6 +32,7 @@ from connectors.errors import (
     TokenExpiredError,
     TransientError,
 )
+from connectors.proxies import EnvironmentOnceSession
 
 log = structlog.get_logger(__name__)
 
@@ -263,7 +264,7 @@ class HttpClient:
             raise ValueError("deadline must be positive")
         self._deadline = deadline
         self._redirects: Redirects = redirects
-        self._session = session or requests.Session()
+        self._session = session or EnvironmentOnceSession()  # proxies read once per host
         _track_connections(self._session)
         self._session.headers["User-Agent"] = user_agent
         self._sleep = sleep

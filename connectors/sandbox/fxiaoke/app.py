@@ -97,6 +97,8 @@ class FxiaokeSandbox:
     revoke_after_uses: fault "token revoked mid-stream": a token dies after this many business calls
     (its next call answers 20016; `stats.revoked` counts them). refuse_tokens: fault "token lacks
     permission": every business call answers 20016, a token just fetched included.
+    hidden_ids: fault: rows (by `_id`) queries never serve but `total` counts.
+    totals_off: the tenant's totals are off: `total` is always 0 (api-notes §5a).
     """
 
     def __init__(
@@ -114,6 +116,8 @@ class FxiaokeSandbox:
         record_queries: bool = False,
         revoke_after_uses: int | None = None,
         refuse_tokens: bool = False,
+        hidden_ids: frozenset[str] = frozenset(),
+        totals_off: bool = False,
         port: int = 0,
     ) -> None:
         self.dataset = dataset
@@ -131,6 +135,8 @@ class FxiaokeSandbox:
         self._record_queries = record_queries
         self.revoke_after_uses = revoke_after_uses
         self.refuse_tokens = refuse_tokens
+        self.hidden_ids = hidden_ids
+        self.totals_off = totals_off
         self._tokens: dict[str, _Token] = {}
         self._current: dict[str, str] = {}
         self._token_times: deque[float] = deque()
@@ -378,16 +384,25 @@ class FxiaokeSandbox:
             return _error(NO_SUCH_OBJECT, f"对象 {search.api_name} 不存在", trace_id)
         field = keyset_field(search)
         if field is not None and not self._indexed(search):
-            page, total = select_sorted(self.dataset.sorted_by(search.api_name, field), field, search), 0
+            entries = self.dataset.sorted_by(search.api_name, field)
+            if self.hidden_ids:
+                entries = [e for e in entries if e[1]["_id"] not in self.hidden_ids]
+            page, total = select_sorted(entries, field, search), 0
         else:
-            page, total = select(self._candidates(search.api_name, search), search)
+            candidates = self._candidates(search.api_name, search)
+            page, total = select(self._served(candidates), search)
+            if self.hidden_ids and search.want_total:
+                total = select(candidates, search)[1]  # the fault: counted, never served
         data = {
             "dataList": page,
             "offset": search.offset,
             "limit": search.limit,
-            "total": total if search.want_total else 0,
+            "total": total if search.want_total and not self.totals_off else 0,
         }
         return Response(200, _envelope(trace_id, data))
+
+    def _served(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [r for r in rows if r["_id"] not in self.hidden_ids] if self.hidden_ids else rows
 
     def _candidates(self, api_name: str, search: Search) -> list[dict[str, Any]]:
         for f in search.filters:
