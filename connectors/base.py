@@ -88,17 +88,6 @@ class CountableStream(Stream, Protocol):
     def count(self) -> int | None: ...
 
 
-@runtime_checkable
-class CountableStream(Stream, Protocol):
-    """A stream whose vendor says how many records it holds (optional: Zoho CRM, Fxiaoke).
-
-    `count()` is the vendor's own number of records the stream's full pass would read, or None when the
-    vendor did not say this time (Fxiaoke with totals off answers 0 beside a non-empty page): unknown,
-    never a number to compare. The engine compares it with the ledger after a completed full pass."""
-
-    def count(self) -> int | None: ...
-
-
 @dataclass(frozen=True)
 class CheckResult:
     """One line of `ledgerbridge connector test`: what was tried, whether it worked, what to do if not."""

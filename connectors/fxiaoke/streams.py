@@ -181,14 +181,6 @@ class FxiaokeStream:
         for rows in by_id(fetch, limit=self._limit):
             yield [str(row["_id"]) for row in rows]
 
-    def count(self) -> int | None:
-        """The object's `total` from a one-row query that asks for it. Totals may be off for the tenant
-        (api-notes §5a: `total` is then 0): a 0 beside a row is unknown (None), not zero records."""
-        rows, total = self._api.query_total(self.spec.api_name)
-        if total is None or (total == 0 and rows):
-            return None
-        return total
-
     def first_page(self) -> list[Row]:
         """One row, for `connector test`."""
         return self._api.query(self.spec.api_name, projection=["_id"], limit=1)
