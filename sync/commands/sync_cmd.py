@@ -58,16 +58,16 @@ def sync_group() -> None:
     "--sweep", is_flag=True, help="Also list live ids and tombstone those the vendor no longer has."
 )
 @click.option(
-    "--wait",
-    "wait_seconds",
-    type=click.FloatRange(min=0),
-    default=0,
-@click.option(
     "--verify",
     is_flag=True,
     help="After the run, compare the vendor's own count of each stream with the ledger's (a full pass "
     "always does).",
 )
+@click.option(
+    "--wait",
+    "wait_seconds",
+    type=click.FloatRange(min=0),
+    default=0,
     show_default=True,
     metavar="SECONDS",
     help="Wait this long for a connector another run holds.",
@@ -83,12 +83,12 @@ def run(
     repair: bool,
     since: str | None,
     sweep: bool,
+    verify: bool,
     wait_seconds: float,
     as_json: bool,
 ) -> None:
     """Sync the configured connectors (all, or those named). Exit 1 if a stream failed or a connector
     was locked by another run (the message names the holder)."""
-    verify: bool,
     settings = app.config.settings
     start = _parse_since(since, settings)
     if full and start is not None:
@@ -109,12 +109,12 @@ def run(
                     full=full,
                     since=start,
                     sweep=sweep,
+                    verify=verify,
                     overlap=timedelta(minutes=settings.connector(name).overlap_minutes),
                     max_clock_skew=timedelta(minutes=settings.connector(name).max_clock_skew_minutes),
                     wait_seconds=wait_seconds,
                     holder="sync run",
                     progress=progress,
-                    verify=verify,
                 )
             except LockHeld as exc:
                 refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
@@ -206,14 +206,14 @@ def status(app: AppContext, as_json: bool) -> None:
                     "error": last.error,
                 },
                 "quarantined": entry.quarantined,
+                "count": _count_entry(entry.last_count),
+                "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
                 "quarantine": [
                     {
                         "external_id": q.external_id,
                         "reason": q.reason,
                         "count": q.count,
                         "first_seen_at": iso(q.first_seen_at),
-                "count": _count_entry(entry.last_count),
-                "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
                         "last_seen_at": iso(q.last_seen_at),
                     }
                     for q in held
@@ -233,23 +233,29 @@ def status(app: AppContext, as_json: bool) -> None:
         click.echo("nothing synced yet and no connectors configured")
         return
     _print_status(streams)
+    for entry in statuses:
+        note = count_note(entry.connector, entry.stream, entry.last_count)
+        if note is not None:
+            click.echo(("warning: " if note[0] else "count: ") + note[1])
     click.echo(f"health: {health.status}" + "".join(f"\n  - {reason}" for reason in health.reasons))
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
+def _count_entry(run: RunRecord | None) -> dict[str, Any] | None:
+    """The stream's last count check for `sync status --json` (None: never checked)."""
+    if run is None or run.count_check is None:
+        return None
+    return {**(count_json(run) or {}), "run_id": run.id, "checked_at": iso(run.finished_at)}
+
+
+def _count_warnings(connector: str, stream: str, run: RunRecord | None) -> list[str]:
+    note = count_note(connector, stream, run)
+    return [note[1]] if note is not None and note[0] else []
+
+
 def _one_line(exc: BaseException) -> str:
-    for entry in statuses:
-        note = count_note(entry.connector, entry.stream, entry.last_count)
-        if note is not None:
-            click.echo(("warning: " if note[0] else "count: ") + note[1])
-    for row in streams:
-        for gap in row["unavailable_details"]:
-            click.echo(
-                f"{row['connector']}/{row['stream']}: {gap['object']} was unavailable for "
-                f"{gap['documents']} documents: {gap['cost']}"
-            )
     message = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
@@ -321,6 +327,10 @@ def _print_runs(results: Sequence[SyncRunResult]) -> None:
         counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
         table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), literal(r.error))
     stdout_console().print(table)
+    for r in results:
+        note = count_note(r.connector, r.stream, r)
+        if note is not None:
+            click.echo(("warning: " if note[0] else "count: ") + note[1])
 
 
 def _print_status(streams: Sequence[dict[str, Any]]) -> None:
@@ -349,7 +359,3 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
                         one_line=True,
                     )
                 )
-    for r in results:
-        note = count_note(r.connector, r.stream, r)
-        if note is not None:
-            click.echo(("warning: " if note[0] else "count: ") + note[1])
