@@ -201,6 +201,7 @@ class FxiaokeStream:
                 if owner is not None:
                     owner.append(line)
         return [{**row, n.DETAILS: {detail.api_name: attached[str(row["_id"])]}} for row in rows]
+
     def count(self) -> int | None:
         """The object's `total` from a one-row query that asks for it. Totals may be off for the tenant
         (api-notes §5a: `total` is then 0): a 0 beside a row is unknown (None), not zero records."""
@@ -208,4 +209,3 @@ class FxiaokeStream:
         if total is None or (total == 0 and rows):
             return None
         return total
-
