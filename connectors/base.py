@@ -95,6 +95,9 @@ class CheckResult:
     what: str
     ok: bool
     detail: str = ""
+    state: str = ""
+    """Optional finer word for an ok check that is degraded: `empty` (readable, no rows: empty but
+    permitted), `missing` / `forbidden` (an optional object the connector goes on without)."""
 
 
 @runtime_checkable

@@ -82,13 +82,7 @@ class Fxiaoke:
             )
         ]
         for name, stream in self._streams.items():
-            what = f"read {name} ({stream.spec.api_name})"
-            try:
-                rows = stream.first_page()
-            except ConnectorError as exc:
-                results.append(CheckResult(what, False, str(exc)))
-                continue
-            results.append(CheckResult(what, True, "readable" if rows else "readable, no records visible"))
+            results.extend(_probe(name, stream))
         return results
 
     def close(self) -> None:
@@ -118,6 +112,28 @@ class Fxiaoke:
             sleep=self._deps.sleep,
             observer=self._deps.observer,
         )
+
+
+def _probe(name: str, stream: FxiaokeStream) -> list[CheckResult]:
+    """Every object the stream reads: its header (required) and its detail object (optional)."""
+    what = f"read {name} ({stream.spec.api_name})"
+    try:
+        rows = stream.first_page()
+    except ConnectorError as exc:
+        return [CheckResult(what, False, str(exc))]
+    header = CheckResult(what, True, "readable" if rows else "readable, no records visible")
+    detail = stream.spec.detail
+    if detail is None:
+        return [header]
+    what = f"read {name} detail ({detail.api_name})"
+    try:
+        probed = stream.probe_detail()
+    except ConnectorError as exc:
+        return [header, CheckResult(what, False, str(exc))]
+    if probed is None:
+        return [header]
+    state, said = probed
+    return [header, CheckResult(what, True, said, state="" if state == "readable" else state)]
 
 
 def build(settings: FxiaokeSettings, deps: ConnectorDeps) -> Fxiaoke:

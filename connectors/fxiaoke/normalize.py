@@ -37,6 +37,9 @@ ORDER_LINES = "SalesOrderProductObj"
 PAYMENT_ALLOCATIONS = "OrderPaymentObj"
 INVOICE_LINES = "InvoiceApplicationLinesObj"
 APPLICATION_REFERENCE = "invoice_application"
+UNAVAILABLE_REFERENCE = "details_unavailable"
+"""A document whose detail object the tenant would not let us read (`raw["details"][<apiName>]` is None)
+names that object under this reference: its lines (or allocations) are unknown, not absent."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUS = {
@@ -150,9 +153,19 @@ def _ledger(raw: RawRecord, ctx: NormalizeContext, date_field: str) -> dict[str,
     }
 
 
+def unavailable_details(raw: RawRecord) -> list[str]:
+    """The detail objects a stream could not read for this record (attached as None, not as rows)."""
+    details = raw.get(DETAILS)
+    if not isinstance(details, Mapping):
+        return []
+    return sorted(str(name) for name, rows in details.items() if rows is None)
+
+
 def _details(raw: RawRecord, api_name: str) -> list[Mapping[str, Any]]:
     details = raw.get(DETAILS) or {}
     rows = details.get(api_name, []) if isinstance(details, Mapping) else None
+    if isinstance(details, Mapping) and api_name in details and rows is None:
+        return []  # the object was unavailable: no rows, and the reference says they are unknown
     if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
         raise RecordError("is not a list of rows", field=f"{DETAILS}.{api_name}")
     return sorted(rows, key=lambda r: str(r.get("_id", "")))
@@ -183,6 +196,9 @@ def _checked(make: Callable[[], Any], where: str | None = None) -> Any:
 
 def _build(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind, **fields: Any) -> CanonicalDocument:
     status, life = _status(raw)
+    missing = unavailable_details(raw)
+    if missing:
+        fields["references"] = {**fields.get("references", {}), UNAVAILABLE_REFERENCE: ",".join(missing)}
     document: CanonicalDocument = _checked(
         lambda: CanonicalDocument(
             source=ctx.source,
@@ -312,13 +328,15 @@ def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
     total = _amount(raw, "payment_amount")
     allocations: Sequence[Allocation] = _each_detail(raw, PAYMENT_ALLOCATIONS, _allocation)
     order = _text(raw, "order_id")
+    known = PAYMENT_ALLOCATIONS not in unavailable_details(raw)
     return _build(
         raw,
         ctx,
         DocumentKind.PAYMENT,
         **_ledger(raw, ctx, "payment_time"),
         total=total,
-        balance=total - sum((a.amount for a in allocations), Decimal(0)),
+        # Allocations unread (OrderPaymentObj unavailable): how much is unapplied is unknown, not all of it.
+        balance=total - sum((a.amount for a in allocations), Decimal(0)) if known else None,
         references={"sales_order": order} if order else {},
         allocations=tuple(allocations),
     )

@@ -97,8 +97,9 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def test_connector(app: AppContext, name: str, as_json: bool) -> None:
-    """Authenticate and read one page of each stream; print what works and what to fix. Exit 1 if any
-    check failed."""
+    """Authenticate and read one page of each object each stream reads; print what works and what to fix.
+    WARN: an optional object is missing, forbidden or empty (the sync goes on without it, at the cost
+    named). Exit 1 if any check failed."""
     with database(app) as engine:
         connector = configured_connector(app, engine, name)
         try:
@@ -109,11 +110,17 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
             connector.close()
     if as_json:
         emit_json(
-            {"connector": name, "checks": [{"what": r.what, "ok": r.ok, "detail": r.detail} for r in results]}
+            {
+                "connector": name,
+                "checks": [
+                    {"what": r.what, "ok": r.ok, "state": r.state or None, "detail": r.detail}
+                    for r in results
+                ],
+            }
         )
     else:
         for result in results:
-            mark = "ok  " if result.ok else "FAIL"
+            mark = "FAIL" if not result.ok else "WARN" if result.state else "ok  "
             click.echo(f"{mark} {result.what}" + (f" — {result.detail}" if result.detail else ""))
     failed = [r for r in results if not r.ok]
     if failed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,12 +13,16 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
+from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
+from connectors.fxiaoke.streams import DETAIL_COSTS
 from store.audit import default_actor, record_audit
 from store.locks import LockHeld
 from store.runs import RunRecord, SqlSyncLog
+from store.tables import documents
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
@@ -179,6 +184,7 @@ def status(app: AppContext, as_json: bool) -> None:
         statuses = log.statuses(expected)
         quarantine = log.quarantined()
         health = assess_health(engine, settings, utc_now())
+        degraded = _unavailable_details(engine)
     streams: list[dict[str, Any]] = []
     for entry in statuses:
         last = entry.last_run
@@ -226,6 +232,7 @@ def status(app: AppContext, as_json: bool) -> None:
         row["lag_seconds"] = watched.get("lag_seconds")
         row["consecutive_failures"] = watched.get("consecutive_failures", 0)
         row["cursor_in_future"] = watched.get("cursor_in_future", False)
+        row["unavailable_details"] = degraded.get((row["connector"], row["stream"]), [])
     if as_json:
         emit_json({"streams": streams, "health": {"status": health.status, "reasons": list(health.reasons)}})
         return
@@ -237,10 +244,38 @@ def status(app: AppContext, as_json: bool) -> None:
         note = count_note(entry.connector, entry.stream, entry.last_count)
         if note is not None:
             click.echo(("warning: " if note[0] else "count: ") + note[1])
+    for row in streams:
+        for gap in row["unavailable_details"]:
+            click.echo(
+                f"{row['connector']}/{row['stream']}: {gap['object']} was unavailable for "
+                f"{gap['documents']} documents: {gap['cost']}"
+            )
     click.echo(f"health: {health.status}" + "".join(f"\n  - {reason}" for reason in health.reasons))
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _unavailable_details(engine: Engine) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """(connector, stream) -> the detail objects its live documents were synced without (Fxiaoke names
+    them under `references.details_unavailable`), how many documents, and what that costs."""
+    d = documents.c
+    query = (
+        select(d.source, d.stream, func.count(), func.max(d.refs))
+        .where(d.deleted.is_(False), d.refs.like(f'%"{UNAVAILABLE_REFERENCE}":%'))
+        .group_by(d.source, d.stream)
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for source, stream, count, refs in rows:
+        named = str(json.loads(refs).get(UNAVAILABLE_REFERENCE) or "")
+        found[(source, stream)] = [
+            {"object": name, "documents": count, "cost": DETAIL_COSTS.get(name, "its rows are unknown")}
+            for name in named.split(",")
+            if name
+        ]
+    return found
 
 
 def _count_entry(run: RunRecord | None) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
@@ -21,12 +22,13 @@ from config.settings import FxiaokeConnector
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, generate_dataset
 from connectors.sandbox.server import FaultPlan
-from store.canonical import DocumentKind, Line, Status
+from store.canonical import CanonicalDocument, DocumentKind, Line, Status
 from store.repository import SqlLedgerRepository
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
+from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock
+from tests.e2e.sync_support import cli
 
 pytestmark = pytest.mark.slow
 
@@ -81,7 +83,13 @@ def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any
     return {r.stream: r for r in results}
 
 
-def assert_ledger_is_the_truth(engine: Engine, dataset: FxiaokeDataset, kinds: set[DocumentKind]) -> None:
+def assert_ledger_is_the_truth(
+    engine: Engine,
+    dataset: FxiaokeDataset,
+    kinds: set[DocumentKind],
+    truth_of: Callable[[], list[CanonicalDocument]] | None = None,
+) -> None:
+    """The ledger holds exactly the dataset's truth (or `truth_of()`, the truth a tenant profile shows)."""
     ledger = SqlLedgerRepository(engine)
     live = sorted(
         (
@@ -90,8 +98,9 @@ def assert_ledger_is_the_truth(engine: Engine, dataset: FxiaokeDataset, kinds: s
         ),
         key=lambda d: (d.kind.value, d.external_id),
     )
+    shown = truth_of() if truth_of is not None else dataset.truth(source=SOURCE)
     truth = sorted(
-        (d for d in dataset.truth(source=SOURCE) if d.kind in kinds),
+        (d for d in shown if d.kind in kinds),
         key=lambda d: (d.kind.value, d.external_id),
     )
     assert [d.key for d in live] == [d.key for d in truth]
@@ -213,3 +222,122 @@ def test_an_exhausted_daily_quota_fails_the_run_saying_when_it_resets_and_spends
     assert {r.status for r in results} == {"failed"}
     assert all("midnight Asia/Shanghai" in (r.error or "") for r in results)
     assert queries == 1  # the first stream learned it; the other four never called
+
+
+# ----------------------------------------------------------------------------- objects a tenant lacks
+
+EVERY_KIND = {
+    DocumentKind.SALES_ORDER,
+    DocumentKind.PAYMENT,
+    DocumentKind.INVOICE,
+    DocumentKind.CUSTOMER,
+    DocumentKind.PRODUCT,
+}
+TENANT_PROFILES = [
+    pytest.param(
+        "InvoiceApplicationLinesObj", "missing", id="invoice-lines-missing-error-code-10002-UNVERIFIED"
+    ),
+    pytest.param("OrderPaymentObj", "forbidden", id="allocations-forbidden-code-20014-UNVERIFIED"),
+    pytest.param("SalesOrderProductObj", "missing", id="order-lines-missing-error-code-10002-UNVERIFIED"),
+    pytest.param("InvoiceApplicationLinesObj", "empty", id="invoice-lines-empty-instead-of-error-UNVERIFIED"),
+    pytest.param("OrderPaymentObj", "empty", id="allocations-empty-instead-of-error-UNVERIFIED"),
+]
+
+
+@pytest.mark.parametrize(("detail", "profile"), TENANT_PROFILES)
+def test_a_tenant_without_a_detail_object_syncs_every_stream_and_the_ledger_is_the_truth_without_its_rows(
+    engine: Engine, clock: FixedClock, tmp_path: Path, detail: str, profile: str
+) -> None:
+    """Vendor codes for a missing or forbidden object are undocumented (UNVERIFIED): the sandbox answers
+    10002 对象…不存在 and 20014 无此操作的数据权限; some versions reportedly answer an empty result."""
+    dataset = generate_dataset(orders=60, seed=7, now=GENERATED_AT)
+    with FxiaokeSandbox(dataset, throttle=None, unavailable={detail: profile}) as sandbox:
+        with fxiaoke(engine, clock, sandbox, tmp_path) as connector:
+            sync(engine, clock, connector)  # every stream completes (asserted inside)
+            checks = [c for c in connector.check() if detail in c.what]
+
+    def shown() -> list[CanonicalDocument]:
+        return dataset.truth_without({detail: profile}, source=SOURCE)
+
+    assert_ledger_is_the_truth(engine, dataset, EVERY_KIND, shown)
+    lined = [d for d in dataset.truth() if d.lines or d.allocations]
+    assert lined, "the dataset must have rows to lose"
+    assert len(checks) == 1
+    assert (checks[0].ok, checks[0].state) == (True, profile)
+    if profile == "empty":
+        assert checks[0].detail.startswith("empty but permitted")
+
+
+def test_payments_whose_allocations_are_forbidden_have_an_unknown_unapplied_amount_not_all_of_it(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    """Reconciliation must not conclude a payment is unapplied when OrderPaymentObj cannot be read."""
+    dataset = generate_dataset(orders=30, payments=1.0, seed=3, now=GENERATED_AT)
+    with FxiaokeSandbox(dataset, throttle=None, unavailable={"OrderPaymentObj": "forbidden"}) as sandbox:
+        with fxiaoke(engine, clock, sandbox, tmp_path, streams=["payments"]) as connector:
+            sync(engine, clock, connector)
+    payments = list(SqlLedgerRepository(engine).iter_documents(source=SOURCE, include_deleted=False))
+    assert payments
+    assert {p.kind for p in payments} == {DocumentKind.PAYMENT}
+    assert {(p.balance, p.allocations) for p in payments} == {(None, ())}
+    assert {p.references.get("details_unavailable") for p in payments} == {"OrderPaymentObj"}
+
+
+def test_sync_status_and_connector_test_name_the_unavailable_object_and_what_it_costs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
+) -> None:
+    """InvoiceApplicationLinesObj answers 10002 对象…不存在 (the code is UNVERIFIED); SalesOrderProductObj
+    answers an empty result instead of an error (reported for some versions, UNVERIFIED)."""
+    dataset = generate_dataset(orders=20, seed=4, now=GENERATED_AT)
+    profiles = {"InvoiceApplicationLinesObj": "missing", "SalesOrderProductObj": "empty"}
+    with FxiaokeSandbox(dataset, throttle=None, unavailable=profiles) as sandbox:
+        creds = sandbox.credentials
+        config = tmp_path / "ledgerbridge.yaml"
+        fast = {"requests_per_minute": 600_000, "concurrency": 1}
+        document = {
+            "database_url": database_url,
+            "base_currency": "CNY",
+            "timezone": "Asia/Shanghai",
+            "secret_key_file": str(tmp_path / "ledgerbridge.key"),
+            "connectors": [
+                {
+                    "name": SOURCE,
+                    "kind": "fxiaoke",
+                    "streams": ["sales_orders", "invoice_applications"],
+                    "endpoints": {"base_url": sandbox.url},
+                    "limits": fast,
+                    "token_requests_per_minute": 600_000,
+                    "credentials": {
+                        "app_id": creds.app_id,
+                        "app_secret": creds.app_secret,
+                        "permanent_code": creds.permanent_code,
+                        "current_open_user_id": next(iter(creds.users)),
+                    },
+                }
+            ],
+        }
+        config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        create_key_file(tmp_path / "ledgerbridge.key")
+        ran = cli(capsys, config, "sync", "run")
+        status = cli(capsys, config, "sync", "status")
+        status_json = cli(capsys, config, "sync", "status", "--json").json()
+        tested = cli(capsys, config, "connector", "test", SOURCE)
+        tested_json = cli(capsys, config, "connector", "test", SOURCE, "--json").json()
+
+    assert ran.code == 0, ran.err
+    invoices = len(dataset.truth(kind=DocumentKind.INVOICE))
+    assert (
+        f"fxiaoke/invoice_applications: InvoiceApplicationLinesObj was unavailable for {invoices} documents: "
+        "invoice lines unavailable: line-level checks skipped"
+    ) in status.out
+    gaps = {s["stream"]: s["unavailable_details"] for s in status_json["streams"]}
+    assert gaps["sales_orders"] == []  # an empty answer cannot be told from no lines during a sync
+    assert [g["object"] for g in gaps["invoice_applications"]] == ["InvoiceApplicationLinesObj"]
+    assert tested.code == 0, tested.err  # optional objects: a warning, not a failure
+    assert "WARN read invoice_applications detail (InvoiceApplicationLinesObj) — " in tested.out
+    assert "invoice lines unavailable: line-level checks skipped" in tested.out
+    assert "WARN read sales_orders detail (SalesOrderProductObj) — empty but permitted" in tested.out
+    states = {c["what"]: c["state"] for c in tested_json["checks"]}
+    assert states["read invoice_applications detail (InvoiceApplicationLinesObj)"] == "missing"
+    assert states["read sales_orders detail (SalesOrderProductObj)"] == "empty"
+    assert states["read sales_orders (SalesOrderObj)"] is None

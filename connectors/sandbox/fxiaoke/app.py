@@ -45,6 +45,12 @@ FREQUENCY_LIMIT = 30004
 DAILY_QUOTA = 30002
 NO_SUCH_OBJECT = 10002
 """Unknown object apiName: the sandbox's choice (UNVERIFIED)."""
+NO_OBJECT_PERMISSION = 20014
+"""An object the app/user may not read: the sandbox's choice among the permission codes (UNVERIFIED)."""
+OBJECT_PROFILES = ("missing", "forbidden", "empty")
+"""Tenant profiles of an object (`unavailable={apiName: profile}`): the tenant does not have it (an
+error, 对象…不存在), may not read it (a permission error), or answers with an empty result instead of
+an error (reported for some versions, UNVERIFIED)."""
 
 _INDEXED = ("_id", "order_id", "payment_id", "invoice_id")
 _RENEW_WINDOW = 600.0
@@ -97,6 +103,7 @@ class FxiaokeSandbox:
     revoke_after_uses: fault "token revoked mid-stream": a token dies after this many business calls
     (its next call answers 20016; `stats.revoked` counts them). refuse_tokens: fault "token lacks
     permission": every business call answers 20016, a token just fetched included.
+    unavailable: tenant profile: {object apiName: "missing" | "forbidden" | "empty"} (OBJECT_PROFILES).
     hidden_ids: fault: rows (by `_id`) queries never serve but `total` counts.
     totals_off: the tenant's totals are off: `total` is always 0 (api-notes §5a).
     """
@@ -118,6 +125,7 @@ class FxiaokeSandbox:
         refuse_tokens: bool = False,
         hidden_ids: frozenset[str] = frozenset(),
         totals_off: bool = False,
+        unavailable: Mapping[str, str] | None = None,
         port: int = 0,
     ) -> None:
         self.dataset = dataset
@@ -135,6 +143,10 @@ class FxiaokeSandbox:
         self._record_queries = record_queries
         self.revoke_after_uses = revoke_after_uses
         self.refuse_tokens = refuse_tokens
+        self.unavailable = dict(unavailable or {})
+        unknown = set(self.unavailable.values()) - set(OBJECT_PROFILES)
+        if unknown:
+            raise ValueError(f"unknown object profiles {sorted(unknown)} (use {OBJECT_PROFILES})")
         self.hidden_ids = hidden_ids
         self.totals_off = totals_off
         self._tokens: dict[str, _Token] = {}
@@ -380,8 +392,14 @@ class FxiaokeSandbox:
         if custom != (path == CUSTOM_QUERY_PATH):
             where = "/cgi/crm/custom/v2/data/query" if custom else "/cgi/crm/v2/data/query"
             return _error(NO_SUCH_OBJECT, f"对象 {search.api_name} 不存在 (query it on {where})", trace_id)
-        if search.api_name not in self.dataset.objects():
+        profile = self.unavailable.get(search.api_name)
+        if profile == "missing" or search.api_name not in self.dataset.objects():
             return _error(NO_SUCH_OBJECT, f"对象 {search.api_name} 不存在", trace_id)
+        if profile == "forbidden":
+            return _error(NO_OBJECT_PERMISSION, f"无此操作的数据权限 ({search.api_name})", trace_id)
+        if profile == "empty":
+            empty = {"dataList": [], "offset": search.offset, "limit": search.limit, "total": 0}
+            return Response(200, _envelope(trace_id, empty))
         field = keyset_field(search)
         if field is not None and not self._indexed(search):
             entries = self.dataset.sorted_by(search.api_name, field)

@@ -40,6 +40,9 @@ DETAIL_OF: Mapping[str, tuple[str, str]] = {
     "PaymentObj": ("OrderPaymentObj", "payment_id"),
     "InvoiceApplicationObj": ("InvoiceApplicationLinesObj", "invoice_id"),
 }
+UNAVAILABLE_REFERENCE = "details_unavailable"
+"""The connector's promise (docs/connectors/fxiaoke.md): a document synced without its detail object
+names that object under this reference."""
 INDEXED_FIELDS = ("order_id", "payment_id", "invoice_id", "account_id")
 """Fields the sandbox indexes so `EQ` / `IN` filters on them do not scan every row."""
 
@@ -319,6 +322,31 @@ class FxiaokeDataset:
             docs = [e.doc for e in self._entries.values() if kind is None or e.doc.kind is kind]
         if source is not None:
             docs = [d.model_copy(update={"source": source}) for d in docs]
+        return docs
+
+    def truth_without(
+        self, profiles: Mapping[str, str], *, source: str | None = None, kind: DocumentKind | None = None
+    ) -> list[CanonicalDocument]:
+        """The truth a tenant shows when detail objects are unavailable (`{apiName: "missing" |
+        "forbidden" | "empty"}`, as the sandbox's `unavailable=` knob): its masters carry no lines or
+        allocations. A refused object (missing, forbidden) is named under
+        `references.details_unavailable` and leaves a payment's balance unknown (None); an empty answer
+        cannot be told from no rows, so nothing says the rows are unknown (balance = the whole amount)."""
+        details = {detail: master for master, (detail, _) in DETAIL_OF.items()}
+        refused = {details[o] for o, p in profiles.items() if o in details and p != "empty"}
+        emptied = {details[o] for o in profiles if o in details}
+        docs = []
+        for doc in self.truth(source=source, kind=kind):
+            master = OBJECT_OF_KIND.get(doc.kind)
+            if master not in emptied:
+                docs.append(doc)
+                continue
+            update: dict[str, Any] = {"lines": (), "allocations": ()}
+            if doc.kind is DocumentKind.PAYMENT:
+                update["balance"] = None if master in refused else doc.total
+            if master in refused:
+                update["references"] = {**doc.references, UNAVAILABLE_REFERENCE: DETAIL_OF[master][0]}
+            docs.append(doc.model_copy(update=update))
         return docs
 
     def deleted(self, *, kind: DocumentKind | None = None) -> list[CanonicalDocument]:
