@@ -29,6 +29,12 @@ class TransientError(ConnectorError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(TransientError):
+    """A per-minute or concurrency limit: the organization's budget, shared with its other apps, is spent
+    for now. The HTTP loop waits out the window (`retry_after` when the vendor said, else the rest of
+    the minute), halves the connector's own request rate and goes on; never a reason to fail a stream."""
+
+
 class AuthError(ConnectorError):
     """Credentials are wrong, revoked, for another data center, or lack a scope: an admin must act."""
 

@@ -22,13 +22,20 @@ import requests
 import structlog
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+)
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from connectors.errors import (
     AuthError,
     ConnectorError,
     FatalApiError,
+    RateLimitedError,
     TokenExpiredError,
     TransientError,
 )
@@ -174,8 +181,19 @@ Observer = Callable[[str, int, float], None]
 """Called after every HTTP exchange with (connector name, status or 0 for no response, seconds)."""
 
 
+SLOWEST_SHARE: Final = 1 / 16
+"""AIMD floor: however often the vendor says "limit", the connector keeps this share of its rate."""
+RECOVERY_CALLS: Final = 50
+"""AIMD increase: each call that went through gives back 1/50 of the configured rate (about 25 calls
+from half speed to full), so a connector slowed by another app's burst speeds up again gradually."""
+
+
 class RateLimiter:
-    """A thread-safe token bucket: `rate` requests per second on average, bursts of at most `burst`."""
+    """A thread-safe token bucket: `rate` requests per second on average, bursts of at most `burst`.
+
+    AIMD: `slow_down()` halves the current rate (not below `SLOWEST_SHARE` of the configured one) when
+    the vendor says the organization's budget is spent; `recover()` adds back a step per call that went
+    through, up to the configured rate."""
 
     def __init__(
         self,
@@ -188,6 +206,7 @@ class RateLimiter:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self._rate = rate
+        self._ceiling = rate
         self._burst = max(1, burst)
         self._tokens = float(self._burst)
         self._clock = clock
@@ -207,6 +226,25 @@ class RateLimiter:
                 wait = (1 - self._tokens) / self._rate
             self._sleep(wait)
 
+    @property
+    def rate(self) -> float:
+        """Requests per second now (the configured rate, or less after `slow_down`)."""
+        with self._lock:
+            return self._rate
+
+    def slow_down(self) -> float:
+        """Halve the rate (multiplicative decrease) and drop any saved-up burst; returns the new rate."""
+        with self._lock:
+            self._rate = max(self._ceiling * SLOWEST_SHARE, self._rate / 2)
+            self._tokens = min(self._tokens, 0.0)
+            return self._rate
+
+    def recover(self) -> None:
+        """One call went through: give back a step of the configured rate (additive increase)."""
+        with self._lock:
+            if self._rate < self._ceiling:
+                self._rate = min(self._ceiling, self._rate + self._ceiling / RECOVERY_CALLS)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -216,6 +254,38 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 60.0
     max_retry_after: float = 300.0
+    max_rate_limit_wait: float = 3600.0
+    """Seconds one call may spend waiting out per-minute/concurrency limits before it fails (an
+    organization whose budget another app keeps spent for an hour needs a person)."""
+
+
+MINUTE: Final = 60.0
+
+
+def limit_window(headers: Mapping[str, str], wall: Callable[[], float] = time.time) -> float:
+    """How long a per-minute or concurrency limit lasts: `Retry-After` when the vendor said; else
+    `X-Rate-Limit-Reset` when it is within a minute (Zoho Books' header: seconds to the reset — a larger
+    value is the daily window's, never a per-minute wait); else the rest of the current minute."""
+    after = retry_after_seconds(headers.get("Retry-After"), wall())
+    if after is not None:
+        return after
+    reset = reset_seconds(headers.get("X-Rate-Limit-Reset"), wall())
+    if reset is not None and reset <= MINUTE:
+        return reset
+    return max(1.0, MINUTE - wall() % MINUTE)
+
+
+def reset_seconds(value: str | None, now: float) -> float | None:
+    """`X-Rate-Limit-Reset` as seconds from now: a small number is seconds (Zoho Books), an epoch in
+    seconds or milliseconds is read as an instant (other vendors; UNVERIFIED for Zoho)."""
+    if not value or not value.strip().isdigit():
+        return None
+    number = float(value.strip())
+    if number >= 1e12:
+        return max(0.0, number / 1000 - now)
+    if number >= 1e9:
+        return max(0.0, number - now)
+    return number
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -252,6 +322,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         observer: Observer | None = None,
         user_agent: str = "ledgerbridge",
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self._interpret = interpret
@@ -269,9 +340,22 @@ class HttpClient:
         self._session.headers["User-Agent"] = user_agent
         self._sleep = sleep
         self._observer = observer
+        self._wall = wall
+        self._waited = 0.0
+        self._waited_lock = threading.Lock()
 
     def close(self) -> None:
         self._session.close()
+
+    @property
+    def waited_seconds(self) -> float:
+        """Seconds this client spent waiting out per-minute/concurrency limits since it was made."""
+        with self._waited_lock:
+            return self._waited
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self._limiter
 
     def request(
         self,
@@ -294,7 +378,7 @@ class HttpClient:
         refreshes = 0
         while True:
             try:
-                return self._with_retries(call)
+                return self._within_limits(call)
             except TokenExpiredError as exc:
                 if use_auth is None or not hasattr(use_auth, "invalidate"):
                     raise
@@ -313,9 +397,45 @@ class HttpClient:
 
     # ------------------------------------------------------------------------- internals
 
+    def _within_limits(self, call: _Call) -> ApiResponse:
+        """Send; on a per-minute or concurrency limit wait out its window, halve this connector's rate
+        (AIMD) and send again — the organization's budget is shared with other apps, so a limit is
+        weather, not failure. Gives up only after `max_rate_limit_wait` seconds of waiting for one call."""
+        waited = 0.0
+        while True:
+            try:
+                response = self._with_retries(call)
+            except RateLimitedError as exc:
+                window = exc.retry_after if exc.retry_after is not None else limit_window({}, self._wall)
+                window = max(window, 0.0)
+                if waited + window > self._retry.max_rate_limit_wait:
+                    raise TransientError(
+                        f"{exc} — still limited after waiting {waited:g}s for this call "
+                        f"(over {self._retry.max_rate_limit_wait:g}s): another app keeps the "
+                        "organization's budget spent",
+                        vendor_code=exc.vendor_code,
+                        trace_id=exc.trace_id,
+                    ) from exc
+                rate = self._limiter.slow_down()
+                log.warning(
+                    "http.rate_limited_waiting",
+                    connector=self.name,
+                    url=_path(call.url),
+                    wait_seconds=round(window, 3),
+                    requests_per_minute=round(rate * 60, 2),
+                    vendor_code=exc.vendor_code,
+                )
+                self._sleep(window)
+                waited += window
+                with self._waited_lock:
+                    self._waited += window
+                continue
+            self._limiter.recover()
+            return response
+
     def _with_retries(self, call: _Call) -> ApiResponse:
         retrying = Retrying(
-            retry=retry_if_exception_type(TransientError),
+            retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(RateLimitedError),
             stop=stop_after_attempt(self._retry.attempts),
             wait=self._wait,
             sleep=self._sleep,
@@ -474,9 +594,9 @@ class HttpClient:
                     ) from exc
         self._interpret(response, body)  # vendor errors first: they carry the vendor's code and message
         if status == 429:
-            raise TransientError(
+            raise RateLimitedError(
                 f"{self.name}: rate limited (HTTP 429)",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                retry_after=limit_window(response.headers, self._wall),
             )
         if status >= 500:
             raise TransientError(
@@ -623,12 +743,14 @@ __all__ = [
     "Interpreter",
     "Observer",
     "OverlongInteger",
+    "RateLimitedError",
     "RateLimiter",
     "Redirects",
     "Refreshable",
     "RetryPolicy",
     "decode_body",
     "escaped_json",
+    "limit_window",
     "parse_json",
     "retry_after_seconds",
     "unreadable_reason",

@@ -20,6 +20,7 @@ from connectors.errors import (
     AuthError,
     FatalApiError,
     QuotaExhaustedError,
+    RateLimitedError,
     TokenExpiredError,
     TransientError,
 )
@@ -35,7 +36,12 @@ PAGE_LIMIT = 100
 QUOTA_ZONE = ZoneInfo("Asia/Shanghai")
 """The daily quota resets at 00:00 China Standard Time, whatever the company's own time zone."""
 
-RETRYABLE = frozenset({-1, 50009, 14001, 30004})
+RETRYABLE = frozenset({-1, 50009})
+RATE_LIMITED = frozenset({14001, 30004})
+"""Interface call limit / per-path frequency limit (100 calls in 20 s per path, shared with the tenant's
+other apps): wait out the window, slow down, go on."""
+FREQUENCY_WINDOW = 20.0
+"""Seconds of Fxiaoke's per-path window (api-notes §4); no Retry-After or rate headers are sent."""
 TOKEN_REFUSED = frozenset({20016, 20005})
 _CREDENTIALS = frozenset({10006, 20006, 20015, 11013, 11014, 20017})
 _PERMISSION = frozenset({20014, 20020, 15003, 20023})
@@ -87,6 +93,13 @@ def _error(
 ) -> Exception:
     said = f"Fxiaoke errorCode {code} ({message}; traceId {trace})"
     vendor: dict[str, Any] = {"vendor_code": str(code), "trace_id": trace}
+    if code in RATE_LIMITED:
+        return RateLimitedError(
+            f"{connector}: rate limited: {said}",
+            retry_after=FREQUENCY_WINDOW,
+            vendor_code=str(code),
+            trace_id=trace,
+        )
     if code in RETRYABLE:
         return TransientError(
             f"{connector}: busy or throttled: {said}", vendor_code=str(code), trace_id=trace

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import requests
 
 from config.settings import ZohoBooksConnector, ZohoCrmConnector
 from connectors.base import ConnectorDeps
-from connectors.errors import AuthError, FatalApiError, TokenExpiredError, TransientError
-from connectors.http import HttpClient, Interpreter, RetryPolicy, retry_after_seconds
+from connectors.errors import (
+    AuthError,
+    FatalApiError,
+    QuotaExhaustedError,
+    RateLimitedError,
+    TokenExpiredError,
+    TransientError,
+)
+from connectors.http import HttpClient, Interpreter, RetryPolicy, limit_window, reset_seconds
 from connectors.zoho.auth import (
     ZohoAuth,
     ZohoEndpoints,
@@ -36,6 +45,29 @@ BOOKS_REQUESTS_PER_MINUTE: Final = 100.0
 """Zoho Books: 100 requests per minute per organization."""
 BOOKS_CONCURRENCY: Final = 5
 """Books concurrency (5 on free plans, 10 on paid per a secondary source): the safe figure."""
+
+
+CRM_CREDITS_REPROBE: Final = timedelta(hours=1)
+"""CRM credits are counted over a rolling 24 hours, so they come back gradually: after a spent budget the
+connector tries again an hour later (no reset instant is documented)."""
+
+
+def _daily_reset(response: requests.Response, now: datetime) -> datetime:
+    """When a spent Books daily cap resets: `X-Rate-Limit-Reset` seconds from now (the header Books
+    sends with its daily limit), else the next midnight UTC (UNVERIFIED: the plan's day may be the org's)."""
+    seconds = reset_seconds(response.headers.get("X-Rate-Limit-Reset"), now.timestamp())
+    if seconds is not None and seconds > 0:
+        return now + timedelta(seconds=seconds)
+    return datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+
+
+def _books_daily_cap(response: requests.Response, message: str) -> bool:
+    """A 429 that is the plan's daily cap, not the per-minute limit: no calls remain of the daily limit
+    Books reports in `X-Rate-Limit-*`, or the message speaks of the day (UNVERIFIED wording)."""
+    if response.headers.get("X-Rate-Limit-Remaining", "").strip() == "0":
+        return True
+    lowered = message.lower()
+    return "per day" in lowered or "for the day" in lowered or "daily" in lowered or "today" in lowered
 
 
 @dataclass(frozen=True)
@@ -90,9 +122,17 @@ def interpret_crm(response: requests.Response, body: Any) -> None:
     if code == "NO_PERMISSION" or status == 403:
         raise AuthError(f"{text}: the Zoho user behind the token may not read this module", vendor_code=code)
     if status == 429 or code == "TOO_MANY_REQUESTS":
-        raise TransientError(
-            f"{text} (concurrency or 24-hour credit limit)",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        if response.headers.get("X-API-CREDITS-REMAINING", "").strip() == "0":  # header name UNVERIFIED
+            resets = datetime.now(UTC) + CRM_CREDITS_REPROBE
+            raise QuotaExhaustedError(
+                f"{text}: the organization's 24-hour API credits are spent; calls resume after "
+                f"{resets.isoformat(timespec='seconds')} (credits return over a rolling 24 hours)",
+                resets_at=resets,
+                vendor_code=code,
+            )
+        raise RateLimitedError(
+            f"{text} (the app's concurrency limit in this organization, shared with its other apps)",
+            retry_after=limit_window(response.headers, time.time),
             vendor_code=code,
         )
     if status >= 500:
@@ -124,9 +164,17 @@ def interpret_books(response: requests.Response, body: Any) -> None:
             vendor_code=vendor_code,
         )
     if status == 429:
-        raise TransientError(
-            f"{text} (100 requests per minute per organization, or the plan's daily cap)",
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        if _books_daily_cap(response, message):
+            resets = _daily_reset(response, datetime.now(UTC))
+            raise QuotaExhaustedError(
+                f"{text}: the organization's daily API cap (per plan) is spent; calls resume after "
+                f"{resets.isoformat(timespec='seconds')}",
+                resets_at=resets,
+                vendor_code=vendor_code,
+            )
+        raise RateLimitedError(
+            f"{text} (100 requests per minute per organization, shared with its other apps)",
+            retry_after=limit_window(response.headers, time.time),
             vendor_code=vendor_code,
         )
     if status >= 500:

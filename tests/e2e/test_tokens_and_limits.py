@@ -3,16 +3,30 @@ mid-stream costs one refresh, not the stream; a token that is refused even fresh
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
+from config.settings import ZohoBooksConnector
+from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, generate_dataset
+from connectors.sandbox.server import FaultPlan
+from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
+from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
+from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
+from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock
 from tests.e2e.test_fxiaoke_sync import GENERATED_AT, assert_ledger_is_the_truth, fxiaoke, sync
+from tests.e2e.test_zoho_sync import CREDENTIALS as ZOHO_CREDENTIALS
+from tests.e2e.test_zoho_sync import assert_ledger_is_the_truth as assert_zoho_ledger_is_the_truth
+from tests.e2e.test_zoho_sync import sync as zoho_sync
 
 pytestmark = pytest.mark.slow
 
@@ -49,3 +63,80 @@ def test_a_fxiaoke_token_refused_even_when_fresh_fails_the_stream_with_the_hint_
     assert [r.status for r in results] == ["failed"]
     assert "a freshly fetched token was refused too" in (results[0].error or "")
     assert sandbox.stats.token_calls == 2  # the first token and exactly one more: never a loop
+
+
+# ----------------------------------------------------------------------------- shared rate budgets
+
+
+class SandboxClock:
+    """The sandbox's clock (seconds), moved only by the connector's waits: a 90-second burst passes
+    without 90 real seconds."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+
+@contextmanager
+def zoho_books(
+    engine: Engine, clock: FixedClock, url: str, tmp_path: Path, sleep: Callable[[float], None]
+) -> Iterator[Connector]:
+    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
+    tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
+    context = NormalizeContext(source="zoho-books", timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
+    settings = ZohoBooksConnector(
+        name="zoho-books",
+        kind="zoho_books",
+        organization_id="10234695",
+        credentials=ZOHO_CREDENTIALS,
+        endpoints={"accounts_url": url},
+        limits={"requests_per_minute": 1_000_000, "concurrency": 2},
+    )
+    connector = FACTORIES["zoho_books"](
+        settings, ConnectorDeps(tokens, lambda v: v, context, clock, sleep=sleep)
+    )
+    try:
+        yield connector
+    finally:
+        connector.close()
+
+
+def test_another_app_bursting_429s_for_90_seconds_is_waited_out_and_the_ledger_is_the_truth(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    dataset = sample_dataset(SampleSizes(books_invoices=700, books_payments=60), seed=5)
+    sandbox_clock = SandboxClock()
+    options = ZohoSandboxOptions(burst_429_share=0.4, burst_seconds=90.0, max_refreshes=None)
+    sandbox = ZohoSandbox(dataset, options=options, clock=sandbox_clock, faults=FaultPlan(seed=9))
+    with sandbox as url, zoho_books(engine, clock, url, tmp_path, sandbox_clock.sleep) as books:
+        zoho_sync(engine, clock, books)
+
+    assert_zoho_ledger_is_the_truth(engine, dataset, "books", "zoho-books")
+    assert sandbox.limited_count >= 2  # the burst was met, and waited out
+    assert sandbox_clock.now - 1_000.0 >= 90.0
+
+
+def test_a_spent_daily_cap_stops_the_stream_with_its_reset_time_and_the_next_run_after_it_resumes(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    dataset = sample_dataset(SampleSizes(books_invoices=450, books_payments=10), seed=5)
+    options = ZohoSandboxOptions(daily_cap=1_000, daily_reset_seconds=5400)
+    sandbox = ZohoSandbox(dataset, options=options)
+    sandbox.new_day(spent=998)  # the organization's other apps spent nearly all of today's calls
+    with sandbox as url, zoho_books(engine, clock, url, tmp_path, lambda _s: None) as books:
+        first = SyncEngine(engine, clock).run_connector(books)
+        sandbox.new_day()
+        clock.advance(hours=2)
+        second = SyncEngine(engine, clock).run_connector(books)
+
+    assert {r.status for r in first} == {"failed"}
+    assert all("daily API cap (per plan) is spent; calls resume after" in (r.error or "") for r in first)
+    assert {r.status for r in second} == {"ok"}
+    assert_zoho_ledger_is_the_truth(engine, dataset, "books", "zoho-books")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
 import secrets
 import threading
 import time
@@ -80,6 +81,15 @@ class ZohoSandboxOptions:
     """Books `last_modified_time` keeps rows at-or-after (inclusive) or strictly after the instant."""
     extra_organizations: tuple[tuple[str, str], ...] = ()
     """More (organization_id, name) pairs the token can see, to test choosing the right one."""
+    burst_429_share: float = 0.0
+    """Fault "another app bursting": this share of API calls answers 429 (the per-minute limit, no
+    Retry-After) during the first `burst_seconds` of the sandbox clock after the first API call."""
+    burst_seconds: float = 90.0
+    daily_cap: int | None = None
+    """API calls the organization may make per day (Books: the plan's cap; CRM: the 24-hour credits);
+    beyond it every call answers 429 with `X-Rate-Limit-Remaining: 0` (Books) / `X-API-CREDITS-REMAINING:
+    0` (CRM) until `new_day()`. `daily_reset_seconds` is what Books' `X-Rate-Limit-Reset` then says."""
+    daily_reset_seconds: int = 3600
     revoke_after_uses: int | None = None
     """Fault "token revoked mid-stream": an access token dies after this many API calls (Zoho revokes
     older tokens when too many are minted from one refresh token); its next call answers 401 (Books:
@@ -96,6 +106,9 @@ class _State:
     last_issued: str | None = None
     refresh_count: int = 0
     revoked_count: int = 0
+    first_call: float | None = None
+    calls_today: int = 0
+    limited_count: int = 0
 
 
 class ZohoSandbox:
@@ -123,6 +136,7 @@ class ZohoSandbox:
         self.options = options or ZohoSandboxOptions()
         self._clock = clock
         self._state = _State(refresh_tokens={self.options.refresh_token})
+        self._burst_rng = random.Random(self.faults.seed)
         self._lock = threading.Lock()
         self.server = SandboxServer(self.handle, port=port, name="zoho-sandbox")
 
@@ -149,6 +163,17 @@ class ZohoSandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def limited_count(self) -> int:
+        """How many API calls the `burst_429_share` and `daily_cap` faults answered with 429."""
+        with self._lock:
+            return self._state.limited_count
+
+    def new_day(self, spent: int = 0) -> None:
+        """The daily cap resets (`spent`: calls the organization's other apps made already today)."""
+        with self._lock:
+            self._state.calls_today = spent
 
     @property
     def revoked_count(self) -> int:
@@ -187,6 +212,9 @@ class ZohoSandbox:
 
     def _api(self, request: Request, *, crm: bool) -> Response:
         token = _bearer(request)
+        limited = self._limited(crm)
+        if limited is not None:
+            return limited
         fault = self.faults.draw()
         if fault == "429":
             return _too_many(crm, self.faults.retry_after)
@@ -203,6 +231,23 @@ class ZohoSandbox:
             return denied
         response = self._crm(request) if crm else self._books(request)
         return _truncated(response) if fault == "truncated" else response
+
+    def _limited(self, crm: bool) -> Response | None:
+        """The organization's shared budget: the daily cap, then another app's burst of the minute limit."""
+        opts = self.options
+        with self._lock:
+            now = self._clock()
+            state = self._state
+            state.first_call = now if state.first_call is None else state.first_call
+            if opts.daily_cap is not None and state.calls_today >= opts.daily_cap:
+                state.limited_count += 1
+                return _daily_cap(crm, opts.daily_cap, opts.daily_reset_seconds)
+            bursting = now - state.first_call < opts.burst_seconds
+            if bursting and opts.burst_429_share and self._burst_rng.random() < opts.burst_429_share:
+                state.limited_count += 1
+                return _too_many(crm, None)
+            state.calls_today += 1
+        return None
 
     # ------------------------------------------------------------------------- accounts
 
@@ -554,6 +599,18 @@ def _too_many(crm: bool, retry_after: int | None) -> Response:
     else:
         body = {"code": 45, "message": "Request Limit Exceeded"}
     return Response(429, body, headers)
+
+
+def _daily_cap(crm: bool, cap: int, reset_seconds: int) -> Response:
+    if crm:
+        body = _crm_error("TOO_MANY_REQUESTS", "The API credits for the organization have been exhausted")
+        return Response(429, body, {"X-API-CREDITS-REMAINING": "0"})
+    headers = {
+        "X-Rate-Limit-Limit": str(cap),
+        "X-Rate-Limit-Remaining": "0",
+        "X-Rate-Limit-Reset": str(reset_seconds),
+    }
+    return Response(429, {"code": 45, "message": "Request Limit Exceeded"}, headers)
 
 
 def _truncated(response: Response) -> Response:

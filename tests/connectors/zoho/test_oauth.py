@@ -11,7 +11,7 @@ import requests
 import responses
 
 from connectors.base import Token
-from connectors.errors import AuthError, TokenExpiredError
+from connectors.errors import AuthError
 from connectors.zoho.connector import ZohoConnector
 from connectors.zoho.crm import build_crm
 from tests.conftest import FakeTokenStore, FixedClock

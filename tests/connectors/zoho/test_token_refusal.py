@@ -122,7 +122,7 @@ def test_a_crm_authentication_failure_refreshes_once_before_it_is_believed(
     connector = build_crm(crm_settings(streams=["accounts"]), make_deps(token_store, clock))
 
     with pytest.raises(AuthError, match="freshly minted token"):
-        read_all(connector, "accounts")
+        connector.streams()["accounts"].first_page()
 
     assert len(calls_to(mocked, "/oauth/v2/token")) == 2
     assert len(calls_to(mocked, "/crm/v8/Accounts")) == 2
