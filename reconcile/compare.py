@@ -126,11 +126,15 @@ class Comparer:
             return None
         side = "left" if any(row.deleted for row in left) else "right"
         source = gone[0].source
+        fields = _who_deleted(gone, side)
+        said = {diff.field: diff.left if side == "left" else diff.right for diff in fields}
+        by = f" by {said['deleted_by']}" if said.get("deleted_by") else ""
+        at = f" at {said['deleted_at']}" if said.get("deleted_at") else ""
         text = (
-            f"{describe(gone)} was deleted in {source} ({side}) but its counterpart "
+            f"{describe(gone)} was deleted in {source} ({side}){by}{at} but its counterpart "
             f"{describe(right if side == 'left' else left)} is still live"
         )
-        return finding(self.rule.name, DiscrepancyType.DELETED_IN_SOURCE, left, right, text)
+        return finding(self.rule.name, DiscrepancyType.DELETED_IN_SOURCE, left, right, text, fields=fields)
 
     def _amounts(
         self,
@@ -281,3 +285,17 @@ def _explain(
     if kind is DiscrepancyType.AMOUNT_MISMATCH and converted:
         converted += f", more than the {fx_percent}% FX tolerance"
     return f"{names} are matched but differ: {what}{converted}"
+
+
+def _who_deleted(gone: Sequence[LedgerRow], side: str) -> list[FieldDiff]:
+    """Who deleted the document and when, where its source said (a tombstone's references
+    `deleted_by` / `deleted_at`, e.g. from Zoho CRM's deleted list), on the deleted side."""
+    fields = []
+    for name in ("deleted_by", "deleted_at"):
+        value = next(
+            (row.references[name] for row in gone if row.references and row.references.get(name)), None
+        )
+        if value is not None:
+            fields.append(FieldDiff(field=name, left=value if side == "left" else None,
+                                    right=value if side == "right" else None))  # fmt: skip
+    return fields

@@ -14,7 +14,7 @@ import structlog
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, payload_hash
+from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, Status, payload_hash
 from store.db import is_sqlite, write_transaction
 from store.digests import RowState, check_rows
 from store.integrity import seal_of
@@ -184,6 +184,9 @@ class SqlLedgerRepository:
         encoder = RowEncoder(is_sqlite(self._engine))
         encoded = (encoder.encode(record, run.stream) for record in page.documents)
         incoming = list({(i.kind, i.external_id): i for i in encoded}.values())
+        gone = [i for i in incoming if i.head[_STATUS_AT] == Status.DELETED.value]
+        if gone:
+            incoming = [i for i in incoming if i.head[_STATUS_AT] != Status.DELETED.value]
         now = page.now
         with write_transaction(self._engine) as conn:
             existing = _existing(conn, run.connector, incoming)
@@ -210,6 +213,9 @@ class SqlLedgerRepository:
             for reject in {r.payload_hash: r for r in page.rejects}.values():
                 _quarantine(conn, run, reject, now)
             deleted = _apply_deletions(conn, run, page.deletions, now)
+            if gone:
+                tombstoned, kept = _apply_tombstones(conn, run, gone, now)
+                deleted, unchanged = deleted + tombstoned, unchanged + kept
             counts = PageCounts(len(new), len(changed), len(unchanged), deleted, len(page.rejects))
             if page.cursor is not None:
                 _advance_cursor(conn, run, page.cursor, now)
@@ -523,6 +529,32 @@ def _apply_deletions(conn: Connection, run: RunRef, deletions: Sequence[Deletion
         _delete_ids(conn, run, ids, json.loads(item.raw_json), now, digest=item.payload_hash)
         for item, ids in targets
     )
+
+
+_STATUS_AT = DOCUMENT_COLUMNS.index("status")
+
+
+def _apply_tombstones(
+    conn: Connection, run: RunRef, gone: Sequence[EncodedDocument], now: datetime
+) -> tuple[int, list[int]]:
+    """Records a vendor lists as deleted (status `deleted`, e.g. Zoho CRM's `/deleted` entries): the
+    live document they name is tombstoned, keeping its values (the entry is the deleted revision's raw
+    payload); one never seen is kept as a tombstone of what the entry says (number, who, when):
+    created from it and deleted in the same transaction, so its history reads as it happened to the
+    ledger. One already deleted is unchanged. Returns (tombstoned, ids of the unchanged)."""
+    existing = _existing(conn, run.connector, gone)
+    unseen = [item for item in gone if (item.kind, item.external_id) not in existing]
+    _insert_new(conn, run, unseen, now)
+    created = _existing(conn, run.connector, unseen)
+    tombstoned, unchanged = 0, []
+    for item in gone:
+        found = existing.get((item.kind, item.external_id)) or created[(item.kind, item.external_id)]
+        if found.deleted:
+            unchanged.append(found.id)
+            continue
+        raw = json.loads(item.raw_json)
+        tombstoned += _delete_ids(conn, run, [found.id], raw, now, digest=item.payload_hash)
+    return tombstoned, unchanged
 
 
 def _live_ids_of(run: RunRef, external_id: str) -> Any:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from config.settings import ZohoCrmConnector
-from connectors.base import ConnectorDeps, NormalizeContext, Page, RawRecord, Tombstone
+from connectors.base import ConnectorDeps, NormalizeContext, Page, RawRecord
 from connectors.errors import FatalApiError
 from connectors.zoho import normalize
 from connectors.zoho.client import ZohoSession, crm_budget, interpret_crm, open_session
@@ -136,15 +136,21 @@ class CrmStream:
         return True  # sort_by=Modified_Time&sort_order=asc
 
     def normalize(self, raw: RawRecord) -> CanonicalDocument:
+        if normalize.DELETED_ENTRY in raw:
+            return normalize.crm_deleted_entry(raw, self._context)
         return self._normalizer(raw, self._context)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
-        """Deletions first, then the changed records oldest first; on a first sync (`since` None) there
-        is nothing deleted to learn. Tombstones carry no `deleted_at`: the engine advances an ordered
-        stream's cursor to the newest time in each page, and a deletion time (now-ish) committed before
-        the records pass would move the cursor past records not read yet if the run were cut there."""
-        if since is not None:
-            yield from self._deleted_pages(since)
+        """Deletions first, then the changed records oldest first. A first sync (`since` None) reads
+        the whole `/deleted` list too: records deleted before ledgerbridge ever saw them are kept as
+        tombstones (number or name, who deleted them and when), so reconcile can say a counterpart's
+        record was deleted rather than missing. A deleted entry is passed on as a record the stream
+        normalizes into a deleted document (the store keeps it as a tombstone, or tombstones the live
+        document it names, keeping its values). Tombstones carry no modification time: the engine
+        advances an ordered stream's cursor to the newest time in each page, and a deletion time
+        (now-ish) committed before the records pass would move the cursor past records not read yet if
+        the run were cut there."""
+        yield from self._deleted_pages(since)
         for records in self._record_pages(self._batches[0], since):
             yield Page(records=self._merge_batches(records))
 
@@ -236,7 +242,7 @@ class CrmStream:
                         merged[str(row["id"])].update(row)
         return list(merged.values())
 
-    def _deleted_pages(self, since: datetime) -> Iterator[Page]:
+    def _deleted_pages(self, since: datetime | None) -> Iterator[Page]:
         page = 1
         while True:
             params = {"type": "all", "page": page, "per_page": PER_PAGE}
@@ -244,7 +250,8 @@ class CrmStream:
             if body is None:
                 return
             rows = body["data"]
-            yield Page(tombstones=[Tombstone(external_id=str(row["id"])) for row in rows if row.get("id")])
+            kind = self._spec.kind.value
+            yield Page(records=[{**row, normalize.DELETED_ENTRY: kind} for row in rows])
             if not (body.get("info") or {}).get("more_records"):
                 return
             page += 1

@@ -111,6 +111,41 @@ def crm_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     )
 
 
+DELETED_ENTRY = "_deleted_entry"
+"""Key the CRM stream adds to an entry of `GET /{Module}/deleted` it passes on as a record (its value:
+the module's canonical kind), so the stream's normalize() makes it a tombstone."""
+
+
+def crm_deleted_entry(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """An entry of CRM's `/{Module}/deleted` as a tombstone: a deleted document with what the entry says.
+
+    `display_name` is the record's name field (an invoice's or order's Subject, which carries its
+    number; an account's name) — kept as the number, or for an account as the party; a permanently
+    deleted entry has none (null). Who deleted it (`deleted_by.name`) and when (`deleted_time`, UTC)
+    go to references `deleted_by` / `deleted_at`, for the `deleted_in_source` explanation. No
+    `source_modified_at`: a deletion time must not move an ordered stream's cursor (see CrmStream)."""
+    kind = DocumentKind(str(raw.get(DELETED_ENTRY)))
+    name = _text(raw, "display_name")
+    deleted_by = raw.get("deleted_by")
+    who = _opt_str(deleted_by.get("name")) if isinstance(deleted_by, Mapping) else None
+    when = _datetime(raw, "deleted_time", required=False)
+    references = {"deleted_by": who} if who else {}
+    if when is not None:
+        references["deleted_at"] = when.isoformat().replace("+00:00", "Z")
+    by_name = kind is DocumentKind.CUSTOMER
+    return _document(
+        ctx,
+        raw,
+        kind=kind,
+        external_id=_id(raw, "id"),
+        number=None if by_name else name,
+        party=PartyRef(external_id=_id(raw, "id"), name=name) if by_name and name else None,
+        status=Status.DELETED,
+        raw_status=_text(raw, "type"),
+        references=references,
+    )
+
+
 def crm_account(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A CRM Accounts record -> a customer (the account itself is the party)."""
     external_id = _id(raw, "id")

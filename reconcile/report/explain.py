@@ -31,6 +31,10 @@ def explanation(found: Discrepancy, catalogue: Catalogue, sides: Sides = (None, 
     key = f"explain.{found.type.value}"
     if found.type is DiscrepancyType.CURRENCY_MISMATCH and found.difference is not None:
         key = "explain.currency_mismatch_converted"  # every rate known: the base-currency figures
+    if found.type is DiscrepancyType.DELETED_IN_SOURCE and (
+        text.field("deleted_by") or text.field("deleted_at")
+    ):
+        return catalogue.text("explain.deleted_in_source_by", **_deleted_by(text))
     return catalogue.text(key, **_PARAMS[found.type](text))
 
 
@@ -171,6 +175,15 @@ def _differing_fields(t: _Text) -> dict[str, str]:
 
 def _pair_only(t: _Text) -> dict[str, str]:
     return t.pair()
+
+
+def _deleted_by(t: _Text) -> dict[str, str]:
+    """Who deleted the document and when, as its source said (either side's value: only one is set)."""
+    said = {
+        name: (diff.left or diff.right) if (diff := t.field(name)) else None
+        for name in ("deleted_by", "deleted_at")
+    }
+    return {**t.pair(), **{name: value or t.unknown for name, value in said.items()}}
 
 
 def _duplicate(t: _Text) -> dict[str, str]:

@@ -167,6 +167,8 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "field.external_id": ("External id", "外部编号"),
     "field.number": ("Number", "单据号"),
     "field.party": ("Customer", "客户"),
+    "field.deleted_by": ("Deleted by", "删除人"),
+    "field.deleted_at": ("Deleted at", "删除时间"),
     "field.owner": ("Salesperson", "销售人员"),
     "field.issued_on": ("Issued on", "单据日期"),
     "field.due_on": ("Due on", "到期日"),
@@ -247,6 +249,12 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "explain.unapplied_payment": (
         "{right} ({right_source}) of {right_amount} has {unapplied} not applied to any invoice",
         "{right}（{right_source}）金额 {right_amount}，其中 {unapplied} 未核销到任何发票",
+    ),
+    "explain.deleted_in_source_by": (
+        "{left} ({left_source}) and {right} ({right_source}) are matched, but one side was deleted "
+        "in its source by {deleted_by} at {deleted_at} while the other is still live",
+        "{left}（{left_source}）与{right}（{right_source}）已匹配，但其中一方已于 {deleted_at} 被 "
+        "{deleted_by} 在源系统删除，另一方仍有效",
     ),
     "explain.deleted_in_source": (
         "{left} ({left_source}) and {right} ({right_source}) are matched, but one side was deleted "

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
-from connectors.base import Tombstone
 from connectors.errors import AuthError, FatalApiError
 from connectors.zoho.connector import ZohoStream
 from connectors.zoho.crm import CRM_STREAMS, build_crm
@@ -44,6 +43,7 @@ def invoices(
 def test_a_full_read_sends_the_field_list_and_sorts_by_modified_time_ascending(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     mocked.get(INVOICES, json=crm_page([record(1), record(2)], more=False))
 
     pages = list(invoices.pages(None))
@@ -61,12 +61,14 @@ def test_a_full_read_sends_the_field_list_and_sorts_by_modified_time_ascending(
     )
     assert "If-Modified-Since" not in call.request.headers
     assert invoices.ordered is True
-    assert calls_to(mocked, "/crm/v8/Invoices/deleted") == []  # nothing deleted to learn on a first sync
+    (deleted_call,) = calls_to(mocked, "/crm/v8/Invoices/deleted")  # deleted before we ever saw them
+    assert "If-Modified-Since" not in deleted_call.request.headers
 
 
 def test_pages_one_to_ten_use_page_and_the_eleventh_uses_the_page_token_alone(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     for n in range(1, 11):
         rows = [record(n * 1000 + i) for i in range(200)]
         mocked.get(INVOICES, json=crm_page(rows, more=True, token=f"tok-{n}"))
@@ -103,7 +105,14 @@ def test_an_incremental_read_sends_if_modified_since_and_reads_deletions_first(
 
     pages = list(invoices.pages(SINCE))
 
-    assert pages[0].tombstones == [Tombstone("5725770000000000009")]
+    (entry,) = pages[0].records  # passed on as a record the stream makes a tombstone of
+    tombstone = invoices.normalize(entry)
+    assert (tombstone.external_id, tombstone.number, tombstone.status.value) == (
+        "5725770000000000009",
+        "INV-9",
+        "deleted",
+    )
+    assert tombstone.references == {"deleted_at": "2026-11-20T02:00:00Z"}
     assert len(pages[1].records) == 1
     deleted_call, records_call = mocked.calls[1:]
     assert str(deleted_call.request.url).split("?")[0].endswith("/Invoices/deleted")
@@ -128,6 +137,7 @@ def test_an_empty_module_or_nothing_modified_yields_no_records(
 def test_more_than_fifty_fields_are_fetched_in_batches_and_merged_by_id(
     mocked: responses.RequestsMock, token_store: FakeTokenStore, clock: FixedClock
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     add_token(mocked)
     extra = [f"Custom_{i}__c" for i in range(45)]
     connector = build_crm(
@@ -161,6 +171,7 @@ def test_more_than_fifty_fields_are_fetched_in_batches_and_merged_by_id(
 def test_a_page_token_that_comes_back_twice_stops_the_read_with_an_error(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     for n in range(1, 11):
         mocked.get(INVOICES, json=crm_page([record(n)], more=True, token="tok-x"))
     mocked.get(INVOICES, json=crm_page([record(11)], more=True, token="tok-x"))
@@ -172,6 +183,7 @@ def test_a_page_token_that_comes_back_twice_stops_the_read_with_an_error(
 def test_a_missing_scope_is_an_auth_error_naming_the_scope_without_a_token_refresh(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     body = {
         "code": "OAUTH_SCOPE_MISMATCH",
         "details": {},
@@ -190,6 +202,7 @@ def test_a_missing_scope_is_an_auth_error_naming_the_scope_without_a_token_refre
 def test_a_bad_request_is_fatal_and_carries_the_vendor_code_and_details(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     body = {
         "code": "REQUIRED_PARAM_MISSING",
         "details": {"param_name": "fields"},
@@ -208,6 +221,7 @@ def test_a_bad_request_is_fatal_and_carries_the_vendor_code_and_details(
 def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
     mocked: responses.RequestsMock, invoices: ZohoStream, sleeps: list[float]
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     too_many = {"code": "TOO_MANY_REQUESTS", "details": {}, "message": "limit", "status": "error"}
     mocked.get(INVOICES, json=too_many, status=429, headers={"Retry-After": "7"})
     mocked.get(
@@ -225,6 +239,7 @@ def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(
 
 
 def test_a_truncated_body_is_retried(mocked: responses.RequestsMock, invoices: ZohoStream) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     mocked.get(INVOICES, body='{"data": [{"id": "1", "Modified_Ti', status=200)
     mocked.get(INVOICES, json=crm_page([record(1)], more=False))
 
@@ -237,6 +252,7 @@ def test_a_truncated_body_is_retried(mocked: responses.RequestsMock, invoices: Z
 def test_more_records_without_a_page_token_after_two_thousand_is_an_error_not_a_silent_stop(
     mocked: responses.RequestsMock, invoices: ZohoStream
 ) -> None:
+    mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
     for n in range(1, 11):
         mocked.get(INVOICES, json=crm_page([record(n)], more=True, token=None))
 

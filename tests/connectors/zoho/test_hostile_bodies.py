@@ -75,6 +75,7 @@ def test_one_record_with_an_overlong_integer_and_one_with_non_utf8_text_are_quar
     undecodable = invoice_text(3).replace(b"Northwind annual support", b"Northwind \xff\xfe support")
     with responses.RequestsMock() as mocked:
         add_token(mocked)
+        mocked.get(f"{INVOICES}/deleted", status=204)  # a first sync reads the deleted list too
         mocked.get(INVOICES, body=page_of(good, overlong, undecodable), content_type="application/json")
         connector = build_crm(crm_settings(streams=["invoices"]), make_deps(FakeTokenStore(), clock))
         (result,) = SyncEngine(engine, clock, parallel_after=None).run_connector(connector)
