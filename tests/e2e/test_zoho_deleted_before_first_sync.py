@@ -17,6 +17,7 @@ from reconcile.report.explain import explanation
 from reconcile.report.i18n import Catalogue
 from reconcile.result import MatchContext
 from store.canonical import DiscrepancyType, DocumentKind
+from store.digests import verify_documents
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from tests.conftest import FixedClock
@@ -51,6 +52,8 @@ def test_a_books_invoice_whose_crm_invoice_was_deleted_before_the_first_sync_is_
     ]
     assert (tombstone.external_id, tombstone.number) == (crm_invoice.external_id, crm_invoice.number)
     assert tombstone.references == {"deleted_by": "Sandbox Admin", "deleted_at": "2026-10-02T03:04:05Z"}
+    verdict = verify_documents(engine)  # its rows and revisions seal like any other document's
+    assert verdict.problems == []
 
     repo = SqlReconcileRepository(engine)
     left = repo.load_rows(DocumentSet("zoho-crm", "invoice", {}))
