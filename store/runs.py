@@ -47,6 +47,10 @@ class RunRecord:
     vendor_count: int | None = None
     ledger_count: int | None = None
     quarantine_count: int | None = None
+    waited_seconds: float | None = None
+    """Seconds this run spent waiting out per-minute/concurrency limits (None: it never waited)."""
+    resets_at: datetime | None = None
+    """The run stopped on a spent daily cap, which resets then (None: no daily cap was hit)."""
 
     @property
     def count_drift(self) -> int | None:
@@ -144,6 +148,8 @@ class SqlSyncLog:
         full: bool = False,
         swept: bool = False,
         count: StreamCount | None = None,
+        waited_seconds: float | None = None,
+        resets_at: datetime | None = None,
     ) -> RunRecord:
         """Close the run; with `cursor`, advance the stream's cursor in the same transaction. A completed
         full run (`full`) SETS the cursor to `cursor`, the newest time it wrote (None: it wrote nothing),
@@ -177,6 +183,8 @@ class SqlSyncLog:
                     finished_at=now,
                     error=redact_optional(error),
                     cursor=state_cursor,
+                    waited_seconds=round(waited_seconds, 3) if waited_seconds else None,
+                    resets_at=resets_at,
                     **_count_values(count),
                 )
             )

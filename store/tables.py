@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -119,6 +120,8 @@ sync_runs = Table(
     Column("vendor_count", Integer, comment="the vendor's own count"),
     Column("ledger_count", Integer, comment="live documents of the stream"),
     Column("quarantine_count", Integer, comment="open quarantined records of the stream"),
+    Column("waited_seconds", Float, comment="seconds spent waiting out rate limits"),
+    Column("resets_at", UtcDateTime(), comment="a spent daily cap resets then (UTC); NULL = none hit"),
     Index("ix_sync_runs_stream", "connector", "stream", "id"),
 )
 

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from config.redaction import redact_optional
 from connectors.base import Clock, Connector, CountableStream, Page, RawRecord, Stream, SweepableStream
-from connectors.errors import ConnectorError, RecordError
+from connectors.errors import ConnectorError, QuotaExhaustedError, RecordError
 from connectors.http import escaped_json, unreadable_reason
 from store.canonical import canonical_json_bytes
 from store.locks import LockLost, connector_lock
@@ -91,6 +91,8 @@ class SyncRunResult(RunRecord):
             "error": redact_optional(self.error),
             "run_id": self.run_id if self.recorded else None,
             "count": count_json(self),
+            "waited_seconds": self.waited_seconds,
+            "resets_at": iso(self.resets_at),
         }
 
 
@@ -208,6 +210,7 @@ class SyncEngine:
             return self._unrecorded(connector.name, stream_name, mode, error)
         bound = log.bind(connector=connector.name, stream=stream_name, run_id=run.id, mode=mode)
         bound.info("sync.stream_started", since=iso(start), cursor=iso(cursor))
+        waits_before = _waited(connector)
         try:
             run_cursor = self._pages(
                 run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew
@@ -228,9 +231,17 @@ class SyncEngine:
                 full=full,
                 swept=swept,
                 count=count,
+                waited_seconds=_waited(connector) - waits_before,
             )
         except (ConnectorError, PageWriteError) as exc:  # this stream failed; the others may still run
-            return self._failed(run, mode, str(exc), type(exc).__name__)
+            return self._failed(
+                run,
+                mode,
+                str(exc),
+                type(exc).__name__,
+                waited_seconds=_waited(connector) - waits_before,
+                resets_at=exc.resets_at if isinstance(exc, QuotaExhaustedError) else None,
+            )
         except LockLost as exc:  # another process took the connector over: stop every stream
             self._finish_after_crash(run, FAILED, str(exc))
             raise
@@ -273,7 +284,16 @@ class SyncEngine:
             )
         return result
 
-    def _failed(self, run: RunRef, mode: str, error: str, error_type: str) -> SyncRunResult:
+    def _failed(
+        self,
+        run: RunRef,
+        mode: str,
+        error: str,
+        error_type: str,
+        *,
+        waited_seconds: float | None = None,
+        resets_at: datetime | None = None,
+    ) -> SyncRunResult:
         """Record the stream's failure; if even that fails (the database is what failed), the result
         still says why and the error is logged."""
         log.error(
@@ -286,7 +306,14 @@ class SyncEngine:
         )
         try:
             return SyncRunResult.from_record(
-                self._runs.finish(run, status=FAILED, now=self._clock(), error=error)
+                self._runs.finish(
+                    run,
+                    status=FAILED,
+                    now=self._clock(),
+                    error=error,
+                    waited_seconds=waited_seconds,
+                    resets_at=resets_at,
+                )
             )
         except Exception as exc:  # noqa: BLE001 - the run row stays `running` until the next run's start
             log.error("sync.cannot_record_failure", run_id=run.id, error=_describe(exc))
@@ -503,3 +530,10 @@ def _id(raw: RawRecord) -> str | None:
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
             return str(value)
     return None
+
+
+def _waited(connector: Connector) -> float:
+    """Seconds the connector's HTTP clients have spent waiting out rate limits so far (0 for a
+    connector that does not say)."""
+    waited = getattr(connector, "waited_seconds", 0.0)
+    return float(waited) if isinstance(waited, int | float) else 0.0

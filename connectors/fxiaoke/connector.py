@@ -85,6 +85,12 @@ class Fxiaoke:
             results.extend(_probe(name, stream))
         return results
 
+    @property
+    def waited_seconds(self) -> float:
+        """Seconds spent waiting out the tenant's per-path limits so far, over every path's client."""
+        with self._clients_lock:
+            return sum(client.waited_seconds for client in self._clients.values())
+
     def close(self) -> None:
         self._session.close()
 

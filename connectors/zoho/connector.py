@@ -77,5 +77,10 @@ class ZohoConnector:
         readers = {name: stream.first_page for name, stream in self._streams.items()}
         return check_streams(self._session, readers, extra=self._extra_checks)
 
+    @property
+    def waited_seconds(self) -> float:
+        """Seconds spent waiting out the organization's rate limits so far (`sync status` shows a run's)."""
+        return self._session.http.waited_seconds
+
     def close(self) -> None:
         self._session.close()

@@ -67,6 +67,7 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
                     "lag_seconds": None if last_ok is None else int((now - last_ok).total_seconds()),
                     "cursor": iso(status.cursor if status else None),
                     "error": status.last_run.error if status and status.last_run else None,
+                    "resets_at": iso(status.last_run.resets_at if status and status.last_run else None),
                 }
             )
         connectors.append({"name": connector.name, "kind": connector.kind, "streams": streams})
@@ -84,7 +85,7 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
                 connector_row["name"],
                 connector_row["kind"],
                 s["stream"],
-                s["health"],
+                s["health"] + (f" (daily cap; resumes after {s['resets_at']})" if s["resets_at"] else ""),
                 s["last_sync"] or "",
                 lag,
                 literal(s["error"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -210,6 +210,8 @@ def status(app: AppContext, as_json: bool) -> None:
                         for k in ("fetched", "created", "updated", "unchanged", "deleted", "quarantined")
                     },
                     "error": last.error,
+                    "waited_seconds": last.waited_seconds,
+                    "resets_at": iso(last.resets_at),
                 },
                 "quarantined": entry.quarantined,
                 "count": _count_entry(entry.last_count),
@@ -366,6 +368,9 @@ def _print_runs(results: Sequence[SyncRunResult]) -> None:
         note = count_note(r.connector, r.stream, r)
         if note is not None:
             click.echo(("warning: " if note[0] else "count: ") + note[1])
+        limits = {"waited_seconds": r.waited_seconds, "resets_at": iso(r.resets_at), "status": r.status}
+        for line in limit_notes(r.connector, r.stream, limits):
+            click.echo(line)
 
 
 def _print_status(streams: Sequence[dict[str, Any]]) -> None:
@@ -385,6 +390,9 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
     console = stdout_console()
     console.print(table)
     for s in streams:
+        for note in limit_notes(s["connector"], s["stream"], s["last_run"] or {}):
+            console.print(literal(note, one_line=True))
+    for s in streams:
         if s["quarantine"]:
             console.print(f"quarantined in {s['connector']}/{s['stream']} ({s['quarantined']}):")
             for q in s["quarantine"][:QUARANTINE_SHOWN]:
@@ -394,3 +402,26 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
                         one_line=True,
                     )
                 )
+
+
+def limit_notes(connector: str, stream: str, last: Mapping[str, Any]) -> list[str]:
+    """What the organization's shared rate budget did to the stream's last run: how long it waited out
+    per-minute/concurrency limits, and the reset time of a spent daily cap it stopped on."""
+    notes = []
+    waited = last.get("waited_seconds")
+    if waited:
+        notes.append(
+            f"waited: {connector}/{stream} waited {_seconds(float(waited))} for rate limits shared with "
+            "the organization's other apps in its last run"
+        )
+    if last.get("resets_at") and last.get("status") == "failed":
+        notes.append(
+            f"daily cap: {connector}/{stream} stopped on the vendor's spent daily API cap; the daemon "
+            f"resumes it after {last['resets_at']} without anyone acting"
+        )
+    return notes
+
+
+def _seconds(value: float) -> str:
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes}m {seconds:02d}s" if minutes else f"{value:.1f}s"

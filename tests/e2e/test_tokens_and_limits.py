@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
@@ -19,10 +20,11 @@ from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
 from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
+from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock
+from tests.e2e.sync_support import cli
 from tests.e2e.test_fxiaoke_sync import GENERATED_AT, assert_ledger_is_the_truth, fxiaoke, sync
 from tests.e2e.test_zoho_sync import CREDENTIALS as ZOHO_CREDENTIALS
 from tests.e2e.test_zoho_sync import assert_ledger_is_the_truth as assert_zoho_ledger_is_the_truth
@@ -140,3 +142,71 @@ def test_a_spent_daily_cap_stops_the_stream_with_its_reset_time_and_the_next_run
     assert all("daily API cap (per plan) is spent; calls resume after" in (r.error or "") for r in first)
     assert {r.status for r in second} == {"ok"}
     assert_zoho_ledger_is_the_truth(engine, dataset, "books", "zoho-books")
+
+
+# ----------------------------------------------------------------------------- what a person sees
+
+
+def books_config(tmp_path: Path, database_url: str, url: str) -> Path:
+    config = tmp_path / "ledgerbridge.yaml"
+    document = {
+        "database_url": database_url,
+        "base_currency": "CNY",
+        "timezone": "Asia/Shanghai",
+        "secret_key_file": str(tmp_path / "ledgerbridge.key"),
+        "connectors": [
+            {
+                "name": "zoho-books",
+                "kind": "zoho_books",
+                "organization_id": "10234695",
+                "streams": ["invoices"],
+                "credentials": ZOHO_CREDENTIALS,
+                "endpoints": {"accounts_url": url},
+                "limits": {"requests_per_minute": 600_000, "concurrency": 1},
+            }
+        ],
+    }
+    config.write_text(yaml.safe_dump(document), encoding="utf-8")
+    create_key_file(tmp_path / "ledgerbridge.key")
+    return config
+
+
+def test_sync_status_says_how_long_a_run_waited_and_when_a_spent_daily_cap_resets(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
+) -> None:
+    dataset = sample_dataset(SampleSizes(books_invoices=30), seed=5)
+    sandbox = ZohoSandbox(dataset, faults=FaultPlan(retry_after=1))
+    with sandbox as url:
+        config = books_config(tmp_path, database_url, url)
+        assert cli(capsys, config, "connector", "test", "zoho-books").code == 0  # the token is stored
+        sandbox.faults.burst_429 = 2  # another app's burst: two 429s saying "Retry-After: 1"
+        waited = cli(capsys, config, "sync", "run")
+        waited_status = cli(capsys, config, "sync", "status")
+        sandbox.options.daily_cap = 0
+        capped = cli(capsys, config, "sync", "run")
+        capped_status = cli(capsys, config, "sync", "status")
+        capped_json = cli(capsys, config, "sync", "status", "--json").json()
+        listed = cli(capsys, config, "connector", "list")
+
+    assert waited.code == 0, waited.err
+    assert "waited: zoho-books/invoices waited 2.0s for rate limits shared with" in waited.out
+    assert "waited: zoho-books/invoices waited 2.0s" in waited_status.out
+    assert capped.code == 1
+    assert "daily API cap (per plan) is spent; calls resume after" in capped.out + capped.err
+    resets = capped_json["streams"][0]["last_run"]["resets_at"]
+    assert resets is not None
+    assert f"resumes it after {resets}" in capped_status.out.replace("\n", "")
+    assert "daily cap; resumes after" in listed.out.replace("\n", "")
+
+
+def test_a_books_token_lacking_the_scope_exits_1_with_the_hint_after_exactly_one_refresh(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
+) -> None:
+    options = ZohoSandboxOptions(scopes=frozenset({"ZohoCRM.modules.READ"}))
+    sandbox = ZohoSandbox(sample_dataset(SampleSizes(books_invoices=5)), options=options)
+    with sandbox as url:
+        ran = cli(capsys, books_config(tmp_path, database_url, url), "sync", "run")
+
+    assert ran.code == 1
+    assert "lacks a scope; grant ZohoBooks" in (ran.out + ran.err).replace("\n", "")
+    assert sandbox.refresh_count == 2

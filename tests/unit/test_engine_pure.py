@@ -48,5 +48,5 @@ def test_the_run_result_has_the_documented_json_shape() -> None:
         "connector": "zoho-crm", "stream": "invoices", "status": "ok", "fetched": 1200, "created": 40,
         "updated": 3, "unchanged": 1157, "deleted": 2, "quarantined": 1, "cursor": "2026-11-27T08:00:00Z",
         "started_at": "2026-11-27T08:00:00Z", "finished_at": "2026-11-27T08:00:00Z", "error": None, "run_id": 7,
-        "count": None,
+        "count": None, "waited_seconds": None, "resets_at": None,
     }  # fmt: skip

@@ -3,7 +3,7 @@ beside the ledger's live documents and open quarantined records of that stream, 
 concluded (`count_check`: match | drift | unknown | unavailable | error; NULL = not checked).
 
 Revision ID: 0008
-Revises: 0006 (0007 may come between: see the report of issue 14 §4)
+Revises: 0007 (issue 14 §2: rate-limit waits)
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
