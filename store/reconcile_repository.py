@@ -332,6 +332,25 @@ class SqlReconcileRepository:
                     )
         return found
 
+    def allocations_unknown(self, source: str) -> bool:
+        """True when a live payment of the source has neither allocations nor a known unapplied balance:
+        what it paid against is unknown (an Fxiaoke tenant without OrderPaymentObj), so no order's
+        collections can be added up from the ledger."""
+        d, a = documents.c, allocations.c
+        query = (
+            select(d.id)
+            .where(
+                d.source == source,
+                d.kind == DocumentKind.PAYMENT.value,
+                d.deleted.is_(False),
+                d.balance.is_(None),
+                ~exists(select(1).where(a.document_id == d.id)),
+            )
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
     def order_collections(
         self, source: str, order_ids: Iterable[str]
     ) -> tuple[list[LedgerRow], list[LedgerRow]]:

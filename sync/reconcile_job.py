@@ -376,6 +376,9 @@ def _with_derived_statuses(
     """Invoices without a settlement status of their own (Fxiaoke 开票申请, status unknown) take one
     from their order's collections when the rule compares status (reconcile/status.py)."""
     wanted = orders_to_look_up(rows) if "status" in rule.compare else {}
+    # A source whose payments' allocations are unknown cannot say an order is (un)collected: its
+    # invoices keep the unknown status, which is never compared.
+    wanted = {source: ids for source, ids in wanted.items() if not repo.allocations_unknown(source)}
     orders: list[LedgerRow] = []
     payments: list[LedgerRow] = []
     for source, ids in wanted.items():

@@ -126,3 +126,37 @@ def test_a_reconcile_run_compares_the_status_derived_from_the_orders_collections
     if expected:
         [found] = run.result.discrepancies
         assert [(f.left, f.right) for f in found.fields] == [("open", "paid")]
+
+
+def test_an_invoice_keeps_its_unknown_status_when_the_sources_payment_allocations_are_unknown(
+    engine: Engine, database_url: str, clock: FixedClock
+) -> None:
+    """A tenant without OrderPaymentObj: payments carry no allocations and an unknown balance, so no
+    order looks uncollected — the application is not called open against a paid Books invoice."""
+    store_documents(
+        engine,
+        [
+            _application("app-1", "so-1"),
+            _doc(DocumentKind.SALES_ORDER, "so-1", "1130.00"),
+            _doc(DocumentKind.PAYMENT, "p1", "1130.00", balance=None, references={"sales_order": "so-1"}),
+            _doc(
+                DocumentKind.INVOICE, "inv-1", "1130.00", source=BOOKS, number="FP-app-1", status=Status.PAID
+            ),
+        ],
+        now=clock(),
+    )
+    repo = SqlReconcileRepository(engine)
+    assert repo.allocations_unknown(FX) is True
+    assert repo.allocations_unknown(BOOKS) is False
+    rule = {
+        "name": "fxiaoke-vs-books-invoices",
+        "left": {"source": FX, "kind": "invoice"},
+        "right": {"source": BOOKS, "kind": "invoice"},
+        "compare": ["total", "status"],
+        "audit": [],
+    }
+    settings = Settings.model_validate(
+        {"database_url": database_url, "base_currency": "CNY", "reconcile": {"rules": [rule]}}
+    )
+    [run] = run_rules(engine, settings, dry_run=True, clock=clock)
+    assert run.result.discrepancies == ()
