@@ -97,6 +97,9 @@ class _JobState:
     credentials_alerted: bool = False
     drift_notified: int = 0
     """The newest sync run whose count drift was told (issue 14 §4: each drift is told once)."""
+    capped_until: datetime | None = None
+    """The vendor's daily API cap is spent until then: ticks before it are skipped, the first after it
+    resumes the connector (issue 14 §2); not a failure streak, no backoff."""
 
 
 class Daemon:
@@ -240,6 +243,10 @@ class Daemon:
         if self.stopping:
             return
         state = self._states[job]
+        if state.capped_until is not None and self._clock() < state.capped_until:
+            log.info("daemon.job_waiting_for_daily_cap", job=job, resets_at=state.capped_until.isoformat())
+            self.metrics.observe_job(job, "skipped", None, state.failures)
+            return
         if state.failures and self._monotonic() < state.retry_at:
             log.warning(
                 "daemon.job_backing_off",
@@ -356,10 +363,28 @@ class Daemon:
         for result in results:
             self.metrics.observe_sync(name, result.stream, result.to_json())
         failed = [r for r in results if r.status == "failed"]
+        capped = [r.resets_at for r in failed if r.resets_at is not None]
+        if failed and len(capped) == len(failed):
+            # Only a spent daily cap stopped it: wait for the reset, then resume; no failure, no backoff.
+            self._pause_for_daily_cap(name, max(capped), failed[0].error or "", len(failed) < len(results))
+            return None
+        self._states.setdefault(f"sync:{name}", _JobState()).capped_until = None
         self._notify_connector(name, failed, auth_errors)
         if len(failed) < len(results) or not results:
             self._after_sync(name)
         return not failed
+
+    def _pause_for_daily_cap(self, name: str, resets_at: datetime, error: str, some_ok: bool) -> None:
+        state = self._states.setdefault(f"sync:{name}", _JobState())
+        if state.capped_until is None:  # told once per cap, not on every tick
+            alert = ConnectorAlert(
+                name, "daily_cap", 0, f"calls resume after {resets_at.isoformat()}: {error}"
+            )
+            self._notifier.send(Digest(run=f"sync {name}", alerts=[alert]))
+        state.capped_until = resets_at
+        log.warning("daemon.sync_paused_for_daily_cap", connector=name, resets_at=resets_at.isoformat())
+        if some_ok:
+            self._after_sync(name)
 
     def _reconcile(self, rule: str) -> bool | None:
         if self._run_rule is None:
@@ -534,6 +559,12 @@ class _Watched:
 
     def check(self) -> Any:
         return self._inner.check()
+
+    @property
+    def waited_seconds(self) -> float:
+        """The inner connector's waits for rate limits (the engine records each run's share)."""
+        waited = getattr(self._inner, "waited_seconds", 0.0)
+        return float(waited) if isinstance(waited, int | float) else 0.0
 
     def close(self) -> None:
         self._inner.close()

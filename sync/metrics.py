@@ -7,6 +7,8 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -36,6 +38,14 @@ _FAMILIES: dict[str, tuple[str, str]] = {
         "Last count check of a stream: the vendor's count minus the ledger's documents and quarantine.",
     ),
     "ledgerbridge_open_exceptions": ("gauge", "Reconciliation exceptions still open, by type."),
+    "ledgerbridge_rate_limit_wait_seconds_total": (
+        "counter",
+        "Seconds sync runs spent waiting out vendors' per-minute/concurrency limits (shared budgets).",
+    ),
+    "ledgerbridge_daily_cap_resets_at_seconds": (
+        "gauge",
+        "Unix time a stream's spent daily API cap resets (0 when its last run did not hit one).",
+    ),
     "ledgerbridge_health_ok": ("gauge", "1 when /healthz says ok, 0 when degraded."),
     "ledgerbridge_database_up": ("gauge", "1 when the database answered this scrape."),
 }
@@ -77,8 +87,15 @@ class Metrics:
             self.inc("ledgerbridge_api_errors_total", labels)
         self.inc("ledgerbridge_api_call_seconds_total", {"connector": connector}, seconds)
 
-    def observe_sync(self, connector: str, stream: str, counts: Mapping[str, int]) -> None:
-        """Counts of one finished stream run (created, updated, unchanged, deleted, quarantined)."""
+    def observe_sync(self, connector: str, stream: str, counts: Mapping[str, Any]) -> None:
+        """Counts of one finished stream run (created, updated, unchanged, deleted, quarantined), the
+        seconds it waited out rate limits and the reset of a daily cap it stopped on (`resets_at`)."""
+        labels = {"connector": connector, "stream": stream}
+        if counts.get("waited_seconds"):
+            self.inc("ledgerbridge_rate_limit_wait_seconds_total", labels, float(counts["waited_seconds"]))
+        resets = counts.get("resets_at")
+        reset_time = datetime.fromisoformat(str(resets).replace("Z", "+00:00")).timestamp() if resets else 0
+        self.set("ledgerbridge_daily_cap_resets_at_seconds", labels, reset_time)
         for outcome in ("created", "updated", "unchanged", "deleted"):
             if counts.get(outcome):
                 labels = {"connector": connector, "stream": stream, "outcome": outcome}

@@ -33,8 +33,9 @@ class ConnectorAlert:
 
     connector: str
     problem: str
-    """`failing`, `credentials`, `recovered` or `count_drift` (a stream's vendor count differs from the
-    ledger's: `error` says which stream and both numbers)."""
+    """`failing`, `credentials`, `recovered`, `count_drift` (a stream's vendor count differs from the
+    ledger's: `error` says which stream and both numbers) or `daily_cap` (the vendor's daily API cap is
+    spent: `error` says when it resets; the daemon resumes by itself then)."""
     failures: int = 0
     error: str = ""
 
@@ -75,6 +76,7 @@ class Digest:
             ("credentials", "needs credentials"),
             ("failing", "failing"),
             ("count_drift", "count drift"),
+            ("daily_cap", "paused until its daily API cap resets"),
         ):
             names = list(dict.fromkeys(a.connector for a in self.alerts if a.problem == problem))
             if names:
@@ -125,6 +127,12 @@ class Digest:
                     f"Connector {alert.connector} may have dropped records: {alert.error}\n"
                     f"  See `ledgerbridge sync status`; `ledgerbridge sync run --connector {alert.connector}"
                     " --full` reads everything again."
+                )
+            elif alert.problem == "daily_cap":
+                lines.append(
+                    f"Connector {alert.connector} stopped on the vendor's spent daily API cap: "
+                    f"{alert.error}\n  Nothing to do: the daemon resumes it after the reset. The cap is the "
+                    "organization's, shared with its other apps."
                 )
             elif alert.problem == "failing":
                 lines.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,16 +14,22 @@ import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import ZohoBooksConnector
+from config.daemon import NotificationSettings
+from config.loader import parse_config
+from config.settings import Schedule, ZohoBooksConnector
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, generate_dataset
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
 from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
+from store.runs import SqlSyncLog
 from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
+from sync.daemon import Daemon, _JobState
 from sync.engine import SyncEngine
+from sync.notify import Delivery, Digest, Notifier
+from sync.schedules import build_trigger
 from tests.conftest import FixedClock
 from tests.e2e.sync_support import cli
 from tests.e2e.test_fxiaoke_sync import GENERATED_AT, assert_ledger_is_the_truth, fxiaoke, sync
@@ -210,3 +217,60 @@ def test_a_books_token_lacking_the_scope_exits_1_with_the_hint_after_exactly_one
     assert ran.code == 1
     assert "lacks a scope; grant ZohoBooks" in (ran.out + ran.err).replace("\n", "")
     assert sandbox.refresh_count == 2
+
+
+class Outbox(Notifier):
+    """A notifier that keeps the digests it is asked to send."""
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        super().__init__(settings)
+        self.sent: list[Digest] = []
+
+    def send(self, digest: Digest) -> list[Delivery]:
+        self.sent.append(digest)
+        return []
+
+
+def test_the_daemon_waits_out_a_spent_daily_cap_without_backoff_and_its_first_tick_after_the_reset_resumes(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    dataset = sample_dataset(SampleSizes(books_invoices=30), seed=5)
+    sandbox = ZohoSandbox(dataset, options=ZohoSandboxOptions(daily_cap=0, daily_reset_seconds=5400))
+    with sandbox as url:
+        config = books_config(tmp_path, database_url, url)
+        settings = parse_config(config.read_text(encoding="utf-8"), str(config), {})
+        now = [datetime.now(UTC)]
+        outbox = Outbox(settings.notifications)
+        daemon = Daemon(settings, engine, notifier=outbox, clock=lambda: now[0])
+        job = "sync:zoho-books"
+        daemon._states[job] = _JobState()
+        trigger = build_trigger(Schedule(every_minutes=5), settings.zone)
+
+        def tick() -> None:
+            daemon._tick(job, trigger, lambda: daemon._sync("zoho-books"))
+
+        tick()
+        capped_until = daemon._states[job].capped_until
+        calls_when_capped = sandbox.limited_count
+        now[0] += timedelta(minutes=30)
+        tick()  # before the reset: skipped, no call spent
+        calls_before_reset = sandbox.limited_count
+        sandbox.new_day()
+        sandbox.options.daily_cap = None
+        assert capped_until is not None
+        now[0] = capped_until + timedelta(minutes=5)
+        tick()  # the first tick after the reset resumes, nobody acting
+
+    assert capped_until > datetime.now(UTC) + timedelta(minutes=80)  # X-Rate-Limit-Reset: 5400 s
+    [digest] = outbox.sent
+    assert "paused until its daily API cap resets" in digest.subject
+    assert f"calls resume after {capped_until.isoformat()}" in digest.as_text()
+    assert calls_before_reset == calls_when_capped == 1
+    assert daemon._states[job].capped_until is None
+    assert daemon._states[job].failures == 0
+    runs = SqlSyncLog(engine).runs("zoho-books", "invoices")
+    assert [r.status for r in runs] == ["failed", "ok"]
+    assert runs[0].resets_at == capped_until
+    samples = daemon.metrics.samples()
+    [reset_gauge] = [s for s in samples if s.name == "ledgerbridge_daily_cap_resets_at_seconds"]
+    assert reset_gauge.value == 0  # the last run no longer hit it
