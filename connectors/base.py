@@ -125,6 +125,14 @@ class Token:
     expires_at: datetime
     extra: Mapping[str, str] = field(default_factory=dict)
 
+    def minted_since(self, moment: datetime | None) -> bool:
+        """Whether this token was minted at or after `moment` (its `minted_at` extra): a token refused
+        although minted after an earlier refusal is a scope or permission problem, not an old token."""
+        minted = self.extra.get("minted_at")
+        if moment is None or not minted:
+            return False
+        return datetime.fromisoformat(minted) >= moment
+
 
 class TokenStore(Protocol):
     """Where access tokens (and rotated refresh tokens) live between runs and processes: encrypted.

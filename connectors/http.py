@@ -656,22 +656,22 @@ _CURRENT = threading.local()
 """The `_Exchange` the current thread is sending, if any."""
 
 
+def _tracked(connection: Any) -> Any:
+    """Tell the current thread's exchange which connection it got (the deadline's watchdog shuts it)."""
+    exchange = getattr(_CURRENT, "exchange", None)
+    if exchange is not None:
+        exchange.connection = connection
+    return connection
+
+
 class _TrackingPool(HTTPConnectionPool):
     def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        exchange = getattr(_CURRENT, "exchange", None)
-        if exchange is not None:
-            exchange.connection = connection
-        return connection
+        return _tracked(super()._get_conn(timeout))
 
 
 class _TrackingHTTPSPool(HTTPSConnectionPool):
     def _get_conn(self, timeout: float | None = None) -> Any:
-        connection = super()._get_conn(timeout)
-        exchange = getattr(_CURRENT, "exchange", None)
-        if exchange is not None:
-            exchange.connection = connection
-        return connection
+        return _tracked(super()._get_conn(timeout))
 
 
 class _TrackingAdapter(HTTPAdapter):

@@ -126,12 +126,9 @@ class FxiaokeAuth(AuthBase):
     def fresh_since_refusal(self) -> bool:
         """Whether the token this thread last sent was fetched at or after the last refusal."""
         sent: Token | None = getattr(self._sent, "token", None)
-        minted = sent.extra.get("minted_at") if sent is not None else None
         with self._lock:
             refused_at = self._refused_at
-        if refused_at is None or not minted:
-            return False
-        return datetime.fromisoformat(minted) >= refused_at
+        return sent is not None and sent.minted_since(refused_at)
 
     def _usable(self, token: Token | None) -> bool:
         if token is None or token.extra.get("style") != self._style or token.access_token == self._refused:

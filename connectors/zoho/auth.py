@@ -161,12 +161,9 @@ class ZohoAuth(AuthBase):
         """Whether the token this thread last sent was minted at or after the last refusal: refused
         again, it is a scope/permission problem, not an old token."""
         sent: Token | None = getattr(self._sent, "token", None)
-        minted = sent.extra.get("minted_at") if sent is not None else None
         with self._lock:
             refused_at = self._refused_at
-        if refused_at is None or not minted:
-            return False
-        return datetime.fromisoformat(minted) >= refused_at
+        return sent is not None and sent.minted_since(refused_at)
 
     def token(self) -> Token:
         with self._lock:
