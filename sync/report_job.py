@@ -39,6 +39,7 @@ from reconcile.report.mismatches import (
     ExceptionItem,
     RuleSummary,
     mismatch_report,
+    party_name,
 )
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
@@ -263,6 +264,10 @@ def build_mismatches(
     def load(ref: DocumentRef) -> tuple[CanonicalDocument | None, Sequence[Revision]]:
         return ledger.get(ref.key), ledger.history(ref.key)
 
+    def load_party(ref: DocumentRef) -> str | None:
+        document = ledger.get(ref.key)
+        return None if document is None else party_name(document)
+
     return mismatch_report(
         summaries,
         groups,
@@ -271,6 +276,7 @@ def build_mismatches(
         generated_at=now,
         filters=_filter_meta(scope, lang),
         load_document=load if details else None,
+        load_party=load_party,
         audit_by_rule=audit_pointers(engine, settings, scope, plans, names),
     )
 

@@ -184,6 +184,9 @@ class ExceptionItem:
 DocumentLoader = Callable[[DocumentRef], tuple[CanonicalDocument | None, Sequence[RevisionLike]]]
 """Given a document of an exception, its current canonical version and its revisions (oldest first)."""
 
+PartyLoader = Callable[[DocumentRef], str | None]
+"""Given a document of an exception, its customer's name as the ledger holds it (None when unknown)."""
+
 
 def mismatch_report(
     rules: Sequence[RuleSummary],
@@ -194,10 +197,12 @@ def mismatch_report(
     generated_at: datetime,
     filters: Sequence[tuple[str, str]] = (),
     load_document: DocumentLoader | None = None,
+    load_party: PartyLoader | None = None,
     audit_by_rule: Sequence[AuditPointer] = (),
 ) -> Report:
     """Build the report. `groups` yields (type name, that type's exceptions) in order, each consumed
     once as the renderer writes it; `load_document`, when given, adds both sides and their history;
+    `load_party` fills the customer column of rows without that detail (every format shows it);
     `audit_by_rule` counts the audit plans' findings on each rule's documents (a pointer, not rows)."""
     catalogue = Catalogue(lang)
     zone = ZoneInfo(timezone)
@@ -221,7 +226,13 @@ def mismatch_report(
                 title=catalogue.value("type", name),
                 columns=EXCEPTION_COLUMNS,
                 rows=(
-                    _exception_row(item, load_document, catalogue, zone, sides.get(item.discrepancy.rule))
+                    _exception_row(
+                        item,
+                        (load_document, load_party),
+                        catalogue,
+                        zone,
+                        sides.get(item.discrepancy.rule),
+                    )
                     for item in items
                 ),
                 count=totals.get(name),
@@ -349,24 +360,25 @@ def _chart(summary: RuleSummary, catalogue: Catalogue) -> BridgeChart:
 
 def _exception_row(
     item: ExceptionItem,
-    load_document: DocumentLoader | None,
+    loaders: tuple[DocumentLoader | None, PartyLoader | None],
     catalogue: Catalogue,
     zone: ZoneInfo,
     sides: Sides | None,
 ) -> Row:
     found = item.discrepancy
     refs = (*found.left, *found.right)
+    load_document, load_party = loaders
     detail = None if load_document is None else _detail(found, load_document, catalogue, zone)
-    parties = (
-        set()
-        if detail is None
-        else {
+    parties: set[str] = set()
+    if detail is not None:
+        parties = {
             value
             for view in (*detail.left, *detail.right)
             for name, value in view.fields
             if name == "party" and value
         }
-    )
+    elif load_party is not None:
+        parties = {party for ref in refs for party in [load_party(ref)] if party}
     cells: tuple[Cell, ...] = (
         item.id,
         found.rule,
@@ -448,11 +460,16 @@ def document_fields(
     return tuple((name, _field_text(document, name, catalogue, zone)) for name in _SHOWN_FIELDS)
 
 
+def party_name(document: CanonicalDocument) -> str | None:
+    """The customer as the report's customer column shows it: the name, else the vendor's id."""
+    party = document.party
+    return None if party is None else party.name or party.external_id or None
+
+
 def _field_text(document: CanonicalDocument, name: str, catalogue: Catalogue, zone: ZoneInfo) -> str:
     currency = document.currency
     if name == "party":
-        party = document.party
-        return "" if party is None else party.name or party.external_id or ""
+        return party_name(document) or ""
     if name == "status":
         return catalogue.value("docstatus", document.status.value)
     if name == "deleted":

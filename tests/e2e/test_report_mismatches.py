@@ -253,3 +253,20 @@ def test_an_audit_finding_on_a_document_two_rules_read_is_listed_once_and_each_r
     plan_only = run_cli(capsys, config, ["report", "mismatches", "--rule", "audit", "--json"])
     assert plan_only.status == 0, plan_only.err
     assert [r["type"] for s in json.loads(plan_only.out)["sections"] for r in s["rows"]] == ["missing_owner"]
+
+
+def test_the_csv_names_the_same_customers_as_the_json_without_the_documents_history(
+    planted: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CSV, XLSX and terminal rows carry no documents' detail; the customer column is filled anyway
+    (each renderer's column is tested in tests/unit/report/test_report_formats.py)."""
+    config, _ = planted
+    files = {fmt: tmp_path / f"report.{fmt}" for fmt in ("csv", "json")}
+    for fmt, path in files.items():
+        ran = run_cli(capsys, config, ["report", "mismatches", "--format", fmt, "--output", str(path)])
+        assert ran.status == 0, ran.err
+    document = json.loads(files["json"].read_text(encoding="utf-8"))
+    expected = {row["id"]: row["party"] for section in document["sections"] for row in section["rows"]}
+    assert any(expected.values())
+    rows = list(csv.DictReader(files["csv"].read_text(encoding=CSV_ENCODING).splitlines()))
+    assert {row["Exception"]: row["Customer"] or None for row in rows} == expected

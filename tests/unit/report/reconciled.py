@@ -87,6 +87,10 @@ class Reconciled:
             FakeRevision(2, ChangeKind.UPDATED, GENERATED_AT - timedelta(days=1), document),
         )
 
+    def party(self, ref: DocumentRef) -> str | None:
+        document = self.documents.get(str(ref.key))
+        return None if document is None or document.party is None else document.party.name
+
     def report(
         self, lang: Lang, *, details: bool = True, audit_by_rule: Sequence[AuditPointer] = ()
     ) -> Report:
@@ -98,6 +102,7 @@ class Reconciled:
             generated_at=GENERATED_AT,
             filters=(("meta.period", "all"),),
             load_document=self.load if details else None,
+            load_party=self.party,
             audit_by_rule=audit_by_rule,
         )
 

@@ -288,3 +288,45 @@ def test_the_terminal_table_is_translated_with_grouped_amounts(
     assert UNTRANSLATED.findall(output) == []
     for item in fixture.items:
         assert item.id in output
+
+
+# ---------------------------------------------------------------------------- the customer column
+
+
+def _customers(fixture: Reconciled) -> set[str]:
+    names = {
+        fixture.party(ref)
+        for item in fixture.items
+        for ref in (*item.discrepancy.left, *item.discrepancy.right)
+    }
+    return {name for name in names if name}
+
+
+def test_the_csv_customer_column_is_filled_without_the_documents_detail(fixture: Reconciled) -> None:
+    buffer = io.StringIO()
+    render_csv(fixture.report("en", details=False), buffer)
+    rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
+    assert {name for row in rows for name in row["Customer"].split(" / ") if name} == _customers(fixture)
+
+
+def test_the_workbook_customer_column_is_filled_without_the_documents_detail(
+    fixture: Reconciled, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.xlsx"
+    render_xlsx(fixture.report("en", details=False), path)
+    shown: set[str] = set()
+    for sheet in load_workbook(path).worksheets[1:]:
+        column = [cell.value for cell in sheet[1]].index("Customer")
+        shown |= {str(row[column].value) for row in sheet.iter_rows(min_row=2) if row[column].value}
+    assert {name for text in shown for name in text.split(" / ")} == _customers(fixture)
+
+
+def test_the_terminal_table_customer_column_is_filled_without_the_documents_detail(
+    fixture: Reconciled,
+) -> None:
+    console = Console(file=io.StringIO(), width=600, color_system=None)
+    render_table(fixture.report("en", details=False), console)  # type: ignore[arg-type]
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    customers = _customers(fixture)
+    assert customers
+    assert all(name in output for name in customers)
