@@ -10,7 +10,8 @@ A previous output is recognised by its content, never by its name (docs/security
 - report table: its first line is a report title (English or Chinese);
 - ledger jsonl: its first line is a JSON object starting with `source`, `kind`, `external_id` and
   holding `revision`;
-- ledger csv: its first row is a header starting with `source,kind,external_id` and holding `revision`.
+- ledger csv: its first row (after the UTF-8 BOM, which exports before issue 15 lack) is a header
+  starting with `source,kind,external_id` and holding `revision`.
 An empty file holds nothing to lose and may always be replaced.
 """
 
@@ -169,12 +170,13 @@ def _first_line(head: bytes) -> str:
     return head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
 
 
-def _first_csv_row(head: bytes, *, bom: bool) -> list[str]:
+def _first_csv_row(head: bytes, *, bom_required: bool) -> list[str]:
+    """The first CSV row, after the UTF-8 BOM (none when it is required and missing)."""
     text = head.decode("utf-8", errors="replace")
-    if bom:
-        if not text.startswith("\ufeff"):
-            return []
+    if text.startswith("\ufeff"):
         text = text[1:]
+    elif bom_required:
+        return []
     try:
         return next(csv.reader(io.StringIO(text, newline="")), [])
     except csv.Error:
@@ -182,7 +184,7 @@ def _first_csv_row(head: bytes, *, bom: bool) -> list[str]:
 
 
 def _report_csv(head: bytes) -> bool:
-    row = _first_csv_row(head, bom=True)
+    row = _first_csv_row(head, bom_required=True)
     return bool(row) and set(row) <= _report_headings()
 
 
@@ -210,7 +212,7 @@ def _ledger_jsonl(head: bytes) -> bool:
 
 
 def _ledger_csv(head: bytes) -> bool:
-    row = _first_csv_row(head, bom=False)
+    row = _first_csv_row(head, bom_required=False)  # earlier exports had no BOM: still theirs to replace
     return tuple(row[:3]) == _LEDGER_HEAD and "revision" in row
 
 

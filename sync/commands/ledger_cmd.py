@@ -14,6 +14,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
+from reconcile.report.csvfile import CSV_ENCODING
 from reconcile.report.safe import csv_text, terminal_text
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
@@ -201,7 +202,9 @@ def _destination(output: Path | None, fmt: str, destination: Destination | None)
         return
     kind: OutputKind = "ledger-csv" if fmt == "csv" else "ledger-jsonl"
     check_destination(output, kind, destination)
-    with atomic_output(output, binary=False) as handle:
+    # A CSV file starts with the UTF-8 BOM, as the report CSV does: Excel then reads Chinese text.
+    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
+    with atomic_output(output, binary=False, encoding=encoding) as handle:
         yield handle  # type: ignore[misc]
 
 

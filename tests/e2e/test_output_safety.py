@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from reconcile.report.csvfile import CSV_ENCODING
 from store.canonical import PartyRef
 from store.db import make_engine
 from store.runs import SqlSyncLog
@@ -307,7 +308,7 @@ def test_the_ledger_csv_keeps_a_bare_cr_inside_its_row_and_neutralises_formulas(
 ) -> None:
     output = tmp_path / "ledger.csv"
     assert _cli(capsys, install, "ledger", "export", "--format", "csv", "--output", str(output)).status == 0
-    with output.open(encoding="utf-8", newline="") as handle:
+    with output.open(encoding=CSV_ENCODING, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["external_id"] for row in rows] == ["b1", "c1", "c2"] or len(rows) == 3
     by_id = {row["external_id"]: row for row in rows}
@@ -316,6 +317,27 @@ def test_the_ledger_csv_keeps_a_bare_cr_inside_its_row_and_neutralises_formulas(
     assert by_id["c1"]["owner"] == "'-1+1"
     assert by_id["c2"]["owner"] == "'@owner"
     assert by_id["b1"]["total"] == "-90.00"  # an amount stays a number
+
+
+def test_the_ledger_csv_starts_with_the_bom_so_excel_reads_its_chinese(
+    install: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "ledger.csv"
+    assert _cli(capsys, install, "ledger", "export", "--format", "csv", "--output", str(output)).status == 0
+    data = output.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfsource,kind,external_id,")
+    assert data.count(b"\xef\xbb\xbf") == 1
+
+
+def test_a_ledger_csv_exported_before_the_bom_is_still_replaced_as_a_previous_export(
+    install: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "ledger.csv"
+    assert _cli(capsys, install, "ledger", "export", "--format", "csv", "--output", str(output)).status == 0
+    output.write_bytes(output.read_bytes().removeprefix(b"\xef\xbb\xbf"))  # as written before issue 15
+    again = _cli(capsys, install, "ledger", "export", "--format", "csv", "--output", str(output))
+    assert again.status == 0, again.err
+    assert output.read_bytes().startswith(b"\xef\xbb\xbfsource,")
 
 
 # ---------------------------------------------------------------------------- terminal listings
