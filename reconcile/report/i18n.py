@@ -277,6 +277,8 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{document} ({source}) is due on {due_on}, before it was issued on {issued_on}",
         "{document}（{source}）到期日 {due_on} 早于开票日 {issued_on}",
     ),
+    "dates.due_before_issue": ("due {left}, issued {right}", "到期 {left}，开票 {right}"),
+    "dates.invoice_before_order": ("invoiced {left}, ordered {right}", "开票 {left}，下单 {right}"),
     "explain.missing_owner": (
         "{document} ({source}) has no salesperson recorded",
         "{document}（{source}）未记录销售负责人",

@@ -91,6 +91,12 @@ _TYPE_FIELD = {
     DiscrepancyType.OVERPAID: "balance",
     DiscrepancyType.UNAPPLIED_PAYMENT: "balance",
 }
+_DATE_ONLY = {
+    DiscrepancyType.DUE_BEFORE_ISSUE: "due_on",
+    DiscrepancyType.INVOICE_BEFORE_ORDER: "issued_on",
+}
+"""Findings about dates alone, and the field whose two dates they compare: their "difference" is those
+dates (the finding's amounts are only the document's total, nothing differs by it)."""
 _ALWAYS_DIFFERENT = frozenset({"source_modified_at"})
 _TYPE_NAMES = frozenset(name.value for name in DiscrepancyType)
 _SHOWN_FIELDS = (
@@ -394,13 +400,24 @@ def _exception_row(
         min((ref.issued_on for ref in refs if ref.issued_on is not None), default=None),
         found.left_amount,
         found.right_amount,
-        found.difference,
+        _difference(found, catalogue),
         found.currency or next((ref.currency for ref in refs if ref.currency), None),
         explanation(found, catalogue, sides or (None, None)),
         item.first_seen_at,
         item.last_seen_at,
     )
     return Row(cells, detail)
+
+
+def _difference(found: Discrepancy, catalogue: Catalogue) -> Cell:
+    """The amount by which the sides differ; for a date-only finding, the two dates instead."""
+    field = _DATE_ONLY.get(found.type)
+    if field is None:
+        return found.difference
+    dates = next((diff for diff in found.fields if diff.field == field), None)
+    if dates is None or not (dates.left and dates.right):
+        return None
+    return catalogue.text(f"dates.{found.type.value}", left=dates.left, right=dates.right)
 
 
 def _detail(

@@ -20,12 +20,14 @@ from reconcile.report.excel import render_xlsx
 from reconcile.report.htmlfile import render_html
 from reconcile.report.i18n import Catalogue
 from reconcile.report.jsonfile import render_json
-from reconcile.report.mismatches import mismatch_report
+from reconcile.report.mismatches import ExceptionItem, mismatch_report
+from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
-from store.canonical import DiscrepancyType
+from store.canonical import Discrepancy, DiscrepancyType, DocumentKind, DocumentRef, FieldDiff
 from tests.reconcile_data import AUDIT_PLAN
 from tests.unit.report.reconciled import GENERATED_AT, LEADING_ZEROS, Reconciled, reconciled
 
+DATE_ONLY = (DiscrepancyType.DUE_BEFORE_ISSUE, DiscrepancyType.INVOICE_BEFORE_ORDER)
 SCHEMA = json.loads((Path(__file__).parents[3] / "docs" / "report.schema.json").read_text(encoding="utf-8"))
 UNTRANSLATED = re.compile(
     r"\b(?:col|type|status|docstatus|ui|meta|section|bridge|kind|field|change|report|by)\.[a-z_]+\b"
@@ -147,7 +149,10 @@ def test_the_csv_reads_back_to_the_same_exceptions_and_exact_amounts(fixture: Re
     for row in rows:
         found = by_id[row["差异编号"]].discrepancy
         assert row["差异类型"] == Catalogue("zh").value("type", found.type.value)
-        assert (Decimal(row["差额"]) if row["差额"] else None) == found.difference
+        if found.type in DATE_ONLY:  # the dates are what differs, not an amount
+            assert row["差额"].startswith(("到期 ", "开票 "))
+        else:
+            assert (Decimal(row["差额"]) if row["差额"] else None) == found.difference
         assert (Decimal(row["左方金额"]) if row["左方金额"] else None) == found.left_amount
     assert any(row["右方单据号"] == LEADING_ZEROS for row in rows)
 
@@ -330,3 +335,45 @@ def test_the_terminal_table_customer_column_is_filled_without_the_documents_deta
     customers = _customers(fixture)
     assert customers
     assert all(name in output for name in customers)
+
+
+# ---------------------------------------------------------------------------- date-only findings
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "due 2026-03-01, issued 2026-03-15"), ("zh", "到期 2026-03-01，开票 2026-03-15")],
+)
+def test_a_due_before_issue_finding_shows_its_dates_not_the_invoice_total_as_the_difference(
+    lang: str, expected: str
+) -> None:
+    total = Decimal("5000000.00")
+    found = Discrepancy(
+        rule="audit",
+        type=DiscrepancyType.DUE_BEFORE_ISSUE,
+        left=(DocumentRef(source="books", kind=DocumentKind.INVOICE, external_id="b1", number="INV-9"),),
+        right=(),
+        left_amount=total,
+        right_amount=None,
+        difference=total,  # what the audit records: the total against nothing
+        currency="CNY",
+        explanation="INV-9 (books): due on 2026-03-01, before it was issued on 2026-03-15",
+        fields=(FieldDiff(field="due_on", left="2026-03-01", right="2026-03-15"),),
+    )
+    item = ExceptionItem(id="1", status="open", discrepancy=found)
+
+    def report() -> Report:  # rows stream once: one report per renderer
+        return mismatch_report(
+            (), [(found.type.value, [item])], lang=lang, timezone="Asia/Shanghai", generated_at=GENERATED_AT
+        )
+
+    console = Console(file=io.StringIO(), width=600, color_system=None)
+    render_table(report(), console)  # type: ignore[arg-type]
+    output = console.file.getvalue()  # type: ignore[attr-defined]
+    assert expected in output
+    assert output.count("5,000,000.00") == 1  # the invoice's amount, not again as its difference
+    buffer = io.StringIO()
+    render_csv(report(), buffer)
+    (row,) = list(csv.reader(io.StringIO(buffer.getvalue())))[1:]
+    assert expected in row
+    assert row.count("5000000.00") == 1
