@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -33,7 +34,12 @@ Location = tuple[str | int, ...]
 
 
 class ConfigError(Exception):
-    """A configuration problem, said in one line that names the key and where it is."""
+    """A configuration problem, said in one line that names the key and where it is; `problems` holds
+    every problem found (one line each), the message only the first."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = problems if problems is not None else [message]
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,17 @@ def parse_config(text: str, where: str, environ: Mapping[str, str]) -> Settings:
     if environ.get(DATABASE_URL_ENV):
         data["database_url"] = environ[DATABASE_URL_ENV]
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, data, lines, where)) from exc
+        problems = _describe_all(exc, data, lines, where)
+    else:
+        problems = _reference_problems(settings, data, lines, where)
+        if not problems:
+            return settings
+    more = len(problems) - 1
+    see_all = "run `ledgerbridge config check` to see them all"
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''}: {see_all})" if more else ""
+    raise ConfigError(problems[0] + suffix, problems)
 
 
 def resolve_secret(value: str, lookup: Callable[[str], str | None]) -> str:
@@ -203,8 +217,11 @@ def _interpolate(value: str, line: int, where: str, environ: Mapping[str, str]) 
     return _VAR.sub(replace, value)
 
 
-def _describe(exc: ValidationError, data: Any, lines: Mapping[Location, int], where: str) -> str:
-    error = exc.errors()[0]
+def _describe_all(exc: ValidationError, data: Any, lines: Mapping[Location, int], where: str) -> list[str]:
+    return [_describe_one(error, data, lines, where) for error in exc.errors()]
+
+
+def _describe_one(error: Any, data: Any, lines: Mapping[Location, int], where: str) -> str:
     loc = _clean_loc(error["loc"], data)
     line = _nearest_line(loc, lines)
     dotted = _dotted(loc, data)
@@ -214,11 +231,46 @@ def _describe(exc: ValidationError, data: Any, lines: Mapping[Location, int], wh
         message = f"missing required key {loc[-1]!r}" if loc else "a required key is missing"
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
-        if "input" in error and not isinstance(error["input"], dict | list):
+        if (
+            "input" in error
+            and not isinstance(error["input"], dict | list)
+            and repr(error["input"]) not in message
+        ):
             message += f" (got {error['input']!r})"
-    more = exc.error_count() - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{where}:{line}: {dotted}: {message}{suffix}" if dotted else f"{where}:{line}: {message}{suffix}"
+    return f"{where}:{line}: {dotted}: {message}" if dotted else f"{where}:{line}: {message}"
+
+
+def _reference_problems(
+    settings: Settings, data: Any, lines: Mapping[Location, int], where: str
+) -> list[str]:
+    """Every connector name the reconcile section refers to (rule sides, audit scopes, `after:`) must be
+    a configured connector — checked only when `connectors:` is non-empty: a config without connectors
+    reconciles documents another tool stored, under whatever source names it used."""
+    known = [connector.name for connector in settings.connectors]
+    if not known:
+        return []
+    references: list[tuple[Location, str]] = []
+    reconcile = settings.reconcile
+    for i, rule in enumerate(reconcile.rules):
+        base: Location = ("reconcile", "rules", i)
+        for side_name in ("left", "right", "invoices", "payments", "credit_notes"):
+            side = getattr(rule, side_name, None)
+            if side is not None:
+                references.append(((*base, side_name, "source"), side.source))
+        references.extend(((*base, "after", k), name) for k, name in enumerate(rule.after))
+    for i, plan in enumerate(reconcile.audits):
+        base = ("reconcile", "audits", i)
+        references.extend(((*base, "scope", j, "source"), scope.source) for j, scope in enumerate(plan.scope))
+        references.extend(((*base, "after", k), name) for k, name in enumerate(plan.after))
+    problems = []
+    for loc, name in references:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        message = f"no connector named {name!r} (configured: {', '.join(known)}){hint}"
+        problems.append(f"{where}:{_nearest_line(loc, lines)}: {_dotted(loc, data)}: {message}")
+    return problems
 
 
 def _clean_loc(loc: tuple[int | str, ...], data: Any) -> Location:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.currencies import currency_problem
 from config.daemon import DaemonSettings, NotificationSettings
 from config.rules import ReconcileSettings
 
@@ -149,6 +150,14 @@ class Settings(_Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
+
+    @field_validator("base_currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        problem = currency_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("timezone")
     @classmethod

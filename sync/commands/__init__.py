@@ -23,6 +23,11 @@ COMMANDS: dict[str, CommandRef] = {
         "Write a commented starter config (never overwrites one), create the key file and the database.",
     ),
     "db": CommandRef("sync.commands.setup_cmd", "db_group", "The database schema."),
+    "config": CommandRef(
+        "sync.commands.config_cmd",
+        "config_group",
+        "The configuration file: `config check` lists every problem.",
+    ),
     "connector": CommandRef("sync.commands.connector_cmd", "connector_group", "Configured connectors."),
     "sync": CommandRef("sync.commands.sync_cmd", "sync_group", "Synchronize connectors into the ledger."),
     "ledger": CommandRef("sync.commands.ledger_cmd", "ledger_group", "The canonical ledger."),
