@@ -35,6 +35,8 @@ from store.secrets import SqlSecretStore
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult
 from sync.health import (
+    NO_JOBS,
+    WORK_JOB_PREFIXES,
     HealthReport,
     HealthServer,
     assess_health,
@@ -152,6 +154,8 @@ class Daemon:
             self._schedule()
             self._start_health()
             self._scheduler.start()
+            if not any(job.id.startswith(WORK_JOB_PREFIXES) for job in self._scheduler.get_jobs()):
+                log.warning("daemon.no_jobs", advice=NO_JOBS)
             log.info(
                 "daemon.started",
                 jobs=sorted(job.id for job in self._scheduler.get_jobs()),

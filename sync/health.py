@@ -86,6 +86,12 @@ class HealthReport:
         return scrubbed
 
 
+NO_JOBS = "no jobs: no connector, rule or audit plan has a `schedule:`, so the daemon runs nothing"
+"""The health reason of a daemon with nothing scheduled (it would otherwise report ok forever)."""
+WORK_JOB_PREFIXES = ("sync:", "reconcile:")
+"""Daemon jobs that are the user's work (the daily integrity check alone is not)."""
+
+
 def lag_threshold(settings: Settings, connector: str) -> timedelta | None:
     """The configured lag limit of a connector: per-connector override, global value, or three times its
     schedule interval; None for a connector without schedule nor explicit limit (synced by hand)."""
@@ -103,7 +109,8 @@ def lag_threshold(settings: Settings, connector: str) -> timedelta | None:
 def assess_health(
     engine: Engine, settings: Settings, now: datetime, jobs: Mapping[str, int] | None = None
 ) -> HealthReport:
-    """Lag and failures of every configured connector+stream; `jobs` adds a daemon's own job failures."""
+    """Lag and failures of every configured connector+stream; `jobs` adds a daemon's own job failures
+    (a daemon with no jobs at all is degraded: NO_JOBS)."""
     threshold_runs = settings.daemon.health.failing_runs
     expected = [(c.name, stream) for c in settings.connectors for stream in c.streams]
     configured = set(expected)
@@ -148,6 +155,8 @@ def assess_health(
         worst = max((s.consecutive_failures for s in streams if s.connector == connector), default=0)
         if worst >= threshold_runs:
             reasons.append(f"{connector} failed its last {worst} runs")
+    if jobs is not None and not any(job.startswith(WORK_JOB_PREFIXES) for job in jobs):
+        reasons.append(NO_JOBS)
     for job, failed in sorted((jobs or {}).items()):
         if failed >= threshold_runs and not job.startswith("sync:"):
             reasons.append(f"{job} failed its last {failed} runs")

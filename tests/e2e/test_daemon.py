@@ -264,3 +264,27 @@ def test_a_rule_runs_after_its_connector_synced_and_new_exceptions_arrive_as_one
     assert digest["run"] == "reconcile left-vs-right"
     assert digest["new_exceptions"] == {"missing_in_right": 2}
     assert len(digest["examples"]) == 2
+
+
+def test_a_daemon_with_nothing_scheduled_warns_at_start_and_its_healthz_says_no_jobs(
+    tmp_path: Path, database_url: str
+) -> None:
+    small = write_jsonl(tmp_path / "s.jsonl", invoices(3))
+    config = write_config(
+        tmp_path / "lb.yaml",
+        database_url,
+        connectors=[jsonl_connector("small", small, every_seconds=None)],
+        daemon={"health": {"enabled": True, "port": 0}},
+    )
+    log = tmp_path / "daemon.log"
+    daemon = start_cli(config, "daemon", stderr=log)
+    try:
+        base = wait_for(lambda: _health_url(log), what="the health listener")
+        wait_for(lambda: "daemon.started" in log.read_text(), what="the daemon to start")
+        assert '"daemon.no_jobs"' in log.read_text()
+        status, body = _get(f"{base}/healthz")
+        assert status == 503
+        assert any(reason.startswith("no jobs:") for reason in json.loads(body)["reasons"])
+        assert stop(daemon)[0] == 0
+    finally:
+        reap(daemon)
