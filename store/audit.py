@@ -162,26 +162,15 @@ def reseal_audit(connection: Connection, old: Seal, new: Seal) -> int:
             f"the audit log does not verify under the current key ({found.problems[0].message}): "
             f"not rotating; run `ledgerbridge audit verify`"
         )
-    prev_hash, rows, last = GENESIS, 0, 0
-    for row in connection.execute(select(audit_log).order_by(audit_log.c.id)).all():
-        digest = _mac(new, prev_hash, row.id, row.recorded_at, row.actor, row.action, row.detail)
-        connection.execute(
-            update(audit_log).where(audit_log.c.id == row.id).values(prev_hash=prev_hash, hash=digest)
-        )
-        prev_hash, rows, last = digest, rows + 1, row.id
-    connection.execute(
-        update(audit_head).where(audit_head.c.id == 1).values(scheme=_scheme(new), hash=prev_hash)
-    )
+    rows, last, prev_hash = _remac(connection, new)
     if new.head_file is not None and rows:
         anchor_after_commit(connection, new.head_file, last, prev_hash)
     return rows
 
 
-def _reseal(connection: Connection, seal: Seal, clock: Clock) -> tuple[int, str]:
-    """Upgrade an unkeyed chain: check it as it was (plain SHA-256), then MAC every row under the seal
-    key and append `audit.resealed` saying how many rows and what the old check found (a chain broken
-    before the upgrade stays on record as broken). Returns the new (seq, hash) of the head."""
-    legacy = _check_chain(connection, _sha256)
+def _remac(connection: Connection, seal: Seal) -> tuple[int, int, str]:
+    """MAC every row of the chain anew under `seal`, in order, and point the head at the last one.
+    Returns (rows, last row id, head hash)."""
     prev_hash, rows, last = GENESIS, 0, 0
     for row in connection.execute(select(audit_log).order_by(audit_log.c.id)).all():
         digest = _mac(seal, prev_hash, row.id, row.recorded_at, row.actor, row.action, row.detail)
@@ -192,6 +181,15 @@ def _reseal(connection: Connection, seal: Seal, clock: Clock) -> tuple[int, str]
     connection.execute(
         update(audit_head).where(audit_head.c.id == 1).values(scheme=_scheme(seal), hash=prev_hash)
     )
+    return rows, last, prev_hash
+
+
+def _reseal(connection: Connection, seal: Seal, clock: Clock) -> tuple[int, str]:
+    """Upgrade an unkeyed chain: check it as it was (plain SHA-256), then MAC every row under the seal
+    key and append `audit.resealed` saying how many rows and what the old check found (a chain broken
+    before the upgrade stays on record as broken). Returns the new (seq, hash) of the head."""
+    legacy = _check_chain(connection, _sha256)
+    rows, last, prev_hash = _remac(connection, seal)
     if rows == 0:
         return 0, GENESIS
     detail = {
