@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from config.loader import ConfigError, LoadedConfig, load_config
+from reconcile.report.i18n import LANGS, Catalogue, Lang
 from sync.logs import LEVELS, configure_logging
 from sync.redact import Redactor
 
@@ -41,6 +42,8 @@ class AppContext:
     """What every command shares: where the config is, loaded once and only when a command needs it."""
 
     config_path: str | None
+    lang_option: Lang | None = None
+    """`--lang` (or $LEDGERBRIDGE_LANG); None lets the configured locale decide."""
     _loaded: LoadedConfig | None = field(default=None, repr=False)
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     """Scrubs secrets from logs and error lines; learns the config's literal credentials on load and
@@ -59,6 +62,28 @@ class AppContext:
     @property
     def config_file(self) -> Path:
         return self.config.path
+
+    @property
+    def lang(self) -> Lang:
+        """The language a person reads: --lang / $LEDGERBRIDGE_LANG, else the config's locale, else
+        English when there is no readable config (init, demo and --help work without one)."""
+        if self.lang_option is not None:
+            return self.lang_option
+        if self._loaded is None:
+            try:
+                self._loaded = load_config(self.config_path)
+            except (ConfigError, OSError):
+                return "en"
+            self.redactor.learn_settings(self._loaded.settings)
+        return self._loaded.settings.effective_locale
+
+    @property
+    def catalogue(self) -> Catalogue:
+        """The one catalogue (reconcile/report/i18n.py) in the reader's language."""
+        return Catalogue(self.lang)
+
+    def text(self, key: str, **params: object) -> str:
+        return self.catalogue.text(key, **params)
 
 
 def emit_json(document: Any) -> None:
@@ -112,15 +137,23 @@ class LazyGroup(click.Group):
     help="Configuration file (else $LEDGERBRIDGE_CONFIG, else ./ledgerbridge.yaml).",
 )
 @click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
+@click.option(
+    "--lang",
+    "lang",
+    type=click.Choice(LANGS),
+    envvar="LEDGERBRIDGE_LANG",
+    default=None,
+    help="Language of everything printed: zh or en (else $LEDGERBRIDGE_LANG, else the config's locale).",
+)
 @click.version_option(package_name="ledgerbridge")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, log_level: str) -> None:
+def cli(ctx: click.Context, config_path: str | None, log_level: str, lang: Lang | None) -> None:
     """ledgerbridge keeps a company's sales books honest: it syncs CRM and accounting systems into one
     canonical ledger and reconciles them."""
     redactor = ctx.obj if isinstance(ctx.obj, Redactor) else Redactor()
     configure_logging(log_level, extra_processors=[redactor])
     redactor.install_stdlib()
-    ctx.obj = AppContext(config_path=config_path, redactor=redactor)
+    ctx.obj = AppContext(config_path=config_path, lang_option=lang, redactor=redactor)
 
 
 def main(argv: list[str] | None = None) -> int:

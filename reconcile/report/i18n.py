@@ -6,11 +6,13 @@ import string
 from collections.abc import Mapping
 from typing import Final, Literal, get_args
 
+from reconcile.report.catalogue import SECTIONS
+
 Lang = Literal["zh", "en"]
 LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
 
 # key -> (English, 中文). Keys are stable; a missing key is an error, never a silent fallback.
-_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
+_REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     # ---------------------------------------------------------------- report titles and meta
     "report.mismatches": ("Reconciliation mismatch report", "对账差异报告"),
     "report.o2c": ("Order-to-cash summary", "订单到回款汇总"),
@@ -337,38 +339,22 @@ _MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "ui.sort_hint": ("Click a heading to sort", "点击列标题排序"),
     "ui.yes": ("Yes", "是"),
     "ui.no": ("No", "否"),
-    # ---------------------------------------------------------------- command-line refusals
-    "cli.output_protected": (
-        "{path} is {role}: choose another --output path",
-        "{path} 是{role}：请用 --output 指定其他路径",
-    ),
-    "cli.output_directory": (
-        "{path} is a directory: give a file path with --output",
-        "{path} 是目录：请用 --output 指定文件路径",
-    ),
-    "cli.output_foreign": (
-        "{path} exists and is not a {what} written by ledgerbridge: choose another path, "
-        "or pass --force to replace it",
-        "{path} 已存在，且不是 ledgerbridge 写出的{what}：请换一个路径，或加 --force 覆盖它",
-    ),
-    "cli.demo_dir_foreign": (
-        "{path} holds files the demo did not write ({found}): the demo writes only into an empty "
-        "directory or one a previous demo made; choose another --dir",
-        "{path} 中有不是演示写入的文件（{found}）：演示只写入空目录或之前演示创建的目录；"
-        "请用 --dir 指定其他目录",
-    ),
-    "role.database": ("the database", "数据库"),
-    "role.key_file": ("the encryption key file", "加密密钥文件"),
-    "role.config": ("the configuration file", "配置文件"),
-    "role.kept": ("a file ledgerbridge keeps", "ledgerbridge 自身使用的文件"),
-    "output.report-table": ("text report", "文本报告"),
-    "output.report-csv": ("CSV report", "CSV 报告"),
-    "output.report-xlsx": ("Excel report", "Excel 报告"),
-    "output.report-html": ("HTML report", "HTML 报告"),
-    "output.report-json": ("JSON report", "JSON 报告"),
-    "output.ledger-jsonl": ("JSONL ledger export", "JSONL 账本导出"),
-    "output.ledger-csv": ("CSV ledger export", "CSV 账本导出"),
 }
+
+
+def _assemble(*parts: Mapping[str, tuple[str, str]]) -> Mapping[str, tuple[str, str]]:
+    """One catalogue from the report section above and the command-line sections in catalogue/: a key
+    defined twice is a bug caught at import, never a silent override."""
+    merged: dict[str, tuple[str, str]] = {}
+    for part in parts:
+        for key, pair in part.items():
+            if key in merged:
+                raise ValueError(f"catalogue key {key!r} is defined twice")
+            merged[key] = pair
+    return merged
+
+
+_MESSAGES: Final[Mapping[str, tuple[str, str]]] = _assemble(_REPORT_MESSAGES, *SECTIONS)
 
 
 class UnknownLabelError(KeyError):

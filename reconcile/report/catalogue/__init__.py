@@ -1,0 +1,20 @@
+"""The catalogue's sections, one module per area so that each area's messages live together.
+
+reconcile/report/i18n.py assembles them with the report section into the one catalogue every
+user-visible text comes from; a key defined in two sections is refused at import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from reconcile.report.catalogue import cli_common, cli_finance, cli_help, cli_ops, cli_sync, o2c
+
+SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
+    cli_common.MESSAGES,
+    cli_sync.MESSAGES,
+    cli_finance.MESSAGES,
+    cli_ops.MESSAGES,
+    cli_help.MESSAGES,
+    o2c.MESSAGES,
+)
