@@ -620,8 +620,9 @@ class SqlReconcileRepository:
         resolution_kind: str | None = None,
         assignee: str | None = None,
     ) -> None:
-        """A person's review action: the exception's new state and its event, in one transaction. The
-        status it had is checked again inside the transaction, so two reviewers cannot both win."""
+        """A person's review action: the exception's new state, its event and its ONE audit row
+        (`exception.<action>`, detail of `exception_audit_detail`), in one transaction. The status it
+        had is checked again inside the transaction, so two reviewers cannot both win."""
         e = reconcile_exceptions.c
         values: dict[str, Any] = {"status": after.value, "updated_at": now}
         if action is ExceptionAction.RESOLVED:
@@ -638,9 +639,17 @@ class SqlReconcileRepository:
             ).rowcount
             if changed != 1:
                 raise LookupError(f"exception {exception_id} changed meanwhile; look at it again")
-            detail = {"id": exception_id, "status": after.value, "note": note}
-            if assignee is not None:
-                detail["assignee"] = assignee
+            rule, type_ = conn.execute(select(e.rule, e.type).where(e.id == exception_id)).one()
+            detail = exception_audit_detail(
+                exception_id,
+                rule=rule,
+                type_=type_,
+                before=before,
+                after=after,
+                note=note,
+                assignee=assignee if action is ExceptionAction.ASSIGNED else None,
+                resolution_kind=resolution_kind if action is ExceptionAction.RESOLVED else None,
+            )
             append_audit(conn, actor, f"exception.{action.value}", detail, clock=lambda: now)
             conn.execute(
                 insert(reconcile_exception_events).values(
@@ -657,16 +666,17 @@ class SqlReconcileRepository:
     def set_override(
         self, *, rule: str, action: str, left_key: str, right_key: str, actor: str, note: str, now: datetime
     ) -> None:
-        """A manual match or unmatch of a pair; it ends any override of the pair in force before."""
+        """A manual match or unmatch of a pair, and its ONE audit row (`match.match` / `match.unmatch`:
+        rule, left, right, note, and `replaced`, the override of the pair it ended or null), in one
+        transaction; it ends any override of the pair in force before."""
         o = reconcile_overrides.c
+        in_force = (o.rule == rule, o.left_key == left_key, o.right_key == right_key, o.active.is_(True))
         with write_transaction(self._engine) as conn:
-            conn.execute(
-                update(reconcile_overrides)
-                .where(o.rule == rule, o.left_key == left_key, o.right_key == right_key, o.active.is_(True))
-                .values(active=False, ended_at=now, ended_by=actor)
-            )
-            detail = {"rule": rule, "left": left_key, "right": right_key, "note": note}
-            append_audit(conn, actor, f"{action}.create", detail, clock=lambda: now)
+            replaced = conn.execute(select(o.action).where(*in_force).order_by(o.id.desc())).scalar()
+            ended = {"active": False, "ended_at": now, "ended_by": actor}
+            conn.execute(update(reconcile_overrides).where(*in_force).values(**ended))
+            detail = {"rule": rule, "left": left_key, "right": right_key, "note": note, "replaced": replaced}
+            append_audit(conn, actor, f"match.{action}", detail, clock=lambda: now)
             conn.execute(
                 insert(reconcile_overrides).values(
                     rule=rule,
@@ -688,6 +698,31 @@ class SqlReconcileRepository:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def exception_audit_detail(
+    exception_id: int,
+    *,
+    rule: str,
+    type_: str,
+    before: ExceptionStatus,
+    after: ExceptionStatus,
+    note: str | None,
+    assignee: str | None,
+    resolution_kind: str | None,
+) -> dict[str, Any]:
+    """The detail of an `exception.<action>` audit row: always these keys (docs/operations.md); null
+    where the action does not set them (`assignee` only on assign, `resolution_kind` on resolve)."""
+    return {
+        "exception": exception_id,
+        "rule": rule,
+        "type": type_,
+        "from": before.value,
+        "to": after.value,
+        "note": note,
+        "assignee": assignee,
+        "resolution_kind": resolution_kind,
+    }
 
 
 def _bulk_insert(

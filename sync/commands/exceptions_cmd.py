@@ -9,7 +9,6 @@ import click
 
 from reconcile.lifecycle import TransitionError, review
 from reconcile.periods import PeriodError, parse_period
-from store.audit import record_audit
 from store.canonical import DiscrepancyType, DocumentRef, ExceptionAction, ExceptionStatus, ResolutionKind
 from store.reconcile_repository import ExceptionEvent, SqlReconcileRepository, StoredException
 from store.repository import SqlLedgerRepository
@@ -209,8 +208,6 @@ def _act(
             )
         except LookupError as exc:
             raise CommandFailed(str(exc)) from exc
-        detail = {"exception": exception_id, "from": found.status.value, "to": after.value, "note": note}
-        record_audit(engine, actor_name(actor), f"exception.{action.value}", {**detail, "assignee": assignee})
         updated = _get(repo, exception_id)
     if as_json:
         emit_json({"exception": exception_json(updated)})

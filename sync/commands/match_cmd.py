@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from config.rules import MatchRule
-from store.audit import record_audit
 from store.canonical import DocumentKey, DocumentKind
 from store.reconcile_repository import SqlReconcileRepository
 from store.repository import SqlLedgerRepository
@@ -68,8 +67,6 @@ def _override(action: str) -> click.Command:
                 note=note,
                 now=utc_now(),
             )
-            detail = {"rule": rule, "left": str(left), "right": str(right), "note": note}
-            record_audit(engine, actor_name(actor), f"match.{action}", detail)
         if as_json:
             emit_json(
                 {
