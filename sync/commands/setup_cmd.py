@@ -16,44 +16,126 @@ from sync.cli import AppContext
 from sync.commands.common import database
 
 STARTER_CONFIG = """\
-# ledgerbridge configuration — see README.md and docs/ for every key.
-# ${NAME} is replaced by the environment variable NAME; secret:NAME by a secret stored with
-# `ledgerbridge secret set NAME` (encrypted in the database).
+# ledgerbridge configuration — README.md and docs/ explain every key.
+# ${NAME} is replaced by the environment variable NAME; secret:NAME by a secret stored encrypted in the
+# database with `ledgerbridge secret set NAME`. `ledgerbridge config check` lists every problem.
+#
+# As written, this file loads: only the lines below that are not comments are in effect. Uncomment a
+# section and edit it to use it; every top-level section ledgerbridge accepts is shown.
 
 database_url: sqlite:///ledgerbridge.db   # or postgresql://user@host/db; $LEDGERBRIDGE_DATABASE_URL overrides
-base_currency: CNY
+base_currency: CNY                        # ISO 4217 code of the company's books
 timezone: Asia/Shanghai                   # company time zone for date-only fields and periods
+# locale: zh                              # zh | en: the language of everything printed (default: zh
+#                                         # for a China time zone, else en; --lang overrides)
+# secret_key_file: ledgerbridge.key       # where the key of the encrypted secrets lives (default: beside
+#                                         # the SQLite file; $LEDGERBRIDGE_SECRET_KEY instead of a file)
 
-connectors: []
-# Replace `connectors: []` above with a list like this one:
+# The systems to read. Store their secrets first with `ledgerbridge secret set NAME` for each of
+# zoho-client-secret, zoho-refresh-token, fxiaoke-app-secret and fxiaoke-permanent-code, then try
+# `ledgerbridge connector test zoho-crm`. `schedule:` is when the daemon syncs the connector.
 # connectors:
-#   - name: zoho-crm
+#   - name: zoho-crm                      # [a-z0-9-]+, unique; rules name connectors by it
 #     kind: zoho_crm
 #     data_center: com                    # com | eu | in | com.au | com.cn | jp | ca | sa
 #     streams: [sales_orders, invoices, accounts, products]
 #     credentials:
 #       client_id: ${ZOHO_CLIENT_ID}
 #       client_secret: secret:zoho-client-secret
-#       refresh_token: ${ZOHO_REFRESH_TOKEN}
-#     schedule: {every_minutes: 15}
+#       refresh_token: secret:zoho-refresh-token
+#     schedule: {every_minutes: 15}       # or {cron: "*/15 * * * *"} (company time zone)
 #
 #   - name: zoho-books
 #     kind: zoho_books
-#     organization_id: "10234695"
-#     credentials: {client_id: ..., client_secret: secret:zoho-client-secret, refresh_token: ...}
+#     data_center: com
+#     organization_id: "10234695"         # Books: Settings > Organization Profile
+#     streams: [invoices, customer_payments, sales_orders, credit_notes]
+#     credentials:
+#       client_id: ${ZOHO_CLIENT_ID}
+#       client_secret: secret:zoho-client-secret
+#       refresh_token: secret:zoho-refresh-token
+#     schedule: {every_minutes: 15}
 #
 #   - name: fxiaoke
 #     kind: fxiaoke
+#     streams: [sales_orders, payments, invoice_applications, accounts, products]
 #     credentials:
 #       app_id: ${FXK_APP_ID}
-#       app_secret: secret:fxk-app-secret
-#       permanent_code: ${FXK_PERMANENT_CODE}
-#       current_open_user_id: FSUID_XXXX
+#       app_secret: secret:fxiaoke-app-secret
+#       permanent_code: secret:fxiaoke-permanent-code
+#       current_open_user_id: FSUID_XXXX  # the integration user's openUserId
+#     schedule: {cron: "*/30 * * * *"}
 #
 #   - name: import                        # canonical records from JSON-lines files
 #     kind: jsonl
 #     path: data/{stream}.jsonl
 #     streams: [invoices, payments]
+
+# What to compare (docs/reconcile.md). Every source must be a connector named above.
+# `schedule:` runs a rule on its own; `after:` runs it right after those connectors synced.
+# reconcile:
+#   rules:
+#     - name: crm-vs-books-invoices       # every CRM invoice must be in Books, and agree
+#       left: {source: zoho-crm, kind: invoice}
+#       right: {source: zoho-books, kind: invoice}
+#       keys: [number]                    # tried in order: number | external_id | references.<name>
+#       fuzzy: {enabled: true, date_window_days: 7}
+#       tolerance: {amount: "0.01", days: 0}
+#       compare: [total, currency, party, issued_on, status]
+#       period: previous_month            # default scope of `reconcile run`
+#       after: [zoho-crm, zoho-books]
+#       owner: finance-lead               # new exceptions are assigned to this person
+#
+#     - name: books-settlement            # Books invoices against their payments and credit notes
+#       kind: settlement
+#       invoices: {source: zoho-books, kind: invoice}
+#       payments: {source: zoho-books, kind: payment}
+#       credit_notes: {source: zoho-books, kind: credit_note}
+#       tolerance: {amount: "0.01"}
+#       schedule: {cron: "0 2 * * *"}     # every night at 02:00
+#
+#     - name: fxiaoke-settlement          # Fxiaoke orders against their 回款 (payments)
+#       kind: settlement
+#       invoices: {source: fxiaoke, kind: sales_order}
+#       payments: {source: fxiaoke, kind: payment}
+#       after: [fxiaoke]
+#
+#   audits:                               # checks on single documents, once per document
+#     - name: books-audit
+#       checks: [total_not_subtotal_plus_tax, negative_amount, due_before_issue, missing_owner,
+#                possible_duplicate, unusual_amount]
+#       scope:
+#         - {source: zoho-books, kind: invoice}
+#         - {source: zoho-books, kind: credit_note, checks: [credit_note_exceeds_invoice]}
+#       thresholds:
+#         possible_duplicate: {days: 3}   # same customer and amount, another number, 3 days apart
+#       schedule: {cron: "30 2 * * *"}
+#       owner: finance-lead
+
+# `ledgerbridge daemon`: runs the schedules above until SIGTERM (docs/operations.md).
+# daemon:
+#   health:
+#     enabled: true                       # /healthz, /livez and /metrics (Prometheus)
+#     host: 127.0.0.1                     # 0.0.0.0 inside a container
+#     port: 9464
+#     failing_runs: 3                     # degraded once a connector failed 3 runs in a row
+#   workers: 4
+#   max_backoff_minutes: 60
+
+# Where a digest goes after a run with new exceptions, or when a connector keeps failing.
+# Store the secrets with `ledgerbridge secret set webhook-signing-key` / `smtp-password`.
+# notifications:
+#   webhook:
+#     url: https://hooks.example.com/ledgerbridge
+#     signing_secret: secret:webhook-signing-key
+#   email:
+#     host: smtp.example.com
+#     port: 587
+#     username: ledgerbridge@example.com
+#     password: secret:smtp-password
+#     sender: ledgerbridge@example.com
+#     recipients: [finance@example.com]
+#   failing_runs: 3
 """
 
 
@@ -63,22 +145,20 @@ def init(app: AppContext) -> None:
     """Write a commented starter config (never overwrites one), create the key file (0600) and the
     database, or bring an existing database up to date."""
     path = find_config(app.config_path, os.environ)
-    if path.exists():
-        click.echo(f"config: {path} exists, left as it is")
-    else:
+    existed = path.exists()
+    if not existed:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(STARTER_CONFIG, encoding="utf-8")
-        click.echo(f"config: wrote a starter {path} (edit it to add connectors)")
+    # Said after writing: the new file's locale decides the language of every line.
+    click.echo(app.text("init.config_exists" if existed else "init.config_written", path=path))
     settings = app.config.settings
-    _key(settings)
+    _key(app, settings)
     _sqlite_directory(settings)
     with database(app, check_schema=False) as engine:
         before = current_revision(engine)
         upgrade(engine)
-        click.echo(
-            f"database: {_describe(settings)} at schema {current_revision(engine)}"
-            + (" (created)" if before is None else "")
-        )
+        key = "init.database" if before is not None else "init.database_created"
+        click.echo(app.text(key, url=_describe(settings), revision=current_revision(engine)))
 
 
 @click.group("db")
@@ -100,16 +180,16 @@ def db_upgrade(app: AppContext) -> None:
         click.echo(f"database upgraded from schema {before or '(empty)'} to {after} (head {head_revision()})")
 
 
-def _key(settings: Settings) -> None:
+def _key(app: AppContext, settings: Settings) -> None:
     if os.environ.get(KEY_ENV):
-        click.echo(f"key: using ${KEY_ENV}")
+        click.echo(app.text("init.key_env", name=KEY_ENV))
         return
     key_file = default_key_file(settings.database_url, settings.secret_key_file)
     key_file.parent.mkdir(parents=True, exist_ok=True)
     if create_key_file(key_file):
-        click.echo(f"key: created {key_file} (mode 0600) — back it up: without it stored secrets are lost")
+        click.echo(app.text("init.key_created", path=key_file))
     else:
-        click.echo(f"key: {key_file} exists, left as it is")
+        click.echo(app.text("init.key_exists", path=key_file))
 
 
 def _sqlite_directory(settings: Settings) -> None:
