@@ -14,9 +14,12 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationError,
     field_validator,
     model_validator,
 )
+
+from config.schedule import Schedule
 
 DocKind = Literal["sales_order", "invoice", "payment", "credit_note"]
 AuditCheck = Literal[
@@ -114,13 +117,9 @@ class Tolerance(_Strict):
 
 
 def _schedule(value: Any) -> Any:
-    """Validated by the connector Schedule model (imported late: config.settings imports this module)."""
+    """Validated by the Schedule model (a plain mapping is kept: rules compare and print it)."""
     if value is None:
         return None
-    from pydantic import ValidationError
-
-    from config.settings import Schedule
-
     try:
         return Schedule.model_validate(value).model_dump(exclude_none=True)
     except ValidationError as exc:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from config.currencies import currency_problem
 from config.daemon import DaemonSettings, NotificationSettings
 from config.rules import ReconcileSettings
+from config.schedule import Schedule as Schedule  # noqa: PLC0414 - re-exported: sync/ imports it here
 
 SECRET_PREFIX = "secret:"  # noqa: S105 - a reference prefix, not a password
 
@@ -26,23 +27,6 @@ class Limits(_Strict):
     request_deadline_seconds: float = Field(default=120, gt=0, le=3600)
     """The most one HTTP request may take in all (connect, headers, whole body), beyond the socket read
     timeout (`timeout_seconds`): a server trickling bytes fails the request here, retried like a timeout."""
-
-
-class Schedule(_Strict):
-    """When the daemon runs a job: every N minutes, or a cron expression (company time zone)."""
-
-    every_minutes: int | None = Field(default=None, ge=1)
-    cron: str | None = None
-    every_seconds: int | None = Field(default=None, ge=1)
-    """Sub-minute intervals, for tests and demos."""
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> Schedule:
-        if [self.every_minutes, self.cron, self.every_seconds].count(None) != 2:
-            raise ValueError("give exactly one of every_minutes or cron")
-        if self.cron is not None and len(self.cron.split()) != 5:
-            raise ValueError(f"cron {self.cron!r} must have five fields: minute hour day month weekday")
-        return self
 
 
 ConnectorName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
