@@ -34,6 +34,7 @@ from reconcile.matching import as_rows, match
 from reconcile.result import MatchContext
 from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
+from store.audit import default_actor, record_audit
 from store.canonical import CanonicalDocument, Discrepancy, DocumentKind
 from store.db import upgrade, write_transaction
 from store.runs import SqlSyncLog
@@ -329,7 +330,8 @@ reconcile:
 
 
 def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[], datetime]) -> Engine:
-    """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted."""
+    """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted, each store
+    in the audit log as `ledgerbridge secret set` writes it (the name, never the value)."""
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
@@ -342,9 +344,12 @@ def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[],
         creds.fxiaoke_app_secret,
         creds.fxiaoke_permanent_code,
     )
+    stored = {info.name for info in store.list()}
     for name, value in zip(SECRETS, values, strict=True):
         if store.get(name) != value:
             store.set(name, value)
+            detail = {"name": name, "replaced": name in stored}
+            record_audit(engine, default_actor(), "secret.set", detail, clock=clock)
     return engine
 
 

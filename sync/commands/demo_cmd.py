@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -26,55 +27,6 @@ from sync.demo import (
 )
 from sync.logs import configure_logging
 from sync.reconcile_job import PlanRun
-
-_TEXT = {
-    "en": {
-        "title": "ledgerbridge demo",
-        "records": "Records per source",
-        "source": "source",
-        "kind": "kind",
-        "documents": "documents",
-        "deleted": "deleted",
-        "quarantined": "quarantined",
-        "exceptions": "Exceptions per rule and type",
-        "rule": "rule",
-        "type": "type",
-        "count": "count",
-        "amount": "amount",
-        "bridge": "Bridge statement (base currency)",
-        "left": "left total",
-        "right": "right total",
-        "difference": "difference",
-        "explained": "explained by",
-        "unexplained": "unexplained",
-        "files": "Files",
-        "next": "Next",
-        "took": "done in {seconds:.1f} s; {requests} API requests to the sandboxes",
-    },
-    "zh": {
-        "title": "ledgerbridge 演示",
-        "records": "各来源的记录",
-        "source": "来源",
-        "kind": "类型",
-        "documents": "单据数",
-        "deleted": "已删除",
-        "quarantined": "已隔离",
-        "exceptions": "各规则的差异（按类型）",
-        "rule": "规则",
-        "type": "差异类型",
-        "count": "数量",
-        "amount": "金额",
-        "bridge": "差异调节表（本位币）",
-        "left": "左侧合计",
-        "right": "右侧合计",
-        "difference": "差额",
-        "explained": "差额来源",
-        "unexplained": "未解释",
-        "files": "文件",
-        "next": "下一步",
-        "took": "用时 {seconds:.1f} 秒；向沙箱发出 {requests} 次 API 请求",
-    },
-}
 
 
 @click.command("demo")
@@ -196,52 +148,75 @@ def _label(catalogue: Catalogue, name: str) -> str:
     return name
 
 
-def _print_summary(result: DemoResult, lang: Literal["zh", "en"]) -> None:
-    text = _TEXT[lang]
+def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console | None = None) -> None:
     catalogue = Catalogue(lang)
-    out = Console()
-    records = Table(text["source"], text["kind"], text["documents"], text["deleted"], title=text["records"])
+    text = catalogue.text
+    out = out or Console()
+    records = Table(
+        text("demo.source"),
+        text("demo.kind"),
+        text("demo.documents"),
+        text("demo.deleted"),
+        title=text("demo.records"),
+    )
     for source, kinds in sorted(result.records.items()):
         for kind, count in sorted(kinds.items()):
             records.add_row(source, kind, f"{count:,}", str(result.deleted.get(source, {}).get(kind, "")))
     for source, streams in sorted(result.quarantined.items()):
         for stream, count in sorted(streams.items()):
-            records.add_row(source, f"{stream} ({text['quarantined']})", str(count), "")
+            records.add_row(source, f"{stream} ({text('demo.quarantined')})", str(count), "")
     out.print(records)
-    exceptions = Table(text["rule"], text["type"], text["count"], title=text["exceptions"])
+    exceptions = Table(
+        text("demo.rule"), text("demo.type"), text("demo.count"), title=text("demo.exceptions")
+    )
     order = {t.value: i for i, t in enumerate(DiscrepancyType)}
     for rule, counts in result.exceptions().items():
         for kind, count in sorted(counts.items(), key=lambda item: order.get(item[0], 99)):
             exceptions.add_row(rule, _label(catalogue, kind), str(count))
     out.print(exceptions)
-    bridge = Table(text["rule"], text["explained"], text["amount"], title=text["bridge"])
+    bridge = Table(text("demo.rule"), text("demo.explained"), text("demo.amount"), title=text("demo.bridge"))
     for run in result.rules:
         if isinstance(run, PlanRun):  # an audit plan compares nothing: no bridge
             continue
         statement = run.result.bridge
         lines = [
-            (text["left"], statement.left_total),
-            (text["right"], statement.right_total),
-            (text["difference"], statement.difference),
+            (text("demo.left"), statement.left_total),
+            (text("demo.right"), statement.right_total),
+            (text("demo.difference"), statement.difference),
             *((_label(catalogue, name), amount) for name, amount in sorted(statement.explained.items())),
-            (text["unexplained"], statement.unexplained),
+            (text("demo.unexplained"), statement.unexplained),
         ]
         for n, (name, amount) in enumerate(lines):
             bridge.add_row(
                 run.rule.name if n == 0 else "", name, f"{amount:,.2f}", end_section=n == len(lines) - 1
             )
     out.print(bridge)
-    out.print(f"[bold]{text['files']}[/bold]")
+    out.print(f"[bold]{text('demo.files')}[/bold]")
     for label, path in (
         ("config", result.config),
         ("database", result.database),
         ("truth", result.truth),
         *sorted(result.reports.items()),
     ):
-        out.print(f"  {label:<9} {path}")
-    config = result.config
-    out.print(f"[bold]{text['next']}[/bold]")
-    out.print(f"  ledgerbridge --config {config} exceptions list")
-    out.print(f"  ledgerbridge --config {config} report mismatches --format table")
-    out.print(f"  ledgerbridge --config {config} sync status")
-    out.print(text["took"].format(seconds=result.seconds, requests=sum(result.requests.values())))
+        _line(out, f"  {label:<9} {path}")
+    out.print(f"[bold]{text('demo.next')}[/bold]")
+    for command in next_steps(result.config):
+        _line(out, f"  {command}")
+    total = sum(result.requests.values())
+    out.print(text("demo.took", seconds=f"{result.seconds:.1f}", requests=total))
+
+
+def next_steps(config: Path) -> list[str]:
+    """The commands the summary suggests, ready to paste into a shell (the path quoted when it must be)."""
+    prefix = f"ledgerbridge --config {shlex.quote(str(config))}"
+    return [
+        f"{prefix} exceptions list",
+        f"{prefix} report mismatches --format table",
+        f"{prefix} sync status",
+    ]
+
+
+def _line(out: Console, line: str) -> None:
+    """One line as it is: never wrapped at the terminal's width (a command split in two cannot be
+    copied), no markup read into a path, no highlighting."""
+    out.print(line, soft_wrap=True, markup=False, highlight=False)
