@@ -10,24 +10,38 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, text, update
+from sqlalchemy import Engine, insert, select, text, update
 
 from store.db import is_sqlite, write_transaction
 from store.locks import LockHeld, LockLost, advisory_key, connector_lock, named_lock
 from store.tables import leases
 
+HOST = socket.gethostname()
+
+
+def _recorded(engine: Engine, name: str) -> tuple[str, str, int] | None:
+    """Who the leases table says holds `name`: (label, host, pid), None when nobody does."""
+    with engine.connect() as conn:
+        row = conn.execute(select(leases).where(leases.c.name == name)).first()
+    return None if row is None else (row.holder.split("|", 1)[0], row.host, row.pid)
+
 
 def test_a_held_connector_lock_refuses_a_second_holder_and_names_the_first(engine: Engine) -> None:
     with connector_lock(engine, "zoho-crm", holder="daemon"):
+        assert _recorded(engine, "connector zoho-crm") == ("daemon", HOST, os.getpid())
         with pytest.raises(LockHeld) as refused:
             with connector_lock(engine, "zoho-crm", holder="sync run"):
                 pytest.fail("two holders at once")
-        with connector_lock(engine, "fxiaoke"):  # another connector is independent
-            pass
-    message = str(refused.value)
-    assert f"daemon (pid {os.getpid()} on {socket.gethostname()}, since " in message
-    with connector_lock(engine, "zoho-crm"):  # released
-        pass
+        assert _recorded(engine, "connector zoho-crm") == ("daemon", HOST, os.getpid())  # still the first
+        with connector_lock(engine, "fxiaoke", holder="sync run"):  # another connector is independent
+            assert _recorded(engine, "connector fxiaoke") == ("sync run", HOST, os.getpid())
+    holder = refused.value.holder
+    assert holder is not None
+    assert (holder.label, holder.host, holder.pid) == ("daemon", HOST, os.getpid())
+    assert f"daemon (pid {os.getpid()} on {HOST}, since " in str(refused.value)
+    assert _recorded(engine, "connector zoho-crm") is None  # released: nobody is named any more
+    with connector_lock(engine, "zoho-crm", holder="sync run"):
+        assert _recorded(engine, "connector zoho-crm") == ("sync run", HOST, os.getpid())
 
 
 def test_a_waiting_caller_gets_the_lock_once_the_holder_releases_it(engine: Engine) -> None:
@@ -35,18 +49,21 @@ def test_a_waiting_caller_gets_the_lock_once_the_holder_releases_it(engine: Engi
     release = threading.Event()
 
     def holder() -> None:
-        with named_lock(engine, "job"):
+        with named_lock(engine, "job", holder="first"):
             held.set()
             release.wait(30)
 
     thread = threading.Thread(target=holder)
     thread.start()
     assert held.wait(30)
-    with pytest.raises(LockHeld):
-        with named_lock(engine, "job", wait_seconds=0):
+    with pytest.raises(LockHeld) as refused:
+        with named_lock(engine, "job", wait_seconds=0, holder="second"):
             pass
+    assert refused.value.holder is not None
+    assert refused.value.holder.label == "first"
     release.set()
-    with named_lock(engine, "job", wait_seconds=60):
+    with named_lock(engine, "job", wait_seconds=60, holder="second"):
+        assert _recorded(engine, "job") == ("second", HOST, os.getpid())
         thread.join(30)
         assert not thread.is_alive()
 
@@ -91,8 +108,8 @@ def _plant_lease(engine: Engine, pid: int, expires_in: timedelta) -> None:
         conn.execute(
             insert(leases).values(
                 name="connector shop",
-                holder=f"daemon|{socket.gethostname()}:{pid}:1:x",
-                host=socket.gethostname(),
+                holder=f"daemon|{HOST}:{pid}:1:x",
+                host=HOST,
                 pid=pid,
                 acquired_at=now - timedelta(hours=1),
                 expires_at=now + expires_in,
@@ -105,30 +122,35 @@ def test_a_lease_left_by_a_dead_process_is_taken_over(engine: Engine) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     _plant_lease(engine, dead.pid, timedelta(hours=1))
-    with connector_lock(engine, "shop"):
-        pass
+    assert _recorded(engine, "connector shop") == ("daemon", HOST, dead.pid)
+    with connector_lock(engine, "shop", holder="sync run"):
+        assert _recorded(engine, "connector shop") == ("sync run", HOST, os.getpid())
+    assert _recorded(engine, "connector shop") is None
 
 
 def test_an_expired_lease_of_a_live_process_is_taken_over_but_a_current_one_is_not(engine: Engine) -> None:
     _sqlite_only(engine)
     _plant_lease(engine, os.getppid(), timedelta(hours=1))
     with pytest.raises(LockHeld, match=f"daemon \\(pid {os.getppid()}"):
-        with connector_lock(engine, "shop"):
+        with connector_lock(engine, "shop", holder="sync run"):
             pass
+    assert _recorded(engine, "connector shop") == ("daemon", HOST, os.getppid())  # the refusal took nothing
     with write_transaction(engine) as conn:
         conn.execute(update(leases).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    with connector_lock(engine, "shop"):
-        pass
+    with connector_lock(engine, "shop", holder="sync run"):
+        assert _recorded(engine, "connector shop") == ("sync run", HOST, os.getpid())
 
 
 def test_a_holder_whose_lease_was_taken_learns_it_before_writing_again(engine: Engine) -> None:
     _sqlite_only(engine)
     with connector_lock(engine, "shop", lease_seconds=0.3) as lease:
         with write_transaction(engine) as conn:  # as if another process took the expired lease
-            conn.execute(update(leases).values(holder="thief|elsewhere:1:1:y"))
+            conn.execute(update(leases).values(holder="thief|elsewhere:1:1:y", host="elsewhere", pid=1))
         assert lease.lost.wait(30)
         with pytest.raises(LockLost, match="lost the lock connector shop"):
             lease.check()
+        assert _recorded(engine, "connector shop") == ("thief", "elsewhere", 1)  # no renewal over the thief
+    assert _recorded(engine, "connector shop") == ("thief", "elsewhere", 1)  # nor a release of its lease
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -146,6 +168,7 @@ def test_a_refused_caller_caught_while_the_holder_lets_go_takes_the_lock_rather_
         let_go.start()
         with connector_lock(engine, "shop", holder="sync run") as lease:
             assert lease.name == "connector shop"
+            assert _recorded(engine, "connector shop") == ("sync run", HOST, os.getpid())
     finally:
         let_go.cancel()
         if let_go.is_alive():

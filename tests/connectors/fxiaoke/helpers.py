@@ -58,12 +58,14 @@ def connector(
 @contextmanager
 def recording() -> Iterator[responses.RequestsMock]:
     """A RequestsMock whose recorded calls stay readable after the block (responses resets them)."""
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    mock = responses.RequestsMock(assert_all_requests_are_fired=True)
     mock.start()
     try:
         yield mock
-    finally:
-        mock.stop(allow_assert=False)
+    except BaseException:
+        mock.stop(allow_assert=False)  # the test's own failure is the news, not an unfired answer
+        raise
+    mock.stop()  # every registered answer was asked for (its calls stay in mock.calls)
 
 
 def envelope(
