@@ -15,6 +15,7 @@ import click
 
 from config.loader import ConfigError, LoadedConfig, load_config
 from reconcile.report.i18n import LANGS, Catalogue, Lang
+from sync.help_i18n import PEEKED, TranslatingContext, adopt, help_key, help_language, peek_globals, summary
 from sync.logs import LEVELS, configure_logging
 from sync.redact import Redactor
 
@@ -99,7 +100,14 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 
 
 class LazyGroup(click.Group):
-    """The top-level group: commands come from sync.commands.COMMANDS and are imported when invoked."""
+    """The top-level group: commands come from sync.commands.COMMANDS and are imported when invoked.
+    Every command's help page speaks the reader's language (sync/help_i18n.py, ADR 0024)."""
+
+    context_class = TranslatingContext
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[PEEKED] = peek_globals(args)  # `--help` is answered before --lang is processed
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from sync.commands import COMMANDS
@@ -116,6 +124,7 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(ref.module), ref.attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{ref.module}.{ref.attribute} is not a click command")
+        adopt(command)
         self.add_command(command, cmd_name)
         return command
 
@@ -123,9 +132,15 @@ class LazyGroup(click.Group):
         """List commands from the table's one-line help, without importing any of them."""
         from sync.commands import COMMANDS
 
-        rows = [(name, COMMANDS[name].short_help) for name in sorted(COMMANDS)]
+        catalogue = Catalogue(help_language(ctx))
+        rows = [(name, _summary(catalogue, name, ref.short_help)) for name, ref in sorted(COMMANDS.items())]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _summary(catalogue: Catalogue, name: str, english: str) -> str:
+    key = help_key([name])
+    return summary(catalogue.text(key)) if catalogue.lang != "en" and catalogue.has(key) else english
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,7 +151,13 @@ class LazyGroup(click.Group):
     default=None,
     help="Configuration file (else $LEDGERBRIDGE_CONFIG, else ./ledgerbridge.yaml).",
 )
-@click.option("--log-level", type=click.Choice(LEVELS), default="info", show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS),
+    default="info",
+    show_default=True,
+    help="How much the log says: debug, info, warning or error.",
+)
 @click.option(
     "--lang",
     "lang",

@@ -20,7 +20,13 @@ def audit_group() -> None:
 
 
 @audit_group.command("list")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=50,
+    show_default=True,
+    help="How many entries at most.",
+)
 @click.option("--action", default=None, help="Only actions starting with this (e.g. `secret.`).")
 @click.option("--actor", default=None, help="Only this user's actions.")
 @json_option
