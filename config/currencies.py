@@ -1,4 +1,5 @@
-"""ISO 4217 active currency codes, vendored (no dependency): `base_currency` must be one of them."""
+"""ISO 4217 active currency codes and their minor units, vendored (no dependency): `base_currency` must
+be one of the codes; reports show amounts at the minor unit (ADR 0021)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,22 @@ def currency_problem(code: str) -> str | None:
         guess = close[0] if close else None
     hint = f": did you mean {guess}?" if guess else " (use an ISO 4217 code such as CNY or USD)"
     return f"{code!r} is not an ISO 4217 currency code{hint}"
+
+
+MINOR_UNIT_EXCEPTIONS: dict[str, int] = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(),  # noqa: SIM905
+        0,
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),  # noqa: SIM905
+    **dict.fromkeys("CLF UYW".split(), 4),  # noqa: SIM905
+}
+"""ISO 4217 minor units (decimal places of the currency's smallest unit) that are not the usual 2."""
+DEFAULT_MINOR_UNIT = 2
+
+
+def minor_unit(code: str | None) -> int:
+    """Decimal places of the currency's minor unit per ISO 4217: JPY 0, CNY 2, KWD 3 (2 when unknown)."""
+    if code is None:
+        return DEFAULT_MINOR_UNIT
+    return MINOR_UNIT_EXCEPTIONS.get(code.upper(), DEFAULT_MINOR_UNIT)

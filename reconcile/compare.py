@@ -16,7 +16,7 @@ from typing import NamedTuple
 from config.rules import MatchRule
 from reconcile.findings import Tolerances, describe, finding, total_of
 from reconcile.normalize import normalize_party, party_score
-from reconcile.report.fmt import format_amount
+from reconcile.report.fmt import format_exact
 from reconcile.result import Match
 from reconcile.rows import LedgerRow, money
 from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, FieldDiff
@@ -229,20 +229,20 @@ def _text(values: set[str | None]) -> str:
 
 def _typed(rows: Sequence[LedgerRow]) -> str:
     """A side's total as typed, in its own currency: `EUR 36,000.00` (`CNY 100.00 + USD 20.00` when
-    mixed; `?` for a document without a total)."""
+    mixed; `?` for a document without a total). Exact: a field is data (its signature), not display."""
     sums: dict[str, int | None] = {}
     for row in rows:
         code = row.currency or ""
         known = sums.get(code, 0)
         sums[code] = None if known is None or row.total is None else known + row.total
     return " + ".join(
-        "?" if amount is None else format_amount(money(amount), code or None)
+        "?" if amount is None else format_exact(money(amount), code or None)
         for code, amount in sorted(sums.items())
     )
 
 
 def _amount(value: int | None, currency: str | None) -> str:
-    return format_amount(money(value), currency) if value is not None else "?"
+    return format_exact(money(value), currency) if value is not None else "?"
 
 
 def _field_text(diff: FieldDiff) -> str:

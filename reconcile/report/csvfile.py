@@ -31,6 +31,8 @@ def render_csv(report: Report, stream: TextIO) -> None:
         elif names != header:
             raise ValueError(f"section {section.key!r} has other columns than the first: one CSV, one header")
         for row in section.rows:
+            if row.residue:
+                continue  # amounts here are exact: no rounding residue to show
             currency = row_currency(section, row)
             writer.writerow(
                 [

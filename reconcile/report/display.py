@@ -6,7 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from reconcile.report.fmt import format_amount, format_date, format_datetime, plain_amount
+from reconcile.report.fmt import (
+    format_amount,
+    format_date,
+    format_datetime,
+    format_exact,
+    plain_amount,
+    rounding_residue,
+)
 from reconcile.report.i18n import Catalogue
 from reconcile.report.model import Cell, CellKind, Column, Row, Section
 
@@ -23,13 +30,20 @@ def row_currency(section: Section, row: Row) -> str | None:
 
 
 def display_cell(
-    value: Cell, column: Column, currency: str | None, catalogue: Catalogue, zone: ZoneInfo
+    value: Cell,
+    column: Column,
+    currency: str | None,
+    catalogue: Catalogue,
+    zone: ZoneInfo,
+    *,
+    exact: bool = False,
 ) -> str:
-    """A cell as a person reads it: amounts grouped with the currency, labels translated, local times."""
+    """A cell as a person reads it: amounts grouped with the currency at its minor unit (`exact`: every
+    place, for a rounding residue line), labels translated, local times."""
     if value is None:
         return ""
     if column.kind is CellKind.MONEY and isinstance(value, Decimal):
-        return format_amount(value, currency)
+        return format_exact(value, currency) if exact else format_amount(value, currency)
     if column.kind is CellKind.LABEL and column.namespace is not None and isinstance(value, str):
         return catalogue.value(column.namespace, value)
     if column.kind is CellKind.COUNT and isinstance(value, int):
@@ -41,10 +55,22 @@ def display_cell(
     return str(value)
 
 
+def amount_text(value: Decimal | None, currency: str | None, catalogue: Catalogue) -> str:
+    """An amount in a sentence or a detail field: at the minor unit, and what that hides said beside it
+    (`CNY 0.00 (exact residue CNY -0.0001 from rounding)`); None -> empty text."""
+    if value is None:
+        return ""
+    text = format_amount(value, currency)
+    residue = rounding_residue(value, currency)
+    if not residue:
+        return text
+    return text + catalogue.text("money.residue", residue=format_exact(residue, currency))
+
+
 def plain_cell(
     value: Cell, column: Column, currency: str | None, catalogue: Catalogue, zone: ZoneInfo
 ) -> str:
-    """A cell as a spreadsheet or script reads it back: amounts without separators, ISO dates."""
+    """A cell as a spreadsheet or script reads it back: exact amounts without separators, ISO dates."""
     if value is None:
         return ""
     if isinstance(value, Decimal):

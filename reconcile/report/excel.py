@@ -112,7 +112,7 @@ class _Writer:
         cells: list[WriteOnlyCell | Cell] = []
         for value, column in zip(row.cells, section.columns, strict=True):
             plain = self._value(value, column)
-            number_format = None if plain is None else _number_format(value, column, currency)
+            number_format = None if plain is None else _number_format(value, column, currency, row.residue)
             wrap = column.key == "explanation"
             if isinstance(plain, str):
                 plain = xlsx_text(plain)
@@ -154,7 +154,7 @@ class _Writer:
         for row in rows:
             currency = row_currency(section, row)
             for index, (value, column) in enumerate(zip(row.cells, section.columns, strict=True)):
-                text = display_cell(value, column, currency, self.catalogue, self.zone)
+                text = display_cell(value, column, currency, self.catalogue, self.zone, exact=row.residue)
                 widths[index] = max(widths[index], display_width(text) + 2)
         return [min(max(width, _MIN_WIDTH), _MAX_WIDTH) for width in widths]
 
@@ -186,10 +186,14 @@ def _text_cell(sheet: Any, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _number_format(value: Cell, column: Column, currency: str | None) -> str | None:
+def _number_format(value: Cell, column: Column, currency: str | None, exact: bool = False) -> str | None:
+    """How a cell shows: an amount at its currency's minor unit (the cell's value stays exact: Excel
+    rounds only what it shows), every place on a rounding residue line."""
     if column.kind is CellKind.MONEY and isinstance(value, Decimal):
-        exponent = value.normalize().as_tuple().exponent
-        places = max(currency_places(currency), -exponent if isinstance(exponent, int) else 0)
+        places = currency_places(currency)
+        if exact:
+            exponent = value.normalize().as_tuple().exponent
+            places = max(places, -exponent if isinstance(exponent, int) else 0)
         return "#,##0" if places == 0 else "#,##0." + "0" * places
     if column.kind is CellKind.COUNT:
         return "#,##0"

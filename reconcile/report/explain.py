@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from reconcile.report.fmt import format_amount
+from reconcile.report.display import amount_text
 from reconcile.report.i18n import Catalogue
 from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 
@@ -63,7 +63,8 @@ class _Text:
         return found or self.sides[side] or self.catalogue.text("ui.left" if side == 0 else "ui.right")
 
     def amount(self, value: Decimal | None) -> str:
-        return format_amount(value, self.currency) if value is not None else self.unknown
+        """At the minor unit, with the rounding residue beside it when there is one (ADR 0021)."""
+        return amount_text(value, self.currency, self.catalogue) if value is not None else self.unknown
 
     @property
     def unknown(self) -> str:
@@ -83,7 +84,7 @@ class _Text:
             return self.unknown
         if name in _MONEY_FIELDS:
             try:
-                return format_amount(Decimal(value), self.currency)
+                return self.amount(Decimal(value))
             except InvalidOperation:
                 return value
         if name == "status" and self.catalogue.has(f"docstatus.{value}"):

@@ -1,26 +1,38 @@
-"""Display formatting for reports: exact amounts with thousands separators and currency, local dates."""
+"""Display formatting for reports: amounts at the currency's minor unit with separators, local dates.
+
+People read amounts rounded half-even to the ISO 4217 minor unit (ADR 0021); what the rounding hides is
+shown apart (`rounding_residue`, `format_exact`). Machines (CSV, JSON) get `plain_amount`: exact.
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Final
+from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-_ZERO_DECIMAL_CURRENCIES: Final = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "UGX", "XAF", "XOF"})
+from config.currencies import minor_unit
 
 
 def currency_places(currency: str | None) -> int:
-    """Decimal places an amount in this currency is shown with (2 unless the currency has no minor unit)."""
-    return 0 if currency in _ZERO_DECIMAL_CURRENCIES else 2
+    """Decimal places of the currency's minor unit (ISO 4217): JPY 0, CNY 2, KWD 3; 2 when unknown."""
+    return minor_unit(currency)
+
+
+def to_minor_unit(value: Decimal, currency: str | None = None) -> Decimal:
+    """The amount rounded half-even to the currency's minor unit, as people read it (ADR 0021)."""
+    rounded = value.quantize(Decimal(1).scaleb(-currency_places(currency)), rounding=ROUND_HALF_EVEN)
+    return rounded.copy_abs() if rounded.is_zero() else rounded  # -0.0001 shows 0.00, never -0.00
+
+
+def rounding_residue(value: Decimal, currency: str | None = None) -> Decimal:
+    """What rounding to the minor unit hides: `value - to_minor_unit(value)` (0 for most amounts)."""
+    return value - to_minor_unit(value, currency)
 
 
 def plain_amount(value: Decimal, currency: str | None = None) -> str:
-    """An amount as plain decimal text (no separators): at least the currency's places, never rounded.
-
-    A difference of 0.0001 must not display as 0.00, so extra significant places are kept.
-    """
+    """An amount as exact plain decimal text (no separators), for machines (CSV, sort keys): at least
+    the currency's places and every further significant place, never rounded (`0.0001` stays)."""
     places = currency_places(currency)
     exponent = value.normalize().as_tuple().exponent
     needed = -exponent if isinstance(exponent, int) and exponent < 0 else 0
@@ -28,10 +40,23 @@ def plain_amount(value: Decimal, currency: str | None = None) -> str:
 
 
 def format_amount(value: Decimal | None, currency: str | None = None) -> str:
-    """`Decimal("-1234567.5"), "CNY"` -> `"CNY -1,234,567.50"`; None -> empty text."""
+    """An amount as a person reads it, rounded half-even to the currency's minor unit:
+    `Decimal("-1234567.578"), "CNY"` -> `"CNY -1,234,567.58"`; None -> empty text. What the rounding
+    hides (`rounding_residue`) is shown apart by the caller, in full with `format_exact`."""
     if value is None:
         return ""
-    text = plain_amount(value, currency)
+    return _grouped(f"{to_minor_unit(value, currency):f}", currency)
+
+
+def format_exact(value: Decimal | None, currency: str | None = None) -> str:
+    """An amount with separators and every place it has (`CNY -0.0001`): a rounding residue, or a value
+    kept as data (a finding's field)."""
+    if value is None:
+        return ""
+    return _grouped(plain_amount(value, currency), currency)
+
+
+def _grouped(text: str, currency: str | None) -> str:
     sign = "-" if text.startswith("-") else ""
     digits = text.lstrip("-")
     whole, _, fraction = digits.partition(".")

@@ -131,7 +131,7 @@ def _row(section: Section, row: Row, catalogue: Catalogue, zone: ZoneInfo) -> _R
             css += " neg"
         if column.kind is CellKind.LABEL and isinstance(value, str):
             coded[column.key] = value
-        text = display_cell(value, column, currency, catalogue, zone)
+        text = display_cell(value, column, currency, catalogue, zone, exact=row.residue)
         cells.append(_Cell(text=text, sort=_sort_key(value, text, currency), css=css.strip()))
     detail = None if row.detail is None else _detail(row.detail, catalogue, zone)
     return _RowView(

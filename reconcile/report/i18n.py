@@ -90,6 +90,11 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "bridge.open_balance": ("Open balance (not yet paid)", "未收余额"),
     "bridge.out_of_scope": ("Applied to invoices outside the period", "核销至本期以外的发票"),
     "bridge.other": ("Other", "其他"),
+    "money.residue": (" (exact residue {residue} from rounding)", "（舍入尾差 {residue}）"),
+    "bridge.rounding_residue": (
+        "Rounding residue of the line above (below the minor unit, not shown there)",
+        "上一行的舍入尾差（不足最小货币单位，上一行未显示）",
+    ),
     "bridge.unconverted": ("Documents left out (no exchange rate)", "未计入单据（缺少汇率）"),
     # ---------------------------------------------------------------- discrepancy types (stable names)
     "type.missing_in_right": ("Missing in right", "右方缺失"),

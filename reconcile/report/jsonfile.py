@@ -39,8 +39,12 @@ def _write_section(section: Section, catalogue: Catalogue, stream: TextIO) -> No
     ]
     stream.write(json.dumps({"key": section.key, "title": section.title, "columns": columns})[:-1])
     stream.write(', "rows": [\n')
-    for index, row in enumerate(section.rows):
+    index = 0
+    for row in section.rows:
+        if row.residue:
+            continue  # the amounts here are exact: nothing is hidden that a residue line would show
         stream.write(",\n" if index else "")
+        index += 1
         stream.write(json.dumps(_row(section, row, catalogue), ensure_ascii=False))
     stream.write("]}")
 

@@ -13,8 +13,9 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from reconcile.report.display import amount_text
 from reconcile.report.explain import Sides, explanation
-from reconcile.report.fmt import format_amount, format_date, format_datetime
+from reconcile.report.fmt import format_date, format_datetime, rounding_residue
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.model import (
     BridgeChart,
@@ -73,6 +74,8 @@ AUDIT_BY_RULE_COLUMNS: tuple[Column, ...] = (
     Column("count", CellKind.COUNT),
     Column("audit_plan", CellKind.CODE),
 )
+RESIDUE_LINE = "rounding_residue"
+"""Bridge item under a line whose amount is shown rounded to the minor unit: what the rounding hides."""
 AUDIT_KIND = "audit"
 """`rule_kind` of an audit plan's runs: it compares nothing with anything, so it has no bridge."""
 _TYPE_FIELD = {
@@ -293,7 +296,8 @@ def _audit_by_rule_section(pointers: Sequence[AuditPointer], catalogue: Catalogu
 
 
 def _bridge_lines(rule: str, period: str, bridge: BridgeLike, catalogue: Catalogue) -> Iterator[Row]:
-    """Left total, right total, the difference, each explained line, and the unexplained rest.
+    """Left total, right total, the difference, each explained line, and the unexplained rest; under a
+    line whose amount has places below the currency's minor unit, its rounding residue (ADR 0021).
     A line the catalogue does not name yet shows as `other` rather than failing the report."""
     period_text = catalogue.text("meta.all") if period == "all" else period
     lines: list[tuple[str, str | None, Decimal]] = [
@@ -309,6 +313,9 @@ def _bridge_lines(rule: str, period: str, bridge: BridgeLike, catalogue: Catalog
     lines.append(("unexplained", None, bridge.unexplained))
     for item, kind, amount in lines:
         yield Row((rule, period_text, item, kind, amount, bridge.currency), total=item == "difference")
+        residue = rounding_residue(amount, bridge.currency)
+        if residue:  # shown at the minor unit the line hides this: it gets a line of its own
+            yield Row((rule, period_text, RESIDUE_LINE, None, residue, bridge.currency), residue=True)
 
 
 def _explained_in_order(explained: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
@@ -450,7 +457,9 @@ def _view(
     ref: DocumentRef, load_document: DocumentLoader, catalogue: Catalogue, zone: ZoneInfo
 ) -> DocumentView:
     document, history = load_document(ref)
-    fields = document_fields(document, catalogue, zone) if document is not None else _ref_fields(ref)
+    fields = (
+        document_fields(document, catalogue, zone) if document is not None else _ref_fields(ref, catalogue)
+    )
     return DocumentView(
         source=ref.source,
         kind=ref.kind.value,
@@ -461,12 +470,12 @@ def _view(
     )
 
 
-def _ref_fields(ref: DocumentRef) -> tuple[tuple[str, str], ...]:
+def _ref_fields(ref: DocumentRef, catalogue: Catalogue) -> tuple[tuple[str, str], ...]:
     return (
         ("number", ref.number or ""),
         ("issued_on", format_date(ref.issued_on)),
         ("currency", ref.currency or ""),
-        ("total", format_amount(ref.amount, ref.currency)),
+        ("total", amount_text(ref.amount, ref.currency, catalogue)),
     )
 
 
@@ -495,7 +504,7 @@ def _field_text(document: CanonicalDocument, name: str, catalogue: Catalogue, zo
         return format_datetime(document.source_modified_at, zone)
     value = getattr(document, name)
     if name in ("subtotal", "tax", "total", "balance"):
-        return format_amount(value, currency)
+        return amount_text(value, currency, catalogue)
     if name in ("issued_on", "due_on"):
         return format_date(value)
     return "" if value is None else str(value)

@@ -95,6 +95,9 @@ class Row:
     detail: Detail | None = None
     total: bool = False
     """A total line: rendered bold and kept at the bottom when a table is sorted."""
+    residue: bool = False
+    """A rounding residue line (what the line above hides at the currency's minor unit): people see its
+    amount with every place; machine formats (JSON) leave it out, their amounts being exact."""
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,11 @@ def _print_section(section: Section, console: Console, catalogue: Catalogue, zon
             currency = row_currency(section, row)
             table.add_row(
                 *(
-                    Text(terminal_text(display_cell(value, column, currency, catalogue, zone)))
+                    Text(
+                        terminal_text(
+                            display_cell(value, column, currency, catalogue, zone, exact=row.residue)
+                        )
+                    )
                     for value, column in zip(row.cells, section.columns, strict=True)
                 )
             )
@@ -104,7 +108,9 @@ def _print_plain(section: Section, console: Console, catalogue: Catalogue, zone:
 def _texts(section: Section, row: Row, catalogue: Catalogue, zone: ZoneInfo) -> list[str]:
     currency = row_currency(section, row)
     return [
-        terminal_text(display_cell(value, column, currency, catalogue, zone), one_line=True)
+        terminal_text(
+            display_cell(value, column, currency, catalogue, zone, exact=row.residue), one_line=True
+        )
         for value, column in zip(row.cells, section.columns, strict=True)
     ]
 
