@@ -1,4 +1,5 @@
-"""Structured logging: structlog to stderr, JSON when stderr is not a terminal, a console view when it is."""
+"""Structured logging: structlog to stderr, JSON lines when stderr is not a terminal (journald, a file,
+a container's log), human lines when it is; Chinese stays Chinese in both (never `\\u65e0…`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def configure_logging(
 ) -> None:
     """Configure structlog and the standard library once, at the entry point (never at import time).
 
-    `extra_processors` run before rendering (the secret redactor goes there)."""
+    `json_output` None decides by stderr: a terminal gets the console renderer. `extra_processors` run
+    before rendering (the secret redactor goes there)."""
     if json_output is None:
         json_output = not sys.stderr.isatty()
     numeric = getattr(logging, level.upper())
@@ -30,7 +32,7 @@ def configure_logging(
         *extra_processors,
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer(default=str)
+        structlog.processors.JSONRenderer(ensure_ascii=False, default=str)
         if json_output
         else structlog.dev.ConsoleRenderer(colors=False)
     )
