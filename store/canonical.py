@@ -16,11 +16,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 # ----------------------------------------------------------------------------- money
 
 MONEY_SCALE: Final = 4
-"""Amounts are stored as integers of this many decimal places (see docs/decisions/0002-money.md)."""
+"""Amounts are stored as integers of this many places (docs/decisions/0002-money-as-scaled-integers.md)."""
 
 MONEY_QUANTUM: Final = Decimal(1).scaleb(-MONEY_SCALE)
 MONEY_LIMIT: Final = Decimal(10) ** 13
-"""Bound on one amount's magnitude: a sum of 900,000 such amounts still fits a signed 64-bit integer."""
+"""Bound on one amount's magnitude, and on the magnitudes of a document's lines added up: the one sum
+SQL runs over amounts (a document's lines, store.reconcile_repository) then stays below 10^17 in minor
+units, far inside a signed 64-bit integer. Every other sum runs in Python ints, which do not overflow
+(docs/decisions/0026-money-sums.md)."""
 
 
 def _check_amount(value: Decimal) -> Decimal:
@@ -222,6 +225,16 @@ class CanonicalDocument(_Frozen):
     source_modified_at: Annotated[datetime | None, AfterValidator(_utc)] = None
     deleted: bool = False
     revision: int = 0
+
+    @field_validator("lines")
+    @classmethod
+    def _lines_add_up_like_one_amount(cls, value: tuple[Line, ...]) -> tuple[Line, ...]:
+        if len(value) > 1 and (size := sum(abs(line.amount) for line in value)) >= MONEY_LIMIT:
+            raise ValueError(
+                f"the {len(value)} line amounts add up to {size} in magnitude; a document's lines must"
+                " add up to less than 10^13, like one amount (they are summed in SQL)"
+            )
+        return value
 
     @field_validator("references")
     @classmethod
