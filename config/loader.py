@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from config.kinds import KINDS
 from config.settings import SECRET_PREFIX, Settings
 
 CONFIG_ENV = "LEDGERBRIDGE_CONFIG"
@@ -302,7 +303,7 @@ def _child(container: Any, part: str | int) -> Any:
 
 
 def _is_tag(part: str) -> bool:
-    return part in {"zoho_crm", "zoho_books", "fxiaoke", "jsonl"} or part.startswith(("function-", "tagged-"))
+    return part in KINDS or part.startswith(("function-", "tagged-"))
 
 
 def _nearest_line(loc: Location, lines: Mapping[Location, int]) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from config.kinds import ConnectorSettingsBase, kind_of
 from connectors.http import Observer
 from store.canonical import CanonicalDocument, DocumentKind
 
@@ -161,4 +162,20 @@ class ConnectorDeps:
 
 
 ConnectorFactory = Callable[[Any, ConnectorDeps], Connector]
-"""`factory(settings, deps) -> Connector`; one per connector kind, registered in sync/bootstrap.py."""
+"""`factory(settings, deps) -> Connector`; one per connector kind, declared in its `ConnectorKind`."""
+
+
+@dataclass(frozen=True)
+class ConnectorKind:
+    """A connector kind as the connectors layer declares it, next to its streams: the settings model
+    (config/kinds.py, which names the kind and the streams users may configure), the streams this
+    package implements (None: any name, as for jsonl) and the factory. connectors/registry.py lists
+    them; a test proves the streams equal the settings model's."""
+
+    settings: type[ConnectorSettingsBase]
+    streams: Collection[str] | None
+    build: ConnectorFactory
+
+    @property
+    def name(self) -> str:
+        return kind_of(self.settings)

@@ -12,25 +12,17 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-import connectors.fxiaoke
-import connectors.jsonl
-import connectors.zoho.books
-import connectors.zoho.crm
 from config.loader import resolve_secret
 from config.settings import Settings
 from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
 from connectors.http import Observer
+from connectors.registry import CONNECTOR_KINDS
 from store.db import make_engine, normalize_url, require_current
 from store.integrity import attach_seal
 from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_file
 
-FACTORIES: dict[str, ConnectorFactory] = {
-    "jsonl": connectors.jsonl.build,
-    "zoho_crm": connectors.zoho.crm.build_crm,
-    "zoho_books": connectors.zoho.books.build_books,
-    "fxiaoke": connectors.fxiaoke.build,
-}
-"""Connector factories by config `kind`; each vendor package registers its `build` here."""
+FACTORIES: dict[str, ConnectorFactory] = {name: kind.build for name, kind in CONNECTOR_KINDS.items()}
+"""Connector factories by config `kind`, from connectors/registry.py (a dict: tests swap one in)."""
 
 
 def utc_now() -> datetime:

@@ -1,5 +1,5 @@
 """The Fxiaoke (纷享销客) connector: customers, products, orders, payments, invoice applications."""
 
-from connectors.fxiaoke.connector import Fxiaoke, build
+from connectors.fxiaoke.connector import KIND, Fxiaoke, build
 
-__all__ = ["Fxiaoke", "build"]
+__all__ = ["KIND", "Fxiaoke", "build"]

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import requests
 
-from config.settings import FxiaokeConnector as FxiaokeSettings
-from connectors.base import CheckResult, ConnectorDeps, Stream
+from config.kinds import FxiaokeConnector as FxiaokeSettings
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Stream
 from connectors.errors import ConnectorError
 from connectors.fxiaoke.api import FxiaokeApi, interpreter
 from connectors.fxiaoke.auth import AppCredentials, FxiaokeAuth
@@ -143,5 +143,9 @@ def _probe(name: str, stream: FxiaokeStream) -> list[CheckResult]:
 
 
 def build(settings: FxiaokeSettings, deps: ConnectorDeps) -> Fxiaoke:
-    """The factory sync/bootstrap.py registers under the config kind `fxiaoke`."""
+    """Factory for connector kind `fxiaoke`."""
     return Fxiaoke(settings, deps)
+
+
+KIND = ConnectorKind(FxiaokeSettings, SPECS, build)
+"""Connector kind `fxiaoke` (listed in connectors/registry.py)."""

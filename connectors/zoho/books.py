@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from config.settings import ZohoBooksConnector
-from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord
+from config.kinds import ZohoBooksConnector
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import ConnectorError, FatalApiError
 from connectors.zoho import normalize
 from connectors.zoho.client import ZohoSession, books_budget, interpret_books, open_session
@@ -345,7 +345,7 @@ def organization_check(session: ZohoSession, organization_id: str) -> Callable[[
 
 
 def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> ZohoConnector:
-    """Factory for connector kind `zoho_books` (registered in sync/bootstrap.py)."""
+    """Factory for connector kind `zoho_books`."""
     session = open_session(cfg, deps, interpret=interpret_books, budget=books_budget(cfg))
     numbers = InvoiceNumbers()  # shared: the invoices stream's pages resolve the payments' numbers
     streams: dict[str, BooksStream] = {
@@ -354,3 +354,7 @@ def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> ZohoConnector:
     }
     extra = (organization_check(session, cfg.organization_id),)
     return ZohoConnector(cfg.name, session, streams, extra_checks=extra)
+
+
+KIND: Final = ConnectorKind(ZohoBooksConnector, BOOKS_STREAMS, build_books)
+"""Connector kind `zoho_books` (listed in connectors/registry.py)."""

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import requests
 
-from config.settings import ZohoBooksConnector, ZohoCrmConnector
+from config.kinds import ZohoBooksConnector, ZohoCrmConnector
 from connectors.base import ConnectorDeps
 from connectors.errors import (
     AuthError,

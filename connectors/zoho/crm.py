@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from config.settings import ZohoCrmConnector
-from connectors.base import ConnectorDeps, NormalizeContext, Page, RawRecord
+from config.kinds import ZohoCrmConnector
+from connectors.base import ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import FatalApiError
 from connectors.zoho import normalize
 from connectors.zoho.client import ZohoSession, crm_budget, interpret_crm, open_session
@@ -258,16 +258,14 @@ class CrmStream:
 
 
 def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> ZohoConnector:
-    """Factory for connector kind `zoho_crm` (registered in sync/bootstrap.py)."""
-    unsupported = [s for s in cfg.streams if s not in CRM_STREAMS]
-    if unsupported:
-        raise ValueError(
-            f"{cfg.name}: stream(s) {unsupported} are not read yet (the ledger has no kind for them); "
-            f"use {sorted(CRM_STREAMS)}"
-        )
+    """Factory for connector kind `zoho_crm` (the settings model names only streams CRM_STREAMS has)."""
     session = open_session(cfg, deps, interpret=interpret_crm, budget=crm_budget(cfg))
     streams: dict[str, CrmStream] = {
         name: CrmStream(CRM_STREAMS[name], session, deps.context, cfg.extra_fields.get(name, ()))
         for name in cfg.streams
     }
     return ZohoConnector(cfg.name, session, streams)
+
+
+KIND: Final = ConnectorKind(ZohoCrmConnector, CRM_STREAMS, build_crm)
+"""Connector kind `zoho_crm` (listed in connectors/registry.py)."""

@@ -1,0 +1,175 @@
+"""Connector kinds: each kind's settings model, and the registry everything else derives from.
+
+A kind is declared once here, by its settings model: the `kind` tag (`kind: Literal["zoho_crm"]`), its
+keys, and the streams it can read (`streams: list[Literal[...]]`; `list[str]` when stream names are
+free, as for `jsonl`). `MODELS` lists the models; from it come the discriminated union of
+`Settings.connectors`, the kind names the loader strips from error locations, and the stream names a
+connector must implement. The connectors layer (which config cannot import) registers each kind's
+factory in `connectors/registry.py` against the same model; tests/connectors/test_registry.py proves
+both registries name the same kinds and the same streams. docs/connectors/adding.md walks through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from config.schedule import Schedule
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """Per-connector request budget; unset values fall back to the vendor's documented defaults."""
+
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, le=50)
+    request_deadline_seconds: float = Field(default=120, gt=0, le=3600)
+    """The most one HTTP request may take in all (connect, headers, whole body), beyond the socket read
+    timeout (`timeout_seconds`): a server trickling bytes fails the request here, retried like a timeout."""
+
+
+ConnectorName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)]
+DataCenter = Literal["com", "eu", "in", "com.au", "com.cn", "jp", "ca", "sa"]
+
+
+class ConnectorSettingsBase(_Strict):
+    """The keys every connector has. A kind's model adds `kind: Literal["<kind>"]`, `streams` (a list of
+    a Literal of its stream names, defaulting to them all) and its own keys."""
+
+    if TYPE_CHECKING:  # declared by every kind's model (kept out of pydantic here: field order)
+        kind: str
+        streams: Sequence[str]
+
+    unread_streams: ClassVar[Mapping[str, str]] = {}
+    """Vendor objects users ask for that the kind does not read yet -> why, said when one is configured."""
+
+    name: ConnectorName
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    schedule: Schedule | None = None
+    overlap_minutes: int = Field(default=5, ge=0, le=1440)
+    """How far before the cursor each incremental run re-reads (records sharing a timestamp)."""
+    max_clock_skew_minutes: int = Field(default=1440, ge=1, le=525_600)
+    """How far ahead of this host's clock a record's modification time may be: a later one is
+    quarantined and never moves the cursor (a record dated 9999-12-31 would stop every later fetch)."""
+    timeout_seconds: float = Field(default=60, gt=0, le=600)
+
+    @field_validator("streams", mode="before", check_fields=False)
+    @classmethod
+    def _not_unread(cls, value: Any) -> Any:
+        for stream in value if isinstance(value, list) else ():
+            if isinstance(stream, str) and stream in cls.unread_streams:
+                readable = ", ".join(stream_names(cls) or ())
+                raise ValueError(
+                    f"stream {stream!r} is not read yet ({cls.unread_streams[stream]}); streams: {readable}"
+                )
+        return value
+
+
+# ----------------------------------------------------------------------------- the kinds
+
+CrmStream = Literal["sales_orders", "invoices", "accounts", "products"]
+BooksStream = Literal["invoices", "customer_payments", "sales_orders", "credit_notes"]
+FxiaokeStream = Literal["sales_orders", "payments", "invoice_applications", "accounts", "products"]
+
+
+class ZohoCredentials(_Strict):
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+
+class ZohoCrmConnector(ConnectorSettingsBase):
+    unread_streams: ClassVar[Mapping[str, str]] = {"quotes": "the ledger has no quote kind"}
+
+    kind: Literal["zoho_crm"]
+    data_center: DataCenter = "com"
+    api_version: Literal["v8"] = "v8"
+    edition: Literal["free", "standard", "professional", "enterprise", "ultimate"] = "standard"
+    """Sets the default concurrency cap (Zoho's per-edition limit, kept below it)."""
+    streams: list[CrmStream] = Field(default_factory=lambda: list(get_args(CrmStream)), min_length=1)
+    credentials: ZohoCredentials
+    extra_fields: dict[CrmStream, list[str]] = Field(default_factory=dict)
+    """More CRM field API names to read per stream (kept in the raw payload); over 50 in all, they are
+    fetched in batches of 50 and merged by record id."""
+
+
+class ZohoBooksConnector(ConnectorSettingsBase):
+    kind: Literal["zoho_books"]
+    data_center: DataCenter = "com"
+    organization_id: str = Field(pattern=r"^[0-9]+$")
+    streams: list[BooksStream] = Field(default_factory=lambda: list(get_args(BooksStream)), min_length=1)
+    credentials: ZohoCredentials
+
+
+class FxiaokeCredentials(_Strict):
+    app_id: str
+    app_secret: str
+    permanent_code: str
+    current_open_user_id: str
+
+
+class FxiaokeConnector(ConnectorSettingsBase):
+    """`limits.requests_per_minute` is Fxiaoke's budget per API path (default 150 = 2.5 per second)."""
+
+    kind: Literal["fxiaoke"]
+    auth_style: Literal["legacy", "bearer"] = "legacy"
+    token_requests_per_minute: float = Field(default=10, gt=0)
+    """The token endpoint allows at most 10 calls a minute (api-notes §2c)."""
+    streams: list[FxiaokeStream] = Field(default_factory=lambda: list(get_args(FxiaokeStream)), min_length=1)
+    credentials: FxiaokeCredentials
+
+
+class JsonlConnector(ConnectorSettingsBase):
+    """Reads canonical-shaped records from a JSON-lines file: imports, tests and the engine benchmark."""
+
+    kind: Literal["jsonl"]
+    path: str
+    page_size: int = Field(default=500, ge=1, le=100_000)
+    streams: list[str] = Field(default_factory=lambda: ["documents"], min_length=1)
+
+
+# ----------------------------------------------------------------------------- the registry
+
+MODELS: tuple[type[ConnectorSettingsBase], ...] = (
+    ZohoCrmConnector,
+    ZohoBooksConnector,
+    FxiaokeConnector,
+    JsonlConnector,
+)
+"""Every connector kind's settings model: add a kind's model here (and its factory in
+connectors/registry.py)."""
+
+
+def kind_of(model: type[ConnectorSettingsBase]) -> str:
+    """The `kind` tag a settings model declares (`kind: Literal["zoho_crm"]` -> "zoho_crm")."""
+    field = model.model_fields.get("kind")
+    tags = get_args(field.annotation) if field is not None else ()
+    if field is None or get_origin(field.annotation) is not Literal or len(tags) != 1:
+        raise TypeError(f"{model.__name__} must declare kind: Literal['<kind>'] with one value")
+    return str(tags[0])
+
+
+def stream_names(model: type[ConnectorSettingsBase]) -> tuple[str, ...] | None:
+    """The stream names a kind may configure, in declaration order; None when names are free (jsonl)."""
+    field = model.model_fields.get("streams")
+    if field is None:
+        raise TypeError(f"{model.__name__} must declare streams: list[Literal[...]]")
+    (item,) = get_args(field.annotation)
+    return tuple(str(name) for name in get_args(item)) if get_origin(item) is Literal else None
+
+
+KINDS: Mapping[str, type[ConnectorSettingsBase]] = {kind_of(model): model for model in MODELS}
+"""Kind tag -> settings model."""
+
+if TYPE_CHECKING:
+    ConnectorSettings = ConnectorSettingsBase
+    """For the type checker: the keys every kind has (narrow with isinstance for a kind's own)."""
+else:
+    ConnectorSettings = Annotated[Union[MODELS], Field(discriminator="kind")]  # noqa: UP007 - a runtime tuple
+    """One configured connector: the model its `kind` names, validated by pydantic's discriminator."""

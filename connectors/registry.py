@@ -1,0 +1,25 @@
+"""Every connector kind this installation can build: the connectors layer's half of the kind registry.
+
+config/kinds.py declares each kind's settings model (its `kind` tag, keys and stream names); each vendor
+module declares a `KIND` (`ConnectorKind`: that model, the streams it implements, its factory) beside
+its stream specs. This module lists them, keyed by the kind tag; sync/bootstrap.py takes its factories
+from here. tests/connectors/test_registry.py proves both halves name the same kinds and streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from config.kinds import JsonlConnector
+from connectors import fxiaoke, jsonl
+from connectors.base import ConnectorKind
+from connectors.zoho import books, crm
+
+_JSONL: Final = ConnectorKind(JsonlConnector, None, jsonl.build)
+"""Kind `jsonl`: free stream names (a stream named after a document kind holds only that kind)."""
+
+CONNECTOR_KINDS: Final[Mapping[str, ConnectorKind]] = {
+    kind.name: kind for kind in (crm.KIND, books.KIND, fxiaoke.KIND, _JSONL)
+}
+"""Kind tag -> its declaration; add a new vendor's `KIND` here (and its settings model in config/kinds.py)."""
