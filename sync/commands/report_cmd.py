@@ -16,12 +16,13 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from reconcile.o2c import GroupBy
 from reconcile.periods import Period, PeriodError, parse_period
-from reconcile.report.i18n import LANGS, Lang
+from reconcile.report.i18n import LANGS, Catalogue, Lang
 from reconcile.report.model import Report
-from store.canonical import DocumentKind, ExceptionStatus
+from store.canonical import ExceptionStatus
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, force_option, output_destination
+from sync.ledger_report_job import Sources, build_aging, build_o2c, choose_sources, source_names
 from sync.outputs import Destination, OutputRefused, check_destination
 from sync.report_job import (
     FORMATS,
@@ -29,11 +30,7 @@ from sync.report_job import (
     Format,
     MismatchFilter,
     ReportError,
-    build_aging,
     build_mismatches,
-    build_o2c,
-    choose_source,
-    choose_sources,
     count_exceptions,
     progress,
     write_report,
@@ -133,17 +130,26 @@ def mismatches_command(
     _done(as_json, "mismatches", fmt, output, exceptions=total)
 
 
+def _sources_option(flag: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A repeatable source option: `--orders-from a --orders-from b` and `--orders-from a,b` alike."""
+    return click.option(
+        flag,
+        multiple=True,
+        metavar="SOURCE[,SOURCE]",
+        help=f"Source(s) of the {what} (repeatable or comma-separated; their documents are added up). "
+        "Default: the only source holding them.",
+    )
+
+
 @report_group.command("o2c")
 @click.option("--by", type=click.Choice([g.value for g in GroupBy]), default="customer", show_default=True)
 @click.option(
     "--period", default="all", show_default=True, help="2026-10, 2026-Q3, 2026, all, previous_month..."
 )
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Judge overdue on this date.")
-@click.option("--orders-from", default=None, metavar="SOURCE", help="Source of the sales orders.")
-@click.option(
-    "--invoices-from", default=None, metavar="SOURCE", help="Source of the invoices and credit notes."
-)
-@click.option("--payments-from", default=None, metavar="SOURCE", help="Source of the payments.")
+@_sources_option("--orders-from", "sales orders")
+@_sources_option("--invoices-from", "invoices and credit notes")
+@_sources_option("--payments-from", "payments")
 @_output_options
 @click.pass_obj
 def o2c_command(
@@ -152,9 +158,9 @@ def o2c_command(
     by: str,
     period: str,
     as_of: datetime | None,
-    orders_from: str | None,
-    invoices_from: str | None,
-    payments_from: str | None,
+    orders_from: tuple[str, ...],
+    invoices_from: tuple[str, ...],
+    payments_from: tuple[str, ...],
     fmt: Format,
     output: Path | None,
     force: bool,
@@ -163,17 +169,28 @@ def o2c_command(
 ) -> None:
     """Ordered, invoiced, credited, collected, outstanding and overdue per customer, salesperson or month."""
 
-    def build(engine: Engine, settings: Settings, now: datetime) -> Report:
-        sources = choose_sources(engine, orders=orders_from, invoices=invoices_from, payments=payments_from)
+    def build(engine: Engine, settings: Settings, now: datetime, chosen_fmt: Format) -> Report:
+        reader = lang or app.lang
+        given = {
+            "--orders-from": source_names(orders_from),
+            "--invoices-from": source_names(invoices_from),
+            "--payments-from": source_names(payments_from),
+        }
+        chosen = choose_sources(engine, settings, given, Catalogue(reader))
         return build_o2c(
             engine,
             settings,
             by=GroupBy(by),
             period=_period(period, now, settings.zone),
-            sources=sources,
-            lang=lang or settings.effective_locale,
+            sources=Sources(
+                orders=chosen["--orders-from"],
+                invoices=chosen["--invoices-from"],
+                payments=chosen["--payments-from"],
+            ),
+            lang=reader,
             now=now,
             as_of=_day(as_of),
+            details=chosen_fmt in _DETAIL_FORMATS,
         )
 
     _produce(app, "o2c", build, fmt=fmt, output=output, force=force, lang=lang, as_json=as_json)
@@ -184,7 +201,7 @@ def o2c_command(
 @click.option(
     "--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Age on this date (default: today)."
 )
-@click.option("--invoices-from", default=None, metavar="SOURCE", help="Source of the invoices.")
+@_sources_option("--invoices-from", "invoices")
 @_output_options
 @click.pass_obj
 def aging_command(
@@ -192,7 +209,7 @@ def aging_command(
     *,
     by: str,
     as_of: datetime | None,
-    invoices_from: str | None,
+    invoices_from: tuple[str, ...],
     fmt: Format,
     output: Path | None,
     force: bool,
@@ -201,18 +218,26 @@ def aging_command(
 ) -> None:
     """Open invoice balances by days overdue: current, 1–30, 31–60, 61–90, over 90."""
 
-    def build(engine: Engine, settings: Settings, now: datetime) -> Report:
+    def build(engine: Engine, settings: Settings, now: datetime, chosen_fmt: Format) -> Report:
+        reader = lang or app.lang
+        given = {"--invoices-from": source_names(invoices_from)}
+        chosen = choose_sources(engine, settings, given, Catalogue(reader))
         return build_aging(
             engine,
             settings,
             by=GroupBy(by),
-            invoices_from=choose_source(engine, DocumentKind.INVOICE, invoices_from, "--invoices-from"),
-            lang=lang or settings.effective_locale,
+            invoices_from=chosen["--invoices-from"],
+            lang=reader,
             now=now,
             as_of=_day(as_of),
+            details=chosen_fmt in _DETAIL_FORMATS,
         )
 
     _produce(app, "aging", build, fmt=fmt, output=output, force=force, lang=lang, as_json=as_json)
+
+
+_DETAIL_FORMATS: tuple[Format, ...] = ("html", "json")
+"""Formats that show each customer's folded spellings (a column the others leave out)."""
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -221,7 +246,7 @@ def aging_command(
 def _produce(
     app: AppContext,
     name: str,
-    build: Callable[[Engine, Settings, datetime], Report],
+    build: Callable[[Engine, Settings, datetime, Format], Report],
     *,
     fmt: Format,
     output: Path | None,
@@ -232,9 +257,10 @@ def _produce(
     """Check where it goes, open the database, build the report, write it, say where it went."""
     fmt = _format(fmt, output, as_json)
     destination = output_destination(app, force=force)
-    with _report_errors(lang or app.config.settings.effective_locale), database(app) as engine:
+    with _report_errors(lang or app.lang), database(app) as engine:
         _check(output, fmt, destination)
-        write_report(build(engine, app.config.settings, utc_now()), fmt, output, destination=destination)
+        report = build(engine, app.config.settings, utc_now(), fmt)
+        write_report(report, fmt, output, destination=destination)
     _done(as_json, name, fmt, output)
 
 

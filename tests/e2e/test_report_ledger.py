@@ -32,13 +32,27 @@ def test_o2c_by_customer_in_excel_has_the_hand_computed_figures_and_totals(
     assert ran.status == 0, ran.err
     sheet = load_workbook(out)["订单到回款"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("客户", "币种", "订单金额", "开票金额", "红字冲减", "回款金额", "应收余额", "逾期金额")
+    assert rows[0] == (
+        "客户",
+        "币种",
+        "订单金额",
+        "开票金额",
+        "红字冲减",
+        "回款金额",
+        "未核销/超开票回款",
+        "应收余额",
+        "逾期金额",
+        "回款情况未知",
+    )
     table = {(r[0], r[1]): tuple(Decimal(str(v)).quantize(Decimal("0.01")) for v in r[2:]) for r in rows[1:]}
     d = lambda *values: tuple(Decimal(v) for v in values)  # noqa: E731
-    assert table[("Acme", "CNY")] == d("1000.00", "1000.00", "50.00", "600.00", "400.00", "400.00")
-    assert table[("Beta", "CNY")] == d("500.00", "300.00", "0.00", "100.00", "300.00", "0.00")
-    assert table[("合计", "CNY")] == d("1500.00", "1300.00", "50.00", "700.00", "700.00", "400.00")
-    assert table[("合计", "USD")] == d("0.00", "200.00", "0.00", "0.00", "200.00", "200.00")
+    assert table[("Acme", "CNY")] == d("1000.00", "1000.00", "50.00", "600.00", "0", "400.00", "400.00", "0")
+    assert table[("Beta", "CNY")] == d("500.00", "300.00", "0.00", "100.00", "0", "300.00", "0.00", "0")
+    assert table[("合计", "CNY")] == d("1500.00", "1300.00", "50.00", "700.00", "0", "700.00", "400.00", "0")
+    assert table[("合计", "USD")] == d("0.00", "200.00", "0.00", "0.00", "0", "200.00", "200.00", "0")
+    # The USD invoice has no exchange rate: left out of the base-currency total, and said so.
+    base = table[("合计（本位币 CNY；1 张无汇率单据未计入）", "CNY")]
+    assert base == table[("合计", "CNY")]
     assert isinstance(sheet["C2"].value, int | float)
     assert sheet["C2"].number_format == "#,##0.00"
 

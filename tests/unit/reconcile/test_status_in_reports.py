@@ -1,5 +1,6 @@
 """Order-to-cash and AR ageing with invoices of unknown status (an Fxiaoke invoice application): such an
-invoice is never taken as paid — without a balance its whole total stays outstanding and is aged."""
+invoice is never taken as paid, and when its order's collections cannot be known it is shown as of
+unknown settlement — neither outstanding nor aged as open (ADR 0022)."""
 
 from __future__ import annotations
 
@@ -31,14 +32,20 @@ def test_an_invoice_of_unknown_status_without_a_balance_is_not_taken_as_paid() -
     assert open_balance(_application(Status.PAID)) == Decimal(0)
 
 
-def test_order_to_cash_counts_an_unknown_invoice_as_invoiced_outstanding_and_overdue() -> None:
+def test_order_to_cash_shows_an_unknown_invoice_without_its_order_as_of_unknown_settlement() -> None:
     summary = o2c_summary([_application()], by=GroupBy.CUSTOMER, as_of=AS_OF)
     [row] = summary.rows
-    assert (row.invoiced, row.outstanding, row.overdue) == (Decimal("1130.00"),) * 3
+    assert row.invoiced == Decimal("1130.00")
+    assert (row.outstanding, row.overdue, row.settlement_unknown) == (
+        Decimal(0),
+        Decimal(0),
+        Decimal("1130.00"),
+    )
+    assert summary.unsettled == 1
 
 
-def test_ageing_ages_an_unknown_invoice_by_its_due_date() -> None:
+def test_ageing_puts_an_unknown_invoice_without_its_order_in_no_bucket() -> None:
     summary = aging_summary([_application()], as_of=AS_OF)
     [row] = summary.rows
-    assert row.buckets[BUCKETS.index("days_31_60")] == Decimal("1130.00")
-    assert row.total == Decimal("1130.00")
+    assert row.buckets[BUCKETS.index("days_31_60")] == Decimal(0)
+    assert (row.total, row.settlement_unknown) == (Decimal(0), Decimal("1130.00"))
