@@ -6,7 +6,7 @@ from typing import Final
 
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # ---------------------------------------------------------------- columns
-    "col.unapplied": ("Unapplied / collected ahead of invoicing", "未核销/超开票回款"),
+    "col.unapplied": ("Unapplied / ahead of invoicing", "未核销/超开票回款"),
     "col.settlement_unknown": ("Settlement unknown", "回款情况未知"),
     "col.variants": ("Spellings folded", "合并的名称写法"),
     # ---------------------------------------------------------------- the base-currency total

@@ -11,18 +11,19 @@ says 5,600.00 is still owed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from config.rules import Tolerance
 from connectors.fxiaoke import normalize as n
+from connectors.sandbox.fxiaoke import generate_dataset
 from reconcile.aging import BUCKETS, aging_summary
 from reconcile.findings import Tolerances
 from reconcile.o2c import GroupBy, O2CRow, o2c_summary
 from reconcile.order_settlement import Settlements, settle_by_orders
 from reconcile.rows import LedgerRow
-from store.canonical import Allocation, CanonicalDocument, DocumentKind
+from store.canonical import Allocation, CanonicalDocument, DocumentKind, Status
 from tests.unit.fxiaoke.test_normalize import CTX, load
 
 AS_OF = date(2022, 3, 1)
@@ -150,3 +151,29 @@ def test_by_salesperson_a_payment_without_one_follows_the_orders_it_pays() -> No
     )
     summary = o2c_summary([docs[0], docs[1], payment], by=GroupBy.SALESPERSON, as_of=AS_OF)
     assert {row.group: row.collected for row in summary.rows} == {"1001": Decimal("30000.00")}
+
+
+def test_on_a_generated_fxiaoke_company_each_application_owes_what_its_order_still_has_to_collect() -> None:
+    """The demo generator's tenant: every order carries the balance its 回款 leave (its own bookkeeping,
+    independent of the report), and an application is for its whole order."""
+    dataset = generate_dataset(orders=300, seed=7, now=datetime(2026, 11, 20, tzinfo=UTC))
+    docs = dataset.truth()
+    orders = {doc.external_id: doc for doc in docs if doc.kind is DocumentKind.SALES_ORDER}
+    settlements = _settle(docs)
+    applications = [doc for doc in docs if doc.kind is DocumentKind.INVOICE and doc.status is Status.UNKNOWN]
+    assert len(applications) > 50
+    paid_in_full = 0
+    for application in applications:
+        order = orders[application.references["sales_order"]]
+        assert order.balance is not None
+        assert application.total == order.total
+        assert settlements.balance_of(application) == max(order.balance, Decimal(0)), application.number
+        paid_in_full += order.balance <= 0
+    assert 0 < paid_in_full < len(applications)
+    summary = o2c_summary(docs, by=GroupBy.CUSTOMER, as_of=date(2026, 11, 20), settlements=settlements)
+    owed: dict[str | None, Decimal] = {}
+    for application in applications:
+        balance = orders[application.references["sales_order"]].balance or Decimal(0)
+        owed[application.currency] = owed.get(application.currency, Decimal(0)) + max(balance, Decimal(0))
+    assert {row.currency: row.outstanding for row in summary.totals} == owed
+    assert all(row.outstanding < row.invoiced for row in summary.totals if row.collected)
