@@ -170,13 +170,12 @@ def o2c_command(
     """Ordered, invoiced, credited, collected, outstanding and overdue per customer, salesperson or month."""
 
     def build(engine: Engine, settings: Settings, now: datetime, chosen_fmt: Format) -> Report:
-        reader = lang or app.lang
         given = {
             "--orders-from": source_names(orders_from),
             "--invoices-from": source_names(invoices_from),
             "--payments-from": source_names(payments_from),
         }
-        chosen = choose_sources(engine, settings, given, Catalogue(reader))
+        chosen = choose_sources(engine, settings, given, Catalogue(lang or app.lang))
         return build_o2c(
             engine,
             settings,
@@ -187,7 +186,7 @@ def o2c_command(
                 invoices=chosen["--invoices-from"],
                 payments=chosen["--payments-from"],
             ),
-            lang=reader,
+            lang=_report_lang(app, lang, settings),
             now=now,
             as_of=_day(as_of),
             details=chosen_fmt in _DETAIL_FORMATS,
@@ -219,15 +218,14 @@ def aging_command(
     """Open invoice balances by days overdue: current, 1–30, 31–60, 61–90, over 90."""
 
     def build(engine: Engine, settings: Settings, now: datetime, chosen_fmt: Format) -> Report:
-        reader = lang or app.lang
         given = {"--invoices-from": source_names(invoices_from)}
-        chosen = choose_sources(engine, settings, given, Catalogue(reader))
+        chosen = choose_sources(engine, settings, given, Catalogue(lang or app.lang))
         return build_aging(
             engine,
             settings,
             by=GroupBy(by),
             invoices_from=chosen["--invoices-from"],
-            lang=reader,
+            lang=_report_lang(app, lang, settings),
             now=now,
             as_of=_day(as_of),
             details=chosen_fmt in _DETAIL_FORMATS,
@@ -262,6 +260,12 @@ def _produce(
         report = build(engine, app.config.settings, utc_now(), fmt)
         write_report(report, fmt, output, destination=destination)
     _done(as_json, name, fmt, output)
+
+
+def _report_lang(app: AppContext, lang: Lang | None, settings: Settings) -> Lang:
+    """The report's language: --lang of the report or of the command line, else the configured locale
+    (Chinese when the time zone is Asia/Shanghai). Errors use the CLI's language (`app.lang`)."""
+    return lang or app.lang_option or settings.effective_locale
 
 
 def _check(output: Path | None, fmt: Format, destination: Destination) -> None:
