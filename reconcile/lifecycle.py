@@ -17,7 +17,20 @@ _ACTIVE = frozenset({ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED})
 
 
 class TransitionError(ValueError):
-    """A review action that the exception's current status does not allow."""
+    """A review action that the exception's current status does not allow. `allowed` holds the statuses
+    it is allowed from (empty: runs do it, people never), so a command can say it in the reader's language."""
+
+    def __init__(
+        self,
+        message: str,
+        action: ExceptionAction,
+        status: ExceptionStatus,
+        allowed: frozenset[ExceptionStatus],
+    ) -> None:
+        super().__init__(message)
+        self.action = action
+        self.status = status
+        self.allowed = allowed
 
 
 @dataclass(frozen=True)
@@ -101,11 +114,14 @@ _ALLOWED: Mapping[ExceptionAction, tuple[frozenset[ExceptionStatus], ExceptionSt
 def review(status: ExceptionStatus, action: ExceptionAction) -> ExceptionStatus:
     """The status after a person's action (ack, resolve, reopen, assign), or TransitionError."""
     if action not in _ALLOWED:
-        raise TransitionError(f"{action.value} is done by runs, not by people")
+        raise TransitionError(f"{action.value} is done by runs, not by people", action, status, frozenset())
     allowed, target = _ALLOWED[action]
     if status not in allowed:
         names = ", ".join(sorted(s.value for s in allowed))
         raise TransitionError(
-            f"cannot mark an exception {action.value} while it is {status.value} (only when {names})"
+            f"cannot mark an exception {action.value} while it is {status.value} (only when {names})",
+            action,
+            status,
+            allowed,
         )
     return status if target is None else target

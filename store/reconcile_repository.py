@@ -33,10 +33,13 @@ from sqlalchemy.sql import ColumnElement
 from store.audit import append_audit
 from store.canonical import (
     Discrepancy,
+    DiscrepancyType,
+    DocumentKey,
     DocumentKind,
     DocumentRef,
     ExceptionAction,
     ExceptionStatus,
+    FieldDiff,
     LedgerRow,
 )
 from store.db import is_sqlite, write_transaction
@@ -128,6 +131,25 @@ class StoredException:
     resolution_note: str | None
     first_seen_at: datetime
     last_seen_at: datetime
+
+    def involves(self, key: DocumentKey) -> bool:
+        """True when the document is on either side of the finding."""
+        return any(ref.key == key for ref in (*self.left, *self.right))
+
+    def discrepancy(self) -> Discrepancy:
+        """The finding as the reconciler made it (the report's explanation in another language needs it)."""
+        return Discrepancy(
+            rule=self.rule,
+            type=DiscrepancyType(self.type),
+            left=self.left,
+            right=self.right,
+            left_amount=self.left_amount,
+            right_amount=self.right_amount,
+            difference=self.difference,
+            currency=self.currency,
+            explanation=self.explanation,
+            fields=tuple(FieldDiff(field=name, left=left, right=right) for name, left, right in self.fields),
+        )
 
 
 @dataclass(frozen=True)
@@ -578,7 +600,9 @@ class SqlReconcileRepository:
         type_: str | None = None,
         start: date | None = None,
         end: date | None = None,
+        document: DocumentKey | None = None,
     ) -> list[StoredException]:
+        """Exceptions, oldest first; `document`: only those with that document on either side."""
         e = reconcile_exceptions.c
         query = select(reconcile_exceptions).order_by(e.id)
         if rule is not None:
@@ -589,8 +613,39 @@ class SqlReconcileRepository:
             query = query.where(e.type == type_)
         if start is not None and end is not None:
             query = query.where(e.issued_on.between(start, end))
+        if document is not None:  # the JSON text narrows the rows; the decoded keys decide
+            quoted = json.dumps(document.external_id, ensure_ascii=False)
+            query = query.where(
+                or_(
+                    e.left_docs.contains(quoted, autoescape=True),
+                    e.right_docs.contains(quoted, autoescape=True),
+                )
+            )
         with self._engine.connect() as conn:
-            return [stored_exception(row) for row in conn.execute(query).mappings()]
+            found = [stored_exception(row) for row in conn.execute(query).mappings()]
+        return found if document is None else [x for x in found if x.involves(document)]
+
+    def count_exceptions(
+        self, *, rule: str | None = None, start: date | None = None, end: date | None = None
+    ) -> int:
+        """How many exceptions a rule (or every rule) has, of documents issued in [start, end] if given."""
+        e = reconcile_exceptions.c
+        query = select(func.count()).select_from(reconcile_exceptions)
+        if rule is not None:
+            query = query.where(e.rule == rule)
+        if start is not None and end is not None:
+            query = query.where(e.issued_on.between(start, end))
+        with self._engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def run_periods(self, rule: str | None = None) -> list[str]:
+        """The periods (`2026-10`, `2026-Q4`, `all`...) saved runs covered, of one rule or of any."""
+        r = reconcile_runs.c
+        query = select(r.period).distinct().order_by(r.period)
+        if rule is not None:
+            query = query.where(r.rule == rule)
+        with self._engine.connect() as conn:
+            return list(conn.execute(query).scalars())
 
     def get_exception(self, exception_id: int) -> StoredException | None:
         query = select(reconcile_exceptions).where(reconcile_exceptions.c.id == exception_id)

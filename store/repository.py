@@ -7,11 +7,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, Status, payload_hash
@@ -119,6 +120,18 @@ class PageCounts:
             self.deleted + other.deleted,
             self.quarantined + other.quarantined,
         )
+
+
+@dataclass(frozen=True)
+class DocumentCandidate:
+    """A document a person named by its number or id: enough to tell it from others of that number."""
+
+    key: DocumentKey
+    number: str | None
+    issued_on: date | None
+    total: Decimal | None
+    currency: str | None
+    deleted: bool
 
 
 @dataclass(frozen=True)
@@ -289,6 +302,47 @@ class SqlLedgerRepository:
         with self._engine.connect() as conn:
             row = conn.execute(select(documents).where(*_key_match(key))).mappings().first()
             return None if row is None else next(iter(_assemble(conn, [row])))
+
+    def find_documents(
+        self, name: str, *, source: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> list[DocumentCandidate]:
+        """Documents a person may mean by `name`: its number (case and surrounding blanks ignored) or its
+        external id, optionally of one source and kind; deleted ones too. Oldest issue date first.
+
+        No index serves a number lookup (documents are keyed by source, kind and external id); a scan of
+        the ledger is fine for a command a person types, not for a loop."""
+        d = documents.c
+        text = name.strip()
+        conditions = [or_(func.lower(d.number) == text.lower(), d.external_id == text)]
+        if source is not None:
+            conditions.append(d.source == source)
+        if kind is not None:
+            conditions.append(d.kind == kind)
+        query = (
+            select(d.source, d.kind, d.external_id, d.number, d.issued_on, d.total, d.currency, d.deleted)
+            .where(*conditions)
+            .order_by(d.issued_on, d.source, d.kind, d.external_id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            return [
+                DocumentCandidate(
+                    key=DocumentKey(source=r.source, kind=DocumentKind(r.kind), external_id=r.external_id),
+                    number=r.number,
+                    issued_on=r.issued_on,
+                    total=r.total,
+                    currency=r.currency,
+                    deleted=bool(r.deleted),
+                )
+                for r in conn.execute(query)
+            ]
+
+    def document_counts(self) -> dict[tuple[str, str], int]:
+        """(source, kind) -> how many documents the ledger holds (deleted ones too)."""
+        d = documents.c
+        query = select(d.source, d.kind, func.count()).group_by(d.source, d.kind).order_by(d.source, d.kind)
+        with self._engine.connect() as conn:
+            return {(source, kind): int(count) for source, kind, count in conn.execute(query)}
 
     def history(self, key: DocumentKey) -> list[Revision]:
         """Every revision of one document, oldest first (empty when the ledger never had it)."""

@@ -7,19 +7,32 @@ from typing import Any
 
 import click
 
+from config.rules import SettlementRule
 from reconcile.lifecycle import TransitionError, review
-from reconcile.periods import PeriodError, parse_period
-from store.canonical import DiscrepancyType, DocumentRef, ExceptionAction, ExceptionStatus, ResolutionKind
+from reconcile.periods import Period, PeriodError, parse_period
+from reconcile.report.explain import explanation
+from reconcile.report.fmt import display_width, format_amount
+from reconcile.report.safe import terminal_text
+from store.canonical import (
+    DiscrepancyType,
+    DocumentKind,
+    DocumentRef,
+    ExceptionAction,
+    ExceptionStatus,
+    ResolutionKind,
+)
 from store.reconcile_repository import ExceptionEvent, SqlReconcileRepository, StoredException
 from store.repository import SqlLedgerRepository
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
-from sync.console import echo_line
+from sync.commands.document_names import resolve_document
+from sync.console import Column, echo_line, joined, print_listing, stdout_layout
 
 STATUSES = click.Choice([s.value for s in ExceptionStatus])
 TYPES = click.Choice([t.value for t in DiscrepancyType])
 KINDS = click.Choice([k.value for k in ResolutionKind])
+DOCUMENT_KINDS = click.Choice([k.value for k in DocumentKind])
 EXCEPTION_ID = click.IntRange(1, 2**63 - 1)
 """An exception's id: a database integer (a 23-digit id is a usage error, not a database crash)."""
 
@@ -36,6 +49,15 @@ def exceptions_group() -> None:
 @click.option(
     "--period", default=None, metavar="P", help="On the documents' issue date: 2026-10, 2026-Q3, 2026."
 )
+@click.option(
+    "--document",
+    default=None,
+    metavar="NUMBER|ID",
+    help="Only exceptions involving this document: its number (INV-000204), external id, or "
+    "SOURCE/KIND/EXTERNAL_ID.",
+)
+@click.option("--source", default=None, help="With --document: the document's connector.")
+@click.option("--kind", type=DOCUMENT_KINDS, default=None, help="With --document: the document's kind.")
 @json_option
 @click.pass_obj
 def list_exceptions(
@@ -45,30 +67,173 @@ def list_exceptions(
     status: str | None,
     type_: str | None,
     period: str | None,
+    document: str | None,
+    source: str | None,
+    kind: str | None,
     as_json: bool,
 ) -> None:
-    """Exceptions, oldest first."""
-    start = end = None
-    if period is not None:
-        try:
-            scope = parse_period(period, utc_now(), app.config.settings.zone)
-        except PeriodError as exc:
-            raise BadConfig(f"--period: {exc}") from exc
-        start, end = scope.start, scope.end
+    """Exceptions, oldest first. A table on a wide terminal, a card per exception on a narrow one, one
+    tab-separated line per exception when piped; with nothing to list, why."""
+    scope = _period(app, period)
+    if document is None and (source is not None or kind is not None):
+        raise BadConfig(app.text("finance.narrow_without_document"))
     with database(app) as engine:
-        found = SqlReconcileRepository(engine).list_exceptions(
-            rule=rule, status=status, type_=type_, start=start, end=end
+        repo = SqlReconcileRepository(engine)
+        key = None
+        if document is not None:
+            ledger = SqlLedgerRepository(engine)
+            key = resolve_document(app, ledger, document, source=source, kind=kind, interactive=not as_json)
+        start, end = (None, None) if scope is None else (scope.start, scope.end)
+        found = repo.list_exceptions(
+            rule=rule, status=status, type_=type_, start=start, end=end, document=key
         )
+        filters = [
+            f"{name} {value}"
+            for name, value in (("--status", status), ("--type", type_), ("--document", document))
+            if value is not None
+        ]
+        why = None if found else _why_empty(app, repo, rule=rule, scope=scope, filters=filters)
     if as_json:
         emit_json({"exceptions": [exception_json(e) for e in found]})
         return
-    if not found:
-        click.echo("no exceptions")
-    for e in found:
-        amount = "" if e.difference is None else f"{e.difference} {e.currency or ''}".strip()
-        marker = "" if _severity(e.type) == "normal" else f" ({_severity(e.type)})"
-        kind = f"{e.type}{marker}"
-        echo_line(f"{e.id:>6}  {e.status.value:<13} {kind:<28} {e.rule:<24} {amount:>16}  {e.explanation}")
+    catalogue = app.catalogue
+    if why is not None and stdout_layout()[0]:
+        echo_line(why)
+        return
+    if why is not None:  # piped: the heading row alone on stdout, the reason on stderr
+        click.echo(terminal_text(why, one_line=True), err=True)
+    columns = [
+        Column(catalogue.text("col.id"), right=True),
+        Column(catalogue.text("col.status")),
+        Column(catalogue.text("col.type")),
+        Column(catalogue.text("col.rule")),
+        Column(catalogue.text("col.assignee")),
+        Column(catalogue.text("col.difference"), right=True),
+        Column(catalogue.text("col.explanation"), wraps=True),
+    ]
+    sides: dict[str, tuple[str | None, str | None]] = {}
+    print_listing(
+        columns,
+        (
+            [
+                e.id,
+                _status(app, e.status.value),
+                _type(app, e.type),
+                e.rule,
+                e.assignee or "",
+                _difference(app, e),
+                _explanation(app, e, sides),
+            ]
+            for e in found
+        ),
+    )
+
+
+def _period(app: AppContext, period: str | None) -> Period | None:
+    if period is None:
+        return None
+    try:
+        scope = parse_period(period, utc_now(), app.config.settings.zone)
+    except PeriodError as exc:
+        raise BadConfig(app.text("finance.bad_period", reason=str(exc))) from exc
+    return None if scope.is_all else scope
+
+
+def _why_empty(
+    app: AppContext,
+    repo: SqlReconcileRepository,
+    *,
+    rule: str | None,
+    scope: Period | None,
+    filters: list[str],
+) -> str:
+    """Why `exceptions list` shows nothing: no run covers the period (and the command that would), the
+    runs found nothing, or the filters exclude every exception there is (and how many that is)."""
+    zone = app.config.settings.zone
+    now = utc_now()
+    periods = [parse_period(name, now, zone) for name in repo.run_periods(rule)]
+    period = None if scope is None else scope.name
+    ran = [p for p in periods if scope is None or p.is_all or _overlaps(p, scope)]
+    if not ran:
+        params = {"rule": rule, "period": period}
+        suffix = ("_rule" if rule else "") + ("_period" if period else "")
+        return app.text(f"finance.empty.no_run{suffix}", **{k: v for k, v in params.items() if v})
+    start, end = (None, None) if scope is None else (scope.start, scope.end)
+    count = repo.count_exceptions(rule=rule, start=start, end=end)
+    suffix = ("_rule" if rule else "") + ("_period" if period else "")
+    params = {k: v for k, v in {"rule": rule, "period": period}.items() if v}
+    if count and filters:
+        where = app.text("finance.where." + suffix.lstrip("_"), **params) if suffix else ""
+        return app.text("finance.empty.filters", filters=" ".join(filters), count=count, where=where)
+    if scope is not None and not any(p.is_all or _within(scope, p) for p in ran):
+        covered = joined(app.lang, sorted({p.name for p in ran}))
+        rule_option = f" --rule {rule}" if rule else ""
+        return app.text("finance.empty.partial", period=period, covered=covered, rule_option=rule_option)
+    return app.text(f"finance.empty.none{suffix}", **params)
+
+
+def _overlaps(run: Period, scope: Period) -> bool:
+    if run.start is None or run.end is None or scope.start is None or scope.end is None:
+        return True  # `all` overlaps everything
+    return run.start <= scope.end and scope.start <= run.end
+
+
+def _within(scope: Period, run: Period) -> bool:
+    if run.start is None or run.end is None:
+        return True
+    if scope.start is None or scope.end is None:
+        return False
+    return run.start <= scope.start and scope.end <= run.end
+
+
+def _status(app: AppContext, value: str) -> str:
+    return app.catalogue.value("status", value) if app.catalogue.has(f"status.{value}") else value
+
+
+def _type(app: AppContext, value: str) -> str:
+    """The type's name in the reader's language, marked when it is a low-severity hint."""
+    name = app.catalogue.value("type", value) if app.catalogue.has(f"type.{value}") else value
+    return name if _severity(value) == "normal" else app.text("finance.low", type=name)
+
+
+_DATE_ONLY = {
+    DiscrepancyType.DUE_BEFORE_ISSUE.value: "due_on",
+    DiscrepancyType.INVOICE_BEFORE_ORDER.value: "issued_on",
+}
+"""Findings about dates alone: their "difference" is the two dates compared, not an amount."""
+
+
+def _difference(app: AppContext, e: StoredException) -> str:
+    field = _DATE_ONLY.get(e.type)
+    if field is None:
+        return format_amount(e.difference, e.currency)
+    dates = next(((left, right) for name, left, right in e.fields if name == field), None)
+    if dates is None or not (dates[0] and dates[1]):
+        return ""
+    return app.text(f"dates.{e.type}", left=dates[0], right=dates[1])
+
+
+def _explanation(app: AppContext, e: StoredException, sides: dict[str, tuple[str | None, str | None]]) -> str:
+    """The reconciler's sentence in English; the catalogue's template, from the finding, in Chinese."""
+    if app.lang == "en":
+        return e.explanation
+    try:
+        found = e.discrepancy()
+    except ValueError:  # a type this version no longer knows: its stored sentence
+        return e.explanation
+    if e.rule not in sides:
+        sides[e.rule] = _sides(app, e.rule)
+    return explanation(found, app.catalogue, sides[e.rule])
+
+
+def _sides(app: AppContext, name: str) -> tuple[str | None, str | None]:
+    """The sources a configured rule compares (an audit plan or a rule no longer configured: none)."""
+    for rule in app.config.settings.reconcile.rules:
+        if rule.name == name:
+            if isinstance(rule, SettlementRule):
+                return rule.invoices.source, rule.payments.source
+            return rule.left.source, rule.right.source
+    return None, None
 
 
 @exceptions_group.command("show")
@@ -79,7 +244,7 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
     """One exception: both sides, the fields that differ, both documents' history, every event."""
     with database(app) as engine:
         repo = SqlReconcileRepository(engine)
-        found = _get(repo, exception_id)
+        found = _get(app, repo, exception_id)
         events = repo.events(exception_id)
         ledger = SqlLedgerRepository(engine)
         history = {
@@ -105,25 +270,46 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
             }
         )
         return
-    severity = "" if _severity(found.type) == "normal" else f", severity {_severity(found.type)}"
-    echo_line(f"exception {found.id}: {found.type} ({found.status.value}{severity}) in rule {found.rule}")
-    echo_line(f"  {found.explanation}")
-    for side, refs in (("left", found.left), ("right", found.right)):
+    title = "finance.show.title" if _severity(found.type) == "normal" else "finance.show.title_low"
+    name = app.catalogue.value("type", found.type) if app.catalogue.has(f"type.{found.type}") else found.type
+    status = _status(app, found.status.value)
+    echo_line(app.text(title, id=found.id, type=name, status=status, rule=found.rule))
+    echo_line(f"  {_explanation(app, found, {})}")
+    side_width = max(display_width(app.text(side)) for side in ("ui.left", "ui.right"))
+    for side, refs in (("ui.left", found.left), ("ui.right", found.right)):
+        name = app.text(side) + " " * (side_width - display_width(app.text(side)))
         for ref in refs:
             echo_line(
-                f"  {side:<5} {ref.key}  {ref.number or '-'}  "
-                f"{ref.amount} {ref.currency or ''}  {ref.issued_on}"
+                f"  {name}  {ref.key}  {ref.number or '-'}  "
+                f"{format_amount(ref.amount, ref.currency) or '-'}  {ref.issued_on or '-'}"
             )
     for field, left, right in found.fields:
-        echo_line(f"  {field}: {left} vs {right}")
-    echo_line(f"  assignee: {found.assignee or '-'}")
+        label = app.catalogue.value("field", field) if app.catalogue.has(f"field.{field}") else field
+        echo_line("  " + app.text("finance.show.field", field=label, left=left or "-", right=right or "-"))
+    echo_line("  " + app.text("finance.show.assignee", name=found.assignee or app.text("ui.none")))
     for key, revisions in history.items():
-        echo_line(f"  history of {key}: " + ", ".join(f"r{r['revision']} {r['change']}" for r in revisions))
+        listed = joined(
+            app.lang,
+            (
+                app.text(
+                    "finance.show.revision",
+                    revision=r["revision"],
+                    change=app.catalogue.value("change", str(r["change"])),
+                )
+                for r in revisions
+            ),
+        )
+        echo_line("  " + app.text("finance.show.history", document=key, revisions=listed))
     for e in events:
         note = f" — {e.note}" if e.note else ""
-        echo_line(
-            f"  {_iso(e.at)}  {e.actor:<14} {e.action:<13} {e.from_status or '-'} -> {e.to_status}{note}"
-        )
+        before = _status(app, e.from_status) if e.from_status else "-"
+        after = _status(app, e.to_status)
+        echo_line(f"  {_iso(e.at)}  {e.actor}  {_action(app, e.action)}  {before} -> {after}{note}")
+
+
+def _action(app: AppContext, action: str) -> str:
+    key = f"finance.action.{action}"
+    return app.text(key) if app.catalogue.has(key) else action
 
 
 @exceptions_group.command("ack")
@@ -189,11 +375,11 @@ def _act(
 ) -> None:
     with database(app) as engine:
         repo = SqlReconcileRepository(engine)
-        found = _get(repo, exception_id)
+        found = _get(app, repo, exception_id)
         try:
             after = review(found.status, action)
         except TransitionError as exc:
-            raise CommandFailed(f"exception {exception_id}: {exc}") from exc
+            raise CommandFailed(_refusal(app, exception_id, exc)) from exc
         try:
             repo.record_action(
                 exception_id,
@@ -207,18 +393,34 @@ def _act(
                 assignee=assignee,
             )
         except LookupError as exc:
-            raise CommandFailed(str(exc)) from exc
-        updated = _get(repo, exception_id)
+            raise CommandFailed(app.text("finance.act.changed_meanwhile", id=exception_id)) from exc
+        updated = _get(app, repo, exception_id)
     if as_json:
         emit_json({"exception": exception_json(updated)})
     else:
-        click.echo(f"exception {exception_id}: {found.status.value} -> {updated.status.value}")
+        before, now = _status(app, found.status.value), _status(app, updated.status.value)
+        click.echo(app.text("finance.act.done", id=exception_id, before=before, after=now))
 
 
-def _get(repo: SqlReconcileRepository, exception_id: int) -> StoredException:
+def _refusal(app: AppContext, exception_id: int, exc: TransitionError) -> str:
+    action = _action(app, exc.action.value)
+    if not exc.allowed:
+        return app.text("finance.act.by_runs", id=exception_id, action=action)
+    allowed = app.text("finance.or").join(_status(app, s.value) for s in sorted(exc.allowed))
+    verb = app.text(f"finance.verb.{exc.action.value}")
+    return app.text(
+        "finance.act.refused",
+        id=exception_id,
+        action=verb,
+        status=_status(app, exc.status.value),
+        allowed=allowed,
+    )
+
+
+def _get(app: AppContext, repo: SqlReconcileRepository, exception_id: int) -> StoredException:
     found = repo.get_exception(exception_id)
     if found is None:
-        raise CommandFailed(f"no exception {exception_id} (see `ledgerbridge exceptions list`)")
+        raise CommandFailed(app.text("finance.no_exception", id=exception_id))
     return found
 
 

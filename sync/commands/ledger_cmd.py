@@ -7,20 +7,21 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import click
-from rich.table import Table
-from rich.text import Text
 
 from reconcile.report.csvfile import CSV_ENCODING
-from reconcile.report.safe import csv_text, terminal_text
+from reconcile.report.fmt import format_amount
+from reconcile.report.safe import csv_text
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, force_option, output_destination
-from sync.console import stdout_console
+from sync.commands.document_names import resolve_document
+from sync.console import Column, joined, print_listing
 from sync.engine import iso
 from sync.outputs import Destination, OutputKind, OutputRefused, atomic_output, check_destination
 
@@ -105,27 +106,51 @@ def export(
             for document in documents:
                 writer.writerow(_csv_row(document.to_json_dict()))
                 count += 1
+        empty = None if count else _why_empty(app, SqlLedgerRepository(engine), source=source, kind=kind)
+    if empty is not None:  # on stderr: stdout (or the file) holds the export, here empty
+        click.echo(empty, err=True)
     if output is not None:
-        click.echo(f"exported {count} documents to {output}", err=True)
+        click.echo(app.text("finance.export.done", count=count, path=output), err=True)
+
+
+def _why_empty(app: AppContext, ledger: SqlLedgerRepository, *, source: str | None, kind: str | None) -> str:
+    """Why an export holds no document: an empty ledger, or filters naming what it does not hold."""
+    counts = ledger.document_counts()
+    if not counts:
+        return app.text("finance.export.empty")
+    filters = " ".join(f"{name} {value}" for name, value in (("--source", source), ("--kind", kind)) if value)
+    known = joined(
+        app.lang,
+        (
+            app.text("finance.export.count", source=s, kind=app.catalogue.value("kind", k), count=n)
+            for (s, k), n in counts.items()
+        ),
+    )
+    return app.text("finance.export.empty_filter", filters=filters, known=known)
 
 
 @ledger_group.command("history")
-@click.argument("source")
-@click.argument("kind", type=KINDS)
-@click.argument("external_id")
+@click.argument("names", nargs=-1, required=True, metavar="NUMBER | ID | SOURCE KIND EXTERNAL_ID")
+@click.option("--source", default=None, help="With a NUMBER or ID: the document's connector.")
+@click.option("--kind", type=KINDS, default=None, help="With a NUMBER or ID: the document's kind.")
 @json_option
 @click.pass_obj
-def history(app: AppContext, source: str, kind: str, external_id: str, as_json: bool) -> None:
-    """Every revision of one document, oldest first: what changed, when, and in which sync run."""
-    key = DocumentKey(source=source, kind=DocumentKind(kind), external_id=external_id)
+def history(
+    app: AppContext, *, names: tuple[str, ...], source: str | None, kind: str | None, as_json: bool
+) -> None:
+    """Every revision of one document, oldest first: what changed, when, and in which sync run. Name it
+    by its number (INV-000204), its external id, SOURCE/KIND/EXTERNAL_ID or SOURCE KIND EXTERNAL_ID; a
+    number several documents share lists them (choose with --source/--kind or the id)."""
     with database(app) as engine:
-        revisions = SqlLedgerRepository(engine).history(key)
+        ledger = SqlLedgerRepository(engine)
+        key = _history_key(app, ledger, names, source=source, kind=kind, as_json=as_json)
+        revisions = ledger.history(key)
     if not revisions:
-        raise CommandFailed(f"the ledger has no document {key}")
+        raise CommandFailed(app.text("finance.history.no_document", document=str(key)))
     if as_json:
         emit_json(
             {
-                "document": {"source": source, "kind": kind, "external_id": external_id},
+                "document": {"source": key.source, "kind": key.kind.value, "external_id": key.external_id},
                 "revisions": [
                     {
                         "revision": r.revision,
@@ -141,31 +166,64 @@ def history(app: AppContext, source: str, kind: str, external_id: str, as_json: 
             }
         )
         return
-    table = Table("rev", "change", "recorded at", "run", "what changed")
+    columns = [
+        Column(app.text("finance.col.revision"), right=True),
+        Column(app.text("finance.col.change")),
+        Column(app.text("finance.col.recorded_at")),
+        Column(app.text("finance.col.run"), right=True),
+        Column(app.text("finance.col.what_changed"), wraps=True),
+    ]
+    rows = []
     previous: dict[str, Any] = {}
     for r in revisions:
         current = r.document.to_json_dict()
-        table.add_row(
-            str(r.revision),
-            r.change.value,
-            iso(r.recorded_at) or "",
-            str(r.sync_run_id or ""),
-            Text(terminal_text(_changes(previous, current))),
+        rows.append(
+            [
+                r.revision,
+                app.catalogue.value("change", r.change.value),
+                iso(r.recorded_at) or "",
+                r.sync_run_id or "",
+                _changes(app, previous, current),
+            ]
         )
         previous = current
-    stdout_console().print(table)
+    print_listing(columns, rows)
 
 
-def _changes(before: dict[str, Any], after: dict[str, Any]) -> str:
+def _history_key(  # the arguments in either form
+    app: AppContext,
+    ledger: SqlLedgerRepository,
+    names: tuple[str, ...],
+    *,
+    source: str | None,
+    kind: str | None,
+    as_json: bool,
+) -> DocumentKey:
+    if len(names) == 3:
+        if names[1] not in KINDS.choices:
+            raise BadConfig(app.text("finance.bad_kind", kind=names[1], kinds=", ".join(KINDS.choices)))
+        return DocumentKey(source=names[0], kind=DocumentKind(names[1]), external_id=names[2])
+    if len(names) != 1:
+        raise BadConfig(app.text("finance.history.arguments", count=len(names)))
+    return resolve_document(app, ledger, names[0], source=source, kind=kind, interactive=not as_json)
+
+
+def _changes(app: AppContext, before: dict[str, Any], after: dict[str, Any]) -> str:
     if not before:
-        return f"total {after.get('total')} {after.get('currency') or ''}".strip()
+        total = after.get("total")
+        amount = format_amount(Decimal(total), after.get("currency")) if total is not None else "-"
+        return app.text("finance.history.first", amount=amount)
     ignored = {"revision"}
     changed = [
-        f"{name}: {_short(before.get(name))} → {_short(value)}"
+        f"{_field(app, name)}: {_short(before.get(name))} → {_short(value)}"
         for name, value in after.items()
         if name not in ignored and before.get(name) != value
     ]
-    return "; ".join(changed) or "(same values, new payload)"
+    return "; ".join(changed) or app.text("finance.history.same")
+
+
+def _field(app: AppContext, name: str) -> str:
+    return app.catalogue.value("field", name) if app.catalogue.has(f"field.{name}") else name
 
 
 def _short(value: Any) -> str:
@@ -214,4 +272,4 @@ def _refusals(app: AppContext) -> Iterator[None]:
     try:
         yield
     except OutputRefused as exc:
-        raise BadConfig(exc.message(app.config.settings.effective_locale)) from exc
+        raise BadConfig(exc.message(app.lang)) from exc

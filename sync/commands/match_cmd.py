@@ -1,18 +1,23 @@
-"""`ledgerbridge match|unmatch LEFT_ID RIGHT_ID --rule R --note TEXT`: manual overrides of the passes."""
+"""`ledgerbridge match|unmatch LEFT RIGHT --rule R --note TEXT`: manual overrides of the passes. LEFT and
+RIGHT are document numbers, external ids or SOURCE/KIND/EXTERNAL_ID."""
 
 from __future__ import annotations
 
 import click
 
-from config.rules import MatchRule
-from store.canonical import DocumentKey, DocumentKind
+from config.rules import MatchRule, SideSpec
+from store.canonical import DocumentKey
 from store.reconcile_repository import SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
+from sync.commands.document_names import parse_key, resolve_document
 
-_ID_HELP = "Documents are named SOURCE/KIND/EXTERNAL_ID, e.g. zoho-crm/invoice/4150868000000624001."
+_ID_HELP = (
+    "Name a document by its number (INV-000204) or external id, looked up among the rule's side, or as "
+    "SOURCE/KIND/EXTERNAL_ID, e.g. zoho-crm/invoice/4150868000000624001."
+)
 
 
 def _override(action: str) -> click.Command:
@@ -44,20 +49,17 @@ def _override(action: str) -> click.Command:
         try:
             configured = settings.reconcile.rule(rule)
         except KeyError as exc:
-            raise BadConfig(str(exc.args[0])) from exc
+            known = ", ".join(r.name for r in settings.reconcile.rules) or "-"
+            raise BadConfig(app.text("finance.match.no_rule", rule=rule, known=known)) from exc
         if not isinstance(configured, MatchRule):
-            raise BadConfig(f"rule {rule!r} is a settlement rule; manual matches apply to match rules")
-        left, right = _key(left_id, "LEFT_ID"), _key(right_id, "RIGHT_ID")
-        for key, side, name in ((left, configured.left, "LEFT_ID"), (right, configured.right, "RIGHT_ID")):
-            if (key.source, key.kind.value) != (side.source, side.kind):
-                raise BadConfig(
-                    f"{name} {key} is not a {side.kind} of {side.source}, as rule {rule!r} expects"
-                )
+            raise BadConfig(app.text("finance.match.settlement", rule=rule))
+        sides = ((left_id, configured.left, "LEFT_ID"), (right_id, configured.right, "RIGHT_ID"))
         with database(app) as engine:
             ledger = SqlLedgerRepository(engine)
-            for key, name in ((left, "LEFT_ID"), (right, "RIGHT_ID")):
-                if ledger.get(key) is None:
-                    raise BadConfig(f"{name}: the ledger has no document {key}")
+            left, right = (
+                _document(app, ledger, text, side, name=name, rule=rule, as_json=as_json)
+                for text, side, name in sides
+            )
             SqlReconcileRepository(engine).set_override(
                 rule=rule,
                 action=action,
@@ -80,17 +82,44 @@ def _override(action: str) -> click.Command:
                 }
             )
         else:
-            click.echo(f"{rule}: will {verb} {left} and {right} from the next run on")
+            click.echo(app.text(f"finance.{action}.done", rule=rule, left=str(left), right=str(right)))
 
     return command
 
 
-def _key(text: str, name: str) -> DocumentKey:
-    parts = text.split("/", 2)
-    kinds = {k.value for k in DocumentKind}
-    if len(parts) != 3 or not all(parts) or parts[1] not in kinds:
-        raise BadConfig(f"{name} {text!r} is not SOURCE/KIND/EXTERNAL_ID. {_ID_HELP}")
-    return DocumentKey(source=parts[0], kind=DocumentKind(parts[1]), external_id=parts[2])
+def _document(
+    app: AppContext,
+    ledger: SqlLedgerRepository,
+    text: str,
+    side: SideSpec,
+    *,
+    name: str,
+    rule: str,
+    as_json: bool,
+) -> DocumentKey:
+    """The document of the rule's side that `text` names: SOURCE/KIND/EXTERNAL_ID, or a number or external
+    id looked up among that side's source and kind (several: listed, choose by id)."""
+    key = parse_key(text)
+    if key is None:
+        key = resolve_document(
+            app, ledger, text, source=side.source, kind=side.kind, narrowable=False, interactive=not as_json
+        )
+    if (key.source, key.kind.value) != (side.source, side.kind):
+        kind = app.catalogue.value("kind", side.kind)
+        found = str(key)
+        raise BadConfig(
+            app.text(
+                "finance.match.wrong_side",
+                name=name,
+                document=found,
+                kind=kind,
+                source=side.source,
+                rule=rule,
+            )
+        )
+    if ledger.get(key) is None:
+        raise BadConfig(app.text("finance.history.no_document", document=str(key)))
+    return key
 
 
 match_command = _override("match")
