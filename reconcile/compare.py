@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from config.rules import MatchRule
+from reconcile.facts import DELETED_SIDE, FX_TOLERANCE
 from reconcile.findings import Tolerances, describe, finding, total_of
 from reconcile.normalize import normalize_party, party_score
 from reconcile.report.fmt import format_exact
@@ -105,6 +106,8 @@ class Comparer:
             return None
         kind = next(k for k in _PRIORITY if k in diffs)
         fields = [diff for k in _PRIORITY for diff in diffs.get(k, [])]
+        if kind is DiscrepancyType.AMOUNT_MISMATCH and figures.cross:
+            fields.append(FieldDiff(field=FX_TOLERANCE, left=None, right=str(self._fx_percent)))
         found = finding(
             self.rule.name,
             kind,
@@ -128,6 +131,13 @@ class Comparer:
         source = gone[0].source
         fields = _who_deleted(gone, side)
         said = {diff.field: diff.left if side == "left" else diff.right for diff in fields}
+        fields.append(
+            FieldDiff(
+                field=DELETED_SIDE,
+                left="yes" if side == "left" else None,
+                right="yes" if side == "right" else None,
+            )
+        )
         by = f" by {said['deleted_by']}" if said.get("deleted_by") else ""
         at = f" at {said['deleted_at']}" if said.get("deleted_at") else ""
         text = (

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from config.rules import CrossKey, MatchRule, key_name
 from reconcile.compare import Comparer
+from reconcile.facts import ambiguity_facts
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.passes import (
     GROUP_CAP,
@@ -23,7 +24,7 @@ from reconcile.passes import (
 )
 from reconcile.result import WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult, Why
 from reconcile.rows import LedgerRow
-from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType
+from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType, FieldDiff
 
 DocumentLike = CanonicalDocument | LedgerRow
 _Explainer = Callable[[Sequence[LedgerRow], Sequence[LedgerRow]], str]
@@ -126,7 +127,8 @@ class _Run:
         pairs, unresolved = resolve_scored(self.board, scorer.edges(self.board), self.rule.fuzzy.margin)
         self._scored_pairs(pairs)
         for rest in unresolved:
-            self._found(rest.group, DiscrepancyType.AMBIGUOUS_MATCH, self._scored_explainer(rest))
+            facts = ambiguity_facts(rest, self.board.left, self.board.right, self.rule.fuzzy.margin, _SHOWN)
+            self._found(rest.group, DiscrepancyType.AMBIGUOUS_MATCH, self._scored_explainer(rest), facts)
 
     def aggregates(self) -> None:
         window = self.rule.fuzzy.date_window_days
@@ -232,10 +234,13 @@ class _Run:
         else:
             self._emit(found, lefts, rights)
 
-    def _found(self, group: Group, kind: DiscrepancyType, explain: _Explainer) -> None:
+    def _found(
+        self, group: Group, kind: DiscrepancyType, explain: _Explainer, facts: Sequence[FieldDiff] = ()
+    ) -> None:
         self.board.take(group)
         lefts, rights = self._rows(group)
-        self._emit(finding(self.rule.name, kind, lefts, rights, explain(lefts, rights)), lefts, rights)
+        found = finding(self.rule.name, kind, lefts, rights, explain(lefts, rights), fields=facts)
+        self._emit(found, lefts, rights)
 
     def _emit(self, found: Discrepancy, lefts: Sequence[LedgerRow], rights: Sequence[LedgerRow]) -> None:
         self.findings.append(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from config.rules import SettlementRule
+from reconcile.facts import MISSING_INVOICE
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.matching import DocumentLike, as_rows
 from reconcile.result import OPEN_BALANCE, WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult
@@ -101,7 +102,13 @@ def _payment(
             )
             found.append(
                 finding(
-                    rule.name, DiscrepancyType.MISSING_IN_LEFT, [], [payment], text, amounts=(None, amount)
+                    rule.name,
+                    DiscrepancyType.MISSING_IN_LEFT,
+                    [],
+                    [payment],
+                    text,
+                    amounts=(None, amount),
+                    fields=[FieldDiff(field=MISSING_INVOICE, left=target, right=None)],
                 )
             )
             bridge.add_amount(DiscrepancyType.MISSING_IN_LEFT.value, 0, converted)

@@ -13,6 +13,7 @@ from statistics import median
 from typing import Final
 
 from reconcile.audits.base import AuditContext, AuditLimits
+from reconcile.facts import HISTORY
 from reconcile.rows import LedgerRow, money
 from store.canonical import FieldDiff
 
@@ -194,7 +195,10 @@ def unusual_amounts(
             f"total {money(row.total)} is far outside this customer's usual amounts "
             f"(median {typical} over {count} documents)"
         )
-        fields = [FieldDiff(field="total", left=str(money(row.total)), right=str(typical))]
+        fields = [
+            FieldDiff(field="total", left=str(money(row.total)), right=str(typical)),
+            FieldDiff(field=HISTORY, left=None, right=str(count)),
+        ]
         found.append((row, (), text, fields))
     return found
 

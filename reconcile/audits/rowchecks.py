@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Final
 
 from reconcile.audits.base import AuditContext, AuditLimits, Outcome, RowCheck, Skip
+from reconcile.facts import LINES_SHOULD_BE, TAX_INCLUDED
 from reconcile.findings import Tolerances
 from reconcile.rows import LedgerRow, money
 from store.canonical import FieldDiff
@@ -138,7 +139,19 @@ def _identity(row: LedgerRow, limits: AuditLimits, _: AuditContext) -> Outcome:
     else:
         parts.append(f"+ tax {money(row.tax)}")
     text = f"total {money(total)} is not {' '.join(parts)} = {money(expected)}"
-    return text, [FieldDiff(field="total", left=str(money(total)), right=str(money(expected)))]
+    fields = [
+        FieldDiff(field="total", left=str(money(total)), right=str(money(expected))),
+        FieldDiff(field="subtotal", left=str(money(subtotal)), right=None),
+    ]
+    fields += [
+        FieldDiff(field=name, left=str(money(value)), right=None)
+        for name in _COMPONENTS
+        if (value := getattr(row, name))
+    ]
+    if row.tax is not None:
+        fields.append(FieldDiff(field="tax", left=str(money(row.tax)), right=None))
+    fields.append(FieldDiff(field=TAX_INCLUDED, left=None, right="yes" if row.tax_inclusive else "no"))
+    return text, fields
 
 
 def _sum_of_lines(row: LedgerRow, limits: AuditLimits, _: AuditContext) -> Outcome:
@@ -160,7 +173,14 @@ def _sum_of_lines(row: LedgerRow, limits: AuditLimits, _: AuditContext) -> Outco
         f"total {money(total)} is not the sum of its lines {money(lines)} "
         f"(the lines should add up to the {basis}, {money(expected)})"
     )
-    return text, [FieldDiff(field="total", left=str(money(total)), right=str(money(lines)))]
+    return text, [
+        FieldDiff(field="total", left=str(money(total)), right=str(money(lines))),
+        FieldDiff(
+            field=LINES_SHOULD_BE,
+            left=str(money(expected)),
+            right="subtotal" if row.subtotal is not None else "derived",
+        ),
+    ]
 
 
 def _negative(row: LedgerRow, _: AuditLimits, __: AuditContext) -> Outcome:

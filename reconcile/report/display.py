@@ -57,13 +57,16 @@ def display_cell(
 
 def amount_text(value: Decimal | None, currency: str | None, catalogue: Catalogue) -> str:
     """An amount in a sentence or a detail field: at the minor unit, and what that hides said beside it
-    (`CNY 0.00 (exact residue CNY -0.0001 from rounding)`); None -> empty text."""
+    (`CNY 100.00 (exact residue CNY -0.0001 from rounding)`); an amount wholly below the minor unit
+    exactly (`CNY -0.0001 (less than the minor unit, shown exactly)`); None -> empty text."""
     if value is None:
         return ""
     text = format_amount(value, currency)
     residue = rounding_residue(value, currency)
     if not residue:
         return text
+    if residue == value:  # all of it is below the minor unit: say it exactly rather than `0.00`
+        return format_exact(value, currency) + catalogue.text("money.below_minor_unit")
     return text + catalogue.text("money.residue", residue=format_exact(residue, currency))
 
 

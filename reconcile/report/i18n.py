@@ -91,6 +91,10 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "bridge.out_of_scope": ("Applied to invoices outside the period", "核销至本期以外的发票"),
     "bridge.other": ("Other", "其他"),
     "money.residue": (" (exact residue {residue} from rounding)", "（舍入尾差 {residue}）"),
+    "money.below_minor_unit": (
+        " (less than the minor unit, shown exactly)",
+        "（不足最小货币单位，按精确值显示）",
+    ),
     "bridge.rounding_residue": (
         "Rounding residue of the line above (below the minor unit, not shown there)",
         "上一行的舍入尾差（不足最小货币单位，上一行未显示）",
@@ -194,8 +198,12 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     "field.allocated": ("Allocated", "已核销金额"),
     "field.discount": ("Discount", "折扣"),
     "field.credited": ("Credited", "红字冲减金额"),
+    "field.shipping": ("Shipping", "运费"),
+    "field.adjustment": ("Adjustment", "调整金额"),
+    "field.rounding": ("Rounding", "舍入金额"),
     # ---------------------------------------------------------------- exception explanations (per type)
-    # English reports print the reconciler's own sentence; these English texts keep the placeholders aligned.
+    # Both languages fill the same template from the finding (reconcile/report/explain.py): one case, one key,
+    # the same placeholders, so the English and the Chinese sentence state the same figures, ids and dates.
     "explain.missing_in_right": (
         "{left} ({left_source}) has no counterpart in {right_source}",
         "{left}（{left_source}）在{right_source}中没有对应单据",
@@ -205,10 +213,19 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{right}（{right_source}）在{left_source}中没有对应单据",
     ),
     "explain.amount_mismatch": (
-        "Amounts differ: {left} ({left_source}) {left_amount}, {right} ({right_source}) {right_amount}, "
-        "difference {difference}{details}",
+        "{left} ({left_source}) and {right} ({right_source}) are matched but their amounts differ: "
+        "{left_amount} vs {right_amount}, difference {difference}{fx}{details}",
         "金额不符：{left}（{left_source}）{left_amount}，{right}（{right_source}）{right_amount}，"
-        "差额 {difference}{details}",
+        "差额 {difference}{fx}{details}",
+    ),
+    "explain.fx_tolerance": (", more than the {percent}% FX tolerance", "，超出 {percent}% 的汇率容差"),
+    "explain.paid_mismatch": (
+        "{left} ({left_source}) shows {claimed} paid but {applied} is applied to it (its balance is stale)",
+        "{left}（{left_source}）显示已收 {claimed}，但核销到该单据的收款为 {applied}（余额未更新）",
+    ),
+    "explain.payment_to_missing_invoice": (
+        "{right} ({right_source}) applies {amount} to invoice {invoice}, which does not exist",
+        "{right}（{right_source}）向发票 {invoice} 核销 {amount}，但该发票不存在",
     ),
     "explain.currency_mismatch": (
         "{left} ({left_source}) and {right} ({right_source}) are in different currencies "
@@ -241,9 +258,30 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "单据号 {number} 在{source}中被{count}张单据重复使用（{documents}），更正前不予匹配",
     ),
     "explain.ambiguous_match": (
-        "{left} ({left_source}) could be {right} ({right_source}): no candidate is clearly better, "
-        "so none is taken; match them by hand",
-        "{left}（{left_source}）可能对应{right}（{right_source}），候选单据难分优劣，均未匹配，请手工匹配",
+        "{left} ({left_source}) could be {right} ({right_source}): {reason}{candidates}; so none is taken "
+        "(match them by hand)",
+        "{left}（{left_source}）可能对应{right}（{right_source}）：{reason}{candidates}；均未匹配，请手工匹配",
+    ),
+    "explain.ambiguous_even": ("no candidate is clearly better than the others", "候选单据难分优劣"),
+    "explain.ambiguous_close": (
+        "no candidate is clearly better: pairing them differently scores within the margin of {margin} "
+        "points of the best assignment ({apart} points apart)",
+        "候选单据难分优劣：另一种配对的得分与最佳配对仅差 {apart} 分，在 {margin} 分的差距阈值以内",
+    ),
+    "explain.ambiguous_too_many": (
+        "{lefts} and {rights} documents are candidates of each other, more than the {cap} a side "
+        "that are weighed against each other",
+        "{lefts} 张与 {rights} 张单据互为候选，超过每方最多比较 {cap} 张的上限",
+    ),
+    "explain.ambiguous_candidates": (
+        "; candidates {candidates}",
+        "；候选配对：{candidates}",
+    ),
+    "explain.ambiguous_more": ("and {count} more", "另有 {count} 个"),
+    "explain.candidate": ("{pair}: score {total} ({components})", "{pair}：总分 {total}（{components}）"),
+    "explain.score": (
+        "amount {amount}, date {date}, party {party}, reference {reference}",
+        "金额 {amount}，日期 {date}，客户 {party}，参照 {reference}",
     ),
     "explain.underpaid": (
         "{left} ({left_source}) shows {claimed} paid but only {applied} is applied to it",
@@ -263,6 +301,13 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{left}（{left_source}）与{right}（{right_source}）已匹配，但其中一方已于 {deleted_at} 被 "
         "{deleted_by} 在源系统删除，另一方仍有效",
     ),
+    "explain.deleted_side": (
+        "{deleted} ({deleted_source}) was deleted in its source{by}{at} but its counterpart "
+        "{live} ({live_source}) is still live",
+        "{deleted}（{deleted_source}）已在源系统删除{by}{at}，但其对应单据{live}（{live_source}）仍有效",
+    ),
+    "explain.deleted_by": (" by {who}", "（删除人 {who}）"),
+    "explain.deleted_at": (" at {at}", "（删除时间 {at}）"),
     "explain.deleted_in_source": (
         "{left} ({left_source}) and {right} ({right_source}) are matched, but one side was deleted "
         "in its source while the other is still live",
@@ -276,6 +321,19 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{document} ({source}): total {total} is not subtotal plus tax {expected}",
         "{document}（{source}）总额 {total} 不等于小计加税额 {expected}",
     ),
+    "explain.total_identity": (
+        "{document} ({source}): total {total} is not {parts} = {expected}",
+        "{document}（{source}）总额 {total} 不等于 {parts} = {expected}",
+    ),
+    "explain.tax_included": ("(tax {tax} included)", "（含税额 {tax}）"),
+    "explain.tax_included_unknown": ("(tax included)", "（含税）"),
+    "explain.total_lines": (
+        "{document} ({source}): total {total} is not the sum of its lines {lines} "
+        "(the lines should add up to the {basis}, {expected})",
+        "{document}（{source}）总额 {total} 不等于明细合计 {lines}（明细应合计为{basis} {expected}）",
+    ),
+    "explain.basis_subtotal": ("subtotal", "小计"),
+    "explain.basis_derived": ("total less its other components", "总额减去其他组成部分"),
     "explain.negative_amount": (
         "{document} ({source}) has negative amounts: {amounts}",
         "{document}（{source}）存在负数金额：{amounts}",
@@ -296,8 +354,9 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
     ),
     "explain.possible_duplicate": (
         "{document} ({source}) has the same customer and amount {amount} as {original}, "
-        "issued shortly before under another number",
-        "{document}（{source}）与{original}客户相同、金额同为 {amount}，且开具日期相近但单据号不同，疑似重复",
+        "issued {days} day(s) earlier under another number",
+        "{document}（{source}）与 {days} 天前开具的{original}客户相同、金额同为 {amount}，"
+        "但单据号不同，疑似重复",
     ),
     "explain.discount_above_limit": (
         "{document} ({source}): discount {discount} is {percent}% of the subtotal {subtotal}, "
@@ -308,6 +367,20 @@ _REPORT_MESSAGES: Final[Mapping[str, tuple[str, str]]] = {
         "{document} ({source}): total {total} is far outside this customer's usual amounts "
         "(median {typical})",
         "{document}（{source}）总额 {total} 远超出该客户的常见金额范围（中位数 {typical}）",
+    ),
+    "explain.unusual_amount_over": (
+        "{document} ({source}): total {total} is far outside this customer's usual amounts "
+        "(median {typical} over {count} documents)",
+        "{document}（{source}）总额 {total} 远超出该客户的常见金额范围（{count} 张单据的中位数为 {typical}）",
+    ),
+    "explain.credit_note_exceeds_invoice_named": (
+        "{document} ({source}) credits {credited} to invoice {invoice}, whose total is {invoice_total}",
+        "{document}（{source}）向发票 {invoice} 红字冲减 {credited}，超过该发票总额 {invoice_total}",
+    ),
+    "explain.credit_notes_exceed_invoice": (
+        "{document} ({source}): credit notes {notes} apply {credited} to it, more than its total "
+        "{invoice_total}",
+        "{document}（{source}）的红字发票 {notes} 合计冲减 {credited}，超过其总额 {invoice_total}",
     ),
     "explain.credit_note_exceeds_invoice": (
         "{document} ({source}): credit of {credited} exceeds the invoice total {invoice_total}",

@@ -112,6 +112,7 @@ def test_an_amount_mismatch_across_currencies_names_the_typed_totals_and_the_bas
     assert [(f.field, f.left, f.right) for f in found.fields] == [
         ("currency", "CNY", "USD"),
         ("total", "CNY 800.00", "USD 100.00"),
+        ("fx_percent", None, "2"),  # a fact: the tolerance exceeded, for the explanation in any language
     ]
     assert "CNY 800.00 vs CNY 700.00, a difference of CNY 100.00, more than the 2% FX tolerance" in (
         found.explanation

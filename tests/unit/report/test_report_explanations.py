@@ -1,4 +1,4 @@
-"""Each exception's explanation in the report's language: Chinese composed from the finding, English as found."""
+"""Each exception's explanation in the report's language, composed from the finding in English and Chinese alike."""
 
 from __future__ import annotations
 
@@ -82,9 +82,17 @@ def test_a_chinese_report_explains_every_exception_type_without_an_english_sente
     assert english == {}
 
 
-def test_an_english_report_keeps_the_reconcilers_own_explanations(fixture: Reconciled) -> None:
+def test_an_english_report_composes_each_explanation_from_the_finding_like_the_chinese_one(
+    fixture: Reconciled,
+) -> None:
     texts = _explanations(fixture.report("en", details=False))
-    assert texts == {item.id: item.discrepancy.explanation for item in fixture.items}
+    assert set(texts) == {item.id for item in fixture.items}
+    missing = next(
+        item for item in fixture.items if item.discrepancy.type is DiscrepancyType.MISSING_IN_RIGHT
+    )
+    number = missing.discrepancy.left[0].number
+    assert texts[missing.id] == f"{number} (zoho-crm) has no counterpart in zoho-books"
+    assert all(not re.search(r"[\u4e00-\u9fff]", text) for text in texts.values())
 
 
 def test_a_document_missing_on_the_right_names_it_and_the_source_it_is_missing_from() -> None:
@@ -101,7 +109,10 @@ def test_a_document_missing_on_the_right_names_it_and_the_source_it_is_missing_f
         == "INV-000224（zoho-crm）在zoho-books中没有对应单据"
     )
     assert explanation(found, ZH) == "INV-000224（zoho-crm）在右方中没有对应单据"
-    assert explanation(found, Catalogue("en")) == found.explanation
+    assert (
+        explanation(found, Catalogue("en"), ("zoho-crm", "zoho-books"))
+        == "INV-000224 (zoho-crm) has no counterpart in zoho-books"
+    )
 
 
 def test_an_amount_mismatch_shows_both_amounts_and_the_difference_with_separators_and_currency() -> None:
