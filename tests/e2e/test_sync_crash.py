@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from store.db import make_engine, upgrade
 from store.repository import SqlLedgerRepository
@@ -18,7 +18,13 @@ from tests.e2e.sync_support import reaped, spawn, wait_for_log, write_config, wr
 from tests.store.fakes import record
 
 RECORDS = 20_000
-TRIALS = 10
+PAGE_SIZE = 500
+KILLS = 5
+"""Kills that must land mid-run (the process still running and the stream not yet all in the ledger).
+Each kill still lets the writer commit the pages in flight (sync.page_writer.IN_FLIGHT), so the ledger
+fills in about eight trials: five leaves a margin."""
+MOST_TRIALS = 4 * KILLS
+"""Trials are repeated until KILLS of them landed mid-run, but no more than this many."""
 WAIT = "120"
 """A killed PostgreSQL client's backend may hold the advisory lock until it notices: the next run waits."""
 
@@ -60,6 +66,11 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     return Reference(export=_export(url), sync_seconds=time.monotonic() - started)
 
 
+def _stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(documents)).scalar_one()
+
+
 def _ledger_state(database_url: str) -> tuple[list[str], int, int, Any, Any]:
     """One consistent snapshot: a killed run's writer process may still be committing its last page."""
     engine = make_engine(database_url)
@@ -89,30 +100,46 @@ def test_a_sync_killed_at_random_points_ends_equal_to_an_uninterrupted_one(
     mode = {"LEDGERBRIDGE_SYNC_WRITER": writer}
     assert len(reference.export) == RECORDS
     order = [r["external_id"] for r in DATA]  # already in (modified, line) order
-    config = write_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url, page_size=PAGE_SIZE)
     write_records(tmp_path, DATA)
     seed = random.randrange(1_000_000)
     chance = random.Random(seed)
-    window = reference.sync_seconds / 6  # each kill lands somewhere in the next stretch of the sync
-    killed_mid_run = 0
-    for trial in range(TRIALS):
-        with reaped() as processes:
-            processes.append(process := spawn(config, "sync", "run", "--wait", WAIT, env=mode))
-            assert wait_for_log(process, "sync.stream_started"), (
-                f"trial {trial} (seed {seed}): run did not start"
-            )
-            time.sleep(chance.uniform(0, window))
-            if process.poll() is None:
+    killed_mid_run = trials = stored = 0
+    page_seconds = PAGE_SIZE * reference.sync_seconds / RECORDS
+    # A kill is aimed by progress, not by the clock, so a loaded or an idle machine both get kills mid-run:
+    # the run is killed at a random moment of the page after the ledger reached a random count in the
+    # first quarter of what is left. Trials go on until KILLS landed mid-run (bounded by MOST_TRIALS).
+    watcher = make_engine(database_url)
+    try:
+        while killed_mid_run < KILLS and trials < MOST_TRIALS and stored < RECORDS:
+            trials += 1
+            target = stored + round(chance.uniform(0, (RECORDS - stored) / 4))
+            with reaped() as processes:
+                processes.append(process := spawn(config, "sync", "run", "--wait", WAIT, env=mode))
+                assert wait_for_log(process, "sync.stream_started"), (
+                    f"trial {trials} (seed {seed}): run did not start"
+                )
+                while process.poll() is None and _stored(watcher) < target:
+                    time.sleep(0.01)
+                time.sleep(chance.uniform(0, page_seconds))
+                running = process.poll() is None
+                process.kill()
+            ids, revision_rows, highest_revision, newest, cursor = _ledger_state(database_url)
+            stored = len(ids)
+            if running and stored < RECORDS:
                 killed_mid_run += 1
-            process.kill()
-        ids, revision_rows, highest_revision, newest, cursor = _ledger_state(database_url)
-        where = f"after kill {trial + 1} (seed {seed}, {len(ids)} documents)"
-        assert sorted(ids) == sorted(order[: len(ids)]), (
-            f"{where}: not a prefix of the stream — a page landed in part"
-        )
-        assert revision_rows == len(ids), f"{where}: revisions duplicated or missing"
-        assert highest_revision <= 1, where
-        assert cursor == newest, f"{where}: cursor {cursor} vs newest committed {newest}"
+            where = f"after kill {trials} (seed {seed}, {stored} documents)"
+            assert sorted(ids) == sorted(order[:stored]), (
+                f"{where}: not a prefix of the stream — a page landed in part"
+            )
+            assert revision_rows == stored, f"{where}: revisions duplicated or missing"
+            assert highest_revision <= 1, where
+            assert cursor == newest, f"{where}: cursor {cursor} vs newest committed {newest}"
+    finally:
+        watcher.dispose()
+    assert killed_mid_run >= KILLS, (
+        f"only {killed_mid_run} of {trials} kills landed mid-run (seed {seed}, {stored} documents stored)"
+    )
 
     with reaped() as processes:
         processes.append(final := spawn(config, "sync", "run", "--wait", WAIT, env=mode))
@@ -121,4 +148,3 @@ def test_a_sync_killed_at_random_points_ends_equal_to_an_uninterrupted_one(
     assert _export(database_url) == reference.export
     ids, revision_rows, highest_revision, _, _ = _ledger_state(database_url)
     assert (len(ids), revision_rows, highest_revision) == (RECORDS, RECORDS, 1)
-    assert killed_mid_run >= TRIALS // 2, f"only {killed_mid_run} kills landed mid-run (seed {seed})"
