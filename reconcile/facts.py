@@ -2,10 +2,10 @@
 them in any language (reconcile/report/explain.py): the stored English sentence is not parsed.
 
 Each fact is a FieldDiff whose `field` is one of the names below: `fields` is what the store already
-keeps for a finding, so no schema change. Like every field a fact is part of the signature (what the
-finding says: a payment re-pointed to another missing invoice, a changed discount in a wrong total, is
-news). Findings stored before a fact existed get it at the next run that sees them, with one `changed`
-event (a resolved one is reopened once, its signature having changed).
+keeps for a finding, so no schema change. Facts are refreshed on every run that sees a finding but are
+not part of its signature (store.canonical.FACT_FIELDS): the documents' own amounts and fields say what
+the finding is, so findings stored before a fact existed get it at the next run silently, and a
+resolved exception is never reopened by a fact alone.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final
 from reconcile.findings import describe
 from reconcile.passes import GROUP_CAP, Unresolved
 from reconcile.rows import LedgerRow
-from store.canonical import FieldDiff
+from store.canonical import FACT_FIELDS, FieldDiff
 
 MISSING_INVOICE: Final = "invoice"
 """A payment applied to an invoice that does not exist: left = the invoice's external id."""
@@ -41,20 +41,7 @@ LINES_SHOULD_BE: Final = "lines_should_be"
 HISTORY: Final = "history_documents"
 """An unusual amount: right = how many of the customer's documents the median is over."""
 
-FACTS: Final = frozenset(
-    {
-        MISSING_INVOICE,
-        CANDIDATE,
-        MORE_CANDIDATES,
-        MARGIN,
-        GROUP_LIMIT,
-        FX_TOLERANCE,
-        DELETED_SIDE,
-        TAX_INCLUDED,
-        LINES_SHOULD_BE,
-        HISTORY,
-    }
-)
+FACTS: Final = FACT_FIELDS
 """Field names that are facts, not fields that differ between the documents."""
 
 

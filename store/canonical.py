@@ -402,6 +402,26 @@ class DocumentRef(_Frozen):
         return DocumentKey(source=self.source, kind=self.kind, external_id=self.external_id)
 
 
+FACT_FIELDS: Final = frozenset(
+    {
+        "invoice",
+        "candidate",
+        "more_candidates",
+        "margin",
+        "group_cap",
+        "fx_percent",
+        "deleted",
+        "tax_included",
+        "lines_should_be",
+        "history_documents",
+    }
+)
+"""FieldDiff names that carry a finding's facts for the reports (reconcile/facts.py names each), not
+fields that differ between documents. They are stored and refreshed on every run, but are not part of
+the signature: a median over one more document or a shifted candidate score is not news, and an
+upgrade that adds facts to stored findings never reopens a resolved exception."""
+
+
 class FieldDiff(_Frozen):
     """One compared field that differs between the two sides (values as display text)."""
 
@@ -441,7 +461,7 @@ class Discrepancy(_Frozen):
             "right_amount": self.right_amount,
             "difference": self.difference,
             "currency": self.currency,
-            "fields": [[f.field, f.left, f.right] for f in self.fields],
+            "fields": [[f.field, f.left, f.right] for f in self.fields if f.field not in FACT_FIELDS],
         }
         return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()[:32]
 
