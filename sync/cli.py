@@ -15,7 +15,16 @@ import click
 
 from config.loader import ConfigError, LoadedConfig, load_config
 from reconcile.report.i18n import LANGS, Catalogue, Lang
-from sync.help_i18n import PEEKED, TranslatingContext, adopt, help_key, help_language, peek_globals, summary
+from sync.help_i18n import (
+    PEEKED,
+    TranslatingContext,
+    adopt,
+    help_key,
+    help_language,
+    peek_globals,
+    quiet_language,
+    summary,
+)
 from sync.logs import LEVELS, configure_logging
 from sync.redact import Redactor
 
@@ -66,8 +75,9 @@ class AppContext:
 
     @property
     def lang(self) -> Lang:
-        """The language a person reads: --lang / $LEDGERBRIDGE_LANG, else the config's locale, else
-        English when there is no readable config (init, demo and --help work without one)."""
+        """The language a person reads: --lang / $LEDGERBRIDGE_LANG, else the config's `locale` when it
+        sets one, else English — also when there is no readable config (init, demo and --help work
+        without one). Unlike reports, the CLI does not infer Chinese from the time zone (ADR 0024)."""
         if self.lang_option is not None:
             return self.lang_option
         if self._loaded is None:
@@ -76,7 +86,7 @@ class AppContext:
             except (ConfigError, OSError):
                 return "en"
             self.redactor.learn_settings(self._loaded.settings)
-        return self._loaded.settings.effective_locale
+        return self._loaded.settings.locale or "en"
 
     @property
     def catalogue(self) -> Catalogue:
@@ -178,14 +188,25 @@ def cli(ctx: click.Context, config_path: str | None, log_level: str, lang: Lang 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point: runs the CLI and maps failures to the documented exit statuses."""
+    """Console entry point: runs the CLI and maps failures to the documented exit statuses; the
+    last-resort lines speak the reader's language too."""
     redactor = Redactor()
+    args = list(sys.argv[1:] if argv is None else argv)
+
+    def text(key: str, **params: object) -> str:
+        peeked = peek_globals(args)
+        try:
+            lang = quiet_language(peeked.get("--lang"), peeked.get("--config"))
+        except Exception:  # noqa: BLE001 - the last-resort line must print whatever the config does
+            lang = "en"
+        return Catalogue(lang).text(key, **params)
+
     try:
-        cli.main(args=argv, prog_name="ledgerbridge", standalone_mode=False, obj=redactor)
+        cli.main(args=args, prog_name="ledgerbridge", standalone_mode=False, obj=redactor)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
-        click.echo("aborted", err=True)
+        click.echo(text("errors.aborted"), err=True)
         return EXIT_FAILED
     except click.ClickException as exc:
         exit_code = exc.exit_code
@@ -198,11 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"ledgerbridge: {redactor.redact_text(str(exc))}", err=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo(text("errors.interrupted"), err=True)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last boundary: print the bug scrubbed, never a raw traceback
         trace = "".join(traceback.format_exception(exc))
-        click.echo(f"ledgerbridge: internal error: {redactor.redact_text(trace)}", err=True)
+        click.echo(f"ledgerbridge: {text('errors.internal', trace=redactor.redact_text(trace))}", err=True)
         return EXIT_FAILED
     return EXIT_OK
 

@@ -83,11 +83,17 @@ def help_language(ctx: click.Context) -> Lang:
     if isinstance(root.obj, AppContext):  # the root callback ran: --lang or env, then the config
         return root.obj.lang
     peeked: dict[str, str] = root.meta.get(PEEKED, {})
-    for candidate in (peeked.get("--lang"), os.environ.get("LEDGERBRIDGE_LANG")):
+    return quiet_language(peeked.get("--lang"), peeked.get("--config"))
+
+
+def quiet_language(lang_option: str | None, config_path: str | None) -> Lang:
+    """--lang, else $LEDGERBRIDGE_LANG, else the config's locale, else English; never an error (for help
+    pages and the last-resort lines printed when a command could not even start)."""
+    for candidate in (lang_option, os.environ.get("LEDGERBRIDGE_LANG")):
         if candidate in LANGS:
             return candidate
     try:
-        return load_config(peeked.get("--config")).settings.effective_locale
+        return load_config(config_path).settings.locale or "en"
     except (ConfigError, OSError, ValueError):
         return "en"
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Engine, text
 
+from reconcile.report.i18n import Catalogue
 from store.audit_tables import audit_log  # noqa: F401 - and the audit log's
 from store.db import is_sqlite, make_engine, upgrade
 from store.integrity import Seal
@@ -54,7 +55,28 @@ _PG_ALLOWED = (
 
 
 class UnsafeBackup(Exception):
-    """The backup carries something ledgerbridge did not make, or comes from another key."""
+    """The backup carries something ledgerbridge did not make, or comes from another key. `key` and
+    `params` word it from the catalogue in the reader's language; str() is the English."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(Catalogue("en").text(key, **params))
+
+    def words(self, catalogue: Catalogue) -> str:
+        return catalogue.text(self.key, **{k: _worded(v, catalogue) for k, v in self.params.items()})
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A catalogue text nested in another one's placeholder."""
+
+    key: str
+    params: Mapping[str, object]
+
+
+def _worded(value: object, catalogue: Catalogue) -> object:
+    return catalogue.text(value.key, **value.params) if isinstance(value, _Part) else value
 
 
 @dataclass(frozen=True)
@@ -78,11 +100,12 @@ def check_sqlite_schema(path: Path, revision: str) -> None:
     foreign = sorted(found - expected)
     if foreign:
         kind, name, table = foreign[0]
-        where = f" on {table}" if table != name else ""
         raise UnsafeBackup(
-            f"it carries a {kind} {name!r}{where} that ledgerbridge did not create"
-            + (f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else "")
-            + ": a trigger or view can rewrite the ledger behind its back"
+            "restore.foreign_object",
+            kind=kind,
+            name=repr(name),
+            where=_Part("restore.foreign_on", {"table": table}) if table != name else "",
+            more=_Part("restore.foreign_more", {"count": len(foreign) - 1}) if len(foreign) > 1 else "",
         )
 
 
@@ -120,18 +143,15 @@ def check_pg_listing(listing: str) -> None:
         entry = parts[3] if len(parts) == 4 else line
         kind = next((k for k in _PG_ALLOWED if entry.startswith(k + " ")), None)
         if kind is None:
-            raise UnsafeBackup(
-                f"it carries a {entry.rsplit(' ', 1)[0]} that ledgerbridge did not create: a trigger, "
-                f"view or function can rewrite the ledger behind its back"
-            )
+            raise UnsafeBackup("restore.foreign_pg_entry", entry=entry.rsplit(" ", 1)[0])
         words = entry[len(kind) :].split()
         schema, name = [*words, "", ""][:2]
         if schema != "public":
-            raise UnsafeBackup(f"it carries {kind} {schema}.{name}, outside ledgerbridge's schema")
+            raise UnsafeBackup("restore.foreign_schema", kind=kind, schema=schema, name=name)
         if kind in ("TABLE", "TABLE DATA") and name not in tables:
-            raise UnsafeBackup(f"it carries a table {name!r} that ledgerbridge did not create")
+            raise UnsafeBackup("restore.foreign_table", name=repr(name))
         if kind == "INDEX" and name not in indexes:
-            raise UnsafeBackup(f"it carries an index {name!r} that ledgerbridge did not create")
+            raise UnsafeBackup("restore.foreign_index", name=repr(name))
 
 
 # ----------------------------------------------------------------------------- the key
@@ -144,17 +164,11 @@ def check_key(ciphertexts: Sequence[tuple[str, str]], head: Head | None, box: Se
         try:
             box.decrypt(label, ciphertext)
         except (SecretKeyError, InvalidToken, ValueError) as exc:
-            raise UnsafeBackup(
-                f"it was encrypted with another key: its secrets do not decrypt with this installation's "
-                f"key (fingerprint {box.fingerprint}, {box.where}); restore it where its own key is"
-            ) from exc
+            raise UnsafeBackup("restore.other_key", fingerprint=box.fingerprint, where=box.where) from exc
     if head is not None and head.scheme.startswith("hmac-sha256:"):
         theirs = head.scheme.partition(":")[2]
         if theirs != seal.fingerprint:
-            raise UnsafeBackup(
-                f"its audit log is sealed with key {theirs}, this installation's seal is {seal.fingerprint} "
-                f"(derived from the key at {box.where}): it comes from another installation"
-            )
+            raise UnsafeBackup("restore.other_seal", theirs=theirs, ours=seal.fingerprint, where=box.where)
 
 
 def sqlite_contents(path: Path) -> tuple[list[tuple[str, str]], Head | None]:

@@ -12,6 +12,7 @@ from store.digests import DocumentProblem, DocumentVerdict, verify_documents
 from store.integrity import Seal, seal_of
 from sync.cli import AppContext, CommandFailed, emit_json, json_option
 from sync.commands.common import database
+from sync.console import echo_line
 
 
 @click.group("audit")
@@ -39,7 +40,7 @@ def list_entries(app: AppContext, limit: int, action: str | None, actor: str | N
         emit_json({"entries": [entry.as_json() for entry in entries]})
         return
     if not entries:
-        click.echo("the audit log is empty" if not (action or actor) else "no matching entries")
+        click.echo(app.text("audit.empty" if not (action or actor) else "audit.no_match"))
     for entry in entries:
         when = entry.recorded_at.isoformat(timespec="seconds").replace("+00:00", "Z")
         detail = json.dumps(dict(entry.detail), ensure_ascii=False, sort_keys=True)
@@ -74,43 +75,54 @@ def verify(app: AppContext, as_json: bool) -> None:
             }
         )
     else:
-        _print(audit, rows, seal)
+        _print(app, audit, rows, seal)
     if not audit.ok:
         first = audit.problems[0]
+        more = len(audit.problems) - 1
         raise CommandFailed(
-            f"the audit log was tampered with: {first.message}"
-            + (f" (and {len(audit.problems) - 1} more)" if len(audit.problems) > 1 else "")
-            + (f"; {len(rows.problems)} document rows fail too" if rows.problems else "")
+            app.text(
+                "audit.tampered",
+                problem=first.message,
+                more=app.text("audit.tampered_more", count=more) if more else "",
+                documents=app.text("audit.tampered_documents", count=len(rows.problems))
+                if rows.problems
+                else "",
+            )
         )
     if not rows.ok:
         first_row = rows.problems[0]
         raise CommandFailed(
-            f"{len(rows.problems)} document row(s) changed outside ledgerbridge, first {_name(first_row)}: "
-            f"{first_row.message}; `ledgerbridge sync run --full --repair` rewrites them from the vendor"
+            app.text(
+                "audit.documents_changed",
+                count=len(rows.problems),
+                document=_name(app, first_row),
+                problem=first_row.message,
+            )
         )
 
 
-def _print(audit: AuditVerdict, rows: DocumentVerdict, seal: Seal) -> None:
+def _print(app: AppContext, audit: AuditVerdict, rows: DocumentVerdict, seal: Seal) -> None:
+    text = app.text
     if audit.ok and not audit.sealed:
-        click.echo(
-            f"audit log intact: {audit.rows} rows, unkeyed chain from before the upgrade verified; the next "
-            f"audited action seals it with the seal key {seal.fingerprint}"
-        )
+        click.echo(text("audit.intact_unsealed", rows=audit.rows, fingerprint=seal.fingerprint))
     elif audit.ok:
-        anchored = f", its end anchored in {seal.head_file}" if seal.head_file is not None else ""
-        click.echo(f"audit log intact: {audit.rows} rows, chain sealed with key {seal.fingerprint}{anchored}")
+        anchored = text("audit.anchored", path=seal.head_file) if seal.head_file is not None else ""
+        click.echo(text("audit.intact", rows=audit.rows, fingerprint=seal.fingerprint, anchored=anchored))
     for problem in audit.problems:
-        click.echo(f"row {problem.row}: {problem.message}")
+        click.echo(text("audit.row_problem", row=problem.row, problem=problem.message))
     for found in rows.problems:
-        click.echo(f"document {_name(found)}: {found.message}")
+        echo_line(text("audit.document_problem", document=_name(app, found), problem=found.message))
     if rows.ok:
-        click.echo(f"documents intact: {rows.rows} rows, digests verified")
+        click.echo(text("audit.documents_intact", rows=rows.rows))
     if rows.unsealed:
-        click.echo(
-            f"{rows.unsealed} document rows were written before digests existed (they match their "
-            f"history): `ledgerbridge sync run --full --repair` seals them"
-        )
+        click.echo(text("audit.unsealed_documents", count=rows.unsealed))
 
 
-def _name(problem: DocumentProblem) -> str:
-    return f"{problem.source} {problem.kind} {problem.external_id} (id {problem.id})"
+def _name(app: AppContext, problem: DocumentProblem) -> str:
+    return app.text(
+        "audit.document_name",
+        source=problem.source,
+        kind=problem.kind,
+        external_id=problem.external_id,
+        id=problem.id,
+    )

@@ -64,18 +64,18 @@ def backup(app: AppContext, path: Path, force: bool, actor: str | None, as_json:
 
     SQLite: the online backup API. PostgreSQL: pg_dump (custom format) when it is installed."""
     if path.exists() and not force:
-        raise BadConfig(f"{path} exists: choose another path or pass --force")
+        raise BadConfig(app.text("backup.exists", path=path))
     with database(app) as engine:
         if is_sqlite(engine):
-            revision = _sqlite_backup(_sqlite_file(engine), path)
+            revision = _sqlite_backup(app, _sqlite_file(app, engine), path)
             kind = "sqlite"
         else:
-            _pg_dump(engine, path)
+            _pg_dump(app, engine, path)
             revision, kind = head_revision(), "pg_dump"
         _, head = (
             sqlite_contents(path)
             if kind == "sqlite"
-            else pg_dump_contents(_tool("pg_restore", "backup"), path)
+            else pg_dump_contents(_tool(app, "pg_restore", "backup"), path)
         )
         manifest = {
             "format": kind,
@@ -104,9 +104,9 @@ def backup(app: AppContext, path: Path, force: bool, actor: str | None, as_json:
             }
         )
     else:
-        click.echo(f"backup written to {path} ({kind}, {size:,} bytes, schema revision {revision})")
+        click.echo(app.text("backup.written", path=path, kind=kind, size=f"{size:,}", revision=revision))
         if head is not None:
-            click.echo(f"audit head: row {head.seq}, MAC {head.mac} (kept in {manifest_file})")
+            click.echo(app.text("backup.audit_head", seq=head.seq, mac=head.mac, manifest=manifest_file))
 
 
 @click.command("restore")
@@ -124,38 +124,38 @@ def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: 
     with database(app, check_schema=False) as engine:
         sqlite = is_sqlite(engine)
         try:
-            revision = _check_backup(path, sqlite=sqlite)
+            revision = _check_backup(app, path, sqlite=sqlite)
         except ForeignFile as exc:
-            raise CommandFailed(f"refusing to restore {path}: {exc}") from exc
+            reason = app.text("restore.not_a_backup", detail=exc)
+            raise CommandFailed(app.text("restore.refused", path=path, reason=reason)) from exc
         box, seal = secret_box(settings), seal_of(engine)
         try:
             if sqlite:
                 check_sqlite_schema(path, revision)
                 ciphertexts, head = sqlite_contents(path)
             else:
-                tool = _tool("pg_restore", "the restore on a host that has pg_restore")
+                tool = _tool(app, "pg_restore", "the restore on a host that has pg_restore")
                 check_pg_listing(_pg_listing(tool, path))
                 ciphertexts, head = pg_dump_contents(tool, path)
             check_key(ciphertexts, head, box, seal)
         except UnsafeBackup as exc:
-            raise BadConfig(f"refusing to restore {path}: {exc}") from exc
+            reason = exc.words(app.catalogue)
+            raise BadConfig(app.text("restore.refused", path=path, reason=reason)) from exc
         if not yes:
-            click.confirm(f"Replace the database {_describe(engine)} with {path}?", abort=True)
+            click.confirm(app.text("restore.confirm", database=_describe(engine), path=path), abort=True)
         with ExitStack() as locks:
             if current_revision(engine) is not None:  # an empty database has no lease table, no daemon
                 try:
                     locks.enter_context(every_lock(engine, [c.name for c in settings.connectors]))
                 except LockHeld as exc:
-                    raise CommandFailed(
-                        f"refusing to restore while {exc}: stop the daemon and any `sync run`, then restore"
-                    ) from exc
+                    raise CommandFailed(app.text("restore.locked", lock=exc)) from exc
             previous = read_anchor(seal.head_file) if seal.head_file is not None else None
             if sqlite:
-                _sqlite_restore(path, _sqlite_file(engine))
+                _sqlite_restore(app, path, _sqlite_file(app, engine))
                 with write_transaction(engine) as conn:  # the copy's leases are not held by anyone here
                     conn.execute(text("DELETE FROM leases"))
             else:
-                _pg_restore(engine, path)
+                _pg_restore(app, engine, path)
             _reset_anchor(seal, head)
         engine.dispose()
         behind = revision != head_revision()
@@ -166,11 +166,11 @@ def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: 
                 "previous_audit_head": None if previous is None else previous.seq,
             }
             record_audit(engine, actor_name(actor), "backup.restore", detail)
-    advice = "; run `ledgerbridge db upgrade` before starting the daemon" if behind else ""
+    advice = app.text("restore.needs_upgrade") if behind else ""
     if as_json:
         emit_json({"restored": str(path), "revision": revision, "needs_upgrade": behind})
     else:
-        click.echo(f"restored {path} (schema revision {revision}){advice}")
+        click.echo(app.text("restore.done", path=path, revision=revision, advice=advice))
 
 
 def _reset_anchor(seal: Seal, head: Head | None) -> None:
@@ -194,14 +194,14 @@ def _pg_listing(tool: str, path: Path) -> str:
 # ----------------------------------------------------------------------------- SQLite
 
 
-def _sqlite_file(engine: Engine) -> Path:
+def _sqlite_file(app: AppContext, engine: Engine) -> Path:
     database = engine.url.database
     if not database or database == ":memory:":
-        raise BadConfig("an in-memory database cannot be backed up or restored")
+        raise BadConfig(app.text("errors.memory_database"))
     return Path(database)
 
 
-def _sqlite_backup(source: Path, target: Path) -> str:
+def _sqlite_backup(app: AppContext, source: Path, target: Path) -> str:
     """Copy page by page with SQLite's online backup API into a temporary file, check it, then move it
     into place: a reader never sees a half-written backup."""
     partial = target.with_name(f".{target.name}.partial")
@@ -211,23 +211,23 @@ def _sqlite_backup(source: Path, target: Path) -> str:
         with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
-        revision = _check_backup(partial, sqlite=True)
+        revision = _check_backup(app, partial, sqlite=True)
         os.replace(partial, target)
     except (sqlite3.Error, OSError, ForeignFile) as exc:
         partial.unlink(missing_ok=True)
-        raise CommandFailed(f"backup failed: {exc}") from exc
+        raise CommandFailed(app.text("backup.failed", error=exc)) from exc
     return revision
 
 
-def _sqlite_restore(backup_file: Path, live: Path) -> None:
+def _sqlite_restore(app: AppContext, backup_file: Path, live: Path) -> None:
     try:
         with closing(sqlite3.connect(backup_file)) as src, closing(sqlite3.connect(live)) as dst:
             src.backup(dst)
     except sqlite3.Error as exc:
-        raise CommandFailed(f"restore failed, the database was not changed: {exc}") from exc
+        raise CommandFailed(app.text("restore.failed", error=exc)) from exc
 
 
-def _check_backup(path: Path, *, sqlite: bool) -> str:
+def _check_backup(app: AppContext, path: Path, *, sqlite: bool) -> str:
     """The schema revision of a backup file, or ForeignFile saying why it is not usable here."""
     with path.open("rb") as handle:
         head = handle.read(16)
@@ -242,7 +242,7 @@ def _check_backup(path: Path, *, sqlite: bool) -> str:
         return _sqlite_revision(path)
     if not head.startswith(_PGDUMP_MAGIC):
         raise ForeignFile("not a pg_dump custom-format file (`ledgerbridge backup` on PostgreSQL writes one)")
-    return _pg_dump_revision(path)
+    return _pg_dump_revision(app, path)
 
 
 def _sqlite_revision(path: Path) -> str:
@@ -288,18 +288,16 @@ def _describe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
-def _tool(name: str, fallback: str) -> str:
+def _tool(app: AppContext, name: str, fallback: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise CommandFailed(
-            f"{name} is not installed here: install the PostgreSQL client tools, or run {fallback}"
-        )
+        raise CommandFailed(app.text("backup.tool_missing", tool=name, fallback=fallback))
     return found
 
 
-def _pg_dump(engine: Engine, path: Path) -> None:
+def _pg_dump(app: AppContext, engine: Engine, path: Path) -> None:
     url, environ = _libpq(engine)
-    tool = _tool("pg_dump", f"`pg_dump --format=custom --file {path} '{url}'` on a host that has it")
+    tool = _tool(app, "pg_dump", f"`pg_dump --format=custom --file {path} '{url}'` on a host that has it")
     partial = path.with_name(f".{path.name}.partial")
     partial.unlink(missing_ok=True)
     create_owner_only(partial)  # pg_dump writes into it and keeps the mode: 0600, like the key
@@ -315,12 +313,12 @@ def _pg_dump(engine: Engine, path: Path) -> None:
         reason = (
             result.stderr.strip().splitlines()[-1] if result.stderr.strip() else f"exit {result.returncode}"
         )
-        raise CommandFailed(f"pg_dump failed: {reason}")
+        raise CommandFailed(app.text("backup.pg_dump_failed", reason=reason))
     os.replace(partial, path)
 
 
-def _pg_dump_revision(path: Path) -> str:
-    tool = _tool("pg_restore", "the restore on a host that has pg_restore")
+def _pg_dump_revision(app: AppContext, path: Path) -> str:
+    tool = _tool(app, "pg_restore", "the restore on a host that has pg_restore")
     listing = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
         [tool, "--list", str(path)], capture_output=True, text=True, check=False
     )
@@ -345,9 +343,9 @@ def _pg_dump_revision(path: Path) -> str:
     return _known_revision(lines[start + 1].strip())
 
 
-def _pg_restore(engine: Engine, path: Path) -> None:
+def _pg_restore(app: AppContext, engine: Engine, path: Path) -> None:
     url, environ = _libpq(engine)
-    tool = _tool("pg_restore", f"`pg_restore --clean --if-exists --no-owner --dbname '{url}' {path}`")
+    tool = _tool(app, "pg_restore", f"`pg_restore --clean --if-exists --no-owner --dbname '{url}' {path}`")
     result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
         [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", url, str(path)],
         env=environ,
@@ -356,4 +354,4 @@ def _pg_restore(engine: Engine, path: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise CommandFailed(f"pg_restore failed (the database was not changed): {result.stderr.strip()}")
+        raise CommandFailed(app.text("restore.pg_restore_failed", error=result.stderr.strip()))

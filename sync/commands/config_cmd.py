@@ -23,6 +23,5 @@ def check(ctx: click.Context) -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(app.redactor.redact_text(problem), err=True)
-        count = len(exc.problems)
-        raise BadConfig(f"{count} problem{'s' if count > 1 else ''} in the configuration") from exc
-    click.echo(f"ok: {loaded.path}")
+        raise BadConfig(app.text("config.problems", count=len(exc.problems))) from exc
+    click.echo(app.text("config.ok", path=loaded.path))

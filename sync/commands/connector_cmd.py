@@ -16,7 +16,7 @@ from store.runs import SqlSyncLog, StreamStatus
 from sync.bootstrap import build_connector
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
-from sync.console import literal, stdout_console
+from sync.console import echo_line, literal, stdout_console
 from sync.engine import iso
 
 
@@ -75,17 +75,25 @@ def list_connectors(app: AppContext, as_json: bool) -> None:
         emit_json({"connectors": connectors})
         return
     if not connectors:
-        click.echo("no connectors configured (add some under `connectors:` in the config)")
+        click.echo(app.text("connector.none"))
         return
-    table = Table("connector", "kind", "stream", "health", "last sync", "lag", "error")
+    text = app.text
+    table = Table(
+        *(text(f"connector.col.{name}") for name in ("connector", "kind")),
+        text("sync.col.stream"),
+        *(text(f"connector.col.{name}") for name in ("health", "last_sync", "lag")),
+        text("sync.col.error"),
+    )
     for connector_row in connectors:
         for s in connector_row["streams"]:
             lag = "" if s["lag_seconds"] is None else _duration(s["lag_seconds"])
+            capped = " " + text("connector.daily_cap", resets_at=s["resets_at"]) if s["resets_at"] else ""
+            shown = _health_words(app, s["health"])
             table.add_row(
                 connector_row["name"],
                 connector_row["kind"],
                 s["stream"],
-                s["health"] + (f" (daily cap; resumes after {s['resets_at']})" if s["resets_at"] else ""),
+                shown + capped,
                 s["last_sync"] or "",
                 lag,
                 literal(s["error"]),
@@ -106,7 +114,7 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
         try:
             results = list(connector.check())
         except ConnectorError as exc:
-            raise CommandFailed(f"{name}: {exc}") from exc
+            raise CommandFailed(app.text("connector.check_failed", connector=name, error=exc)) from exc
         finally:
             connector.close()
     if as_json:
@@ -121,11 +129,25 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
         )
     else:
         for result in results:
-            mark = "FAIL" if not result.ok else "WARN" if result.state else "ok  "
-            click.echo(f"{mark} {result.what}" + (f" — {result.detail}" if result.detail else ""))
+            mark = app.text(
+                "connector.mark_fail"
+                if not result.ok
+                else "connector.mark_warn"
+                if result.state
+                else "connector.mark_ok"
+            )
+            echo_line(f"{mark} {result.what}" + (f" — {result.detail}" if result.detail else ""))
     failed = [r for r in results if not r.ok]
     if failed:
-        raise CommandFailed(f"{name}: {len(failed)} of {len(results)} checks failed")
+        raise CommandFailed(
+            app.text("connector.checks_failed", connector=name, failed=len(failed), total=len(results))
+        )
+
+
+def _health_words(app: AppContext, health_code: str) -> str:
+    """A stream's health code (`ok`, `failed`, `never synced`...) in the reader's words."""
+    key = "runstatus.never" if health_code == "never synced" else f"runstatus.{health_code}"
+    return app.text(key) if app.catalogue.has(key) else health_code
 
 
 def _duration(seconds: int) -> str:

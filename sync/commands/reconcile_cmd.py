@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import click
+from rich.cells import cell_len
 
 from reconcile.periods import PeriodError
-from reconcile.report.i18n import Catalogue
 from store.audit import record_audit
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
-from sync.commands.common import actor_name, actor_option, database
+from sync.commands.common import actor_name, actor_option, database, skip_reason
 from sync.reconcile_job import DEFAULT_SYNC_WAIT_SECONDS, PlanRun, RuleRun, SkippedRun, run_rules
 
 
@@ -53,9 +55,7 @@ def run(
     is skipped with the reason: exit status 1."""
     settings = app.config.settings
     if not settings.reconcile.rules and not settings.reconcile.audits:
-        raise BadConfig(
-            f"{app.config_file}: no reconcile rules are configured (add `reconcile: rules:` or `audits:`)"
-        )
+        raise BadConfig(app.text("reconcile.no_rules", path=app.config_file))
     for name in rules:
         try:
             settings.reconcile.runnable(name)
@@ -77,7 +77,7 @@ def run(
                 on_wait=lambda message: click.echo(message, err=True),
             )
         except PeriodError as exc:
-            raise BadConfig(f"--period: {exc}") from exc
+            raise BadConfig(app.text("reconcile.bad_period", error=exc)) from exc
         if not dry_run:
             detail = {
                 "rules": [r.rule.name for r in runs],
@@ -89,33 +89,81 @@ def run(
     if as_json:
         emit_json({"runs": [r.to_json() for r in runs], "skipped": [s.to_json() for s in skipped]})
     else:
-        _print_all(runs, skipped, Catalogue(settings.effective_locale))
+        _print_all(app, runs, skipped)
     if skipped:
-        raise CommandFailed("; ".join(f"{s.rule.name} skipped: {s.reason}" for s in skipped))
+        raise CommandFailed(
+            "; ".join(
+                app.text("reconcile.skipped_short", rule=s.rule.name, reason=skip_reason(app, s))
+                for s in skipped
+            )
+        )
 
 
-def _print_all(runs: list[RuleRun | PlanRun], skipped: list[SkippedRun], catalogue: Catalogue) -> None:
+def _print_all(app: AppContext, runs: list[RuleRun | PlanRun], skipped: list[SkippedRun]) -> None:
     for outcome in runs:
         if isinstance(outcome, PlanRun):
-            _print_plan(outcome, catalogue)
+            _print_plan(app, outcome)
         else:
-            _print(outcome)
+            _print(app, outcome)
     for skip in skipped:
-        click.echo(f"{skip.rule.name} ({skip.period}): skipped: {skip.reason}")
+        click.echo(
+            app.text(
+                "reconcile.skipped", rule=skip.rule.name, period=skip.period, reason=skip_reason(app, skip)
+            )
+        )
 
 
-def _print_plan(outcome: PlanRun, catalogue: Catalogue) -> None:
-    """An audit plan's run: documents audited, findings per type, and ONE line per check that skipped
-    documents, with the reasons, in the configured language."""
-    result = outcome.result
-    saved = "dry run, nothing saved" if outcome.dry_run else f"run {outcome.run_id}"
-    click.echo(f"{outcome.rule.name} (audit plan, {outcome.period.name}, {saved})")
-    click.echo(
-        f"  documents {result.documents}  exceptions {sum(result.counts.values())}"
-        + ("" if outcome.dry_run else f" (new {outcome.opened}, auto-resolved {outcome.auto_resolved})")
+def _saved(app: AppContext, outcome: RuleRun | PlanRun) -> str:
+    return (
+        app.text("reconcile.dry_run") if outcome.dry_run else app.text("reconcile.run_id", id=outcome.run_id)
     )
-    for kind, count in result.counts.items():
-        click.echo(f"    {kind:<28} {count:>8}")
+
+
+def _new_and_resolved(app: AppContext, outcome: RuleRun | PlanRun) -> str:
+    if outcome.dry_run:
+        return ""
+    return app.text("reconcile.new_resolved", opened=outcome.opened, resolved=outcome.auto_resolved)
+
+
+def _label(app: AppContext, code: str) -> str:
+    """A finding type or bridge line: its code in English (what `--type` and `--json` take), its
+    catalogue label in Chinese."""
+    if app.lang == "en":
+        return code
+    for namespace in ("type", "bridge"):
+        if app.catalogue.has(f"{namespace}.{code}"):
+            return app.catalogue.value(namespace, code)
+    return code
+
+
+def _padded(name: str) -> str:
+    return name + " " * max(1, 28 - cell_len(name))
+
+
+def _counts(app: AppContext, counts: Mapping[str, int]) -> None:
+    """Findings per type, padded by display width (a Chinese label takes two columns a character)."""
+    for kind, count in counts.items():
+        click.echo(f"    {_padded(_label(app, kind))} {count:>8}")
+
+
+def _print_plan(app: AppContext, outcome: PlanRun) -> None:
+    """An audit plan's run: documents audited, findings per type, and ONE line per check that skipped
+    documents, with the reasons, in the reader's language."""
+    catalogue = app.catalogue
+    result = outcome.result
+    click.echo(
+        app.text(
+            "reconcile.plan_head",
+            name=outcome.rule.name,
+            period=outcome.period.name,
+            saved=_saved(app, outcome),
+        )
+    )
+    click.echo(
+        app.text("reconcile.plan_counts", documents=result.documents, exceptions=sum(result.counts.values()))
+        + _new_and_resolved(app, outcome)
+    )
+    _counts(app, result.counts)
     for check, reasons in result.skipped.items():
         detail = catalogue.text("run.skip_separator").join(
             catalogue.text("run.skip_reason", reason=catalogue.value("skip", reason), count=f"{count:,}")
@@ -125,24 +173,38 @@ def _print_plan(outcome: PlanRun, catalogue: Catalogue) -> None:
         click.echo(f"  {line}")
 
 
-def _print(outcome: RuleRun) -> None:
+def _print(app: AppContext, outcome: RuleRun) -> None:
     result, bridge = outcome.result, outcome.result.bridge
-    saved = "dry run, nothing saved" if outcome.dry_run else f"run {outcome.run_id}"
-    click.echo(f"{outcome.rule.name} ({outcome.period.name}, {saved})")
     click.echo(
-        f"  left {result.left_count}  right {result.right_count}  matched {len(result.matches)}"
-        f"  exceptions {sum(result.counts.values())}"
-        + ("" if outcome.dry_run else f" (new {outcome.opened}, auto-resolved {outcome.auto_resolved})")
+        app.text(
+            "reconcile.rule_head",
+            name=outcome.rule.name,
+            period=outcome.period.name,
+            saved=_saved(app, outcome),
+        )
     )
-    for kind, count in result.counts.items():
-        click.echo(f"    {kind:<28} {count:>8}")
-    currency = bridge.currency or ""
     click.echo(
-        f"  bridge ({currency}): left {bridge.left_total}  right {bridge.right_total}"
-        f"  difference {bridge.difference}"
+        app.text(
+            "reconcile.rule_counts",
+            left=result.left_count,
+            right=result.right_count,
+            matched=len(result.matches),
+            exceptions=sum(result.counts.values()),
+        )
+        + _new_and_resolved(app, outcome)
+    )
+    _counts(app, result.counts)
+    click.echo(
+        app.text(
+            "reconcile.bridge",
+            currency=bridge.currency or "",
+            left=bridge.left_total,
+            right=bridge.right_total,
+            difference=bridge.difference,
+        )
     )
     for line, amount in sorted(bridge.explained.items()):
-        click.echo(f"    {line:<28} {amount:>16}")
-    click.echo(f"    {'unexplained':<28} {bridge.unexplained:>16}")
+        click.echo(f"    {_padded(_label(app, line))} {amount:>16}")
+    click.echo(f"    {_padded(app.text('reconcile.unexplained'))} {bridge.unexplained:>16}")
     if bridge.unconverted:
-        click.echo(f"  {bridge.unconverted} documents left out: amount in a currency without a known rate")
+        click.echo(app.text("reconcile.unconverted", count=bridge.unconverted))

@@ -38,13 +38,13 @@ def secret_group() -> None:
 @click.pass_obj
 def set_secret(app: AppContext, name: str, from_stdin: bool, actor: str | None) -> None:
     """Store NAME encrypted: the value is prompted for without echo, or read from stdin."""
-    _check_name(name)
+    _check_name(app, name)
     if from_stdin or not sys.stdin.isatty():
         value = sys.stdin.read().removesuffix("\n").removesuffix("\r")
     else:
-        value = click.prompt(f"Value of {name}", hide_input=True, confirmation_prompt=True)
+        value = click.prompt(app.text("secret.prompt", name=name), hide_input=True, confirmation_prompt=True)
     if not value:
-        raise BadConfig(f"refusing to store an empty value for {name}")
+        raise BadConfig(app.text("secret.empty", name=name))
     app.redactor.add(value)
     with database(app) as engine:
         box = secret_box(app.config.settings)
@@ -52,9 +52,7 @@ def set_secret(app: AppContext, name: str, from_stdin: bool, actor: str | None) 
         replaced = any(info.name == name for info in store.list())
         store.set(name, value)
         record_audit(engine, actor_name(actor), "secret.set", {"name": name, "replaced": replaced})
-    click.echo(
-        f"secret {name} {'replaced' if replaced else 'stored'} (encrypted with the key from {box.where})"
-    )
+    click.echo(app.text("secret.replaced" if replaced else "secret.stored", name=name, where=box.where))
 
 
 @secret_group.command("list")
@@ -74,16 +72,16 @@ def list_secrets(app: AppContext, as_json: bool) -> None:
         emit_json({"secrets": rows, "missing": [{"name": n, "used_by": referenced[n]} for n in missing]})
         return
     if not rows and not missing:
-        click.echo("no secrets stored")
+        click.echo(app.text("secret.none"))
     for row in rows:
         used = (
-            f"  used by {', '.join(row['used_by'])}" if row["used_by"] else "  (not referenced by the config)"
+            app.text("secret.used_by", users=", ".join(row["used_by"]))
+            if row["used_by"]
+            else app.text("secret.unused")
         )
-        click.echo(f"{row['name']}  set {row['set_at']}{used}")
+        click.echo(app.text("secret.row", name=row["name"], set_at=row["set_at"], used=used))
     for name in missing:
-        click.echo(
-            f"{name}  MISSING, used by {', '.join(referenced[name])}: `ledgerbridge secret set {name}`"
-        )
+        click.echo(app.text("secret.missing", name=name, users=", ".join(referenced[name])))
 
 
 @secret_group.command("delete")
@@ -95,12 +93,12 @@ def delete_secret(app: AppContext, name: str, yes: bool, actor: str | None) -> N
     """Delete the secret NAME."""
     used_by = _references(app.config.settings).get(name, [])
     if used_by and not yes:
-        click.confirm(f"{name} is used by {', '.join(used_by)}; delete it anyway?", abort=True)
+        click.confirm(app.text("secret.confirm_delete", name=name, users=", ".join(used_by)), abort=True)
     with database(app) as engine:
         if not SqlSecretStore(engine, secret_box(app.config.settings)).delete(name):
-            raise CommandFailed(f"no secret named {name!r} (see `ledgerbridge secret list`)")
+            raise CommandFailed(app.text("secret.no_such", name=repr(name)))
         record_audit(engine, actor_name(actor), "secret.delete", {"name": name})
-    click.echo(f"secret {name} deleted")
+    click.echo(app.text("secret.deleted", name=name))
 
 
 @secret_group.command("rotate-key")
@@ -120,10 +118,10 @@ def rotate_key(app: AppContext, new_key_file: Path | None, actor: str | None, as
     from_env = bool(os.environ.get(KEY_ENV))
     current_file = None if from_env else Path(old_box.where)
     if from_env and new_key_file is None:
-        raise BadConfig(f"the key comes from ${KEY_ENV}: pass --new-key-file PATH to receive the new key")
+        raise BadConfig(app.text("secret.key_from_env", env=KEY_ENV))
     target = new_key_file or Path(f"{current_file}.new")
     new_key = Fernet.generate_key()
-    _write_new_key(target, new_key)
+    _write_new_key(app, target, new_key)
     new_box = SecretBox(target, {})
     try:
         with database(app) as engine:
@@ -134,19 +132,18 @@ def rotate_key(app: AppContext, new_key_file: Path | None, actor: str | None, as
     if current_file is not None and new_key_file is None:
         os.replace(target, current_file)
         where = str(current_file)
-        advice = "the key file now holds the new key; restart the daemon"
+        advice = app.text("secret.rotated_in_place")
     else:
         where = str(target)
         advice = (
-            f"put the key from {target} into ${KEY_ENV} (e.g. /etc/ledgerbridge/ledgerbridge.env), restart "
-            f"the daemon, then delete {target}"
+            app.text("secret.rotated_env", path=target, env=KEY_ENV)
             if from_env
-            else f"point secret_key_file at {target} (or move it to {current_file}), then restart the daemon"
+            else app.text("secret.rotated_file", path=target, current=current_file)
         )
     if as_json:
         emit_json({"reencrypted": counts, "key": where, "next": advice})
         return
-    click.echo(f"re-encrypted {counts['secrets']} secrets and {counts['tokens']} tokens under a new key")
+    click.echo(app.text("secret.rotated", secrets=counts["secrets"], tokens=counts["tokens"]))
     click.echo(advice)
 
 
@@ -176,16 +173,13 @@ def _reencrypt(engine: Engine, old: SecretBox, new: SecretBox, actor: str) -> di
     return counts
 
 
-def _write_new_key(path: Path, key: bytes) -> None:
+def _write_new_key(app: AppContext, path: Path, key: bytes) -> None:
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise CommandFailed(
-            f"{path} already exists: a previous rotation may have been interrupted. If the database "
-            f"decrypts with that key, move it over the current key; otherwise delete it and retry"
-        ) from exc
+        raise CommandFailed(app.text("secret.new_key_exists", path=path)) from exc
     except OSError as exc:
-        raise CommandFailed(f"cannot write the new key to {path}: {exc.strerror}") from exc
+        raise CommandFailed(app.text("secret.new_key_unwritable", path=path, error=exc.strerror)) from exc
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(key + b"\n")
 
@@ -209,6 +203,6 @@ def _references(settings: Settings) -> dict[str, list[str]]:
     return found
 
 
-def _check_name(name: str) -> None:
+def _check_name(app: AppContext, name: str) -> None:
     if not _NAME.match(name):
-        raise BadConfig(f"secret name {name!r} must be letters, digits, '.', '_' or '-' (at most 200)")
+        raise BadConfig(app.text("secret.bad_name", name=repr(name)))

@@ -19,22 +19,35 @@ from sqlalchemy.exc import SQLAlchemyError
 from config.settings import Settings
 from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
 from connectors.fxiaoke.streams import DETAIL_COSTS
+from reconcile.report.i18n import Catalogue
 from store.audit import default_actor, record_audit
 from store.locks import LockHeld
-from store.runs import RunRecord, SqlSyncLog
+from store.runs import (
+    COUNT_ERROR,
+    DRIFT,
+    MATCH,
+    UNAVAILABLE,
+    UNKNOWN,
+    QuarantineEntry,
+    RunRecord,
+    SqlSyncLog,
+)
 from store.tables import documents
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
-from sync.commands.common import database
+from sync.commands.common import database, skip_reason
 from sync.commands.connector_cmd import configured_connector
-from sync.console import literal, stdout_console
+from sync.console import echo_line, literal, stdout_console
 from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncEngine, SyncRunResult, count_json, iso
-from sync.health import assess_health, count_note
+from sync.health import assess_health
 from sync.reconcile_job import SkippedRun, run_rules_after_sync
 
 QUARANTINE_SHOWN = 10
-"""Open quarantine entries listed per stream by `sync status` (all of them are counted)."""
+"""Open quarantine entries listed per stream by `sync status` (all of them are counted; `--quarantine`
+lists every one)."""
+PAYLOAD_SHOWN = 160
+"""Characters of a quarantined record's raw payload `sync status` prints (`--quarantine`: all of it)."""
 
 
 @click.group("sync")
@@ -95,12 +108,12 @@ def run(
     """Sync the configured connectors (all, or those named). Exit 1 if a stream failed or a connector
     was locked by another run (the message names the holder)."""
     settings = app.config.settings
-    start = _parse_since(since, settings)
+    start = _parse_since(app, since, settings)
     if full and start is not None:
-        raise BadConfig("--full re-reads everything: use either --full or --since")
+        raise BadConfig(app.text("sync.full_and_since"))
     if repair and not full:
-        raise BadConfig("--repair rewrites rows from a full re-read: use it with --full")
-    selected = _select(settings, connectors, streams)
+        raise BadConfig(app.text("sync.repair_needs_full"))
+    selected = _select(app, settings, connectors, streams)
     results: list[SyncRunResult] = []
     refused: list[dict[str, str]] = []
     with database(app) as engine, _progress() as progress:
@@ -122,9 +135,10 @@ def run(
                     progress=progress,
                 )
             except LockHeld as exc:
-                refused.append({"connector": name, "error": f"{exc}: not synced (try --wait SECONDS)"})
+                refused.append({"connector": name, "error": app.text("sync.locked", lock=exc)})
             except Exception as exc:  # noqa: BLE001 - its lock could not be taken (database locked, gone)
-                refused.append({"connector": name, "error": f"{name} not synced: {_one_line(exc)}"})
+                error = app.text("sync.not_synced", connector=name, error=_one_line(exc))
+                refused.append({"connector": name, "error": error})
             finally:
                 connector.close()
         failed = sum(not r.ok for r in results)
@@ -138,7 +152,7 @@ def run(
         try:
             record_audit(engine, default_actor(), "sync.run", detail)
         except SQLAlchemyError as exc:  # the database that failed the runs: said, exit status 1
-            error = f"cannot record the run in the audit log: {_one_line(exc)}"
+            error = app.text("sync.audit_failed", error=_one_line(exc))
             refused.append({"connector": "", "error": error})
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
         skipped: list[SkippedRun] = []
@@ -160,23 +174,38 @@ def run(
             }
         )
     else:
-        _print_runs(results)
+        _print_runs(app, results)
         for outcome in reconciled:
-            click.echo(f"reconciled {outcome.rule.name}: {sum(outcome.result.counts.values())} exceptions")
+            count = sum(outcome.result.counts.values())
+            click.echo(app.text("sync.reconciled", rule=outcome.rule.name, count=count))
         for skip in skipped:
-            click.echo(f"not reconciled {skip.rule.name}: {skip.reason}")
-    problems = [f"{r.connector}/{r.stream} failed: {r.error}" for r in results if not r.ok]
+            click.echo(app.text("sync.not_reconciled", rule=skip.rule.name, reason=skip_reason(app, skip)))
+    problems = [
+        app.text("sync.stream_failed", connector=r.connector, stream=r.stream, error=r.error)
+        for r in results
+        if not r.ok
+    ]
     problems += [entry["error"] for entry in refused]
-    problems += [f"rule {skip.rule.name} skipped: {skip.reason}" for skip in skipped]
+    problems += [
+        app.text("sync.rule_skipped", rule=skip.rule.name, reason=skip_reason(app, skip)) for skip in skipped
+    ]
     if problems:
         raise CommandFailed("; ".join(problems))
 
 
 @sync_group.command("status")
+@click.option(
+    "--quarantine",
+    "every_quarantined",
+    is_flag=True,
+    help="List every open quarantined record with its id, reason and raw payload (not only the first "
+    "few, payloads shortened).",
+)
 @json_option
 @click.pass_obj
-def status(app: AppContext, as_json: bool) -> None:
-    """Per connector+stream: cursor, last run, its counts and error, and quarantined records."""
+def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
+    """Per connector+stream: cursor, last run, its counts and error, and quarantined records (their id,
+    reason and raw payload)."""
     settings = app.config.settings
     expected = [(c.name, s) for c in settings.connectors for s in c.streams]
     with database(app) as engine:
@@ -216,16 +245,7 @@ def status(app: AppContext, as_json: bool) -> None:
                 "quarantined": entry.quarantined,
                 "count": _count_entry(entry.last_count),
                 "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
-                "quarantine": [
-                    {
-                        "external_id": q.external_id,
-                        "reason": q.reason,
-                        "count": q.count,
-                        "first_seen_at": iso(q.first_seen_at),
-                        "last_seen_at": iso(q.last_seen_at),
-                    }
-                    for q in held
-                ],
+                "quarantine": [_quarantined(app, q) for q in held],
             }
         )
     lag = {(h.connector, h.stream): h.as_json() for h in health.streams}
@@ -239,20 +259,25 @@ def status(app: AppContext, as_json: bool) -> None:
         emit_json({"streams": streams, "health": {"status": health.status, "reasons": list(health.reasons)}})
         return
     if not streams:
-        click.echo("nothing synced yet and no connectors configured")
+        click.echo(app.text("sync.nothing"))
         return
-    _print_status(streams)
+    _print_status(app, streams)
     for entry in statuses:
-        note = count_note(entry.connector, entry.stream, entry.last_count)
+        note = count_note(app, entry.connector, entry.stream, entry.last_count)
         if note is not None:
-            click.echo(("warning: " if note[0] else "count: ") + note[1])
+            click.echo(note[1])
     for row in streams:
         for gap in row["unavailable_details"]:
             click.echo(
-                f"{row['connector']}/{row['stream']}: {gap['object']} was unavailable for "
-                f"{gap['documents']} documents: {gap['cost']}"
+                app.text("sync.unavailable_detail", connector=row["connector"], stream=row["stream"], **gap)
             )
-    click.echo(f"health: {health.status}" + "".join(f"\n  - {reason}" for reason in health.reasons))
+    _print_quarantine(app, streams, every=every_quarantined)
+    shown = (
+        app.text(f"health.{health.status}") if app.catalogue.has(f"health.{health.status}") else health.status
+    )
+    click.echo(
+        app.text("sync.health", status=shown) + "".join(f"\n  - {reason}" for reason in health.reasons)
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -288,8 +313,51 @@ def _count_entry(run: RunRecord | None) -> dict[str, Any] | None:
 
 
 def _count_warnings(connector: str, stream: str, run: RunRecord | None) -> list[str]:
-    note = count_note(connector, stream, run)
-    return [note[1]] if note is not None and note[0] else []
+    """The --json `warnings`: English whatever the language (machine-stable)."""
+    note = count_note(None, connector, stream, run)
+    return [note[1].removeprefix("warning: ")] if note is not None and note[0] else []
+
+
+def count_note(
+    app: AppContext | None, connector: str, stream: str, run: RunRecord | None
+) -> tuple[bool, str] | None:
+    """What `sync status` and `sync run` say about a stream's last count check, in the reader's language
+    (English without `app`): (is it a warning, the line); None when the count was never checked."""
+    if run is None or run.count_check is None:
+        return None
+    catalogue = app.catalogue if app is not None else Catalogue("en")
+    ledger, held = run.ledger_count or 0, run.quarantine_count or 0
+    where = {"connector": connector, "stream": stream, "ledger": ledger, "held": held, "total": ledger + held}
+    if run.count_check == DRIFT and run.vendor_count is not None:
+        drift = run.vendor_count - ledger - held
+        what = (
+            catalogue.text("sync.count_missing", count=drift)
+            if drift > 0
+            else catalogue.text("sync.count_extra", count=-drift)
+        )
+        line = catalogue.text("sync.count_drift", vendor=run.vendor_count, what=what, run=run.id, **where)
+        return True, line
+    if run.count_check == MATCH:
+        return False, catalogue.text("sync.count_match", vendor=run.vendor_count, **where)
+    if run.count_check in (UNKNOWN, UNAVAILABLE):
+        return False, catalogue.text(f"sync.count_{run.count_check}", **where)
+    if run.count_check != COUNT_ERROR:  # pragma: no cover - a new check result must be worded here
+        raise ValueError(f"unknown count check {run.count_check!r}")
+    return False, catalogue.text("sync.count_error", run=run.id, **where)
+
+
+def _quarantined(app: AppContext, entry: QuarantineEntry) -> dict[str, Any]:
+    """One open quarantine entry for `sync status --json`: its id and the whole raw payload, scrubbed of
+    every secret the process knows (a vendor may echo a token into a record)."""
+    return {
+        "id": entry.id,
+        "external_id": entry.external_id,
+        "reason": app.redactor.redact_text(entry.reason),
+        "count": entry.count,
+        "first_seen_at": iso(entry.first_seen_at),
+        "last_seen_at": iso(entry.last_seen_at),
+        "raw_payload": app.redactor.redact_text(entry.raw_payload),
+    }
 
 
 def _one_line(exc: BaseException) -> str:
@@ -297,24 +365,24 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
 
-def _parse_since(value: str | None, settings: Settings) -> datetime | None:
+def _parse_since(app: AppContext, value: str | None, settings: Settings) -> datetime | None:
     if value is None:
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise BadConfig(f"--since {value!r} is not an ISO date-time such as 2026-11-01T00:00:00Z") from exc
+        raise BadConfig(app.text("sync.bad_since", value=repr(value))) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=settings.zone)
     return moment.astimezone(UTC)
 
 
 def _select(
-    settings: Settings, names: Sequence[str], streams: Sequence[str]
+    app: AppContext, settings: Settings, names: Sequence[str], streams: Sequence[str]
 ) -> list[tuple[str, list[str] | None]]:
     """(connector, streams or None for all) to run, after checking every name given exists."""
     if not settings.connectors:
-        raise BadConfig("no connectors configured: add one under `connectors:` in the config")
+        raise BadConfig(app.text("errors.no_connectors"))
     for name in names:
         try:
             settings.connector(name)
@@ -326,9 +394,7 @@ def _select(
     known = {s for c in chosen for s in c.streams}
     unknown = [s for s in streams if s not in known]
     if unknown:
-        raise BadConfig(
-            f"no selected connector has stream {unknown[0]!r} (streams: {', '.join(sorted(known))})"
-        )
+        raise BadConfig(app.text("sync.no_stream", stream=repr(unknown[0]), known=", ".join(sorted(known))))
     return [(c.name, [s for s in c.streams if s in streams]) for c in chosen if set(c.streams) & set(streams)]
 
 
@@ -358,31 +424,48 @@ def _progress() -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def _print_runs(results: Sequence[SyncRunResult]) -> None:
-    table = Table("stream", "status", "fetched", "new", "updated", "same", "deleted", "quarantined", "error")
+def _print_runs(app: AppContext, results: Sequence[SyncRunResult]) -> None:
+    text = app.text
+    table = Table(
+        *(text(f"sync.col.{name}") for name in ("stream", "status", "fetched", "new", "updated", "same")),
+        *(text(f"sync.col.{name}") for name in ("deleted", "quarantined", "error")),
+    )
     for r in results:
         counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
-        table.add_row(f"{r.connector}/{r.stream}", r.status, *map(str, counts), literal(r.error))
+        table.add_row(
+            f"{r.connector}/{r.stream}", run_status(app, r.status), *map(str, counts), literal(r.error)
+        )
     stdout_console().print(table)
     for r in results:
-        note = count_note(r.connector, r.stream, r)
+        note = count_note(app, r.connector, r.stream, r)
         if note is not None:
-            click.echo(("warning: " if note[0] else "count: ") + note[1])
+            click.echo(note[1])
         limits = {"waited_seconds": r.waited_seconds, "resets_at": iso(r.resets_at), "status": r.status}
-        for line in limit_notes(r.connector, r.stream, limits):
+        for line in limit_notes(r.connector, r.stream, limits, app):
             click.echo(line)
 
 
-def _print_status(streams: Sequence[dict[str, Any]]) -> None:
+def run_status(app: AppContext, status: str | None) -> str:
+    """A sync run's status code in the reader's words (`--json` keeps the code)."""
+    key = f"runstatus.{status or 'never'}"
+    return app.text(key) if app.catalogue.has(key) else str(status)
+
+
+def _print_status(app: AppContext, streams: Sequence[dict[str, Any]]) -> None:
+    text = app.text
     table = Table(
-        "stream", "cursor", "last run", "fetched", "new", "updated", "deleted", "quarantined", "error"
+        *(text(f"sync.col.{name}") for name in ("stream", "cursor", "last_run", "fetched", "new")),
+        *(text(f"sync.col.{name}") for name in ("updated", "deleted", "quarantined", "error")),
     )
     for s in streams:
         last = s["last_run"] or {}
+        future = " " + text("sync.cursor_in_future") if s.get("cursor_in_future") else ""
         table.add_row(
             f"{s['connector']}/{s['stream']}",
-            (s["cursor"] or "") + (" (in the future!)" if s.get("cursor_in_future") else ""),
-            f"{last['status']} {last['finished_at'] or ''}".strip() if last else "never",
+            (s["cursor"] or "") + future,
+            f"{run_status(app, last['status'])} {last['finished_at'] or ''}".strip()
+            if last
+            else text("sync.never"),
             *(str(last.get(k, "")) for k in ("fetched", "created", "updated", "deleted")),
             str(s["quarantined"]),
             literal(last.get("error")),
@@ -390,34 +473,58 @@ def _print_status(streams: Sequence[dict[str, Any]]) -> None:
     console = stdout_console()
     console.print(table)
     for s in streams:
-        for note in limit_notes(s["connector"], s["stream"], s["last_run"] or {}):
+        for note in limit_notes(s["connector"], s["stream"], s["last_run"] or {}, app):
             console.print(literal(note, one_line=True))
+
+
+def _print_quarantine(app: AppContext, streams: Sequence[dict[str, Any]], *, every: bool) -> None:
+    """Each stream's open quarantined records: id, the vendor's id, the reason and the raw payload (one
+    line, control characters removed, cut at PAYLOAD_SHOWN characters unless `every`)."""
+    if every and not any(s["quarantine"] for s in streams):
+        echo_line(app.text("sync.quarantine_none"))
     for s in streams:
-        if s["quarantine"]:
-            console.print(f"quarantined in {s['connector']}/{s['stream']} ({s['quarantined']}):")
-            for q in s["quarantine"][:QUARANTINE_SHOWN]:
-                console.print(
-                    literal(
-                        f"  {q['external_id'] or '(no id)'}: {q['reason']} (seen {q['count']}x)",
-                        one_line=True,
-                    )
+        held = s["quarantine"]
+        if not held:
+            continue
+        echo_line(
+            app.text(
+                "sync.quarantined_in", connector=s["connector"], stream=s["stream"], count=s["quarantined"]
+            )
+        )
+        for q in held if every else held[:QUARANTINE_SHOWN]:
+            external_id = q["external_id"] or app.text("sync.quarantine_no_id")
+            echo_line(
+                app.text(
+                    "sync.quarantine_entry",
+                    id=q["id"],
+                    external_id=external_id,
+                    reason=q["reason"],
+                    count=q["count"],
                 )
+            )
+            payload = " ".join(q["raw_payload"].split())
+            if not every and len(payload) > PAYLOAD_SHOWN:
+                payload = payload[:PAYLOAD_SHOWN] + "…"
+            echo_line(app.text("sync.quarantine_payload", payload=payload))
+        if not every and len(held) > QUARANTINE_SHOWN:
+            echo_line(app.text("sync.quarantine_more", count=len(held) - QUARANTINE_SHOWN))
 
 
-def limit_notes(connector: str, stream: str, last: Mapping[str, Any]) -> list[str]:
+def limit_notes(
+    connector: str, stream: str, last: Mapping[str, Any], app: AppContext | None = None
+) -> list[str]:
     """What the organization's shared rate budget did to the stream's last run: how long it waited out
-    per-minute/concurrency limits, and the reset time of a spent daily cap it stopped on."""
+    per-minute/concurrency limits, and the reset time of a spent daily cap it stopped on (in the
+    reader's language; English without `app`)."""
+    catalogue = app.catalogue if app is not None else Catalogue("en")
     notes = []
     waited = last.get("waited_seconds")
     if waited:
-        notes.append(
-            f"waited: {connector}/{stream} waited {_seconds(float(waited))} for rate limits shared with "
-            "the organization's other apps in its last run"
-        )
+        duration = _seconds(float(waited))
+        notes.append(catalogue.text("sync.waited", connector=connector, stream=stream, duration=duration))
     if last.get("resets_at") and last.get("status") == "failed":
         notes.append(
-            f"daily cap: {connector}/{stream} stopped on the vendor's spent daily API cap; the daemon "
-            f"resumes it after {last['resets_at']} without anyone acting"
+            catalogue.text("sync.daily_cap", connector=connector, stream=stream, resets_at=last["resets_at"])
         )
     return notes
 

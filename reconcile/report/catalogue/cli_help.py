@@ -86,8 +86,22 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
         "绝不覆盖数据库、其密钥或配置。CSV 文本单元格会做处理，防止被电子表格当作公式执行。",
     ),
     "help.ledger.history": (
-        "Every revision of one document, oldest first: what changed, when, and in which sync run.",
-        "查看一张单据的全部修订（从旧到新）：改了什么、何时改的、在哪次同步中改的。",
+        "Every revision of one document, oldest first: what changed, when, and in which sync run. Name it "
+        "by its number (INV-000204), its external id, SOURCE/KIND/EXTERNAL_ID or SOURCE KIND EXTERNAL_ID; "
+        "a number several documents share lists them (choose with --source/--kind or the id).",
+        "查看一张单据的全部修订（从旧到新）：改了什么、何时改的、在哪次同步中改的。可用单据号"
+        "（INV-000204）、外部编号、SOURCE/KIND/EXTERNAL_ID 或 SOURCE KIND EXTERNAL_ID 指定单据；"
+        "多张单据共用一个单据号时会把它们列出来（用 --source/--kind 或编号选择）。",
+    ),
+    "help.sandbox": (
+        "The bundled vendor sandboxes (Zoho CRM + Books, Fxiaoke) on loopback.",
+        "在本机运行的内置厂商沙箱（Zoho CRM + Books、纷享销客）。",
+    ),
+    "help.sandbox.serve": (
+        "Serve the sandboxes on 127.0.0.1 with a generated company until Ctrl-C or SIGTERM; print each "
+        "one's address and the `connectors:` block (with credentials the sandboxes accept) to paste.",
+        "在 127.0.0.1 上启动沙箱并生成一家模拟公司，直到按 Ctrl-C 或收到 SIGTERM。输出每个沙箱的地址，"
+        "以及可直接粘贴的 `connectors:` 配置块（含沙箱接受的凭据）。",
     ),
     "help.reconcile": (
         "Reconcile the sources against each other under the configured rules.",
@@ -150,24 +164,24 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
     # ---------------------------------------------------------------- administration
     "help.secret": (
         "Secrets encrypted in the database, referenced in the config as `secret:NAME`.",
-        "加密保存在数据库中的密钥，在配置中以 `secret:NAME` 引用。",
+        "加密保存在数据库中的机密（密码、令牌等），在配置中以 `secret:NAME` 引用。",
     ),
     "help.secret.set": (
         "Store NAME encrypted: the value is prompted for without echo, or read from stdin.",
-        "加密保存密钥 NAME。其值通过不回显的提示输入，或从标准输入读取。",
+        "加密保存机密 NAME。其值通过不回显的提示输入，或从标准输入读取。",
     ),
     "help.secret.list": (
         "Names, when each was set, and which config references a missing one. Never the values.",
-        "列出密钥名称、各自的设置时间，以及配置中引用了哪些缺失的密钥。从不显示密钥的值。",
+        "列出机密名称、各自的设置时间，以及配置中引用了哪些缺失的机密。从不显示机密的值。",
     ),
-    "help.secret.delete": ("Delete the secret NAME.", "删除密钥 NAME。"),
+    "help.secret.delete": ("Delete the secret NAME.", "删除机密 NAME。"),
     "help.secret.rotate-key": (
         "Re-encrypt every secret and token under a new key, in one transaction. Stop the daemon first.",
-        "在一个事务中用新密钥重新加密所有密钥和令牌。请先停止守护进程。",
+        "在一个事务中用新密钥重新加密所有机密和令牌。请先停止守护进程。",
     ),
     "help.audit": (
         "The append-only audit log: who set secrets, ran syncs and reconciliations, acted on exceptions.",
-        "只追加的审计日志：谁设置了密钥、运行了同步和对账、处理了差异。",
+        "只追加的审计日志：谁设置了机密、运行了同步和对账、处理了差异。",
     ),
     "help.audit.list": ("The newest entries first.", "列出审计日志，最新的在前。"),
     "help.audit.verify": (
@@ -339,6 +353,31 @@ _OPTIONS: Final[dict[str, tuple[str, str]]] = {
         "File (default: stdout). An existing file is replaced only when it is a previous export in this "
         "format, or with --force.",
         "输出文件（默认：标准输出）。已存在的文件只有是同格式的旧导出，或加了 --force 时才会被替换。",
+    ),
+    "help.ledger.history.--source": (
+        "With a NUMBER or ID: the document's connector.",
+        "与单据号或编号一起使用：单据所属的连接器。",
+    ),
+    "help.ledger.history.--kind": (
+        "With a NUMBER or ID: the document's kind.",
+        "与单据号或编号一起使用：单据的类型。",
+    ),
+    "help.sandbox.serve.--vendor": (
+        "Which sandbox to serve (repeatable); default all.",
+        "启动哪个沙箱（可重复）；默认全部。",
+    ),
+    "help.sandbox.serve.--port": (
+        "Port of the first sandbox (Zoho), the next one's is PORT+1; 0 picks free ports.",
+        "第一个沙箱（Zoho）的端口，下一个为 PORT+1；0 表示自动选择空闲端口。",
+    ),
+    "help.sandbox.serve.--seed": ("Same seed, same company.", "相同的种子生成相同的公司。"),
+    "help.sandbox.serve.--size": (
+        "small: 40 customers, 400 orders (the demo's); medium: 200, 4,000; large: 500, 20,000.",
+        "small：40 个客户、400 张订单（与演示相同）；medium：200 个、4,000 张；large：500 个、20,000 张。",
+    ),
+    "help.sandbox.serve.--clean": (
+        "Nothing planted, nothing malformed (only the traps).",
+        "不植入问题，也没有格式错误的记录（只有陷阱）。",
     ),
     "help.match.--rule": ("The match rule the override belongs to.", "此人工指定所属的匹配规则。"),
     "help.unmatch.--rule": ("The match rule the override belongs to.", "此人工指定所属的匹配规则。"),
