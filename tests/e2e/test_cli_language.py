@@ -16,7 +16,7 @@ from reconcile.report.i18n import Catalogue
 from store.integrity import fingerprint
 from tests.e2e.daemon_support import invoke
 from tests.e2e.daemon_support import write_config as write_daemon_config
-from tests.e2e.sync_support import cli, invoices, write_config, write_records
+from tests.e2e.sync_support import cli, invoices, reaped, spawn, write_config, write_records
 from tests.store.fakes import record
 
 ZH, EN = Catalogue("zh"), Catalogue("en")
@@ -200,3 +200,24 @@ def test_a_database_under_another_key_is_named_plainly_not_redacted_into_nonsens
     assert rotated.stderr.strip() == f"ledgerbridge: {expected}"
     assert "[REDACTED]" not in rotated.stderr
     assert other_key not in rotated.stderr
+
+
+# ----------------------------------------------------------------------------- the daemon's start line
+
+
+def test_the_daemon_says_what_it_runs_in_chinese_in_its_json_log_without_escapes(
+    tmp_path: Path, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the start line does not depend on the database")
+    config = write_daemon_config(tmp_path / "lb.yaml", database_url, locale="zh", connectors=[])
+    with reaped() as processes:
+        daemon = spawn(config, "daemon")
+        processes.append(daemon)
+        assert daemon.stderr is not None
+        ready = next((line for line in daemon.stderr if '"event": "daemon.ready"' in line), None)
+        daemon.terminate()
+    assert ready is not None
+    assert "守护进程已启动" in ready
+    assert ZH.text("daemon.no_work") in json.loads(ready)["message"]
+    assert "\\u" not in ready
