@@ -240,42 +240,7 @@ base_currency: CNY
 timezone: Asia/Shanghai
 locale: {lang}
 
-connectors:
-  - name: {CRM}
-    kind: zoho_crm
-    data_center: com
-    streams: [sales_orders, invoices, accounts, products]
-    credentials:
-      client_id: "{creds.zoho_client_id}"        # sandbox-only value
-      client_secret: secret:zoho-client-secret
-      refresh_token: secret:zoho-refresh-token
-    endpoints: {{accounts_url: "{zoho}", api_url: "{zoho}"}}   # sandbox
-    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
-
-  - name: {BOOKS}
-    kind: zoho_books
-    data_center: com
-    organization_id: "{creds.zoho_organization_id}"
-    streams: [invoices, customer_payments, sales_orders, credit_notes]
-    credentials:
-      client_id: "{creds.zoho_client_id}"        # sandbox-only value
-      client_secret: secret:zoho-client-secret
-      refresh_token: secret:zoho-refresh-token
-    endpoints: {{accounts_url: "{zoho}", api_url: "{zoho}"}}   # sandbox
-    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
-
-  - name: {FXIAOKE}
-    kind: fxiaoke
-    streams: [sales_orders, payments, invoice_applications, accounts, products]
-    credentials:
-      app_id: "{creds.fxiaoke_app_id}"           # sandbox-only value
-      app_secret: secret:fxiaoke-app-secret
-      permanent_code: secret:fxiaoke-permanent-code
-      current_open_user_id: "{creds.fxiaoke_user}"
-    endpoints: {{base_url: "{fx}"}}                  # sandbox
-    limits: {{requests_per_minute: 60000}}           # sandbox: no vendor limits
-    token_requests_per_minute: 600                # sandbox: no vendor limits
-
+{connectors_yaml(creds, zoho, fx)}
 reconcile:
   rules:
     - name: crm-vs-books-invoices          # every CRM invoice must be in Books, and agree
@@ -327,6 +292,56 @@ reconcile:
         unusual_amount: {{min_history: 12, factor: 10}}  # x 1.4826 x MAD of the customer's invoices
       after: [{CRM}, {BOOKS}, {FXIAOKE}]
 """
+
+
+def connectors_yaml(
+    creds: Credentials, zoho: str | None, fxiaoke: str | None, *, inline_secrets: bool = False
+) -> str:
+    """The `connectors:` section reaching the sandboxes at these URLs (None: that vendor is left out).
+    Secrets are `secret:NAME` references (the demo stores them), or with `inline_secrets` the sandbox's
+    own values written in (`sandbox serve`: a block to paste that works as it is)."""
+
+    def secret(name: str, value: str) -> str:
+        return f"{json.dumps(value)}   # sandbox-only value" if inline_secrets else f"secret:{name}"
+
+    blocks = []
+    if zoho is not None:
+        for name, kind, extra, streams in (
+            (CRM, "zoho_crm", "", "sales_orders, invoices, accounts, products"),
+            (
+                BOOKS,
+                "zoho_books",
+                f'    organization_id: "{creds.zoho_organization_id}"\n',
+                "invoices, customer_payments, sales_orders, credit_notes",
+            ),
+        ):
+            blocks.append(f"""\
+  - name: {name}
+    kind: {kind}
+    data_center: com
+{extra}    streams: [{streams}]
+    credentials:
+      client_id: "{creds.zoho_client_id}"        # sandbox-only value
+      client_secret: {secret("zoho-client-secret", creds.zoho_client_secret)}
+      refresh_token: {secret("zoho-refresh-token", creds.zoho_refresh_token)}
+    endpoints: {{accounts_url: "{zoho}", api_url: "{zoho}"}}   # sandbox
+    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
+""")
+    if fxiaoke is not None:
+        blocks.append(f"""\
+  - name: {FXIAOKE}
+    kind: fxiaoke
+    streams: [sales_orders, payments, invoice_applications, accounts, products]
+    credentials:
+      app_id: "{creds.fxiaoke_app_id}"           # sandbox-only value
+      app_secret: {secret("fxiaoke-app-secret", creds.fxiaoke_app_secret)}
+      permanent_code: {secret("fxiaoke-permanent-code", creds.fxiaoke_permanent_code)}
+      current_open_user_id: "{creds.fxiaoke_user}"
+    endpoints: {{base_url: "{fxiaoke}"}}                  # sandbox
+    limits: {{requests_per_minute: 60000}}           # sandbox: no vendor limits
+    token_requests_per_minute: 600                # sandbox: no vendor limits
+""")
+    return "connectors:\n" + "\n".join(blocks)
 
 
 def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[], datetime]) -> Engine:

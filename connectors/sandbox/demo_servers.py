@@ -52,6 +52,40 @@ class Credentials:
     fxiaoke_user: str
 
 
+def zoho_sandbox(company: DemoCompany, *, port: int = 0) -> MalformingZohoSandbox:
+    """The demo's Zoho sandbox (Accounts + CRM + Books) for `company`, on `port` (0: a free one)."""
+    options = ZohoSandboxOptions(max_refreshes=None)
+    return MalformingZohoSandbox(company.zoho, company.zoho_overrides, options=options, port=port)
+
+
+def fxiaoke_sandbox(company: DemoCompany, *, port: int = 0) -> FxiaokeSandbox:
+    """The demo's Fxiaoke sandbox for `company`, vendor throttling off, on `port` (0: a free one)."""
+    return FxiaokeSandbox(
+        company.fxiaoke,
+        credentials=SandboxCredentials(),
+        throttle=None,
+        token_calls_per_minute=None,
+        port=port,
+    )
+
+
+def sandbox_credentials(
+    company: DemoCompany, zoho: ZohoSandboxOptions | None = None, fxiaoke: SandboxCredentials | None = None
+) -> Credentials:
+    """What a configuration needs to reach the demo's sandboxes (their fixed, sandbox-only values)."""
+    zoho, fx = zoho or ZohoSandboxOptions(), fxiaoke or SandboxCredentials()
+    return Credentials(
+        zoho_client_id=zoho.client_id,
+        zoho_client_secret=zoho.client_secret,
+        zoho_refresh_token=zoho.refresh_token,
+        zoho_organization_id=company.zoho.organization_id,
+        fxiaoke_app_id=fx.app_id,
+        fxiaoke_app_secret=fx.app_secret,
+        fxiaoke_permanent_code=fx.permanent_code,
+        fxiaoke_user=next(iter(fx.users)),
+    )
+
+
 class DemoSandboxes:
     """Zoho (Accounts + CRM + Books) and Fxiaoke sandboxes for one company, on 127.0.0.1.
 
@@ -60,26 +94,12 @@ class DemoSandboxes:
 
     def __init__(self, company: DemoCompany) -> None:
         self.company = company
-        self.zoho = MalformingZohoSandbox(
-            company.zoho, company.zoho_overrides, options=ZohoSandboxOptions(max_refreshes=None)
-        )
-        self.fxiaoke = FxiaokeSandbox(
-            company.fxiaoke, credentials=SandboxCredentials(), throttle=None, token_calls_per_minute=None
-        )
+        self.zoho = zoho_sandbox(company)
+        self.fxiaoke = fxiaoke_sandbox(company)
 
     @property
     def credentials(self) -> Credentials:
-        zoho, fx = self.zoho.options, self.fxiaoke.credentials
-        return Credentials(
-            zoho_client_id=zoho.client_id,
-            zoho_client_secret=zoho.client_secret,
-            zoho_refresh_token=zoho.refresh_token,
-            zoho_organization_id=self.company.zoho.organization_id,
-            fxiaoke_app_id=fx.app_id,
-            fxiaoke_app_secret=fx.app_secret,
-            fxiaoke_permanent_code=fx.permanent_code,
-            fxiaoke_user=next(iter(fx.users)),
-        )
+        return sandbox_credentials(self.company, self.zoho.options, self.fxiaoke.credentials)
 
     def requests(self) -> dict[str, int]:
         """HTTP requests each sandbox has answered so far."""

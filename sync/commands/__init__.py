@@ -67,6 +67,11 @@ COMMANDS: dict[str, CommandRef] = {
     "restore": CommandRef(
         "sync.commands.backup_cmd", "restore", "Replace the database with a checked ledgerbridge backup."
     ),
+    "sandbox": CommandRef(
+        "sync.commands.sandbox_cmd",
+        "sandbox_group",
+        "Serve the bundled vendor sandboxes on loopback for trying connectors by hand.",
+    ),
     "demo": CommandRef(
         "sync.commands.demo_cmd",
         "demo",

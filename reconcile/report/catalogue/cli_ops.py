@@ -59,8 +59,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "sandbox.fxiaoke_serves": ("Fxiaoke Open API (纷享销客)", "纷享销客开放平台 API"),
     "sandbox.paste": (
-        "Paste under `connectors:` in your ledgerbridge.yaml (sandbox-only credentials, not secrets):",
-        "粘贴到 ledgerbridge.yaml 的 `connectors:` 下（仅供沙箱使用的凭据，不是机密）：",
+        "Paste into your ledgerbridge.yaml as its `connectors:` section (or these entries under yours); "
+        "the credentials are the sandboxes' own, not secrets:",
+        "粘贴到 ledgerbridge.yaml，作为其 `connectors:` 部分（或把这些条目加到已有的连接器下）；"
+        "其中的凭据是沙箱自带的，不是机密：",
     ),
     "sandbox.try": ("Then try:", "然后试试："),
     "sandbox.stop": (
