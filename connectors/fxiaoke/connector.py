@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from functools import partial
 
 import requests
 
@@ -14,6 +15,7 @@ from connectors.fxiaoke.api import FxiaokeApi, interpreter
 from connectors.fxiaoke.auth import AppCredentials, FxiaokeAuth
 from connectors.fxiaoke.streams import SPECS, FxiaokeStream
 from connectors.http import HttpClient, RetryPolicy
+from connectors.stream import check_connection
 
 DEFAULT_BASE_URL = "https://open.fxiaoke.com"
 DEFAULT_REQUESTS_PER_MINUTE = 150.0
@@ -72,18 +74,12 @@ class Fxiaoke:
     def check(self) -> Sequence[CheckResult]:
         """Authenticate, then read one row of each configured stream; say what to fix when it fails."""
         style = "corpAccessToken" if self._settings.auth_style == "legacy" else "Bearer accessToken"
-        try:
-            token = self.auth.token()
-        except ConnectorError as exc:
-            return [CheckResult(f"authenticate ({style})", False, str(exc))]
-        results = [
-            CheckResult(
-                f"authenticate ({style})", True, f"token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC"
-            )
-        ]
-        for name, stream in self._streams.items():
-            results.extend(_probe(name, stream))
-        return results
+
+        def authenticate() -> str:
+            return f"token valid until {self.auth.token().expires_at:%Y-%m-%d %H:%M} UTC"
+
+        probes = [partial(_probe, name, stream) for name, stream in self._streams.items()]
+        return check_connection(f"authenticate ({style})", authenticate, probes)
 
     @property
     def waited_seconds(self) -> float:

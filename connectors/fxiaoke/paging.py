@@ -5,16 +5,19 @@ skipped row when records change while we page (docs/decisions/0007-fxiaoke-keyse
   page's highest time (GTE) and drops the rows already seen at that exact millisecond. A full page of
   one millisecond (a bulk import) is drained by `_id` keyset before moving on. Pages come in ascending
   modification time, so the stream is `ordered`.
-- `by_id`: ascending `_id` with `_id GT <last>`, for the id sweep and for detail rows.
+- `by_id`: ascending `_id` with `_id GT <last>`, for the id sweep and for detail rows (the kit's
+  `connectors.paging.KeysetPaginator`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, cast
 
 from connectors.errors import FatalApiError
 from connectors.fxiaoke.api import PAGE_LIMIT, Filter
+from connectors.paging import Answer, KeysetPaginator, paginate
 
 MODIFIED = "last_modified_time"
 Row = dict[str, Any]
@@ -36,24 +39,31 @@ def modified_ms(row: Row) -> int:
     return int(value)
 
 
+@dataclass(frozen=True)
+class _Query:
+    """A query's conditions: the caller's filters, then the keyset's `_id GT <last>`."""
+
+    filters: tuple[Filter, ...]
+    keyset: tuple[Filter, ...] = ()
+
+
+def _past(query: _Query, last: str) -> _Query:
+    return replace(query, keyset=(Filter("_id", "GT", (last,)),))
+
+
 def by_id(
     fetch: Fetch, filters: Sequence[Filter] = (), *, limit: int = PAGE_LIMIT, after: str | None = None
 ) -> Iterator[list[Row]]:
-    """Every row matching `filters`, in ascending `_id`, one page at a time (stops at a short page)."""
-    last = after
-    while True:
-        keyset = [Filter("_id", "GT", (last,))] if last is not None else []
-        rows = fetch([*filters, *keyset], [("_id", True)], limit)
-        if rows:
-            top = str(rows[-1].get("_id") or "")
-            if last is not None and top <= last:
-                raise FatalApiError(
-                    f"keyset paging by _id did not advance past {last}: the API ignored the filter"
-                )
-            last = top
-            yield rows
-        if len(rows) < limit:
-            return
+    """Every row matching `filters`, in ascending `_id`, one page at a time (stops at a short page):
+    the kit's keyset paginator over Fxiaoke's query filters."""
+
+    def send(query: _Query) -> Answer:
+        return Answer(None, fetch([*query.filters, *query.keyset], [("_id", True)], limit))
+
+    paginator = KeysetPaginator("_id", _past, limit=limit, start=after)
+    for answer in paginate(send, _Query(tuple(filters)), paginator):
+        if answer.records:
+            yield cast(list[Row], answer.records)
 
 
 def by_modification(fetch: Fetch, since_ms: int | None, *, limit: int = PAGE_LIMIT) -> Iterator[list[Row]]:

@@ -33,7 +33,8 @@ from connectors.errors import (
 from connectors.fxiaoke import normalize as n
 from connectors.fxiaoke.api import PAGE_LIMIT, Filter, FxiaokeApi
 from connectors.fxiaoke.paging import Row, by_id, by_modification
-from store.canonical import CanonicalDocument, DocumentKind
+from connectors.stream import SpecStream
+from store.canonical import DocumentKind
 
 _SYSTEM = ("_id", "name", "owner", "life_status", "last_modified_time")
 _MONEY = ("mc_currency", "mc_exchange_rate", "mc_functional_currency")
@@ -202,7 +203,7 @@ class _Fetcher:
         )
 
 
-class FxiaokeStream:
+class FxiaokeStream(SpecStream[StreamSpec]):
     """One Fxiaoke stream: a `SweepableStream` for the sync engine."""
 
     ordered = True
@@ -211,20 +212,11 @@ class FxiaokeStream:
     def __init__(
         self, spec: StreamSpec, api: FxiaokeApi, context: NormalizeContext, *, limit: int = PAGE_LIMIT
     ):
-        self.spec = spec
+        super().__init__(spec, context)
         self._api = api
-        self._context = context
         self._limit = limit
         self.unavailable: dict[str, str] = {}
         """Detail apiName -> why it was unavailable in the current (or last) run, with the vendor's words."""
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def kind(self) -> DocumentKind:
-        return self.spec.kind
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         self.unavailable = {}  # every run tries its detail objects again
@@ -270,9 +262,6 @@ class FxiaokeStream:
             "empty but permitted: no rows visible. If the tenant has records here, it may not have the "
             f"object (some versions answer with an empty result instead of an error): {detail.cost}"
         )
-
-    def normalize(self, raw: RawRecord) -> CanonicalDocument:
-        return self.spec.normalizer(raw, self._context)
 
     def _with_details(self, rows: list[Row]) -> list[RawRecord]:
         detail = self.spec.detail

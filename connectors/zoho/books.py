@@ -11,11 +11,14 @@ from typing import Any, Final
 from config.kinds import ZohoBooksConnector
 from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import ConnectorError, FatalApiError
+from connectors.http import ApiResponse
+from connectors.paging import Answer, HttpRequest, PageNumber
+from connectors.stream import Cursor, ListReader, SpecStream
 from connectors.zoho import normalize
 from connectors.zoho.client import ZohoSession, books_budget, interpret_books, open_session
 from connectors.zoho.connector import ZohoConnector
 from connectors.zoho.normalize import Normalizer
-from store.canonical import CanonicalDocument, DocumentKind
+from store.canonical import DocumentKind
 
 API_VERSION: Final = "v3"
 PER_PAGE: Final = 200
@@ -195,7 +198,14 @@ def last_modified_param(since: datetime) -> str:
     return since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
-class BooksStream:
+CURSOR: Final = Cursor("query", "last_modified_time", last_modified_param)
+
+
+def _more(answer: Answer) -> bool:
+    return bool((answer.body.get("page_context") or {}).get("has_more_page")) and bool(answer.records)
+
+
+class BooksStream(SpecStream[BooksStreamSpec]):
     """Rows of one Books list modified at or after the cursor (`organization_id` on every call).
 
     Not `ordered`: the list's sort by last_modified_time is unverified, so the engine advances the
@@ -210,33 +220,16 @@ class BooksStream:
         organization_id: str,
         invoice_numbers: InvoiceNumbers | None = None,
     ) -> None:
-        self._spec = spec
+        super().__init__(spec, context)
         self._numbers = invoice_numbers or InvoiceNumbers()
         self._session = session
         self._organization_id = organization_id
-        self._normalizer = spec.normalizer
-        self._context = context
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def kind(self) -> DocumentKind:
-        return self._spec.kind
-
-    @property
-    def ordered(self) -> bool:
-        return False
-
-    def normalize(self, raw: RawRecord) -> CanonicalDocument:
-        return self._normalizer(raw, self._context)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         """List pages, payments completed with their allocations. Incremental runs list (and so
         complete) only rows changed since the cursor. On a whole pass the invoice number map is built
         (the invoices stream fills it as it goes; the payments stream lists invoices once if it has not)."""
-        learning = self._spec.number_field is not None
+        learning = self.spec.number_field is not None
         for rows in self._list_pages(since):
             if learning:
                 self._numbers.learn(rows)
@@ -247,7 +240,7 @@ class BooksStream:
     def live_ids(self) -> Iterator[Sequence[str]]:
         """Every live id, page by page: Books has no deleted list, so a sweep finds deletions."""
         for rows in self._list_pages(None):
-            yield [str(row[self._spec.id_field]) for row in rows]
+            yield [str(row[self.spec.id_field]) for row in rows]
 
     def first_page(self) -> int:
         for rows in self._list_pages(None):
@@ -256,34 +249,36 @@ class BooksStream:
 
     # ------------------------------------------------------------------------- internals
 
-    def _url(self, suffix: str = "") -> str:
-        return f"{self._session.api_base()}/books/{API_VERSION}/{self._spec.collection}{suffix}"
+    def _base(self) -> str:
+        return f"{self._session.api_base()}/books/{API_VERSION}"
 
-    def _get(self, url: str, params: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _get(self, path: str) -> Mapping[str, Any]:
         response = self._session.http.request(
-            "GET", url, params={"organization_id": self._organization_id, **params}
+            "GET", self._base() + path, params={"organization_id": self._organization_id}
         )
         if not isinstance(response.body, Mapping):
-            raise FatalApiError(f"Zoho Books {self._spec.collection}: HTTP {response.status} without a body")
+            raise self._no_body(response)
         return response.body
 
+    def _no_body(self, response: ApiResponse) -> FatalApiError:
+        return FatalApiError(f"Zoho Books {self.spec.collection}: HTTP {response.status} without a body")
+
     def _list_pages(self, since: datetime | None, collection: str | None = None) -> Iterator[list[RawRecord]]:
-        collection = collection or self._spec.collection
-        url = f"{self._session.api_base()}/books/{API_VERSION}/{collection}"
-        page = 1
-        while True:
-            params: dict[str, Any] = {"page": page, "per_page": PER_PAGE}
-            if since is not None:
-                params["last_modified_time"] = last_modified_param(since)
-            body = self._get(url, params)
-            rows = body.get(collection)
+        collection = collection or self.spec.collection
+
+        def answer(response: ApiResponse) -> Answer:
+            if not isinstance(response.body, Mapping):
+                raise self._no_body(response)
+            rows = response.body.get(collection)
             if not isinstance(rows, list):
                 raise FatalApiError(f"Zoho Books {collection}: the response has no list")
-            yield rows
-            context = body.get("page_context") or {}
-            if not context.get("has_more_page") or not rows:
-                return
-            page += 1
+            return Answer(response.body, rows)
+
+        reader = ListReader(self._session.http, self._base, answer)
+        params = {"organization_id": self._organization_id, "page": 1, "per_page": PER_PAGE}
+        request = HttpRequest("GET", f"/{collection}", params)  # `page` set by the paginator
+        for page in reader.pages(request, PageNumber(_more), since=since, cursor=CURSOR):
+            yield list(page.records)
 
     def _listed_allocations(self, row: RawRecord, *, whole_pass: bool) -> list[dict[str, Any]] | None:
         """A payment's allocations from its list row alone, or None (then its detail is read). On a
@@ -298,21 +293,21 @@ class BooksStream:
         return derived_allocations(row, self._numbers)
 
     def _complete(self, row: RawRecord, *, whole_pass: bool) -> RawRecord:
-        key = self._spec.detail_key
+        key = self.spec.detail_key
         if key is None or key in row:
             return row
-        record_id = row.get(self._spec.id_field)
+        record_id = row.get(self.spec.id_field)
         if not record_id:
             return row  # normalize() quarantines it, naming the missing id
         if key == "invoices":
             derived = self._listed_allocations(row, whole_pass=whole_pass)
             if derived is not None:
                 return {**row, key: derived, DERIVED_MARK: "list"}
-        body = self._get(self._url(f"/{record_id}"), {})
-        detail = body.get(self._spec.record_key)
+        body = self._get(f"/{self.spec.collection}/{record_id}")
+        detail = body.get(self.spec.record_key)
         if not isinstance(detail, Mapping):
             raise FatalApiError(
-                f"Zoho Books {self._spec.collection}/{record_id}: the response has no {self._spec.record_key}"
+                f"Zoho Books {self.spec.collection}/{record_id}: the response has no {self.spec.record_key}"
             )
         return {**row, **detail}
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from connectors.base import CheckResult, SweepableStream
-from connectors.errors import ConnectorError
+from connectors.stream import check_connection, first_page_probe
 from connectors.zoho.client import ZohoSession
 
 
@@ -18,30 +18,21 @@ def check_streams(
 ) -> list[CheckResult]:
     """Sign in first (nothing else can work without it), then `extra` checks, then one page per stream.
     Every failure carries the vendor's code and our hint (scope, data center, organization id)."""
-    sign_in = f"sign in at {session.endpoints.accounts_url}"
-    try:
+
+    def sign_in() -> str:
         token = session.auth.token()
-    except ConnectorError as exc:
-        return [
-            CheckResult(sign_in, False, str(exc)),
-            *(CheckResult(f"stream {name}", False, "skipped: cannot sign in") for name in readers),
-        ]
-    results = [
-        CheckResult(
-            sign_in,
-            True,
-            f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC; API at {session.api_base()}",
-        )
-    ]
-    results.extend(check() for check in extra)
-    for name, read in readers.items():
-        try:
-            count = read()
-        except ConnectorError as exc:
-            results.append(CheckResult(f"stream {name}", False, str(exc)))
-        else:
-            results.append(CheckResult(f"stream {name}", True, f"read {count} record(s) from the first page"))
-    return results
+        return f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC; API at {session.api_base()}"
+
+    def first_page(read: Callable[[], int]) -> Callable[[], str]:
+        return lambda: f"read {read()} record(s) from the first page"
+
+    return check_connection(
+        f"sign in at {session.endpoints.accounts_url}",
+        sign_in,
+        [first_page_probe(f"stream {name}", first_page(read)) for name, read in readers.items()],
+        extra=extra,
+        skipped=[f"stream {name}" for name in readers],
+    )
 
 
 class ZohoStream(SweepableStream, Protocol):

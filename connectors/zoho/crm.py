@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 from config.kinds import ZohoCrmConnector
 from connectors.base import ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import FatalApiError
+from connectors.http import ApiResponse
+from connectors.paging import Answer, HttpRequest, PageNumber, PageNumberThenToken, PageToken
+from connectors.stream import Cursor, ListReader, SpecStream
 from connectors.zoho import normalize
 from connectors.zoho.client import ZohoSession, crm_budget, interpret_crm, open_session
 from connectors.zoho.connector import ZohoConnector
@@ -107,8 +110,21 @@ def if_modified_since(since: datetime) -> str:
     return since.astimezone(UTC).isoformat(timespec="seconds")
 
 
-class CrmStream:
+CURSOR: Final = Cursor("header", "If-Modified-Since", if_modified_since)
+
+
+def _more(answer: Answer) -> bool:
+    return bool((answer.body.get("info") or {}).get("more_records"))
+
+
+def _next_token(answer: Answer) -> object:
+    return (answer.body.get("info") or {}).get("next_page_token")
+
+
+class CrmStream(SpecStream[CrmStreamSpec]):
     """Records of one module modified since the cursor, oldest first, then its recycle-bin deletions."""
+
+    ordered = True  # sort_by=Modified_Time&sort_order=asc
 
     def __init__(
         self,
@@ -117,28 +133,15 @@ class CrmStream:
         context: NormalizeContext,
         extra_fields: Sequence[str],
     ) -> None:
-        self._spec = spec
+        super().__init__(spec, context)
         self._session = session
-        self._normalizer = spec.normalizer
-        self._context = context
         self._batches = field_batches([*spec.fields, *extra_fields])
-
-    @property
-    def name(self) -> str:
-        return self._spec.name
-
-    @property
-    def kind(self) -> DocumentKind:
-        return self._spec.kind
-
-    @property
-    def ordered(self) -> bool:
-        return True  # sort_by=Modified_Time&sort_order=asc
+        self._reader = ListReader(session.http, self._url, self._answer)
 
     def normalize(self, raw: RawRecord) -> CanonicalDocument:
         if normalize.DELETED_ENTRY in raw:
             return normalize.crm_deleted_entry(raw, self._context)
-        return self._normalizer(raw, self._context)
+        return super().normalize(raw)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         """Deletions first, then the changed records oldest first. A first sync (`since` None) reads
@@ -151,18 +154,18 @@ class CrmStream:
         (now-ish) committed before the records pass would move the cursor past records not read yet if
         the run were cut there."""
         yield from self._deleted_pages(since)
-        for records in self._record_pages(self._batches[0], since):
-            yield Page(records=self._merge_batches(records))
+        for answer in self._record_pages(self._batches[0], since):
+            yield Page(records=self._merge_batches(list(answer.records)))
 
     def live_ids(self) -> Iterator[Sequence[str]]:
         """Every live id, a page at a time (for a sweep of records deleted beyond the recycle bin)."""
-        for records in self._record_pages(("Modified_Time",), None):
-            yield [str(r["id"]) for r in records]
+        for answer in self._record_pages(("Modified_Time",), None):
+            yield [str(r["id"]) for r in answer.records]
 
     def count(self) -> int | None:
         """The module's record count, `GET /crm/v8/{module}/actions/count` -> `{"count": N}` (the
         recycle bin not included); None if the answer carries no integer count."""
-        response = self._session.http.request("GET", self._url("/actions/count"))
+        response = self._session.http.request("GET", self._url() + "/actions/count")
         if response.status == 204 or response.body is None:
             return 0
         value = response.body.get("count") if isinstance(response.body, Mapping) else None
@@ -170,62 +173,48 @@ class CrmStream:
 
     def first_page(self) -> int:
         """Read one page (for `connector test`); returns how many records it held."""
-        for records in self._record_pages(self._batches[0], None, limit_pages=1):
-            return len(records)
+        for answer in self._record_pages(self._batches[0], None):
+            return len(answer.records)
         return 0
 
     # ------------------------------------------------------------------------- internals
 
-    def _url(self, suffix: str = "") -> str:
-        return f"{self._session.api_base()}/crm/{API_VERSION}/{self._spec.module}{suffix}"
+    def _url(self) -> str:
+        return f"{self._session.api_base()}/crm/{API_VERSION}/{self.spec.module}"
 
-    def _get(self, url: str, params: Mapping[str, Any], since: datetime | None) -> Any:
-        headers = {"If-Modified-Since": if_modified_since(since)} if since is not None else None
-        response = self._session.http.request("GET", url, params=params, headers=headers)
+    def _answer(self, response: ApiResponse) -> Answer | None:
         if response.status in (204, 304) or response.body is None:
             return None
         if not isinstance(response.body, Mapping) or not isinstance(response.body.get("data"), list):
-            raise FatalApiError(f"Zoho CRM {self._spec.module}: a 200 response without a data list")
-        return response.body
+            raise FatalApiError(f"Zoho CRM {self.spec.module}: a 200 response without a data list")
+        return Answer(response.body, list(response.body["data"]))
 
-    def _record_pages(
-        self, fields: Sequence[str], since: datetime | None, *, limit_pages: int | None = None
-    ) -> Iterator[list[RawRecord]]:
+    def _record_pages(self, fields: Sequence[str], since: datetime | None) -> Iterator[Answer]:
         """`page` 1..10 (the first 2,000 records), then `info.next_page_token`; stops on
         more_records=false, 204 or 304. A repeated page token is an error, never an endless loop."""
-        base = {
-            "fields": ",".join(fields),
-            "per_page": PER_PAGE,
-            "sort_by": "Modified_Time",
-            "sort_order": "asc",
-        }
-        page: int | None = 1
-        token: str | None = None
-        seen_tokens: set[str] = set()
-        served = 0
-        while True:
-            params = {**base, "page": page} if page is not None else {**base, "page_token": token}
-            body = self._get(self._url(), params, since)
-            if body is None:
-                return
-            yield list(body["data"])
-            served += 1
-            info = body.get("info") or {}
-            if not info.get("more_records") or (limit_pages is not None and served >= limit_pages):
-                return
-            if page is not None and (page + 1) * PER_PAGE <= DISCRETE_LIMIT:
-                page += 1
-                continue
-            token = info.get("next_page_token")
-            if not isinstance(token, str) or not token:
-                raise FatalApiError(
-                    f"Zoho CRM {self._spec.module}: more records after {served * PER_PAGE} but no "
-                    "next_page_token to reach them"
-                )
-            if token in seen_tokens:
-                raise FatalApiError(f"Zoho CRM {self._spec.module}: the same page_token came back twice")
-            seen_tokens.add(token)
-            page = None
+        request = HttpRequest(
+            "GET",
+            "",
+            {
+                "fields": ",".join(fields),
+                "per_page": PER_PAGE,
+                "sort_by": "Modified_Time",
+                "sort_order": "asc",
+            },
+        )
+        paginator = PageNumberThenToken(
+            PageNumber(_more, last_page=DISCRETE_LIMIT // PER_PAGE),
+            PageToken(
+                _more,
+                _next_token,
+                param="page_token",
+                label=f"Zoho CRM {self.spec.module}",
+                answer_field="next_page_token",
+                per_page=PER_PAGE,
+                drop=("page",),
+            ),
+        )
+        return self._reader.pages(request, paginator, since=since, cursor=CURSOR)
 
     def _merge_batches(self, records: list[RawRecord]) -> list[RawRecord]:
         """More than 50 fields: fetch the other batches for this page's ids and merge them by id."""
@@ -236,25 +225,18 @@ class CrmStream:
         for batch in self._batches[1:]:
             for start in range(0, len(ids), MAX_IDS):
                 chunk = ids[start : start + MAX_IDS]
-                body = self._get(self._url(), {"fields": ",".join(batch), "ids": ",".join(chunk)}, None)
-                for row in body["data"] if body else ():
+                params = {"fields": ",".join(batch), "ids": ",".join(chunk)}
+                answer = self._reader.send(HttpRequest("GET", "", params))
+                for row in answer.records if answer else ():
                     if str(row.get("id")) in merged:
                         merged[str(row["id"])].update(row)
         return list(merged.values())
 
     def _deleted_pages(self, since: datetime | None) -> Iterator[Page]:
-        page = 1
-        while True:
-            params = {"type": "all", "page": page, "per_page": PER_PAGE}
-            body = self._get(self._url("/deleted"), params, since)
-            if body is None:
-                return
-            rows = body["data"]
-            kind = self._spec.kind.value
-            yield Page(records=[{**row, normalize.DELETED_ENTRY: kind} for row in rows])
-            if not (body.get("info") or {}).get("more_records"):
-                return
-            page += 1
+        request = HttpRequest("GET", "/deleted", {"type": "all", "per_page": PER_PAGE})
+        kind = self.spec.kind.value
+        for answer in self._reader.pages(request, PageNumber(_more), since=since, cursor=CURSOR):
+            yield Page(records=[{**row, normalize.DELETED_ENTRY: kind} for row in answer.records])
 
 
 def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> ZohoConnector:
