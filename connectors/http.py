@@ -177,8 +177,31 @@ Interpreter = Callable[[requests.Response, Any], None]
 """Vendor-specific check run on every response with its parsed body (None for an empty body): raises a
 connector error for a vendor failure (e.g. Fxiaoke's errorCode != 0 on HTTP 200), else returns."""
 
-Observer = Callable[[str, int, float], None]
-"""Called after every HTTP exchange with (connector name, status or 0 for no response, seconds)."""
+Observer = Callable[[str, str, int, float], None]
+"""Called after every HTTP exchange with (connector, endpoint, status or 0 for no response, seconds):
+the configured connector's name (`metric_connector`) and the URL's path with ids as `{id}`
+(`metric_endpoint`) — the `connector` and `endpoint` labels of the API metrics."""
+
+_CONNECTOR_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9-]*")
+"""A configured connector's name (config.settings.ConnectorName): what an HttpClient's name starts with.
+Clients are named `<connector>`, `<connector>/accounts` (Zoho's OAuth server) or `<connector>:<path>`
+(one per Fxiaoke API path); the part after the name is the endpoint, which has its own label."""
+
+_ID_SEGMENT: Final = re.compile(r"^(?:\d+|(?=[0-9a-fA-F-]*\d)[0-9a-fA-F-]{16,})$")
+"""A path segment that is a record id (digits, or a long hex/UUID): one label value for all records."""
+
+
+def metric_connector(client_name: str) -> str:
+    """The `connector` label of a client's metrics: the configured connector's name, nothing appended."""
+    found = _CONNECTOR_NAME.match(client_name)
+    return found.group() if found else client_name
+
+
+def metric_endpoint(url: str) -> str:
+    """The `endpoint` label: the URL's path without host or query, record ids as `{id}`
+    (`/books/v3/invoices/{id}`), so the label has one value per API endpoint, not per record."""
+    path = urlsplit(url).path or "/"
+    return "/".join("{id}" if _ID_SEGMENT.match(segment) else segment for segment in path.split("/"))
 
 
 SLOWEST_SHARE: Final = 1 / 16
@@ -552,7 +575,8 @@ class HttpClient:
             watchdog.cancel()
             _CURRENT.exchange = outer
             if self._observer is not None:
-                self._observer(self.name, status, time.monotonic() - started)
+                elapsed = time.monotonic() - started
+                self._observer(metric_connector(self.name), metric_endpoint(url), status, elapsed)
         return response, content
 
     def _refuse_redirect(self, call: _Call, url: str, status: int, target: str) -> None:
@@ -751,6 +775,8 @@ __all__ = [
     "decode_body",
     "escaped_json",
     "limit_window",
+    "metric_connector",
+    "metric_endpoint",
     "parse_json",
     "retry_after_seconds",
     "unreadable_reason",

@@ -8,47 +8,98 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 Labels = tuple[tuple[str, str], ...]
 
-_FAMILIES: dict[str, tuple[str, str]] = {
-    "ledgerbridge_records_synced_total": ("counter", "Records written by sync runs, by outcome."),
-    "ledgerbridge_records_quarantined_total": ("counter", "Records quarantined by sync runs."),
-    "ledgerbridge_api_calls_total": (
+
+@dataclass(frozen=True)
+class Family:
+    """One metric family: its Prometheus type, its help line and its labels."""
+
+    kind: str
+    help: str
+    labels: tuple[str, ...]
+    """Labels every sample carries."""
+    optional: tuple[str, ...] = ()
+    """Labels some samples add (a sync job's `connector`, a rule job's `rule`)."""
+
+
+_STREAM = ("connector", "stream")
+_JOB_SCOPES: Final = {"sync": "connector", "reconcile": "rule"}
+"""Daemon job ids are `sync:<connector>`, `reconcile:<rule or plan>`, `verify:integrity`."""
+_JOB_SCOPE_LABELS: Final = tuple(_JOB_SCOPES.values())
+FAMILIES: Final[dict[str, Family]] = {
+    "ledgerbridge_records_synced_total": Family(
+        "counter", "Records written by sync runs, by outcome.", (*_STREAM, "outcome")
+    ),
+    "ledgerbridge_records_quarantined_total": Family("counter", "Records quarantined by sync runs.", _STREAM),
+    "ledgerbridge_api_calls_total": Family(
         "counter",
-        "HTTP exchanges with vendor APIs, by status (0 = no response).",
+        "HTTP exchanges with vendor APIs, by endpoint and status (0 = no response).",
+        ("connector", "endpoint", "status"),
     ),
-    "ledgerbridge_api_errors_total": (
+    "ledgerbridge_api_errors_total": Family(
         "counter",
-        "Vendor API exchanges that failed (no response or 4xx/5xx).",
+        "Vendor API exchanges that failed (no response or 4xx/5xx), by endpoint and status.",
+        ("connector", "endpoint", "status"),
     ),
-    "ledgerbridge_api_call_seconds_total": ("counter", "Time spent in vendor API exchanges."),
-    "ledgerbridge_job_runs_total": ("counter", "Daemon job runs, by outcome (ok, failed, skipped)."),
-    "ledgerbridge_run_duration_seconds": ("summary", "Duration of daemon job runs."),
-    "ledgerbridge_job_consecutive_failures": (
-        "gauge",
-        "Failed runs in a row of a daemon job (0 when healthy).",
+    "ledgerbridge_api_call_seconds_total": Family(
+        "counter", "Time spent in vendor API exchanges, by endpoint.", ("connector", "endpoint")
     ),
-    "ledgerbridge_sync_lag_seconds": ("gauge", "Seconds since the last successful sync of a stream."),
-    "ledgerbridge_sync_stream_failures": ("gauge", "Failed runs in a row of a stream, across replicas."),
-    "ledgerbridge_quarantine_open": ("gauge", "Quarantined records not yet resolved, per stream."),
-    "ledgerbridge_stream_count_drift": (
+    "ledgerbridge_job_runs_total": Family(
+        "counter",
+        "Daemon job runs, by outcome (ok, failed, skipped); sync jobs also carry connector, rule jobs rule.",
+        ("job", "outcome"),
+        _JOB_SCOPE_LABELS,
+    ),
+    "ledgerbridge_run_duration_seconds": Family(
+        "summary", "Duration of daemon job runs.", ("job",), _JOB_SCOPE_LABELS
+    ),
+    "ledgerbridge_job_consecutive_failures": Family(
+        "gauge", "Failed runs in a row of a daemon job (0 when healthy).", ("job",), _JOB_SCOPE_LABELS
+    ),
+    "ledgerbridge_sync_lag_seconds": Family(
+        "gauge", "Seconds since the last successful sync of a stream.", _STREAM
+    ),
+    "ledgerbridge_sync_stream_failures": Family(
+        "gauge", "Failed runs in a row of a stream, across replicas.", _STREAM
+    ),
+    "ledgerbridge_quarantine_open": Family(
+        "gauge", "Quarantined records not yet resolved, per stream.", _STREAM
+    ),
+    "ledgerbridge_stream_count_drift": Family(
         "gauge",
         "Last count check of a stream: the vendor's count minus the ledger's documents and quarantine.",
+        _STREAM,
     ),
-    "ledgerbridge_open_exceptions": ("gauge", "Reconciliation exceptions still open, by type."),
-    "ledgerbridge_rate_limit_wait_seconds_total": (
+    "ledgerbridge_open_exceptions": Family(
+        "gauge", "Reconciliation exceptions still open, by type.", ("type",)
+    ),
+    "ledgerbridge_rate_limit_wait_seconds_total": Family(
         "counter",
         "Seconds sync runs spent waiting out vendors' per-minute/concurrency limits (shared budgets).",
+        _STREAM,
     ),
-    "ledgerbridge_daily_cap_resets_at_seconds": (
+    "ledgerbridge_daily_cap_resets_at_seconds": Family(
         "gauge",
         "Unix time a stream's spent daily API cap resets (0 when its last run did not hit one).",
+        _STREAM,
     ),
-    "ledgerbridge_health_ok": ("gauge", "1 when /healthz says ok, 0 when degraded."),
-    "ledgerbridge_database_up": ("gauge", "1 when the database answered this scrape."),
+    "ledgerbridge_health_ok": Family("gauge", "1 when /healthz says ok, 0 when degraded.", ()),
+    "ledgerbridge_database_up": Family("gauge", "1 when the database answered this scrape.", ()),
 }
+"""Every metric ledgerbridge exports (docs/operations.md lists them; deploy/prometheus alerts on them).
+The label scheme (ADR 0025): `connector` is always the configured connector's name and nothing else;
+`endpoint` is an API path in its own label; `stream`, `job`, `rule`, `outcome`, `status`, `type` as
+named. Job metrics of a sync job add `connector`, of a rule or audit plan `rule` (see `job_labels`)."""
+
+
+def job_labels(job: str) -> dict[str, str]:
+    """The labels of a job's metrics: its id, and the connector or rule it runs."""
+    scope, _, name = job.partition(":")
+    extra = _JOB_SCOPES.get(scope)
+    return {"job": job, extra: name} if extra and name else {"job": job}
 
 
 @dataclass(frozen=True)
@@ -80,12 +131,15 @@ class Metrics:
         with self._lock:
             return self._values.get((name, _freeze(labels)), 0.0)
 
-    def observe_http(self, connector: str, status: int, seconds: float) -> None:
-        labels = {"connector": connector, "status": str(status)}
+    def observe_http(self, connector: str, endpoint: str, status: int, seconds: float) -> None:
+        """The HttpClient observer (connectors.http.Observer)."""
+        labels = {"connector": connector, "endpoint": endpoint, "status": str(status)}
         self.inc("ledgerbridge_api_calls_total", labels)
         if status == 0 or status >= 400:
             self.inc("ledgerbridge_api_errors_total", labels)
-        self.inc("ledgerbridge_api_call_seconds_total", {"connector": connector}, seconds)
+        self.inc(
+            "ledgerbridge_api_call_seconds_total", {"connector": connector, "endpoint": endpoint}, seconds
+        )
 
     def observe_sync(self, connector: str, stream: str, counts: Mapping[str, Any]) -> None:
         """Counts of one finished stream run (created, updated, unchanged, deleted, quarantined), the
@@ -105,11 +159,12 @@ class Metrics:
             self.inc("ledgerbridge_records_quarantined_total", labels, counts["quarantined"])
 
     def observe_job(self, job: str, outcome: str, seconds: float | None, consecutive_failures: int) -> None:
-        self.inc("ledgerbridge_job_runs_total", {"job": job, "outcome": outcome})
+        labels = job_labels(job)
+        self.inc("ledgerbridge_job_runs_total", {**labels, "outcome": outcome})
         if seconds is not None:
-            self.inc("ledgerbridge_run_duration_seconds_sum", {"job": job}, seconds)
-            self.inc("ledgerbridge_run_duration_seconds_count", {"job": job})
-        self.set("ledgerbridge_job_consecutive_failures", {"job": job}, consecutive_failures)
+            self.inc("ledgerbridge_run_duration_seconds_sum", labels, seconds)
+            self.inc("ledgerbridge_run_duration_seconds_count", labels)
+        self.set("ledgerbridge_job_consecutive_failures", labels, consecutive_failures)
 
     def samples(self) -> list[Sample]:
         with self._lock:
@@ -124,9 +179,9 @@ def render(samples: Iterable[Sample]) -> str:
         by_family.setdefault(_family(sample.name), []).append(sample)
     lines: list[str] = []
     for family in sorted(by_family):
-        kind, help_text = _FAMILIES.get(family, ("untyped", ""))
-        lines.append(f"# HELP {family} {help_text}")
-        lines.append(f"# TYPE {family} {kind}")
+        declared = FAMILIES.get(family)
+        lines.append(f"# HELP {family} {declared.help if declared else ''}")
+        lines.append(f"# TYPE {family} {declared.kind if declared else 'untyped'}")
         for sample in sorted(by_family[family], key=lambda s: (s.name, sorted(s.labels.items()))):
             lines.append(f"{sample.name}{_labels(sample.labels)} {_number(sample.value)}")
     return "\n".join(lines) + "\n"
@@ -134,7 +189,7 @@ def render(samples: Iterable[Sample]) -> str:
 
 def _family(name: str) -> str:
     for suffix in ("_sum", "_count"):
-        if name.endswith(suffix) and name.removesuffix(suffix) in _FAMILIES:
+        if name.endswith(suffix) and name.removesuffix(suffix) in FAMILIES:
             return name.removesuffix(suffix)
     return name
 

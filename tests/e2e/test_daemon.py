@@ -111,8 +111,11 @@ def test_jobs_run_a_broken_connector_does_not_stop_the_others_and_sigterm_exits_
         status, metrics = _get(f"{base}/metrics")
         assert status == 200
         assert 'ledgerbridge_sync_lag_seconds{connector="small",stream="invoices"}' in metrics
-        assert 'ledgerbridge_job_runs_total{job="sync:broken",outcome="failed"}' in metrics
-        assert 'ledgerbridge_api_errors_total{connector="zoho-down/accounts",status="500"}' in metrics
+        assert 'ledgerbridge_job_runs_total{connector="broken",job="sync:broken",outcome="failed"}' in metrics
+        assert (
+            'ledgerbridge_api_errors_total{connector="zoho-down",endpoint="/oauth/v2/token",status="500"}'
+            in metrics
+        )
         wait_for(
             lambda: scalar(
                 engine, "SELECT MAX(fetched) FROM sync_runs WHERE connector='big' AND status='running'"

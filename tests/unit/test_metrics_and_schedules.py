@@ -12,16 +12,17 @@ from sync.schedules import build_trigger, current_tick, interval_of
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def test_api_calls_are_counted_by_status_and_failures_also_as_errors() -> None:
+def test_api_calls_are_counted_by_endpoint_and_status_and_failures_also_as_errors() -> None:
     metrics = Metrics()
     for status in (200, 200, 429, 0):
-        metrics.observe_http("zoho-crm", status, 0.25)
+        metrics.observe_http("zoho-crm", "/crm/v8/Invoices", status, 0.25)
     text = render(metrics.samples())
-    assert 'ledgerbridge_api_calls_total{connector="zoho-crm",status="200"} 2' in text
-    assert 'ledgerbridge_api_errors_total{connector="zoho-crm",status="429"} 1' in text
-    assert 'ledgerbridge_api_errors_total{connector="zoho-crm",status="0"} 1' in text
+    labels = 'connector="zoho-crm",endpoint="/crm/v8/Invoices"'
+    assert f'ledgerbridge_api_calls_total{{{labels},status="200"}} 2' in text
+    assert f'ledgerbridge_api_errors_total{{{labels},status="429"}} 1' in text
+    assert f'ledgerbridge_api_errors_total{{{labels},status="0"}} 1' in text
     assert 'status="200"} 2' not in text.split("ledgerbridge_api_errors_total")[1]
-    assert 'ledgerbridge_api_call_seconds_total{connector="zoho-crm"} 1' in text
+    assert f"ledgerbridge_api_call_seconds_total{{{labels}}} 1" in text
 
 
 def test_each_family_is_declared_once_with_its_type_before_its_samples() -> None:
@@ -33,10 +34,10 @@ def test_each_family_is_declared_once_with_its_type_before_its_samples() -> None
     assert lines.count("# TYPE ledgerbridge_run_duration_seconds summary") == 1
     at = lines.index("# TYPE ledgerbridge_run_duration_seconds summary")
     assert lines[at + 1 : at + 3] == [
-        'ledgerbridge_run_duration_seconds_count{job="sync:zoho-crm"} 2',
-        'ledgerbridge_run_duration_seconds_sum{job="sync:zoho-crm"} 3',
+        'ledgerbridge_run_duration_seconds_count{connector="zoho-crm",job="sync:zoho-crm"} 2',
+        'ledgerbridge_run_duration_seconds_sum{connector="zoho-crm",job="sync:zoho-crm"} 3',
     ]
-    assert 'ledgerbridge_job_consecutive_failures{job="sync:zoho-crm"} 1' in lines
+    assert 'ledgerbridge_job_consecutive_failures{connector="zoho-crm",job="sync:zoho-crm"} 1' in lines
     assert (
         'ledgerbridge_records_synced_total{connector="zoho-crm",outcome="created",stream="invoices"} 3'
         in lines
