@@ -26,8 +26,9 @@ STARTER_CONFIG = """\
 database_url: sqlite:///ledgerbridge.db   # or postgresql://user@host/db; $LEDGERBRIDGE_DATABASE_URL overrides
 base_currency: CNY                        # ISO 4217 code of the company's books
 timezone: Asia/Shanghai                   # company time zone for date-only fields and periods
-# locale: zh                              # zh | en: the language of everything printed (default: zh
-#                                         # for a China time zone, else en; --lang overrides)
+# locale: zh                              # zh | en: what commands, reports and notifications speak
+#                                         # (unset: commands English, reports by the time zone;
+#                                         # --lang or $LEDGERBRIDGE_LANG overrides)
 # secret_key_file: ledgerbridge.key       # where the key of the encrypted secrets lives (default: beside
 #                                         # the SQLite file; $LEDGERBRIDGE_SECRET_KEY instead of a file)
 

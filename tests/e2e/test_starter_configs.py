@@ -112,3 +112,19 @@ def test_the_secret_names_are_the_ones_the_readme_says_to_store(text: str) -> No
     assert [
         name for name in sorted(named) if f"`{name}`" not in readme and f"set {name}`" not in readme
     ] == []
+
+
+def test_init_speaks_the_readers_language(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDGERBRIDGE_SECRET_KEY", raising=False)
+    config = tmp_path / "ledgerbridge.yaml"
+    first = cli(capsys, config, "--lang", "zh", "init")
+    assert first.code == 0, first.err
+    assert first.out.splitlines()[0].startswith("配置：已写入初始配置")
+    assert "（新建）" in first.out
+    assert "exists" not in first.out
+    again = cli(capsys, config, "init")  # the template sets no locale: English
+    assert again.out.splitlines()[0] == f"config: {config} exists, left as it is"
