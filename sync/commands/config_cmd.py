@@ -23,5 +23,6 @@ def check(ctx: click.Context) -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(app.redactor.redact_text(problem), err=True)
-        raise BadConfig(app.text("config.problems", count=len(exc.problems))) from exc
+        count = len(exc.problems)
+        raise BadConfig(app.text("config.problem" if count == 1 else "config.problems", count=count)) from exc
     click.echo(app.text("config.ok", path=loaded.path))

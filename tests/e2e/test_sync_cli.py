@@ -155,7 +155,7 @@ def test_ledger_history_lists_each_revision_with_what_changed(
     assert history["revisions"][1]["document"]["total"] == "120.00"
     assert history["revisions"][1]["raw"]["total"] == "120.00"
     table = cli(capsys, config, "ledger", "history", "shop", "invoice", "INV-5")
-    assert "total: 100.00 → 120.00" in table.out
+    assert "Total: 100.00 → 120.00" in table.out
     missing = cli(capsys, config, "ledger", "history", "shop", "invoice", "INV-404")
     assert missing.code == 1
     assert "no document shop/invoice/INV-404" in missing.err

@@ -385,7 +385,11 @@ _SECRET: Final[dict[str, tuple[str, str]]] = {
 
 _OTHERS: Final[dict[str, tuple[str, str]]] = {
     "config.problems": (
-        "{count} problem(s) in the configuration",
+        "{count} problems in the configuration",
+        "配置中有 {count} 个问题",
+    ),
+    "config.problem": (
+        "{count} problem in the configuration",
         "配置中有 {count} 个问题",
     ),
     "config.ok": ("ok: {path}", "配置正确：{path}"),
