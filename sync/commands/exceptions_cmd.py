@@ -214,9 +214,8 @@ def _difference(app: AppContext, e: StoredException) -> str:
 
 
 def _explanation(app: AppContext, e: StoredException, sides: dict[str, tuple[str | None, str | None]]) -> str:
-    """The reconciler's sentence in English; the catalogue's template, from the finding, in Chinese."""
-    if app.lang == "en":
-        return e.explanation
+    """The catalogue's template filled from the finding, in either language, as the reports say it (the
+    stored sentence only for a type this version no longer knows)."""
     try:
         found = e.discrepancy()
     except ValueError:  # a type this version no longer knows: its stored sentence
