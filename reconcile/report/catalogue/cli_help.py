@@ -382,7 +382,11 @@ _OPTIONS: Final[dict[str, tuple[str, str]]] = {
     "help.match.--rule": ("The match rule the override belongs to.", "此人工指定所属的匹配规则。"),
     "help.unmatch.--rule": ("The match rule the override belongs to.", "此人工指定所属的匹配规则。"),
     "help.report.aging.--as-of": ("Age on this date (default: today).", "按此日期计算账龄（默认：今天）。"),
-    "help.report.aging.--invoices-from": ("Source of the invoices.", "发票的数据来源。"),
+    "help.report.aging.--invoices-from": (
+        "Source(s) of the invoices (repeatable or comma-separated; their documents are added up). "
+        "Default: the only source holding them.",
+        "发票的数据来源（可重复或用逗号分隔多个来源，单据合并计算）。默认：唯一含有此类单据的来源。",
+    ),
     "help.report.mismatches.--period": (
         "Exceptions of documents issued in 2026-10, 2026-Q3, 2026...",
         "单据日期在此期间的差异：2026-10、2026-Q3、2026……",
@@ -400,12 +404,21 @@ _OPTIONS: Final[dict[str, tuple[str, str]]] = {
         "期间：2026-10、2026-Q3、2026、all、previous_month……",
     ),
     "help.report.o2c.--as-of": ("Judge overdue on this date.", "按此日期判断是否逾期。"),
-    "help.report.o2c.--orders-from": ("Source of the sales orders.", "销售订单的数据来源。"),
-    "help.report.o2c.--invoices-from": (
-        "Source of the invoices and credit notes.",
-        "发票和红字发票的数据来源。",
+    "help.report.o2c.--orders-from": (
+        "Source(s) of the sales orders (repeatable or comma-separated; their documents are added up). "
+        "Default: the only source holding them.",
+        "销售订单的数据来源（可重复或用逗号分隔多个来源，单据合并计算）。默认：唯一含有此类单据的来源。",
     ),
-    "help.report.o2c.--payments-from": ("Source of the payments.", "回款的数据来源。"),
+    "help.report.o2c.--invoices-from": (
+        "Source(s) of the invoices and credit notes (repeatable or comma-separated; their documents "
+        "are added up). Default: the only source holding them.",
+        "发票和红字发票的数据来源（可重复或用逗号分隔多个来源，单据合并计算）。默认：唯一含有此类单据的来源。",
+    ),
+    "help.report.o2c.--payments-from": (
+        "Source(s) of the payments (repeatable or comma-separated; their documents are added up). "
+        "Default: the only source holding them.",
+        "回款的数据来源（可重复或用逗号分隔多个来源，单据合并计算）。默认：唯一含有此类单据的来源。",
+    ),
 }
 
 MESSAGES: Final[dict[str, tuple[str, str]]] = {**_COMMANDS, **_HEADINGS, **_SHARED_OPTIONS, **_OPTIONS}
