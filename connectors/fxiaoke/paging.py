@@ -1,18 +1,21 @@
 """Keyset paging over Fxiaoke queries: never `offset`, so never the 10,000-row wall (10013) and never a
 skipped row when records change while we page (docs/decisions/0007-fxiaoke-keyset-paging.md).
 
-- `by_modification`: ascending `last_modified_time` from `since`; each next page starts at the last
-  page's highest time (GTE) and drops the rows already seen at that exact millisecond. A full page of
-  one millisecond (a bulk import) is drained by `_id` keyset before moving on. Pages come in ascending
-  modification time, so the stream is `ordered`.
-- `by_id`: ascending `_id` with `_id GT <last>`, for the id sweep and for detail rows (the kit's
-  `connectors.paging.KeysetPaginator`).
+Both are paginators of the stream kit (connectors/paging.py) over `Query` values, run by its one loop
+(`paginate`):
+
+- `ByModification` (`by_modification`): ascending `last_modified_time` from `since`; each next page
+  starts at the last page's highest time (GTE) and drops the rows already seen at that exact
+  millisecond. A full page of one millisecond (a bulk import) is drained by the kit's `_id` keyset
+  before moving on. Pages come in ascending modification time, so the stream is `ordered`.
+- `by_id`: ascending `_id` with `_id GT <last>` (the kit's `KeysetPaginator`), for the id sweep and
+  for detail rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, cast
 
 from connectors.errors import FatalApiError
@@ -21,6 +24,9 @@ from connectors.paging import Answer, KeysetPaginator, paginate
 
 MODIFIED = "last_modified_time"
 Row = dict[str, Any]
+Order = tuple[str, bool]
+BY_MODIFICATION: tuple[Order, ...] = ((MODIFIED, True), ("_id", True))
+BY_ID: tuple[Order, ...] = (("_id", True),)
 
 
 class Fetch(Protocol):
@@ -40,15 +46,26 @@ def modified_ms(row: Row) -> int:
 
 
 @dataclass(frozen=True)
-class _Query:
-    """A query's conditions: the caller's filters, then the keyset's `_id GT <last>`."""
+class Query:
+    """One query as the paginators shape it: the conditions, then the `_id` keyset's `_id GT <last>`,
+    and the orders (object, projection and limit are bound by `sender`)."""
 
-    filters: tuple[Filter, ...]
-    keyset: tuple[Filter, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    orders: tuple[Order, ...] = BY_ID
+    keyset: tuple[Filter, ...] = field(default=())
 
 
-def _past(query: _Query, last: str) -> _Query:
+def _past(query: Query, last: str) -> Query:
     return replace(query, keyset=(Filter("_id", "GT", (last,)),))
+
+
+def sender(fetch: Fetch, limit: int) -> Callable[[Query], Answer]:
+    """The kit's `send` for one object: a `Query` -> one page of rows (never "nothing here")."""
+
+    def send(query: Query) -> Answer:
+        return Answer(None, fetch([*query.filters, *query.keyset], list(query.orders), limit))
+
+    return send
 
 
 def by_id(
@@ -56,46 +73,98 @@ def by_id(
 ) -> Iterator[list[Row]]:
     """Every row matching `filters`, in ascending `_id`, one page at a time (stops at a short page):
     the kit's keyset paginator over Fxiaoke's query filters."""
-
-    def send(query: _Query) -> Answer:
-        return Answer(None, fetch([*query.filters, *query.keyset], [("_id", True)], limit))
-
     paginator = KeysetPaginator("_id", _past, limit=limit, start=after)
-    for answer in paginate(send, _Query(tuple(filters)), paginator):
+    for answer in paginate(sender(fetch, limit), Query(tuple(filters)), paginator):
         if answer.records:
             yield cast(list[Row], answer.records)
 
 
-def by_modification(fetch: Fetch, since_ms: int | None, *, limit: int = PAGE_LIMIT) -> Iterator[list[Row]]:
-    """Rows with last_modified_time >= since_ms in ascending modification time, pages of new rows only."""
-    lower = since_ms
-    seen_at_lower: set[str] = set()
-    while True:
-        filters = [Filter(MODIFIED, "GTE", (str(lower),))] if lower is not None else []
-        rows = fetch(filters, [(MODIFIED, True), ("_id", True)], limit)
+class ByModification:
+    """The modification-time keyset as a state machine (a kit `Paginator[Query]`).
+
+    States: reading by time from `lower` (GTE), and walking one millisecond by `_id` (the kit's
+    `KeysetPaginator` over `last_modified_time EQ <stamp>`) after a full page of that millisecond,
+    whose own rows are not handed on (the walk reads them again from the first `_id`). After each
+    answer `fresh` holds its rows that were not handed on before: rows at `lower` already seen on the
+    previous page, or, in a walk at `lower`, rows seen before the walk, are left out.
+
+    An answer that cannot be trusted (a row without a modification time, an `_id` walk that does not
+    advance) raises in `update_state`, before its rows go on; a full page entirely older than `lower`
+    (the filter was ignored) is handed on and raises in `update_request`."""
+
+    def __init__(self, since_ms: int | None, *, limit: int) -> None:
+        self.lower = since_ms
+        self.fresh: list[Row] = []
+        """The last answer's rows to hand on."""
+        self._limit = limit
+        self._seen_at_lower: set[str] = set()
+        self._stamp = 0
+        self._ties: KeysetPaginator[Query] | None = None
+        self._exclude: set[str] = set()
+        self._walking = False
+        self._has_next = True
+        self._problem: str | None = None
+
+    @property
+    def has_next_page(self) -> bool:
+        return self._has_next
+
+    def init_request(self, request: Query) -> Query:
+        return self._by_time(request)
+
+    def update_state(self, answer: Answer) -> None:
+        rows = cast(list[Row], answer.records)
+        if self._ties is not None:
+            self._walked(self._ties, answer, rows)
+            return
         times = [modified_ms(r) for r in rows]
-        if len(rows) == limit and times[0] == times[-1]:
+        if len(rows) == self._limit and times[0] == times[-1]:
             # A full page of one millisecond: walk that millisecond by _id, then continue after it.
-            stamp = times[0]
-            exclude = seen_at_lower if stamp == lower else set()
-            for page in by_id(fetch, [Filter(MODIFIED, "EQ", (str(stamp),))], limit=limit):
-                fresh = [r for r in page if str(r.get("_id")) not in exclude]
-                if fresh:
-                    yield fresh
-            lower, seen_at_lower = stamp + 1, set()
-            continue
-        fresh = [
-            r
-            for r, t in zip(rows, times, strict=True)
-            if t != lower or str(r.get("_id")) not in seen_at_lower
+            self._stamp = times[0]
+            self._exclude = self._seen_at_lower if self._stamp == self.lower else set()
+            self._ties, self._walking = KeysetPaginator("_id", _past, limit=self._limit), False
+            self.fresh = []
+            return
+        lower, seen = self.lower, self._seen_at_lower
+        self.fresh = [
+            r for r, t in zip(rows, times, strict=True) if t != lower or str(r.get("_id")) not in seen
         ]
-        if fresh:
-            yield fresh
-        if len(rows) < limit:
+        self._has_next = len(rows) >= self._limit
+        if not self._has_next:
             return
         if times[-1] < (lower or 0):
-            raise FatalApiError(f"rows came back older than {lower}: the API ignored the {MODIFIED} filter")
+            self._problem = f"rows came back older than {lower}: the API ignored the {MODIFIED} filter"
+            return
         top = times[-1]
         at_top = {str(r.get("_id")) for r, t in zip(rows, times, strict=True) if t == top}
-        seen_at_lower = (seen_at_lower | at_top) if top == lower else at_top
-        lower = top
+        self._seen_at_lower = (seen | at_top) if top == lower else at_top
+        self.lower = top
+
+    def update_request(self, request: Query) -> Query:
+        if self._problem is not None:
+            raise FatalApiError(self._problem)
+        if self._ties is None:
+            return self._by_time(request)
+        if self._walking:
+            return self._ties.update_request(request)
+        self._walking = True
+        return self._ties.init_request(Query((Filter(MODIFIED, "EQ", (str(self._stamp),)),), BY_ID))
+
+    def _walked(self, ties: KeysetPaginator[Query], answer: Answer, rows: list[Row]) -> None:
+        ties.update_state(answer)
+        self.fresh = [r for r in rows if str(r.get("_id")) not in self._exclude]
+        if not ties.has_next_page:  # the millisecond is drained: go on after it
+            self.lower, self._seen_at_lower, self._ties = self._stamp + 1, set(), None
+
+    def _by_time(self, request: Query) -> Query:
+        filters = (Filter(MODIFIED, "GTE", (str(self.lower),)),) if self.lower is not None else ()
+        return replace(request, filters=filters, orders=BY_MODIFICATION, keyset=())
+
+
+def by_modification(fetch: Fetch, since_ms: int | None, *, limit: int = PAGE_LIMIT) -> Iterator[list[Row]]:
+    """Rows with last_modified_time >= since_ms in ascending modification time, pages of new rows only:
+    `ByModification` run by the kit's loop."""
+    paginator = ByModification(since_ms, limit=limit)
+    for _answer in paginate(sender(fetch, limit), Query(), paginator):
+        if paginator.fresh:
+            yield paginator.fresh
