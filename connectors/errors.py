@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic_core import ErrorDetails
+
+from connectors.reasons import NO_VALUE, Rule, shown, validation_rule, validation_value
+
 
 class ConnectorError(Exception):
     """Base of all connector failures. `vendor_code` and `trace_id` carry the vendor's own words."""
@@ -84,9 +88,29 @@ class QuotaExhaustedError(FatalApiError):
 
 
 class RecordError(ValueError):
-    """One raw record cannot be normalized: it is quarantined with this reason, the page goes on."""
+    """One raw record cannot be normalized: it is quarantined with this reason, the page goes on.
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    `reason` is the English sentence; `field`, `rule` (connectors/reasons.py) and `value` (the offending
+    value, shown: `reasons.shown`) are the same reason as data, for grouping and for other languages."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: Rule = Rule.INVALID,
+        value: object = NO_VALUE,
+    ) -> None:
         super().__init__(f"{field}: {message}" if field else message)
         self.field = field
         self.reason = str(self)
+        self.rule = rule
+        self.value: str | None = None if value is NO_VALUE else shown(value)
+
+    @classmethod
+    def from_validation(cls, error: ErrorDetails, message: str, *, field: str | None) -> RecordError:
+        """The record error a canonical model's validation error becomes: its rule and value read from
+        the error (connectors/reasons.py), the sentence and the field as the normalizer words them."""
+        made = cls(message, field=field, rule=validation_rule(error))
+        made.value = validation_value(error)
+        return made

@@ -36,10 +36,12 @@ from connectors.errors import (
     ConnectorError,
     FatalApiError,
     RateLimitedError,
+    RecordError,
     TokenExpiredError,
     TransientError,
 )
 from connectors.proxies import EnvironmentOnceSession
+from connectors.reasons import Rule
 
 log = structlog.get_logger(__name__)
 
@@ -109,28 +111,44 @@ def unreadable_reason(value: Any, where: str = "") -> str | None:
     """Why a parsed record cannot be kept as it came (an integer too long for Python, text that was not
     valid UTF-8), naming the field; None when it is readable. Walks the record: call it only for a record
     that failed to encode, not on every record."""
+    error = unreadable_error(value, where)
+    return None if error is None else error.reason
+
+
+def unreadable_error(value: Any, where: str = "") -> RecordError | None:
+    """`unreadable_reason` as a quarantine reason with its field, rule and value."""
     if isinstance(value, OverlongInteger):
         digits = len(value.digits.lstrip("-"))
-        return f"{where or 'record'}: an integer of {digits} digits (over {MAX_INT_DIGITS})"
+        return RecordError(
+            f"an integer of {digits} digits (over {MAX_INT_DIGITS})",
+            field=where or "record",
+            rule=Rule.INTEGER_TOO_LONG,
+            value=value,
+        )
     if isinstance(value, str):
         bad = _UNDECODABLE.search(value)
         if bad is None:
             return None
         byte = ord(bad.group()) - 0xDC00
-        return f"{where or 'record'}: text that is not valid UTF-8 (byte 0x{byte:02x} at {bad.start()})"
+        return RecordError(
+            f"text that is not valid UTF-8 (byte 0x{byte:02x} at {bad.start()})",
+            field=where or "record",
+            rule=Rule.NON_UTF8,
+            value=value,
+        )
     if isinstance(value, Mapping):
         for key, item in value.items():
-            reason = unreadable_reason(key, where) or unreadable_reason(
+            error = unreadable_error(key, where) or unreadable_error(
                 item, f"{where}.{key}" if where else str(key)
             )
-            if reason is not None:
-                return reason
+            if error is not None:
+                return error
         return None
     if isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            reason = unreadable_reason(item, f"{where}[{index}]")
-            if reason is not None:
-                return reason
+            error = unreadable_error(item, f"{where}[{index}]")
+            if error is not None:
+                return error
     return None
 
 

@@ -67,6 +67,10 @@ class Rejected:
     raw_json: str
     payload_hash: str
     external_id: str | None = None
+    field: str | None = None
+    """The reason as data (connectors/reasons.py): the field it names, its rule code, the value shown."""
+    rule: str | None = None
+    value: str | None = None
 
 
 @dataclass(frozen=True)
@@ -702,6 +706,9 @@ def _quarantine(conn: Connection, run: RunRef, reject: Rejected, now: datetime) 
         stream=run.stream,
         external_id=reject.external_id,
         reason=reject.reason,
+        reason_field=reject.field,
+        reason_rule=reject.rule,
+        reason_value=reject.value,
         raw_payload=reject.raw_json,
         payload_hash=reject.payload_hash,
         first_seen_at=now,
@@ -714,6 +721,9 @@ def _quarantine(conn: Connection, run: RunRef, reject: Rejected, now: datetime) 
             index_elements=["source", "stream", "payload_hash"],
             set_={
                 "reason": statement.excluded.reason,
+                "reason_field": statement.excluded.reason_field,
+                "reason_rule": statement.excluded.reason_rule,
+                "reason_value": statement.excluded.reason_value,
                 "last_seen_at": now,
                 "count": quarantine.c.count + 1,
                 "last_run_id": run.id,

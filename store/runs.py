@@ -111,6 +111,11 @@ class QuarantineEntry:
     last_seen_at: datetime
     count: int
     resolved_at: datetime | None
+    reason_field: str | None = None
+    """The reason as data (migration 0009): the field, the rule code and the offending value shown;
+    the rule is None on a row quarantined before it (`reason` alone says why)."""
+    reason_rule: str | None = None
+    reason_value: str | None = None
 
 
 class SqlSyncLog:

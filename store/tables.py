@@ -148,6 +148,10 @@ quarantine = Table(
     Column("stream", String(100), nullable=False),
     Column("external_id", Text),
     Column("reason", Text, nullable=False),
+    # The reason as data (migration 0009; NULL on rows quarantined before it: `reason` says it all).
+    Column("reason_field", Text, comment="the vendor field the reason names; NULL = the whole record"),
+    Column("reason_rule", String(40), comment="connectors/reasons.py Rule code; NULL = before 0009"),
+    Column("reason_value", Text, comment="the offending value as shown, cut at 80 characters"),
     Column("raw_payload", Text, nullable=False),
     Column("payload_hash", String(64), nullable=False),
     Column("first_seen_at", UtcDateTime(), nullable=False),

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.reasons import Rule
 from store.canonical import (
     MONEY_LIMIT,
     MONEY_QUANTUM,
@@ -60,12 +61,12 @@ def _text(raw: RawRecord, name: str, *, required: bool = False) -> str | None:
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            raise RecordError("is missing", field=name)
+            raise RecordError("is missing", field=name, rule=Rule.MISSING)
         return None
     if isinstance(value, list):  # employee / lookup lists: the first entry
         return _text({name: value[0]}, name, required=required) if value else None
     if isinstance(value, bool | dict):
-        raise RecordError(f"is not text: {value!r}", field=name)
+        raise RecordError(f"is not text: {value!r}", field=name, rule=Rule.NOT_TEXT, value=value)
     return str(value)
 
 
@@ -73,18 +74,25 @@ def _decimal(raw: RawRecord, name: str, *, required: bool = False, money: bool =
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            raise RecordError("is missing", field=name)
+            raise RecordError("is missing", field=name, rule=Rule.MISSING)
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise RecordError(f"is not a number: {value!r}", field=name)
+        raise RecordError(f"is not a number: {value!r}", field=name, rule=Rule.NOT_A_NUMBER, value=value)
     try:
         number = Decimal(value.strip().replace(",", "")) if isinstance(value, str) else Decimal(value)
     except InvalidOperation:
-        raise RecordError(f"is not a number: {value!r}", field=name) from None
+        raise RecordError(
+            f"is not a number: {value!r}", field=name, rule=Rule.NOT_A_NUMBER, value=value
+        ) from None
     if not number.is_finite():
-        raise RecordError(f"is not a finite number: {value!r}", field=name)
+        raise RecordError(f"is not a finite number: {value!r}", field=name, rule=Rule.NOT_FINITE, value=value)
     if money and (number != number.quantize(MONEY_QUANTUM) or abs(number) >= MONEY_LIMIT):
-        raise RecordError(f"is not an amount the ledger keeps exactly: {value!r}", field=name)
+        raise RecordError(
+            f"is not an amount the ledger keeps exactly: {value!r}",
+            field=name,
+            rule=Rule.TOO_LARGE if abs(number) >= MONEY_LIMIT else Rule.TOO_PRECISE,
+            value=value,
+        )
     return number
 
 
@@ -102,10 +110,12 @@ def _ms(raw: RawRecord, name: str, *, required: bool = False) -> int | None:
     value = raw.get(name)
     if value is None or value == "":
         if required:
-            raise RecordError("is missing", field=name)
+            raise RecordError("is missing", field=name, rule=Rule.MISSING)
         return None
     if isinstance(value, bool) or not str(value).lstrip("-").isdigit():
-        raise RecordError(f"is not a millisecond timestamp: {value!r}", field=name)
+        raise RecordError(
+            f"is not a millisecond timestamp: {value!r}", field=name, rule=Rule.NOT_A_TIMESTAMP, value=value
+        )
     return int(str(value))
 
 
@@ -125,10 +135,17 @@ def _currency(raw: RawRecord, ctx: NormalizeContext) -> tuple[str, Decimal | Non
     if code is None:
         return ctx.base_currency, None
     if len(code) != 3 or not code.isascii() or not code.isalpha():
-        raise RecordError(f"is not an ISO currency code: {code!r}", field="mc_currency")
+        raise RecordError(
+            f"is not an ISO currency code: {code!r}",
+            field="mc_currency",
+            rule=Rule.NOT_A_CURRENCY,
+            value=code,
+        )
     rate = _decimal(raw, "mc_exchange_rate")
     if rate is not None and rate <= 0:
-        raise RecordError(f"must be positive: {rate}", field="mc_exchange_rate")
+        raise RecordError(
+            f"must be positive: {rate}", field="mc_exchange_rate", rule=Rule.NOT_POSITIVE, value=rate
+        )
     return code.upper(), rate
 
 
@@ -167,7 +184,9 @@ def _details(raw: RawRecord, api_name: str) -> list[Mapping[str, Any]]:
     if isinstance(details, Mapping) and api_name in details and rows is None:
         return []  # the object was unavailable: no rows, and the reference says they are unknown
     if not isinstance(rows, list) or not all(isinstance(r, Mapping) for r in rows):
-        raise RecordError("is not a list of rows", field=f"{DETAILS}.{api_name}")
+        raise RecordError(
+            "is not a list of rows", field=f"{DETAILS}.{api_name}", rule=Rule.NOT_A_LIST, value=rows
+        )
     return sorted(rows, key=lambda r: str(r.get("_id", "")))
 
 
@@ -186,12 +205,14 @@ def _checked(make: Callable[[], Any], where: str | None = None) -> Any:
         if not where:
             raise
         message = exc.reason.removeprefix(f"{exc.field}: ") if exc.field else exc.reason
-        raise RecordError(message, field=f"{where}.{exc.field}" if exc.field else where) from None
+        moved = RecordError(message, field=f"{where}.{exc.field}" if exc.field else where, rule=exc.rule)
+        moved.value = exc.value
+        raise moved from None
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = ".".join(str(part) for part in error["loc"])
         field = ".".join(p for p in (where, loc) if p) or None
-        raise RecordError(error["msg"], field=field) from None
+        raise RecordError.from_validation(error, error["msg"], field=field) from None
 
 
 def _build(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind, **fields: Any) -> CanonicalDocument:

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.reasons import Rule
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
 
 Normalizer = Callable[[RawRecord, NormalizeContext], CanonicalDocument]
@@ -248,13 +249,13 @@ def _crm_lines(raw: RawRecord, subform: str) -> tuple[Line, ...]:
     if rows is None:
         return ()
     if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("line items must be a list", field=name)
+        raise RecordError("line items must be a list", field=name, rule=Rule.NOT_A_LIST, value=rows)
     return tuple(_crm_line(row, f"{name}[{i}]") for i, row in enumerate(rows))
 
 
 def _crm_line(row: Any, where: str) -> Line:
     if not isinstance(row, Mapping):
-        raise RecordError("a line item must be an object", field=where)
+        raise RecordError("a line item must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
     keys = {str(k).casefold(): k for k in row}
 
     def pick(*names: str) -> tuple[str, Any]:
@@ -266,10 +267,15 @@ def _crm_line(row: Any, where: str) -> Line:
 
     product = row.get("Product_Name") or row.get("product") or {}
     if not isinstance(product, Mapping):
-        raise RecordError("the product lookup must be an object", field=f"{where}.Product_Name")
+        raise RecordError(
+            "the product lookup must be an object",
+            field=f"{where}.Product_Name",
+            rule=Rule.NOT_AN_OBJECT,
+            value=product,
+        )
     amount_field, amount = pick("total_after_discount", "total")
     if amount is None:
-        raise RecordError("a line item needs a total", field=amount_field)
+        raise RecordError("a line item needs a total", field=amount_field, rule=Rule.MISSING)
     return _line(
         where,
         product=_opt_str(product.get("name")),
@@ -451,7 +457,9 @@ def _flag(raw: RawRecord, key: str) -> bool | None:
         return value
     if isinstance(value, str) and value.casefold() in ("true", "false"):
         return value.casefold() == "true"
-    raise RecordError(f"must be true or false, got {value!r}", field=key)
+    raise RecordError(
+        f"must be true or false, got {value!r}", field=key, rule=Rule.NOT_A_BOOLEAN, value=value
+    )
 
 
 def _allocations(raw: RawRecord, key: str) -> tuple[Allocation, ...]:
@@ -459,12 +467,12 @@ def _allocations(raw: RawRecord, key: str) -> tuple[Allocation, ...]:
     if rows is None:
         return ()
     if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("must be a list", field=key)
+        raise RecordError("must be a list", field=key, rule=Rule.NOT_A_LIST, value=rows)
     allocations = []
     for i, row in enumerate(rows):
         where = f"{key}[{i}]"
         if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where)
+            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
         amount = _amount(row, "amount_applied", where=where)
         if amount is None or amount == 0:
             continue
@@ -478,15 +486,15 @@ def _books_lines(raw: RawRecord) -> tuple[Line, ...]:
     if rows is None:
         return ()
     if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("must be a list", field="line_items")
+        raise RecordError("must be a list", field="line_items", rule=Rule.NOT_A_LIST, value=rows)
     lines = []
     for i, row in enumerate(rows):
         where = f"line_items[{i}]"
         if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where)
+            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
         amount = _amount(row, "item_total", where=where)
         if amount is None:
-            raise RecordError("a line item needs item_total", field=f"{where}.item_total")
+            raise RecordError("a line item needs item_total", field=f"{where}.item_total", rule=Rule.MISSING)
         lines.append(
             _line(
                 where,
@@ -511,7 +519,7 @@ def _document(ctx: NormalizeContext, raw: RawRecord, **fields: Any) -> Canonical
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise RecordError(error["msg"], field=where or None) from exc
+        raise RecordError.from_validation(error, error["msg"], field=where or None) from exc
 
 
 def _line(where: str, **fields: Any) -> Line:
@@ -519,16 +527,21 @@ def _line(where: str, **fields: Any) -> Line:
         return Line(**fields)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise RecordError(error["msg"], field=f"{where}.{error['loc'][0]}") from exc
+        raise RecordError.from_validation(error, error["msg"], field=f"{where}.{error['loc'][0]}") from exc
 
 
 def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
     value = raw.get(key)
     name = f"{where}.{key}" if where else key
     if value is None or value == "":
-        raise RecordError("is missing", field=name)
+        raise RecordError("is missing", field=name, rule=Rule.MISSING)
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RecordError(f"must be a string of digits, got {type(value).__name__}", field=name)
+        raise RecordError(
+            f"must be a string of digits, got {type(value).__name__}",
+            field=name,
+            rule=Rule.NOT_AN_ID,
+            value=value,
+        )
     return str(value)
 
 
@@ -541,7 +554,9 @@ def _opt_str(value: Any) -> str | None:
 def _text(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if isinstance(value, Mapping | list):
-        raise RecordError(f"expected text, got {type(value).__name__}", field=key)
+        raise RecordError(
+            f"expected text, got {type(value).__name__}", field=key, rule=Rule.NOT_TEXT, value=value
+        )
     return _opt_str(value)
 
 
@@ -550,7 +565,9 @@ def _lookup(raw: RawRecord, key: str) -> tuple[str | None, str | None]:
     if value is None:
         return None, None
     if not isinstance(value, Mapping):
-        raise RecordError("a lookup must be an object with id and name", field=key)
+        raise RecordError(
+            "a lookup must be an object with id and name", field=key, rule=Rule.NOT_AN_OBJECT, value=value
+        )
     return _opt_str(value.get("id")), _opt_str(value.get("name"))
 
 
@@ -572,13 +589,25 @@ def _to_decimal(field: str, value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool | float):
-        raise RecordError(f"must be an exact number, got {type(value).__name__}", field=field)
+        raise RecordError(
+            f"must be an exact number, got {type(value).__name__}",
+            field=field,
+            rule=Rule.NOT_A_BOOLEAN if isinstance(value, bool) else Rule.NOT_EXACT,
+            value=value,
+        )
     try:
         number = Decimal(value) if isinstance(value, int | str) else value
     except InvalidOperation as exc:
-        raise RecordError(f"{value!r} is not a number", field=field) from exc
+        raise RecordError(
+            f"{value!r} is not a number", field=field, rule=Rule.NOT_A_NUMBER, value=value
+        ) from exc
     if not isinstance(number, Decimal) or not number.is_finite():
-        raise RecordError(f"{value!r} is not a finite number", field=field)
+        raise RecordError(
+            f"{value!r} is not a finite number",
+            field=field,
+            rule=Rule.NOT_FINITE if isinstance(number, Decimal) else Rule.NOT_A_NUMBER,
+            value=value,
+        )
     return number
 
 
@@ -600,7 +629,9 @@ def _date(raw: RawRecord, key: str) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError as exc:
-        raise RecordError(f"{value!r} is not a yyyy-mm-dd date", field=key) from exc
+        raise RecordError(
+            f"{value!r} is not a yyyy-mm-dd date", field=key, rule=Rule.NOT_A_DATE, value=value
+        ) from exc
 
 
 def parse_zoho_time(value: str) -> datetime:
@@ -615,9 +646,11 @@ def _datetime(raw: RawRecord, key: str, *, required: bool) -> datetime | None:
     value = _text(raw, key)
     if value is None:
         if required:
-            raise RecordError("is missing (it is the sync cursor)", field=key)
+            raise RecordError("is missing (it is the sync cursor)", field=key, rule=Rule.MISSING)
         return None
     try:
         return parse_zoho_time(value)
     except ValueError as exc:
-        raise RecordError(f"{value!r} is not an ISO-8601 time with offset", field=key) from exc
+        raise RecordError(
+            f"{value!r} is not an ISO-8601 time with offset", field=key, rule=Rule.NOT_A_TIME, value=value
+        ) from exc
