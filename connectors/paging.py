@@ -8,7 +8,9 @@ reads each answer before its records are handed on, `has_next_page` says whether
 paginator never loops forever: a repeated token or a keyset that does not advance is an error.
 
 Requests are immutable values of any type (`HttpRequest` for REST lists, a vendor's query object
-otherwise); a paginator returns a new one rather than changing the one it is given.
+or a file offset otherwise); a paginator returns a new one rather than changing the one it is given.
+`paginate`, `Offset` and `KeysetPaginator` work with any request type (the caller says how a position
+is written into its request); `PageNumber`, `PageToken` and `PageNumberThenToken` shape `HttpRequest`s.
 """
 
 from __future__ import annotations
@@ -189,6 +191,34 @@ class PageNumberThenToken:
         if self._by_token:
             return self._tokens.update_request(request)
         return self._numbers.update_request(request)
+
+
+class Offset(Generic[R]):
+    """`offset = 0, limit, 2 * limit, ...` (dlt's OffsetPaginator) while rows remain: up to `total` when
+    the source says how many there are, else until a short page. `at` writes an offset into a request
+    (a query parameter for an API, the position itself for a file's index)."""
+
+    def __init__(self, at: Callable[[R, int], R], *, limit: int, total: int | None = None) -> None:
+        self._at, self._limit, self._total = at, limit, total
+        self.offset = 0
+        self._has_next = True
+
+    @property
+    def has_next_page(self) -> bool:
+        return self._has_next
+
+    def init_request(self, request: R) -> R:
+        return self._at(request, self.offset)
+
+    def update_state(self, answer: Answer) -> None:
+        if self._total is not None:
+            self._has_next = self.offset + self._limit < self._total
+        else:
+            self._has_next = len(answer.records) >= self._limit
+
+    def update_request(self, request: R) -> R:
+        self.offset += self._limit
+        return self._at(request, self.offset)
 
 
 class KeysetPaginator(Generic[R]):

@@ -1,14 +1,23 @@
 """The stream kit: what every vendor's streams share, so a vendor declares specs instead of loops.
 
+For any source (an HTTP API, a vendor SDK's queries, files):
+
+- `StreamBase`: a stream declared by a frozen spec (`name`, `kind`): the `Stream` protocol's name,
+  kind and `ordered`; `SpecStream` adds the pure normalize from the spec's `normalizer`, so a vendor's
+  stream class holds only its reading. The reading itself is `connectors.paging.paginate` (the one
+  request loop) with a paginator; paginators and `paginate` are generic in the request type, so a
+  source that is not HTTP sends its own request values (Fxiaoke: a query; jsonl: a line offset).
+- `check_streams` / `check_connection`: `ledgerbridge connector test` in one shape for every source:
+  authenticate first when there is a sign-in (nothing else works without it), then the extra checks,
+  then each stream's probe (`first_page_probe`).
+
+For HTTP list endpoints only:
+
 - `Cursor`: where the engine's `since` goes in a request (a query parameter or a header, in the
   vendor's format). The engine has already moved `since` back by the overlap window.
-- `ListReader`: the request loop of a list endpoint: base URL (asked on every call: it may come from
+- `ListReader`: `paginate` over one `HttpClient`: base URL (asked on every call: it may come from
   the token), the cursor, a paginator (connectors/paging.py) and the vendor's envelope (`Envelope`:
   the answer's records, or None for "nothing here").
-- `SpecStream`: a stream built from a frozen spec (`name`, `kind`, `normalizer`): the `Stream`
-  protocol's name, kind and pure normalize, so a vendor's stream class holds only its reading.
-- `check_connection`: `ledgerbridge connector test` in one shape for every vendor: authenticate first
-  (nothing else works without it), then the vendor's extra checks, then each stream's probe.
 """
 
 from __future__ import annotations
@@ -76,7 +85,7 @@ class ListReader:
         return self._envelope(response)
 
 
-class StreamSpec(Protocol):
+class NamedSpec(Protocol):
     """What every spec declares; a vendor's spec adds where and how its stream reads."""
 
     @property
@@ -85,20 +94,27 @@ class StreamSpec(Protocol):
     @property
     def kind(self) -> DocumentKind: ...
 
+
+class StreamSpec(NamedSpec, Protocol):
+    """A spec whose records one pure function normalizes (every vendor API's)."""
+
     @property
     def normalizer(self) -> Normalizer: ...
 
 
+N = TypeVar("N", bound=NamedSpec)
 S = TypeVar("S", bound=StreamSpec)
 
 
-class SpecStream(Generic[S]):
-    """A stream declared by `spec`: its name, kind and normalizer. `ordered` is the subclass's promise
-    that pages come in ascending modification time (the engine then advances the cursor per page)."""
+class StreamBase(Generic[N]):
+    """A stream declared by `spec`: its name and kind. `ordered` is the subclass's promise that pages
+    come in ascending modification time (the engine then advances the cursor per page). The subclass
+    writes `pages` and `normalize` (a source whose normalizing depends on the configured stream, as
+    jsonl's, where the stream's name may say which kind it holds)."""
 
     ordered: ClassVar[bool] = False
 
-    def __init__(self, spec: S, context: NormalizeContext) -> None:
+    def __init__(self, spec: N, context: NormalizeContext) -> None:
         self.spec = spec
         self._context = context
 
@@ -109,6 +125,10 @@ class SpecStream(Generic[S]):
     @property
     def kind(self) -> DocumentKind:
         return self.spec.kind
+
+
+class SpecStream(StreamBase[S]):
+    """A stream declared by `spec`, normalized by the spec's pure `normalizer`."""
 
     def normalize(self, raw: RawRecord) -> CanonicalDocument:
         return self.spec.normalizer(raw, self._context)
@@ -131,6 +151,16 @@ def first_page_probe(what: str, read: Callable[[], str]) -> Probe:
     return probe
 
 
+def check_streams(
+    probes: Sequence[Probe], *, extra: Sequence[Callable[[], CheckResult]] = ()
+) -> list[CheckResult]:
+    """The check of a source without a sign-in (files): `extra`, then each probe."""
+    results = [check() for check in extra]
+    for probe in probes:
+        results.extend(probe())
+    return results
+
+
 def check_connection(
     sign_in: str,
     authenticate: Callable[[], str],
@@ -140,7 +170,7 @@ def check_connection(
     skipped: Sequence[str] = (),
 ) -> list[CheckResult]:
     """Authenticate (`authenticate` says how long the token lasts, or raises a ConnectorError); when it
-    fails, only that line and a "skipped" line for each of `skipped`. Then `extra`, then each probe."""
+    fails, only that line and a "skipped" line for each of `skipped`. Then `check_streams`."""
     try:
         said = authenticate()
     except ConnectorError as exc:
@@ -148,8 +178,4 @@ def check_connection(
             CheckResult(sign_in, False, str(exc)),
             *(CheckResult(what, False, "skipped: cannot sign in") for what in skipped),
         ]
-    results = [CheckResult(sign_in, True, said)]
-    results.extend(check() for check in extra)
-    for probe in probes:
-        results.extend(probe())
-    return results
+    return [CheckResult(sign_in, True, said), *check_streams(probes, extra=extra)]
