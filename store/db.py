@@ -11,8 +11,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from alembic.util import CommandError
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Engine as Engine  # noqa: PLC0414 - re-exported for the shell (below)
 from sqlalchemy.engine import make_url
+
+# The shell (sync/) never imports SQLAlchemy (issue 16: the store is the only owner of SQL): where it
+# holds the database handle, it names its type `store.db.Engine`.
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DATABASE_MODE = 0o600
@@ -42,6 +47,36 @@ def sqlite_path(url: str) -> Path | None:
     if parsed.database.startswith("file:") or "mode=memory" in str(parsed.query):
         return None
     return Path(parsed.database)
+
+
+def describe_url(url: str) -> str:
+    """The configured database URL as an operator may read it: the password hidden."""
+    return make_url(normalize_url(url)).render_as_string(hide_password=True)
+
+
+def describe(engine: Engine) -> str:
+    """The database an engine is connected to, its password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def database_name(engine: Engine) -> str | None:
+    """The engine URL's database part: the file of a SQLite engine (or `:memory:`), a PostgreSQL name."""
+    return engine.url.database
+
+
+def make_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite file URL (nothing for PostgreSQL or an in-memory database)."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def libpq_url(engine: Engine) -> tuple[str, str | None]:
+    """A libpq URL of a PostgreSQL engine without its password, and the password (for `PGPASSWORD`:
+    never on a command line)."""
+    url = make_url(normalize_url(engine.url.render_as_string(hide_password=False)))
+    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return plain, None if not url.password else str(url.password)
 
 
 def create_owner_only(path: Path) -> None:
@@ -122,6 +157,15 @@ def head_revision() -> str:
     if head is None:  # pragma: no cover - the package always ships migrations
         raise RuntimeError("no migrations found")
     return head
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether `revision` is a migration this code ships (a newer database's is not)."""
+    try:
+        script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+    except CommandError:
+        script = None
+    return script is not None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -10,33 +10,28 @@
   a lock (a sync, a token refresh), so nothing writes into the database being replaced;
 - the backup's manifest (`<backup>.manifest.json`): the audit head (row and MAC) of the copy, so that
   the head file kept outside the database can be checked against it or restored from it.
+
+What a backup holds is read by the store (store/backups.py, store/maintenance.py); this module decides.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import subprocess
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.fernet import InvalidToken
-from sqlalchemy import Engine, text
 
 from reconcile.report.i18n import Catalogue
-from store.audit_tables import audit_log  # noqa: F401 - and the audit log's
-from store.db import is_sqlite, make_engine, upgrade
+from store.backups import Head, ledger_schema_names, sqlite_objects, sqlite_objects_at
+from store.db import Engine
 from store.integrity import Seal
-from store.locks import LockHeld, advisory_key, named_lock
-from store.reconcile_tables import reconcile_runs  # noqa: F401 - and reconciliation's
-from store.schema import metadata
+from store.locks import LockHeld, named_lock
+from store.maintenance import other_lock_holder
 from store.secrets import SecretBox, SecretKeyError
-from store.tables import documents  # noqa: F401 - registers the ledger's tables in `metadata`
 
 DAEMON_LOCK = "daemon"
 _PG_ALLOWED = (
@@ -79,24 +74,13 @@ def _worded(value: object, catalogue: Catalogue) -> object:
     return catalogue.text(value.key, **value.params) if isinstance(value, _Part) else value
 
 
-@dataclass(frozen=True)
-class Head:
-    seq: int
-    mac: str
-    scheme: str
-
-    def as_json(self) -> dict[str, object]:
-        return {"seq": self.seq, "mac": self.mac, "scheme": self.scheme}
-
-
 # ----------------------------------------------------------------------------- schema
 
 
 def check_sqlite_schema(path: Path, revision: str) -> None:
     """Every object in the backup's sqlite_master is one a database migrated to `revision` has."""
-    expected = _sqlite_objects_at(revision)
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        found = _sqlite_objects(conn)
+    expected = sqlite_objects_at(revision)
+    found = sqlite_objects(path)
     foreign = sorted(found - expected)
     if foreign:
         kind, name, table = foreign[0]
@@ -109,33 +93,11 @@ def check_sqlite_schema(path: Path, revision: str) -> None:
         )
 
 
-_TEMPLATES: dict[str, frozenset[tuple[str, str, str]]] = {}
-
-
-def _sqlite_objects_at(revision: str) -> frozenset[tuple[str, str, str]]:
-    if revision not in _TEMPLATES:
-        with tempfile.TemporaryDirectory() as folder:
-            engine = make_engine(f"sqlite:///{Path(folder) / 'template.db'}")
-            try:
-                upgrade(engine, revision)
-            finally:
-                engine.dispose()
-            with closing(sqlite3.connect(Path(folder) / "template.db")) as conn:
-                _TEMPLATES[revision] = _sqlite_objects(conn)
-    return _TEMPLATES[revision]
-
-
-def _sqlite_objects(conn: sqlite3.Connection) -> frozenset[tuple[str, str, str]]:
-    rows = conn.execute("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
-    return frozenset((str(kind), str(name), str(table)) for kind, name, table in rows)
-
-
 def check_pg_listing(listing: str) -> None:
     """Every entry of the dump's table of contents is a table, index, sequence, constraint, default or
     comment of ledgerbridge's tables in the public schema: a trigger, view, function, rule, policy or
     extension (whatever pg_catalog entry it would create) is refused."""
-    tables = set(metadata.tables) | {"alembic_version"}
-    indexes = {index.name for table in metadata.tables.values() for index in table.indexes}
+    tables, indexes = ledger_schema_names()
     for line in listing.splitlines():
         if not line.strip() or line.startswith(";"):
             continue
@@ -171,57 +133,6 @@ def check_key(ciphertexts: Sequence[tuple[str, str]], head: Head | None, box: Se
             raise UnsafeBackup("restore.other_seal", theirs=theirs, ours=seal.fingerprint, where=box.where)
 
 
-def sqlite_contents(path: Path) -> tuple[list[tuple[str, str]], Head | None]:
-    """(label, ciphertext) of a secret or token, and the audit head, of a SQLite backup."""
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        cipher = [
-            (f"secret:{name}", value)
-            for name, value in conn.execute("SELECT name, ciphertext FROM secrets LIMIT 1")
-        ]
-        cipher += [
-            (f"token:{key}", value)
-            for key, value in conn.execute("SELECT key, ciphertext FROM tokens LIMIT 1")
-        ]
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(audit_head)")}
-        head = None
-        if columns:
-            scheme = "scheme" if "scheme" in columns else "'sha256'"
-            row = conn.execute(f"SELECT seq, hash, {scheme} FROM audit_head WHERE id = 1").fetchone()  # noqa: S608 - fixed names
-            head = None if row is None else Head(int(row[0]), str(row[1]), str(row[2]))
-    return cipher, head
-
-
-def pg_dump_contents(tool: str, path: Path) -> tuple[list[tuple[str, str]], Head | None]:
-    """The same, read from a pg_dump custom-format file (its COPY data)."""
-    cipher = [(f"secret:{r[0]}", r[1]) for r in _copy_rows(tool, path, "secrets")[:1]]
-    cipher += [(f"token:{r[0]}", r[1]) for r in _copy_rows(tool, path, "tokens")[:1]]
-    heads = _copy_rows(tool, path, "audit_head")
-    head = None
-    if heads:
-        row = heads[0]  # id, seq, hash[, scheme]
-        head = Head(int(row[1]), row[2], row[3] if len(row) > 3 else "sha256")
-    return cipher, head
-
-
-def _copy_rows(tool: str, path: Path, table: str) -> list[list[str]]:
-    data = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
-        [tool, "--data-only", f"--table={table}", "--file=-", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    rows: list[list[str]] = []
-    copying = False
-    for line in data.stdout.splitlines():
-        if line.startswith(f"COPY public.{table} "):
-            copying = True
-        elif copying and line == "\\.":
-            break
-        elif copying:
-            rows.append(line.split("\t"))
-    return rows
-
-
 # ----------------------------------------------------------------------------- the locks
 
 
@@ -233,34 +144,10 @@ def every_lock(engine: Engine, connectors: Sequence[str]) -> Iterator[None]:
     with ExitStack() as stack:
         for name in names:
             stack.enter_context(named_lock(engine, name, holder="restore"))
-        other = _other_holder(engine, names)
+        other = other_lock_holder(engine, names)
         if other is not None:
             raise LockHeld(other, None)
         yield
-
-
-def _other_holder(engine: Engine, ours: Sequence[str]) -> str | None:
-    with engine.connect() as conn:
-        if is_sqlite(engine):
-            now = datetime.now(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-            for name, holder in conn.execute(
-                text("SELECT name, holder FROM leases WHERE expires_at > :now"), {"now": now}
-            ):
-                if name not in ours:
-                    return f"{name} (held by {holder.split('|', 1)[0]})"
-            return None
-        keys = {advisory_key(name) for name in ours}
-        rows = conn.execute(
-            text(
-                "SELECT classid::bigint, objid::bigint, pid FROM pg_locks WHERE locktype = 'advisory' "
-                "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-            )
-        ).all()
-        for high, low, pid in rows:
-            key = int.from_bytes(((int(high) << 32) | int(low)).to_bytes(8, "big"), "big", signed=True)
-            if key not in keys:
-                return f"a lock of process {pid}"
-    return None
 
 
 # ----------------------------------------------------------------------------- the manifest

@@ -5,52 +5,52 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
 
 from store.audit import record_audit
+from store.backups import (
+    CopyFailed,
+    ForeignFile,
+    Head,
+    copy_sqlite,
+    pg_dump_contents,
+    pg_dump_revision,
+    restore_sqlite,
+    sqlite_contents,
+    sqlite_revision,
+)
 from store.db import (
-    alembic_config,
+    Engine,
     create_owner_only,
     current_revision,
+    database_name,
+    describe,
     head_revision,
     is_sqlite,
-    normalize_url,
-    write_transaction,
+    libpq_url,
 )
 from store.integrity import Seal, read_anchor, seal_of, write_anchor
 from store.locks import LockHeld
+from store.maintenance import release_all_leases
 from sync.bootstrap import secret_box
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
 from sync.restore_safety import (
-    Head,
     UnsafeBackup,
     check_key,
     check_pg_listing,
     check_sqlite_schema,
     every_lock,
-    pg_dump_contents,
-    sqlite_contents,
     write_manifest,
 )
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PGDUMP_MAGIC = b"PGDMP"
-_LEDGER_TABLES = frozenset({"alembic_version", "documents", "revisions", "sync_state", "sync_runs"})
-
-
-class ForeignFile(Exception):
-    """The file is not a ledgerbridge database (or not one this code can use)."""
 
 
 @click.command("backup")
@@ -142,7 +142,7 @@ def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: 
             reason = exc.words(app.catalogue)
             raise BadConfig(app.text("restore.refused", path=path, reason=reason)) from exc
         if not yes:
-            click.confirm(app.text("restore.confirm", database=_describe(engine), path=path), abort=True)
+            click.confirm(app.text("restore.confirm", database=describe(engine), path=path), abort=True)
         with ExitStack() as locks:
             if current_revision(engine) is not None:  # an empty database has no lease table, no daemon
                 try:
@@ -152,8 +152,7 @@ def restore(app: AppContext, path: Path, yes: bool, actor: str | None, as_json: 
             previous = read_anchor(seal.head_file) if seal.head_file is not None else None
             if sqlite:
                 _sqlite_restore(app, path, _sqlite_file(app, engine))
-                with write_transaction(engine) as conn:  # the copy's leases are not held by anyone here
-                    conn.execute(text("DELETE FROM leases"))
+                release_all_leases(engine)  # the copy's leases are not held by anyone here
             else:
                 _pg_restore(app, engine, path)
             _reset_anchor(seal, head)
@@ -195,7 +194,7 @@ def _pg_listing(tool: str, path: Path) -> str:
 
 
 def _sqlite_file(app: AppContext, engine: Engine) -> Path:
-    database = engine.url.database
+    database = database_name(engine)
     if not database or database == ":memory:":
         raise BadConfig(app.text("errors.memory_database"))
     return Path(database)
@@ -208,12 +207,10 @@ def _sqlite_backup(app: AppContext, source: Path, target: Path) -> str:
     partial.unlink(missing_ok=True)
     create_owner_only(partial)  # 0600 like the key, whatever the umask: a backup is the whole ledger
     try:
-        with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
+        copy_sqlite(source, partial)
         revision = _check_backup(app, partial, sqlite=True)
         os.replace(partial, target)
-    except (sqlite3.Error, OSError, ForeignFile) as exc:
+    except (CopyFailed, OSError, ForeignFile) as exc:
         partial.unlink(missing_ok=True)
         raise CommandFailed(app.text("backup.failed", error=exc)) from exc
     return revision
@@ -221,9 +218,8 @@ def _sqlite_backup(app: AppContext, source: Path, target: Path) -> str:
 
 def _sqlite_restore(app: AppContext, backup_file: Path, live: Path) -> None:
     try:
-        with closing(sqlite3.connect(backup_file)) as src, closing(sqlite3.connect(live)) as dst:
-            src.backup(dst)
-    except sqlite3.Error as exc:
+        restore_sqlite(backup_file, live)
+    except CopyFailed as exc:
         raise CommandFailed(app.text("restore.failed", error=exc)) from exc
 
 
@@ -239,36 +235,10 @@ def _check_backup(app: AppContext, path: Path, *, sqlite: bool) -> str:
                 else ""
             )
             raise ForeignFile(f"not a SQLite database{hint}")
-        return _sqlite_revision(path)
+        return sqlite_revision(path)
     if not head.startswith(_PGDUMP_MAGIC):
         raise ForeignFile("not a pg_dump custom-format file (`ledgerbridge backup` on PostgreSQL writes one)")
     return _pg_dump_revision(app, path)
-
-
-def _sqlite_revision(path: Path) -> str:
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if not tables >= _LEDGER_TABLES:
-                raise ForeignFile("a SQLite database, but not a ledgerbridge ledger (its tables are missing)")
-            if conn.execute("PRAGMA quick_check").fetchone() != ("ok",):
-                raise ForeignFile("the database file is damaged (integrity check failed)")
-            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise ForeignFile(f"unreadable as SQLite: {exc}") from exc
-    if len(rows) != 1:
-        raise ForeignFile("its schema version is missing")
-    return _known_revision(str(rows[0][0]))
-
-
-def _known_revision(revision: str) -> str:
-    try:
-        script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
-    except CommandError:
-        script = None
-    if script is None:
-        raise ForeignFile(f"schema revision {revision!r} is unknown to this version of ledgerbridge (newer?)")
-    return revision
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
@@ -276,16 +246,11 @@ def _known_revision(revision: str) -> str:
 
 def _libpq(engine: Engine) -> tuple[str, dict[str, str]]:
     """A libpq URL without the password, and the environment carrying it (never on a command line)."""
-    url = make_url(normalize_url(engine.url.render_as_string(hide_password=False)))
+    plain, password = libpq_url(engine)
     environ = dict(os.environ)
-    if url.password:
-        environ["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    if password:
+        environ["PGPASSWORD"] = password
     return plain, environ
-
-
-def _describe(engine: Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
 
 
 def _tool(app: AppContext, name: str, fallback: str) -> str:
@@ -318,29 +283,7 @@ def _pg_dump(app: AppContext, engine: Engine, path: Path) -> None:
 
 
 def _pg_dump_revision(app: AppContext, path: Path) -> str:
-    tool = _tool(app, "pg_restore", "the restore on a host that has pg_restore")
-    listing = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
-        [tool, "--list", str(path)], capture_output=True, text=True, check=False
-    )
-    if listing.returncode != 0:
-        raise ForeignFile(f"pg_restore cannot read it: {listing.stderr.strip()}")
-    if (
-        " TABLE DATA public alembic_version " not in listing.stdout
-        or " TABLE public documents " not in listing.stdout
-    ):
-        raise ForeignFile("a pg_dump file, but not of a ledgerbridge database")
-    data = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
-        [tool, "--data-only", "--table=alembic_version", "--file=-", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    lines = data.stdout.splitlines()
-    try:
-        start = next(i for i, line in enumerate(lines) if line.startswith("COPY public.alembic_version"))
-    except StopIteration as exc:
-        raise ForeignFile("its schema version is missing") from exc
-    return _known_revision(lines[start + 1].strip())
+    return pg_dump_revision(_tool(app, "pg_restore", "the restore on a host that has pg_restore"), path)
 
 
 def _pg_restore(app: AppContext, engine: Engine, path: Path) -> None:
