@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import sys
@@ -10,15 +9,11 @@ from pathlib import Path
 
 import click
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, select, update
 
 from config.settings import SECRET_PREFIX, Settings
-from store.audit import append_audit, record_audit, reseal_audit
-from store.db import write_transaction
-from store.digests import reseal_documents
-from store.integrity import attach_seal
+from store.audit import record_audit
+from store.maintenance import reencrypt_all
 from store.secrets import KEY_ENV, SecretBox, SqlSecretStore
-from store.tables import secrets, tokens
 from sync.bootstrap import secret_box
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
@@ -125,7 +120,7 @@ def rotate_key(app: AppContext, new_key_file: Path | None, actor: str | None, as
     new_box = SecretBox(target, {})
     try:
         with database(app) as engine:
-            counts = _reencrypt(engine, old_box, new_box, actor_name(actor))
+            counts = reencrypt_all(engine, old_box, new_box, actor_name(actor))
     except BaseException:
         target.unlink(missing_ok=True)  # nothing was re-encrypted: the old key stays the key
         raise
@@ -145,32 +140,6 @@ def rotate_key(app: AppContext, new_key_file: Path | None, actor: str | None, as
         return
     click.echo(app.text("secret.rotated", secrets=counts["secrets"], tokens=counts["tokens"]))
     click.echo(advice)
-
-
-def _reencrypt(engine: Engine, old: SecretBox, new: SecretBox, actor: str) -> dict[str, int]:
-    counts = {"secrets": 0, "tokens": 0}
-    with write_transaction(engine) as conn:
-        for name, ciphertext in conn.execute(select(secrets.c.name, secrets.c.ciphertext)).all():
-            label = f"{SECRET_PREFIX}{name}"
-            fresh = new.encrypt(label, old.decrypt(label, ciphertext))
-            conn.execute(update(secrets).where(secrets.c.name == name).values(ciphertext=fresh))
-            counts["secrets"] += 1
-        for key, ciphertext in conn.execute(select(tokens.c.key, tokens.c.ciphertext)).all():
-            label = f"token:{key}"
-            fresh = new.encrypt(label, old.decrypt(label, ciphertext))
-            conn.execute(update(tokens).where(tokens.c.key == key).values(ciphertext=fresh))
-            counts["tokens"] += 1
-        # The audit chain and the documents' digests are sealed with keys derived from this key
-        # (ADR 0020): re-seal them in the same transaction, then record the rotation under the new seal.
-        old_seal = old.seal()
-        new_seal = dataclasses.replace(new.seal(), head_file=old_seal.head_file, origin=old_seal.origin)
-        documents, failing = reseal_documents(conn, old_seal, new_seal)
-        resealed = {"audit_rows": reseal_audit(conn, old_seal, new_seal), "documents": documents}
-        if failing:
-            resealed["documents_failing"] = failing  # still fail under the new key: `audit verify`
-        attach_seal(engine, new_seal)
-        append_audit(conn, actor, "secret.rotate_key", {**counts, "resealed": resealed})
-    return counts
 
 
 def _write_new_key(app: AppContext, path: Path, key: bytes) -> None:
