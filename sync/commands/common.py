@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 
 import click
 from cryptography.fernet import InvalidToken
-from sqlalchemy import Engine
 
 from store.audit import default_actor
-from store.db import SchemaNotReady, sqlite_path
+from store.db import Engine, SchemaNotReady, sqlite_path
 from store.secrets import SecretKeyError, default_key_file
 from sync.bootstrap import open_engine, secret_box
 from sync.cli import AppContext, BadConfig, CommandFailed

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 from rich.table import Table
-from sqlalchemy import Engine
 
 from config.loader import ConfigError
 from connectors.base import Connector
 from connectors.errors import ConnectorError
+from store.db import Engine
 from store.runs import SqlSyncLog, StreamStatus
 from sync.bootstrap import build_connector
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option

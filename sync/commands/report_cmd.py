@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine
 
 from config.settings import Settings
 from reconcile.o2c import GroupBy
@@ -19,6 +18,7 @@ from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.i18n import LANGS, Catalogue, Lang
 from reconcile.report.model import Report
 from store.canonical import ExceptionStatus
+from store.db import Engine
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, force_option, output_destination

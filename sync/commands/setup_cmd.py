@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import click
-from sqlalchemy.engine import make_url
 
 from config.loader import find_config
 from config.settings import Settings
-from store.db import current_revision, head_revision, normalize_url, upgrade
+from store.db import current_revision, describe_url, head_revision, make_sqlite_directory, upgrade
 from store.secrets import KEY_ENV, create_key_file, default_key_file
 from sync.cli import AppContext
 from sync.commands.common import database
@@ -194,10 +192,8 @@ def _key(app: AppContext, settings: Settings) -> None:
 
 
 def _sqlite_directory(settings: Settings) -> None:
-    url = make_url(normalize_url(settings.database_url))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_directory(settings.database_url)
 
 
 def _describe(settings: Settings) -> str:
-    return make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
+    return describe_url(settings.database_url)
