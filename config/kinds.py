@@ -84,7 +84,7 @@ class ZohoCredentials(_Strict):
     refresh_token: str
 
 
-class ZohoCrmConnector(ConnectorSettingsBase):
+class ZohoCrmSettings(ConnectorSettingsBase):
     unread_streams: ClassVar[Mapping[str, str]] = {"quotes": "the ledger has no quote kind"}
 
     kind: Literal["zoho_crm"]
@@ -99,7 +99,7 @@ class ZohoCrmConnector(ConnectorSettingsBase):
     fetched in batches of 50 and merged by record id."""
 
 
-class ZohoBooksConnector(ConnectorSettingsBase):
+class ZohoBooksSettings(ConnectorSettingsBase):
     kind: Literal["zoho_books"]
     data_center: DataCenter = "com"
     organization_id: str = Field(pattern=r"^[0-9]+$")
@@ -114,7 +114,7 @@ class FxiaokeCredentials(_Strict):
     current_open_user_id: str
 
 
-class FxiaokeConnector(ConnectorSettingsBase):
+class FxiaokeSettings(ConnectorSettingsBase):
     """`limits.requests_per_minute` is Fxiaoke's budget per API path (default 150 = 2.5 per second)."""
 
     kind: Literal["fxiaoke"]
@@ -125,7 +125,7 @@ class FxiaokeConnector(ConnectorSettingsBase):
     credentials: FxiaokeCredentials
 
 
-class JsonlConnector(ConnectorSettingsBase):
+class JsonlSettings(ConnectorSettingsBase):
     """Reads canonical-shaped records from a JSON-lines file: imports, tests and the engine benchmark."""
 
     kind: Literal["jsonl"]
@@ -137,10 +137,10 @@ class JsonlConnector(ConnectorSettingsBase):
 # ----------------------------------------------------------------------------- the registry
 
 MODELS: tuple[type[ConnectorSettingsBase], ...] = (
-    ZohoCrmConnector,
-    ZohoBooksConnector,
-    FxiaokeConnector,
-    JsonlConnector,
+    ZohoCrmSettings,
+    ZohoBooksSettings,
+    FxiaokeSettings,
+    JsonlSettings,
 )
 """Every connector kind's settings model: add a kind's model here (and its factory in
 connectors/registry.py)."""

@@ -11,10 +11,10 @@ from config.currencies import currency_problem
 from config.daemon import DaemonSettings, NotificationSettings
 from config.kinds import (
     ConnectorSettings,
-    FxiaokeConnector,
-    JsonlConnector,
-    ZohoBooksConnector,
-    ZohoCrmConnector,
+    FxiaokeSettings,
+    JsonlSettings,
+    ZohoBooksSettings,
+    ZohoCrmSettings,
 )
 from config.rules import ReconcileSettings
 from config.schedule import Schedule
@@ -22,12 +22,12 @@ from config.schedule import Schedule
 __all__ = [
     "SECRET_PREFIX",
     "ConnectorSettings",
-    "FxiaokeConnector",
-    "JsonlConnector",
+    "FxiaokeSettings",
+    "JsonlSettings",
     "Schedule",
     "Settings",
-    "ZohoBooksConnector",
-    "ZohoCrmConnector",
+    "ZohoBooksSettings",
+    "ZohoCrmSettings",
 ]
 """The connector models and Schedule are re-exported: they lived here before config/kinds.py and
 config/schedule.py held them, and callers import them from here."""

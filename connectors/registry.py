@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from config.kinds import JsonlConnector
+from config.kinds import JsonlSettings
 from connectors import fxiaoke, jsonl
 from connectors.base import ConnectorKind
 from connectors.zoho import books, crm
 
-_JSONL: Final = ConnectorKind(JsonlConnector, None, jsonl.build)
+_JSONL: Final = ConnectorKind(JsonlSettings, None, jsonl.build)
 """Kind `jsonl`: free stream names (a stream named after a document kind holds only that kind)."""
 
 CONNECTOR_KINDS: Final[Mapping[str, ConnectorKind]] = {

@@ -8,7 +8,7 @@ from functools import partial
 
 import requests
 
-from config.kinds import FxiaokeConnector as FxiaokeSettings
+from config.kinds import FxiaokeSettings
 from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Stream
 from connectors.errors import ConnectorError
 from connectors.fxiaoke.api import FxiaokeApi, interpreter

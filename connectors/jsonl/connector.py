@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.loader import ConfigError
-from config.settings import JsonlConnector as JsonlSettings
+from config.settings import JsonlSettings
 from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord, Stream, Tombstone
 from connectors.errors import FatalApiError, RecordError
 from store.canonical import CanonicalDocument, DocumentKind, canonical_json

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
-from config.kinds import ZohoBooksConnector
+from config.kinds import ZohoBooksSettings
 from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import ConnectorError, FatalApiError
 from connectors.http import ApiResponse
@@ -339,7 +339,7 @@ def organization_check(session: ZohoSession, organization_id: str) -> Callable[[
     return check
 
 
-def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> ZohoConnector:
+def build_books(cfg: ZohoBooksSettings, deps: ConnectorDeps) -> ZohoConnector:
     """Factory for connector kind `zoho_books`."""
     session = open_session(cfg, deps, interpret=interpret_books, budget=books_budget(cfg))
     numbers = InvoiceNumbers()  # shared: the invoices stream's pages resolve the payments' numbers
@@ -351,5 +351,5 @@ def build_books(cfg: ZohoBooksConnector, deps: ConnectorDeps) -> ZohoConnector:
     return ZohoConnector(cfg.name, session, streams, extra_checks=extra)
 
 
-KIND: Final = ConnectorKind(ZohoBooksConnector, BOOKS_STREAMS, build_books)
+KIND: Final = ConnectorKind(ZohoBooksSettings, BOOKS_STREAMS, build_books)
 """Connector kind `zoho_books` (listed in connectors/registry.py)."""

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import requests
 
-from config.kinds import ZohoBooksConnector, ZohoCrmConnector
+from config.kinds import ZohoBooksSettings, ZohoCrmSettings
 from connectors.base import ConnectorDeps
 from connectors.errors import (
     AuthError,
@@ -82,14 +82,14 @@ class Budget:
         return {"requests_per_second": per_second, "burst": burst, "concurrency": self.concurrency}
 
 
-def crm_budget(cfg: ZohoCrmConnector) -> Budget:
+def crm_budget(cfg: ZohoCrmSettings) -> Budget:
     return Budget(
         cfg.limits.requests_per_minute or CRM_REQUESTS_PER_MINUTE,
         cfg.limits.concurrency or max(1, CRM_CONCURRENCY[cfg.edition] // 2),
     )
 
 
-def books_budget(cfg: ZohoBooksConnector) -> Budget:
+def books_budget(cfg: ZohoBooksSettings) -> Budget:
     return Budget(
         cfg.limits.requests_per_minute or BOOKS_REQUESTS_PER_MINUTE,
         cfg.limits.concurrency or BOOKS_CONCURRENCY,
@@ -211,7 +211,7 @@ class ZohoSession:
 
 
 def open_session(
-    cfg: ZohoCrmConnector | ZohoBooksConnector,
+    cfg: ZohoCrmSettings | ZohoBooksSettings,
     deps: ConnectorDeps,
     *,
     interpret: Interpreter,

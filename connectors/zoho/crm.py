@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from config.kinds import ZohoCrmConnector
+from config.kinds import ZohoCrmSettings
 from connectors.base import ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
 from connectors.errors import FatalApiError
 from connectors.http import ApiResponse
@@ -239,7 +239,7 @@ class CrmStream(SpecStream[CrmStreamSpec]):
             yield Page(records=[{**row, normalize.DELETED_ENTRY: kind} for row in answer.records])
 
 
-def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> ZohoConnector:
+def build_crm(cfg: ZohoCrmSettings, deps: ConnectorDeps) -> ZohoConnector:
     """Factory for connector kind `zoho_crm` (the settings model names only streams CRM_STREAMS has)."""
     session = open_session(cfg, deps, interpret=interpret_crm, budget=crm_budget(cfg))
     streams: dict[str, CrmStream] = {
@@ -249,5 +249,5 @@ def build_crm(cfg: ZohoCrmConnector, deps: ConnectorDeps) -> ZohoConnector:
     return ZohoConnector(cfg.name, session, streams)
 
 
-KIND: Final = ConnectorKind(ZohoCrmConnector, CRM_STREAMS, build_crm)
+KIND: Final = ConnectorKind(ZohoCrmSettings, CRM_STREAMS, build_crm)
 """Connector kind `zoho_crm` (listed in connectors/registry.py)."""

@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from config.settings import ZohoCrmConnector
+from config.settings import ZohoCrmSettings
 from connectors.errors import AuthError, FatalApiError, TransientError
 from connectors.fxiaoke.auth import LEGACY_TOKEN_PATH
 from connectors.http import HttpClient, RetryPolicy
@@ -41,8 +41,8 @@ def foreign_token(_seen: Seen) -> Answer:
     )
 
 
-def zoho_settings(url: str, **limits: Any) -> ZohoCrmConnector:
-    return ZohoCrmConnector.model_validate(
+def zoho_settings(url: str, **limits: Any) -> ZohoCrmSettings:
+    return ZohoCrmSettings.model_validate(
         {
             "name": "zoho-crm",
             "kind": "zoho_crm",

@@ -18,7 +18,7 @@ import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import FxiaokeConnector
+from config.settings import FxiaokeSettings
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, generate_dataset
 from connectors.sandbox.server import FaultPlan
@@ -54,7 +54,7 @@ def fxiaoke(
     tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
     context = NormalizeContext(source=SOURCE, timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
     creds = sandbox.credentials
-    cfg = FxiaokeConnector.model_validate(
+    cfg = FxiaokeSettings.model_validate(
         {
             "name": SOURCE,
             "kind": "fxiaoke",

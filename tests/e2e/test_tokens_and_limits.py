@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from config.daemon import NotificationSettings
 from config.loader import parse_config
-from config.settings import Schedule, ZohoBooksConnector
+from config.settings import Schedule, ZohoBooksSettings
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, generate_dataset
 from connectors.sandbox.server import FaultPlan
@@ -100,7 +100,7 @@ def zoho_books(
     box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
     tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
     context = NormalizeContext(source="zoho-books", timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
-    settings = ZohoBooksConnector(
+    settings = ZohoBooksSettings(
         name="zoho-books",
         kind="zoho_books",
         organization_id="10234695",

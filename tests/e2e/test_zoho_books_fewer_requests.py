@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import ZohoBooksConnector
+from config.settings import ZohoBooksSettings
 from connectors.base import ConnectorDeps, NormalizeContext
 from connectors.sandbox.generator import CompanySpec, generate_company
 from connectors.sandbox.zoho import ZohoDataset, ZohoSandbox, ZohoSandboxOptions
@@ -37,7 +37,7 @@ def sync_books(
     box = SecretBox(tmp_path / f"{name}.key", {KEY_ENV: Fernet.generate_key().decode()})
     tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
     context = NormalizeContext(source=name, timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
-    settings = ZohoBooksConnector(
+    settings = ZohoBooksSettings(
         name=name,
         kind="zoho_books",
         organization_id="10234695",

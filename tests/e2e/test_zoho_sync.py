@@ -15,7 +15,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import ZohoBooksConnector, ZohoCrmConnector
+from config.settings import ZohoBooksSettings, ZohoCrmSettings
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import (
@@ -61,10 +61,10 @@ def zoho_connectors(
         return ConnectorDeps(tokens, lambda v: v, context, clock, sleep=lambda _: None)
 
     endpoints = {"accounts_url": url}
-    crm_settings = ZohoCrmConnector(
+    crm_settings = ZohoCrmSettings(
         name="zoho-crm", kind="zoho_crm", credentials=CREDENTIALS, endpoints=endpoints, limits=FAST
     )
-    books_settings = ZohoBooksConnector(
+    books_settings = ZohoBooksSettings(
         name="zoho-books",
         kind="zoho_books",
         organization_id="10234695",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from config.loader import ConfigError
-from config.settings import JsonlConnector as JsonlSettings
+from config.settings import JsonlSettings
 from connectors.base import ConnectorDeps, Tombstone
 from connectors.errors import FatalApiError, RecordError
 from connectors.jsonl import build

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import requests
 import responses
 
-from config.settings import FxiaokeConnector
+from config.settings import FxiaokeSettings
 from connectors.base import ConnectorDeps, NormalizeContext, TokenStore
 from connectors.fxiaoke.connector import Fxiaoke
 from connectors.http import RetryPolicy
@@ -38,7 +38,7 @@ def connector(
     token_store: TokenStore, clock: Callable[[], datetime], *, retry_attempts: int = 4, **settings: Any
 ) -> Fxiaoke:
     """A connector against BASE with no waiting: fast rate limits, zero backoff, a no-op sleep."""
-    cfg = FxiaokeConnector.model_validate(
+    cfg = FxiaokeSettings.model_validate(
         {
             "name": "fxk",
             "kind": "fxiaoke",

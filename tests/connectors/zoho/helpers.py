@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import responses
 
-from config.settings import ZohoBooksConnector, ZohoCrmConnector
+from config.settings import ZohoBooksSettings, ZohoCrmSettings
 from connectors.base import ConnectorDeps, NormalizeContext, TokenStore
 from tests.conftest import FixedClock
 
@@ -20,7 +20,7 @@ CREDENTIALS = {"client_id": "1000.CLIENT", "client_secret": "s3cret", "refresh_t
 FAST = {"requests_per_minute": 1_000_000, "concurrency": 4}
 
 
-def crm_settings(**changes: Any) -> ZohoCrmConnector:
+def crm_settings(**changes: Any) -> ZohoCrmSettings:
     values: dict[str, Any] = {
         "name": "zoho-crm",
         "kind": "zoho_crm",
@@ -28,10 +28,10 @@ def crm_settings(**changes: Any) -> ZohoCrmConnector:
         "limits": FAST,
         **changes,
     }
-    return ZohoCrmConnector.model_validate(values)
+    return ZohoCrmSettings.model_validate(values)
 
 
-def books_settings(**changes: Any) -> ZohoBooksConnector:
+def books_settings(**changes: Any) -> ZohoBooksSettings:
     values: dict[str, Any] = {
         "name": "zoho-books",
         "kind": "zoho_books",
@@ -40,7 +40,7 @@ def books_settings(**changes: Any) -> ZohoBooksConnector:
         "limits": FAST,
         **changes,
     }
-    return ZohoBooksConnector.model_validate(values)
+    return ZohoBooksSettings.model_validate(values)
 
 
 def make_deps(
