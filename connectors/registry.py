@@ -11,15 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from config.kinds import JsonlSettings
 from connectors import fxiaoke, jsonl
 from connectors.base import ConnectorKind
 from connectors.zoho import books, crm
 
-_JSONL: Final = ConnectorKind(JsonlSettings, None, jsonl.build)
-"""Kind `jsonl`: free stream names (a stream named after a document kind holds only that kind)."""
-
 CONNECTOR_KINDS: Final[Mapping[str, ConnectorKind]] = {
-    kind.name: kind for kind in (crm.KIND, books.KIND, fxiaoke.KIND, _JSONL)
+    kind.name: kind for kind in (crm.KIND, books.KIND, fxiaoke.KIND, jsonl.KIND)
 }
 """Kind tag -> its declaration; add a new vendor's `KIND` here (and its settings model in config/kinds.py)."""

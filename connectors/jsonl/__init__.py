@@ -1,5 +1,5 @@
 """The generic JSON-lines connector: canonical-shaped records from files (imports, tests, benchmarks)."""
 
-from connectors.jsonl.connector import JsonlConnector, JsonlStream, build
+from connectors.jsonl.connector import KIND, JsonlConnector, JsonlStream, build
 
-__all__ = ["JsonlConnector", "JsonlStream", "build"]
+__all__ = ["KIND", "JsonlConnector", "JsonlStream", "build"]

@@ -6,6 +6,12 @@ assigns it). A line with `"_deleted": true` (or `"deleted": true`) and an `exter
 External ids are unique within a stream: when an id appears on several lines, the one with the latest
 `source_modified_at` (then the later line) wins. The file is indexed first (offsets only) and read
 page by page, so memory does not grow with its size.
+
+On the stream kit (connectors/stream.py, connectors/paging.py) like every vendor: each stream is a
+`StreamBase` declared by a `JsonlSpec` (its name, and the kind it holds), its pages are the kit's
+`paginate` with an `Offset` paginator over the file's index (the request is a position in it, not an
+HTTP call), its check is the kit's `check_streams` (no sign-in), and `KIND` declares the kind for
+connectors/registry.py.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +29,20 @@ from pydantic import ValidationError
 
 from config.loader import ConfigError
 from config.settings import JsonlSettings
-from connectors.base import CheckResult, ConnectorDeps, NormalizeContext, Page, RawRecord, Stream, Tombstone
+from connectors.base import (
+    CheckResult,
+    ConnectorDeps,
+    ConnectorKind,
+    NormalizeContext,
+    Page,
+    RawRecord,
+    Stream,
+    Tombstone,
+)
 from connectors.errors import FatalApiError, RecordError
+from connectors.paging import Answer, Offset, paginate
+from connectors.reasons import Rule
+from connectors.stream import StreamBase, check_streams, first_page_probe
 from store.canonical import CanonicalDocument, DocumentKind, canonical_json
 
 STREAM_KINDS: Mapping[str, DocumentKind] = {
@@ -49,28 +68,30 @@ class _Entry:
     tombstone: bool
 
 
-class JsonlStream:
-    """One JSON-lines file read as an ordered stream (ascending `source_modified_at`)."""
+@dataclass(frozen=True)
+class JsonlSpec:
+    """A configured stream: its name, and the one kind it holds when named after a kind."""
 
-    def __init__(self, name: str, path: Path, page_size: int, context: NormalizeContext) -> None:
-        self._name = name
-        self._path = path
-        self._page_size = page_size
-        self._context = context
-        self._only_kind = STREAM_KINDS.get(name)
-
-    @property
-    def name(self) -> str:
-        return self._name
+    name: str
+    only_kind: DocumentKind | None
 
     @property
     def kind(self) -> DocumentKind:
         """The stream's kind; a mixed `documents` stream reports invoice, the most common kind."""
-        return self._only_kind or DocumentKind.INVOICE
+        return self.only_kind or DocumentKind.INVOICE
 
-    @property
-    def ordered(self) -> bool:
-        return True
+
+class JsonlStream(StreamBase[JsonlSpec]):
+    """One JSON-lines file read as an ordered stream (ascending `source_modified_at`)."""
+
+    ordered = True
+
+    def __init__(self, name: str, path: Path, page_size: int, context: NormalizeContext) -> None:
+        super().__init__(JsonlSpec(name, STREAM_KINDS.get(name)), context)
+        self._name = name
+        self._path = path
+        self._page_size = page_size
+        self._only_kind = self.spec.only_kind
 
     @property
     def path(self) -> Path:
@@ -81,7 +102,11 @@ class JsonlStream:
             e for e in self._index() if since is None or e.order[0] == _EARLIEST or e.order[0] >= since
         ]
         with self._open() as handle:
-            for start in range(0, len(entries), self._page_size):
+
+            def send(start: int) -> Answer | None:
+                """The page of `entries` from `start`: its records, its tombstones as the body."""
+                if start >= len(entries):
+                    return None
                 records: list[RawRecord] = []
                 tombstones: list[Tombstone] = []
                 for entry in entries[start : start + self._page_size]:
@@ -92,7 +117,11 @@ class JsonlStream:
                         tombstones.append(Tombstone(external_id=entry.external_id, deleted_at=deleted_at))
                     else:
                         records.append(raw)
-                yield Page(records=records, tombstones=tombstones)
+                return Answer(tombstones, records)
+
+            paginator = Offset(_position, limit=self._page_size, total=len(entries))
+            for answer in paginate(send, 0, paginator):
+                yield Page(records=answer.records, tombstones=answer.body)
 
     def live_ids(self) -> Iterator[Sequence[str]]:
         ids = [e.external_id for e in self._index() if e.external_id is not None and not e.tombstone]
@@ -101,23 +130,29 @@ class JsonlStream:
 
     def normalize(self, raw: RawRecord) -> CanonicalDocument:
         if "_invalid_json" in raw:
-            raise RecordError(f"line {raw['_line']} is not valid JSON: {raw['_invalid_json']}")
+            raise RecordError(
+                f"line {raw['_line']} is not valid JSON: {raw['_invalid_json']}", rule=Rule.NOT_JSON
+            )
         if _is_tombstone(raw):
-            raise RecordError("a deleted record needs an external_id", field="external_id")
+            raise RecordError("a deleted record needs an external_id", field="external_id", rule=Rule.MISSING)
         data = {key: value for key, value in raw.items() if key not in _LEDGER_OWNED}
         data["source"] = self._context.source
         if self._only_kind is not None:
             data.setdefault("kind", self._only_kind.value)
             if data["kind"] != self._only_kind.value:
                 raise RecordError(
-                    f"{data['kind']!r} in stream {self._name} (which holds {self._only_kind})", field="kind"
+                    f"{data['kind']!r} in stream {self._name} (which holds {self._only_kind})",
+                    field="kind",
+                    rule=Rule.WRONG_KIND,
+                    value=data["kind"],
                 )
         try:
             return CanonicalDocument.model_validate_json(canonical_json(data))
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"]) or None
-            raise RecordError(str(error["msg"]).removeprefix("Value error, "), field=where) from exc
+            message = str(error["msg"]).removeprefix("Value error, ")
+            raise RecordError.from_validation(error, message, field=where) from exc
 
     # ------------------------------------------------------------------------- internals
 
@@ -142,6 +177,16 @@ class JsonlStream:
                         latest[entry.external_id] = entry
                 offset += len(line)
         return sorted([*latest.values(), *anonymous], key=lambda e: e.order)
+
+
+def _position(_start: int, offset: int) -> int:
+    """The `Offset` paginator's request for a file's index: the position itself."""
+    return offset
+
+
+def _live_records(stream: JsonlStream) -> str:
+    count = sum(1 for _ in stream.live_ids() for _ in _)
+    return f"{count} live records in {stream.path}"
 
 
 def _parse(line: bytes, number: int) -> RawRecord:
@@ -194,19 +239,13 @@ class JsonlConnector:
         return self._streams
 
     def check(self) -> Sequence[CheckResult]:
-        results = []
-        for name, stream in self._streams.items():
-            try:
-                count = sum(1 for _ in stream.live_ids() for _ in _)
-            except FatalApiError as exc:
-                results.append(CheckResult(f"read stream {name}", ok=False, detail=str(exc)))
-            else:
-                results.append(
-                    CheckResult(
-                        f"read stream {name}", ok=True, detail=f"{count} live records in {stream.path}"
-                    )
-                )
-        return results
+        """Each stream's file read (its live records counted); no sign-in."""
+        return check_streams(
+            [
+                first_page_probe(f"read stream {name}", partial(_live_records, s))
+                for name, s in self._streams.items()
+            ]
+        )
 
     def close(self) -> None:
         """Nothing to release: files are opened per read."""
@@ -226,3 +265,7 @@ def build(settings: JsonlSettings, deps: ConnectorDeps) -> JsonlConnector:
         for name in settings.streams
     }
     return JsonlConnector(settings.name, streams)
+
+
+KIND = ConnectorKind(JsonlSettings, None, build)
+"""Connector kind `jsonl`: free stream names (a stream named after a document kind holds only that kind)."""
