@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from config.web import DaemonWebSettings
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -29,6 +31,8 @@ class DaemonSettings(_Strict):
     """How `ledgerbridge daemon` runs its jobs."""
 
     health: HealthSettings = Field(default_factory=HealthSettings)
+    web: DaemonWebSettings = Field(default_factory=DaemonWebSettings)
+    """The web app served beside the jobs (docs/web.md); off unless enabled."""
     workers: int = Field(default=4, ge=1, le=64)
     """Jobs that may run at the same time (each connector and rule still runs one at a time)."""
     misfire_grace_seconds: int = Field(default=300, ge=1)

@@ -18,6 +18,7 @@ from config.kinds import (
 )
 from config.rules import ReconcileSettings
 from config.schedule import Schedule
+from config.web import WebSettings
 
 __all__ = [
     "SECRET_PREFIX",
@@ -53,6 +54,7 @@ class Settings(_Strict):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @field_validator("base_currency")
     @classmethod

@@ -3,6 +3,7 @@ for failing jobs, notifications, the health listener, and a shutdown that lets t
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import threading
@@ -144,6 +145,8 @@ class Daemon:
             },
         )
         self._health_server: HealthServer | None = None
+        self._web: Any = None
+        """web.serve.BackgroundWeb when daemon.web is enabled (typed loosely: sync does not import web)."""
 
     # ------------------------------------------------------------------------- life cycle
 
@@ -153,6 +156,7 @@ class Daemon:
             self._learn_secrets()
             self._schedule()
             self._start_health()
+            self._start_web()
             self._scheduler.start()
             if not any(job.id.startswith(WORK_JOB_PREFIXES) for job in self._scheduler.get_jobs()):
                 log.warning("daemon.no_jobs", advice=NO_JOBS)
@@ -191,6 +195,8 @@ class Daemon:
             unfinished = self._active
         if self._health_server is not None:
             self._health_server.stop()
+        if self._web is not None:
+            self._web.stop()
         if unfinished:
             log.warning("daemon.stopped_with_jobs_running", jobs=unfinished)
             raise ShutdownTimedOut(unfinished)
@@ -506,6 +512,22 @@ class Daemon:
         report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
         extra = open_exception_samples(self.engine) if report is not None else []
         return metrics_text(self.metrics, report, extra)
+
+    @property
+    def web_address(self) -> tuple[str, int] | None:
+        return None if self._web is None else self._web.address
+
+    def _start_web(self) -> None:
+        """Serve the web app beside the jobs when `daemon.web.enabled`. web/ sits on top of sync and
+        nothing imports it statically (import-linter's layers): the module is imported here by its path
+        string, at run time, only when enabled."""
+        web = self.settings.daemon.web
+        if not web.enabled:
+            return
+        serve = importlib.import_module("web.serve")
+        self._web = serve.start_in_background(
+            self.settings, self.engine, host=web.host, port=web.port, proxy_headers=web.proxy_headers
+        )
 
     def _start_health(self) -> None:
         health = self.settings.daemon.health

@@ -72,6 +72,18 @@ COMMANDS: dict[str, CommandRef] = {
         "sandbox_group",
         "Serve the bundled vendor sandboxes on loopback for trying connectors by hand.",
     ),
+    "user": CommandRef(
+        "sync.commands.user_cmd",
+        "user_group",
+        "Users of the web app and their roles: viewer, reviewer, admin.",
+    ),
+    # The web app's command lives in web/ itself: sync names it by this string and never imports web
+    # (web sits on top of sync; the CLI's LazyGroup imports the module with importlib when it runs).
+    "web": CommandRef(
+        "web.cli",
+        "web_command",
+        "Serve the web app for finance and admins until Ctrl-C/SIGTERM (loopback by default).",
+    ),
     "demo": CommandRef(
         "sync.commands.demo_cmd",
         "demo",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("config", "store", "connectors", "reconcile", "sync", "bench")
+PACKAGES = ("config", "store", "connectors", "reconcile", "sync", "bench", "web")
 SHARED_UNDER_CONNECTORS = {"sandbox"}
 """Packages under connectors/ that are not vendors (every other one must be in the independence contract)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from reconcile.report.catalogue import cli_common, cli_finance, cli_help, cli_ops, cli_sync, o2c
+from reconcile.report.catalogue import cli_common, cli_finance, cli_help, cli_ops, cli_sync, o2c, web
 
 SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_common.MESSAGES,
@@ -17,4 +17,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_ops.MESSAGES,
     cli_help.MESSAGES,
     o2c.MESSAGES,
+    web.MESSAGES,
 )
