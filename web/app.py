@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from config.settings import Settings
 from store.db import Engine
 from store.users import PasswordHashing, SqlUserStore
 from web.auth import Forbidden, LoginRequired, session_middleware
+from web.permissions import Permission
 from web.rendering import is_htmx, render, template_environment
 from web.routes import ROUTE_MODULES
 from web.security import security_headers
@@ -60,16 +62,29 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _bad_request)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    declared: list[DeclaredRoute] = []
     for name in route_modules:
         router = importlib.import_module(name).router
         if not isinstance(router, APIRouter):
             raise TypeError(f"{name}.router is not an APIRouter")
-        _check_declared(name, router)
+        declared += _check_declared(name, router)
         app.include_router(router)
+    app.state.declared_routes = tuple(declared)
     return app
 
 
-def _check_declared(module: str, router: APIRouter) -> None:
+@dataclass(frozen=True)
+class DeclaredRoute:
+    """A route and the permission it declared (None: public). `app.state.declared_routes` lists them all
+    (tests walk every route x role with it)."""
+
+    method: str
+    path: str
+    permission: Permission | None
+
+
+def _check_declared(module: str, router: APIRouter) -> list[DeclaredRoute]:
+    found: list[DeclaredRoute] = []
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
@@ -79,6 +94,9 @@ def _check_declared(module: str, router: APIRouter) -> None:
                 f"{module}: {sorted(route.methods or ())} {route.path} must declare exactly one of "
                 f"Depends(require(Permission.X)) or Depends(public), found {len(declared)}"
             )
+        permission = getattr(declared[0], "permission", None)
+        found += [DeclaredRoute(method, route.path, permission) for method in sorted(route.methods or ())]
+    return found
 
 
 # ----------------------------------------------------------------------------- error pages
