@@ -219,9 +219,9 @@ def _fresh_ledger(postgres: str | None) -> Iterator[Any]:
 def ceiling_run(count: int) -> dict[str, Any]:
     """Child process: raw sqlite3 executemany of the rows the engine writes, one transaction per page;
     then of the documents rows alone into a second fresh file."""
+    from store.codec import DOCUMENT_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, RowEncoder, document_row
     from store.db import is_sqlite
     from store.repository import page_records
-    from store.rows import DOCUMENT_COLUMNS, LINE_COLUMNS, REVISION_COLUMNS, RowEncoder, document_row
     from store.runs import SqlSyncLog
     from sync.engine import normalize_page
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.sandbox.generator import CompanySpec, Truth
-from store.canonical import Discrepancy, DiscrepancyType
+from store.discrepancies import Discrepancy, DiscrepancyType
 from sync.demo import DemoOptions, run_demo
 from sync.logs import configure_logging
 

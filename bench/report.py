@@ -30,7 +30,8 @@ from reconcile.report.jsonfile import render_json
 from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
-from store.canonical import Discrepancy, DiscrepancyType, DocumentKind, DocumentRef
+from store.canonical import DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef
 
 TYPES = (DiscrepancyType.AMOUNT_MISMATCH, DiscrepancyType.MISSING_IN_RIGHT)
 

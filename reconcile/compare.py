@@ -16,11 +16,12 @@ from typing import NamedTuple
 from config.rules import MatchRule
 from reconcile.facts import DELETED_SIDE, FX_TOLERANCE
 from reconcile.findings import Tolerances, describe, finding, total_of
-from reconcile.normalize import normalize_party, party_score
+from reconcile.match_keys import normalize_party, party_score
 from reconcile.report.fmt import format_exact
 from reconcile.result import Match
-from reconcile.rows import LedgerRow, money
-from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, FieldDiff
+from store.canonical import STATUS_CLASS
+from store.discrepancies import Discrepancy, DiscrepancyType, FieldDiff
+from store.ledger_rows import LedgerRow, money
 
 # When one match differs in several ways, the finding takes the first type here and lists every field.
 _PRIORITY = (

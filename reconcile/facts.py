@@ -3,7 +3,7 @@ them in any language (reconcile/report/explain.py): the stored English sentence 
 
 Each fact is a FieldDiff whose `field` is one of the names below: `fields` is what the store already
 keeps for a finding, so no schema change. Facts are refreshed on every run that sees a finding but are
-not part of its signature (store.canonical.FACT_FIELDS): the documents' own amounts and fields say what
+not part of its signature (store.discrepancies.FACT_FIELDS): the documents' own amounts and fields say what
 the finding is, so findings stored before a fact existed get it at the next run silently, and a
 resolved exception is never reopened by a fact alone.
 """
@@ -16,8 +16,8 @@ from typing import Final
 
 from reconcile.findings import describe
 from reconcile.passes import GROUP_CAP, Unresolved
-from reconcile.rows import LedgerRow
-from store.canonical import FACT_FIELDS, FieldDiff
+from store.discrepancies import FACT_FIELDS, FieldDiff
+from store.ledger_rows import LedgerRow
 
 MISSING_INVOICE: Final = "invoice"
 """A payment applied to an invoice that does not exist: left = the invoice's external id."""

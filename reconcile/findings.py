@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from config.rules import Tolerance
-from reconcile.rows import LedgerRow, money
-from store.canonical import Discrepancy, DiscrepancyType, FieldDiff, to_minor_units
+from store.canonical import to_minor_units
+from store.discrepancies import Discrepancy, DiscrepancyType, FieldDiff
+from store.ledger_rows import LedgerRow, money
 
 
 class Tolerances(NamedTuple):

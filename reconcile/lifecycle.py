@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from store.canonical import Discrepancy, ExceptionAction, ExceptionStatus
+from store.discrepancies import Discrepancy, ExceptionAction, ExceptionStatus
 
 _ACTIVE = frozenset({ExceptionStatus.OPEN, ExceptionStatus.ACKNOWLEDGED})
 

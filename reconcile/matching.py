@@ -23,8 +23,9 @@ from reconcile.passes import (
     resolve_scored,
 )
 from reconcile.result import WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult, Why
-from reconcile.rows import LedgerRow
-from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType, FieldDiff
+from store.canonical import CanonicalDocument
+from store.discrepancies import Discrepancy, DiscrepancyType, FieldDiff
+from store.ledger_rows import LedgerRow
 
 DocumentLike = CanonicalDocument | LedgerRow
 _Explainer = Callable[[Sequence[LedgerRow], Sequence[LedgerRow]], str]

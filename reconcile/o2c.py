@@ -21,8 +21,8 @@ from enum import StrEnum
 
 from reconcile.order_settlement import NO_SETTLEMENTS, Settlements
 from reconcile.party_groups import Node, PartyFolder, PartyGroup
-from reconcile.rows import LedgerRow, money
 from store.canonical import CanonicalDocument, DocumentKind, Status, to_minor_units
+from store.ledger_rows import LedgerRow, money
 
 _ZERO = Decimal(0)
 _EXCLUDED = frozenset({Status.DRAFT, Status.VOID, Status.DELETED})

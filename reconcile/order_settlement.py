@@ -23,9 +23,9 @@ from datetime import date
 from decimal import Decimal
 
 from reconcile.findings import Tolerances
-from reconcile.rows import LedgerRow, money
 from reconcile.status import ORDER_REFERENCE, derive_statuses
 from store.canonical import STATUS_CLASS, CanonicalDocument, DocumentKind, Status
+from store.ledger_rows import LedgerRow, money
 
 Key = tuple[str, str]
 """(source, external id)."""

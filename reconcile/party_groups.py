@@ -1,7 +1,7 @@
 """Folding the spellings of one customer into one report group (ADR 0022).
 
 Two documents name the same customer when they carry the same party id in the same source, or when
-their names agree once normalized (reconcile/normalize.py: NFKC, so full-width is half-width; case
+their names agree once normalized (reconcile/match_keys.py: NFKC, so full-width is half-width; case
 folded; punctuation and whitespace gone; legal forms such as "Co., Ltd.", "Inc." and 有限公司 removed).
 Both links are followed transitively, so the CRM's "上海申远贸易有限公司" (id a1) and its later
 "上海申远贸易 有限公司" (also a1) and the books' "上海申远贸易有限公司 " are one customer. The group shows
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from reconcile.normalize import normalize_party
+from reconcile.match_keys import normalize_party
 from store.canonical import CanonicalDocument
 
 Node = tuple[str, ...]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from config.rules import CrossKey, MatchRule
 from reconcile.assignment import settle
 from reconcile.findings import Tolerances
-from reconcile.normalize import normalize_number, normalize_party, party_score
+from reconcile.match_keys import normalize_number, normalize_party, party_score
 from reconcile.result import Why
-from reconcile.rows import LedgerRow
+from store.ledger_rows import LedgerRow
 
 Pair = tuple[int, int]
 Group = tuple[tuple[int, ...], tuple[int, ...]]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from reconcile.rows import LedgerRow, money
-from store.canonical import Discrepancy, DiscrepancyType
+from store.discrepancies import Discrepancy, DiscrepancyType
+from store.ledger_rows import LedgerRow, money
 
 WITHIN_TOLERANCE = "within_tolerance"
 """Bridge line: differences of matched pairs that the rule's tolerance accepts (rounding)."""

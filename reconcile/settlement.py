@@ -9,8 +9,8 @@ from reconcile.facts import MISSING_INVOICE
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.matching import DocumentLike, as_rows
 from reconcile.result import OPEN_BALANCE, WITHIN_TOLERANCE, BridgeBuilder, Match, MatchContext, MatchResult
-from reconcile.rows import LedgerRow, money
-from store.canonical import Discrepancy, DiscrepancyType, FieldDiff
+from store.discrepancies import Discrepancy, DiscrepancyType, FieldDiff
+from store.ledger_rows import LedgerRow, money
 
 _SETTLED = frozenset({"paid"})
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from reconcile.findings import Tolerances
-from reconcile.rows import LedgerRow
 from store.canonical import STATUS_CLASS, DocumentKind, Status
+from store.ledger_rows import LedgerRow
 
 ORDER_REFERENCE: Final = "sales_order"
 """The reference an invoice names its sales order by (every connector uses this name)."""

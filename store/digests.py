@@ -2,7 +2,7 @@
 
 A documents row (with its lines and allocations) is a projection of the canonical snapshot of its
 current revision; the row's `digest` is an HMAC under the installation's seal key over that snapshot and
-the row's bookkeeping (store.rows.digest_material). A row passes when the digest recomputed from the
+the row's bookkeeping (store.codec.digest_material). A row passes when the digest recomputed from the
 stored snapshot matches AND the row's values are exactly those the snapshot encodes to. A direct
 `UPDATE documents SET total = ...` fails the second test; rewriting the snapshot too fails the first
 (the key is not in the database); rewriting the digest needs the key.
@@ -19,9 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from store.codec import (
+    ALLOCATION_COLUMNS,
+    HEAD_COLUMNS,
+    LINE_COLUMNS,
+    PageRecord,
+    RowEncoder,
+    digest_material,
+)
 from store.db import is_sqlite
 from store.integrity import Seal, seal_of
-from store.rows import ALLOCATION_COLUMNS, HEAD_COLUMNS, LINE_COLUMNS, PageRecord, RowEncoder, digest_material
 
 _CHUNK = 500
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, delete, select, text, update
 
 from config.settings import SECRET_PREFIX
-from store.audit import append_audit, reseal_audit
+from store.audit_log import append_audit, reseal_audit
 from store.db import is_sqlite, write_transaction
 from store.digests import reseal_documents
 from store.integrity import attach_seal

@@ -30,19 +30,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from store.audit import append_audit
-from store.canonical import (
+from store.audit_log import append_audit
+from store.canonical import DocumentKey, DocumentKind
+from store.codec import tidy_amount
+from store.db import is_sqlite, write_transaction
+from store.discrepancies import (
     Discrepancy,
     DiscrepancyType,
-    DocumentKey,
-    DocumentKind,
     DocumentRef,
     ExceptionAction,
     ExceptionStatus,
     FieldDiff,
-    LedgerRow,
 )
-from store.db import is_sqlite, write_transaction
+from store.ledger_rows import LedgerRow
 from store.reconcile_tables import (
     reconcile_exception_events,
     reconcile_exceptions,
@@ -50,7 +50,6 @@ from store.reconcile_tables import (
     reconcile_overrides,
     reconcile_runs,
 )
-from store.rows import tidy_amount
 from store.tables import allocations, document_lines, documents
 
 _BATCH = 20_000
@@ -94,7 +93,9 @@ class MatchLink(NamedTuple):
 
 
 @dataclass(frozen=True)
-class RunRecord:
+class ReconcileRunRecord:
+    """One row of `reconcile_runs` (a sync run is store.runs.RunRecord)."""
+
     rule: str
     rule_kind: str
     period: str
@@ -465,7 +466,7 @@ class SqlReconcileRepository:
 
     def save_run(
         self,
-        run: RunRecord,
+        run: ReconcileRunRecord,
         links: Sequence[tuple[int, int, int, str, str | None]],
         changes: Sequence[ExceptionChange],
         *,
@@ -489,7 +490,7 @@ class SqlReconcileRepository:
             )
         return run_id
 
-    def _insert_run(self, conn: Connection, run: RunRecord) -> int:
+    def _insert_run(self, conn: Connection, run: ReconcileRunRecord) -> int:
         values = {
             "rule": run.rule,
             "rule_kind": run.rule_kind,
@@ -513,7 +514,7 @@ class SqlReconcileRepository:
     def _replace_matches(
         self,
         conn: Connection,
-        run: RunRecord,
+        run: ReconcileRunRecord,
         run_id: int,
         links: Sequence[tuple[int, int, int, str, str | None]],
     ) -> None:

@@ -16,10 +16,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, or_,
 from sqlalchemy.dialects import postgresql, sqlite
 
 from store.canonical import CanonicalDocument, ChangeKind, DocumentKey, DocumentKind, Status, payload_hash
-from store.db import is_sqlite, write_transaction
-from store.digests import RowState, check_rows
-from store.integrity import seal_of
-from store.rows import (
+from store.codec import (
     ALLOCATION_COLUMNS,
     DOCUMENT_COLUMNS,
     LINE_COLUMNS,
@@ -34,6 +31,9 @@ from store.rows import (
     page_record,
     snapshot_bytes,
 )
+from store.db import is_sqlite, write_transaction
+from store.digests import RowState, check_rows
+from store.integrity import seal_of
 from store.tables import (
     allocations,
     document_lines,

@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from store.audit import append_audit
+from store.audit_log import append_audit
 from store.db import write_transaction
 from store.web_tables import login_failures, users, web_sessions
 

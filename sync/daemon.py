@@ -25,7 +25,7 @@ from config.loader import ConfigError, resolve_secret
 from config.settings import Schedule, Settings
 from connectors.base import Connector, Page, Stream
 from connectors.errors import AuthError
-from store.audit import verify_audit
+from store.audit_log import verify_audit
 from store.audit_tables import job_claims
 from store.db import is_sqlite, write_transaction
 from store.digests import verify_documents

@@ -32,11 +32,12 @@ from connectors.sandbox.generator import (
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
 from reconcile.matching import as_rows, match
 from reconcile.result import MatchContext
-from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
-from store.audit import default_actor, record_audit
-from store.canonical import CanonicalDocument, Discrepancy, DocumentKind
+from store.audit_log import default_actor, record_audit
+from store.canonical import CanonicalDocument, DocumentKind
 from store.db import upgrade, write_transaction
+from store.discrepancies import Discrepancy
+from store.ledger_rows import LedgerRow
 from store.runs import SqlSyncLog
 from store.secrets import SqlSecretStore, create_key_file, default_key_file
 from store.tables import documents, tokens

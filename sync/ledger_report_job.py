@@ -25,8 +25,8 @@ from reconcile.periods import Period
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.ledger_reports import aging_report, o2c_report
 from reconcile.report.model import Report
-from reconcile.rows import LedgerRow
 from store.canonical import CanonicalDocument, DocumentKind, Status
+from store.ledger_rows import LedgerRow
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from store.tables import documents

@@ -21,16 +21,16 @@ from reconcile.lifecycle import ExceptionState, plan_run
 from reconcile.matching import match
 from reconcile.periods import Period, parse_period
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
-from reconcile.rows import LedgerRow
 from reconcile.settlement import settle
 from reconcile.status import derive_statuses, orders_to_look_up
-from store.canonical import Discrepancy, ExceptionAction
+from store.discrepancies import Discrepancy, ExceptionAction
+from store.ledger_rows import LedgerRow
 from store.locks import LockHeld, connector_lock
 from store.reconcile_repository import (
     DocumentSet,
     ExceptionChange,
     MatchLink,
-    RunRecord,
+    ReconcileRunRecord,
     SqlReconcileRepository,
 )
 
@@ -348,7 +348,7 @@ def run_rule(
     if dry_run:
         return RuleRun(rule, scope, result, None, seconds=_phases(ticks))
     changes = _changes(repo, rule.name, result.discrepancies, scope)
-    record = RunRecord(
+    record = ReconcileRunRecord(
         rule=rule.name,
         rule_kind=rule.kind,
         period=scope.name,
@@ -432,7 +432,7 @@ def run_plan(
     if dry_run:
         return PlanRun(plan, scope, result, None, seconds=_phases(ticks))
     changes = _changes(repo, plan.name, result.discrepancies, scope)
-    record = RunRecord(
+    record = ReconcileRunRecord(
         rule=plan.name,
         rule_kind=plan.kind,
         period=scope.name,

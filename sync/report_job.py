@@ -44,14 +44,8 @@ from reconcile.report.mismatches import (
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
 from reconcile.result import Bridge
-from store.canonical import (
-    CanonicalDocument,
-    Discrepancy,
-    DiscrepancyType,
-    DocumentKind,
-    DocumentRef,
-    FieldDiff,
-)
+from store.canonical import CanonicalDocument, DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 from store.reconcile_repository import StoredException, stored_exception
 from store.reconcile_tables import reconcile_exceptions, reconcile_runs
 from store.repository import Revision, SqlLedgerRepository

@@ -18,14 +18,7 @@ from typing import Any
 
 from config.rules import ALL_AUDIT_CHECKS, AuditPlan, MatchRule, SettlementRule
 from config.settings import Settings
-from store.canonical import (
-    Allocation,
-    CanonicalDocument,
-    DocumentKind,
-    Line,
-    PartyRef,
-    Status,
-)
+from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
 
 LEFT, RIGHT = "zoho-crm", "zoho-books"
 MATCH_RULE = MatchRule.model_validate(

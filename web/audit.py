@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from store.audit import AuditEntry, record_audit
+from store.audit_log import AuditEntry, record_audit
 from web.auth import Principal
 from web.state import client_address, web_state
 

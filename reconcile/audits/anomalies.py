@@ -14,8 +14,8 @@ from typing import Final
 
 from reconcile.audits.base import AuditContext, AuditLimits
 from reconcile.facts import HISTORY
-from reconcile.rows import LedgerRow, money
-from store.canonical import FieldDiff
+from store.discrepancies import FieldDiff
+from store.ledger_rows import LedgerRow, money
 
 Anomaly = tuple[LedgerRow, tuple[LedgerRow, ...], str, list[FieldDiff]]
 _CUSTOMER_KINDS: Final = frozenset({"sales_order", "invoice"})

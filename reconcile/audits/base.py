@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from config.rules import AuditPlan
 from reconcile.findings import Tolerances
-from reconcile.rows import LedgerRow
-from store.canonical import FieldDiff
+from store.discrepancies import FieldDiff
+from store.ledger_rows import LedgerRow
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from reconcile.audits.anomalies import (
 from reconcile.audits.base import AuditContext, AuditLimits, Skip
 from reconcile.audits.rowchecks import ROW_CHECKS, triage
 from reconcile.findings import describe, finding
-from reconcile.rows import LedgerRow
-from store.canonical import Discrepancy, DiscrepancyType
+from store.discrepancies import Discrepancy, DiscrepancyType
+from store.ledger_rows import LedgerRow
 
 _CUSTOMER_CHECKS: Final = ("possible_duplicate", "unusual_amount")
 """Checks across a customer's documents: each document's customer is found once for both."""

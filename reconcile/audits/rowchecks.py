@@ -15,8 +15,8 @@ from typing import Final
 from reconcile.audits.base import AuditContext, AuditLimits, Outcome, RowCheck, Skip
 from reconcile.facts import LINES_SHOULD_BE, TAX_INCLUDED
 from reconcile.findings import Tolerances
-from reconcile.rows import LedgerRow, money
-from store.canonical import FieldDiff
+from store.discrepancies import FieldDiff
+from store.ledger_rows import LedgerRow, money
 
 OWNED_KINDS: Final = frozenset({"sales_order", "invoice"})
 """Documents a salesperson is accountable for (payments and credit notes carry no owner)."""

@@ -27,7 +27,8 @@ from reconcile.facts import (
 )
 from reconcile.report.display import amount_text
 from reconcile.report.i18n import Catalogue
-from store.canonical import STATUS_CLASS, Discrepancy, DiscrepancyType, DocumentKind, DocumentRef, FieldDiff
+from store.canonical import STATUS_CLASS, DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 
 Sides = tuple[str | None, str | None]
 """(left source, right source) a rule compares, when known: names the side a finding has no document on."""

@@ -25,11 +25,12 @@ from reconcile.report.model import (
     Detail,
     DocumentView,
     Report,
-    Revision,
+    RevisionView,
     Row,
     Section,
 )
-from store.canonical import CanonicalDocument, Discrepancy, DiscrepancyType, DocumentRef, ExceptionStatus
+from store.canonical import CanonicalDocument
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, ExceptionStatus
 
 EXCEPTION_COLUMNS: tuple[Column, ...] = (
     Column("id", CellKind.CODE),
@@ -512,9 +513,9 @@ def _field_text(document: CanonicalDocument, name: str, catalogue: Catalogue, zo
 
 def revision_history(
     history: Sequence[RevisionLike], catalogue: Catalogue, zone: ZoneInfo
-) -> tuple[Revision, ...]:
+) -> tuple[RevisionView, ...]:
     """Each revision with the shown fields that changed from the one before (the first lists none)."""
-    entries: list[Revision] = []
+    entries: list[RevisionView] = []
     before: dict[str, str] | None = None
     for entry in history:
         after = dict(document_fields(entry.document, catalogue, zone))
@@ -525,6 +526,6 @@ def revision_history(
                 (name, before[name], after[name]) for name in _SHOWN_FIELDS if before[name] != after[name]
             )
         )
-        entries.append(Revision(entry.revision, str(entry.change), entry.recorded_at, changes))
+        entries.append(RevisionView(entry.revision, str(entry.change), entry.recorded_at, changes))
         before = after
     return tuple(entries)

@@ -50,7 +50,7 @@ class Column:
 
 
 @dataclass(frozen=True, slots=True)
-class Revision:
+class RevisionView:
     """One revision of a document, as the report shows it."""
 
     revision: int
@@ -71,7 +71,7 @@ class DocumentView:
     number: str | None
     fields: tuple[tuple[str, str], ...]
     """(field name, display value) in display order; field names are catalogue `field.*` keys."""
-    history: tuple[Revision, ...] = ()
+    history: tuple[RevisionView, ...] = ()
 
     @property
     def title(self) -> str:

@@ -7,7 +7,7 @@ import json
 
 import click
 
-from store.audit import AuditVerdict, list_audit, verify_audit
+from store.audit_log import AuditVerdict, list_audit, verify_audit
 from store.digests import DocumentProblem, DocumentVerdict, verify_documents
 from store.integrity import Seal, seal_of
 from sync.cli import AppContext, CommandFailed, emit_json, json_option

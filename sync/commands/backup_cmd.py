@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from store.audit import record_audit
+from store.audit_log import record_audit
 from store.backups import (
     CopyFailed,
     ForeignFile,

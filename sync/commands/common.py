@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 from cryptography.fernet import InvalidToken
 
-from store.audit import default_actor
+from store.audit_log import default_actor
 from store.db import Engine, SchemaNotReady, sqlite_path
 from store.secrets import SecretKeyError, default_key_file
 from sync.bootstrap import open_engine, secret_box

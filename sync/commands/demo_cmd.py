@@ -14,7 +14,7 @@ from rich.table import Table
 
 from connectors.sandbox.generator import CompanySpec, DemoCompany
 from reconcile.report.i18n import Catalogue
-from store.canonical import DiscrepancyType
+from store.discrepancies import DiscrepancyType
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.demo import (

@@ -13,14 +13,8 @@ from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.explain import explanation
 from reconcile.report.fmt import display_width, format_amount
 from reconcile.report.safe import terminal_text
-from store.canonical import (
-    DiscrepancyType,
-    DocumentKind,
-    DocumentRef,
-    ExceptionAction,
-    ExceptionStatus,
-    ResolutionKind,
-)
+from store.canonical import DocumentKind
+from store.discrepancies import DiscrepancyType, DocumentRef, ExceptionAction, ExceptionStatus, ResolutionKind
 from store.reconcile_repository import ExceptionEvent, SqlReconcileRepository, StoredException
 from store.repository import SqlLedgerRepository
 from sync.bootstrap import utc_now

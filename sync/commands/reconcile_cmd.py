@@ -8,7 +8,7 @@ import click
 from rich.cells import cell_len
 
 from reconcile.periods import PeriodError
-from store.audit import record_audit
+from store.audit_log import record_audit
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database, skip_reason

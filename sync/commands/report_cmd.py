@@ -17,8 +17,8 @@ from reconcile.o2c import GroupBy
 from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.i18n import LANGS, Catalogue, Lang
 from reconcile.report.model import Report
-from store.canonical import ExceptionStatus
 from store.db import Engine
+from store.discrepancies import ExceptionStatus
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, force_option, output_destination

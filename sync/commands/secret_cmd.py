@@ -11,7 +11,7 @@ import click
 from cryptography.fernet import Fernet
 
 from config.settings import SECRET_PREFIX, Settings
-from store.audit import record_audit
+from store.audit_log import record_audit
 from store.maintenance import reencrypt_all
 from store.secrets import KEY_ENV, SecretBox, SqlSecretStore
 from sync.bootstrap import secret_box

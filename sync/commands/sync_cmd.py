@@ -20,7 +20,7 @@ from config.settings import Settings
 from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
 from connectors.fxiaoke.streams import DETAIL_COSTS
 from reconcile.report.i18n import Catalogue
-from store.audit import default_actor, record_audit
+from store.audit_log import default_actor, record_audit
 from store.locks import LockHeld
 from store.runs import (
     COUNT_ERROR,

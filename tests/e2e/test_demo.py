@@ -12,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from connectors.sandbox.generator import RUNS, CompanySpec
-from store.canonical import DiscrepancyType, DocumentKey, DocumentKind
+from store.canonical import DocumentKey, DocumentKind
 from store.db import make_engine
+from store.discrepancies import DiscrepancyType
 from store.repository import SqlLedgerRepository
 from sync.cli import main
 from sync.demo import DemoOptions, DemoResult, run_demo

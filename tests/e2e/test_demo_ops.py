@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from store.audit import default_actor
+from store.audit_log import default_actor
 from sync.cli import main
 from sync.commands.demo_cmd import _print_summary, next_steps
 from sync.demo import DemoResult

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from store.audit import list_audit
+from store.audit_log import list_audit
 from tests.e2e.report_support import run_cli
 from tests.e2e.test_reconcile_cli import _json, config
 

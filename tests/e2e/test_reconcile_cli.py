@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from store.audit import default_actor
+from store.audit_log import default_actor
 from store.canonical import Status
 from tests.conftest import table_counts
 from tests.e2e.report_support import run_cli, store_documents, write_config

@@ -16,8 +16,9 @@ from reconcile.matching import match
 from reconcile.report.explain import explanation
 from reconcile.report.i18n import Catalogue
 from reconcile.result import MatchContext
-from store.canonical import DiscrepancyType, DocumentKind
+from store.canonical import DocumentKind
 from store.digests import verify_documents
+from store.discrepancies import DiscrepancyType
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from tests.conftest import FixedClock

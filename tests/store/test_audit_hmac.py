@@ -14,7 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, delete, select, text, update
 
-from store.audit import GENESIS, LEGACY_SCHEME, list_audit, record_audit, verify_audit
+from store.audit_log import GENESIS, LEGACY_SCHEME, list_audit, record_audit, verify_audit
 from store.audit_tables import audit_head, audit_log
 from store.integrity import attach_seal, read_anchor, seal_from_secret_key
 from tests.conftest import FixedClock

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, insert, select
 
-from store.audit import list_audit
+from store.audit_log import list_audit
 from store.db import is_sqlite, write_transaction
 from store.integrity import attach_seal
 from store.locks import named_lock

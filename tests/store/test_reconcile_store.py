@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine
 
-from store.canonical import ExceptionAction, ExceptionStatus
+from store.discrepancies import ExceptionAction, ExceptionStatus
 from store.reconcile_repository import SqlReconcileRepository, StoredException
 from sync.reconcile_job import RuleRun, run_rules
 from tests.conftest import FixedClock, table_counts

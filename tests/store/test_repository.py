@@ -11,16 +11,8 @@ from sqlalchemy import Engine
 
 import store.repository
 from connectors.base import Page
-from store.canonical import (
-    Allocation,
-    ChangeKind,
-    DocumentKey,
-    DocumentKind,
-    LedgerRow,
-    Line,
-    PartyRef,
-    Status,
-)
+from store.canonical import Allocation, ChangeKind, DocumentKey, DocumentKind, Line, PartyRef, Status
+from store.ledger_rows import LedgerRow
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import Deletion, Incoming, RunRef, SqlLedgerRepository, _planned_for_now
 from store.runs import SqlSyncLog

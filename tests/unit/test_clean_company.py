@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.sandbox.generator import RUNS, CompanySpec, generate_company
-from store.canonical import Discrepancy
+from store.discrepancies import Discrepancy
 from sync.demo import audit_everything, reconcile_company
 
 SIZES = ((6, 80), (12, 160), (30, 400), (60, 700))

@@ -21,7 +21,8 @@ from connectors.sandbox.generator import (
     Planted,
     generate_company,
 )
-from store.canonical import DiscrepancyType, DocumentKind
+from store.canonical import DocumentKind
+from store.discrepancies import DiscrepancyType
 
 
 def truth_json(spec: CompanySpec) -> str:

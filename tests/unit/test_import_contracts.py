@@ -23,8 +23,9 @@ BENCH = "nothing imports bench"
 
 PLANTED = {
     # module file -> the line planted at its end, and the contract it must break
-    "reconcile/findings.py": ("import store.rows", STORE),
+    "reconcile/findings.py": ("import store.codec", STORE),
     "connectors/zoho/normalize.py": ("import store.brand_new_module", STORE),
+    "connectors/zoho/books.py": ("import store.discrepancies", STORE),
     "connectors/fxiaoke/paging.py": ("import connectors.zoho.auth", VENDORS),
     "sync/health.py": ("import connectors.sandbox.generator", SANDBOX),
     "reconcile/aging.py": ("import bench.report", BENCH),
@@ -63,13 +64,17 @@ def _verdict(report: str, name: str) -> str:
     return match[1]
 
 
-def test_reconcile_importing_store_rows_breaks_the_store_contract(planted_report: str) -> None:
+def test_reconcile_importing_store_codec_breaks_the_store_contract(planted_report: str) -> None:
     assert _verdict(planted_report, STORE) == "BROKEN"
-    assert "reconcile.findings -> store.rows" in planted_report
+    assert "reconcile.findings -> store.codec" in planted_report
 
 
 def test_a_store_module_added_after_the_contract_is_protected_too(planted_report: str) -> None:
     assert "connectors.zoho.normalize -> store.brand_new_module" in planted_report
+
+
+def test_connectors_are_granted_the_documents_only_not_the_findings_vocabulary(planted_report: str) -> None:
+    assert "connectors.zoho.books -> store.discrepancies" in planted_report
 
 
 def test_one_vendor_importing_another_breaks_their_independence(planted_report: str) -> None:

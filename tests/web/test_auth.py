@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from store.audit import list_audit
+from store.audit_log import list_audit
 from store.users import Role, SqlUserStore
 from tests.conftest import FixedClock
 from tests.web.conftest import PASSWORD, WebClient

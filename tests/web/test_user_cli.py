@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine, select
 
 from config.settings import Settings
-from store.audit import list_audit, verify_audit
+from store.audit_log import list_audit, verify_audit
 from store.users import PasswordHashing
 from store.web_tables import users
 from tests.e2e.report_support import Ran, run_cli

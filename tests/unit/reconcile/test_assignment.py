@@ -15,8 +15,9 @@ from config.rules import CrossKey
 from reconcile.assignment import best_assignment, settle
 from reconcile.matching import match
 from reconcile.result import Match, MatchContext, MatchResult, Why
-from reconcile.rows import LedgerRow
-from store.canonical import CanonicalDocument, DiscrepancyType
+from store.canonical import CanonicalDocument
+from store.discrepancies import DiscrepancyType
+from store.ledger_rows import LedgerRow
 from tests.unit.reconcile.helpers import invoice, match_rule, types
 
 CTX = MatchContext(base_currency="CNY")

@@ -19,7 +19,7 @@ from reconcile.audits.anomalies import Customers, party_key
 from reconcile.audits.base import Skip
 from reconcile.audits.rowchecks import ROW_CHECKS, triage
 from reconcile.findings import Tolerances
-from reconcile.rows import LedgerRow
+from store.ledger_rows import LedgerRow
 
 CHECKS = tuple(ALL_AUDIT_CHECKS)
 LIMITS = AuditLimits(Tolerances(100, Decimal(0), 0))

@@ -14,8 +14,8 @@ from config.rules import AuditPlan, ReconcileSettings
 from reconcile.audits import AuditContext, AuditLimits, audit_plan, suspect
 from reconcile.audits.rowchecks import ROW_CHECKS
 from reconcile.matching import as_rows
-from reconcile.rows import LedgerRow
 from store.canonical import Line, to_minor_units
+from store.ledger_rows import LedgerRow
 from tests.unit.reconcile.helpers import invoice
 
 LIMITS = AuditLimits()

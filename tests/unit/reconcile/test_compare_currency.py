@@ -9,7 +9,8 @@ import pytest
 
 from reconcile.matching import match
 from reconcile.result import WITHIN_TOLERANCE, MatchContext, MatchResult
-from store.canonical import CanonicalDocument, DiscrepancyType
+from store.canonical import CanonicalDocument
+from store.discrepancies import DiscrepancyType
 from tests.unit.reconcile.helpers import invoice, match_rule, types
 
 CTX = MatchContext(base_currency="CNY")

@@ -11,7 +11,8 @@ from reconcile.matching import match
 from reconcile.report.explain import explanation
 from reconcile.report.i18n import Catalogue
 from reconcile.result import MatchContext
-from store.canonical import CanonicalDocument, Discrepancy, Status
+from store.canonical import CanonicalDocument, Status
+from store.discrepancies import Discrepancy
 from tests.unit.reconcile.helpers import invoice, match_rule
 
 CTX = MatchContext(base_currency="CNY")

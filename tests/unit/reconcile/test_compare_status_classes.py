@@ -10,8 +10,9 @@ from reconcile.compare import Comparer, statuses_differ
 from reconcile.findings import Tolerances
 from reconcile.matching import match
 from reconcile.result import Match, MatchContext
-from reconcile.rows import LedgerRow
-from store.canonical import DiscrepancyType, Status
+from store.canonical import Status
+from store.discrepancies import DiscrepancyType
+from store.ledger_rows import LedgerRow
 from tests.unit.reconcile.helpers import invoice, match_rule, types
 
 CTX = MatchContext(base_currency="CNY")

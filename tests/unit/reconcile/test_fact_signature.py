@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from reconcile import facts
-from store.canonical import FACT_FIELDS, Discrepancy, DiscrepancyType, FieldDiff
+from store.discrepancies import FACT_FIELDS, Discrepancy, DiscrepancyType, FieldDiff
 
 
 def _finding(*fields: FieldDiff) -> Discrepancy:

@@ -8,14 +8,8 @@ from decimal import Decimal
 import pytest
 
 from reconcile.lifecycle import ExceptionState, TransitionError, plan_run, review
-from store.canonical import (
-    Discrepancy,
-    DiscrepancyType,
-    DocumentKind,
-    DocumentRef,
-    ExceptionAction,
-    ExceptionStatus,
-)
+from store.canonical import DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, ExceptionAction, ExceptionStatus
 
 
 def _found(difference: str = "5.00") -> Discrepancy:

@@ -9,7 +9,8 @@ import pytest
 
 from reconcile.matching import match
 from reconcile.result import MatchContext
-from store.canonical import DiscrepancyType, Status
+from store.canonical import Status
+from store.discrepancies import DiscrepancyType
 from tests.unit.reconcile.helpers import invoice, match_rule, types
 
 CTX = MatchContext(base_currency="CNY")

@@ -10,7 +10,7 @@ from reconcile.audits import AuditContext, AuditLimits, audit_plan
 from reconcile.matching import as_rows, match
 from reconcile.result import MatchContext
 from reconcile.settlement import settle
-from store.canonical import Discrepancy, DiscrepancyType
+from store.discrepancies import Discrepancy, DiscrepancyType
 from tests.reconcile_data import (
     AUDIT_PLAN,
     MATCH_RULE,

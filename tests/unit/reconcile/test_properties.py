@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from reconcile.matching import match
 from reconcile.result import Match, MatchContext, MatchResult
-from reconcile.rows import LedgerRow
+from store.ledger_rows import LedgerRow
 from tests.unit.reconcile.helpers import match_rule
 
 CTX = MatchContext(base_currency="CNY")

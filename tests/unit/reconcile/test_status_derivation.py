@@ -10,9 +10,9 @@ from config.rules import Tolerance
 from reconcile.findings import Tolerances
 from reconcile.matching import match
 from reconcile.result import MatchContext
-from reconcile.rows import LedgerRow
 from reconcile.status import derive_statuses, orders_to_look_up
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Status
+from store.ledger_rows import LedgerRow
 from tests.unit.reconcile.helpers import invoice, match_rule, types
 
 FX = "fxiaoke"

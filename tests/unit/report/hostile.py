@@ -19,16 +19,8 @@ from reconcile.report.i18n import Lang
 from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_report
 from reconcile.report.model import Report
 from reconcile.result import MatchContext
-from store.canonical import (
-    CanonicalDocument,
-    ChangeKind,
-    DiscrepancyType,
-    DocumentKind,
-    DocumentRef,
-    Line,
-    PartyRef,
-    Status,
-)
+from store.canonical import CanonicalDocument, ChangeKind, DocumentKind, Line, PartyRef, Status
+from store.discrepancies import DiscrepancyType, DocumentRef
 from tests.reconcile_data import LEFT, MATCH_RULE, RIGHT
 
 GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

@@ -15,14 +15,8 @@ from reconcile.report.mismatches import AuditPointer, ExceptionItem, RuleSummary
 from reconcile.report.model import Report
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
-from store.canonical import (
-    CanonicalDocument,
-    ChangeKind,
-    Discrepancy,
-    DiscrepancyType,
-    DocumentKind,
-    DocumentRef,
-)
+from store.canonical import CanonicalDocument, ChangeKind, DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef
 from tests.reconcile_data import AUDIT_PLAN, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
 
 _SIDES = {

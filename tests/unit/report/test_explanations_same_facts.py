@@ -14,7 +14,8 @@ from reconcile.facts import MISSING_INVOICE
 from reconcile.report.explain import explanation
 from reconcile.report.i18n import Catalogue
 from reconcile.settlement import settle
-from store.canonical import Allocation, Discrepancy, DiscrepancyType, DocumentKind, DocumentRef, FieldDiff
+from store.canonical import Allocation, DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 from tests.reconcile_data import SETTLEMENT_RULE
 from tests.unit.report.reconciled import _SIDES, Reconciled, reconciled
 from tests.unit.report.report_fixtures import make_doc

@@ -22,8 +22,8 @@ from reconcile.aging import BUCKETS, aging_summary
 from reconcile.findings import Tolerances
 from reconcile.o2c import GroupBy, O2CRow, o2c_summary
 from reconcile.order_settlement import Settlements, settle_by_orders
-from reconcile.rows import LedgerRow
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Status
+from store.ledger_rows import LedgerRow
 from tests.unit.fxiaoke.test_normalize import CTX, load
 
 AS_OF = date(2022, 3, 1)

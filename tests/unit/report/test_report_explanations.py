@@ -21,7 +21,8 @@ from reconcile.report.i18n import Catalogue
 from reconcile.report.jsonfile import render_json
 from reconcile.report.mismatches import EXCEPTION_COLUMNS
 from reconcile.report.model import Report
-from store.canonical import Discrepancy, DiscrepancyType, DocumentKind, DocumentRef, FieldDiff
+from store.canonical import DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 from tests.unit.report.reconciled import Reconciled, reconciled
 
 ZH = Catalogue("zh")

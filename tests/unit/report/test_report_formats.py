@@ -23,7 +23,8 @@ from reconcile.report.jsonfile import render_json
 from reconcile.report.mismatches import ExceptionItem, mismatch_report
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
-from store.canonical import Discrepancy, DiscrepancyType, DocumentKind, DocumentRef, FieldDiff
+from store.canonical import DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
 from tests.reconcile_data import AUDIT_PLAN
 from tests.unit.report.reconciled import GENERATED_AT, LEADING_ZEROS, Reconciled, reconciled
 

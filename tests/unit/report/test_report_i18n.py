@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconcile.report.i18n import LANGS, Catalogue, UnknownLabelError, catalogue_keys, placeholders
-from store.canonical import ChangeKind, DiscrepancyType, DocumentKind, ExceptionStatus, Status
+from store.canonical import ChangeKind, DocumentKind, Status
+from store.discrepancies import DiscrepancyType, ExceptionStatus
 
 REPORT_SOURCES = Path(__file__).parents[3] / "reconcile" / "report"
 

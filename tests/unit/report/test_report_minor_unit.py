@@ -22,7 +22,8 @@ from reconcile.report.mismatches import ExceptionItem, RuleSummary, mismatch_rep
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
 from reconcile.result import Bridge
-from store.canonical import Discrepancy, DiscrepancyType, DocumentKind, DocumentRef
+from store.canonical import DocumentKind
+from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef
 
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.sqlite import DATE, DATETIME
 
 from store.canonical import CanonicalDocument, DocumentKind, Line, to_minor_units
-from store.rows import (
+from store.codec import (
     DOCUMENT_COLUMNS,
     HEAD_COLUMNS,
     LINE_COLUMNS,

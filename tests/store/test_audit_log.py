@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import Engine, delete, select, update
 
-from store.audit import list_audit, record_audit, verify_audit
+from store.audit_log import list_audit, record_audit, verify_audit
 from store.audit_tables import audit_log
 from tests.conftest import FixedClock
 

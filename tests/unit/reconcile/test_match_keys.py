@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconcile.normalize import normalize_number, normalize_party, party_score
+from reconcile.match_keys import normalize_number, normalize_party, party_score
 
 
 @pytest.mark.parametrize(
