@@ -9,15 +9,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-
 from config.loader import resolve_secret
 from config.settings import Settings
 from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
 from connectors.http import Observer
 from connectors.registry import CONNECTOR_KINDS
-from store.db import make_engine, normalize_url, require_current
+from store.connection import postgres_database
+from store.db import Engine, make_engine, require_current
 from store.integrity import attach_seal
 from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_file
 
@@ -45,11 +43,10 @@ def open_engine(settings: Settings, *, check_schema: bool = True) -> Engine:
 
 def secret_box(settings: Settings, environ: Mapping[str, str] | None = None) -> SecretBox:
     """The encryption box: key from $LEDGERBRIDGE_SECRET_KEY or the key file (read on first use)."""
-    url = make_url(normalize_url(settings.database_url))
     return SecretBox(
         default_key_file(settings.database_url, settings.secret_key_file),
         os.environ if environ is None else environ,
-        database=None if url.get_backend_name() == "sqlite" else url.database,
+        database=postgres_database(settings.database_url),
     )
 
 

@@ -29,10 +29,10 @@ from multiprocessing.connection import Connection
 from typing import Final
 
 import structlog
-from sqlalchemy import Engine
 
 from config.loader import ConfigError
-from store.db import is_sqlite, make_engine
+from store.connection import check_connection, writer_url
+from store.db import Engine, make_engine
 from store.integrity import Seal, attach_seal, seal_of
 from store.repository import PageWrite, RunRef, SqlLedgerRepository
 
@@ -73,7 +73,7 @@ class PageWriter:
         self._run = run
         self._seal = seal_of(engine)  # the writer process seals the rows it writes with the same key
         mode = writer_mode()
-        self._url = None if parallel_after is None or mode == "inline" else _child_url(engine)
+        self._url = None if parallel_after is None or mode == "inline" else writer_url(engine)
         self._forced = mode == "process" and self._url is not None
         self._parallel_after = 0 if self._forced or parallel_after is None else parallel_after
         self._on_committed = on_committed
@@ -143,14 +143,6 @@ def writer_mode() -> str:
     if mode not in ("auto", "inline", "process"):
         raise ConfigError(f"environment variable {WRITER_ENV}={mode!r}: use auto, inline or process")
     return mode
-
-
-def _child_url(engine: Engine) -> str | None:
-    """The URL a writer process connects with, or None when only this process can see the database."""
-    url = engine.url
-    if is_sqlite(engine) and (url.database in (None, "", ":memory:") or "memory" in str(url.query)):
-        return None
-    return url.render_as_string(hide_password=False)
 
 
 class _Child:
@@ -268,8 +260,7 @@ def serve(pipe: Connection) -> None:
     engine = make_engine(url)
     attach_seal(engine, seal)
     try:
-        with engine.connect():  # fail now, before any page is handed over, if it cannot connect
-            pass
+        check_connection(engine)  # fail now, before any page is handed over, if it cannot connect
         ledger = SqlLedgerRepository(engine)
         pipe.send(("ready",))
         while True:
