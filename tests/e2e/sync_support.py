@@ -16,7 +16,7 @@ import pytest
 
 from store.secrets import create_key_file
 from sync.cli import main
-from tests.store.fakes import record
+from tests.fakes import record
 
 
 def write_config(

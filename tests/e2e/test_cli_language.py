@@ -17,7 +17,7 @@ from store.integrity import fingerprint
 from tests.e2e.daemon_support import invoke
 from tests.e2e.daemon_support import write_config as write_daemon_config
 from tests.e2e.sync_support import cli, invoices, reaped, spawn, write_config, write_records
-from tests.store.fakes import record
+from tests.fakes import record
 
 ZH, EN = Catalogue("zh"), Catalogue("en")
 SECRET_IN_PAYLOAD = "sk-live-9f8e7d6c5b4a"

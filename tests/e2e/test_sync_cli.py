@@ -14,7 +14,7 @@ import pytest
 
 from config.loader import load_config
 from tests.e2e.sync_support import cli, invoices, write_config, write_records
-from tests.store.fakes import record
+from tests.fakes import record
 
 RUN_KEYS = {
     "connector", "stream", "status", "fetched", "created", "updated", "unchanged",

@@ -15,7 +15,7 @@ from store.db import make_engine, upgrade
 from store.repository import SqlLedgerRepository
 from store.tables import documents, revisions, sync_state
 from tests.e2e.sync_support import reaped, spawn, wait_for_log, write_config, write_records
-from tests.store.fakes import record
+from tests.fakes import record
 
 RECORDS = 20_000
 PAGE_SIZE = 500

@@ -20,7 +20,7 @@ from store.integrity import attach_seal, seal_from_secret_key
 from store.repository import Deletion, RunRef, SqlLedgerRepository
 from store.runs import SqlSyncLog
 from sync.engine import normalize_page
-from tests.store.fakes import ListStream, record
+from tests.fakes import ListStream, record
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 

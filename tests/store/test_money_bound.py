@@ -13,7 +13,7 @@ from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.runs import SqlSyncLog
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock
-from tests.store.fakes import ListConnector, ListStream, pages, record
+from tests.fakes import ListConnector, ListStream, pages, record
 
 LARGEST = MONEY_LIMIT - MONEY_QUANTUM
 """The largest amount one field may hold: 9,999,999,999,999.9999."""

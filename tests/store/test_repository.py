@@ -18,7 +18,7 @@ from store.repository import Deletion, Incoming, RunRef, SqlLedgerRepository, _p
 from store.runs import SqlSyncLog
 from sync.engine import normalize_page
 from tests.conftest import table_counts
-from tests.store.fakes import T0, ListStream, record
+from tests.fakes import T0, ListStream, record
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from connectors.base import Page, RawRecord, Tombstone
 from store.canonical import CanonicalDocument, payload_hash
 from store.runs import RunRecord
 from sync.engine import SyncRunResult, normalize_page
-from tests.store.fakes import ListStream, record
+from tests.fakes import ListStream, record
 
 
 def test_a_page_splits_into_documents_rejects_and_tombstones_with_hashes_of_the_raw_payload() -> None:

@@ -18,7 +18,7 @@ from connectors.jsonl import build
 from connectors.jsonl.connector import JsonlStream
 from store.canonical import DocumentKind
 from tests.conftest import FakeTokenStore
-from tests.store.fakes import CONTEXT, T0, record
+from tests.fakes import CONTEXT, T0, record
 
 
 def _write(path: Path, *lines: dict[str, Any] | str) -> Path:

@@ -18,7 +18,7 @@ from connectors.paging import Answer, Offset, paginate
 from connectors.registry import CONNECTOR_KINDS
 from connectors.stream import StreamBase, check_streams, first_page_probe
 from store.canonical import DocumentKind
-from tests.store.fakes import CONTEXT, T0, record
+from tests.fakes import CONTEXT, T0, record
 
 
 class Rows:

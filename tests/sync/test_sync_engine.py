@@ -15,7 +15,7 @@ from store.repository import SqlLedgerRepository
 from store.runs import SqlSyncLog
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock, table_counts
-from tests.store.fakes import T0, ListConnector, ListStream, SweepableListStream, pages, record
+from tests.fakes import T0, ListConnector, ListStream, SweepableListStream, pages, record
 
 
 def _sync(engine: Engine, clock: FixedClock, *streams: ListStream, **options: object) -> list[SyncRunResult]:

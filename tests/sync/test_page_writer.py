@@ -24,7 +24,7 @@ from store.tables import documents, metadata, sync_runs
 from sync import page_writer
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock, table_counts
-from tests.store.fakes import ListConnector, ListStream, pages, record
+from tests.fakes import ListConnector, ListStream, pages, record
 
 CHINESE = {"party": {"external_id": "C9", "name": "杭州西湖茶业有限公司"}}
 

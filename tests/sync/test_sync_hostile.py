@@ -23,7 +23,7 @@ from store.tables import sync_state
 from sync.engine import SyncEngine, SyncRunResult
 from sync.health import assess_health
 from tests.conftest import FixedClock
-from tests.store.fakes import T0, ListConnector, ListStream, pages, record
+from tests.fakes import T0, ListConnector, ListStream, pages, record
 
 FAR_FUTURE = "9999-12-31T00:00:00+00:00"
 
