@@ -9,21 +9,16 @@ from collections.abc import Sequence
 import click
 
 from reconcile.report.fmt import display_width, format_amount
-from store.canonical import DocumentKey, DocumentKind
+from store.canonical import DocumentKey
 from store.repository import DocumentCandidate, SqlLedgerRepository
 from sync.cli import AppContext, BadConfig
 from sync.console import echo_line
+from sync.document_history import find_named, parse_key
+
+__all__ = ["SHOWN", "candidate_lines", "parse_key", "resolve_document"]
 
 SHOWN = 20
 """Candidates listed at most; more means the name is too vague, narrowed with --source and --kind."""
-
-
-def parse_key(text: str) -> DocumentKey | None:
-    """SOURCE/KIND/EXTERNAL_ID, else None (a number may hold slashes: `INV/2026/001`)."""
-    parts = text.split("/", 2)
-    if len(parts) == 3 and all(parts) and parts[1] in {k.value for k in DocumentKind}:
-        return DocumentKey(source=parts[0], kind=DocumentKind(parts[1]), external_id=parts[2])
-    return None
 
 
 def resolve_document(
@@ -39,10 +34,9 @@ def resolve_document(
     """The one document `name` means. Several: on a terminal (stdin and stdout), a numbered list and a
     prompt; otherwise exit 2 with the list and how to choose (`--source`/`--kind` when `narrowable`, or
     the id). None: exit 2 saying so."""
-    key = parse_key(name)
-    if key is not None:
-        return key
-    found = ledger.find_documents(name, source=source, kind=kind, limit=SHOWN + 1)
+    found = find_named(ledger, name, source=source, kind=kind, limit=SHOWN + 1)
+    if isinstance(found, DocumentKey):
+        return found
     if not found:
         raise BadConfig(app.text("finance.doc.none", name=name, scope=_scope(app, source, kind)))
     if len(found) == 1:

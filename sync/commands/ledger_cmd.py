@@ -7,14 +7,12 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from reconcile.report.csvfile import CSV_ENCODING
-from reconcile.report.fmt import format_amount
 from reconcile.report.safe import csv_text
 from store.canonical import DocumentKey, DocumentKind
 from store.repository import SqlLedgerRepository
@@ -22,6 +20,7 @@ from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_optio
 from sync.commands.common import database, force_option, output_destination
 from sync.commands.document_names import resolve_document
 from sync.console import Column, joined, print_listing
+from sync.document_history import describe, revision_diffs
 from sync.engine import iso
 from sync.outputs import Destination, OutputKind, OutputRefused, atomic_output, check_destination
 
@@ -173,20 +172,16 @@ def history(
         Column(app.text("finance.col.run"), right=True),
         Column(app.text("finance.col.what_changed"), wraps=True),
     ]
-    rows = []
-    previous: dict[str, Any] = {}
-    for r in revisions:
-        current = r.document.to_json_dict()
-        rows.append(
-            [
-                r.revision,
-                app.catalogue.value("change", r.change.value),
-                iso(r.recorded_at) or "",
-                r.sync_run_id or "",
-                _changes(app, previous, current),
-            ]
-        )
-        previous = current
+    rows = [
+        [
+            diff.revision.revision,
+            app.catalogue.value("change", diff.revision.change.value),
+            iso(diff.revision.recorded_at) or "",
+            diff.revision.sync_run_id or "",
+            describe(app.catalogue, diff),
+        ]
+        for diff in revision_diffs(revisions)
+    ]
     print_listing(columns, rows)
 
 
@@ -206,29 +201,6 @@ def _history_key(  # the arguments in either form
     if len(names) != 1:
         raise BadConfig(app.text("finance.history.arguments", count=len(names)))
     return resolve_document(app, ledger, names[0], source=source, kind=kind, interactive=not as_json)
-
-
-def _changes(app: AppContext, before: dict[str, Any], after: dict[str, Any]) -> str:
-    if not before:
-        total = after.get("total")
-        amount = format_amount(Decimal(total), after.get("currency")) if total is not None else "-"
-        return app.text("finance.history.first", amount=amount)
-    ignored = {"revision"}
-    changed = [
-        f"{_field(app, name)}: {_short(before.get(name))} → {_short(value)}"
-        for name, value in after.items()
-        if name not in ignored and before.get(name) != value
-    ]
-    return "; ".join(changed) or app.text("finance.history.same")
-
-
-def _field(app: AppContext, name: str) -> str:
-    return app.catalogue.value("field", name) if app.catalogue.has(f"field.{name}") else name
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _csv_row(data: dict[str, Any]) -> dict[str, Any]:
