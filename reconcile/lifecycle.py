@@ -2,7 +2,8 @@
 
 open -> acknowledged -> resolved (by a person); open/acknowledged -> auto_resolved (a later run no
 longer sees it); resolved/auto_resolved -> open again (`reopened`) when the finding comes back or
-changes. A resolved exception whose finding is unchanged stays resolved.
+changes. A resolved exception whose finding is unchanged stays resolved. Assigning and commenting
+are allowed in every status and leave it as it is.
 """
 
 from __future__ import annotations
@@ -108,11 +109,12 @@ _ALLOWED: Mapping[ExceptionAction, tuple[frozenset[ExceptionStatus], ExceptionSt
         ExceptionStatus.OPEN,
     ),
     ExceptionAction.ASSIGNED: (frozenset(ExceptionStatus), None),
+    ExceptionAction.COMMENTED: (frozenset(ExceptionStatus), None),
 }
 
 
 def review(status: ExceptionStatus, action: ExceptionAction) -> ExceptionStatus:
-    """The status after a person's action (ack, resolve, reopen, assign), or TransitionError."""
+    """The status after a person's action (ack, resolve, reopen, assign, comment), or TransitionError."""
     if action not in _ALLOWED:
         raise TransitionError(f"{action.value} is done by runs, not by people", action, status, frozenset())
     allowed, target = _ALLOWED[action]

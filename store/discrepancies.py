@@ -93,6 +93,8 @@ class ExceptionAction(StrEnum):
     AUTO_RESOLVED = "auto_resolved"
     REOPENED = "reopened"
     ASSIGNED = "assigned"
+    COMMENTED = "commented"
+    """A person's note on the exception; its status stays as it is."""
 
 
 class ResolutionKind(StrEnum):

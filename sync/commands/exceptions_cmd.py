@@ -1,4 +1,5 @@
-"""`ledgerbridge exceptions list|show|ack|resolve|assign|reopen`: review what reconciliation found."""
+"""`ledgerbridge exceptions list|show|ack|resolve|assign|reopen|comment`: review what reconciliation found.
+The review actions go through sync/exception_review.py, the path the web app's Exception page takes too."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ from typing import Any
 
 import click
 
-from config.rules import SettlementRule
-from reconcile.lifecycle import TransitionError, review
+from reconcile.lifecycle import TransitionError
 from reconcile.periods import Period, PeriodError, parse_period
-from reconcile.report.explain import explanation
 from reconcile.report.fmt import display_width, format_amount
 from reconcile.report.safe import terminal_text
 from store.canonical import DocumentKind
@@ -22,6 +21,18 @@ from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_optio
 from sync.commands.common import actor_name, actor_option, database
 from sync.commands.document_names import resolve_document
 from sync.console import Column, echo_line, joined, print_listing, stdout_layout
+from sync.exception_review import (
+    ChangedMeanwhile,
+    MissingValue,
+    NoSuchException,
+    act,
+    action_label,
+    explained,
+    missing,
+    refusal,
+    rule_sides,
+    status_label,
+)
 
 STATUSES = click.Choice([s.value for s in ExceptionStatus])
 TYPES = click.Choice([t.value for t in DiscrepancyType])
@@ -33,7 +44,7 @@ EXCEPTION_ID = click.IntRange(1, 2**63 - 1)
 
 @click.group("exceptions")
 def exceptions_group() -> None:
-    """Reconciliation exceptions: list, look closer, acknowledge, resolve, assign, reopen."""
+    """Reconciliation exceptions: list, look closer, acknowledge, resolve, assign, reopen, comment."""
 
 
 @exceptions_group.command("list")
@@ -181,7 +192,7 @@ def _within(scope: Period, run: Period) -> bool:
 
 
 def _status(app: AppContext, value: str) -> str:
-    return app.catalogue.value("status", value) if app.catalogue.has(f"status.{value}") else value
+    return status_label(app.catalogue, value)
 
 
 def _type(app: AppContext, value: str) -> str:
@@ -210,23 +221,9 @@ def _difference(app: AppContext, e: StoredException) -> str:
 def _explanation(app: AppContext, e: StoredException, sides: dict[str, tuple[str | None, str | None]]) -> str:
     """The catalogue's template filled from the finding, in either language, as the reports say it (the
     stored sentence only for a type this version no longer knows)."""
-    try:
-        found = e.discrepancy()
-    except ValueError:  # a type this version no longer knows: its stored sentence
-        return e.explanation
     if e.rule not in sides:
-        sides[e.rule] = _sides(app, e.rule)
-    return explanation(found, app.catalogue, sides[e.rule])
-
-
-def _sides(app: AppContext, name: str) -> tuple[str | None, str | None]:
-    """The sources a configured rule compares (an audit plan or a rule no longer configured: none)."""
-    for rule in app.config.settings.reconcile.rules:
-        if rule.name == name:
-            if isinstance(rule, SettlementRule):
-                return rule.invoices.source, rule.payments.source
-            return rule.left.source, rule.right.source
-    return None, None
+        sides[e.rule] = rule_sides(app.config.settings, e.rule)
+    return explained(e, app.catalogue, sides[e.rule])
 
 
 @exceptions_group.command("show")
@@ -301,8 +298,7 @@ def show(app: AppContext, exception_id: int, as_json: bool) -> None:
 
 
 def _action(app: AppContext, action: str) -> str:
-    key = f"finance.action.{action}"
-    return app.text(key) if app.catalogue.has(key) else action
+    return action_label(app.catalogue, action)
 
 
 @exceptions_group.command("ack")
@@ -355,6 +351,17 @@ def reopen(app: AppContext, exception_id: int, note: str | None, actor: str | No
     _act(app, exception_id, ExceptionAction.REOPENED, actor=actor, note=note, as_json=as_json)
 
 
+@exceptions_group.command("comment")
+@click.argument("exception_id", type=EXCEPTION_ID)
+@click.option("--note", required=True, help="The comment (kept in the exception's events).")
+@actor_option
+@json_option
+@click.pass_obj
+def comment(app: AppContext, exception_id: int, note: str, actor: str | None, as_json: bool) -> None:
+    """Comment on the exception; its status stays as it is."""
+    _act(app, exception_id, ExceptionAction.COMMENTED, actor=actor, note=note, as_json=as_json)
+
+
 def _act(
     app: AppContext,
     exception_id: int,
@@ -368,46 +375,32 @@ def _act(
 ) -> None:
     with database(app) as engine:
         repo = SqlReconcileRepository(engine)
-        found = _get(app, repo, exception_id)
         try:
-            after = review(found.status, action)
-        except TransitionError as exc:
-            raise CommandFailed(_refusal(app, exception_id, exc)) from exc
-        try:
-            repo.record_action(
+            done = act(
+                repo,
                 exception_id,
-                action=action,
-                before=found.status,
-                after=after,
+                action,
                 actor=actor_name(actor),
-                note=note,
                 now=utc_now(),
-                resolution_kind=kind,
+                note=note,
+                kind=kind,
                 assignee=assignee,
             )
-        except LookupError as exc:
+        except NoSuchException as exc:
+            raise CommandFailed(app.text("finance.no_exception", id=exception_id)) from exc
+        except MissingValue as exc:
+            raise BadConfig(missing(app.catalogue, exc)) from exc
+        except TransitionError as exc:
+            raise CommandFailed(refusal(app.catalogue, exception_id, exc)) from exc
+        except ChangedMeanwhile as exc:
             raise CommandFailed(app.text("finance.act.changed_meanwhile", id=exception_id)) from exc
-        updated = _get(app, repo, exception_id)
     if as_json:
-        emit_json({"exception": exception_json(updated)})
+        emit_json({"exception": exception_json(done.after)})
+    elif action is ExceptionAction.COMMENTED:
+        click.echo(app.text("finance.act.commented", id=exception_id))
     else:
-        before, now = _status(app, found.status.value), _status(app, updated.status.value)
+        before, now = _status(app, done.before.status.value), _status(app, done.after.status.value)
         click.echo(app.text("finance.act.done", id=exception_id, before=before, after=now))
-
-
-def _refusal(app: AppContext, exception_id: int, exc: TransitionError) -> str:
-    action = _action(app, exc.action.value)
-    if not exc.allowed:
-        return app.text("finance.act.by_runs", id=exception_id, action=action)
-    allowed = app.text("finance.or").join(_status(app, s.value) for s in sorted(exc.allowed))
-    verb = app.text(f"finance.verb.{exc.action.value}")
-    return app.text(
-        "finance.act.refused",
-        id=exception_id,
-        action=verb,
-        status=_status(app, exc.status.value),
-        allowed=allowed,
-    )
 
 
 def _get(app: AppContext, repo: SqlReconcileRepository, exception_id: int) -> StoredException:

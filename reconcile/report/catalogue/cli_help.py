@@ -116,8 +116,8 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
         "退出码为 1。",
     ),
     "help.exceptions": (
-        "Reconciliation exceptions: list, look closer, acknowledge, resolve, assign, reopen.",
-        "对账差异：列出、查看详情、确认、解决、指派、重新打开。",
+        "Reconciliation exceptions: list, look closer, acknowledge, resolve, assign, reopen, comment.",
+        "对账差异：列出、查看详情、确认、解决、指派、重新打开、评论。",
     ),
     "help.exceptions.list": ("Exceptions, oldest first.", "列出差异，最早的在前。"),
     "help.exceptions.show": (
@@ -136,6 +136,10 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "help.exceptions.reopen": (
         "Open a resolved or auto-resolved exception again.",
         "重新打开已解决或已自动解决的差异。",
+    ),
+    "help.exceptions.comment": (
+        "Comment on the exception; its status stays as it is.",
+        "评论差异；其状态保持不变。",
     ),
     "help.match": (
         "Tell rule R to pair two documents on every later run (overrides the passes).",
@@ -342,6 +346,10 @@ _OPTIONS: Final[dict[str, tuple[str, str]]] = {
     "help.exceptions.list.--kind": (
         "With --document: the document's kind.",
         "与 --document 一起使用：单据的类型。",
+    ),
+    "help.exceptions.comment.--note": (
+        "The comment (kept in the exception's events).",
+        "评论内容（保存在差异的处理事件中）。",
     ),
     "help.exceptions.resolve.--note": (
         "Why it is resolved (kept in the history).",
