@@ -9,4 +9,5 @@ from typing import Final
 ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.session",
     "web.routes.health",
+    "web.routes.connectors",
 )

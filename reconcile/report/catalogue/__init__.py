@@ -8,7 +8,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from reconcile.report.catalogue import cli_common, cli_finance, cli_help, cli_ops, cli_sync, o2c, web
+from reconcile.report.catalogue import (
+    cli_common,
+    cli_finance,
+    cli_help,
+    cli_ops,
+    cli_sync,
+    o2c,
+    web,
+    web_audit,
+    web_connectors,
+    web_reports,
+)
 
 SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_common.MESSAGES,
@@ -18,4 +29,7 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_help.MESSAGES,
     o2c.MESSAGES,
     web.MESSAGES,
+    web_connectors.MESSAGES,
+    web_audit.MESSAGES,
+    web_reports.MESSAGES,
 )
