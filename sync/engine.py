@@ -14,13 +14,14 @@ from typing import Any
 
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
 from config.redaction import redact_optional
 from connectors.base import Clock, Connector, CountableStream, Page, RawRecord, Stream, SweepableStream
 from connectors.errors import ConnectorError, QuotaExhaustedError, RecordError
-from connectors.http import escaped_json, unreadable_reason
+from connectors.http import escaped_json, unreadable_error
+from connectors.reasons import Rule, shown, validation_rule, validation_value
 from store.canonical import canonical_json_bytes
+from store.db import Engine
 from store.locks import LockLost, connector_lock
 from store.repository import (
     Deletion,
@@ -123,17 +124,21 @@ class SyncEngine:
         *,
         parallel_after: int | None = PARALLEL_AFTER_PAGES,
         repair: bool = False,
+        ledger: SqlLedgerRepository | None = None,
+        runs: SqlSyncLog | None = None,
     ) -> None:
         """`parallel_after`: pages a run writes itself before a writer process takes over the writes
         (sync/page_writer.py); None keeps every write in this process. `repair`: full runs rewrite the
-        rows whose digest fails from the records they read again (store/digests.py, ADR 0020)."""
+        rows whose digest fails from the records they read again (store/digests.py, ADR 0020).
+        `ledger`, `runs`: the repositories the runs read and record through (default: the store's, on
+        `engine`, which the lock and the writer process use too)."""
         writer_mode()  # a bad LEDGERBRIDGE_SYNC_WRITER is a configuration error, said before any run
         self._engine = engine
         self._clock = clock
         self._parallel_after = parallel_after
         self._repair = repair
-        self._ledger = SqlLedgerRepository(engine)
-        self._runs = SqlSyncLog(engine)
+        self._ledger = ledger or SqlLedgerRepository(engine)
+        self._runs = runs or SqlSyncLog(engine)
 
     def run_connector(
         self,
@@ -423,23 +428,29 @@ def normalize_page(
         try:
             document = stream.normalize(raw)
         except (RecordError, ValidationError, ValueError, InvalidOperation) as exc:
-            reason = _reason(exc)
+            reason, why = _reason(exc)
         else:
             modified = document.source_modified_at
             if document.source != connector:
                 reason = f"normalizer produced source {document.source!r}, expected {connector!r}"
+                why = {"field": None, "rule": Rule.WRONG_SOURCE, "value": shown(document.source)}
             elif modified is not None and not_after is not None and modified > not_after:
                 reason = (
                     f"modified at {iso(modified)}, after this host's clock allows ({iso(not_after)}):"
                     " a time in the future would stop the stream's cursor from fetching anything"
                     " modified before it (max_clock_skew_minutes)"
                 )
+                why = {"field": "source_modified_at", "rule": Rule.CLOCK_SKEW, "value": iso(modified)}
             else:
                 incoming.append(Incoming(document, digest, encoded))
                 continue
         rejects.append(
             Rejected(
-                reason=reason, raw_json=encoded.decode("utf-8"), payload_hash=digest, external_id=_id(raw)
+                reason=reason,
+                raw_json=encoded.decode("utf-8"),
+                payload_hash=digest,
+                external_id=_id(raw),
+                **why,
             )
         )
     incoming, duplicates = _one_per_id(incoming)
@@ -478,6 +489,9 @@ def _one_per_id(incoming: list[Incoming]) -> tuple[list[Incoming], list[Rejected
                 raw_json=item.raw_json.decode("utf-8"),
                 payload_hash=item.payload_hash,
                 external_id=item.document.external_id,
+                field="external_id",
+                rule=Rule.DUPLICATE_IN_PAGE,
+                value=shown(item.document.external_id),
             )
         )
     return kept, duplicates
@@ -502,25 +516,38 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message[0] if message else '(no message)'}"
 
 
-def _reason(exc: Exception) -> str:
+def _reason(exc: Exception) -> tuple[str, dict[str, str | None]]:
+    """The flattened English reason, and the same as data: the field, rule and value (of the first
+    problem, for a validation error naming several)."""
     if isinstance(exc, ValidationError):
+        errors = exc.errors()
         problems = [
-            f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg']}"
-            for error in exc.errors()
+            f"{'.'.join(str(part) for part in error['loc']) or 'record'}: {error['msg']}" for error in errors
         ]
-        return "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+        text = "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
+        first = errors[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return text, {"field": field, "rule": validation_rule(first), "value": validation_value(first)}
     if isinstance(exc, RecordError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+        return str(exc), {"field": exc.field, "rule": exc.rule, "value": exc.value}
+    return f"{type(exc).__name__}: {exc}", {"field": None, "rule": Rule.INVALID, "value": None}
 
 
 def _unreadable(raw: RawRecord) -> Rejected:
     """A record that cannot even be hashed as it came: quarantined with the field and the reason, its
     payload kept as escaped ASCII JSON (the rest of the page goes on)."""
-    reason = unreadable_reason(raw) or "the record cannot be encoded as JSON"
+    error = unreadable_error(raw) or RecordError("the record cannot be encoded as JSON", rule=Rule.NOT_JSON)
     raw_json = escaped_json(raw)
     digest = hashlib.sha256(raw_json.encode("ascii")).hexdigest()
-    return Rejected(reason=reason, raw_json=raw_json, payload_hash=digest, external_id=_id(raw))
+    return Rejected(
+        reason=error.reason,
+        raw_json=raw_json,
+        payload_hash=digest,
+        external_id=_id(raw),
+        field=error.field,
+        rule=error.rule,
+        value=error.value,
+    )
 
 
 def _id(raw: RawRecord) -> str | None:
