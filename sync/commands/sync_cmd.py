@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,8 +12,6 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.settings import Settings
 from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
@@ -32,7 +29,7 @@ from store.runs import (
     RunRecord,
     SqlSyncLog,
 )
-from store.tables import documents
+from store.sync_status import DatabaseError, QuarantineGroup, SqlSyncStatus
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
@@ -151,7 +148,7 @@ def run(
         }
         try:
             record_audit(engine, default_actor(), "sync.run", detail)
-        except SQLAlchemyError as exc:  # the database that failed the runs: said, exit status 1
+        except DatabaseError as exc:  # the database that failed the runs: said, exit status 1
             error = app.text("sync.audit_failed", error=_one_line(exc))
             refused.append({"connector": "", "error": error})
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
@@ -213,7 +210,9 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         statuses = log.statuses(expected)
         quarantine = log.quarantined()
         health = assess_health(engine, settings, utc_now())
-        degraded = _unavailable_details(engine)
+        reader = SqlSyncStatus(engine)
+        degraded = _unavailable_details(reader)
+        groups = reader.quarantine_by_field()
     streams: list[dict[str, Any]] = []
     for entry in statuses:
         last = entry.last_run
@@ -246,6 +245,9 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 "count": _count_entry(entry.last_count),
                 "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
                 "quarantine": [_quarantined(app, q) for q in held],
+                "quarantine_by_field": [
+                    _group(g) for g in groups if (g.source, g.stream) == (entry.connector, entry.stream)
+                ],
             }
         )
     lag = {(h.connector, h.stream): h.as_json() for h in health.streams}
@@ -283,26 +285,20 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _unavailable_details(engine: Engine) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _unavailable_details(reader: SqlSyncStatus) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """(connector, stream) -> the detail objects its live documents were synced without (Fxiaoke names
     them under `references.details_unavailable`), how many documents, and what that costs."""
-    d = documents.c
-    query = (
-        select(d.source, d.stream, func.count(), func.max(d.refs))
-        .where(d.deleted.is_(False), d.refs.like(f'%"{UNAVAILABLE_REFERENCE}":%'))
-        .group_by(d.source, d.stream)
-    )
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
-    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for source, stream, count, refs in rows:
-        named = str(json.loads(refs).get(UNAVAILABLE_REFERENCE) or "")
-        found[(source, stream)] = [
-            {"object": name, "documents": count, "cost": DETAIL_COSTS.get(name, "its rows are unknown")}
-            for name in named.split(",")
-            if name
+    return {
+        (gap.source, gap.stream): [
+            {
+                "object": name,
+                "documents": gap.documents,
+                "cost": DETAIL_COSTS.get(name, "its rows are unknown"),
+            }
+            for name in gap.objects
         ]
-    return found
+        for gap in reader.detail_gaps(UNAVAILABLE_REFERENCE)
+    }
 
 
 def _count_entry(run: RunRecord | None) -> dict[str, Any] | None:
@@ -353,11 +349,52 @@ def _quarantined(app: AppContext, entry: QuarantineEntry) -> dict[str, Any]:
         "id": entry.id,
         "external_id": entry.external_id,
         "reason": app.redactor.redact_text(entry.reason),
+        "field": entry.reason_field,
+        "rule": entry.reason_rule,
+        "value": None if entry.reason_value is None else app.redactor.redact_text(entry.reason_value),
         "count": entry.count,
         "first_seen_at": iso(entry.first_seen_at),
         "last_seen_at": iso(entry.last_seen_at),
         "raw_payload": app.redactor.redact_text(entry.raw_payload),
     }
+
+
+def _group(group: QuarantineGroup) -> dict[str, Any]:
+    """One (field, rule) count of a stream's open quarantine for `sync status --json` (both None: records
+    quarantined before reasons had fields)."""
+    return {"field": group.field, "rule": group.rule, "count": group.count}
+
+
+def reason_text(catalogue: Catalogue, entry: Mapping[str, Any]) -> str:
+    """A quarantined record's reason in the catalogue's language, from its field, rule and value (the
+    `sync status --json` entry, already scrubbed); a record quarantined before reasons had fields (or
+    under a rule this release does not know) keeps its stored English sentence."""
+    rule, field, value = entry.get("rule"), entry.get("field"), entry.get("value")
+    if rule is None or not catalogue.has(f"quarantine.rule.{rule}"):
+        return str(entry["reason"])
+    detail = str(entry["reason"]).removeprefix(f"{field}: ") if field else str(entry["reason"])
+    return catalogue.text(
+        f"quarantine.rule.{rule}",
+        field=field or catalogue.text("quarantine.record"),
+        value=catalogue.text("quarantine.no_value") if value is None else value,
+        detail=detail,
+    )
+
+
+def _group_line(catalogue: Catalogue, group: Mapping[str, Any]) -> str:
+    """`    total: not a number (3)`: one (field, rule) count of a stream's open quarantine."""
+    rule, field = group["rule"], group["field"]
+    if rule is None:
+        label, field = (
+            catalogue.text("quarantine.label.unstructured"),
+            catalogue.text("quarantine.field_unknown"),
+        )
+    elif catalogue.has(f"quarantine.label.{rule}"):
+        label = catalogue.text(f"quarantine.label.{rule}")
+    else:
+        label = str(rule)
+    shown = field if field is not None else catalogue.text("quarantine.record")
+    return catalogue.text("quarantine.group", field=shown, label=label, count=group["count"])
 
 
 def _one_line(exc: BaseException) -> str:
@@ -491,6 +528,9 @@ def _print_quarantine(app: AppContext, streams: Sequence[dict[str, Any]], *, eve
                 "sync.quarantined_in", connector=s["connector"], stream=s["stream"], count=s["quarantined"]
             )
         )
+        echo_line(app.text("quarantine.by_field"))
+        for group in s["quarantine_by_field"]:
+            echo_line(_group_line(app.catalogue, group))
         for q in held if every else held[:QUARANTINE_SHOWN]:
             external_id = q["external_id"] or app.text("sync.quarantine_no_id")
             echo_line(
@@ -498,7 +538,7 @@ def _print_quarantine(app: AppContext, streams: Sequence[dict[str, Any]], *, eve
                     "sync.quarantine_entry",
                     id=q["id"],
                     external_id=external_id,
-                    reason=q["reason"],
+                    reason=reason_text(app.catalogue, q),
                     count=q["count"],
                 )
             )

@@ -15,10 +15,14 @@ from reconcile.report.catalogue import (
     cli_ops,
     cli_sync,
     o2c,
+    quarantine,
     web,
     web_audit,
     web_connectors,
+    web_document,
     web_reports,
+    web_queue,
+    web_today,
 )
 
 SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
@@ -29,7 +33,11 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_help.MESSAGES,
     o2c.MESSAGES,
     web.MESSAGES,
+    quarantine.MESSAGES,
     web_connectors.MESSAGES,
     web_audit.MESSAGES,
     web_reports.MESSAGES,
+    web_queue.MESSAGES,
+    web_today.MESSAGES,
+    web_document.MESSAGES,
 )
