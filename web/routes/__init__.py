@@ -10,4 +10,5 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.session",
     "web.routes.health",
     "web.routes.connectors",
+    "web.routes.audit_page",
 )
