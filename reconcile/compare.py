@@ -17,6 +17,7 @@ from config.rules import MatchRule
 from reconcile.facts import DELETED_SIDE, FX_TOLERANCE
 from reconcile.findings import Tolerances, describe, finding, total_of
 from reconcile.match_keys import normalize_party, party_score
+from reconcile.party_aliases import NO_ALIASES, PartyAliases
 from reconcile.report.fmt import format_exact
 from reconcile.result import Match
 from store.canonical import STATUS_CLASS
@@ -61,8 +62,15 @@ class _Figures(NamedTuple):
 class Comparer:
     """Compares the documents of one match under one rule."""
 
-    def __init__(self, rule: MatchRule, tolerances: Tolerances, base_currency: str | None) -> None:
+    def __init__(
+        self,
+        rule: MatchRule,
+        tolerances: Tolerances,
+        base_currency: str | None,
+        aliases: PartyAliases = NO_ALIASES,
+    ) -> None:
         self.rule = rule
+        self._party_score = aliases.score if aliases else party_score
         self.tolerances = tolerances
         self.base_currency = base_currency
         fields = set(rule.compare)
@@ -89,7 +97,7 @@ class Comparer:
                 return False
         a, b = left.party_name, right.party_name
         if self._compare_party and a != b and a and b and normalize_party(a) != normalize_party(b):
-            return party_score(a, b) >= self._min_party_score
+            return self._party_score(a, b) >= self._min_party_score
         return True
 
     def compare(self, match: Match) -> Discrepancy | None:
@@ -195,7 +203,7 @@ class Comparer:
         diffs: dict[DiscrepancyType, list[FieldDiff]],
     ) -> None:
         lname, rname = left[0].party_name, right[0].party_name
-        if lname and rname and party_score(lname, rname) < self.rule.fuzzy.min_party_score:
+        if lname and rname and self._party_score(lname, rname) < self.rule.fuzzy.min_party_score:
             diffs[DiscrepancyType.PARTY_MISMATCH] = [FieldDiff(field="party", left=lname, right=rname)]
 
     def _single(

@@ -81,7 +81,7 @@ class _Run:
         self.ctx = ctx
         self.board = Board(left, right, ctx.forbidden)
         self.tolerances = Tolerances.of(rule.tolerance)
-        self.comparer = Comparer(rule, self.tolerances, ctx.base_currency)
+        self.comparer = Comparer(rule, self.tolerances, ctx.base_currency, ctx.aliases)
         self.bridge = BridgeBuilder(ctx.base_currency)
         self.matches: list[Match] = []
         self.findings: list[Discrepancy] = []
@@ -124,7 +124,7 @@ class _Run:
                     self._found(group, DiscrepancyType.AMBIGUOUS_MATCH, _ambiguous_text)
 
     def scored(self) -> None:
-        scorer = Scorer(self.rule, self.tolerances, self.ctx.base_currency)
+        scorer = Scorer(self.rule, self.tolerances, self.ctx.base_currency, self.ctx.aliases)
         pairs, unresolved = resolve_scored(self.board, scorer.edges(self.board), self.rule.fuzzy.margin)
         self._scored_pairs(pairs)
         for rest in unresolved:

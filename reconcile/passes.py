@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from config.rules import CrossKey, MatchRule
 from reconcile.assignment import settle
 from reconcile.findings import Tolerances
-from reconcile.match_keys import normalize_number, normalize_party, party_score
+from reconcile.match_keys import normalize_number, normalize_party
+from reconcile.party_aliases import NO_ALIASES, PartyAliases
 from reconcile.result import Why
 from store.ledger_rows import LedgerRow
 
@@ -294,6 +295,8 @@ class Scorer:
     rule: MatchRule
     tolerances: Tolerances
     base_currency: str | None
+    aliases: PartyAliases = NO_ALIASES
+    """Party names declared equal (ADR 0029): aliased names are alike at 100."""
 
     def edges(self, board: Board) -> list[Scored]:
         window = self.rule.fuzzy.date_window_days
@@ -320,7 +323,7 @@ class Scorer:
                 days = _days_apart(row, candidate)
                 if days is not None and days > window:
                     continue
-                likeness = party_score(row.party_name, candidate.party_name)
+                likeness = self.aliases.score(row.party_name, candidate.party_name)
                 if likeness < self.rule.fuzzy.min_party_score:
                     continue
                 why = Why(
@@ -331,6 +334,20 @@ class Scorer:
                 )
                 scored.append((i, j, why))
         return scored
+
+    def why(self, left: LedgerRow, right: LedgerRow) -> Why:
+        """The score components of any two documents, as `edges` computes them but without its gates
+        (a candidate outside the tolerance or the date window scores 0 on that component): what the
+        web app's suggestions rank by (reconcile/suggestions.py)."""
+        a, b = left.base_total(self.base_currency), right.base_total(self.base_currency)
+        days = _days_apart(left, right)
+        window = self.rule.fuzzy.date_window_days
+        return Why(
+            amount=0 if a is None or b is None else self._amount_points(a, b),
+            date=_share(DATE_POINTS, days, window) if days is not None else 0,
+            party=self._party_points(self.aliases.score(left.party_name, right.party_name)),
+            reference=REFERENCE_POINTS if references_overlap(left, right) else 0,
+        )
 
     def _amount_points(self, a: int, b: int) -> int:
         return _share(AMOUNT_POINTS, abs(a - b), self.tolerances.limit(a, b))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from reconcile.party_aliases import NO_ALIASES, PartyAliases
 from store.discrepancies import Discrepancy, DiscrepancyType
 from store.ledger_rows import LedgerRow, money
 
@@ -75,6 +76,8 @@ class MatchContext:
     """Manual unmatches: pairs the passes must never make."""
     order_dates: Mapping[tuple[str, str], Any] = field(default_factory=dict)
     """(source, sales order external id) -> issued_on, for the invoice_before_order audit check."""
+    aliases: PartyAliases = NO_ALIASES
+    """Party names finance declared the same customer (ADR 0029): equal in every party comparison."""
 
 
 @dataclass(frozen=True)

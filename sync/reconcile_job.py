@@ -19,6 +19,7 @@ from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
 from reconcile.findings import Tolerances
 from reconcile.lifecycle import ExceptionState, plan_run
 from reconcile.matching import match
+from reconcile.party_aliases import NO_ALIASES, PartyAliases
 from reconcile.periods import Period, parse_period
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
@@ -26,6 +27,7 @@ from reconcile.status import derive_statuses, orders_to_look_up
 from store.discrepancies import Discrepancy, ExceptionAction
 from store.ledger_rows import LedgerRow
 from store.locks import LockHeld, connector_lock
+from store.party_aliases import SqlAliasStore
 from store.reconcile_repository import (
     DocumentSet,
     ExceptionChange,
@@ -142,6 +144,7 @@ def run_rules(
     reconcile = settings.reconcile
     items = [reconcile.runnable(name) for name in names] if names else [*reconcile.rules, *reconcile.plans()]
     repo = SqlReconcileRepository(engine)
+    aliases = SqlAliasStore(engine)
     loaded = _Loaded(repo)
     runs: list[RuleRun | PlanRun] = []
     with _fewer_collections():
@@ -172,6 +175,7 @@ def run_rules(
                                 clock=clock,
                                 actor=actor,
                                 load=loaded.rows,
+                                aliases=PartyAliases(aliases.pairs(item.name)),
                             )
                         )
             except SourcesBusy as exc:
@@ -322,7 +326,9 @@ def run_rule(
     clock: Clock,
     actor: str = RUN_ACTOR,
     load: Load | None = None,
+    aliases: PartyAliases = NO_ALIASES,
 ) -> RuleRun:
+    """One rule over its period; `aliases`: the party names declared equal for it (ADR 0029)."""
     started = clock()
     load = load or repo.load_rows
     ticks = [time.perf_counter()]
@@ -332,7 +338,7 @@ def run_rule(
         left = load(_side(rule.left, scope))
         right = load(_side(rule.right, scope))
         left, right = _with_derived_statuses(repo, rule, left), _with_derived_statuses(repo, rule, right)
-        context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden)
+        context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden, aliases=aliases)
         ticks.append(time.perf_counter())
         result = match(left, right, rule, context)
     else:
