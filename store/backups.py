@@ -5,6 +5,7 @@ secret or token and its audit head — from a SQLite file, or from a pg_dump cus
 
 from __future__ import annotations
 
+import importlib
 import sqlite3
 import subprocess
 import tempfile
@@ -139,8 +140,17 @@ def sqlite_contents(path: Path) -> tuple[list[tuple[str, str]], Head | None]:
 # ----------------------------------------------------------------------------- pg_dump
 
 
+def register_all_tables() -> None:
+    """Import every `store/*tables.py` module, so `metadata` holds every table a migration creates (a new
+    table module is found by its name, never by remembering to import it here)."""
+    package = Path(__file__).parent
+    for module in sorted(package.glob("*tables.py")):
+        importlib.import_module(f"store.{module.stem}")
+
+
 def ledger_schema_names() -> tuple[frozenset[str], frozenset[str]]:
     """The names of the tables (with alembic_version) and of the indexes ledgerbridge creates."""
+    register_all_tables()
     tables = frozenset(metadata.tables) | {"alembic_version"}
     indexes = frozenset(
         index.name for table in metadata.tables.values() for index in table.indexes if index.name
