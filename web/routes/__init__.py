@@ -9,6 +9,7 @@ from typing import Final
 ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.session",
     "web.routes.health",
+    "web.routes.today",
     "web.routes.connectors",
     "web.routes.audit_page",
 )

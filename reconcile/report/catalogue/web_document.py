@@ -1,0 +1,67 @@
+"""Catalogue section: the web app's Document page and document search (web/routes/documents.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "web.document.search.title": ("Find a document", "查找单据"),
+    "web.document.search.label": ("Document number or id", "单据编号或 ID"),
+    "web.document.search.submit": ("Find", "查找"),
+    "web.document.search.none": (
+        "No document is numbered or identified “{name}”.",
+        "没有编号或 ID 为“{name}”的单据。",
+    ),
+    "web.document.search.several": (
+        "{count} documents are numbered or identified “{name}”: choose one.",
+        "有 {count} 张单据的编号或 ID 为“{name}”：请选择一张。",
+    ),
+    "web.document.search.more": (
+        "More documents match than are listed: paste the whole id or SOURCE/KIND/ID.",
+        "匹配的单据多于列出的数量：请粘贴完整 ID 或 来源/类型/ID。",
+    ),
+    "web.document.search.empty": (
+        "Paste a document number, e.g. INV-000204.",
+        "请粘贴单据编号，例如 INV-000204。",
+    ),
+    "web.document.not_found": ("The ledger has no document {document}.", "账本中没有单据 {document}。"),
+    "web.document.deleted": ("deleted at the source", "已在来源系统删除"),
+    "web.document.header": ("Header", "单据头"),
+    "web.document.source": ("Source", "来源"),
+    "web.document.kind": ("Kind", "类型"),
+    "web.document.external_id": ("External id", "外部 ID"),
+    "web.document.raw_status": ("Status at the source", "来源系统状态"),
+    "web.document.lines": ("Lines", "明细行"),
+    "web.document.no_lines": ("No lines.", "没有明细行。"),
+    "web.document.line.product": ("Product", "产品"),
+    "web.document.line.sku": ("SKU", "库存单位（SKU）"),
+    "web.document.line.description": ("Description", "描述"),
+    "web.document.line.quantity": ("Quantity", "数量"),
+    "web.document.line.unit_price": ("Unit price", "单价"),
+    "web.document.line.amount": ("Amount", "金额"),
+    "web.document.line.tax": ("Tax", "税额"),
+    "web.document.allocations": ("Allocations", "核销分配"),
+    "web.document.no_allocations": ("No allocations.", "没有核销分配。"),
+    "web.document.allocation.target": ("Applied to", "核销对象"),
+    "web.document.allocation.amount": ("Amount", "金额"),
+    "web.document.references": ("References", "关联"),
+    "web.document.no_references": ("No references.", "没有关联。"),
+    "web.document.reference.name": ("Reference", "关联项"),
+    "web.document.reference.value": ("Value", "值"),
+    "web.document.history": ("Revision history", "修订历史"),
+    "web.document.revision": ("Revision", "修订"),
+    "web.document.change": ("Change", "变更"),
+    "web.document.recorded_at": ("Recorded at", "记录时间"),
+    "web.document.run": ("Sync run", "同步运行"),
+    "web.document.what_changed": ("What changed", "变更内容"),
+    "web.document.first_seen": ("first seen: {amount}", "首次出现：{amount}"),
+    "web.document.no_change": ("no field changed", "没有字段变化"),
+    "web.document.exceptions": ("Exceptions naming this document", "涉及此单据的异常"),
+    "web.document.no_exceptions": ("No exception names this document.", "没有异常涉及此单据。"),
+    "web.document.exception": ("Exception", "异常"),
+    "web.document.rule": ("Rule", "规则"),
+    "web.document.type": ("Type", "类型"),
+    "web.document.status": ("Status", "状态"),
+    "web.document.difference": ("Difference", "差额"),
+    "web.document.first_seen_at": ("First seen", "首次发现"),
+}

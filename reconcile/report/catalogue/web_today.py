@@ -1,0 +1,55 @@
+"""Catalogue section: the web app's Today page (web/routes/today.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "web.today.title": ("Today", "今日"),
+    "web.today.as_of": ("As of {time}", "截至 {time}"),
+    "web.today.rules": ("Rules", "对账规则"),
+    "web.today.no_runs": (
+        "No reconciliation has run yet: `ledgerbridge reconcile run`.",
+        "尚未运行对账：`ledgerbridge reconcile run`。",
+    ),
+    "web.today.all_periods": ("all periods", "全部期间"),
+    "web.today.last_run": ("last run {time}", "最近运行 {time}"),
+    "web.today.bridge": ("Bridge statement", "差异桥接表"),
+    "web.today.audit_plan": ("Audit plan: no bridge statement.", "稽核计划：无差异桥接表。"),
+    "web.today.line": ("Line", "项目"),
+    "web.today.amount": ("Amount", "金额"),
+    "web.today.open_by_type": ("Open exceptions by type", "按类型的未处理异常"),
+    "web.today.type": ("Type", "类型"),
+    "web.today.count": ("Open", "未处理"),
+    "web.today.open_amount": ("Open difference", "未处理差额"),
+    "web.today.explained": ("Bridge explains", "桥接表解释金额"),
+    "web.today.open_total": ("All open", "全部未处理"),
+    "web.today.no_open": ("No open exceptions.", "没有未处理的异常。"),
+    "web.today.ageing": (
+        "Ageing of open exceptions (days since first seen)",
+        "未处理异常账龄（自首次发现起的天数）",
+    ),
+    "web.today.age.0-7": ("0–7 days", "0–7 天"),
+    "web.today.age.8-30": ("8–30 days", "8–30 天"),
+    "web.today.age.31-90": ("31–90 days", "31–90 天"),
+    "web.today.age.90+": ("over 90 days", "90 天以上"),
+    "web.today.changes": ("Since yesterday (last 24 hours)", "自昨日以来（最近 24 小时）"),
+    "web.today.change.new": ("new", "新增"),
+    "web.today.change.resolved": ("resolved", "已解决"),
+    "web.today.change.changed": ("changed", "有变动"),
+    "web.today.connectors": ("Connectors", "连接器"),
+    "web.today.no_connectors": ("No connector is configured.", "尚未配置连接器。"),
+    "web.today.connector": ("Connector", "连接器"),
+    "web.today.last_sync": ("Last sync", "最近同步"),
+    "web.today.lag": ("Lag", "延迟"),
+    "web.today.health": ("Health", "健康状态"),
+    "web.today.quarantined": ("Quarantined", "隔离记录"),
+    "web.today.never": ("never", "从未"),
+    "web.today.health.ok": ("ok", "正常"),
+    "web.today.health.degraded": ("degraded", "异常"),
+    "web.today.health.never": ("never synced", "从未同步"),
+    "web.today.lag.minutes": ("{minutes} min", "{minutes} 分钟"),
+    "web.today.lag.hours": ("{hours} h {minutes} min", "{hours} 小时 {minutes} 分钟"),
+    "web.today.lag.days": ("{days} d {hours} h", "{days} 天 {hours} 小时"),
+    "web.today.open_queue": ("Open in the queue", "在队列中打开"),
+}
