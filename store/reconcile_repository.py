@@ -42,6 +42,7 @@ from store.discrepancies import (
     ExceptionStatus,
     FieldDiff,
 )
+from store.exception_keys import refresh_queue_keys
 from store.ledger_rows import LedgerRow
 from store.reconcile_tables import (
     reconcile_exception_events,
@@ -480,6 +481,8 @@ class SqlReconcileRepository:
             run_id = self._insert_run(conn, run)
             self._replace_matches(conn, run, run_id, links)
             self._apply_changes(conn, run.rule, run_id, changes, owner=owner, actor=actor, now=now)
+            e = reconcile_exceptions.c
+            refresh_queue_keys(conn, e.rule == run.rule, e.updated_at == now)  # what the run touched
             detail = {"rule": run.rule, "period": run.period, "run_id": run_id, "matched": run.matched}
             append_audit(
                 conn,

@@ -84,8 +84,17 @@ reconcile_exceptions = Table(
     Column("first_run_id", ID),
     Column("last_run_id", ID),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # the review queue's filters and sorts (store/exception_keys.py, migration 0011)
+    Column("queue_party", Text, comment="customers of its documents, NFKC + casefold, one per line"),
+    Column("queue_text", Text, comment="parties, document numbers, explanation, folded alike: free text"),
+    Column(
+        "queue_amount", Money(), nullable=False, server_default="0", comment="|difference| in base currency"
+    ),
     UniqueConstraint("fingerprint", name="uq_reconcile_exceptions_fingerprint"),
     Index("ix_reconcile_exceptions_rule", "rule", "status"),
+    Index("ix_reconcile_exceptions_queue_age", "status", "first_seen_at", "id"),
+    Index("ix_reconcile_exceptions_queue_amount", "status", "queue_amount", "id"),
+    Index("ix_reconcile_exceptions_queue_assignee", "assignee", "status"),
 )
 
 reconcile_exception_events = Table(

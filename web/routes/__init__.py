@@ -12,4 +12,5 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.today",
     "web.routes.connectors",
     "web.routes.audit_page",
+    "web.routes.queue",
 )
