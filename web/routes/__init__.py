@@ -12,5 +12,6 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.today",
     "web.routes.connectors",
     "web.routes.audit_page",
+    "web.routes.reports",
     "web.routes.queue",
 )
