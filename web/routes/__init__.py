@@ -10,6 +10,7 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.session",
     "web.routes.health",
     "web.routes.today",
+    "web.routes.documents",
     "web.routes.connectors",
     "web.routes.audit_page",
     "web.routes.reports",
