@@ -18,20 +18,18 @@ from typing import Any
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Engine, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from config.loader import ConfigError, resolve_secret
 from config.settings import Schedule, Settings
 from connectors.base import Connector, Page, Stream
 from connectors.errors import AuthError
 from store.audit_log import verify_audit
-from store.audit_tables import job_claims
-from store.db import is_sqlite, write_transaction
+from store.connection import single_writer
+from store.db import Engine
 from store.digests import verify_documents
 from store.locks import LockHeld, named_lock
-from store.reconcile_tables import reconcile_exceptions
-from store.runs import DRIFT, SqlSyncLog
+from store.monitoring import SqlMonitoring
+from store.runs import DRIFT
 from store.secrets import SqlSecretStore
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult
@@ -113,6 +111,7 @@ class Daemon:
         settings: Settings,
         engine: Engine,
         *,
+        monitoring: SqlMonitoring | None = None,
         redactor: Redactor | None = None,
         run_rule: RunRule | None = None,
         notifier: Notifier | None = None,
@@ -122,6 +121,8 @@ class Daemon:
     ) -> None:
         self.settings = settings
         self.engine = engine
+        self.monitoring = monitoring or SqlMonitoring(engine)
+        """Tick claims, stream states and exception counts: what the daemon asks the store."""
         self.metrics = metrics or Metrics()
         self._redactor = redactor or Redactor()
         self._clock = clock
@@ -203,7 +204,7 @@ class Daemon:
         log.info("daemon.stopped")
 
     def _single_daemon_guard(self) -> AbstractContextManager[Any]:
-        if not is_sqlite(self.engine):
+        if not single_writer(self.engine):
             return nullcontext()  # PostgreSQL: replicas share the work through claims and advisory locks
         return _held(named_lock(self.engine, DAEMON_LOCK, holder="daemon"))
 
@@ -331,17 +332,12 @@ class Daemon:
 
     def _claim(self, job: str, tick: datetime) -> bool:
         """Exactly one replica runs a job for a given tick: the one whose claim row lands first."""
-        now = self._clock()
-        try:
-            with write_transaction(self.engine) as conn:
-                conn.execute(
-                    insert(job_claims).values(job=job, tick=tick, holder=self._holder, claimed_at=now)
-                )
-                conn.execute(delete(job_claims).where(job_claims.c.claimed_at < now - CLAIM_RETENTION))
-        except IntegrityError:
+        claimed = self.monitoring.claim_tick(
+            job, tick, holder=self._holder, now=self._clock(), retention=CLAIM_RETENTION
+        )
+        if not claimed:
             log.info("daemon.tick_taken", job=job, tick=tick.isoformat())
-            return False
-        return True
+        return claimed
 
     # ------------------------------------------------------------------------- the work
 
@@ -463,7 +459,7 @@ class Daemon:
         were not told yet: one alert per stream, with both numbers."""
         alerts = []
         told = state.drift_notified
-        for status in SqlSyncLog(self.engine).statuses():
+        for status in self.monitoring.statuses():
             run = status.last_count
             if status.connector != name or run is None or run.id <= told:
                 continue
@@ -504,14 +500,19 @@ class Daemon:
 
     def health(self) -> HealthReport:
         jobs = {job: state.failures for job, state in self._states.items()}
-        report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
+        report = safe_assess(self._assess(jobs))
         return report or HealthReport("degraded", ["the database cannot be read"], (), jobs)
 
     def metrics_text(self) -> str:
         jobs = {job: state.failures for job, state in self._states.items()}
-        report = safe_assess(lambda: assess_health(self.engine, self.settings, self._clock(), jobs))
-        extra = open_exception_samples(self.engine) if report is not None else []
+        report = safe_assess(self._assess(jobs))
+        extra = open_exception_samples(self.monitoring) if report is not None else []
         return metrics_text(self.metrics, report, extra)
+
+    def _assess(self, jobs: Mapping[str, int]) -> Callable[[], HealthReport]:
+        return lambda: assess_health(
+            self.engine, self.settings, self._clock(), jobs, monitoring=self.monitoring
+        )
 
     @property
     def web_address(self) -> tuple[str, int] | None:
@@ -641,28 +642,7 @@ def default_rule_runner(clock: Callable[[], datetime] = utc_now) -> RunRule:
         [outcome] = run_rules(engine, settings, names=[rule], clock=clock)
         if outcome.run_id is None:  # pragma: no cover - the daemon never asks for a dry run
             return RuleOutcome(ok=True)
-        counts, examples = new_exceptions(engine, outcome.run_id)
+        counts, examples = SqlMonitoring(engine).new_exceptions(outcome.run_id)
         return RuleOutcome(ok=True, new_exceptions=counts, examples=examples)
 
     return run
-
-
-def new_exceptions(engine: Engine, run_id: int, examples: int = 5) -> tuple[dict[str, int], list[str]]:
-    """Exceptions first seen in a reconciliation run: counts by type and a few explanations."""
-    table = reconcile_exceptions
-    with engine.connect() as conn:
-        counts = {
-            row.type: int(row.n)
-            for row in conn.execute(
-                select(table.c.type, func.count().label("n"))
-                .where(table.c.first_run_id == run_id)
-                .group_by(table.c.type)
-            )
-        }
-        shown = conn.execute(
-            select(table.c.explanation)
-            .where(table.c.first_run_id == run_id)
-            .order_by(table.c.id)
-            .limit(examples)
-        ).scalars()
-        return counts, [str(text) for text in shown]

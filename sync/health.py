@@ -12,14 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from config.redaction import redact
 from config.settings import Settings
-from store.reconcile_tables import reconcile_exceptions
-from store.runs import DRIFT, MATCH, UNAVAILABLE, UNKNOWN, RunRecord, SqlSyncLog, cursor_in_future
-from store.tables import sync_runs
+from store.connection import DatabaseError
+from store.db import Engine
+from store.monitoring import SqlMonitoring
+from store.runs import DRIFT, MATCH, UNAVAILABLE, UNKNOWN, RunRecord, cursor_in_future
 from sync.metrics import Metrics, Sample, render
 from sync.schedules import interval_of
 
@@ -107,15 +106,22 @@ def lag_threshold(settings: Settings, connector: str) -> timedelta | None:
 
 
 def assess_health(
-    engine: Engine, settings: Settings, now: datetime, jobs: Mapping[str, int] | None = None
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    jobs: Mapping[str, int] | None = None,
+    *,
+    monitoring: SqlMonitoring | None = None,
 ) -> HealthReport:
     """Lag and failures of every configured connector+stream; `jobs` adds a daemon's own job failures
-    (a daemon with no jobs at all is degraded: NO_JOBS)."""
+    (a daemon with no jobs at all is degraded: NO_JOBS). The streams' state is asked of `monitoring`
+    (by default the store's, on `engine`)."""
+    store = monitoring or SqlMonitoring(engine)
     threshold_runs = settings.daemon.health.failing_runs
     expected = [(c.name, stream) for c in settings.connectors for stream in c.streams]
     configured = set(expected)
-    statuses = [s for s in SqlSyncLog(engine).statuses(expected) if (s.connector, s.stream) in configured]
-    failures = _consecutive_failures(engine, threshold_runs)
+    statuses = [s for s in store.statuses(expected) if (s.connector, s.stream) in configured]
+    failures = store.consecutive_failures(threshold_runs)
     streams: list[StreamHealth] = []
     reasons: list[str] = []
     for status in statuses:
@@ -203,49 +209,12 @@ def count_note(connector: str, stream: str, run: RunRecord | None) -> tuple[bool
     return False, f"{connector}/{stream}: the vendor's count could not be read (run {run.id}); {mine}"
 
 
-def open_exception_samples(engine: Engine) -> list[Sample]:
+def open_exception_samples(monitoring: SqlMonitoring) -> list[Sample]:
     """Reconciliation exceptions not yet resolved (open or acknowledged), by type."""
-    table = reconcile_exceptions
-    query = (
-        select(table.c.type, func.count().label("n"))
-        .where(table.c.status.in_(("open", "acknowledged")))
-        .group_by(table.c.type)
-    )
-    with engine.connect() as connection:
-        return [
-            Sample("ledgerbridge_open_exceptions", {"type": row.type}, int(row.n))
-            for row in connection.execute(query)
-        ]
-
-
-def _consecutive_failures(engine: Engine, window: int) -> dict[tuple[str, str], int]:
-    """Per stream, failed runs since the last successful one among its newest `window` finished runs
-    (runs in progress or interrupted by a shutdown count neither way)."""
-    ranked = (
-        select(
-            sync_runs.c.connector,
-            sync_runs.c.stream,
-            sync_runs.c.status,
-            func.row_number()
-            .over(partition_by=(sync_runs.c.connector, sync_runs.c.stream), order_by=sync_runs.c.id.desc())
-            .label("rank"),
-        )
-        .where(sync_runs.c.status.in_(("ok", "failed")))
-        .subquery()
-    )
-    query = select(ranked).where(ranked.c.rank <= window).order_by(ranked.c.rank)
-    counts: dict[tuple[str, str], int] = {}
-    broken: set[tuple[str, str]] = set()
-    with engine.connect() as connection:
-        for row in connection.execute(query):
-            key = (row.connector, row.stream)
-            if key in broken:
-                continue
-            if row.status == "failed":
-                counts[key] = counts.get(key, 0) + 1
-            else:
-                broken.add(key)
-    return counts
+    return [
+        Sample("ledgerbridge_open_exceptions", {"type": kind}, count)
+        for kind, count in monitoring.open_exceptions().items()
+    ]
 
 
 def _ago(seconds: float) -> str:
@@ -306,7 +275,7 @@ def safe_assess(assess: Callable[[], HealthReport]) -> HealthReport | None:
     """The report, or None when the database cannot be read (logged, never raised into the listener)."""
     try:
         return assess()
-    except SQLAlchemyError as exc:
+    except DatabaseError as exc:
         log.warning("health.database_unreachable", error=str(exc).splitlines()[0])
         return None
 
