@@ -260,6 +260,12 @@ class SqlTokenStore:
                 )
             )
 
+    def forget_all(self) -> int:
+        """Delete every cached token (their issuer will not take them again, e.g. the demo's new
+        sandboxes); the connectors sign in afresh. Returns how many were deleted."""
+        with write_transaction(self._engine) as conn:
+            return int(conn.execute(delete(tokens)).rowcount)
+
     @contextmanager
     def refresh_lock(self, key: str) -> Iterator[None]:
         with self._guard:

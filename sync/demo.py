@@ -13,8 +13,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from sqlalchemy import Engine, delete, func, select
-
 from config.loader import load_config, parse_config
 from config.rules import ALL_AUDIT_CHECKS, AuditPlan, AuditScope, MatchRule
 from config.settings import Settings
@@ -35,12 +33,12 @@ from reconcile.result import MatchContext
 from reconcile.settlement import settle
 from store.audit_log import default_actor, record_audit
 from store.canonical import CanonicalDocument, DocumentKind
-from store.db import upgrade, write_transaction
+from store.db import Engine, upgrade
 from store.discrepancies import Discrepancy
 from store.ledger_rows import LedgerRow
+from store.report_queries import SqlReportQueries
 from store.runs import SqlSyncLog
-from store.secrets import SqlSecretStore, create_key_file, default_key_file
-from store.tables import documents, tokens
+from store.secrets import SqlSecretStore, SqlTokenStore, create_key_file, default_key_file
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
 from sync.outputs import Destination
@@ -351,9 +349,9 @@ def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[],
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
-    with write_transaction(engine) as conn:
-        conn.execute(delete(tokens))  # a previous run's sandboxes issued them: new sandboxes refuse them
-    store = SqlSecretStore(engine, secret_box(settings), clock)
+    box = secret_box(settings)
+    SqlTokenStore(engine, box, clock).forget_all()  # issued by a previous run's sandboxes: refused now
+    store = SqlSecretStore(engine, box, clock)
     values = (
         creds.zoho_client_secret,
         creds.zoho_refresh_token,
@@ -437,17 +435,13 @@ def _reports(
 
 
 def _ledger_counts(engine: Engine) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    query = select(documents.c.source, documents.c.kind, documents.c.deleted, func.count()).group_by(
-        documents.c.source, documents.c.kind, documents.c.deleted
-    )
     records: dict[str, dict[str, int]] = {}
     deleted: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
-        for source, kind, is_deleted, count in conn.execute(query):
-            per = records.setdefault(source, {})
-            per[kind] = per.get(kind, 0) + count
-            if is_deleted:
-                deleted.setdefault(source, {})[kind] = count
+    for (source, kind, is_deleted), count in SqlReportQueries(engine).document_counts().items():
+        per = records.setdefault(source, {})
+        per[kind] = per.get(kind, 0) + count
+        if is_deleted:
+            deleted.setdefault(source, {})[kind] = count
     return records, deleted
 
 

@@ -13,8 +13,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
-
 from config.rules import MatchRule, Tolerance
 from config.settings import Settings
 from reconcile.aging import aging_summary
@@ -25,11 +23,12 @@ from reconcile.periods import Period
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.ledger_reports import aging_report, o2c_report
 from reconcile.report.model import Report
-from store.canonical import CanonicalDocument, DocumentKind, Status
+from store.canonical import CanonicalDocument, DocumentKind
+from store.db import Engine
 from store.ledger_rows import LedgerRow
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
+from store.report_queries import SqlReportQueries
 from store.repository import SqlLedgerRepository
-from store.tables import documents
 from sync.report_job import ReportError
 
 OPTIONS: Mapping[str, DocumentKind] = {
@@ -64,7 +63,7 @@ def choose_sources(
     and no ledger source has, a kind held by several sources that nobody chose between, and two
     sources a match rule reconciles against each other (the same sales, counted twice) are all
     reported together in one ReportError."""
-    holders = _holders(engine)
+    holders = SqlReportQueries(engine).source_holders()
     known = sorted({c.name for c in settings.connectors} | {s for found in holders.values() for s in found})
     problems: list[str] = []
     chosen: dict[str, tuple[str, ...]] = {}
@@ -102,16 +101,6 @@ def choose_sources(
     if problems:
         raise ReportError(f"{catalogue.text('o2c.error.prefix')}: " + "; ".join(problems))
     return chosen
-
-
-def _holders(engine: Engine) -> dict[str, list[str]]:
-    """kind -> the sources holding documents of it, sorted."""
-    query = select(documents.c.kind, documents.c.source).distinct().order_by(documents.c.source)
-    found: dict[str, list[str]] = {}
-    with engine.connect() as conn:
-        for kind, source in conn.execute(query):
-            found.setdefault(str(kind), []).append(str(source))
-    return found
 
 
 def _mirroring_rule(settings: Settings, kind: DocumentKind, names: Sequence[str]) -> str | None:
@@ -207,12 +196,13 @@ def order_settlements(engine: Engine, invoice_sources: Sequence[str]) -> Settlem
     """Settle the invoices of unknown status of these sources from each source's own orders and
     collections (only sources that have such invoices are read)."""
     repository = SqlReconcileRepository(engine)
+    queries = SqlReportQueries(engine)
     orders: list[LedgerRow] = []
     invoices: list[LedgerRow] = []
     payments: list[LedgerRow] = []
     unknown_allocations: set[str] = set()
     for source in invoice_sources:
-        if not _has_unknown_invoices(engine, source):
+        if not queries.has_unknown_invoices(source):
             continue
         orders += repository.load_rows(DocumentSet(source, DocumentKind.SALES_ORDER.value, {}))
         invoices += repository.load_rows(DocumentSet(source, DocumentKind.INVOICE.value, {}))
@@ -230,22 +220,6 @@ def order_settlements(engine: Engine, invoice_sources: Sequence[str]) -> Settlem
         tolerances=Tolerances.of(Tolerance()),
         allocations_unknown=unknown_allocations,
     )
-
-
-def _has_unknown_invoices(engine: Engine, source: str) -> bool:
-    d = documents.c
-    query = (
-        select(d.id)
-        .where(
-            d.source == source,
-            d.kind == DocumentKind.INVOICE.value,
-            d.status == Status.UNKNOWN.value,
-            d.deleted.is_(False),
-        )
-        .limit(1)
-    )
-    with engine.connect() as conn:
-        return conn.execute(query).first() is not None
 
 
 def _stream(

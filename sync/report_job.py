@@ -13,26 +13,22 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy import ColumnElement, Engine, func, select
 
 from config.rules import MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
-from reconcile.aging import aging_summary
-from reconcile.o2c import GroupBy, o2c_summary
 from reconcile.periods import Period
 from reconcile.report.csvfile import CSV_ENCODING, render_csv
 from reconcile.report.excel import render_xlsx
 from reconcile.report.htmlfile import render_html
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.jsonfile import render_json
-from reconcile.report.ledger_reports import aging_report, o2c_report
 from reconcile.report.mismatches import (
     AUDIT_KIND,
     AuditPointer,
@@ -44,12 +40,13 @@ from reconcile.report.mismatches import (
 from reconcile.report.model import Report
 from reconcile.report.terminal import render_table
 from reconcile.result import Bridge
-from store.canonical import CanonicalDocument, DocumentKind
+from store.canonical import CanonicalDocument
+from store.db import Engine
 from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
-from store.reconcile_repository import StoredException, stored_exception
-from store.reconcile_tables import reconcile_exceptions, reconcile_runs
+from store.exception_counts import ExceptionScope, by_type
+from store.reconcile_repository import StoredException
+from store.report_queries import SqlReportQueries
 from store.repository import Revision, SqlLedgerRepository
-from store.tables import documents
 from sync.console import stdout_console
 from sync.outputs import Destination, OutputKind, atomic_output, check_destination
 
@@ -71,127 +68,7 @@ class ReportError(Exception):
     """The report cannot be made as asked (e.g. an ambiguous source); the message says what to choose."""
 
 
-# ---------------------------------------------------------------------------- sources of record
-
-
-@dataclass(frozen=True)
-class Sources:
-    """Which source the report reads each kind from (None: that kind is not in the ledger)."""
-
-    orders: str | None
-    invoices: str | None
-    payments: str | None
-
-    def named(self) -> list[str]:
-        return list(dict.fromkeys(s for s in (self.orders, self.invoices, self.payments) if s))
-
-
-def choose_sources(
-    engine: Engine,
-    *,
-    orders: str | None = None,
-    invoices: str | None = None,
-    payments: str | None = None,
-) -> Sources:
-    """The sources of record for order-to-cash (see `choose_source`)."""
-    return Sources(
-        orders=choose_source(engine, DocumentKind.SALES_ORDER, orders, "--orders-from"),
-        invoices=choose_source(engine, DocumentKind.INVOICE, invoices, "--invoices-from"),
-        payments=choose_source(engine, DocumentKind.PAYMENT, payments, "--payments-from"),
-    )
-
-
-def choose_source(engine: Engine, kind: DocumentKind, given: str | None, option: str) -> str | None:
-    """The source of record of one kind: as given, else the only source holding that kind (None when
-    none does). The same order can sit in the CRM and the accounting system; adding both would
-    double it, so several candidates is an error naming `option`."""
-    if given is not None:
-        return given
-    query = (
-        select(documents.c.source)
-        .where(documents.c.kind == kind.value)
-        .distinct()
-        .order_by(documents.c.source)
-    )
-    with engine.connect() as conn:
-        found = [row.source for row in conn.execute(query)]
-    if len(found) > 1:
-        raise ReportError(
-            f"several sources hold {kind.value} documents ({', '.join(found)}): choose one with {option}"
-        )
-    return found[0] if found else None
-
-
-def _stream(
-    repository: SqlLedgerRepository, source: str | None, kinds: Sequence[DocumentKind]
-) -> Iterator[CanonicalDocument]:
-    if source is None:
-        return
-    for kind in kinds:
-        yield from repository.iter_documents(source=source, kind=kind, include_deleted=False)
-
-
-# ---------------------------------------------------------------------------- o2c and ageing
-
-
-def build_o2c(
-    engine: Engine,
-    settings: Settings,
-    *,
-    by: GroupBy,
-    period: Period,
-    sources: Sources,
-    lang: Lang,
-    now: datetime,
-    as_of: date | None = None,
-) -> Report:
-    """Order-to-cash from the ledger: orders, then invoices and credit notes, then payments (payments
-    follow their invoices' salesperson, so invoices come first)."""
-    repository = SqlLedgerRepository(engine)
-    today = as_of or now.astimezone(settings.zone).date()
-    stream = _chain(
-        _stream(repository, sources.orders, [DocumentKind.SALES_ORDER]),
-        _stream(repository, sources.invoices, [DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE]),
-        _stream(repository, sources.payments, [DocumentKind.PAYMENT]),
-    )
-    summary = o2c_summary(stream, by=by, as_of=today, start=period.start, end=period.end)
-    return o2c_report(
-        summary,
-        lang=lang,
-        timezone=settings.timezone,
-        generated_at=now,
-        period=period.name,
-        sources=sources.named(),
-    )
-
-
-def build_aging(
-    engine: Engine,
-    settings: Settings,
-    *,
-    by: GroupBy,
-    invoices_from: str | None,
-    lang: Lang,
-    now: datetime,
-    as_of: date | None = None,
-) -> Report:
-    """AR ageing of the invoices of the source of record, on `as_of` (default: today, company time)."""
-    repository = SqlLedgerRepository(engine)
-    today = as_of or now.astimezone(settings.zone).date()
-    summary = aging_summary(_stream(repository, invoices_from, [DocumentKind.INVOICE]), as_of=today, by=by)
-    sources = [invoices_from] if invoices_from else []
-    return aging_report(summary, lang=lang, timezone=settings.timezone, generated_at=now, sources=sources)
-
-
-def _chain(*streams: Iterable[CanonicalDocument]) -> Iterator[CanonicalDocument]:
-    for stream in streams:
-        yield from stream
-
-
 # ---------------------------------------------------------------------------- mismatches
-
-EXCEPTION_BATCH = 1_000
-"""Exceptions read per query (keyset pages), and documents looked up per exception as they stream."""
 
 
 @dataclass(frozen=True)
@@ -202,16 +79,16 @@ class MismatchFilter:
     period: Period | None = None
     statuses: tuple[str, ...] = ()
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        e = reconcile_exceptions.c
-        found: list[ColumnElement[bool]] = []
-        if self.rules:
-            found.append(e.rule.in_(self.rules))
-        if self.statuses:
-            found.append(e.status.in_(self.statuses))
-        if self.period is not None and self.period.start is not None and self.period.end is not None:
-            found.append(e.issued_on.between(self.period.start, self.period.end))
-        return found
+    def store_scope(self) -> ExceptionScope:
+        """The same filter as the store's exception queries take it."""
+        period = self.period
+        bounded = period is not None and period.start is not None and period.end is not None
+        return ExceptionScope(
+            rules=self.rules,
+            statuses=self.statuses,
+            start=period.start if bounded and period is not None else None,
+            end=period.end if bounded and period is not None else None,
+        )
 
 
 def build_mismatches(
@@ -223,12 +100,17 @@ def build_mismatches(
     now: datetime,
     details: bool = True,
     advance: Callable[[int], None] = lambda _n: None,
+    queries: SqlReportQueries | None = None,
+    ledger: SqlLedgerRepository | None = None,
 ) -> Report:
     """The mismatch report: each rule's latest bridge (of the period asked, if any), counts per type,
     then every exception, type by type, streamed in keyset pages; with `details`, both sides' current
-    documents and their revision history."""
-    counts = count_exceptions(engine, scope)
-    plans = audit_plan_names(engine, settings)
+    documents and their revision history. `queries` and `ledger`: the store's repositories it reads
+    through (default: on `engine`)."""
+    queries = queries or SqlReportQueries(engine)
+    ledger = ledger or SqlLedgerRepository(engine)
+    counts = queries.exception_counts(scope.store_scope())
+    plans = audit_plan_names(queries, settings)
     configured = {rule.name for rule in settings.reconcile.rules} | plans
     names = list(scope.rules) or sorted(configured | set(counts))
     summaries = [
@@ -241,19 +123,15 @@ def build_mismatches(
             kind=kind,
         )
         for name in names
-        for run in [_latest_run(engine, name, scope.period)]
+        for run in [queries.latest_run(name, None if scope.period is None else scope.period.name)]
         for kind in [AUDIT_KIND if name in plans else None if run is None else str(run["rule_kind"])]
     ]
-    totals: dict[str, int] = {}
-    for per_rule in counts.values():
-        for name, count in per_rule.items():
-            totals[name] = totals.get(name, 0) + count
+    totals = by_type(counts)
     groups = (
-        (name.value, counted(_exceptions_of(engine, scope, name.value), advance))
+        (name.value, counted(_exceptions_of(queries, scope, name.value), advance))
         for name in DiscrepancyType
         if totals.get(name.value)
     )
-    ledger = SqlLedgerRepository(engine)
 
     def load(ref: DocumentRef) -> tuple[CanonicalDocument | None, Sequence[Revision]]:
         return ledger.get(ref.key), ledger.history(ref.key)
@@ -271,21 +149,21 @@ def build_mismatches(
         filters=_filter_meta(scope, lang),
         load_document=load if details else None,
         load_party=load_party,
-        audit_by_rule=audit_pointers(engine, settings, scope, plans, names),
+        audit_by_rule=audit_pointers(queries, settings, scope, plans, names),
     )
 
 
-def audit_plan_names(engine: Engine, settings: Settings) -> set[str]:
+def audit_plan_names(queries: SqlReportQueries, settings: Settings) -> set[str]:
     """Audit plans: the configured ones (with the implicit `audit`) and any whose runs are stored."""
-    r = reconcile_runs.c
-    query = select(r.rule).where(r.rule_kind == AUDIT_KIND).distinct()
-    with engine.connect() as conn:
-        stored = {str(name) for name in conn.scalars(query)}
-    return {plan.name for plan in settings.reconcile.plans()} | stored
+    return {plan.name for plan in settings.reconcile.plans()} | queries.rules_of_kind(AUDIT_KIND)
 
 
 def audit_pointers(
-    engine: Engine, settings: Settings, scope: MismatchFilter, plans: set[str], names: Sequence[str]
+    queries: SqlReportQueries,
+    settings: Settings,
+    scope: MismatchFilter,
+    plans: set[str],
+    names: Sequence[str],
 ) -> list[AuditPointer]:
     """The audit plans' findings in scope (period, statuses; whatever rules were asked for) counted per
     rule of the report whose sides read the audited document's source and kind, per plan and type."""
@@ -300,7 +178,8 @@ def audit_pointers(
     if not reads or not plans:
         return []
     found: dict[tuple[str, str], dict[str, int]] = {}
-    for plan, kind, refs in _audit_documents(engine, replace(scope, rules=tuple(sorted(plans)))):
+    audits = replace(scope, rules=tuple(sorted(plans))).store_scope()
+    for plan, kind, refs in queries.audited_documents(audits):
         for name in reads.get(refs, []):
             counts = found.setdefault((name, plan), {})
             counts[kind] = counts.get(kind, 0) + 1
@@ -317,28 +196,6 @@ def _rule_sides(rule: MatchRule | SettlementRule) -> list[SideSpec]:
     return [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]
 
 
-def _audit_documents(engine: Engine, scope: MismatchFilter) -> Iterator[tuple[str, str, tuple[str, str]]]:
-    """(plan, type, (source, kind) of the audited document) of each finding, in keyset pages."""
-    e = reconcile_exceptions.c
-    after = 0
-    while True:
-        query = (
-            select(e.id, e.rule, e.type, e.left_docs, e.right_docs)
-            .where(e.id > after, *scope.conditions())
-            .order_by(e.id)
-            .limit(EXCEPTION_BATCH)
-        )
-        with engine.connect() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            return
-        for row in rows:
-            refs = json.loads(row.left_docs) or json.loads(row.right_docs)
-            if refs:
-                yield str(row.rule), str(row.type), (str(refs[0]["source"]), str(refs[0]["kind"]))
-        after = rows[-1].id
-
-
 def _sides(settings: Settings, name: str) -> tuple[str | None, str | None]:
     """The sources a configured rule compares (a rule no longer configured has none)."""
     for rule in settings.reconcile.rules:
@@ -351,33 +208,13 @@ def _sides(settings: Settings, name: str) -> tuple[str | None, str | None]:
 
 def count_exceptions(engine: Engine, scope: MismatchFilter) -> dict[str, dict[str, int]]:
     """Exceptions in scope per rule and type: {rule: {type: count}}."""
-    e = reconcile_exceptions.c
-    query = select(e.rule, e.type, func.count()).where(*scope.conditions()).group_by(e.rule, e.type)
-    found: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
-        for rule, kind, count in conn.execute(query):
-            found.setdefault(rule, {})[kind] = int(count)
-    return found
+    return SqlReportQueries(engine).exception_counts(scope.store_scope())
 
 
-def _exceptions_of(engine: Engine, scope: MismatchFilter, kind: str) -> Iterator[ExceptionItem]:
+def _exceptions_of(queries: SqlReportQueries, scope: MismatchFilter, kind: str) -> Iterator[ExceptionItem]:
     """One type's exceptions in id order, a keyset page at a time (memory stays flat)."""
-    e = reconcile_exceptions.c
-    after = 0
-    while True:
-        query = (
-            select(reconcile_exceptions)
-            .where(e.type == kind, e.id > after, *scope.conditions())
-            .order_by(e.id)
-            .limit(EXCEPTION_BATCH)
-        )
-        with engine.connect() as conn:
-            rows = conn.execute(query).mappings().all()
-        if not rows:
-            return
-        for row in rows:
-            yield _item(stored_exception(row))
-        after = rows[-1]["id"]
+    for stored in queries.exceptions(replace(scope.store_scope(), types=(kind,))):
+        yield _item(stored)
 
 
 def _item(stored: StoredException) -> ExceptionItem:
@@ -401,16 +238,6 @@ def _item(stored: StoredException) -> ExceptionItem:
         first_seen_at=stored.first_seen_at,
         last_seen_at=stored.last_seen_at,
     )
-
-
-def _latest_run(engine: Engine, rule: str, period: Period | None) -> Mapping[Any, Any] | None:
-    """The rule's latest run — of the asked period when one is asked, else of any period."""
-    r = reconcile_runs.c
-    query = select(reconcile_runs).where(r.rule == rule)
-    if period is not None:
-        query = query.where(r.period == period.name)
-    with engine.connect() as conn:
-        return conn.execute(query.order_by(r.id.desc()).limit(1)).mappings().first()
 
 
 def _run_period(run: Mapping[Any, Any] | None, scope: MismatchFilter) -> str:
