@@ -82,6 +82,6 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "web.queue.kind.other": ("Other", "其他"),
     # ---------------------------------------------------------------- export
     "web.queue.export": ("Export", "导出"),
-    "web.queue.export.csv": ("CSV", "CSV"),
-    "web.queue.export.xlsx": ("Excel", "Excel"),
+    "web.queue.export.csv": ("CSV", "CSV 文件"),
+    "web.queue.export.xlsx": ("Excel", "Excel 表格"),
 }
