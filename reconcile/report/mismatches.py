@@ -428,6 +428,14 @@ def _difference(found: Discrepancy, catalogue: Catalogue) -> Cell:
     return catalogue.text(f"dates.{found.type.value}", left=dates.left, right=dates.right)
 
 
+def exception_detail(
+    found: Discrepancy, load_document: DocumentLoader, catalogue: Catalogue, zone: ZoneInfo
+) -> Detail:
+    """Both sides of a finding side by side with the differing fields marked, as the HTML report's
+    detail shows them (the web app's Exception page shows the same)."""
+    return _detail(found, load_document, catalogue, zone)
+
+
 def _detail(
     found: Discrepancy, load_document: DocumentLoader, catalogue: Catalogue, zone: ZoneInfo
 ) -> Detail:

@@ -15,4 +15,5 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.audit_page",
     "web.routes.reports",
     "web.routes.queue",
+    "web.routes.exception",
 )

@@ -20,6 +20,7 @@ from reconcile.report.catalogue import (
     web_audit,
     web_connectors,
     web_document,
+    web_exception,
     web_reports,
     web_queue,
     web_today,
@@ -40,4 +41,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     web_queue.MESSAGES,
     web_today.MESSAGES,
     web_document.MESSAGES,
+    web_exception.MESSAGES,
 )
