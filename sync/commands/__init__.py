@@ -47,6 +47,7 @@ COMMANDS: dict[str, CommandRef] = {
     "unmatch": CommandRef(
         "sync.commands.match_cmd", "unmatch_command", "Tell a rule never to pair two documents."
     ),
+    "alias": CommandRef("sync.commands.alias_cmd", "alias_group", "Party aliases: two names, one customer."),
     "report": CommandRef(
         "sync.commands.report_cmd",
         "report_group",

@@ -16,4 +16,5 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.reports",
     "web.routes.queue",
     "web.routes.exception",
+    "web.routes.candidates",
 )

@@ -18,6 +18,7 @@ from reconcile.report.catalogue import (
     quarantine,
     web,
     web_audit,
+    web_candidates,
     web_connectors,
     web_document,
     web_exception,
@@ -42,4 +43,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     web_today.MESSAGES,
     web_document.MESSAGES,
     web_exception.MESSAGES,
+    web_candidates.MESSAGES,
 )
