@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import Engine
-
 from config.rules import AuditPlan, MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
 from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
@@ -24,6 +22,7 @@ from reconcile.periods import Period, parse_period
 from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
 from reconcile.status import derive_statuses, orders_to_look_up
+from store.db import Engine
 from store.discrepancies import Discrepancy, ExceptionAction
 from store.ledger_rows import LedgerRow
 from store.locks import LockHeld, connector_lock
