@@ -104,7 +104,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "alias.none": ("no alias is recorded", "尚未登记别名"),
     "alias.line": (
         "{id}  {a} ≡ {b}  ({scope}; {actor}, {at}: {note})",
-        "{id}  {a} ≡ {b}（{scope}；{actor}，{at}：{note}）",
+        "{id}  {a} ≡ {b}（范围：{scope}；{actor} 于 {at} 登记：{note}）",
     ),
     "alias.every_rule": ("every rule", "所有规则"),
     "help.alias": (
