@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from config.loader import load_config
 from connectors.sandbox.generator import CompanySpec, DemoCompany
 from reconcile.report.i18n import Catalogue
 from store.discrepancies import DiscrepancyType
@@ -25,6 +26,7 @@ from sync.demo import (
     DemoResult,
     run_demo,
 )
+from sync.demo_web import DemoLogin, demo_logins, serve_web, web_url
 from sync.logs import configure_logging
 from sync.reconcile_job import PlanRun
 
@@ -49,6 +51,16 @@ from sync.reconcile_job import PlanRun
     help="A clean company: nothing planted, nothing malformed (only traps); every rule and audit must "
     "report zero exceptions.",
 )
+@click.option(
+    "--web",
+    "serve",
+    is_flag=True,
+    help="Then serve the web app over the demo's database until Ctrl-C (log in with the printed users).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --web: the address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True, help="With --web: the port."
+)
 @json_option
 @click.pass_context
 def demo(
@@ -60,10 +72,14 @@ def demo(
     seed: int,
     lang: Literal["zh", "en"],
     clean: bool,
+    serve: bool,
+    host: str,
+    port: int,
     as_json: bool,
 ) -> None:
     """Start the bundled Zoho and Fxiaoke sandboxes on loopback with a generated company, configure
-    against them, sync, reconcile, write the reports and print what was found."""
+    against them, sync, reconcile, write the reports and print what was found, then the web app's
+    address and a reviewer's and an admin's login (new passwords each run); --web serves it."""
     app: AppContext = ctx.obj
     _quiet_logs(ctx, app)
     console = Console(stderr=True)
@@ -85,14 +101,20 @@ def demo(
     except ValueError as exc:
         raise BadConfig(str(exc)) from exc
     failed = [r for r in result.syncs if not r.ok]
+    settings = load_config(result.config).settings
+    logins = demo_logins(settings, clock=utc_now)
+    url = web_url(host, port)
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "web": {"url": url, "logins": [login.to_json() for login in logins]}})
     else:
         _print_summary(result, lang)
+        _print_web(result.config, logins, lang, url=url, serving=serve)
     if failed:
         raise CommandFailed(
             f"{len(failed)} sync run(s) failed, first: {failed[0].connector}/{failed[0].stream}"
         )
+    if serve:
+        serve_web(settings, host=host, port=port)
 
 
 def _quiet_logs(ctx: click.Context, app: AppContext) -> None:
@@ -204,6 +226,31 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
         _line(out, f"  {command}")
     total = sum(result.requests.values())
     out.print(text("demo.took", seconds=f"{result.seconds:.1f}", requests=total))
+
+
+def _print_web(
+    config: Path,
+    logins: list[DemoLogin],
+    lang: Literal["zh", "en"],
+    *,
+    url: str,
+    serving: bool,
+    out: Console | None = None,
+) -> None:
+    """Where the web app is (or how to start it) and the demo's logins, their passwords shown once."""
+    text = Catalogue(lang).text
+    out = out or Console()
+    out.print(f"[bold]{text('demo.web.title')}[/bold]")
+    if serving:
+        _line(out, "  " + text("demo.web.serving", url=url))
+    else:
+        command = f"ledgerbridge --config {shlex.quote(str(config))} web"
+        _line(out, "  " + text("demo.web.start", command=command))
+        _line(out, "  " + text("demo.web.open", url=url))
+    for login in logins:
+        role = text(f"web.role.{login.role.value}")
+        _line(out, "  " + text("demo.web.login", role=role, name=login.name, password=login.password))
+    _line(out, "  " + text("demo.web.once"))
 
 
 def next_steps(config: Path) -> list[str]:

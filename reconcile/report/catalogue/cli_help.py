@@ -37,9 +37,11 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
     ),
     "help.demo": (
         "Start the bundled Zoho and Fxiaoke sandboxes on loopback with a generated company, configure "
-        "against them, sync, reconcile, write the reports and print what was found.",
+        "against them, sync, reconcile, write the reports and print what was found, then the web app's "
+        "address and a reviewer's and an admin's login (new passwords each run); --web serves it.",
         "运行演示。在本机启动内置的 Zoho 与纷享销客沙箱并生成一家模拟公司，据此写出配置、同步、对账、"
-        "生成报告，并输出发现的问题。",
+        "生成报告，并输出发现的问题，最后输出网页应用的地址以及一名审核人和一名管理员的登录信息"
+        "（每次运行生成新密码）；加 --web 则直接提供网页服务。",
     ),
     # ---------------------------------------------------------------- connectors and sync
     "help.connector": ("Configured connectors.", "已配置的连接器。"),
