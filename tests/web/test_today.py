@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,15 +17,19 @@ from sqlalchemy import Engine, update
 
 from config.settings import Settings
 from reconcile.exception_age import AGE_BUCKETS, bucket_of
-from reconcile.report.fmt import format_amount
+from reconcile.report.fmt import format_amount, format_datetime
 from reconcile.report.i18n import Catalogue
 from store.reconcile_tables import reconcile_exception_events, reconcile_exceptions
+from store.runs import SqlSyncLog
+from store.users import Role, SqlUserStore
+from sync.health import assess_health
 from sync.reconcile_job import run_rules
 from sync.report_job import MismatchFilter, build_mismatches, count_exceptions
 from tests.conftest import FixedClock
 from tests.e2e.report_support import store_documents
 from tests.unit.reconcile.helpers import invoice
-from tests.web.conftest import WebClient
+from tests.web.conftest import FAST_HASHING, USERS, WebClient
+from web.app import create_app
 
 HOSTILE = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
 
@@ -221,8 +226,6 @@ def test_a_hostile_party_name_renders_as_text(
     lang: str,
     hostile: str,
 ) -> None:
-    from store.users import Role
-
     store_documents(
         web_engine,
         [
@@ -241,3 +244,46 @@ def test_a_hostile_party_name_renders_as_text(
     assert "<script>alert" not in page.text
     assert "<img src=x" not in page.text
     assert Catalogue(lang).text("web.today.title") in page.text  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def two_shops(web_settings: Settings, tmp_path: Path) -> Settings:
+    document = web_settings.model_dump(mode="json", exclude_unset=True)
+    document["connectors"] = [
+        {
+            "name": name,
+            "kind": "jsonl",
+            "path": str(tmp_path / f"{name}-{{stream}}.jsonl"),
+            "streams": ["invoices"],
+        }
+        for name in ("shop", "idle-shop")
+    ]
+    return Settings.model_validate(document)
+
+
+def test_connectors_show_last_sync_lag_and_health_as_the_health_check_does(
+    two_shops: Settings,
+    *,
+    user_store: SqlUserStore,
+    web_users: dict[Role, Any],
+    web_engine: Engine,
+    web_clock: FixedClock,
+) -> None:
+    synced_at = web_clock() - timedelta(hours=2, minutes=5)
+    log = SqlSyncLog(web_engine)
+    log.finish(
+        log.start("shop", "invoices", mode="full", since=None, now=synced_at), status="ok", now=synced_at
+    )
+    app = create_app(two_shops, web_engine, clock=web_clock, hashing=FAST_HASHING)
+    client = WebClient(app, user_store)
+    assert client.login(USERS[Role.VIEWER].name, USERS[Role.VIEWER].password).status_code == 303
+    html = client.get("/today", headers={"Accept-Language": "en"}).text
+    health = {s.connector: s for s in assess_health(web_engine, two_shops, web_clock()).streams}
+    assert health["shop"].lag_seconds == pytest.approx(2 * 3600 + 300)
+    shop = upto(html, 'data-connector="shop"', "</tr>")
+    assert format_datetime(synced_at, two_shops.zone) in shop
+    assert "2 h 5 min" in shop
+    assert ">ok<" in shop
+    idle = upto(html, 'data-connector="idle-shop"', "</tr>")
+    assert "never synced" in idle
+    assert health["idle-shop"].last_ok_at is None
