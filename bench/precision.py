@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.sandbox.generator import CompanySpec, Truth
+from connectors.sandbox.generator import CompanySpec
 from store.discrepancies import Discrepancy, DiscrepancyType
 from sync.demo import DemoOptions, run_demo
 from sync.logs import configure_logging
@@ -68,10 +68,6 @@ def finding_of(discrepancy: Discrepancy) -> Finding:
     )
 
 
-def planted_of(truth: Truth) -> Counter[Finding]:
-    return Counter((p.rule, p.type, frozenset(p.left), frozenset(p.right)) for p in truth.planted)
-
-
 def score(found: Iterable[Finding], planted: Counter[Finding]) -> list[Score]:
     """Per discrepancy type (every type, in DiscrepancyType order), then the total as kind "all"."""
     seen = Counter(found)
@@ -95,12 +91,6 @@ def score(found: Iterable[Finding], planted: Counter[Finding]) -> list[Score]:
         )
     )
     return scores
-
-
-def flagged_traps(found: Iterable[Finding], truth: Truth) -> list[str]:
-    """Trap documents that appear in some finding (each should be in none)."""
-    flagged = {key for finding in found for key in (*finding[2], *finding[3])}
-    return sorted({doc for trap in truth.traps for doc in trap.documents} & flagged)
 
 
 def measure(spec: CompanySpec, directory: Path) -> dict[str, Any]:

@@ -202,13 +202,6 @@ class _Accumulator:
         return None if doc.issued_on is None else f"{doc.issued_on:%Y-%m}"
 
 
-def party_label(doc: CanonicalDocument) -> str | None:
-    """The customer as a report shows it: the name, else the id; None when the document has neither."""
-    if doc.party is None:
-        return None
-    return doc.party.name or doc.party.external_id
-
-
 def counts_in_books(doc: CanonicalDocument) -> bool:
     """Drafts, voided and deleted documents are not business yet (or any more): they are left out."""
     return not doc.deleted and doc.status not in _EXCLUDED and doc.kind.is_ledger_document

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from reconcile.party_aliases import NO_ALIASES, PartyAliases
-from store.discrepancies import Discrepancy, DiscrepancyType
+from store.discrepancies import Discrepancy
 from store.ledger_rows import LedgerRow, money
 
 WITHIN_TOLERANCE = "within_tolerance"
@@ -191,6 +191,3 @@ class MatchResult:
         """Discrepancies per type name, as `reconcile run --json` reports them under `exceptions`."""
         counter = Counter(d.type.value for d in self.discrepancies)
         return dict(sorted(counter.items()))
-
-    def of_type(self, kind: DiscrepancyType) -> list[Discrepancy]:
-        return [d for d in self.discrepancies if d.type is kind]

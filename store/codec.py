@@ -38,10 +38,6 @@ def snapshot_bytes(document: CanonicalDocument) -> bytes:
     return _SERIALIZER.to_json(document, exclude=_BOOKKEEPING)
 
 
-def snapshot_json(document: CanonicalDocument) -> str:
-    return snapshot_bytes(document).decode("utf-8")
-
-
 def tidy_amount(value: Decimal | None) -> Decimal | None:
     """An amount read back (always 4 places) shown with at least 2 places and no zeros beyond them:
     1234.5000 -> 1234.50, 0.1234 -> 0.1234. Same value, exactly."""

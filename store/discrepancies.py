@@ -48,30 +48,9 @@ class DiscrepancyType(StrEnum):
     CREDIT_NOTE_EXCEEDS_INVOICE = "credit_note_exceeds_invoice"
 
     @property
-    def is_audit(self) -> bool:
-        """True for the single-source audit checks (one document, no counterpart)."""
-        return self in _AUDIT_TYPES
-
-    @property
     def severity(self) -> str:
         """`low` for statistical hints finance may read last (unusual_amount), `normal` otherwise."""
         return "low" if self is DiscrepancyType.UNUSUAL_AMOUNT else "normal"
-
-
-_AUDIT_TYPES: Final = frozenset(
-    {
-        DiscrepancyType.TOTAL_NOT_SUM_OF_LINES,
-        DiscrepancyType.TOTAL_NOT_SUBTOTAL_PLUS_TAX,
-        DiscrepancyType.NEGATIVE_AMOUNT,
-        DiscrepancyType.DUE_BEFORE_ISSUE,
-        DiscrepancyType.MISSING_OWNER,
-        DiscrepancyType.INVOICE_BEFORE_ORDER,
-        DiscrepancyType.POSSIBLE_DUPLICATE,
-        DiscrepancyType.DISCOUNT_ABOVE_LIMIT,
-        DiscrepancyType.UNUSUAL_AMOUNT,
-        DiscrepancyType.CREDIT_NOTE_EXCEEDS_INVOICE,
-    }
-)
 
 
 class ExceptionStatus(StrEnum):

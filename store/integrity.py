@@ -76,10 +76,6 @@ class Seal:
     def document_digest(self, material: bytes) -> str:
         return hmac.digest(self.document_key, material, "sha256").hex()
 
-    @property
-    def keyed(self) -> bool:
-        return self.origin != UNKEYED_ORIGIN
-
 
 def fingerprint(key: bytes) -> str:
     return hashlib.sha256(hmac.digest(key, b"ledgerbridge key fingerprint", "sha256")).hexdigest()[:16]

@@ -1,4 +1,4 @@
-"""Audit a web action with the web user as actor, exactly as the CLI audits its own (store/audit.py)."""
+"""Audit a web action with the web user as actor, exactly as the CLI audits its own (store/audit_log.py)."""
 
 from __future__ import annotations
 

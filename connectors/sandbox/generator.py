@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.sandbox.company import FXIAOKE_OWNERS, PRODUCTS, SALESPEOPLE, Customer, customers
@@ -132,8 +132,6 @@ TRAP_TEXT = {
     "discount": "order total below its lines' subtotal (a discount)",
     "partial_payment": "partly paid, and the receivable says so",
 }
-
-Spelling = Literal["crm", "books"]
 
 
 @dataclass(frozen=True)

@@ -339,13 +339,6 @@ def _count_rows(rules: Sequence[RuleSummary]) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _line_key(name: str, catalogue: Catalogue) -> str:
-    for key in (f"type.{name}", f"bridge.{name}"):
-        if catalogue.has(key):
-            return key
-    return "bridge.other"
-
-
 def _chart(summary: RuleSummary, catalogue: Catalogue) -> BridgeChart:
     bridge = summary.bridge
     assert bridge is not None

@@ -14,15 +14,16 @@ from sqlalchemy import Engine
 
 from config.daemon import NotificationSettings
 from config.loader import parse_config
-from connectors.sandbox.fxiaoke import FxiaokeSandbox, generate_dataset
+from connectors.sandbox.fxiaoke import FxiaokeSandbox
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
 from store.secrets import create_key_file
 from sync.daemon import Daemon
 from sync.health import assess_health, health_samples
 from sync.notify import Delivery, Digest, Notifier
 from tests.conftest import FixedClock
+from tests.connectors.fxiaoke.generate import generate_dataset
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 from tests.e2e.sync_support import cli
 from tests.e2e.test_fxiaoke_sync import fxiaoke, sync
 

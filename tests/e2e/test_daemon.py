@@ -16,8 +16,8 @@ import pytest
 
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from sync.notify import sign
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 from tests.e2e.daemon_support import (
     invoices,
     invoke,

@@ -25,12 +25,13 @@ from sqlalchemy import Engine
 
 from config.kinds import KINDS
 from connectors.base import ConnectorDeps, NormalizeContext
-from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, generate_dataset
+from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox
 from store.canonical import DocumentKind, Status
 from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock
+from tests.connectors.fxiaoke.generate import generate_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from config.settings import FxiaokeSettings
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
-from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, generate_dataset
+from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox
 from connectors.sandbox.server import FaultPlan
 from store.canonical import CanonicalDocument, DocumentKind, Line, Status
 from store.repository import SqlLedgerRepository
@@ -28,6 +28,7 @@ from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock
+from tests.connectors.fxiaoke.generate import generate_dataset
 from tests.e2e.sync_support import cli
 
 pytestmark = pytest.mark.slow

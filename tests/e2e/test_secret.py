@@ -10,8 +10,8 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from connectors.sandbox.zoho import ZohoSandbox
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.secrets import create_key_file
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 from tests.e2e.daemon_support import (
     TEST_KEY,
     invoke,

@@ -18,10 +18,9 @@ from config.daemon import NotificationSettings
 from config.loader import parse_config
 from config.settings import Schedule, ZohoBooksSettings
 from connectors.base import Connector, ConnectorDeps, NormalizeContext
-from connectors.sandbox.fxiaoke import FxiaokeSandbox, generate_dataset
+from connectors.sandbox.fxiaoke import FxiaokeSandbox
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
 from store.runs import SqlSyncLog
 from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
@@ -31,6 +30,8 @@ from sync.engine import SyncEngine
 from sync.notify import Delivery, Digest, Notifier
 from sync.schedules import build_trigger
 from tests.conftest import FixedClock
+from tests.connectors.fxiaoke.generate import generate_dataset
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 from tests.e2e.sync_support import cli
 from tests.e2e.test_fxiaoke_sync import GENERATED_AT, assert_ledger_is_the_truth, fxiaoke, sync
 from tests.e2e.test_zoho_sync import CREDENTIALS as ZOHO_CREDENTIALS

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import Engine
 
 from connectors.sandbox.zoho import ZohoSandbox
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from reconcile.matching import match
 from reconcile.report.explain import explanation
 from reconcile.report.i18n import Catalogue
@@ -22,6 +21,7 @@ from store.discrepancies import DiscrepancyType
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from tests.conftest import FixedClock
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 from tests.e2e.test_zoho_sync import sync, zoho_connectors
 from tests.unit.reconcile.helpers import match_rule
 

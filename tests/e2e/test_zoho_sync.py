@@ -26,7 +26,6 @@ from connectors.sandbox.zoho import (
     ZohoSandboxOptions,
 )
 from connectors.sandbox.zoho.dataset import System
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind, Status
 from store.repository import SqlLedgerRepository
 from store.runs import SqlSyncLog
@@ -34,6 +33,7 @@ from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
 from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 
 pytestmark = pytest.mark.slow
 

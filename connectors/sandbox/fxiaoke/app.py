@@ -182,12 +182,6 @@ class FxiaokeSandbox:
 
     # ------------------------------------------------------------------------- operator controls
 
-    def expire_tokens(self) -> None:
-        """Every token issued so far dies now (the next business call answers 20016)."""
-        with self._lock:
-            self._tokens.clear()
-            self._current.clear()
-
     def exhaust_quota(self) -> None:
         """From now on every business call answers 30002 (daily quota exhausted)."""
         with self._lock:

@@ -267,9 +267,6 @@ class FxiaokeDataset:
             self._render(entry)
             return entry.doc
 
-    def add_all(self, docs: Iterable[CanonicalDocument]) -> list[CanonicalDocument]:
-        return [self.add(doc) for doc in docs]
-
     def edit(
         self,
         doc: CanonicalDocument,

@@ -103,7 +103,6 @@ class _State:
     tokens: dict[str, _Issued] = field(default_factory=dict)
     refreshes: list[float] = field(default_factory=list)
     refresh_tokens: set[str] = field(default_factory=set)
-    last_issued: str | None = None
     refresh_count: int = 0
     revoked_count: int = 0
     first_call: float | None = None
@@ -180,12 +179,6 @@ class ZohoSandbox:
         """How many access tokens the `revoke_after_uses` fault revoked."""
         with self._lock:
             return self._state.revoked_count
-
-    def expire_tokens(self) -> None:
-        """Expire every access token issued so far (the next API call gets 401 INVALID_TOKEN)."""
-        with self._lock:
-            for issued in self._state.tokens.values():
-                issued.expired = True
 
     # ------------------------------------------------------------------------- routing
 
@@ -277,7 +270,6 @@ class ZohoSandbox:
             self._state.refreshes = [*recent, now]
             access = f"1000.{secrets.token_hex(16)}.{secrets.token_hex(16)}"
             self._state.tokens[access] = _Issued(opts.scopes, now + opts.access_token_ttl)
-            self._state.last_issued = access
             self._state.refresh_count += 1
             body: dict[str, Any] = {
                 "access_token": access,

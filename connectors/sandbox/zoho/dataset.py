@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -257,8 +257,3 @@ def complete_components(system: System, doc: CanonicalDocument) -> CanonicalDocu
         k: v for k, v in update.items() if getattr(doc, k) != v or type(getattr(doc, k)) is not type(v)
     }
     return doc.model_copy(update=changed) if changed else doc
-
-
-def whole_seconds(value: datetime) -> datetime:
-    """`value` without microseconds (Zoho times are whole seconds)."""
-    return value - timedelta(microseconds=value.microsecond)

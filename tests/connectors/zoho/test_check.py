@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from connectors.base import CheckResult, Connector
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from connectors.zoho.books import build_books
 from connectors.zoho.crm import build_crm
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.zoho.helpers import books_settings, crm_settings, make_deps
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 
 SANDBOX_CREDENTIALS = {
     "client_id": "1000.SANDBOXCLIENT",

@@ -11,8 +11,8 @@ import requests
 
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from store.canonical import DocumentKind
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 
 REFRESH = {
     "grant_type": "refresh_token",

@@ -12,7 +12,6 @@ import responses
 from connectors.base import Connector, Token
 from connectors.errors import AuthError, TokenExpiredError
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
-from connectors.sandbox.zoho.sample import SampleSizes, sample_dataset
 from connectors.zoho.auth import token_key
 from connectors.zoho.books import build_books
 from connectors.zoho.crm import build_crm
@@ -26,6 +25,7 @@ from tests.connectors.zoho.helpers import (
     crm_settings,
     make_deps,
 )
+from tests.connectors.zoho.sample import SampleSizes, sample_dataset
 
 BOOKS = f"{API}/books/v3"
 NOT_AUTHORIZED = {"code": 57, "message": "You are not authorized to perform this operation"}

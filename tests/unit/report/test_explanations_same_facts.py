@@ -95,7 +95,7 @@ def test_a_payment_applied_to_a_missing_invoice_says_so_with_its_amount_and_the_
         allocations=(Allocation(invoice_external_id="inv-404", amount=Decimal("42.00")),),
     )
     result = settle([invoice], [payment], SETTLEMENT_RULE, known_invoices=frozenset({"inv-1"}))
-    (found,) = result.of_type(DiscrepancyType.MISSING_IN_LEFT)
+    (found,) = [d for d in result.discrepancies if d.type is DiscrepancyType.MISSING_IN_LEFT]
     english, chinese = _both(found)
     assert english == "PMT-000111 (zoho-books) applies CNY 42.00 to invoice inv-404, which does not exist"
     assert chinese == "PMT-000111（zoho-books）向发票 inv-404 核销 CNY 42.00，但该发票不存在"

@@ -17,13 +17,13 @@ from typing import Any
 
 from config.rules import Tolerance
 from connectors.fxiaoke import normalize as n
-from connectors.sandbox.fxiaoke import generate_dataset
 from reconcile.aging import BUCKETS, aging_summary
 from reconcile.findings import Tolerances
 from reconcile.o2c import GroupBy, O2CRow, o2c_summary
 from reconcile.order_settlement import Settlements, settle_by_orders
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Status
 from store.ledger_rows import LedgerRow
+from tests.connectors.fxiaoke.generate import generate_dataset
 from tests.unit.fxiaoke.test_normalize import CTX, load
 
 AS_OF = date(2022, 3, 1)

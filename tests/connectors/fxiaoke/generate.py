@@ -1,4 +1,4 @@
-"""A realistic, seeded Fxiaoke company for tests and the demo: Chinese customers, products, orders with
+"""A realistic, seeded Fxiaoke company for tests: Chinese customers, products, orders with
 lines, payments allocated to orders (some split, some partial), invoice applications (some issued),
 a few USD orders with exchange rates, voided and draft records, and one bulk import sharing a timestamp."""
 

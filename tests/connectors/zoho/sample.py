@@ -1,4 +1,4 @@
-"""A seeded, realistic Zoho dataset (Chinese and Latin names, CNY and USD) for tests and the demo."""
+"""A seeded, realistic Zoho dataset (Chinese and Latin names, CNY and USD) for tests (the demo generates its company in connectors/sandbox/generator.py)."""
 
 from __future__ import annotations
 
