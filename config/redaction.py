@@ -138,6 +138,14 @@ class SecretValues:
             if changed:
                 self._stale = True  # compiled at the next use: a burst of adds compiles once
 
+    def forget_all(self) -> None:
+        """Tests only: start from nothing known."""
+        with self._lock:
+            self._lasting.clear()
+            self._minted.clear()
+            self._patterns = []
+            self._stale = False
+
     def _compiled(self) -> list[tuple[str | None, re.Pattern[str]]]:
         """(anchor, pattern) per value, longest value first. The anchor is the value's longest run of
         characters no encoder changes, lower-cased: where it is absent, the value cannot be (a cheap
