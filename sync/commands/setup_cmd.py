@@ -120,6 +120,17 @@ timezone: Asia/Shanghai                   # company time zone for date-only fiel
 #     failing_runs: 3                     # degraded once a connector failed 3 runs in a row
 #   workers: 4
 #   max_backoff_minutes: 60
+#   web: {enabled: true, host: 127.0.0.1, port: 8080}   # serve the web app from the daemon too
+
+# The web app (`ledgerbridge web`, docs/web.md): add people with `ledgerbridge user add NAME --role
+# viewer|reviewer|admin`. Loopback by default; put nginx or caddy with TLS in front for others.
+# web:
+#   session_idle_minutes: 30
+#   session_max_hours: 12
+#   login_failures_per_user: 5            # within login_window_minutes
+#   login_failures_per_address: 20
+#   login_window_minutes: 15
+#   trusted_header: X-Forwarded-User      # single sign-on behind a proxy that sets it (off unless set)
 
 # Where a digest goes after a run with new exceptions, or when a connector keeps failing.
 # Store the secrets with `ledgerbridge secret set webhook-signing-key` / `smtp-password`.
