@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import importlib
 import secrets
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import FrameType
 
 from config.settings import Settings
 from store.users import Role, SqlUserStore
@@ -20,7 +18,6 @@ from sync.bootstrap import open_engine
 
 DEMO_USERS: tuple[tuple[str, Role], ...] = (("demo-reviewer", Role.REVIEWER), ("demo-admin", Role.ADMIN))
 DEMO_ACTOR = "demo"
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 WEB_SERVE = "web.serve"
 """The module that builds the web server (named, not imported: sync never imports web statically)."""
 
@@ -64,19 +61,10 @@ def web_url(host: str, port: int) -> str:
 
 def serve_web(settings: Settings, *, host: str, port: int) -> None:
     """Serve the web app over the demo database in the foreground until Ctrl-C or SIGTERM, then return
-    (the command exits 0). uvicorn lets requests in flight finish, then raises the signal it caught
-    again for the handler that was there before it: a quiet one here, so that a stop asked for is not
-    reported as a death by signal (exit status -15) or a KeyboardInterrupt."""
+    (the command exits 0): web.serve.serve_foreground, as `ledgerbridge web` does."""
     serve = importlib.import_module(WEB_SERVE)
     engine = open_engine(settings)
-    previous = {sig: signal.signal(sig, _stopped) for sig in STOP_SIGNALS}
     try:
-        serve.make_server(settings, engine, host=host, port=port, proxy_headers=False).run()
+        serve.serve_foreground(settings, engine, host=host, port=port, proxy_headers=False)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         engine.dispose()
-
-
-def _stopped(signum: int, frame: FrameType | None) -> None:
-    """The demo's server was asked to stop: nothing more to do (uvicorn has shut it down)."""

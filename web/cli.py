@@ -15,7 +15,7 @@ from config.loader import LoadedConfig
 from store.db import SchemaNotReady
 from store.users import SqlUserStore
 from sync.bootstrap import open_engine
-from web.serve import exposed, make_server
+from web.serve import exposed, serve_foreground
 
 EXIT_USAGE = 2
 
@@ -56,9 +56,8 @@ def web_command(app: _App, host: str, port: int, proxy_headers: bool) -> None:
             click.echo(app.text("web.exposed", host=host), err=True)
         if not SqlUserStore(engine).list():
             click.echo(app.text("web.no_users"), err=True)
-        server = make_server(settings, engine, host=host, port=port, proxy_headers=proxy_headers)
         shown = f"[{host}]" if ":" in host else host
         click.echo(app.text("web.serving", url=f"http://{shown}:{port}/"), err=True)
-        server.run()  # uvicorn handles SIGINT/SIGTERM: requests in flight finish, then it returns
+        serve_foreground(settings, engine, host=host, port=port, proxy_headers=proxy_headers)
     finally:
         engine.dispose()

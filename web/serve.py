@@ -4,9 +4,11 @@ jobs (`daemon.web.enabled`; sync/daemon.py imports this module by name at run ti
 from __future__ import annotations
 
 import ipaddress
+import signal
 import threading
 import time
 from dataclasses import dataclass
+from types import FrameType
 
 import structlog
 import uvicorn
@@ -51,6 +53,29 @@ def make_server(
         lifespan="off",
     )
     return uvicorn.Server(config)
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def serve_foreground(
+    settings: Settings, engine: Engine, *, host: str, port: int, proxy_headers: bool
+) -> None:
+    """Serve until Ctrl-C or SIGTERM, then return (the command exits 0). uvicorn lets requests in flight
+    finish, then raises the signal it caught again for the handler that was there before it: a quiet one
+    here, so that a stop asked for is not reported as a death by signal (exit status -15) or a
+    KeyboardInterrupt. `ledgerbridge web` and `demo --web` both serve through this."""
+    server = make_server(settings, engine, host=host, port=port, proxy_headers=proxy_headers)
+    previous = {sig: signal.signal(sig, _stopped) for sig in STOP_SIGNALS}
+    try:
+        server.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """Asked to stop: nothing more to do (uvicorn has shut the server down)."""
 
 
 @dataclass

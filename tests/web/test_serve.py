@@ -4,6 +4,11 @@ and the daemon's hook serves the app on a thread."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from tests.e2e.report_support import run_cli
+from tests.e2e.test_demo_web import REPO, free_port
 from web.serve import exposed, is_loopback, start_in_background
 
 
@@ -57,7 +63,7 @@ def test_the_web_command_serves_with_the_options_given_and_warns(
         made.append(_Server(**kwargs))
         return made[-1]
 
-    monkeypatch.setattr("web.cli.make_server", fake)
+    monkeypatch.setattr("web.serve.make_server", fake)
     config = tmp_path / "ledgerbridge.yaml"
     config.write_text(
         f"database_url: {web_settings.database_url}\nsecret_key_file: {web_settings.secret_key_file}\n",
@@ -127,3 +133,43 @@ def test_the_daemon_serves_no_web_app_by_default(web_settings: Settings, web_eng
 
     assert Daemon(web_settings, web_engine).web_address is None
     assert web_settings.daemon.web.enabled is False
+
+
+def test_the_web_command_stops_on_sigterm_with_exit_status_0(tmp_path: Path, web_settings: Settings) -> None:
+    """uvicorn re-raises the signal it caught after shutting down; asked to stop is not a death by signal."""
+    config = tmp_path / "ledgerbridge.yaml"
+    config.write_text(
+        f"database_url: {web_settings.database_url}\nsecret_key_file: {web_settings.secret_key_file}\n",
+        encoding="utf-8",
+    )
+    port = free_port()
+    command = [
+        sys.executable,
+        "-c",
+        "from sync.cli import run; run()",
+        "--config",
+        str(config),
+        "--lang",
+        "en",
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERBRIDGE_")}
+    process = subprocess.Popen(
+        [*command, "web", "--port", str(port)], stderr=subprocess.DEVNULL, env=env, cwd=REPO
+    )
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as page:
+                    assert page.status == 200
+                break
+            except OSError:
+                assert process.poll() is None, "ledgerbridge web exited before answering"
+                time.sleep(0.1)
+        else:
+            pytest.fail("ledgerbridge web never answered")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
