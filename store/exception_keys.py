@@ -9,6 +9,7 @@ exception itself (`SqlReconcileRepository.save_run`) and backfilled by the migra
   half-width, `ACME` is `acme`), one per line;
 - `queue_text`: the same plus the documents' numbers and the stored explanation, folded alike — what
   the queue's free-text search reads;
+  (each capped: see PARTY_BYTES, TEXT_BYTES);
 - `queue_amount`: the absolute difference in the base currency (the difference times the rate of the
   finding's document in that currency; a rate the source did not give counts as 1); 0 for a finding
   without an amount (dates, owner).
@@ -30,12 +31,21 @@ from store.reconcile_tables import reconcile_exceptions
 from store.tables import documents
 
 _BATCH = 2_000
+PARTY_BYTES = 400
+TEXT_BYTES = 1_200
+"""Both columns are in the queue's covering index (migration 0011), whose rows PostgreSQL limits to
+about 2,700 bytes: the customers keep their first 400 bytes of UTF-8, the free text its first 1,200
+(customers first, then document numbers, then the explanation)."""
 _IN_CHUNK = 400
 
 
 def fold(text: str) -> str:
     """Text as the queue compares it: NFKC (full-width letters and digits become ASCII) and case-folded."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def _cap(text: str, limit: int) -> str:
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
 def refresh_queue_keys(conn: Connection, *where: ColumnElement[bool]) -> int:
@@ -81,8 +91,8 @@ def _write(conn: Connection, rows: Sequence[Any]) -> int:
         updates.append(
             {
                 "_id": id_,
-                "queue_party": "\n".join(parties),
-                "queue_text": "\n".join([*parties, *numbers, fold(explanation)]),
+                "queue_party": _cap("\n".join(parties), PARTY_BYTES),
+                "queue_text": _cap("\n".join([*parties, *numbers, fold(explanation)]), TEXT_BYTES),
                 "queue_amount": amount.quantize(MONEY_QUANTUM),
             }
         )

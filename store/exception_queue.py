@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, Engine, func, select, type_coerce
 from sqlalchemy.sql import ColumnElement
 
 from store.exception_counts import ExceptionScope
@@ -113,6 +113,7 @@ class ExceptionQueue:
     def page(self, where: QueueFilter, *, now: datetime, sort: str = "-age", page: int = 1) -> QueuePage:
         """One page of PAGE_SIZE rows and the filter's total; a page past the end is the last page."""
         conditions = where.conditions(now)
+        e = reconcile_exceptions.c
         with self._engine.connect() as conn:
             total = int(
                 conn.execute(
@@ -121,14 +122,20 @@ class ExceptionQueue:
             )
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(1, page), pages)
-            query = (
-                select(reconcile_exceptions)
-                .where(*conditions)
-                .order_by(*_order(sort))
-                .limit(PAGE_SIZE)
-                .offset((page - 1) * PAGE_SIZE)
+            # ids first (index-only where the covering index holds every condition), then their rows
+            ids = list(
+                conn.execute(
+                    select(e.id)
+                    .where(*conditions)
+                    .order_by(*_order(sort, scan=bool(where.party or where.text)))
+                    .limit(PAGE_SIZE)
+                    .offset((page - 1) * PAGE_SIZE)
+                ).scalars()
             )
-            found = [(stored_exception(row), row["queue_amount"]) for row in conn.execute(query).mappings()]
+            read = conn.execute(select(reconcile_exceptions).where(e.id.in_(ids))).mappings().all()
+            by_id = {row["id"]: row for row in read}
+            in_order = [by_id[i] for i in ids if i in by_id]
+            found = [(stored_exception(row), row["queue_amount"]) for row in in_order]
             keys = {(r.source, r.kind.value, r.external_id) for x, _ in found for r in (*x.left, *x.right)}
             facts = document_facts(conn, keys)
         rows = tuple(QueueRow(x, amount, _parties(x, facts)) for x, amount in found)
@@ -166,12 +173,16 @@ class ExceptionQueue:
             return int(conn.execute(query).scalar_one())
 
 
-def _order(sort: str) -> list[ColumnElement[object]]:
+def _order(sort: str, *, scan: bool = False) -> list[ColumnElement[Any]]:
+    """The page order. `scan`: a customer or free-text filter, which SQLite answers fastest from the
+    covering index in age order, sorting the matches; `queue_amount + 0` keeps it from walking the
+    amount index instead and reading a wide table row per exception (docs/performance.md)."""
     e = reconcile_exceptions.c
+    amount: ColumnElement[Any] = (type_coerce(e.queue_amount, BigInteger) + 0) if scan else e.queue_amount
     if sort == "amount":
-        return [e.queue_amount.asc(), e.id.asc()]
+        return [amount.asc(), e.id.asc()]
     if sort == "-amount":
-        return [e.queue_amount.desc(), e.id.desc()]
+        return [amount.desc(), e.id.desc()]
     if sort == "age":
         return [e.first_seen_at.desc(), e.id.desc()]
     return [e.first_seen_at.asc(), e.id.asc()]

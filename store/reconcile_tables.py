@@ -92,7 +92,15 @@ reconcile_exceptions = Table(
     ),
     UniqueConstraint("fingerprint", name="uq_reconcile_exceptions_fingerprint"),
     Index("ix_reconcile_exceptions_rule", "rule", "status"),
-    Index("ix_reconcile_exceptions_queue_age", "status", "first_seen_at", "id"),
+    Index(  # covering: a filter by customer or free text reads no table row (store/exception_queue.py)
+        "ix_reconcile_exceptions_queue_age",
+        "status",
+        "first_seen_at",
+        "id",
+        "queue_amount",
+        "queue_party",
+        "queue_text",
+    ),
     Index("ix_reconcile_exceptions_queue_amount", "status", "queue_amount", "id"),
     Index("ix_reconcile_exceptions_queue_assignee", "assignee", "status"),
 )

@@ -452,3 +452,22 @@ def test_reviewer_page_has_the_bulk_form_and_the_keyboard_script(
     script = reviewer.get("/static/queue.js")
     assert script.status_code == 200
     assert 'event.key === "j"' in script.text
+
+
+def test_a_very_long_explanation_is_stored_and_still_found_by_number(
+    viewer: WebClient, web_engine: Engine, web_clock: FixedClock
+) -> None:
+    """The free-text column is in a covering index: PostgreSQL refuses index rows over ~2,700 bytes, so
+    the column keeps its first 1,200 bytes (numbers before the explanation)."""
+    found = Discrepancy(
+        rule="long",
+        type=DiscrepancyType.MISSING_IN_RIGHT,
+        left=(DocumentRef(source="s", kind=DocumentKind.INVOICE, external_id="x", number="LONG-1"),),
+        difference=Decimal(5),
+        currency="CNY",
+        explanation="".join(chr(0x4E00 + (i * 7919) % 20_000) for i in range(3_000)),  # incompressible
+    )
+    run = ReconcileRunRecord("long", "match", "all", 1, 0, 0, {}, {}, web_clock(), web_clock())
+    change = ExceptionChange(found.fingerprint, ExceptionStatus.OPEN, ExceptionAction.OPENED, None, found)
+    SqlReconcileRepository(web_engine).save_run(run, [], [change], owner=None, actor="t", now=web_clock())
+    assert len(ids(viewer.get("/queue?q=long-1"))) == 1
