@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from config.settings import Settings
 from reconcile.report.explain import explanation
@@ -308,3 +308,31 @@ def test_vendor_text_and_comments_render_as_text(
     assert "&lt;script&gt;alert(&#39;party&#39;)&lt;/script&gt;" in page
     assert "&lt;img src=x onerror=" in page
     assert "&lt;script&gt;alert(&#39;note&#39;)&lt;/script&gt;" in page
+
+
+# ----------------------------------------------------------------------------- cost
+
+
+def test_the_page_reads_the_exception_and_its_events_by_their_keys_only(
+    reviewer: WebClient, reconciled: Any, web_engine: Engine
+) -> None:
+    """No listing or count of exceptions: the page costs the same with 100,000 of them (bench/web.py
+    times it)."""
+    found = _by_type(web_engine, "amount_mismatch")
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(web_engine, "before_cursor_execute", seen)
+    try:
+        assert reviewer.get(f"/exceptions/{found.id}").status_code == 200
+        assert reviewer.htmx_post(f"/exceptions/{found.id}/comment", {"note": "x"}).status_code == 200
+    finally:
+        event.remove(web_engine, "before_cursor_execute", seen)
+    reads = [s for s in statements if s.startswith("SELECT") and "FROM reconcile_exceptions" in s]
+    assert reads
+    assert all("WHERE reconcile_exceptions.id = " in s for s in reads), reads
+    events = [s for s in statements if "FROM reconcile_exception_events" in s]
+    assert events
+    assert all("WHERE reconcile_exception_events.exception_id = " in s for s in events), events
