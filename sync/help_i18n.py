@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import click
 from click.formatting import iter_rows, measure_table
@@ -75,12 +75,19 @@ def peek_globals(args: Sequence[str]) -> dict[str, str]:
     return found
 
 
+@runtime_checkable
+class _Speaks(Protocol):
+    """The CLI's context object (sync.cli.AppContext) once the root callback made it: named by what it
+    offers, so this module, which sync.cli imports, never imports sync.cli back."""
+
+    @property
+    def lang(self) -> Lang: ...
+
+
 def help_language(ctx: click.Context) -> Lang:
     """The language of the help page being printed (see the module docstring)."""
-    from sync.cli import AppContext  # sync.cli imports this module
-
     root = ctx.find_root()
-    if isinstance(root.obj, AppContext):  # the root callback ran: --lang or env, then the config
+    if isinstance(root.obj, _Speaks):  # the root callback ran: --lang or env, then the config
         return root.obj.lang
     peeked: dict[str, str] = root.meta.get(PEEKED, {})
     return quiet_language(peeked.get("--lang"), peeked.get("--config"))
