@@ -5,6 +5,7 @@ page, CSV/XLSX exports of the filter, vendor text rendered as text, both languag
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -471,3 +472,17 @@ def test_a_very_long_explanation_is_stored_and_still_found_by_number(
     change = ExceptionChange(found.fingerprint, ExceptionStatus.OPEN, ExceptionAction.OPENED, None, found)
     SqlReconcileRepository(web_engine).save_run(run, [], [change], owner=None, actor="t", now=web_clock())
     assert len(ids(viewer.get("/queue?q=long-1"))) == 1
+
+
+def test_an_exception_opened_from_the_queue_leads_back_to_the_same_filter(
+    viewer: WebClient, ledger: dict[str, int]
+) -> None:
+    page = viewer.get("/queue?assignee=none&sort=amount")
+    links = re.findall(r'<a href="(/exceptions/\d+\?back=[^"]+)"', page.text)
+    assert links, "no exception link carries the queue's filter"
+    opened = viewer.get(html.unescape(links[0]))
+    back = re.search(r'<p class="exception-back"><a href="([^"]+)"', opened.text)
+    assert back is not None
+    assert html.unescape(back[1]).startswith("/queue?")
+    assert "sort=amount" in html.unescape(back[1])
+    assert "assignee=none" in html.unescape(back[1])
