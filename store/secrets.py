@@ -260,6 +260,23 @@ class SqlTokenStore:
                 )
             )
 
+    def refresh_deadlines(self) -> dict[str, datetime]:
+        """Connector name -> when its refresh token dies, for every token row that says both (rows
+        written by connectors.oauth2: `connector` and `refresh_expires_at` in the token's extra). Two
+        rows of one connector (an old chain after a re-authorization): the latest saved wins."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(tokens.c.key, tokens.c.ciphertext).order_by(tokens.c.saved_at)).all()
+        found: dict[str, datetime] = {}
+        for key, ciphertext in rows:
+            try:
+                extra = json.loads(self._box.decrypt(f"token:{key}", ciphertext)).get("extra", {})
+            except SecretKeyError:
+                continue
+            connector, deadline = extra.get("connector"), extra.get("refresh_expires_at")
+            if connector and deadline:
+                found[str(connector)] = datetime.fromisoformat(deadline)
+        return found
+
     def forget_all(self) -> int:
         """Delete every cached token (their issuer will not take them again, e.g. the demo's new
         sandboxes); the connectors sign in afresh. Returns how many were deleted."""

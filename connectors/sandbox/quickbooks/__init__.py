@@ -1,0 +1,1 @@
+"""QuickBooks Online sandbox: Intuit OAuth and the v3 accounting API emulated on loopback."""
