@@ -89,8 +89,29 @@ class ByModification:
     previous page, or, in a walk at `lower`, rows seen before the walk, are left out.
 
     An answer that cannot be trusted (a row without a modification time, an `_id` walk that does not
-    advance) raises in `update_state`, before its rows go on; a full page entirely older than `lower`
-    (the filter was ignored) is handed on and raises in `update_request`."""
+    advance) raises in `update_state`, before its rows go on.
+
+    Never a loop (issue 16): a page read by time must advance. Fxiaoke honouring `GTE lower` answers
+    rows at `lower` or later in ascending time, so a full page either ends past `lower` or is one
+    millisecond at or past it (walked by `_id`, then `lower` becomes that millisecond + 1). A page that
+    does neither — it ends at or before `lower`, or a millisecond before `lower` fills it, or (after the
+    first page) any of its rows is older than `lower` — means Fxiaoke ignored the filter: asked again,
+    it would answer the same rows and the old loop handed the older ones on again, forever. So `lower`
+    rises strictly with every page read by time and no bound is asked for twice; each `_id` walk must
+    advance its keyset too: with finitely many rows, a pass ends or raises within a bounded number of
+    queries (tests/unit/fxiaoke/test_modification_paging_terminates.py).
+
+    Such a page raises `FatalApiError` naming what Fxiaoke did, before its rows go on (they would repeat
+    rows already handed on), which fails this stream's run and not the others; the cursor stays at the
+    last committed page. Only the first page of a pass goes on first (or, full of one millisecond, is
+    walked by `_id`): nothing of the pass can repeat yet, as before issue 16 for a page older than
+    `since`; the error comes when the next page by time is asked for.
+
+    Why stop rather than continue another way: walking the bound's millisecond by `_id` (`EQ`) reaches
+    only that millisecond; every row after it is reachable by `GTE` alone, which this tenant ignores.
+    The one walk left, `_id GT` over the whole object, reads every row on every run and loses the
+    ascending time order the `ordered` cursor relies on; and a vendor that ignored one filter gives no
+    reason to trust the next. So failing loudly is the safe answer (the id sweep, `by_id`, is apart)."""
 
     def __init__(self, since_ms: int | None, *, limit: int) -> None:
         self.lower = since_ms
@@ -104,6 +125,8 @@ class ByModification:
         self._walking = False
         self._has_next = True
         self._problem: str | None = None
+        self._paged = False
+        """Whether a page read by time was accepted in this pass (so rows may have gone on)."""
 
     @property
     def has_next_page(self) -> bool:
@@ -118,8 +141,15 @@ class ByModification:
             self._walked(self._ties, answer, rows)
             return
         times = [modified_ms(r) for r in rows]
-        if len(rows) == self._limit and times[0] == times[-1]:
-            # A full page of one millisecond: walk that millisecond by _id, then continue after it.
+        tie = len(rows) == self._limit and times[0] == times[-1]
+        stalled = self._stalled(rows, times, tie)
+        if stalled is not None and self._paged:
+            raise FatalApiError(stalled)
+        self._paged = True
+        if tie:
+            # A full page of one millisecond: walk that millisecond by _id, then continue after it
+            # (or, a first page not past `since`, stop with the error once the walk is done).
+            self._problem = stalled
             self._stamp = times[0]
             self._exclude = self._seen_at_lower if self._stamp == self.lower else set()
             self._ties, self._walking = KeysetPaginator("_id", _past, limit=self._limit), False
@@ -132,8 +162,8 @@ class ByModification:
         self._has_next = len(rows) >= self._limit
         if not self._has_next:
             return
-        if times[-1] < (lower or 0):
-            self._problem = f"rows came back older than {lower}: the API ignored the {MODIFIED} filter"
+        if stalled is not None:  # the first page: it went on; the next one cannot be reached
+            self._problem = stalled
             return
         top = times[-1]
         at_top = {str(r.get("_id")) for r, t in zip(rows, times, strict=True) if t == top}
@@ -141,7 +171,7 @@ class ByModification:
         self.lower = top
 
     def update_request(self, request: Query) -> Query:
-        if self._problem is not None:
+        if self._problem is not None and self._ties is None:
             raise FatalApiError(self._problem)
         if self._ties is None:
             return self._by_time(request)
@@ -149,6 +179,32 @@ class ByModification:
             return self._ties.update_request(request)
         self._walking = True
         return self._ties.init_request(Query((Filter(MODIFIED, "EQ", (str(self._stamp),)),), BY_ID))
+
+    def _stalled(self, rows: list[Row], times: list[int], tie: bool) -> str | None:
+        """Why this page read by time does not advance past `lower` (Fxiaoke ignored the filter), or
+        None. Before any page was accepted, rows older than `lower` on a page that ends past it are
+        let through, as they always were (they cannot repeat anything of this pass)."""
+        lower = self.lower
+        if lower is None or not rows:
+            return None
+        if len(rows) >= self._limit and not tie and times[-1] < lower and not self._paged:
+            return f"rows came back older than {lower}: the API ignored the {MODIFIED} filter"
+        ignored = f"Fxiaoke ignored the {MODIFIED} GTE {lower} filter"
+        last = f"{MODIFIED} {times[-1]}, _id {rows[-1].get('_id')}"
+        if len(rows) >= self._limit and (times[-1] < lower or (times[-1] == lower and not tie)):
+            return (
+                f"{ignored}: a full page ended at {last}, not past the bound, so paging made no "
+                "progress (asked again, it would answer the same rows); stopped rather than hand rows "
+                "on twice"
+            )
+        older = [i for i, t in enumerate(times) if t < lower]
+        if older and self._paged:
+            first = rows[older[0]]
+            return (
+                f"{ignored}: it answered rows modified before the bound ({first.get('_id')} at "
+                f"{times[older[0]]}), already read in this pass; stopped rather than hand them on twice"
+            )
+        return None
 
     def _walked(self, ties: KeysetPaginator[Query], answer: Answer, rows: list[Row]) -> None:
         ties.update_state(answer)

@@ -13,8 +13,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from connectors.sandbox.fxiaoke.dataset import FxiaokeDataset
@@ -106,6 +106,9 @@ class FxiaokeSandbox:
     unavailable: tenant profile: {object apiName: "missing" | "forbidden" | "empty"} (OBJECT_PROFILES).
     hidden_ids: fault: rows (by `_id`) queries never serve but `total` counts.
     totals_off: the tenant's totals are off: `total` is always 0 (api-notes §5a).
+    ignored_filters: hostile tenant: {object apiName: {"field OPERATOR", ...}} filters its queries
+    accept and silently ignore, e.g. {"SalesOrderObj": {"last_modified_time GTE"}} (every page by
+    modification time is then the object's first page).
     """
 
     def __init__(
@@ -126,6 +129,7 @@ class FxiaokeSandbox:
         hidden_ids: frozenset[str] = frozenset(),
         totals_off: bool = False,
         unavailable: Mapping[str, str] | None = None,
+        ignored_filters: Mapping[str, Collection[str]] | None = None,
         port: int = 0,
     ) -> None:
         self.dataset = dataset
@@ -148,6 +152,7 @@ class FxiaokeSandbox:
         if unknown:
             raise ValueError(f"unknown object profiles {sorted(unknown)} (use {OBJECT_PROFILES})")
         self.hidden_ids = hidden_ids
+        self.ignored_filters = {name: frozenset(f) for name, f in (ignored_filters or {}).items()}
         self.totals_off = totals_off
         self._tokens: dict[str, _Token] = {}
         self._current: dict[str, str] = {}
@@ -394,6 +399,10 @@ class FxiaokeSandbox:
         if profile == "empty":
             empty = {"dataList": [], "offset": search.offset, "limit": search.limit, "total": 0}
             return Response(200, _envelope(trace_id, empty))
+        ignored = self.ignored_filters.get(search.api_name)
+        if ignored:
+            kept = tuple(f for f in search.filters if f"{f.field_name} {f.operator}" not in ignored)
+            search = replace(search, filters=kept)
         field = keyset_field(search)
         if field is not None and not self._indexed(search):
             entries = self.dataset.sorted_by(search.api_name, field)

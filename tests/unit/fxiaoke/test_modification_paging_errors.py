@@ -90,3 +90,57 @@ def test_rows_already_seen_at_the_lower_bound_are_not_handed_on_again() -> None:
         [Filter("last_modified_time", "GTE", ("2",))],
         [Filter("last_modified_time", "GTE", ("3",))],
     ]
+
+
+class Repeating(Script):
+    """A vendor that ignores `last_modified_time GTE`: every query gets the same full page (its last row
+    exactly at the bound the next query asks from). Stops the test after `budget` calls instead of
+    looping with the paginator."""
+
+    def __init__(self, page: list[Row], budget: int = 20) -> None:
+        super().__init__([page] * budget)
+
+
+def test_a_vendor_ignoring_gte_with_a_full_page_ending_at_the_bound_stops_and_hands_nothing_twice() -> None:
+    script = Repeating([row("a", 1), row("b", 2)])
+    handed: list[list[str]] = []
+
+    with pytest.raises(FatalApiError, match=r"^Fxiaoke ignored the last_modified_time GTE 2 filter"):
+        drain(script, None, handed)
+
+    assert handed == [["a", "b"]]  # the first page once; "a" never again
+    assert len(script.calls) == 2
+    assert script.calls[1][0] == [Filter("last_modified_time", "GTE", ("2",))]
+
+
+def test_a_vendor_ignoring_gte_after_a_tie_walk_stops_instead_of_walking_the_millisecond_again() -> None:
+    tied = [row("a", 5), row("b", 5)]
+    script = Script([tied, tied, [], tied])  # the walk (EQ 5, then _id GT b) is fine; GTE 6 is ignored
+    handed: list[list[str]] = []
+
+    with pytest.raises(FatalApiError, match=r"^Fxiaoke ignored the last_modified_time GTE 6 filter"):
+        drain(script, None, handed)
+
+    assert handed == [["a", "b"]]
+    assert script.calls[3][0] == [Filter("last_modified_time", "GTE", ("6",))]
+
+
+def test_a_page_not_past_the_bound_from_since_goes_on_once_then_paging_stops() -> None:
+    script = Repeating([row("a", 3), row("b", 7)])  # `GTE 7` ignored; the page ends at the bound
+    handed: list[list[str]] = []
+
+    with pytest.raises(FatalApiError, match=r"^Fxiaoke ignored the last_modified_time GTE 7 filter"):
+        drain(script, 7, handed)
+
+    assert handed == [["a", "b"]]
+    assert len(script.calls) == 1
+
+
+def test_rows_older_than_the_bound_on_a_later_short_page_are_refused_before_they_go_on() -> None:
+    script = Script([[row("a", 1), row("b", 2)], [row("b", 2), row("c", 3)], [row("a", 1)]])
+    handed: list[list[str]] = []
+
+    with pytest.raises(FatalApiError, match=r"^Fxiaoke ignored the last_modified_time GTE 3 filter"):
+        drain(script, None, handed)
+
+    assert handed == [["a", "b"], ["c"]]
