@@ -328,3 +328,13 @@ def test_without_a_browser_ci_fails_and_a_developer_is_told_why_it_skipped(
         monkeypatch.delenv(name)
     with pytest.raises(pytest.skip.Exception, match="no browser for the real-browser test"):
         need_a_browser()
+
+
+def test_docs_web_md_shows_every_screenshot_the_walk_takes_and_each_file_is_there() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    shown = re.findall(
+        r"\]\((web/screenshots/[a-z0-9-]+\.png)\)", (docs / "web.md").read_text(encoding="utf-8")
+    )
+    taken = {"login", "queue-zh", *(name for name, _, _ in GALLERY)}
+    assert sorted(shown) == sorted(f"web/screenshots/{name}.png" for name in taken)
+    assert [path for path in shown if not (docs / path).is_file()] == []
