@@ -68,6 +68,10 @@ class OAuthApp:
     callback_fields: tuple[str, ...] = ()
     refresh_lifetime: timedelta | None = None
     """The refresh token's life when the vendor does not say (Xero: 60 days unused)."""
+    scope_separator: str = " "
+    """RFC 6749 joins scopes with spaces; Zoho with commas."""
+    keep_fields: tuple[str, ...] = ()
+    """Fields of the token answer kept in the token's extra (Zoho's `api_domain`)."""
 
     def token_call(self, form: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         """The form and headers of one token request, client authentication included."""
@@ -85,7 +89,7 @@ def authorization_url(app: OAuthApp, redirect_uri: str, state: str) -> str:
     params = {
         "client_id": app.client_id,
         "response_type": "code",
-        "scope": " ".join(app.scopes),
+        "scope": app.scope_separator.join(app.scopes),
         "redirect_uri": redirect_uri,
         "state": state,
         **app.authorize_params,
@@ -139,7 +143,10 @@ def grant_token(app: OAuthApp, body: Any, now: datetime, *, previous_refresh: st
         raise AuthError(f"{app.vendor}: the token endpoint answered without an access_token")
     rotated = body.get("refresh_token")
     remember_secret(access, rotated if isinstance(rotated, str) else None, minted=True)
-    lifetime = _seconds(body.get("expires_in")) or DEFAULT_ACCESS_LIFETIME
+    # Zoho: `expires_in_sec` in seconds when present (its `expires_in` is then milliseconds)
+    lifetime = (
+        _seconds(body.get("expires_in_sec")) or _seconds(body.get("expires_in")) or DEFAULT_ACCESS_LIFETIME
+    )
     expires_at = now + timedelta(seconds=lifetime)
     margin = min(REFRESH_MARGIN, timedelta(seconds=lifetime / 10))
     extra = {"refresh_after": (expires_at - margin).isoformat(), "minted_at": now.isoformat()}
@@ -159,6 +166,9 @@ def grant_token(app: OAuthApp, body: Any, now: datetime, *, previous_refresh: st
         deadlines = [now + app.refresh_lifetime]
     if deadlines:
         extra["refresh_expires_at"] = min(deadlines).isoformat()
+    for name in app.keep_fields:
+        if isinstance(body.get(name), str):
+            extra[name] = str(body[name]).rstrip("/")
     return Token(access_token=access, expires_at=expires_at, extra=extra)
 
 

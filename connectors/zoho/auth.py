@@ -19,6 +19,7 @@ from config.redaction import remember_secret
 from connectors.base import Clock, Token, TokenStore
 from connectors.errors import AuthError, TransientError
 from connectors.http import HttpClient
+from connectors.oauth2 import OAuthApp
 
 DATA_CENTERS: Final[Mapping[str, tuple[str, str]]] = {
     "com": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
@@ -243,3 +244,36 @@ def _lifetime_seconds(body: Mapping[str, Any]) -> float:
             if seconds > 0:
                 return seconds
     return 3600.0
+
+
+SCOPES: Final[Mapping[str, tuple[str, ...]]] = {
+    "zoho_crm": ("ZohoCRM.modules.READ", "ZohoCRM.settings.fields.READ"),
+    "zoho_books": (
+        "ZohoBooks.settings.READ",
+        "ZohoBooks.invoices.READ",
+        "ZohoBooks.customerpayments.READ",
+        "ZohoBooks.salesorders.READ",
+        "ZohoBooks.creditnotes.READ",
+    ),
+}
+"""Scopes `connector authorize` asks for, per kind (api-notes zoho.md §1.6; the Books names follow
+Zoho's `ZohoBooks.<module>.READ` pattern and are UNVERIFIED per endpoint)."""
+
+
+def oauth_app(kind: str, accounts_url: str, client_id: str, client_secret: str) -> OAuthApp:
+    """Zoho's server-based application flow (api-notes zoho.md §1.4): `{accounts}/oauth/v2/auth` with
+    `access_type=offline` (a refresh token) and `prompt=consent` (a new one even when consented
+    before), the code traded at `{accounts}/oauth/v2/token` with the client in the form. Zoho's refresh
+    tokens do not rotate and do not expire; `ZohoAuth` keeps using the configured one."""
+    return OAuthApp(
+        vendor="Zoho",
+        authorize_url=f"{accounts_url}/oauth/v2/auth",
+        token_url=f"{accounts_url}/oauth/v2/token",
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=SCOPES[kind],
+        client_auth="post",
+        authorize_params={"access_type": "offline", "prompt": "consent"},
+        scope_separator=",",
+        keep_fields=("api_domain",),
+    )

@@ -158,3 +158,8 @@ def _duration(seconds: int) -> str:
     if seconds < 172800:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
+
+
+from sync.commands.authorize_cmd import authorize  # noqa: E402 - the group exists first
+
+connector_group.add_command(authorize)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from reconcile.report.catalogue import (
+    cli_authorize,
     cli_common,
     cli_finance,
     cli_help,
@@ -23,8 +24,8 @@ from reconcile.report.catalogue import (
     web_connectors,
     web_document,
     web_exception,
-    web_reports,
     web_queue,
+    web_reports,
     web_today,
 )
 
@@ -46,4 +47,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     web_document.MESSAGES,
     web_exception.MESSAGES,
     web_candidates.MESSAGES,
+    cli_authorize.MESSAGES,
 )

@@ -57,6 +57,13 @@ _COMMANDS: Final[dict[str, tuple[str, str]]] = {
         "WARN 表示某个可选对象缺失、无权访问或为空（同步会在没有它的情况下继续，代价会写明）。"
         "任一检查失败时退出码为 1。",
     ),
+    "help.connector.authorize": (
+        "Connect the vendor account of connector NAME: open the vendor's consent page, receive the "
+        "authorization code on a loopback redirect (or pasted with --paste), trade it for tokens and store "
+        "them encrypted.",
+        "授权连接器 NAME 的供应商账户。打开供应商的授权页面，在本机回调地址上接收授权码（或用 --paste "
+        "粘贴），换取令牌并加密保存。",
+    ),
     "help.sync": ("Synchronize connectors into the ledger.", "把连接器的数据同步到账本。"),
     "help.sync.run": (
         "Sync the configured connectors (all, or those named). Exit 1 if a stream failed or a connector "
@@ -269,6 +276,19 @@ _OPTIONS: Final[dict[str, tuple[str, str]]] = {
         "Language of everything printed: zh or en (else $LEDGERBRIDGE_LANG, else the config's locale).",
         "所有输出使用的语言：zh 或 en（否则用 $LEDGERBRIDGE_LANG，再否则用配置中的 locale）。",
     ),
+    "help.connector.authorize.--paste": (
+        "Paste the code (or the whole redirected URL) instead of listening.",
+        "粘贴授权码（或跳转后的完整网址），不在本机监听。",
+    ),
+    "help.connector.authorize.--redirect-uri": (
+        "The redirect URI registered with the vendor's app; a loopback one is listened on.",
+        "在供应商应用中登记的跳转地址；若为本机地址则在其上监听。",
+    ),
+    "help.connector.authorize.--no-browser": (
+        "Only print the URL, never open a browser.",
+        "只输出网址，不打开浏览器。",
+    ),
+    "help.connector.authorize.--timeout": ("Seconds to wait for the redirect.", "等待跳转的秒数。"),
     "help.sync.run.--connector": ("Only this connector (repeatable).", "只同步此连接器（可重复）。"),
     "help.sync.run.--stream": ("Only this stream (repeatable).", "只同步此数据流（可重复）。"),
     "help.sync.run.--full": (
