@@ -1,0 +1,1 @@
+"""QuickBooks Online (connector kind `quickbooks`): normalizers from the vendor's documented shapes."""

@@ -1,0 +1,382 @@
+"""QuickBooks Online entities -> canonical documents (pure; api-notes quickbooks-xero-bank.md §1.5).
+
+Money is exact from the JSON text (the HTTP loop parses fractions as Decimal; a float is refused).
+`CurrencyRef.value` is the currency, `ExchangeRate` the rate (home currency per unit of the document's,
+UNVERIFIED direction for every locale), `DocNumber` the number, `CustomerRef` the party, `TxnDate` the
+issue date and `MetaData.LastUpdatedTime` the cursor.
+
+- Void (no status field exists): an invoice whose `TotalAmt` is 0 and whose `PrivateNote` starts with
+  "Voided" (Intuit blog [25]; the exact note text is UNVERIFIED beyond that blog) -> Status.VOID.
+- Payment allocations: `Line[]` whose `LinkedTxn[]` has `TxnType` "Invoice" -> `Line.Amount` applied to
+  `TxnId` (a line linking a CreditMemo is not an invoice allocation); `UnappliedAmt` -> balance.
+- Invoice status from `Balance` vs `TotalAmt`: 0 paid, equal open, between partially paid.
+- Customers and items are master data (Customer: DisplayName, Active; Item: Name, Sku, UnitPrice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from connectors.base import NormalizeContext, RawRecord
+from connectors.errors import RecordError
+from connectors.reasons import Rule
+from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
+
+VOID_NOTE = "voided"
+
+
+def invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    total, balance = _amount(raw, "TotalAmt"), _amount(raw, "Balance")
+    void = is_voided(raw)
+    status = Status.VOID if void else _paid_status(total, balance)
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.INVOICE,
+        due_on=_date(raw, "DueDate"),
+        total=total,
+        balance=balance,
+        tax=_tax(raw),
+        status=status,
+        raw_status="Voided" if void else None,
+        lines=_lines(raw),
+    )
+
+
+def credit_memo(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A credit memo: `Balance` (else `RemainingCredit`) is the credit still unused. QuickBooks links a
+    credit memo to invoices through a Payment's lines, so the memo itself carries no allocations."""
+    balance = _amount(raw, "Balance")
+    if balance is None:
+        balance = _amount(raw, "RemainingCredit")
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.CREDIT_NOTE,
+        total=_amount(raw, "TotalAmt"),
+        balance=balance,
+        tax=_tax(raw),
+        status=Status.VOID if is_voided(raw) else Status.OPEN,
+        lines=_lines(raw),
+    )
+
+
+def sales_receipt(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    """A cash sale (no invoice): an invoice paid on the spot, so the ledger holds it as a paid invoice;
+    `references.kind` says it was a sales receipt and `PaymentRefNum` is kept."""
+    total = _amount(raw, "TotalAmt")
+    void = is_voided(raw)
+    refs = {"kind": "sales_receipt"}
+    if (ref := _text(raw, "PaymentRefNum")) is not None:
+        refs["payment_reference"] = ref
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.INVOICE,
+        total=total,
+        balance=_amount(raw, "Balance"),
+        tax=_tax(raw),
+        status=Status.VOID if void else Status.PAID,
+        raw_status="Voided" if void else "SalesReceipt",
+        lines=_lines(raw),
+        references=refs,
+    )
+
+
+def payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    refs = {}
+    if (ref := _text(raw, "PaymentRefNum")) is not None:
+        refs["payment_reference"] = ref
+    return _document(
+        ctx,
+        raw,
+        kind=DocumentKind.PAYMENT,
+        number=_text(raw, "PaymentRefNum"),
+        total=_amount(raw, "TotalAmt"),
+        balance=_amount(raw, "UnappliedAmt"),
+        status=Status.VOID if is_voided(raw) else Status.PAID,
+        allocations=payment_allocations(raw),
+        references=refs,
+    )
+
+
+def customer(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    active = raw.get("Active")
+    name = _text(raw, "DisplayName") or _text(raw, "CompanyName")
+    return _make(
+        ctx,
+        kind=DocumentKind.CUSTOMER,
+        external_id=_id(raw, "Id"),
+        number=name,
+        party=PartyRef(external_id=_id(raw, "Id"), name=name),
+        currency=_ref(raw, "CurrencyRef")[0],
+        balance=_amount(raw, "Balance"),
+        status=Status.VOID if active is False else Status.OPEN,
+        raw_status=None if active is None else ("Active" if active else "Inactive"),
+        source_modified_at=_modified(raw),
+    )
+
+
+def item(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    active = raw.get("Active")
+    price = _amount(raw, "UnitPrice")
+    name = _text(raw, "Name")
+    return _make(
+        ctx,
+        kind=DocumentKind.PRODUCT,
+        external_id=_id(raw, "Id"),
+        number=_text(raw, "Sku") or name,
+        lines=(Line(product=name, sku=_text(raw, "Sku"), unit_price=price, amount=price or Decimal(0)),),
+        status=Status.VOID if active is False else Status.OPEN,
+        raw_status=_text(raw, "Type"),
+        source_modified_at=_modified(raw),
+    )
+
+
+def is_voided(raw: RawRecord) -> bool:
+    """Voided: zero total and a private note starting "Voided" (QuickBooks has no void status)."""
+    note = raw.get("PrivateNote")
+    total = _amount(raw, "TotalAmt")
+    return total == 0 and isinstance(note, str) and note.strip().lower().startswith(VOID_NOTE)
+
+
+def payment_allocations(raw: RawRecord) -> tuple[Allocation, ...]:
+    """`Line[].LinkedTxn[]` of TxnType "Invoice" -> allocations; amounts to one invoice over several
+    lines are added up. A line linking more than one invoice cannot say how its amount splits: refused."""
+    lines = _list(raw, "Line")
+    found: dict[str, Decimal] = {}
+    for i, line in enumerate(lines):
+        where = f"Line[{i}]"
+        if not isinstance(line, Mapping):
+            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=line)
+        linked = [
+            txn
+            for txn in _list(line, "LinkedTxn", where=where)
+            if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice"
+        ]
+        if not linked:
+            continue
+        if len(linked) > 1:
+            raise RecordError(
+                "one payment line links several invoices: its amount cannot be split",
+                field=f"{where}.LinkedTxn",
+                rule=Rule.INVALID,
+                value=linked,
+            )
+        amount = _amount(line, "Amount", where=where)
+        if amount is None or amount == 0:
+            continue
+        target = _id(linked[0], "TxnId", where=f"{where}.LinkedTxn[0]")
+        found[target] = found.get(target, Decimal(0)) + amount
+    return tuple(Allocation(invoice_external_id=k, amount=v) for k, v in found.items())
+
+
+def deleted_entry(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind) -> CanonicalDocument:
+    """A CDC `status: "Deleted"` entry (Id and MetaData only) as a deleted document."""
+    return _make(
+        ctx,
+        kind=kind,
+        external_id=_id(raw, "Id"),
+        status=Status.DELETED,
+        deleted=True,
+        source_modified_at=_modified(raw, required=False),
+    )
+
+
+# ----------------------------------------------------------------------------- shared
+
+
+def _document(ctx: NormalizeContext, raw: RawRecord, **fields: Any) -> CanonicalDocument:
+    currency, _ = _ref(raw, "CurrencyRef")
+    party_id, party_name = _ref(raw, "CustomerRef")
+    common: dict[str, Any] = {
+        "external_id": _id(raw, "Id"),
+        "number": _text(raw, "DocNumber"),
+        "party": PartyRef(external_id=party_id, name=party_name) if party_id or party_name else None,
+        "issued_on": _date(raw, "TxnDate"),
+        "currency": currency,
+        "exchange_rate": _rate(raw),
+        "source_modified_at": _modified(raw),
+    }
+    return _make(ctx, **{**common, **fields})
+
+
+def _make(ctx: NormalizeContext, **fields: Any) -> CanonicalDocument:
+    try:
+        return CanonicalDocument(source=ctx.source, **fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise RecordError.from_validation(error, error["msg"], field=where or None) from exc
+
+
+def _paid_status(total: Decimal | None, balance: Decimal | None) -> Status:
+    if total is None or balance is None:
+        return Status.OPEN
+    if balance == 0 and total != 0:
+        return Status.PAID
+    if 0 < balance < total:
+        return Status.PARTIALLY_PAID
+    return Status.OPEN
+
+
+def _tax(raw: RawRecord) -> Decimal | None:
+    detail = raw.get("TxnTaxDetail")
+    if detail is None:
+        return None
+    if not isinstance(detail, Mapping):
+        raise RecordError("must be an object", field="TxnTaxDetail", rule=Rule.NOT_AN_OBJECT, value=detail)
+    return _amount(detail, "TotalTax", where="TxnTaxDetail")
+
+
+def _lines(raw: RawRecord) -> tuple[Line, ...]:
+    """Sales item lines (`SalesItemLineDetail`); subtotal, discount and group lines are not goods."""
+    result = []
+    for i, row in enumerate(_list(raw, "Line")):
+        where = f"Line[{i}]"
+        if not isinstance(row, Mapping):
+            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
+        if row.get("DetailType") != "SalesItemLineDetail":
+            continue
+        detail = row.get("SalesItemLineDetail") or {}
+        if not isinstance(detail, Mapping):
+            raise RecordError(
+                "must be an object", field=f"{where}.SalesItemLineDetail", rule=Rule.NOT_AN_OBJECT
+            )
+        amount = _amount(row, "Amount", where=where)
+        if amount is None:
+            raise RecordError("a line needs Amount", field=f"{where}.Amount", rule=Rule.MISSING)
+        item_id, item_name = _ref(detail, "ItemRef", where=f"{where}.SalesItemLineDetail")
+        try:
+            result.append(
+                Line(
+                    product=item_name,
+                    product_external_id=item_id,
+                    description=_text(row, "Description"),
+                    quantity=_number(f"{where}.SalesItemLineDetail.Qty", detail.get("Qty")),
+                    unit_price=_number(f"{where}.SalesItemLineDetail.UnitPrice", detail.get("UnitPrice")),
+                    amount=amount,
+                )
+            )
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise RecordError.from_validation(
+                error, error["msg"], field=f"{where}.{error['loc'][0]}"
+            ) from exc
+    return tuple(result)
+
+
+def _list(raw: Mapping[str, Any], key: str, *, where: str = "") -> Sequence[Any]:
+    value = raw.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        name = f"{where}.{key}" if where else key
+        raise RecordError("must be a list", field=name, rule=Rule.NOT_A_LIST, value=value)
+    return value
+
+
+def _ref(raw: Mapping[str, Any], key: str, *, where: str = "") -> tuple[str | None, str | None]:
+    value = raw.get(key)
+    if value is None:
+        return None, None
+    if not isinstance(value, Mapping):
+        name = f"{where}.{key}" if where else key
+        raise RecordError("a reference must be an object {value, name}", field=name, rule=Rule.NOT_AN_OBJECT)
+    return _opt(value.get("value")), _opt(value.get("name"))
+
+
+def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
+    value = raw.get(key)
+    name = f"{where}.{key}" if where else key
+    if value is None or value == "":
+        raise RecordError("is missing", field=name, rule=Rule.MISSING)
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RecordError("must be a string id", field=name, rule=Rule.NOT_AN_ID, value=value)
+    return str(value)
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if isinstance(value, Mapping | list):
+        raise RecordError("expected text", field=key, rule=Rule.NOT_TEXT, value=value)
+    return _opt(value)
+
+
+def _number(field: str, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool | float):
+        raise RecordError(
+            f"must be an exact number, got {type(value).__name__}",
+            field=field,
+            rule=Rule.NOT_A_BOOLEAN if isinstance(value, bool) else Rule.NOT_EXACT,
+            value=value,
+        )
+    try:
+        number = Decimal(value) if isinstance(value, int | str) else value
+    except InvalidOperation as exc:
+        raise RecordError(
+            f"{value!r} is not a number", field=field, rule=Rule.NOT_A_NUMBER, value=value
+        ) from exc
+    if not isinstance(number, Decimal) or not number.is_finite():
+        raise RecordError(f"{value!r} is not a finite number", field=field, rule=Rule.NOT_FINITE, value=value)
+    return number
+
+
+def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
+    return _number(f"{where}.{key}" if where else key, raw.get(key))
+
+
+def _rate(raw: RawRecord) -> Decimal | None:
+    rate = _amount(raw, "ExchangeRate")
+    return rate if rate is not None and rate > 0 else None
+
+
+def _date(raw: RawRecord, key: str) -> date | None:
+    value = _text(raw, key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise RecordError(
+            f"{value!r} is not a yyyy-mm-dd date", field=key, rule=Rule.NOT_A_DATE, value=value
+        ) from exc
+
+
+def parse_time(value: str) -> datetime:
+    """'2015-01-16T15:08:12-08:00' (offset required) -> aware UTC."""
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.utcoffset() is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return parsed.astimezone(UTC)
+
+
+def _modified(raw: RawRecord, *, required: bool = True) -> datetime | None:
+    meta = raw.get("MetaData")
+    value = meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None
+    if not isinstance(value, str) or not value:
+        if required:
+            raise RecordError(
+                "is missing (it is the sync cursor)", field="MetaData.LastUpdatedTime", rule=Rule.MISSING
+            )
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise RecordError(
+            f"{value!r} is not an ISO-8601 time with offset",
+            field="MetaData.LastUpdatedTime",
+            rule=Rule.NOT_A_TIME,
+            value=value,
+        ) from exc
