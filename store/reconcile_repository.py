@@ -42,6 +42,7 @@ from store.discrepancies import (
     ExceptionStatus,
     FieldDiff,
 )
+from store.document_filter import side_conditions
 from store.exception_keys import refresh_queue_keys
 from store.ledger_rows import LedgerRow
 from store.reconcile_tables import (
@@ -231,40 +232,7 @@ class SqlReconcileRepository:
         return rows
 
     def _conditions(self, spec: DocumentSet) -> list[ColumnElement[bool]]:
-        d = documents.c
-        conditions: list[ColumnElement[bool]] = [d.source == spec.source, d.kind == spec.kind]
-        for name, values in spec.filters.items():
-            if name == "number_prefix":
-                conditions.append(or_(*(d.number.startswith(v, autoescape=True) for v in values)))
-            else:
-                conditions.append(getattr(d, name).in_(list(values)))
-        if spec.start is None or spec.end is None:
-            return conditions
-        in_range = d.issued_on.between(spec.start, spec.end)
-        if spec.allocated_into_range_of is None:
-            conditions.append(in_range)
-            return conditions
-        target = documents.alias("target")
-        allocated_in_range = exists(
-            select(1)
-            .select_from(
-                allocations.join(
-                    target,
-                    and_(
-                        target.c.source == d.source,
-                        target.c.kind == allocations.c.target_kind,
-                        target.c.external_id == allocations.c.invoice_external_id,
-                    ),
-                )
-            )
-            .where(
-                allocations.c.document_id == d.id,
-                allocations.c.target_kind == spec.allocated_into_range_of,
-                target.c.issued_on.between(spec.start, spec.end),
-            )
-        )
-        conditions.append(or_(in_range, allocated_in_range))
-        return conditions
+        return side_conditions(spec)
 
     def _allocations(self, spec: DocumentSet) -> dict[int, tuple[tuple[str, int, str], ...]]:
         a = allocations.c

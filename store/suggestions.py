@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, Engine, exists, func, or_, select, tuple_, type_coerce
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import BigInteger, Engine, exists, func, select, tuple_, type_coerce
 
 from store.canonical import DocumentKey
+from store.document_filter import side_conditions
 from store.ledger_rows import LedgerRow
+from store.reconcile_repository import DocumentSet
 from store.reconcile_tables import reconcile_exceptions, reconcile_matches, reconcile_runs
 from store.tables import documents
 
@@ -89,19 +90,8 @@ class SqlSuggestionSource:
         m = reconcile_matches.c
         column = m.left_document_id if side == "left" else m.right_document_id
         matched = exists(select(1).where(m.rule == rule, column == _d.id))
-        conditions: list[ColumnElement[bool]] = [
-            _d.source == source,
-            _d.kind == kind,
-            _d.deleted.is_(False),
-            ~matched,
-        ]
-        for name, values in filters.items():  # the same filters as the rule's run (DocumentSet)
-            if name == "number_prefix":
-                conditions.append(or_(*(_d.number.startswith(v, autoescape=True) for v in values)))
-            else:
-                conditions.append(getattr(_d, name).in_(list(values)))
-        if start is not None and end is not None:
-            conditions.append(_d.issued_on.between(start, end))
+        other = DocumentSet(source, kind, filters, start, end)  # what the rule's run reads of that side
+        conditions = [*side_conditions(other), _d.deleted.is_(False), ~matched]
         total = type_coerce(_d.total, BigInteger)
         order = func.abs(total - near) if near is not None else _d.id
         query = select(*_COLUMNS).where(*conditions).order_by(order, _d.id).limit(limit)
