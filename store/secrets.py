@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,6 +30,15 @@ log = structlog.get_logger(__name__)
 KEY_ENV = "LEDGERBRIDGE_SECRET_KEY"
 DEFAULT_KEY_FILE = "ledgerbridge.key"
 TOKEN_LOCK_WAIT_SECONDS = 120.0
+SECRET_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}"  # noqa: S105 - a pattern, not a password
+"""A secret's name (`secret set`, the Connectors page): a letter or digit, then up to 199 letters, digits,
+dots, underscores and hyphens. Valid as a Python and as an HTML `pattern` (JavaScript `v`) expression."""
+_SECRET_NAME = re.compile(rf"^{SECRET_NAME_PATTERN}$")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether `name` may name a secret (SECRET_NAME_PATTERN)."""
+    return _SECRET_NAME.match(name) is not None
 
 
 def default_key_file(database_url: str, configured: str | None = None) -> Path:

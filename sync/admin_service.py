@@ -5,8 +5,7 @@ what the command does: the same engine under the same connector lock, the same a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,31 +17,114 @@ from store.audit_log import AuditVerdict, record_audit, verify_audit
 from store.db import Engine
 from store.digests import DocumentVerdict, verify_documents
 from store.integrity import Seal, seal_of
-from store.secrets import SqlSecretStore
+from store.secrets import SqlSecretStore, is_secret_name
+from store.sync_status import DatabaseError
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import Progress, SyncEngine, SyncRunResult
 from sync.reconcile_job import PlanRun, RuleRun, SkippedRun, run_rules_after_sync
-
-SECRET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-"""A secret's name, as `secret set` accepts it."""
-
 
 # ----------------------------------------------------------------------------- sync
 
 
 @dataclass(frozen=True)
-class ManualSync:
-    """What one manual sync of a connector did: each stream's run, and the rules run after it."""
+class Refusal:
+    """A connector that did not sync: another run holds its lock (store.locks.LockHeld, nothing was read),
+    or its lock could not even be taken (the database locked or gone)."""
 
     connector: str
+    error: Exception
+
+
+@dataclass(frozen=True)
+class ManualSync:
+    """What one manual sync did: each stream's run, the connectors refused, the rules run after it, and
+    the error that kept its audit row out (None: audited)."""
+
+    connectors: list[str]
     full: bool
     results: list[SyncRunResult]
+    refused: list[Refusal] = field(default_factory=list)
     reconciled: list[RuleRun | PlanRun] = field(default_factory=list)
     skipped: list[SkippedRun] = field(default_factory=list)
+    audit_error: Exception | None = None
 
     @property
     def failed(self) -> int:
         return sum(not r.ok for r in self.results)
+
+
+def run_sync(
+    engine: Engine,
+    settings: Settings,
+    selection: Sequence[tuple[str, Sequence[str] | None]],
+    *,
+    full: bool,
+    actor: str,
+    holder: str,
+    repair: bool = False,
+    since: datetime | None = None,
+    sweep: bool = False,
+    verify: bool = False,
+    wait_seconds: float = 0,
+    audit_detail: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    on_wait: Callable[[str], None] | None = None,
+) -> ManualSync:
+    """`sync run`: each selected connector (name, its streams or None for all) under its lock, in turn;
+    one `sync.run` audit row for them all (refused ones too: then nothing ran, nothing failed), its
+    detail `{connectors, full, repair, since, failed}` plus `audit_detail`; then the rules that name a
+    synced connector under `after:`. A connector another run holds (or whose lock cannot be taken) is
+    a Refusal, not an exception; a configuration problem building a connector is raised (KeyError for
+    an unknown name, config.loader.ConfigError), and what ran before it is not audited."""
+    sync = SyncEngine(engine, clock, repair=repair)
+    results: list[SyncRunResult] = []
+    refused: list[Refusal] = []
+    for name, streams in selection:
+        connector_settings = settings.connector(name)
+        connector = build_connector(settings, connector_settings, engine, clock=clock)
+        try:
+            results += sync.run_connector(
+                connector,
+                streams=None if streams is None else list(streams),
+                full=full,
+                since=since,
+                sweep=sweep,
+                verify=verify,
+                overlap=timedelta(minutes=connector_settings.overlap_minutes),
+                max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
+                wait_seconds=wait_seconds,
+                holder=holder,
+                progress=progress,
+            )
+        except Exception as exc:  # noqa: BLE001 - LockHeld, or its lock could not be taken (database locked, gone)
+            refused.append(Refusal(name, exc))
+        finally:
+            connector.close()
+    failed = sum(not r.ok for r in results)
+    detail = {
+        "connectors": [name for name, _ in selection],
+        "full": full,
+        "repair": repair,
+        "since": None if since is None else since.isoformat(),
+        "failed": failed,
+    }
+    audit_error: Exception | None = None
+    try:
+        record_audit(engine, actor, "sync.run", {**detail, **(audit_detail or {})}, clock=clock)
+    except DatabaseError as exc:  # the database that failed the runs: the caller says so
+        audit_error = exc
+    skipped: list[SkippedRun] = []
+    reconciled = run_rules_after_sync(
+        engine,
+        settings,
+        {r.connector for r in results if r.ok},
+        clock=clock,
+        skipped=skipped,
+        on_wait=on_wait,
+    )
+    connectors = [name for name, _ in selection]
+    return ManualSync(connectors, full, results, refused, reconciled, skipped, audit_error)
 
 
 def sync_connector(
@@ -57,33 +139,25 @@ def sync_connector(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> ManualSync:
-    """Sync every stream of the connector `name` under its lock (store.locks.LockHeld when another run
-    holds it, raised before anything is read), audit `sync.run` with the command's detail shape (plus
-    `audit_detail`), then run the rules that name it under `after:`. `name` must be configured
-    (KeyError otherwise)."""
-    connector_settings = settings.connector(name)
-    connector = build_connector(settings, connector_settings, engine, clock=clock)
-    results: list[SyncRunResult] = []
-    try:
-        results = SyncEngine(engine, clock).run_connector(
-            connector,
-            full=full,
-            overlap=timedelta(minutes=connector_settings.overlap_minutes),
-            max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
-            holder=holder,
-            progress=progress,
-        )
-    finally:
-        connector.close()
-        # Audited as `sync run` audits: refused by the lock too (then nothing ran, nothing failed).
-        failed = sum(not r.ok for r in results)
-        detail = {"connectors": [name], "full": full, "repair": False, "since": None, "failed": failed}
-        record_audit(engine, actor, "sync.run", {**detail, **(audit_detail or {})}, clock=clock)
-    skipped: list[SkippedRun] = []
-    reconciled = run_rules_after_sync(
-        engine, settings, {r.connector for r in results if r.ok}, clock=clock, skipped=skipped
+    """`sync run --connector NAME [--full]` (run_sync of every stream of one connector) for a shell that
+    reports a refusal as an exception: store.locks.LockHeld when another run holds the connector (nothing
+    was read; still audited), the database error that kept the audit row out."""
+    outcome = run_sync(
+        engine,
+        settings,
+        [(name, None)],
+        full=full,
+        actor=actor,
+        holder=holder,
+        audit_detail=audit_detail,
+        progress=progress,
+        clock=clock,
     )
-    return ManualSync(name, full, results, reconciled, skipped)
+    for refusal in outcome.refused:
+        raise refusal.error
+    if outcome.audit_error is not None:
+        raise outcome.audit_error
+    return outcome
 
 
 # ----------------------------------------------------------------------------- connector test
@@ -115,7 +189,7 @@ def set_secret(
     """Store `value` encrypted as secret `name` and audit `secret.set` ({name, replaced}, never the
     value); the value joins this process's redaction registry first, so no log or error can show it.
     Returns whether it replaced a stored one. ValueError for a bad name or an empty value."""
-    if not SECRET_NAME.match(name):
+    if not is_secret_name(name):
         raise ValueError("bad secret name")
     if not value:
         raise ValueError("empty secret value")

@@ -7,9 +7,10 @@ import json
 
 import click
 
-from store.audit_log import AuditVerdict, list_audit, verify_audit
-from store.digests import DocumentProblem, DocumentVerdict, verify_documents
-from store.integrity import Seal, seal_of
+from store.audit_log import AuditVerdict, list_audit
+from store.digests import DocumentProblem, DocumentVerdict
+from store.integrity import Seal
+from sync.admin_service import verify_everything
 from sync.cli import AppContext, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.console import echo_line
@@ -55,13 +56,12 @@ def verify(app: AppContext, as_json: bool) -> None:
     and every document row against its digest; exit 1 naming the first bad row and every row that
     fails (ADR 0020). `sync run --full --repair` rewrites failing documents."""
     with database(app) as engine:
-        audit = verify_audit(engine)
-        rows = verify_documents(engine)
-        seal = seal_of(engine)
+        found = verify_everything(engine)
+    audit, rows, seal = found.audit, found.documents, found.seal
     if as_json:
         emit_json(
             {
-                "ok": audit.ok and rows.ok,
+                "ok": found.ok,
                 "rows": audit.rows,
                 "sealed": audit.sealed,
                 "seal_key": seal.fingerprint,

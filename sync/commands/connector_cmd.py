@@ -9,27 +9,13 @@ import click
 from rich.table import Table
 
 from config.loader import ConfigError
-from connectors.base import Connector
 from connectors.errors import ConnectorError
-from store.db import Engine
 from store.runs import SqlSyncLog, StreamStatus
-from sync.bootstrap import build_connector
+from sync.admin_service import check_connector
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.console import echo_line, literal, stdout_console
 from sync.engine import iso
-
-
-def configured_connector(app: AppContext, engine: Engine, name: str) -> Connector:
-    """Build the connector called `name` from the config; config problems are exit status 2."""
-    settings = app.config.settings
-    try:
-        connector_settings = settings.connector(name)
-        return build_connector(settings, connector_settings, engine)
-    except KeyError as exc:
-        raise BadConfig(str(exc.args[0])) from exc
-    except ConfigError as exc:
-        raise BadConfig(str(exc)) from exc
 
 
 def health(status: StreamStatus | None) -> str:
@@ -110,13 +96,16 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
     WARN: an optional object is missing, forbidden or empty (the sync goes on without it, at the cost
     named). Exit 1 if any check failed."""
     with database(app) as engine:
-        connector = configured_connector(app, engine, name)
         try:
-            results = list(connector.check())
+            app.config.settings.connector(name)
+        except KeyError as exc:
+            raise BadConfig(str(exc.args[0])) from exc
+        try:
+            results = check_connector(engine, app.config.settings, name)
+        except ConfigError as exc:
+            raise BadConfig(str(exc)) from exc
         except ConnectorError as exc:
             raise CommandFailed(app.text("connector.check_failed", connector=name, error=exc)) from exc
-        finally:
-            connector.close()
     if as_json:
         emit_json(
             {

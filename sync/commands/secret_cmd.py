@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -13,12 +12,11 @@ from cryptography.fernet import Fernet
 from config.settings import SECRET_PREFIX, Settings
 from store.audit_log import record_audit
 from store.maintenance import reencrypt_all
-from store.secrets import KEY_ENV, SecretBox, SqlSecretStore
+from store.secrets import KEY_ENV, SecretBox, SqlSecretStore, is_secret_name
+from sync.admin_service import set_secret as store_secret
 from sync.bootstrap import secret_box
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import actor_name, actor_option, database
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 @click.group("secret")
@@ -40,14 +38,10 @@ def set_secret(app: AppContext, name: str, from_stdin: bool, actor: str | None) 
         value = click.prompt(app.text("secret.prompt", name=name), hide_input=True, confirmation_prompt=True)
     if not value:
         raise BadConfig(app.text("secret.empty", name=name))
-    app.redactor.add(value)
     with database(app) as engine:
-        box = secret_box(app.config.settings)
-        store = SqlSecretStore(engine, box)
-        replaced = any(info.name == name for info in store.list())
-        store.set(name, value)
-        record_audit(engine, actor_name(actor), "secret.set", {"name": name, "replaced": replaced})
-    click.echo(app.text("secret.replaced" if replaced else "secret.stored", name=name, where=box.where))
+        replaced = store_secret(engine, app.config.settings, name, value, actor=actor_name(actor))
+    where = secret_box(app.config.settings).where
+    click.echo(app.text("secret.replaced" if replaced else "secret.stored", name=name, where=where))
 
 
 @secret_group.command("list")
@@ -173,5 +167,5 @@ def _references(settings: Settings) -> dict[str, list[str]]:
 
 
 def _check_name(app: AppContext, name: str) -> None:
-    if not _NAME.match(name):
+    if not is_secret_name(name):
         raise BadConfig(app.text("secret.bad_name", name=repr(name)))

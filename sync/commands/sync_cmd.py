@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -17,28 +17,19 @@ from config.settings import Settings
 from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
 from connectors.fxiaoke.streams import DETAIL_COSTS
 from reconcile.report.i18n import Catalogue
-from store.audit_log import default_actor, record_audit
+from store.audit_log import default_actor
 from store.locks import LockHeld
-from store.runs import (
-    COUNT_ERROR,
-    DRIFT,
-    MATCH,
-    UNAVAILABLE,
-    UNKNOWN,
-    QuarantineEntry,
-    RunRecord,
-    SqlSyncLog,
-)
-from store.sync_status import DatabaseError, QuarantineGroup, SqlSyncStatus
+from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
+from store.sync_status import QuarantineGroup, SqlSyncStatus
+from sync.admin_service import Refusal, run_sync
 from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
-from sync.commands.connector_cmd import configured_connector
 from sync.console import echo_line, literal, stdout_console
 from sync.engine import Progress as ProgressCallback
-from sync.engine import SyncEngine, SyncRunResult, count_json, iso
+from sync.engine import SyncRunResult, count_json, iso
 from sync.health import assess_health
-from sync.reconcile_job import SkippedRun, run_rules_after_sync
+from sync.stream_notes import count_note, quarantine_label, quarantine_reason
 
 QUARANTINE_SHOWN = 10
 """Open quarantine entries listed per stream by `sync status` (all of them are counted; `--quarantine`
@@ -111,55 +102,29 @@ def run(
     if repair and not full:
         raise BadConfig(app.text("sync.repair_needs_full"))
     selected = _select(app, settings, connectors, streams)
-    results: list[SyncRunResult] = []
-    refused: list[dict[str, str]] = []
     with database(app) as engine, _progress() as progress:
-        sync = SyncEngine(engine, utc_now, repair=repair)
-        for name, names in selected:
-            connector = configured_connector(app, engine, name)
-            try:
-                results += sync.run_connector(
-                    connector,
-                    streams=names,
-                    full=full,
-                    since=start,
-                    sweep=sweep,
-                    verify=verify,
-                    overlap=timedelta(minutes=settings.connector(name).overlap_minutes),
-                    max_clock_skew=timedelta(minutes=settings.connector(name).max_clock_skew_minutes),
-                    wait_seconds=wait_seconds,
-                    holder="sync run",
-                    progress=progress,
-                )
-            except LockHeld as exc:
-                refused.append({"connector": name, "error": app.text("sync.locked", lock=exc)})
-            except Exception as exc:  # noqa: BLE001 - its lock could not be taken (database locked, gone)
-                error = app.text("sync.not_synced", connector=name, error=_one_line(exc))
-                refused.append({"connector": name, "error": error})
-            finally:
-                connector.close()
-        failed = sum(not r.ok for r in results)
-        detail = {
-            "connectors": [n for n, _ in selected],
-            "full": full,
-            "repair": repair,
-            "since": since,
-            "failed": failed,
-        }
-        try:
-            record_audit(engine, default_actor(), "sync.run", detail)
-        except DatabaseError as exc:  # the database that failed the runs: said, exit status 1
-            error = app.text("sync.audit_failed", error=_one_line(exc))
-            refused.append({"connector": "", "error": error})
         # Rules that name a connector under `after:` run once it synced (sync/reconcile_job.py).
-        skipped: list[SkippedRun] = []
-        reconciled = run_rules_after_sync(
+        outcome = run_sync(
             engine,
             settings,
-            {r.connector for r in results if r.ok},
-            clock=utc_now,
-            skipped=skipped,
+            selected,
+            full=full,
+            repair=repair,
+            since=start,
+            sweep=sweep,
+            verify=verify,
+            wait_seconds=wait_seconds,
+            actor=default_actor(),
+            holder="sync run",
+            audit_detail={"since": since},  # as typed
+            progress=progress,
             on_wait=lambda message: click.echo(message, err=True),
+        )
+    results, reconciled, skipped = outcome.results, outcome.reconciled, outcome.skipped
+    refused = [{"connector": r.connector, "error": _refusal(app, r)} for r in outcome.refused]
+    if outcome.audit_error is not None:  # the database that failed the runs: said, exit status 1
+        refused.append(
+            {"connector": "", "error": app.text("sync.audit_failed", error=_one_line(outcome.audit_error))}
         )
     if as_json:
         emit_json(
@@ -172,9 +137,9 @@ def run(
         )
     else:
         _print_runs(app, results)
-        for outcome in reconciled:
-            count = sum(outcome.result.counts.values())
-            click.echo(app.text("sync.reconciled", rule=outcome.rule.name, count=count))
+        for ran in reconciled:
+            count = sum(ran.result.counts.values())
+            click.echo(app.text("sync.reconciled", rule=ran.rule.name, count=count))
         for skip in skipped:
             click.echo(app.text("sync.not_reconciled", rule=skip.rule.name, reason=skip_reason(app, skip)))
     problems = [
@@ -265,7 +230,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         return
     _print_status(app, streams)
     for entry in statuses:
-        note = count_note(app, entry.connector, entry.stream, entry.last_count)
+        note = count_note(app.catalogue, entry.connector, entry.stream, entry.last_count)
         if note is not None:
             click.echo(note[1])
     for row in streams:
@@ -310,36 +275,8 @@ def _count_entry(run: RunRecord | None) -> dict[str, Any] | None:
 
 def _count_warnings(connector: str, stream: str, run: RunRecord | None) -> list[str]:
     """The --json `warnings`: English whatever the language (machine-stable)."""
-    note = count_note(None, connector, stream, run)
+    note = count_note(Catalogue("en"), connector, stream, run)
     return [note[1].removeprefix("warning: ")] if note is not None and note[0] else []
-
-
-def count_note(
-    app: AppContext | None, connector: str, stream: str, run: RunRecord | None
-) -> tuple[bool, str] | None:
-    """What `sync status` and `sync run` say about a stream's last count check, in the reader's language
-    (English without `app`): (is it a warning, the line); None when the count was never checked."""
-    if run is None or run.count_check is None:
-        return None
-    catalogue = app.catalogue if app is not None else Catalogue("en")
-    ledger, held = run.ledger_count or 0, run.quarantine_count or 0
-    where = {"connector": connector, "stream": stream, "ledger": ledger, "held": held, "total": ledger + held}
-    if run.count_check == DRIFT and run.vendor_count is not None:
-        drift = run.vendor_count - ledger - held
-        what = (
-            catalogue.text("sync.count_missing", count=drift)
-            if drift > 0
-            else catalogue.text("sync.count_extra", count=-drift)
-        )
-        line = catalogue.text("sync.count_drift", vendor=run.vendor_count, what=what, run=run.id, **where)
-        return True, line
-    if run.count_check == MATCH:
-        return False, catalogue.text("sync.count_match", vendor=run.vendor_count, **where)
-    if run.count_check in (UNKNOWN, UNAVAILABLE):
-        return False, catalogue.text(f"sync.count_{run.count_check}", **where)
-    if run.count_check != COUNT_ERROR:  # pragma: no cover - a new check result must be worded here
-        raise ValueError(f"unknown count check {run.count_check!r}")
-    return False, catalogue.text("sync.count_error", run=run.id, **where)
 
 
 def _quarantined(app: AppContext, entry: QuarantineEntry) -> dict[str, Any]:
@@ -365,36 +302,20 @@ def _group(group: QuarantineGroup) -> dict[str, Any]:
     return {"field": group.field, "rule": group.rule, "count": group.count}
 
 
-def reason_text(catalogue: Catalogue, entry: Mapping[str, Any]) -> str:
-    """A quarantined record's reason in the catalogue's language, from its field, rule and value (the
-    `sync status --json` entry, already scrubbed); a record quarantined before reasons had fields (or
-    under a rule this release does not know) keeps its stored English sentence."""
-    rule, field, value = entry.get("rule"), entry.get("field"), entry.get("value")
-    if rule is None or not catalogue.has(f"quarantine.rule.{rule}"):
-        return str(entry["reason"])
-    detail = str(entry["reason"]).removeprefix(f"{field}: ") if field else str(entry["reason"])
-    return catalogue.text(
-        f"quarantine.rule.{rule}",
-        field=field or catalogue.text("quarantine.record"),
-        value=catalogue.text("quarantine.no_value") if value is None else value,
-        detail=detail,
-    )
-
-
 def _group_line(catalogue: Catalogue, group: Mapping[str, Any]) -> str:
     """`    total: not a number (3)`: one (field, rule) count of a stream's open quarantine."""
     rule, field = group["rule"], group["field"]
+    label = quarantine_label(catalogue, rule)
     if rule is None:
-        label, field = (
-            catalogue.text("quarantine.label.unstructured"),
-            catalogue.text("quarantine.field_unknown"),
-        )
-    elif catalogue.has(f"quarantine.label.{rule}"):
-        label = catalogue.text(f"quarantine.label.{rule}")
-    else:
-        label = str(rule)
+        field = catalogue.text("quarantine.field_unknown")
     shown = field if field is not None else catalogue.text("quarantine.record")
     return catalogue.text("quarantine.group", field=shown, label=label, count=group["count"])
+
+
+def _refusal(app: AppContext, refusal: Refusal) -> str:
+    if isinstance(refusal.error, LockHeld):
+        return app.text("sync.locked", lock=refusal.error)
+    return app.text("sync.not_synced", connector=refusal.connector, error=_one_line(refusal.error))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -474,7 +395,7 @@ def _print_runs(app: AppContext, results: Sequence[SyncRunResult]) -> None:
         )
     stdout_console().print(table)
     for r in results:
-        note = count_note(app, r.connector, r.stream, r)
+        note = count_note(app.catalogue, r.connector, r.stream, r)
         if note is not None:
             click.echo(note[1])
         limits = {"waited_seconds": r.waited_seconds, "resets_at": iso(r.resets_at), "status": r.status}
@@ -538,7 +459,9 @@ def _print_quarantine(app: AppContext, streams: Sequence[dict[str, Any]], *, eve
                     "sync.quarantine_entry",
                     id=q["id"],
                     external_id=external_id,
-                    reason=reason_text(app.catalogue, q),
+                    reason=quarantine_reason(
+                        app.catalogue, reason=q["reason"], field=q["field"], rule=q["rule"], value=q["value"]
+                    ),
                     count=q["count"],
                 )
             )

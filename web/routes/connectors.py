@@ -20,10 +20,12 @@ from config.settings import Settings
 from connectors.base import CheckResult
 from connectors.errors import ConnectorError
 from reconcile.report.i18n import Catalogue
-from store.runs import COUNT_ERROR, DRIFT, MATCH, QuarantineEntry, RunRecord, SqlSyncLog, StreamStatus
+from store.runs import QuarantineEntry, RunRecord, SqlSyncLog, StreamStatus
+from store.secrets import SECRET_NAME_PATTERN, is_secret_name
 from store.sync_status import QuarantineGroup, SqlSyncStatus
-from sync.admin_service import SECRET_NAME, check_connector, set_secret
+from sync.admin_service import check_connector, set_secret
 from sync.health import HealthReport, StreamHealth, assess_health
+from sync.stream_notes import count_cell, quarantine_label, quarantine_reason
 from web.auth import Principal, require
 from web.permissions import Permission
 from web.rendering import is_htmx, render, request_lang
@@ -132,13 +134,13 @@ def store_secret(
     name = name.strip()
     problem = (
         "web.connectors.secret.bad_name"
-        if not SECRET_NAME.match(name)
+        if not is_secret_name(name)
         else "web.connectors.secret.empty"
         if not value
         else None
     )
     if problem is not None:
-        context = {"secret_message": problem, "secret_name": name if SECRET_NAME.match(name) else ""}
+        context = {"secret_message": problem, "secret_name": name if is_secret_name(name) else ""}
         return _secret_answer(request, context, status_code=400)
     replaced = set_secret(
         state.engine,
@@ -234,7 +236,7 @@ def _row(
         cursor_in_future=watched.cursor_in_future if watched else False,
         quarantined=status.quarantined if status else 0,
         limits=_limits(last),
-        count=_count(status.last_count if status else None),
+        count=count_cell(status.last_count if status else None),
     )
 
 
@@ -255,34 +257,8 @@ def _limits(last: RunRecord | None) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _count(run: RunRecord | None) -> tuple[str, dict[str, Any]] | None:
-    """The stream's last count check (the `sync status` note, short)."""
-    if run is None or run.count_check is None:
-        return None
-    ledger, held = run.ledger_count or 0, run.quarantine_count or 0
-    if run.count_check == DRIFT and run.vendor_count is not None:
-        drift = run.vendor_count - ledger - held
-        return "web.connectors.count_drift", {
-            "vendor": run.vendor_count,
-            "ledger": ledger,
-            "held": held,
-            "drift": drift,
-        }
-    if run.count_check == MATCH:
-        return "web.connectors.count_match", {"vendor": run.vendor_count}
-    if run.count_check == COUNT_ERROR:
-        return "web.connectors.count_error", {}
-    return "web.connectors.count_unknown", {}
-
-
 def _group(group: QuarantineGroup, catalogue: Catalogue) -> dict[str, Any]:
-    rule = group.rule
-    if rule is None:
-        label = catalogue.text("quarantine.label.unstructured")
-    elif catalogue.has(f"quarantine.label.{rule}"):
-        label = catalogue.text(f"quarantine.label.{rule}")
-    else:
-        label = rule
+    label = quarantine_label(catalogue, group.rule)
     field = group.field if group.field is not None else catalogue.text("quarantine.field_unknown")
     return {"field": field, "label": label, "count": group.count}
 
@@ -291,17 +267,13 @@ def _held(entry: QuarantineEntry, catalogue: Catalogue) -> _Held:
     """One quarantined record: its reason in the reader's language from field, rule and value (the
     stored English sentence when it has no rule), and its raw payload pretty and redacted."""
     value = None if entry.reason_value is None else redact_text(entry.reason_value)
-    stored = redact_text(entry.reason)
-    rule, field = entry.reason_rule, entry.reason_field
-    if rule is None or not catalogue.has(f"quarantine.rule.{rule}"):
-        reason = stored
-    else:
-        reason = catalogue.text(
-            f"quarantine.rule.{rule}",
-            field=field or catalogue.text("quarantine.record"),
-            value=catalogue.text("quarantine.no_value") if value is None else value,
-            detail=stored.removeprefix(f"{field}: ") if field else stored,
-        )
+    reason = quarantine_reason(
+        catalogue,
+        reason=redact_text(entry.reason),
+        field=entry.reason_field,
+        rule=entry.reason_rule,
+        value=value,
+    )
     return _Held(entry, reason, value, pretty_payload(entry.raw_payload))
 
 
@@ -341,6 +313,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 HELPERS.update(
+    secret_name_pattern=SECRET_NAME_PATTERN,
     iso=_iso,
     duration=_duration,
     redact=redact_text,
