@@ -19,13 +19,16 @@ from sync.cli import main
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
-def write_config(tmp_path: Path, database_url: str, *, timezone: str = "Asia/Shanghai") -> Path:
+def write_config(
+    tmp_path: Path, database_url: str, *, timezone: str = "Asia/Shanghai", extra: str = ""
+) -> Path:
+    """A config on the test database; `extra`: YAML appended (rules, connectors, locale...)."""
     path = tmp_path / "ledgerbridge.yaml"
     # The key file beside the config (a PostgreSQL URL has no file to put it beside: the default is the
     # working directory, where a test must write nothing).
     path.write_text(
         f"database_url: {database_url}\nbase_currency: CNY\ntimezone: {timezone}\n"
-        f"secret_key_file: {tmp_path / 'ledgerbridge.key'}\n",
+        f"secret_key_file: {tmp_path / 'ledgerbridge.key'}\n{extra}",
         encoding="utf-8",
     )
     return path

@@ -41,6 +41,15 @@ def write_config(
     return config
 
 
+def init_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory for `ledgerbridge init`, with no database URL or secret key in the
+    environment: the config path init writes."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDGERBRIDGE_SECRET_KEY", raising=False)
+    return tmp_path / "ledgerbridge.yaml"
+
+
 def write_records(directory: Path, records: Iterable[dict[str, Any]], stream: str = "invoices") -> Path:
     path = directory / "data" / f"{stream}.jsonl"
     with path.open("w", encoding="utf-8") as handle:

@@ -27,8 +27,7 @@ reconcile:
 
 @pytest.fixture
 def config(tmp_path: Path, database_url: str, engine: Engine) -> Path:
-    path = write_config(tmp_path, database_url)
-    path.write_text(path.read_text(encoding="utf-8") + RULES, encoding="utf-8")
+    path = write_config(tmp_path, database_url, extra=RULES)
     store_documents(
         engine,
         [

@@ -37,8 +37,7 @@ def _secrets_key(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def config(tmp_path: Path, database_url: str, engine: Engine) -> Path:
     del engine  # migrated
-    path = write_config(tmp_path, database_url)
-    path.write_text(path.read_text(encoding="utf-8") + RULES, encoding="utf-8")
+    path = write_config(tmp_path, database_url, extra=RULES)
     return path
 
 

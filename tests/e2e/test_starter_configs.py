@@ -12,7 +12,7 @@ import yaml
 from config.loader import parse_config
 from config.settings import Settings
 from sync.commands.setup_cmd import STARTER_CONFIG
-from tests.e2e.sync_support import cli
+from tests.e2e.sync_support import cli, init_directory
 
 ROOT = Path(__file__).parents[2]
 DEPLOY_EXAMPLE = ROOT / "deploy" / "ledgerbridge.example.yaml"
@@ -46,10 +46,7 @@ def placeholders_of(text: str) -> dict[str, str]:
 def test_init_writes_a_template_that_config_check_accepts_as_it_is(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LEDGERBRIDGE_SECRET_KEY", raising=False)
-    config = tmp_path / "ledgerbridge.yaml"
+    config = init_directory(tmp_path, monkeypatch)
     assert cli(capsys, config, "init").code == 0
     assert config.read_text(encoding="utf-8") == STARTER_CONFIG
     checked = cli(capsys, config, "config", "check")
@@ -117,10 +114,7 @@ def test_the_secret_names_are_the_ones_the_readme_says_to_store(text: str) -> No
 def test_init_speaks_the_readers_language(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LEDGERBRIDGE_SECRET_KEY", raising=False)
-    config = tmp_path / "ledgerbridge.yaml"
+    config = init_directory(tmp_path, monkeypatch)
     first = cli(capsys, config, "--lang", "zh", "init")
     assert first.code == 0, first.err
     assert first.out.splitlines()[0].startswith("配置：已写入初始配置")

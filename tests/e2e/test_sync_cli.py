@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from config.loader import load_config
-from tests.e2e.sync_support import cli, invoices, write_config, write_records
+from tests.e2e.sync_support import cli, init_directory, invoices, write_config, write_records
 from tests.fakes import record
 
 RUN_KEYS = {
@@ -193,10 +193,7 @@ def test_commands_on_an_empty_database_ask_for_init_and_db_upgrade_fixes_it(
 def test_init_writes_a_valid_starter_config_a_private_key_and_the_database(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("LEDGERBRIDGE_SECRET_KEY", raising=False)
-    monkeypatch.delenv("LEDGERBRIDGE_DATABASE_URL", raising=False)
-    config = tmp_path / "ledgerbridge.yaml"
+    config = init_directory(tmp_path, monkeypatch)
     first = cli(capsys, config, "init")
     assert first.code == 0, first.err
     assert load_config(config, environ={}).settings.connectors == []
