@@ -76,6 +76,9 @@ class ConnectorSettingsBase(_Strict):
 CrmStream = Literal["sales_orders", "invoices", "accounts", "products"]
 BooksStream = Literal["invoices", "customer_payments", "sales_orders", "credit_notes"]
 FxiaokeStream = Literal["sales_orders", "payments", "invoice_applications", "accounts", "products"]
+XeroStream = Literal[
+    "invoices", "payments", "credit_notes", "overpayments", "prepayments", "contacts", "items"
+]
 
 
 class ZohoCredentials(_Strict):
@@ -125,6 +128,30 @@ class FxiaokeSettings(ConnectorSettingsBase):
     credentials: FxiaokeCredentials
 
 
+class XeroCredentials(_Strict):
+    client_id: str
+    client_secret: str
+    refresh_token: str | None = None
+    """Optional: `ledgerbridge connector authorize NAME` stores the connection's refresh token in the
+    encrypted token store, which wins over this value once it holds one (Xero rotates it on every
+    refresh)."""
+
+
+class XeroSettings(ConnectorSettingsBase):
+    """Xero Accounting API (docs/connectors/xero.md). `limits.requests_per_minute` is the per-tenant
+    budget (Xero: 60 a minute, 5,000 a day, 5 concurrent)."""
+
+    kind: Literal["xero"]
+    tenant_id: str | None = Field(default=None, pattern=r"^[0-9a-fA-F-]{36}$")
+    """The organisation to read (`GET /connections` lists them; `connector test` shows them). Required
+    when the connection reaches several organisations: never "the first"."""
+    page_size: int = Field(default=1000, ge=100, le=1000)
+    """`pageSize` asked for on paged endpoints (Xero: up to 1,000); an endpoint refusing it is read with
+    Xero's default pages of 100."""
+    streams: list[XeroStream] = Field(default_factory=lambda: list(get_args(XeroStream)), min_length=1)
+    credentials: XeroCredentials
+
+
 class JsonlSettings(ConnectorSettingsBase):
     """Reads canonical-shaped records from a JSON-lines file: imports, tests and the engine benchmark."""
 
@@ -141,6 +168,7 @@ MODELS: tuple[type[ConnectorSettingsBase], ...] = (
     ZohoBooksSettings,
     FxiaokeSettings,
     JsonlSettings,
+    XeroSettings,
 )
 """Every connector kind's settings model: add a kind's model here (and its factory in
 connectors/registry.py)."""

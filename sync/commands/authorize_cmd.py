@@ -25,9 +25,11 @@ from connectors.oauth2 import (
     OAuthApp,
     authorization_url,
     exchange_code,
+    interpret_token_errors,
     new_state,
     parse_callback,
 )
+from connectors.xero import client as xero_client
 from connectors.zoho import auth as zoho_auth
 from store.secrets import SqlSecretStore, SqlTokenStore
 from sync.bootstrap import ConnectorTokenStore, secret_box
@@ -64,9 +66,18 @@ def _zoho(settings: Any, resolve: Callable[[str], str]) -> Target:
     )
 
 
+def _xero(settings: Any, resolve: Callable[[str], str]) -> Target:
+    return Target(
+        xero_client.oauth_app(settings, resolve),
+        interpret_token_errors("Xero"),
+        lambda _refresh: xero_client.token_key(settings),  # the row wins over a configured refresh token
+    )
+
+
 TARGETS: Final[dict[str, Callable[[Any, Callable[[str], str]], Target]]] = {
     "zoho_crm": _zoho,
     "zoho_books": _zoho,
+    "xero": _xero,
 }
 """Connector kind -> how it is authorized (a new OAuth vendor adds one line)."""
 
