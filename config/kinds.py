@@ -76,6 +76,7 @@ class ConnectorSettingsBase(_Strict):
 CrmStream = Literal["sales_orders", "invoices", "accounts", "products"]
 BooksStream = Literal["invoices", "customer_payments", "sales_orders", "credit_notes"]
 FxiaokeStream = Literal["sales_orders", "payments", "invoice_applications", "accounts", "products"]
+QuickBooksStream = Literal["invoices", "payments", "credit_memos", "sales_receipts", "customers", "items"]
 XeroStream = Literal[
     "invoices", "payments", "credit_notes", "overpayments", "prepayments", "contacts", "items"
 ]
@@ -152,6 +153,29 @@ class XeroSettings(ConnectorSettingsBase):
     credentials: XeroCredentials
 
 
+class QuickBooksCredentials(_Strict):
+    client_id: str
+    client_secret: str
+    refresh_token: str | None = None
+    """Optional: `ledgerbridge connector authorize NAME` stores the connection's refresh token in the
+    encrypted token store, which wins over this value once it holds one (Intuit rotates it)."""
+
+
+class QuickBooksSettings(ConnectorSettingsBase):
+    """QuickBooks Online accounting API (docs/connectors/quickbooks.md). `limits.requests_per_minute`
+    is the per-company budget (Intuit: 500 a minute, 10 a second, 10 concurrent)."""
+
+    kind: Literal["quickbooks"]
+    realm_id: str = Field(pattern=r"^[0-9]+$")
+    """The company (Intuit's realmId, on the consent redirect)."""
+    minor_version: int = Field(default=75, ge=75)
+    """`minorversion` sent on every call (versions below 75 were retired in 2025)."""
+    streams: list[QuickBooksStream] = Field(
+        default_factory=lambda: list(get_args(QuickBooksStream)), min_length=1
+    )
+    credentials: QuickBooksCredentials
+
+
 class JsonlSettings(ConnectorSettingsBase):
     """Reads canonical-shaped records from a JSON-lines file: imports, tests and the engine benchmark."""
 
@@ -169,6 +193,7 @@ MODELS: tuple[type[ConnectorSettingsBase], ...] = (
     FxiaokeSettings,
     JsonlSettings,
     XeroSettings,
+    QuickBooksSettings,
 )
 """Every connector kind's settings model: add a kind's model here (and its factory in
 connectors/registry.py)."""

@@ -1,1 +1,5 @@
-"""QuickBooks Online (connector kind `quickbooks`): normalizers from the vendor's documented shapes."""
+"""QuickBooks Online connector (kind `quickbooks`): docs/connectors/quickbooks.md."""
+
+from connectors.quickbooks.connector import KIND
+
+__all__ = ["KIND"]

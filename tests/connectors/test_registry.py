@@ -32,6 +32,7 @@ _REQUIRED: dict[str, dict[str, Any]] = {
     },
     "jsonl": {"path": "data/{stream}.jsonl"},
     "xero": {"credentials": {"client_id": "id", "client_secret": "s"}},
+    "quickbooks": {"realm_id": "1", "credentials": {"client_id": "id", "client_secret": "s"}},
 }
 """The least each kind's settings need to validate (no network is touched by building a connector)."""
 

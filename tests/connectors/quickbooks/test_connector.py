@@ -1,0 +1,151 @@
+"""The `quickbooks` connector over real HTTP against the sandbox: query passes paged by STARTPOSITION
+with an overlap, CDC for incremental reads (deletes as tombstones), minorversion on every call, the
+rotating-token auth refreshing once on a 401, and Fault.Error[] as connector errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import requests
+
+from connectors.errors import AuthError, FatalApiError, TokenExpiredError
+from connectors.quickbooks.client import interpreter
+from connectors.quickbooks.streams import PAGE_OVERLAP, Statement
+from connectors.sandbox.quickbooks.dataset import QuickBooksDataset, Sizes, generate
+from connectors.sandbox.quickbooks.query import parse
+from store.canonical import CanonicalDocument, DocumentKind
+from tests.conftest import FakeTokenStore, FixedClock
+from tests.connectors.quickbooks.support import SandboxClock, quickbooks_connector, sandbox
+
+ENTITY_OF = {"invoices": "Invoice", "payments": "Payment", "credit_memos": "CreditMemo",
+             "sales_receipts": "SalesReceipt", "customers": "Customer", "items": "Item"}  # fmt: skip
+
+
+def read(stream: Any, since: datetime | None = None) -> tuple[list[CanonicalDocument], list[str]]:
+    docs, gone = [], []
+    for page in stream.pages(since):
+        docs += [stream.normalize(r) for r in page.records]
+        gone += [t.external_id for t in page.tombstones]
+    return docs, gone
+
+
+def truth_of(data: QuickBooksDataset, entity: str) -> list[CanonicalDocument]:
+    return sorted(
+        (d.model_copy(update={"source": "qbo"}) for d in data.live(entity)), key=lambda d: d.external_id
+    )
+
+
+@pytest.fixture
+def world() -> Iterator[tuple[QuickBooksDataset, Any, FixedClock, FakeTokenStore]]:
+    data = generate(Sizes(customers=40, invoices=2_100, payments=200, credit_memos=30, sales_receipts=30))
+    clock = FixedClock(data.latest() + timedelta(hours=1))
+    ticks = SandboxClock()
+    box = sandbox(data, clock, ticks)
+    tokens = FakeTokenStore()
+    with box, quickbooks_connector(box, tokens, clock, ticks) as connector:
+        yield data, (box, connector), clock, tokens
+
+
+def test_every_stream_reads_the_company_exactly_with_minorversion_75_on_every_call(world: Any) -> None:
+    data, (box, connector), _, tokens = world
+    for name, stream in connector.streams().items():
+        docs, gone = read(stream)
+        assert gone == []
+        assert sorted(docs, key=lambda d: d.external_id) == truth_of(data, ENTITY_OF[name]), name
+    assert set(box.minor_versions) == {"75"}
+    assert [t.extra["refresh_token"] for _, t in tokens.saved][-1] != box.options.oauth.initial_refresh_token
+
+
+def test_pages_start_positions_overlap_and_rows_read_twice_go_on_once(world: Any) -> None:
+    _data, (box, connector), _, _ = world
+    box.server.reset_counts()
+    docs, _ = read(connector.streams()["invoices"])
+    assert len(docs) == len({d.external_id for d in docs}) == 2_100
+    assert box.server.request_counts[f"/v3/company/{box.realm_id}/query"] == 3  # 1, 981, 1961
+    assert PAGE_OVERLAP == 20
+    text = Statement("Invoice", start=981).text()
+    query = parse(text)
+    assert (query.start, query.max_results, query.order) == (
+        981,
+        1000,
+        (("MetaData.LastUpdatedTime", False),),
+    )
+
+
+def test_name_lists_are_asked_for_inactive_rows_too(world: Any) -> None:
+    _data, (_, connector), _, _ = world
+    docs, _ = read(connector.streams()["customers"])
+    assert any(d.raw_status == "Inactive" for d in docs)
+    assert len(docs) == 40
+
+
+def test_an_incremental_read_within_30_days_uses_cdc_deletes_are_tombstones(world: Any) -> None:
+    data, (box, connector), clock, _ = world
+    at = clock.now
+    invoices = data.live("Invoice")
+    data.delete("Invoice", invoices[0].external_id, at)
+    data.edit("Invoice", invoices[1].external_id, at, balance=Decimal(0))
+    data.void("Invoice", invoices[2].external_id, at)
+    clock.advance(minutes=10)
+    box.server.reset_counts()
+    docs, gone = read(connector.streams()["invoices"], since=at - timedelta(minutes=5))
+    assert gone == [invoices[0].external_id]
+    assert sorted(d.external_id for d in docs) == sorted(i.external_id for i in invoices[1:3])
+    counts = box.server.request_counts
+    assert counts[f"/v3/company/{box.realm_id}/cdc"] == 1
+    assert f"/v3/company/{box.realm_id}/query" not in counts
+
+
+def test_a_cursor_older_than_cdc_reaches_reads_the_query_endpoint_since_it(world: Any) -> None:
+    data, (box, connector), clock, _ = world
+    box.server.reset_counts()
+    since = clock.now - timedelta(days=31)
+    docs, _ = read(connector.streams()["payments"], since=since)
+    assert len(docs) == len(data.live("Payment"))
+    assert f"/v3/company/{box.realm_id}/cdc" not in box.server.request_counts
+
+
+def test_a_401_refreshes_once_and_the_call_goes_through(world: Any) -> None:
+    data, (box, connector), _, _tokens = world
+    stream = connector.streams()["items"]
+    read(stream)
+    refreshes = box.oauth.refreshes
+    box.oauth.expire(connector.session.auth.token().access_token)
+    docs, _ = read(stream)
+    assert len(docs) == len(data.live("Item"))
+    assert box.oauth.refreshes == refreshes + 1
+
+
+def answer(status: int) -> requests.Response:
+    response = requests.Response()
+    response.status_code = status
+    return response
+
+
+def fault(kind: str, code: str, message: str, detail: str = "") -> dict[str, Any]:
+    return {"Fault": {"Error": [{"Message": message, "Detail": detail, "code": code}], "type": kind},
+            "time": datetime.now(UTC).isoformat()}  # fmt: skip
+
+
+def test_fault_errors_become_connector_errors_with_the_vendors_words() -> None:
+    interpret = interpreter("qbo", "123")
+    with pytest.raises(
+        FatalApiError, match="ValidationFault 4000: Error parsing query: QueryParserError"
+    ) as raised:
+        interpret(answer(400), fault("ValidationFault", "4000", "Error parsing query", "QueryParserError"))
+    assert raised.value.vendor_code == "4000"
+    with pytest.raises(FatalApiError, match="610"):  # a Fault inside HTTP 200 is an error too
+        interpret(answer(200), fault("ValidationFault", "610", "Object Not Found"))
+    with pytest.raises(TokenExpiredError):
+        interpret(answer(401), fault("AuthenticationFault", "3200", "message=AuthenticationFailed"))
+    with pytest.raises(AuthError, match="realm_id"):
+        interpret(answer(403), fault("AuthorizationFault", "3100", "ApplicationAuthorizationFailed"))
+    with pytest.raises(AuthError, match="subscription"):
+        interpret(answer(400), fault("ValidationFault", "6190", "Invalid Company Status"))
+    interpret(answer(429), None)  # the XML throttle fault: left to the kit's wait
+    interpret(answer(200), {"QueryResponse": {}})
+    assert DocumentKind.INVOICE
