@@ -29,6 +29,7 @@ from connectors.oauth2 import (
     new_state,
     parse_callback,
 )
+from connectors.quickbooks import client as quickbooks_client
 from connectors.xero import client as xero_client
 from connectors.zoho import auth as zoho_auth
 from store.secrets import SqlSecretStore, SqlTokenStore
@@ -74,10 +75,19 @@ def _xero(settings: Any, resolve: Callable[[str], str]) -> Target:
     )
 
 
+def _quickbooks(settings: Any, resolve: Callable[[str], str]) -> Target:
+    return Target(
+        quickbooks_client.oauth_app(settings, resolve),
+        interpret_token_errors("QuickBooks"),
+        lambda _refresh: quickbooks_client.token_key(settings),  # the row wins over a configured one
+    )
+
+
 TARGETS: Final[dict[str, Callable[[Any, Callable[[str], str]], Target]]] = {
     "zoho_crm": _zoho,
     "zoho_books": _zoho,
     "xero": _xero,
+    "quickbooks": _quickbooks,
 }
 """Connector kind -> how it is authorized (a new OAuth vendor adds one line)."""
 
