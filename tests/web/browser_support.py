@@ -145,7 +145,15 @@ class Browser:
 
     def open(self, path: str) -> None:
         self.driver.get(self.base_url + path)
-        self.wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete")
+        self.wait_for(self._loaded)
+
+    def _loaded(self) -> bool:
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            return bool(self.driver.execute_script("return document.readyState") == "complete")
+        except WebDriverException:  # the page is being replaced: not yet
+            return False
 
     def path(self) -> str:
         url: str = self.driver.current_url
@@ -177,7 +185,7 @@ class Browser:
         old = self.driver.find_element("tag name", "html")
         element.click()
         self.wait_for(lambda: _is_stale(old), "the next page")
-        self.wait_for(lambda: self.driver.execute_script("return document.readyState") == "complete")
+        self.wait_for(self._loaded, "the next page to load")
 
     # -- reading
 
@@ -249,12 +257,16 @@ class Browser:
 
 
 def _is_stale(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """The element is gone with its page. Mid-navigation chromedriver may instead say the node "does not
+    belong to the document" (gone as well) or fail otherwise (not yet: ask again)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.tag_name  # noqa: B018 - touching it is the check
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:
+        return "does not belong to the document" in str(error.msg)
     return False
 
 
