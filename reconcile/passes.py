@@ -103,7 +103,12 @@ def exact_pass(
 ) -> tuple[list[Pair], list[Group]]:
     """Pairs the free rows that share a key value. Returns one-to-one pairs and the other groups
     (one-to-many through a reference = aggregate; many-to-many = ambiguous), for the caller to sort."""
-    edges = _key_edges(board, key, left_norm, right_norm)
+    if key == "number" and not board.forbidden:
+        return _number_pass(board, left_norm, right_norm)
+    return _pairs_and_groups(_key_edges(board, key, left_norm, right_norm))
+
+
+def _pairs_and_groups(edges: list[tuple[int, list[int]]]) -> tuple[list[Pair], list[Group]]:
     right_degree: dict[int, int] = defaultdict(int)
     for _, candidates in edges:
         for j in candidates:
@@ -118,11 +123,52 @@ def exact_pass(
     return pairs, components(rest)
 
 
-def _key_edges(  # noqa: PLR0912 - one loop that reads top to bottom; the fast path is split out
+def _number_pass(
+    board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
+) -> tuple[list[Pair], list[Group]]:
+    """The `number` key without overrides: the pairs and groups of the general path, without an edge,
+    a candidate list and a degree per row. Edges join only rows of one number, so each number is
+    settled on its own: one free row a side is a pair (a million of them); any other number takes the
+    general path's rules (live candidates preferred, a right row claimed by a live and a deleted left
+    row belongs to the live one)."""
+    first: dict[str, int] = {}
+    many: dict[str, list[int]] = {}
+    setdefault = first.setdefault
+    for j, taken in enumerate(board.right_taken):
+        value = right_norm[j]
+        if not taken and value is not None:
+            seen = setdefault(value, j)
+            if seen != j:
+                many.setdefault(value, [seen]).append(j)
+    claims: dict[str, int] = {}
+    for i, taken in enumerate(board.left_taken):
+        value = left_norm[i]
+        if not taken and value is not None and value in first:
+            claims[value] = claims.get(value, 0) + 1
+    pairs: list[Pair] = []
+    edges: list[tuple[int, list[int]]] = []  # the numbers with more than one free row on a side
+    for i, taken in enumerate(board.left_taken):
+        value = left_norm[i]
+        if taken or value is None or value not in claims:
+            continue
+        if claims[value] == 1 and value not in many:
+            pairs.append((i, first[value]))
+            continue
+        found = many.get(value)
+        edges.append((i, [first[value]] if found is None else _prefer_live(board, found)))
+    if not edges:
+        return pairs, []
+    if any(board.left[i].deleted for i, _ in edges):
+        edges = _prefer_live_left(board, edges)
+    more, groups = _pairs_and_groups(edges)
+    if more:
+        pairs = sorted(pairs + more)
+    return pairs, groups
+
+
+def _key_edges(
     board: Board, key: str | CrossKey, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
 ) -> list[tuple[int, list[int]]]:
-    if key == "number" and not board.forbidden:
-        return _number_edges(board, left_norm, right_norm)
     left_value, right_value, right_back = _key_functions(key, board, left_norm, right_norm)
     index: dict[str, list[int]] = {}
     back: dict[str, list[int]] = {}
@@ -150,31 +196,6 @@ def _key_edges(  # noqa: PLR0912 - one loop that reads top to bottom; the fast p
             found = _prefer_live(board, found)
         if found:
             edges.append((i, found))
-    if any(board.left[i].deleted for i, _ in edges):
-        return _prefer_live_left(board, edges)
-    return edges
-
-
-def _number_edges(
-    board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
-) -> list[tuple[int, list[int]]]:
-    """The `number` key without overrides: the same edges as the general path, a million times faster
-    to write out by hand than through the key functions."""
-    index: dict[str, list[int]] = {}
-    setdefault = index.setdefault
-    for j, taken in enumerate(board.right_taken):
-        value = right_norm[j]
-        if not taken and value is not None:
-            setdefault(value, []).append(j)
-    edges: list[tuple[int, list[int]]] = []
-    append, get = edges.append, index.get
-    for i, taken in enumerate(board.left_taken):
-        value = left_norm[i]
-        if taken or value is None:
-            continue
-        found = get(value)
-        if found:
-            append((i, found if len(found) == 1 else _prefer_live(board, found)))
     if any(board.left[i].deleted for i, _ in edges):
         return _prefer_live_left(board, edges)
     return edges

@@ -7,7 +7,7 @@ documents load in seconds; bulk writes use executemany (SQLite) or COPY (Postgre
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,12 +17,12 @@ from sqlalchemy import (
     BigInteger,
     Connection,
     Engine,
+    String,
     and_,
     bindparam,
     exists,
     func,
     insert,
-    null,
     or_,
     select,
     type_coerce,
@@ -54,7 +54,8 @@ from store.reconcile_tables import (
 )
 from store.tables import allocations, document_lines, documents
 
-_BATCH = 20_000
+_BATCH = 2_000
+"""Rows fetched at a time by load_rows: a small batch leaves fewer freed driver rows between the kept ones."""
 _IN_CHUNK = 500
 
 
@@ -166,7 +167,18 @@ class ExceptionEvent:
     at: datetime
 
 
-_DOC_ID = LedgerRow._fields.index("doc_id")
+class _Shared(dict[Any, Any]):
+    """A column's values converted once per distinct raw value, that one object shared by every row that
+    has it (a date, a rate, a flag): a million rows hold a few hundred date objects, not two million.
+    `shared[raw]` is a dict lookup; only a value not seen before reaches the converter."""
+
+    def __init__(self, convert: Callable[[Any], Any] | None) -> None:
+        super().__init__({None: None})
+        self._convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        converted = self[value] = value if self._convert is None else self._convert(value)
+        return converted
 
 
 class SqlReconcileRepository:
@@ -178,7 +190,13 @@ class SqlReconcileRepository:
     # ------------------------------------------------------------------ reads for a run
 
     def load_rows(self, spec: DocumentSet) -> list[LedgerRow]:
-        """Every document of the set (deleted ones too: a tombstone is a finding), as compact rows."""
+        """Every document of the set (deleted ones too: a tombstone is a finding), as compact rows.
+
+        Two million rows must fit in well under 1.5 GB (docs/performance.md, ADR 0032): values that
+        repeat across documents (source, kind, customer, owner, currency, status, dates, rates) are read
+        once and shared by every row that has them, and a lines total equal to the subtotal is the
+        subtotal's own int. Dates and rates are converted by the column types' own result processors,
+        once per distinct value, instead of once per row."""
         d = documents.c
         line_sum = (
             select(
@@ -189,6 +207,7 @@ class SqlReconcileRepository:
             .group_by(document_lines.c.document_id)
             .subquery()
         )
+        raw = String()  # no result processing: the converters below see what the driver returns
         query = (
             select(
                 d.source,
@@ -198,37 +217,103 @@ class SqlReconcileRepository:
                 d.party_external_id,
                 d.party_name,
                 d.owner,
-                d.issued_on,
-                d.due_on,
+                type_coerce(d.issued_on, raw),
+                type_coerce(d.due_on, raw),
                 d.currency,
-                d.exchange_rate,
+                type_coerce(d.exchange_rate, raw),
                 *(type_coerce(c, BigInteger) for c in (d.subtotal, d.tax, d.total, d.balance)),
                 d.status,
-                d.deleted,
+                type_coerce(d.deleted, raw),
                 func.nullif(d.refs, "{}"),
-                null(),
                 line_sum.c.lsum,
                 line_sum.c.lmin,
                 d.id,
                 *(type_coerce(c, BigInteger) for c in (d.discount, d.shipping, d.adjustment, d.rounding)),
-                d.tax_inclusive,
+                type_coerce(d.tax_inclusive, raw),
             )
             .select_from(documents.outerjoin(line_sum, line_sum.c.document_id == d.id))
             .where(*self._conditions(spec))
         )
         allocated = self._allocations(spec) if spec.with_allocations else {}
+        dialect = self._engine.dialect
+        day = _Shared(d.issued_on.type._cached_result_processor(dialect, None))
+        rate_of = _Shared(d.exchange_rate.type._cached_result_processor(dialect, None))
+        flag = _Shared(d.deleted.type._cached_result_processor(dialect, None))
+        text: dict[Any, Any] = {}
+        same = text.setdefault
         rows: list[LedgerRow] = []
-        append, make, loads = rows.append, LedgerRow._make, json.loads
+        append, new, loads = rows.append, tuple.__new__, json.loads
         with self._engine.connect() as conn:
-            # Columns come in LedgerRow's order, so most rows are one tuple, unpacked by nobody.
-            for r in conn.execution_options(yield_per=_BATCH).execute(query):
-                row = make(r)
-                if row.references is not None or allocated:
-                    text: Any = row.references  # JSON text straight from the column
-                    row = row._replace(
-                        references=loads(text) if text else None, allocations=allocated.get(r[_DOC_ID], ())
+            for (
+                source,
+                kind,
+                external_id,
+                number,
+                party_id,
+                party_name,
+                owner,
+                issued_on,
+                due_on,
+                currency,
+                rate,
+                subtotal,
+                tax,
+                total,
+                balance,
+                status,
+                deleted,
+                refs,
+                lines_sum,
+                lines_min,
+                doc_id,
+                discount,
+                shipping,
+                adjustment,
+                rounding,
+                tax_inclusive,
+            ) in conn.execution_options(yield_per=_BATCH).execute(query):
+                # PostgreSQL's SUM of a bigint is numeric; a sum equal to the subtotal shares its int.
+                lines_total = subtotal if lines_sum == subtotal else lines_sum
+                if lines_total.__class__ is not int and lines_total is not None:
+                    lines_total = int(lines_total)
+                if refs is not None or allocated:
+                    references, allocations = (loads(refs) if refs else None), allocated.get(doc_id, ())
+                else:
+                    references = allocations = None
+                append(
+                    new(
+                        LedgerRow,
+                        (
+                            same(source, source),
+                            same(kind, kind),
+                            external_id,
+                            number,
+                            same(party_id, party_id),
+                            same(party_name, party_name),
+                            same(owner, owner),
+                            day[issued_on],
+                            day[due_on],
+                            same(currency, currency),
+                            rate_of[rate],
+                            subtotal,
+                            tax,
+                            total,
+                            balance,
+                            same(status, status),
+                            flag[deleted],
+                            references,
+                            allocations,
+                            lines_total,
+                            lines_min,
+                            doc_id,
+                            discount,
+                            shipping,
+                            adjustment,
+                            rounding,
+                            flag[tax_inclusive],
+                        ),
                     )
-                append(row)
+                )
         return rows
 
     def _conditions(self, spec: DocumentSet) -> list[ColumnElement[bool]]:

@@ -6,6 +6,7 @@ Each returns (document, counterparts, text, fields) per finding: at most one fin
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from itertools import chain
@@ -54,10 +55,12 @@ class Customers:
     (possible_duplicate, unusual_amount). One per run: each name is folded once, since the same
     customers recur on every document and Unicode normalization is the costly part."""
 
-    __slots__ = ("_names",)
+    __slots__ = ("_customers", "_names")
 
     def __init__(self) -> None:
         self._names: dict[str, str | None] = {}
+        self._customers: dict[Customer, Customer] = {}
+        """Each customer's one tuple, shared by all its documents (a million documents, a few customers)."""
 
     def party(self, row: LedgerRow) -> str | None:
         """`party_key(row)`, each name folded once."""
@@ -78,16 +81,18 @@ class Customers:
         if not row.total or row.kind not in _CUSTOMER_KINDS or row.deleted or row.status in _DEAD:
             return None
         if row.party_id:
-            return (row.source, row.kind, row.currency, "id:" + row.party_id)
-        name = row.party_name  # `self.party(row)`, inline: called for every document of a run
-        if not name:
-            return None
-        names = self._names
-        if name in names:
-            party = names[name]
+            party = "id:" + row.party_id
         else:
-            party = names[name] = _folded_name(name)
-        return None if party is None else (row.source, row.kind, row.currency, party)
+            name = row.party_name  # `self.party(row)`, inline: called for every document of a run
+            if not name:
+                return None
+            names = self._names
+            folded = names[name] if name in names else names.setdefault(name, _folded_name(name))
+            if folded is None:
+                return None
+            party = folded
+        customer = (row.source, row.kind, row.currency, party)
+        return self._customers.setdefault(customer, customer)
 
     def documents(self, rows: Iterable[LedgerRow]) -> list[CustomerDocument]:
         """The rows that have a customer, each with it."""
@@ -108,9 +113,13 @@ def possible_duplicates(documents: Iterable[CustomerDocument], limits: AuditLimi
     numbers. Not flagged: payments and credit notes (instalments, split payments), documents without a
     number, customer or date, and two documents that name different sales orders (separate deals).
     `documents`: `Customers.documents(rows)`, so only live sales orders and invoices with a customer."""
+    documents = [(row, customer) for row, customer in documents if row.number and row.issued_on is not None]
+    # Only a total that two documents share can make a pair: the others are not grouped at all, so
+    # a million documents with distinct totals cost one count each, not a key and a list each.
+    shared = Counter(row.total for row, _ in documents)
     groups: dict[tuple[Customer, int | None], list[LedgerRow]] = {}
     for row, customer in documents:
-        if not row.number or row.issued_on is None:
+        if shared[row.total] < 2:
             continue
         key = (customer, row.total)
         group = groups.get(key)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Final
 
 from reconcile.audits.anomalies import (
@@ -48,7 +49,7 @@ def audit_plan(
     """Audit the documents of each scope entry with that entry's checks. A document in several entries
     is audited once, with the union of their checks; deleted and void documents are not audited."""
     ctx = context or AuditContext()
-    documents = _documents(scoped)
+    documents = 0
     found: list[Discrepancy] = []
     skipped: dict[str, Counter[str]] = {}
     customers = Customers()
@@ -56,7 +57,8 @@ def audit_plan(
     credit_notes: list[LedgerRow] = []
     # Per set of checks (one per scope entry, shared by its rows): the lists its rows go to.
     targets_of: dict[frozenset[str], tuple[list[list[CustomerDocument]], bool]] = {}
-    for row, checks in documents.values():
+    for row, checks in _documents(scoped):
+        documents += 1
         if row.deleted or row.status in ("void", "deleted"):
             continue
         targets = targets_of.get(checks)
@@ -67,8 +69,9 @@ def audit_plan(
             )
         grouped, credits = targets
         if grouped and (customer := customers.of(row)) is not None:
+            pair = (row, customer)  # one tuple in every list it goes to
             for target in grouped:
-                target.append((row, customer))
+                target.append(pair)
         if credits:
             credit_notes.append(row)
         skips = triage(row, limits)
@@ -89,31 +92,63 @@ def audit_plan(
             found.append(finding(name, kind, [row], list(others), _say(row, text), fields=fields))
     return AuditResult(
         discrepancies=tuple(sorted(found, key=lambda d: (d.type.value, d.fingerprint))),
-        documents=len(documents),
+        documents=documents,
         skipped={check: dict(sorted(reasons.items())) for check, reasons in sorted(skipped.items())},
     )
 
 
 def _documents(
     scoped: Sequence[tuple[Sequence[LedgerRow], Sequence[str]]],
-) -> dict[tuple[str, str, str], tuple[LedgerRow, frozenset[str]]]:
-    """Each document once (its first row), with its checks: one set per scope entry, shared by the
-    entry's rows; a union only for a document in several entries."""
-    documents: dict[tuple[str, str, str], tuple[LedgerRow, frozenset[str]]] = {}
-    unions: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
-    for rows, wanted in scoped:
-        checks = frozenset(wanted)
+) -> Iterator[tuple[LedgerRow, frozenset[str]]]:
+    """Each document once (its first row, in the order of first appearance), with its checks: one set
+    per scope entry, shared by the entry's rows; a union only for a document in several entries.
+
+    A document is (source, kind, external id); rows read from the store say it with their row id,
+    which is already in memory, so two million documents cost no key objects (docs/performance.md)."""
+    key = _document_key(scoped)
+    first: dict[object, LedgerRow] = {}
+    unions: dict[object, frozenset[str]] = {}
+    union_of: dict[tuple[frozenset[str], frozenset[str]], frozenset[str]] = {}
+    entries = [(rows, frozenset(wanted)) for rows, wanted in scoped]
+    owner: dict[object, frozenset[str]] = {}  # only with several entries: the checks so far
+    several = len(entries) > 1
+    for rows, checks in entries:
         for row in rows:
-            key = (row.source, row.kind, row.external_id)
-            seen = documents.get(key)
-            if seen is None:
-                documents[key] = (row, checks)
-            elif seen[1] is not checks and not checks <= seen[1]:
-                union = unions.get((seen[1], checks))
+            k = key(row)
+            if k not in first:
+                first[k] = row
+                if several:
+                    owner[k] = checks
+                continue
+            if not several:
+                continue
+            seen = unions.get(k, owner[k])
+            if seen is not checks and not checks <= seen:
+                union = union_of.get((seen, checks))
                 if union is None:
-                    union = unions[seen[1], checks] = seen[1] | checks
-                documents[key] = (seen[0], union)
-    return documents
+                    union = union_of[seen, checks] = seen | checks
+                unions[k] = union
+    del owner
+    for rows, checks in entries:
+        for row in rows:
+            k = key(row)
+            if first.get(k) is row:
+                del first[k]  # once, even if the same row is given twice
+                yield row, unions.get(k, checks)
+
+
+def _document_key(
+    scoped: Sequence[tuple[Sequence[LedgerRow], Sequence[str]]],
+) -> Callable[[LedgerRow], object]:
+    """The row id when every row has one (the store's rows: unique per source, kind and external id),
+    else (source, kind, external id)."""
+    if all(row.doc_id is not None for rows, _ in scoped for row in rows):
+        return _doc_id
+    return _identity
+
+
+_doc_id: Final = attrgetter("doc_id")
+_identity: Final = attrgetter("source", "kind", "external_id")
 
 
 def _row_findings(
