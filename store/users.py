@@ -139,7 +139,9 @@ class SqlUserStore:
                     .values(name=name, role=str(role), password_hash=digest, created_at=now, updated_at=now)
                     .returning(users.c.id)
                 ).scalar_one()
-                append_audit(conn, actor, "user.add", {"user": name, "role": str(role), "via": via})
+                append_audit(
+                    conn, actor, "user.add", {"user": name, "role": str(role), "via": via}, clock=self._clock
+                )
         except IntegrityError as exc:
             raise UserExists(f"a user named {name!r} exists") from exc
         return User(int(new_id), name, role, None, now, None)
@@ -165,7 +167,13 @@ class SqlUserStore:
                 .values(disabled_at=func.coalesce(users.c.disabled_at, now), updated_at=now)
             )
             ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id)).rowcount
-            append_audit(conn, actor, "user.disable", {"user": name, "sessions_ended": ended, "via": via})
+            append_audit(
+                conn,
+                actor,
+                "user.disable",
+                {"user": name, "sessions_ended": ended, "via": via},
+                clock=self._clock,
+            )
         return self._reload(name)
 
     def enable(self, name: str, *, actor: str, via: str = "cli") -> User:
@@ -173,7 +181,7 @@ class SqlUserStore:
         with write_transaction(self._engine) as conn:
             user = self._require(conn, name)
             conn.execute(update(users).where(users.c.id == user.id).values(disabled_at=None, updated_at=now))
-            append_audit(conn, actor, "user.enable", {"user": name, "via": via})
+            append_audit(conn, actor, "user.enable", {"user": name, "via": via}, clock=self._clock)
         return self._reload(name)
 
     def reset_password(self, name: str, password: str, *, actor: str, via: str = "cli") -> User:
@@ -187,7 +195,11 @@ class SqlUserStore:
             )
             ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id)).rowcount
             append_audit(
-                conn, actor, "user.reset_password", {"user": name, "sessions_ended": ended, "via": via}
+                conn,
+                actor,
+                "user.reset_password",
+                {"user": name, "sessions_ended": ended, "via": via},
+                clock=self._clock,
             )
         return self._reload(name)
 
@@ -196,7 +208,9 @@ class SqlUserStore:
         with write_transaction(self._engine) as conn:
             user = self._require(conn, name)
             conn.execute(update(users).where(users.c.id == user.id).values(lang=lang, updated_at=now))
-            append_audit(conn, actor, "user.set_lang", {"user": name, "lang": lang, "via": via})
+            append_audit(
+                conn, actor, "user.set_lang", {"user": name, "lang": lang, "via": via}, clock=self._clock
+            )
 
     def check_password(self, name: str, password: str) -> User | None:
         """The enabled user whose password this is, else None (unknown, disabled or wrong: one answer,
@@ -232,6 +246,7 @@ class SqlUserStore:
                 actor,
                 "web.login_failed",
                 {"user": username[:NAME_MAX], "address": address, "reason": reason},
+                clock=self._clock,
             )
 
     def recent_failures(self, username: str, address: str, since: datetime) -> tuple[int, int]:
@@ -273,7 +288,9 @@ class SqlUserStore:
                     address=address[:100],
                 )
             )
-            append_audit(conn, user.name, "web.login", {"address": address, **(detail or {})})
+            append_audit(
+                conn, user.name, "web.login", {"address": address, **(detail or {})}, clock=self._clock
+            )
         return token, csrf
 
     def session(
@@ -315,7 +332,7 @@ class SqlUserStore:
         with write_transaction(self._engine) as conn:
             ended = conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == hash_token(token)))
             if actor is not None and ended.rowcount:
-                append_audit(conn, actor, "web.logout", {})
+                append_audit(conn, actor, "web.logout", {}, clock=self._clock)
 
     def purge_sessions(self, idle: timedelta, lifetime: timedelta) -> int:
         now = self._clock()

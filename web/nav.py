@@ -20,6 +20,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("web.nav.queue", "/queue", Permission.LEDGER_READ),
     NavItem("web.nav.connectors", "/connectors", Permission.CONNECTORS_READ),
     NavItem("web.nav.reports", "/reports", Permission.LEDGER_READ),
+    NavItem("web.nav.aliases", "/aliases", Permission.LEDGER_READ),
     NavItem("web.nav.audit", "/audit", Permission.AUDIT_READ),
 )
 DOCUMENT_SEARCH = "/documents"

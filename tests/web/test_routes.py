@@ -88,9 +88,9 @@ def test_the_start_page_is_today(viewer: WebClient) -> None:
 @pytest.mark.parametrize(
     ("role", "links"),
     [
-        (Role.VIEWER, ["/today", "/queue", "/reports"]),
-        (Role.REVIEWER, ["/today", "/queue", "/reports"]),
-        (Role.ADMIN, ["/today", "/queue", "/connectors", "/reports", "/audit"]),
+        (Role.VIEWER, ["/today", "/queue", "/reports", "/aliases"]),
+        (Role.REVIEWER, ["/today", "/queue", "/reports", "/aliases"]),
+        (Role.ADMIN, ["/today", "/queue", "/connectors", "/reports", "/aliases", "/audit"]),
     ],
 )
 def test_the_navigation_links_only_to_what_the_role_may_open(

@@ -13,6 +13,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "web.nav.connectors": ("Connectors", "连接器"),
     "web.nav.reports": ("Reports", "报表"),
     "web.nav.audit": ("Audit log", "审计日志"),
+    "web.nav.aliases": ("Aliases", "客户别名"),
     "web.nav.search": ("Document number…", "单据编号…"),
     "web.logout": ("Log out", "退出登录"),
     "web.role.viewer": ("viewer", "查看者"),
