@@ -10,6 +10,8 @@ from typing import Any
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, SandboxCredentials
 from connectors.sandbox.generator import DemoCompany, zoho_overrides
 from connectors.sandbox.server import Request, Response
+from connectors.sandbox.xero import XeroSandbox, XeroSandboxOptions
+from connectors.sandbox.xero.company import xero_dataset
 from connectors.sandbox.zoho import ZohoDataset, ZohoSandbox, ZohoSandboxOptions
 
 _LIST_KEYS = ("data", "invoices", "salesorders", "customerpayments", "creditnotes")
@@ -36,6 +38,28 @@ class MalformingZohoSandbox(ZohoSandbox):
             if isinstance(rows, list):
                 body = {**body, name: zoho_overrides(rows, self._overrides)}
         return Response(response.status, body, response.headers, truncate=response.truncate)
+
+
+def xero_sandbox(company: DemoCompany, *, port: int = 0) -> XeroSandbox:
+    """The company's books as one Xero organisation, vendor limits off, on `port` (0: a free one)."""
+    options = XeroSandboxOptions(minute_limit=None, day_limit=None, app_minute_limit=None)
+    return XeroSandbox(xero_dataset(company), options=options, port=port)
+
+
+def xero_yaml(url: str, options: XeroSandboxOptions | None = None) -> str:
+    """A `connectors:` entry reaching the Xero sandbox at `url` (its fixed, sandbox-only credentials)."""
+    opts = options or XeroSandboxOptions()
+    return f"""\
+  - name: xero
+    kind: xero
+    streams: [invoices, payments, credit_notes, overpayments, prepayments, contacts, items]
+    credentials:
+      client_id: "{opts.client_id}"        # sandbox-only value
+      client_secret: "{opts.client_secret}"   # sandbox-only value
+      refresh_token: "{opts.refresh_token}"   # sandbox-only value
+    endpoints: {{identity_url: "{url}", api_url: "{url}"}}   # sandbox
+    limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
+"""
 
 
 @dataclass(frozen=True)

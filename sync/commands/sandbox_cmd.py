@@ -11,24 +11,35 @@ from typing import Final
 
 import click
 
-from connectors.sandbox.demo_servers import fxiaoke_sandbox, sandbox_credentials, zoho_sandbox
+from connectors.sandbox.demo_servers import (
+    fxiaoke_sandbox,
+    sandbox_credentials,
+    xero_sandbox,
+    xero_yaml,
+    zoho_sandbox,
+)
+from connectors.sandbox.fxiaoke import FxiaokeSandbox
 from connectors.sandbox.generator import BOOKS, CRM, FXIAOKE, CompanySpec, generate_company
+from connectors.sandbox.xero import XeroSandbox
+from connectors.sandbox.zoho import ZohoSandbox
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.demo import connectors_yaml
 
-VENDORS: Final = ("zoho", "fxiaoke")
+VENDORS: Final = ("zoho", "fxiaoke", "xero")
+DEFAULT_VENDORS: Final = ("zoho", "fxiaoke")
+"""Served without --vendor: the demo's CRM and books (Zoho Books), and Fxiaoke."""
 SIZES: Final[dict[str, tuple[int, int]]] = {
     "small": (40, 400),
     "medium": (200, 4_000),
     "large": (500, 20_000),
 }
 """--size: (customers, orders) of the generated company; small is the demo's."""
-_CONNECTORS: Final = {"zoho": (CRM, BOOKS), "fxiaoke": (FXIAOKE,)}
+_CONNECTORS: Final = {"zoho": (CRM, BOOKS), "fxiaoke": (FXIAOKE,), "xero": ("xero",)}
 
 
 @click.group("sandbox")
 def sandbox_group() -> None:
-    """The bundled vendor sandboxes (Zoho CRM + Books, Fxiaoke) on loopback."""
+    """The bundled vendor sandboxes (Zoho CRM + Books, Fxiaoke, Xero) on loopback."""
 
 
 @sandbox_group.command("serve")
@@ -37,7 +48,8 @@ def sandbox_group() -> None:
     "vendors",
     type=click.Choice([*VENDORS, "all"]),
     multiple=True,
-    help="Which sandbox to serve (repeatable); default all.",
+    help="Which sandbox to serve (repeatable); default zoho and fxiaoke; xero serves the company's books "
+    "as a Xero organisation; all: every one.",
 )
 @click.option(
     "--port",
@@ -69,7 +81,8 @@ def serve(
 ) -> None:
     """Serve the sandboxes on 127.0.0.1 with a generated company until Ctrl-C or SIGTERM; print each
     one's address and the `connectors:` block (with credentials the sandboxes accept) to paste."""
-    chosen = [vendor for vendor in VENDORS if vendor in vendors or "all" in vendors or not vendors]
+    wanted_vendors = vendors or DEFAULT_VENDORS
+    chosen = [vendor for vendor in VENDORS if vendor in wanted_vendors or "all" in wanted_vendors]
     customers, orders = SIZES[size]
     if not as_json:
         click.echo(
@@ -82,11 +95,13 @@ def serve(
         for offset, vendor in enumerate(chosen):
             wanted = port + offset if port else 0
             try:
-                sandbox = (
-                    zoho_sandbox(company, port=wanted)
-                    if vendor == "zoho"
-                    else fxiaoke_sandbox(company, port=wanted)
-                )
+                sandbox: ZohoSandbox | FxiaokeSandbox | XeroSandbox
+                if vendor == "zoho":
+                    sandbox = zoho_sandbox(company, port=wanted)
+                elif vendor == "fxiaoke":
+                    sandbox = fxiaoke_sandbox(company, port=wanted)
+                else:
+                    sandbox = xero_sandbox(company, port=wanted)
             except OSError as exc:
                 raise BadConfig(
                     app.text("sandbox.port_taken", port=wanted, reason=exc.strerror or exc)
@@ -96,6 +111,8 @@ def serve(
         block = connectors_yaml(
             sandbox_credentials(company), served.get("zoho"), served.get("fxiaoke"), inline_secrets=True
         )
+        if "xero" in served:  # the company's books as Xero holds them (issue 19)
+            block = block.rstrip("\n") + "\n" + xero_yaml(served["xero"])
         if as_json:
             emit_json(
                 {
@@ -114,7 +131,7 @@ def serve(
 
 
 def _say(app: AppContext, served: dict[str, str], block: str) -> None:
-    names = {"zoho": "Zoho", "fxiaoke": "Fxiaoke"}
+    names = {"zoho": "Zoho", "fxiaoke": "Fxiaoke", "xero": "Xero"}
     for vendor, url in served.items():
         click.echo(app.text("sandbox.serving", vendor=names[vendor], url=url))
         click.echo(f"  {app.text(f'sandbox.{vendor}_serves')}")

@@ -196,9 +196,10 @@ def _contact(doc: CanonicalDocument) -> dict[str, Any]:
     return {"ContactID": party.external_id, "Name": party.name} if party else {}
 
 
-def _rate(doc: CanonicalDocument) -> Decimal:
+def _rate(doc: CanonicalDocument) -> Decimal | None:
+    """Xero's `CurrencyRate` (kept by the truth as references.xero_currency_rate); none: not sent."""
     rate = doc.references.get("xero_currency_rate")
-    return Decimal(rate) if rate else Decimal(1)
+    return Decimal(rate) if rate else None
 
 
 def _money_common(doc: CanonicalDocument) -> dict[str, Any]:

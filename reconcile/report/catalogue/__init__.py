@@ -27,6 +27,7 @@ from reconcile.report.catalogue import (
     web_queue,
     web_reports,
     web_today,
+    xero,
 )
 
 SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
@@ -48,4 +49,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     web_exception.MESSAGES,
     web_candidates.MESSAGES,
     cli_authorize.MESSAGES,
+    xero.MESSAGES,
 )
