@@ -5,6 +5,7 @@ client moves the sandbox's second and minute on, so limits are tested without wa
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,23 +20,21 @@ from tests.conftest import FixedClock
 
 
 class SandboxClock:
-    """Monotonic seconds that move only when someone sleeps (the connector) or a test says so; each
-    call read moves it a little (a request takes time), so 10 a second is a real bound."""
+    """The sandbox's monotonic seconds: real time plus every second the connector slept (its sleeps are
+    not waited out), so the sandbox's windows see the client's pacing as the vendor would."""
 
-    def __init__(self, step: float = 0.0) -> None:
-        self.now = 1_000.0
-        self.step = step
+    def __init__(self) -> None:
+        self.offset = 0.0
         self.slept: list[float] = []
         self._lock = threading.Lock()
 
     def __call__(self) -> float:
         with self._lock:
-            self.now += self.step
-            return self.now
+            return time.monotonic() + self.offset
 
     def sleep(self, seconds: float) -> None:
         with self._lock:
-            self.now += seconds
+            self.offset += seconds
             self.slept.append(seconds)
 
 
