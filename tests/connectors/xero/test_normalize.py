@@ -65,13 +65,9 @@ def test_the_published_invoices_normalize_with_exact_money_status_number_and_con
     assert paid.exchange_rate == 1
     assert paid.references["reference"] == "Red Fish, Blue Fish"
     assert paid.source_modified_at == datetime(2018, 11, 2, 16, 36, 32, 690000, tzinfo=UTC)
-    assert (paid.discount, paid.shipping, paid.adjustment, paid.rounding, paid.tax_inclusive) == (
-        0,
-        0,
-        0,
-        0,
-        False,
-    )
+    zero = Decimal(0)
+    assert (paid.discount, paid.shipping, paid.adjustment, paid.rounding) == (zero, zero, zero, zero)
+    assert paid.tax_inclusive is False
 
 
 def test_the_published_payment_allocates_its_amount_to_its_invoice_and_keeps_its_batch() -> None:
@@ -82,7 +78,12 @@ def test_the_published_payment_allocates_its_amount_to_its_invoice_and_keeps_its
     assert doc.allocations == (
         Allocation(invoice_external_id="046d8a6d-1ae1-4b4d-9340-5601bdf41b87", amount=Decimal("46.00")),
     )
-    assert (doc.total, doc.balance, doc.currency, doc.status) == (Decimal("46.00"), 0, "NZD", Status.PAID)
+    assert (doc.total, doc.balance, doc.currency, doc.status) == (
+        Decimal("46.00"),
+        Decimal(0),
+        "NZD",
+        Status.PAID,
+    )
     assert doc.party is not None
     assert doc.party.name == "Barney Rubble-83203"
     assert doc.references["batch_payment"] == "b54aa50c-794c-461b-89d1-846e1b84d9c0"
