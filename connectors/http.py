@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urljoin, urlsplit
 
+import msgspec
 import requests
 import structlog
 from requests.adapters import HTTPAdapter
@@ -96,6 +97,36 @@ def parse_json(text: str) -> Any:
     (see `decode_body`): both are left for `unreadable_reason` to find in the record that carries them.
     Raises ValueError for a body that is not JSON, RecursionError for one nested too deep."""
     return json.loads(text, parse_float=Decimal, parse_int=_parse_int)
+
+
+_FAST_JSON: Final = msgspec.json.Decoder(float_hook=Decimal)
+"""msgspec's decoder of UTF-8 JSON: integers of any size as int, every number with a fraction or an
+exponent as a Decimal of its literal text (`float_hook`), duplicate keys last-wins — what `parse_json`
+gives, at less cost and without decoding the body to text first."""
+
+_UTF8_NAMES: Final = frozenset({"utf-8", "utf8", "utf_8"})
+
+
+def parse_json_body(content: bytes, charset: str | None = None) -> Any:
+    """A response body's JSON, as `parse_json(decode_body(content, charset))` gives it. A UTF-8 body
+    (the declared charset, or none) goes through msgspec; whatever msgspec refuses (bytes that are not
+    UTF-8, an integer too long to convert, `NaN`, a lone surrogate escape, a body nested too deep)
+    takes the standard-library path, which keeps those as before or raises as before."""
+    fast = _fast_json(content, charset)
+    return parse_json(decode_body(content, charset)) if fast is _REFUSED else fast
+
+
+_REFUSED: Final = object()
+
+
+def _fast_json(content: bytes, charset: str | None) -> Any:
+    """msgspec's reading of a UTF-8 body, or `_REFUSED` when the standard-library path must read it."""
+    if charset is not None and charset.strip().lower() not in _UTF8_NAMES:
+        return _REFUSED
+    try:
+        return _FAST_JSON.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return _REFUSED
 
 
 def decode_body(content: bytes, charset: str | None) -> str:
@@ -539,10 +570,10 @@ class HttpClient:
                 raise FatalApiError(
                     f"{self.name}: {call.method} {_path(call.url)} redirected more than {MAX_REDIRECTS} times"
                 )
-        text = decode_body(
-            content, response.encoding if "charset" in response.headers.get("Content-Type", "") else None
+        charset = response.encoding if "charset" in response.headers.get("Content-Type", "") else None
+        return self._decode(
+            method, url, response, content, charset=charset, elapsed=time.monotonic() - started
         )
-        return self._decode(method, url, response, text, time.monotonic() - started)
 
     def _exchange(
         self, call: _Call, method: str, url: str, *, body_allowed: bool, started: float, deadline: float
@@ -615,11 +646,21 @@ class HttpClient:
             )
 
     def _decode(
-        self, method: str, url: str, response: requests.Response, text: str, elapsed: float
+        self,
+        method: str,
+        url: str,
+        response: requests.Response,
+        content: bytes,
+        *,
+        charset: str | None,
+        elapsed: float,
     ) -> ApiResponse:
         status = response.status_code
         body: Any = None
-        if text.strip() and status not in (204, 304):
+        fast = _fast_json(content, charset) if status not in (204, 304) and content else None
+        if fast is not _REFUSED:
+            body = fast
+        elif (text := decode_body(content, charset)).strip():
             try:
                 body = parse_json(text)
             except RecursionError as exc:
@@ -650,7 +691,8 @@ class HttpClient:
         if status == 403:
             raise AuthError(f"{self.name}: HTTP 403 (no permission) on {_path(url)}")
         if status >= 400:
-            raise FatalApiError(f"{self.name}: HTTP {status} on {_path(url)}: {text[:200]}")
+            said = decode_body(content, charset)[:200]
+            raise FatalApiError(f"{self.name}: HTTP {status} on {_path(url)}: {said}")
         return ApiResponse(status=status, headers=dict(response.headers), body=body, elapsed=elapsed)
 
 
@@ -796,6 +838,7 @@ __all__ = [
     "metric_connector",
     "metric_endpoint",
     "parse_json",
+    "parse_json_body",
     "retry_after_seconds",
     "unreadable_reason",
 ]

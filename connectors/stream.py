@@ -11,6 +11,10 @@ For any source (an HTTP API, a vendor SDK's queries, files):
   authenticate first when there is a sign-in (nothing else works without it), then the extra checks,
   then each stream's probe (`first_page_probe`).
 
+- `read_ahead`: a stream's pages one page ahead — while the engine normalizes and writes page n, a
+  worker thread already reads page n+1 (its requests, its detail reads, its decoding); never more than
+  that one page, so memory stays flat. The engine reads every stream's pages through it (ADR 0030).
+
 For HTTP list endpoints only:
 
 - `Cursor`: where the engine's `since` goes in a request (a query parameter or a header, in the
@@ -22,10 +26,12 @@ For HTTP list endpoints only:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import contextvars
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
 from connectors.base import CheckResult, NormalizeContext, RawRecord
 from connectors.errors import ConnectorError
@@ -102,6 +108,7 @@ class StreamSpec(NamedSpec, Protocol):
     def normalizer(self) -> Normalizer: ...
 
 
+T = TypeVar("T")
 N = TypeVar("N", bound=NamedSpec)
 S = TypeVar("S", bound=StreamSpec)
 
@@ -179,3 +186,80 @@ def check_connection(
             *(CheckResult(what, False, "skipped: cannot sign in") for what in skipped),
         ]
     return [CheckResult(sign_in, True, said), *check_streams(probes, extra=extra)]
+
+
+def read_ahead(pages: Iterable[T], *, name: str = "stream") -> Generator[T, None, None]:
+    """`pages`, each item read in a worker thread while the caller works on the one before: at most
+    one item is read ahead (requested when the caller takes the previous one), so at most two pages
+    are held at once. The source is only ever advanced by the worker, one `next` at a time, with the
+    caller's context variables (log bindings); its exceptions are raised to the caller in order, after
+    every page read before them. Closing early (the run failed or was interrupted) never waits for a
+    read in flight: the source is closed once that read ends, and the thread (a daemon) ends with it."""
+    worker = _ReadAhead(iter(pages), name)
+    try:
+        while True:
+            item = worker.take()
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        worker.close()
+
+
+_END: Final = object()
+
+
+class _ReadAhead(Generic[T]):
+    def __init__(self, source: Iterator[T], name: str) -> None:
+        self._source = source
+        self._context = contextvars.copy_context()
+        self._lock = threading.Lock()
+        self._wanted = threading.Condition(self._lock)
+        self._done = threading.Condition(self._lock)
+        self._asked = True  # the first page is read at once
+        self._result: tuple[bool, object] | None = None  # (ok, item or exception)
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"read-ahead {name}", daemon=True)
+        self._thread.start()
+
+    def take(self) -> object:
+        """The next item (or `_END`), and ask for the one after it."""
+        with self._lock:
+            while self._result is None:
+                self._done.wait()
+            ok, item = self._result
+            self._result = None
+            if ok and item is not _END:
+                self._asked = True
+                self._wanted.notify()
+        if not ok:
+            raise item  # type: ignore[misc]
+        return item
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._wanted.notify()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    while not self._asked and not self._closed:
+                        self._wanted.wait()
+                    if self._closed:
+                        return
+                    self._asked = False
+                try:
+                    result: tuple[bool, object] = (True, self._context.run(next, self._source, _END))
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                    result = (False, exc)
+                with self._lock:
+                    self._result = result
+                    self._done.notify()
+                    if not result[0] or result[1] is _END:
+                        return
+        finally:
+            close = getattr(self._source, "close", None)
+            if close is not None:
+                self._context.run(close)

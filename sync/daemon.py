@@ -32,7 +32,7 @@ from store.monitoring import SqlMonitoring
 from store.runs import DRIFT
 from store.secrets import SqlSecretStore
 from sync.bootstrap import build_connector, secret_box, utc_now
-from sync.engine import SyncEngine, SyncRunResult
+from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 from sync.health import (
     NO_JOBS,
     WORK_JOB_PREFIXES,
@@ -360,6 +360,7 @@ class Daemon:
                     holder="daemon",
                     overlap=timedelta(minutes=connector_settings.overlap_minutes),
                     max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
+                    concurrency=streams_at_once(connector_settings.limits.concurrency),
                 )
             except LockHeld as exc:
                 log.info("daemon.sync_skipped_locked", connector=name, holder=str(exc.holder))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from decimal import InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from pydantic import ValidationError
@@ -20,6 +22,7 @@ from connectors.base import Clock, Connector, CountableStream, Page, RawRecord, 
 from connectors.errors import ConnectorError, QuotaExhaustedError, RecordError
 from connectors.http import escaped_json, unreadable_error
 from connectors.reasons import Rule, shown, validation_rule, validation_value
+from connectors.stream import read_ahead
 from store.canonical import canonical_json_bytes
 from store.db import Engine
 from store.locks import LockLost, connector_lock
@@ -45,6 +48,20 @@ log = structlog.get_logger(__name__)
 
 Progress = Callable[[str, str, int], None]
 """Called after every committed page with (connector, stream, records of this run's committed pages)."""
+
+DEFAULT_STREAM_CONCURRENCY = 2
+"""Streams of one connector that run at once when its `limits.concurrency` is not set: they share the
+connector's request budget and its HTTP client's cap on requests in flight (ADR 0030)."""
+MAX_STREAMS = 4
+"""Streams that run at once in one process, over all connectors (each may have a writer process)."""
+
+_STREAM_SLOTS = threading.BoundedSemaphore(MAX_STREAMS)
+
+
+def streams_at_once(limits_concurrency: int | None) -> int:
+    """How many of a connector's streams run at once: its `limits.concurrency`, else the default."""
+    return limits_concurrency or DEFAULT_STREAM_CONCURRENCY
+
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
 DEFAULT_MAX_CLOCK_SKEW = timedelta(days=1)
@@ -139,6 +156,7 @@ class SyncEngine:
         self._repair = repair
         self._ledger = ledger or SqlLedgerRepository(engine)
         self._runs = runs or SqlSyncLog(engine)
+        self._stop = threading.Event()  # set when an interruption reached the thread waiting for others
 
     def run_connector(
         self,
@@ -154,33 +172,71 @@ class SyncEngine:
         wait_seconds: float = 0.0,
         holder: str = "sync run",
         progress: Progress | None = None,
+        concurrency: int = 1,
     ) -> list[SyncRunResult]:
-        """Run the connector's streams (all, or those named) under the connector's lock, one after the
-        other; a failed stream (whatever failed: the vendor, the database, the disk) does not stop the
-        others. Raises store.locks.LockHeld if another run holds the connector, and the database's error
-        if the lock itself cannot be taken."""
+        """Run the connector's streams (all, or those named) under the connector's lock, up to
+        `concurrency` at once (the connector's `limits.concurrency`: they share its budget), each with
+        its own run, page transactions and cursor as before; a stream another one must finish first
+        (`Stream.after`, e.g. Books payments after invoices) waits for it. A failed stream (whatever
+        failed: the vendor, the database, the disk) does not stop the others. Results come in the
+        streams' order. Raises store.locks.LockHeld if another run holds the connector, and the
+        database's error if the lock itself cannot be taken; a lost lock or an interruption stops
+        every stream and is raised once they stopped."""
         available = connector.streams()
-        names = list(available) if streams is None else [s for s in streams if s in available]
+        names = _dependencies_first(
+            available, list(available) if streams is None else [s for s in streams if s in available]
+        )
         with (
             connector_lock(self._engine, connector.name, wait_seconds=wait_seconds, holder=holder) as lease,
             _fewer_collections(),
         ):
             self._runs.interrupt_running(connector.name, now=self._clock())
-            return [
-                self.run_stream(
-                    connector,
-                    name,
-                    full=full,
-                    since=since,
-                    sweep=sweep,
-                    verify=verify,
-                    overlap=overlap,
-                    max_clock_skew=max_clock_skew,
-                    progress=progress,
-                    guard=lease.check,
+
+            def guard() -> None:
+                if self._stop.is_set():  # Ctrl-C reached the thread waiting for this one: stop here
+                    raise KeyboardInterrupt
+                lease.check()
+
+            def one(name: str) -> SyncRunResult:
+                with _STREAM_SLOTS:
+                    return self.run_stream(
+                        connector,
+                        name,
+                        full=full,
+                        since=since,
+                        sweep=sweep,
+                        verify=verify,
+                        overlap=overlap,
+                        max_clock_skew=max_clock_skew,
+                        progress=progress,
+                        guard=guard,
+                    )
+
+            if concurrency <= 1 or len(names) <= 1:
+                done = {name: one(name) for name in names}
+            else:
+                workers = min(concurrency, len(names))
+                done = _concurrently(
+                    names,
+                    one=one,
+                    available=available,
+                    workers=workers,
+                    connector=connector.name,
+                    stop=self._stop,
                 )
-                for name in names
-            ]
+        order = list(available) if streams is None else list(dict.fromkeys(streams))
+        return [done[name] for name in order if name in done]
+
+    def run_connectors(self, jobs: Sequence[Callable[[SyncEngine], list[SyncRunResult]]]) -> list[Outcome]:
+        """Each job (typically a `run_connector` call for one connector) in its own thread: connectors
+        have separate vendor budgets, so they sync at the same time (`sync run`, the demo). Returns each
+        job's results or the exception it raised (LockHeld, a lock that could not be taken), in order;
+        an interruption (Ctrl-C) is raised once every job stopped."""
+        if len(jobs) <= 1:
+            return [_outcome(job, self) for job in jobs]
+        with ThreadPoolExecutor(len(jobs), thread_name_prefix="sync-connector") as pool:
+            futures = [pool.submit(_outcome, job, self) for job in jobs]
+            return _results(futures, self._stop)
 
     def run_stream(
         self,
@@ -358,27 +414,29 @@ class SyncEngine:
         highest: datetime | None = None
         writer = PageWriter(self._engine, run, parallel_after=self._parallel_after, on_committed=on_committed)
         try:
-            for page in stream.pages(start):
-                now = self._clock()
-                normalized = normalize_page(run.connector, stream, page, not_after=now + skew)
-                incoming, rejects, deletions = normalized
-                page_max = _latest(incoming, page)
-                if page_max is not None and (highest is None or page_max > highest):
-                    highest = page_max
-                if guard is not None:
-                    guard()
-                writer.write(
-                    PageWrite(
-                        documents=page_records(incoming),
-                        rejects=tuple(rejects),
-                        deletions=tuple(deletions),
-                        fetched=len(page.records) + len(page.tombstones),
-                        cursor=page_max if stream.ordered else None,
-                        mark_seen=full,
-                        repair=full and self._repair,
-                        now=now,
+            # Page n+1 is read (requests, details, decoding) while page n is normalized and written.
+            with closing(read_ahead(stream.pages(start), name=f"{run.connector}/{run.stream}")) as pages:
+                for page in pages:
+                    now = self._clock()
+                    normalized = normalize_page(run.connector, stream, page, not_after=now + skew)
+                    incoming, rejects, deletions = normalized
+                    page_max = _latest(incoming, page)
+                    if page_max is not None and (highest is None or page_max > highest):
+                        highest = page_max
+                    if guard is not None:
+                        guard()
+                    writer.write(
+                        PageWrite(
+                            documents=page_records(incoming),
+                            rejects=tuple(rejects),
+                            deletions=tuple(deletions),
+                            fetched=len(page.records) + len(page.tombstones),
+                            cursor=page_max if stream.ordered else None,
+                            mark_seen=full,
+                            repair=full and self._repair,
+                            now=now,
+                        )
                     )
-                )
             writer.close()
         except BaseException:
             writer.abandon()
@@ -392,18 +450,121 @@ class SyncEngine:
             log.exception("sync.cannot_record_failure", run_id=run.id)
 
 
+Outcome = list[SyncRunResult] | Exception
+"""One connector's results in `run_connectors`, or what kept it from running."""
+
+
+def _outcome(job: Callable[[SyncEngine], list[SyncRunResult]], engine: SyncEngine) -> Outcome:
+    try:
+        return job(engine)
+    except Exception as exc:  # noqa: BLE001 - the caller reports it per connector (LockHeld, ...)
+        return exc
+
+
+def _dependencies_first(available: Mapping[str, Stream], names: list[str]) -> list[str]:
+    """`names` in their order, except that a stream comes after the streams it waits for
+    (`after`) that are among them: started in this order, no stream waits for one not yet started."""
+    chosen, placed, ordered = set(names), set[str](), list[str]()
+
+    def place(name: str, trail: tuple[str, ...] = ()) -> None:
+        if name in placed or name in trail:
+            return
+        for before in _after(available[name]):
+            if before in chosen:
+                place(before, (*trail, name))
+        placed.add(name)
+        ordered.append(name)
+
+    for name in names:
+        place(name)
+    return ordered
+
+
+def _after(stream: Stream) -> tuple[str, ...]:
+    after = getattr(stream, "after", ())
+    return tuple(after) if isinstance(after, tuple | list) else ()
+
+
+def _concurrently(
+    names: list[str],
+    *,
+    one: Callable[[str], SyncRunResult],
+    available: Mapping[str, Stream],
+    workers: int,
+    connector: str,
+    stop: threading.Event,
+) -> dict[str, SyncRunResult]:
+    """Run `one` for every stream on `workers` threads, started in `names` order; a stream starts once
+    the streams it waits for have finished. The first lost lock or interruption is raised after every
+    stream stopped (each checks the lock before each page, so they stop at their next page)."""
+    finished: dict[str, threading.Event] = {name: threading.Event() for name in names}
+
+    def run(name: str) -> SyncRunResult:
+        try:
+            for before in _after(available[name]):
+                if before in finished:
+                    finished[before].wait()
+            return one(name)
+        finally:
+            finished[name].set()
+
+    with ThreadPoolExecutor(workers, thread_name_prefix=f"sync-{connector}") as pool:
+        futures = [pool.submit(run, name) for name in names]
+        return dict(zip(names, _results(futures, stop), strict=True))
+
+
+R = TypeVar("R")
+
+
+def _results(futures: Sequence[Future[R]], stop: threading.Event) -> list[R]:
+    """Every future's result in order. The first exception is raised once all of them finished; an
+    interruption of this thread sets `stop`, so the others stop at their next page."""
+    results: list[R] = []
+    raised: BaseException | None = None
+    for future in futures:
+        while True:
+            try:
+                results.append(future.result())
+            except (KeyboardInterrupt, SystemExit) as exc:
+                stop.set()
+                if future.done():  # the work itself was interrupted
+                    raised = raised or exc
+                    break
+                raised = raised or exc
+                continue  # this thread was interrupted while waiting: wait for the work to stop
+            except BaseException as exc:  # noqa: BLE001 - raised below, once every one finished
+                raised = raised or exc
+            break
+    if raised is not None:
+        raise raised
+    return results
+
+
+_GC_LOCK = threading.Lock()
+_GC_RUNS = 0
+_GC_SAVED: tuple[int, int, int] | None = None
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """Run the cyclic garbage collector less often while syncing. Every record allocates a few dozen
     container objects (raw dicts, models, row tuples) that reference counting frees with its page; with
     the default threshold (700) a young-generation collection ran every ~15 records and cost ~15% of
-    ingest time. Raised for the run only, and restored after (a daemon keeps its own setting)."""
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], SYNC_GC_THRESHOLD), *threshold[1:])
+    ingest time. Raised while any run of this process lasts, and restored after the last one (a daemon
+    keeps its own setting; connectors syncing at once share the raised one)."""
+    global _GC_RUNS, _GC_SAVED  # noqa: PLW0603 - one process-wide setting, counted under its lock
+    with _GC_LOCK:
+        if _GC_RUNS == 0:
+            _GC_SAVED = gc.get_threshold()
+            gc.set_threshold(max(_GC_SAVED[0], SYNC_GC_THRESHOLD), *_GC_SAVED[1:])
+        _GC_RUNS += 1
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        with _GC_LOCK:
+            _GC_RUNS -= 1
+            if _GC_RUNS == 0 and _GC_SAVED is not None:
+                gc.set_threshold(*_GC_SAVED)
 
 
 def normalize_page(

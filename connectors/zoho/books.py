@@ -225,6 +225,12 @@ class BooksStream(SpecStream[BooksStreamSpec]):
         self._session = session
         self._organization_id = organization_id
 
+    @property
+    def after(self) -> tuple[str, ...]:
+        """Streams the engine finishes first when they run together: payments use the invoice numbers
+        the invoices stream learns (else they list every invoice again themselves)."""
+        return ("invoices",) if self.spec.detail_key == "invoices" else ()
+
     def pages(self, since: datetime | None) -> Iterator[Page]:
         """List pages, payments completed with their allocations. Incremental runs list (and so
         complete) only rows changed since the cursor. On a whole pass the invoice number map is built

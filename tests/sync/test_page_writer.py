@@ -215,7 +215,8 @@ def test_a_writer_process_that_cannot_start_leaves_the_writes_here(
     class Slow(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
             for index, page in enumerate(self.pages_data):
-                if index == 2:  # the writer was started on page 1: let it fail before page 2
+                if index == 2:  # the writer is started on page 1: let it fail before page 2
+                    _wait_for(lambda: bool(spy.children))  # page 2 is read while page 1 is written
                     [child] = spy.children
                     _wait_for(partial(_exited, child))
                 yield page

@@ -15,7 +15,8 @@ from sqlalchemy import Engine, event, text, update
 from sqlalchemy.exc import OperationalError
 
 from config.settings import Settings
-from connectors.base import Page
+from connectors.base import Page, RawRecord
+from store.canonical import CanonicalDocument
 from store.db import make_engine
 from store.repository import SqlLedgerRepository
 from store.runs import SqlSyncLog
@@ -137,16 +138,16 @@ def test_the_same_id_twice_in_one_page_keeps_the_last_and_quarantines_the_earlie
 
 
 class _Arming(ListStream):
-    """Arms `trap` just before handing out its second page: the next write is that page's."""
+    """Arms `trap` while the engine normalizes its second page's record (INV-2): the next write is that
+    page's. (Not when the page is read: pages are read one ahead of the writes.)"""
 
     def __init__(self, trap: dict[str, bool], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.trap = trap
 
-    def pages(self, since: datetime | None) -> Iterator[Page]:
-        for index, page in enumerate(super().pages(since)):
-            self.trap["armed"] = index == 1
-            yield page
+    def normalize(self, raw: RawRecord) -> CanonicalDocument:
+        self.trap["armed"] = raw.get("external_id") == "INV-2"
+        return super().normalize(raw)
 
 
 def test_a_full_disk_at_commit_fails_that_stream_with_the_reason_and_the_next_stream_runs(
