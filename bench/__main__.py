@@ -134,6 +134,25 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 _ratio(total, lists),
             )
         )
+        if "peak_rss_mb" in run:
+            table.append(
+                (
+                    name,
+                    "peak RSS MB (syncing process)",
+                    f"{run['peak_rss_mb']:,}",
+                    "250 (target)",
+                    _ratio(run["peak_rss_mb"], 250),
+                )
+            )
+            table.append(
+                (
+                    name,
+                    "sandbox CPU s (the vendors' stand-in)",
+                    f"{run['sandbox_cpu_seconds']:.2f}",
+                    f"{run['cpu_seconds']:.2f} (syncing process CPU s)",
+                    _ratio(run["sandbox_cpu_seconds"], run["cpu_seconds"]),
+                )
+            )
         inc = run.get("incremental")
         if inc:
             inc_total = sum(inc["requests"].values())

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,16 +28,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from config.loader import load_config
+from config.settings import Settings
 from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import CompanySpec, DemoCompany, generate_company
 from store.canonical import CanonicalDocument, DocumentKind
-from sync.demo import demo_config, prepare_database, sync_connectors
+from store.db import Engine
+from sync.bootstrap import build_connector
+from sync.demo import demo_config, prepare_database
+from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 
 RECORDS_PER_ORDER = 3.75
 """Documents the generated company holds per order (orders, invoices, payments, mirrors...)."""
@@ -51,7 +58,47 @@ def company_spec(records: int, seed: int) -> CompanySpec:
     return CompanySpec(customers=min(1000, max(40, orders // 100)), orders=orders, seed=seed, rate=0.001)
 
 
-def run(records: int, *, incremental: bool, seed: int = 2026) -> dict[str, Any]:
+def sync_connectors(
+    engine: Engine, settings: Settings, *, full: bool, sequential: bool = False
+) -> list[SyncRunResult]:
+    """What `sync run [--full]` does: every connector at once (separate vendor budgets), each one's
+    streams up to its `limits.concurrency` at once. `sequential`: one connector, one stream at a time
+    (how it ran before issue 18; for the before/after figures)."""
+    sync = SyncEngine(engine, utc_now)
+    connectors = [build_connector(settings, cfg, engine, clock=utc_now) for cfg in settings.connectors]
+    try:
+        jobs = [
+            partial(
+                SyncEngine.run_connector,
+                connector=connector,
+                full=full,
+                holder="bench",
+                concurrency=1 if sequential else streams_at_once(cfg.limits.concurrency),
+            )
+            for connector, cfg in zip(connectors, settings.connectors, strict=True)
+        ]
+        if sequential:
+            outcomes: list[list[SyncRunResult] | Exception] = [job(sync) for job in jobs]
+        else:
+            outcomes = sync.run_connectors(jobs)
+    finally:
+        for connector in connectors:
+            connector.close()
+    results: list[SyncRunResult] = []
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+        results += outcome
+    return results
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(records: int, *, incremental: bool, seed: int = 2026, sequential: bool = False) -> dict[str, Any]:
     """Sync a company of about `records` documents; with `incremental`, then 1% changed. The sandboxes
     run in a child process (a vendor is another machine: it must not share this process's GIL)."""
     with _Sandboxes(records, seed) as served, tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:
@@ -64,15 +111,20 @@ def run(records: int, *, incremental: bool, seed: int = 2026) -> dict[str, Any]:
         engine = prepare_database(settings, served.credentials, utc_now)
         try:
             served.ask("reset")
+            sandbox_before, cpu_before = _cpu_seconds(served.pid), time.process_time()
             started = time.perf_counter()
-            full = sync_connectors(engine, settings, utc_now, None, full=True)
+            full = sync_connectors(engine, settings, full=True, sequential=sequential)
             seconds = time.perf_counter() - started
+            cpu, sandbox_cpu = time.process_time() - cpu_before, _cpu_seconds(served.pid) - sandbox_before
             requests = served.ask("counts")
             fetched = sum(r.fetched for r in full)
             result: dict[str, Any] = {
                 "records": fetched,
                 "seconds": round(seconds, 2),
                 "records_per_s": round(fetched / seconds),
+                "cpu_seconds": round(cpu, 2),
+                "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 "requests": requests,
                 "requests_per_record": round(sum(requests.values()) / fetched, 4),
                 "list_requests_per_record": round(
@@ -84,7 +136,7 @@ def run(records: int, *, incremental: bool, seed: int = 2026) -> dict[str, Any]:
                 changed = served.ask("touch")["changed"]
                 served.ask("reset")
                 started = time.perf_counter()
-                runs = sync_connectors(engine, settings, utc_now, None, full=False)
+                runs = sync_connectors(engine, settings, full=False, sequential=sequential)
                 inc_seconds = time.perf_counter() - started
                 inc_requests = served.ask("counts")
                 result["incremental"] = {
@@ -111,6 +163,7 @@ class _Sandboxes:
     def __enter__(self) -> _Sandboxes:
         self._child = subprocess.Popen(self._args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hello = self._read()
+        self.pid = self._child.pid
         self.zoho, self.fxiaoke = hello["zoho"], hello["fxiaoke"]
         self.credentials = Credentials(**hello["credentials"])
         return self
@@ -203,6 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--sequential", action="store_true", help="one connector and one stream at a time (before issue 18)"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -211,7 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     sizes = sorted(args.records)
-    results = {str(n): run(n, incremental=n == sizes[-1], seed=args.seed) for n in sizes}
+    results = {
+        str(n): run(n, incremental=n == sizes[-1], seed=args.seed, sequential=args.sequential) for n in sizes
+    }
     if args.json:
         print(json.dumps(results))
         return 0
