@@ -11,16 +11,19 @@ quickbooks-xero-bank.md §1.3, §1.4).
 - An incremental run whose cursor is within CDC's 30-day window reads
   `cdc?entities=<Entity>&changedSince=<since>`: changed rows as records, `status: "Deleted"` entries as
   tombstones (transactions are hard-deleted: only CDC tells [27]). One entity per call, so the 1,000
-  objects a CDC answer holds at most are this stream's alone. An answer holding 1,000 may be cut: the
-  window's changes are then read by the query endpoint (`MetaData.LastUpdatedTime >= since`), and the
-  deletions the cut answer did carry go on as tombstones.
+  objects a CDC answer holds at most are this stream's alone. An answer holding 1,000 may be cut, and
+  CDC takes no end of window: the window is split where the full answer's latest change is, when the
+  answer holds the window's oldest changes (checked: `count(*)` of rows changed in [start, latest)
+  equals the answer's rows before it), and CDC goes on from there. When the check fails (QuickBooks
+  kept other changes: the notes do not say which), the window's changes are read by the query
+  endpoint (`MetaData.LastUpdatedTime >= start`) and the deletions the answer did carry go on.
 - A cursor older than the window is read by the query endpoint since the cursor; deletions older than
   CDC's reach are found by the id sweep (`sync --sweep`, `live_ids`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -110,15 +113,50 @@ class QuickBooksStream(SpecStream[QuickBooksSpec]):
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         if since is not None and self._clock() - since < CDC_WINDOW - CDC_MARGIN:
-            changed, deleted = self._cdc(since)
-            if len(changed) + len(deleted) < CDC_LIMIT:
-                yield Page(records=changed, tombstones=deleted)
+            start = yield from self._cdc_pages(since)
+            if start is None:
                 return
-            log.info("quickbooks.cdc_full", entity=self.spec.entity, since=qb_literal(since))
-            if deleted:
-                yield Page(tombstones=deleted)
+            since = start
         for rows in self._query_pass(since):
             yield Page(records=rows)
+
+    def _cdc_pages(self, since: datetime) -> Generator[Page, None, datetime | None]:
+        """The window from `since` through CDC, split where an answer is full: a full answer is
+        trusted up to its latest change when it holds the window's oldest changes — checked by
+        `count(*)` of the rows changed before that instant — and the next window starts there. Returns
+        None when the whole window was read, else where the query endpoint must go on from (an answer
+        whose prefix does not check out, or that does not advance)."""
+        start = since
+        while True:
+            changed, deleted = self._cdc(start)
+            if len(changed) + len(deleted) < CDC_LIMIT:
+                yield Page(records=changed, tombstones=deleted)
+                return None
+            top = max(_changed_at(row) for row in changed) if changed else None
+            if top is None or top <= start:
+                break
+            before = [row for row in changed if _changed_at(row) < top]
+            if self._count_between(start, top) != len(before):
+                break
+            log.info(
+                "quickbooks.cdc_split", entity=self.spec.entity, since=qb_literal(start), at=qb_literal(top)
+            )
+            yield Page(records=before, tombstones=[t for t in deleted if t.deleted_at and t.deleted_at < top])
+            start = top
+        log.info("quickbooks.cdc_full", entity=self.spec.entity, since=qb_literal(start))
+        if deleted:
+            yield Page(tombstones=deleted)
+        return start
+
+    def _count_between(self, start: datetime, end: datetime) -> int | None:
+        where = (
+            *self._base_where(),
+            f"MetaData.LastUpdatedTime >= '{qb_literal(start)}'",
+            f"MetaData.LastUpdatedTime < '{qb_literal(end)}'",
+        )
+        body = self._session.get("query", {"query": Statement(self.spec.entity, where, count=True).text()})
+        total = _query_response(body, "count(*)").get("totalCount")
+        return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def live_ids(self) -> Iterator[Sequence[str]]:
         """Every id the company holds (a whole query pass: QuickBooks has no projections [10])."""
@@ -201,6 +239,11 @@ def _cdc_rows(body: Any, entity: str) -> list[RawRecord]:
                 raise FatalApiError(f"QuickBooks cdc {entity}: {entity} is not a list")
             rows.extend(found)
     return rows
+
+
+def _changed_at(row: RawRecord) -> datetime:
+    """A CDC row's LastUpdatedTime (the window's order); a row without one sorts first."""
+    return _deleted_at(row) or datetime.min.replace(tzinfo=UTC)
 
 
 def _deleted_at(row: RawRecord) -> datetime | None:

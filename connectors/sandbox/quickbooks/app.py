@@ -9,8 +9,8 @@ describe them (quickbooks-xero-bank.md §1.2-§1.7). Written from the notes, not
 - `GET /v3/company/{realmId}/cdc?entities=A,B&changedSince=<ISO>`: every listed entity changed at or
   after `changedSince` (deleted transactions as `status: "Deleted"`) in
   `{"CDCResponse": [{"QueryResponse": [{"Invoice": [...]}, ...]}], "time"}` [13][33]; at most
-  `cdc_limit` (1,000) objects in all, the oldest changes first (WHICH ones QuickBooks keeps is not in
-  the notes: the sandbox's choice); a `changedSince` more than 30 days back is a ValidationFault (the
+  `cdc_limit` (1,000) objects in all, the oldest changes by default (WHICH ones QuickBooks keeps is not
+  in the notes: `cdc_keep` chooses); a `changedSince` more than 30 days back is a ValidationFault (the
   exact answer is UNVERIFIED).
 - `minorversion`: every value sent is recorded (`minor_versions`); a missing or lower one is served
   as 75, as QuickBooks does since August 2025 [14][15].
@@ -30,7 +30,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from connectors.sandbox.quickbooks.dataset import ENTITY_KIND, NAME_LISTS, QuickBooksDataset, qb_time
 from connectors.sandbox.quickbooks.oauth import IntuitOAuth, OAuthOptions
@@ -55,6 +55,8 @@ class QuickBooksSandboxOptions:
     per_second: int | None = 10
     concurrent: int = 10
     cdc_limit: int = 1000
+    cdc_keep: Literal["oldest", "newest"] = "oldest"
+    """Which changes a CDC answer over `cdc_limit` keeps: the notes do not say (UNVERIFIED)."""
     throttle_as_xml: bool = True
     """Answer a 429 with Intuit's XML throttle fault (else the JSON Fault)."""
     oauth: OAuthOptions = field(default_factory=OAuthOptions)
@@ -261,7 +263,8 @@ class QuickBooksSandbox:
                 if at >= since:
                     changed.append((at, order, entity, row))
         changed.sort(key=lambda c: (c[0], c[1]))
-        kept = changed[: self.options.cdc_limit]
+        limit = self.options.cdc_limit
+        kept = changed[:limit] if self.options.cdc_keep == "oldest" else changed[-limit:]
         by_entity: dict[str, list[dict[str, Any]]] = {}
         for _, _, entity, row in kept:
             by_entity.setdefault(entity, []).append(row)

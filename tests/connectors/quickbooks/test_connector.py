@@ -15,6 +15,7 @@ import requests
 from connectors.errors import AuthError, FatalApiError, TokenExpiredError
 from connectors.quickbooks.client import interpreter
 from connectors.quickbooks.streams import PAGE_OVERLAP, Statement
+from connectors.sandbox.quickbooks.app import QuickBooksSandboxOptions
 from connectors.sandbox.quickbooks.dataset import QuickBooksDataset, Sizes, generate
 from connectors.sandbox.quickbooks.query import parse
 from store.canonical import CanonicalDocument, DocumentKind
@@ -149,3 +150,30 @@ def test_fault_errors_become_connector_errors_with_the_vendors_words() -> None:
     interpret(answer(429), None)  # the XML throttle fault: left to the kit's wait
     interpret(answer(200), {"QueryResponse": {}})
     assert DocumentKind.INVOICE
+
+
+@pytest.mark.parametrize("keep", ["oldest", "newest"])
+def test_a_full_cdc_window_is_split_where_its_prefix_checks_out_else_read_by_the_query_endpoint(
+    keep: str,
+) -> None:
+    data = generate(Sizes(customers=40, invoices=2_500, payments=10, credit_memos=0, sales_receipts=0))
+    clock = FixedClock(data.latest() + timedelta(hours=1))
+    since = data.live("Invoice")[0].source_modified_at
+    assert since is not None
+    gone = [d.external_id for d in data.live("Invoice")[:3]]
+    for n, external_id in enumerate(gone):  # deleted early in the window: in the first CDC answer
+        data.delete("Invoice", external_id, since + timedelta(seconds=n))
+    ticks = SandboxClock()
+    box = sandbox(data, clock, ticks, options=QuickBooksSandboxOptions(cdc_keep=keep))  # type: ignore[arg-type]
+    with box, quickbooks_connector(box, FakeTokenStore(), clock, ticks) as connector:
+        docs, tombstones = read(connector.streams()["invoices"], since=since)
+    assert {d.external_id for d in docs} == {d.external_id for d in data.live("Invoice")}
+    # Kept newest, the cut answer lost the early deletions: only `sync --sweep` finds those.
+    assert sorted(tombstones) == (sorted(gone) if keep == "oldest" else [])
+    counts = box.server.request_counts
+    cdc, query = counts[f"/v3/company/{box.realm_id}/cdc"], counts[f"/v3/company/{box.realm_id}/query"]
+    if keep == "oldest":  # 2,500 changes: 1,000 + 1,000 + the rest, each full answer checked by count(*)
+        assert (cdc, query) == (3, 2)
+    else:  # the newest 1,000 kept: the count does not match, the query endpoint reads the window
+        assert cdc == 1
+        assert query == 1 + 3  # the count, then three pages
