@@ -9,6 +9,8 @@ from typing import Any
 
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, SandboxCredentials
 from connectors.sandbox.generator import DemoCompany, zoho_overrides
+from connectors.sandbox.quickbooks.app import QuickBooksSandbox, QuickBooksSandboxOptions
+from connectors.sandbox.quickbooks.company import quickbooks_dataset
 from connectors.sandbox.server import Request, Response
 from connectors.sandbox.xero import XeroSandbox, XeroSandboxOptions
 from connectors.sandbox.xero.company import xero_dataset
@@ -59,6 +61,28 @@ def xero_yaml(url: str, options: XeroSandboxOptions | None = None) -> str:
       refresh_token: "{opts.refresh_token}"   # sandbox-only value
     endpoints: {{identity_url: "{url}", api_url: "{url}"}}   # sandbox
     limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
+"""
+
+
+def quickbooks_sandbox(company: DemoCompany, *, port: int = 0) -> QuickBooksSandbox:
+    """The company's books as one QuickBooks company, vendor limits off, on `port` (0: a free one)."""
+    options = QuickBooksSandboxOptions(per_minute=None, per_second=None, concurrent=1_000)
+    return QuickBooksSandbox(quickbooks_dataset(company), options=options, port=port)
+
+
+def quickbooks_yaml(url: str, options: QuickBooksSandboxOptions | None = None) -> str:
+    """A `connectors:` entry reaching the QuickBooks sandbox at `url` (its fixed, sandbox-only values)."""
+    oauth = (options or QuickBooksSandboxOptions()).oauth
+    return f"""\
+  - name: quickbooks
+    kind: quickbooks
+    realm_id: "{oauth.realm_id}"
+    streams: [invoices, payments, credit_memos, sales_receipts, customers, items]
+    credentials:
+      client_id: "{oauth.client_id}"        # sandbox-only value
+      client_secret: "{oauth.client_secret}"   # sandbox-only value
+      refresh_token: "{oauth.initial_refresh_token}"   # sandbox-only value
+    endpoints: {{auth_url: "{url}", api_url: "{url}"}}   # sandbox
 """
 
 

@@ -13,6 +13,8 @@ import click
 
 from connectors.sandbox.demo_servers import (
     fxiaoke_sandbox,
+    quickbooks_sandbox,
+    quickbooks_yaml,
     sandbox_credentials,
     xero_sandbox,
     xero_yaml,
@@ -20,12 +22,13 @@ from connectors.sandbox.demo_servers import (
 )
 from connectors.sandbox.fxiaoke import FxiaokeSandbox
 from connectors.sandbox.generator import BOOKS, CRM, FXIAOKE, CompanySpec, generate_company
+from connectors.sandbox.quickbooks.app import QuickBooksSandbox
 from connectors.sandbox.xero import XeroSandbox
 from connectors.sandbox.zoho import ZohoSandbox
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.demo import connectors_yaml
 
-VENDORS: Final = ("zoho", "fxiaoke", "xero")
+VENDORS: Final = ("zoho", "fxiaoke", "xero", "quickbooks")
 DEFAULT_VENDORS: Final = ("zoho", "fxiaoke")
 """Served without --vendor: the demo's CRM and books (Zoho Books), and Fxiaoke."""
 SIZES: Final[dict[str, tuple[int, int]]] = {
@@ -34,7 +37,12 @@ SIZES: Final[dict[str, tuple[int, int]]] = {
     "large": (500, 20_000),
 }
 """--size: (customers, orders) of the generated company; small is the demo's."""
-_CONNECTORS: Final = {"zoho": (CRM, BOOKS), "fxiaoke": (FXIAOKE,), "xero": ("xero",)}
+_CONNECTORS: Final = {
+    "zoho": (CRM, BOOKS),
+    "fxiaoke": (FXIAOKE,),
+    "xero": ("xero",),
+    "quickbooks": ("quickbooks",),
+}
 
 
 @click.group("sandbox")
@@ -49,7 +57,7 @@ def sandbox_group() -> None:
     type=click.Choice([*VENDORS, "all"]),
     multiple=True,
     help="Which sandbox to serve (repeatable); default zoho and fxiaoke; xero serves the company's books "
-    "as a Xero organisation; all: every one.",
+    "as a Xero organisation, quickbooks as a QuickBooks Online company; all: every one.",
 )
 @click.option(
     "--port",
@@ -95,11 +103,13 @@ def serve(
         for offset, vendor in enumerate(chosen):
             wanted = port + offset if port else 0
             try:
-                sandbox: ZohoSandbox | FxiaokeSandbox | XeroSandbox
+                sandbox: ZohoSandbox | FxiaokeSandbox | XeroSandbox | QuickBooksSandbox
                 if vendor == "zoho":
                     sandbox = zoho_sandbox(company, port=wanted)
                 elif vendor == "fxiaoke":
                     sandbox = fxiaoke_sandbox(company, port=wanted)
+                elif vendor == "quickbooks":
+                    sandbox = quickbooks_sandbox(company, port=wanted)
                 else:
                     sandbox = xero_sandbox(company, port=wanted)
             except OSError as exc:
@@ -113,6 +123,8 @@ def serve(
         )
         if "xero" in served:  # the company's books as Xero holds them (issue 19)
             block = block.rstrip("\n") + "\n" + xero_yaml(served["xero"])
+        if "quickbooks" in served:  # the company's books as a QuickBooks company (issue 19)
+            block = block.rstrip("\n") + "\n" + quickbooks_yaml(served["quickbooks"])
         if as_json:
             emit_json(
                 {
@@ -131,7 +143,7 @@ def serve(
 
 
 def _say(app: AppContext, served: dict[str, str], block: str) -> None:
-    names = {"zoho": "Zoho", "fxiaoke": "Fxiaoke", "xero": "Xero"}
+    names = {"zoho": "Zoho", "fxiaoke": "Fxiaoke", "xero": "Xero", "quickbooks": "QuickBooks"}
     for vendor, url in served.items():
         click.echo(app.text("sandbox.serving", vendor=names[vendor], url=url))
         click.echo(f"  {app.text(f'sandbox.{vendor}_serves')}")

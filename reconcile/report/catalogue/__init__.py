@@ -18,6 +18,7 @@ from reconcile.report.catalogue import (
     demo_web,
     o2c,
     quarantine,
+    quickbooks,
     web,
     web_audit,
     web_candidates,
@@ -50,4 +51,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     web_candidates.MESSAGES,
     cli_authorize.MESSAGES,
     xero.MESSAGES,
+    quickbooks.MESSAGES,
 )
