@@ -4,23 +4,28 @@ rotating-token auth refreshing once on a 401, and Fault.Error[] as connector err
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
+from connectors.base import ConnectorDeps, NormalizeContext
 from connectors.errors import AuthError, FatalApiError, TokenExpiredError
 from connectors.quickbooks.client import interpreter
+from connectors.quickbooks.connector import build_quickbooks
 from connectors.quickbooks.streams import PAGE_OVERLAP, Statement
-from connectors.sandbox.quickbooks.app import QuickBooksSandboxOptions
+from connectors.sandbox.quickbooks.app import QuickBooksSandbox, QuickBooksSandboxOptions
 from connectors.sandbox.quickbooks.dataset import QuickBooksDataset, Sizes, generate
 from connectors.sandbox.quickbooks.query import parse
 from store.canonical import CanonicalDocument, DocumentKind
 from tests.conftest import FakeTokenStore, FixedClock
-from tests.connectors.quickbooks.support import SandboxClock, quickbooks_connector, sandbox
+from tests.connectors.quickbooks.support import SandboxClock, quickbooks_connector, sandbox, settings
 
 ENTITY_OF = {"invoices": "Invoice", "payments": "Payment", "credit_memos": "CreditMemo",
              "sales_receipts": "SalesReceipt", "customers": "Customer", "items": "Item"}  # fmt: skip
@@ -177,3 +182,23 @@ def test_a_full_cdc_window_is_split_where_its_prefix_checks_out_else_read_by_the
     else:  # the newest 1,000 kept: the count does not match, the query endpoint reads the window
         assert cdc == 1
         assert query == 1 + 3  # the count, then three pages
+
+
+def test_the_connector_paces_itself_under_intuits_10_a_second_from_several_threads() -> None:
+    data = generate(Sizes(customers=4, invoices=20, payments=5, credit_memos=0, sales_receipts=0))
+    clock = FixedClock(data.latest() + timedelta(hours=1))
+    box = QuickBooksSandbox(data, now=clock)  # real time: 10 a second, 500 a minute, 10 in flight
+    context = NormalizeContext(source="qbo", timezone=ZoneInfo("UTC"), base_currency="CNY")
+    deps = ConnectorDeps(FakeTokenStore(), lambda v: v, context, clock)  # real sleeps
+    with box:
+        connector = build_quickbooks(settings(box, limits={"concurrency": 8}), deps)
+        stream = connector.streams()["items"]
+        stream.count()  # signed in
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            counts = list(pool.map(lambda _: stream.count(), range(30)))
+        took = time.monotonic() - started
+        connector.close()
+    assert counts == [len(data.live("Item"))] * 30
+    assert box.throttled == 0  # never over 10 in any second
+    assert took >= 30 / (500 / 60) - 1.5  # about 8.3 a second
