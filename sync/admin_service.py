@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from config.redaction import remember_secret
 from config.settings import Settings
-from connectors.base import CheckResult
+from connectors.base import CheckResult, Connector
 from store.audit_log import AuditVerdict, record_audit, verify_audit
 from store.db import Engine
 from store.digests import DocumentVerdict, verify_documents
@@ -20,7 +21,7 @@ from store.integrity import Seal, seal_of
 from store.secrets import SqlSecretStore, is_secret_name
 from store.sync_status import DatabaseError
 from sync.bootstrap import build_connector, secret_box, utc_now
-from sync.engine import Progress, SyncEngine, SyncRunResult
+from sync.engine import Progress, SyncEngine, SyncRunResult, streams_at_once
 from sync.reconcile_job import PlanRun, RuleRun, SkippedRun, run_rules_after_sync
 
 # ----------------------------------------------------------------------------- sync
@@ -71,35 +72,50 @@ def run_sync(
     clock: Callable[[], datetime] = utc_now,
     on_wait: Callable[[str], None] | None = None,
 ) -> ManualSync:
-    """`sync run`: each selected connector (name, its streams or None for all) under its lock, in turn;
+    """`sync run`: each selected connector (name, its streams or None for all) under its lock, connectors
+    at the same time and each connector's streams up to its `limits.concurrency` (ADR 0030);
     one `sync.run` audit row for them all (refused ones too: then nothing ran, nothing failed), its
     detail `{connectors, full, repair, since, failed}` plus `audit_detail`; then the rules that name a
     synced connector under `after:`. A connector another run holds (or whose lock cannot be taken) is
     a Refusal, not an exception; a configuration problem building a connector is raised (KeyError for
-    an unknown name, config.loader.ConfigError), and what ran before it is not audited."""
+    an unknown name, config.loader.ConfigError) before any connector runs."""
     sync = SyncEngine(engine, clock, repair=repair)
     results: list[SyncRunResult] = []
     refused: list[Refusal] = []
-    for name, streams in selection:
-        connector_settings = settings.connector(name)
-        connector = build_connector(settings, connector_settings, engine, clock=clock)
-        try:
-            results += sync.run_connector(
-                connector,
-                streams=None if streams is None else list(streams),
-                full=full,
-                since=since,
-                sweep=sweep,
-                verify=verify,
-                overlap=timedelta(minutes=connector_settings.overlap_minutes),
-                max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
-                wait_seconds=wait_seconds,
-                holder=holder,
-                progress=progress,
+    built: list[tuple[str, Connector]] = []
+    jobs: list[Callable[[SyncEngine], list[SyncRunResult]]] = []
+    try:
+        for name, streams in selection:
+            connector_settings = settings.connector(name)
+            connector = build_connector(settings, connector_settings, engine, clock=clock)
+            built.append((name, connector))
+            jobs.append(
+                partial(
+                    SyncEngine.run_connector,
+                    connector=connector,
+                    streams=None if streams is None else list(streams),
+                    full=full,
+                    since=since,
+                    sweep=sweep,
+                    verify=verify,
+                    overlap=timedelta(minutes=connector_settings.overlap_minutes),
+                    max_clock_skew=timedelta(minutes=connector_settings.max_clock_skew_minutes),
+                    wait_seconds=wait_seconds,
+                    holder=holder,
+                    progress=progress,
+                    concurrency=streams_at_once(connector_settings.limits.concurrency),
+                )
             )
-        except Exception as exc:  # noqa: BLE001 - LockHeld, or its lock could not be taken (database locked, gone)
-            refused.append(Refusal(name, exc))
-        finally:
+        # connectors have separate vendor budgets: they sync at the same time (ADR 0030)
+        for (name, _), outcome in zip(built, sync.run_connectors(jobs), strict=True):
+            if isinstance(
+                outcome, Exception
+            ):  # LockHeld, or its lock could not be taken (database locked, gone)
+                refused.append(Refusal(name, outcome))
+            else:
+                results += outcome
+    finally:
+        for _, connector in built:
             connector.close()
     failed = sum(not r.ok for r in results)
     detail = {
