@@ -6,7 +6,6 @@ Each returns (document, counterparts, text, fields) per finding: at most one fin
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from itertools import chain
@@ -113,25 +112,29 @@ def possible_duplicates(documents: Iterable[CustomerDocument], limits: AuditLimi
     numbers. Not flagged: payments and credit notes (instalments, split payments), documents without a
     number, customer or date, and two documents that name different sales orders (separate deals).
     `documents`: `Customers.documents(rows)`, so only live sales orders and invoices with a customer."""
-    documents = [(row, customer) for row, customer in documents if row.number and row.issued_on is not None]
-    # Only a total that two documents share can make a pair: the others are not grouped at all, so
-    # a million documents with distinct totals cost one count each, not a key and a list each.
-    shared = Counter(row.total for row, _ in documents)
-    groups: dict[tuple[Customer, int | None], list[LedgerRow]] = {}
+    # Per customer, per total: the one document with it, or the list of those sharing it. Keyed by the
+    # customer's shared tuple and the total's own int, a million documents make no key objects and a
+    # list only where two share a total (docs/performance.md).
+    totals_of: dict[Customer, dict[int | None, LedgerRow | list[LedgerRow]]] = {}
     for row, customer in documents:
-        if shared[row.total] < 2:
+        if not row.number or row.issued_on is None:
             continue
-        key = (customer, row.total)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [row]
+        totals = totals_of.get(customer)
+        if totals is None:
+            totals_of[customer] = {row.total: row}
+            continue
+        seen = totals.get(row.total)
+        if seen is None:
+            totals[row.total] = row
+        elif isinstance(seen, list):
+            seen.append(row)
         else:
-            group.append(row)
+            totals[row.total] = [seen, row]
+    groups = [group for totals in totals_of.values() for group in totals.values() if isinstance(group, list)]
+    del totals_of
     found: list[Anomaly] = []
     days = limits.duplicate_days
-    for group in groups.values():
-        if len(group) < 2:
-            continue
+    for group in groups:
         group.sort(key=lambda r: (r.issued_on, _number_key(r.number or ""), r.external_id))
         for index, row in enumerate(group[1:], start=1):
             original = next(
