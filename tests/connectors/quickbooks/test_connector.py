@@ -22,6 +22,7 @@ from connectors.quickbooks.connector import build_quickbooks
 from connectors.quickbooks.streams import PAGE_OVERLAP, Statement
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox, QuickBooksSandboxOptions
 from connectors.sandbox.quickbooks.dataset import QuickBooksDataset, Sizes, generate
+from connectors.sandbox.quickbooks.oauth import OAuthOptions
 from connectors.sandbox.quickbooks.query import parse
 from store.canonical import CanonicalDocument, DocumentKind
 from tests.conftest import FakeTokenStore, FixedClock
@@ -202,3 +203,17 @@ def test_the_connector_paces_itself_under_intuits_10_a_second_from_several_threa
     assert counts == [len(data.live("Item"))] * 30
     assert box.throttled == 0  # never over 10 in any second
     assert took >= 30 / (500 / 60) - 1.5  # about 8.3 a second
+
+
+def test_connector_test_warns_30_days_before_the_refresh_tokens_hard_expiry() -> None:
+    data = generate(Sizes(customers=4, invoices=20, payments=5, credit_memos=0, sales_receipts=0))
+    clock = FixedClock(data.latest() + timedelta(hours=1))
+    ticks = SandboxClock()
+    options = QuickBooksSandboxOptions(oauth=OAuthOptions(hard_expires_in=12 * 86400))
+    box = sandbox(data, clock, ticks, options=options)
+    with box, quickbooks_connector(box, FakeTokenStore(), clock, ticks, streams=["items"]) as connector:
+        lines = connector.check()
+    assert [line.ok for line in lines] == [True, True]
+    expires = (clock.now + timedelta(days=12)).date().isoformat()
+    assert f"WARNING: the refresh token expires {expires}" in lines[0].detail
+    assert "connector authorize" in lines[0].detail
