@@ -65,6 +65,24 @@ timezone: Asia/Shanghai                   # company time zone for date-only fiel
 #       current_open_user_id: FSUID_XXXX  # the integration user's openUserId
 #     schedule: {cron: "*/30 * * * *"}
 #
+#   - name: quickbooks                    # QuickBooks Online (docs/connectors/quickbooks.md)
+#     kind: quickbooks
+#     realm_id: "9130350000000000"        # the company id; `connector authorize quickbooks` stores it
+#     streams: [invoices, payments, credit_memos, sales_receipts, customers, items]
+#     credentials:
+#       client_id: ${QUICKBOOKS_CLIENT_ID}
+#       client_secret: secret:quickbooks-client-secret
+#     schedule: {every_minutes: 30}       # then: ledgerbridge connector authorize quickbooks
+#
+#   - name: xero                          # Xero (docs/connectors/xero.md)
+#     kind: xero
+#     tenant_id: 00000000-0000-0000-0000-000000000000   # needed when the login reaches several orgs
+#     streams: [invoices, payments, credit_notes, overpayments, prepayments, contacts, items]
+#     credentials:
+#       client_id: ${XERO_CLIENT_ID}
+#       client_secret: secret:xero-client-secret
+#     schedule: {every_minutes: 30}       # then: ledgerbridge connector authorize xero
+#
 #   - name: import                        # canonical records from JSON-lines files
 #     kind: jsonl
 #     path: data/{stream}.jsonl
