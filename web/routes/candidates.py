@@ -15,7 +15,7 @@ from reconcile.report.i18n import Catalogue
 from reconcile.suggestions import Suggestion
 from store.ledger_rows import LedgerRow, money
 from store.party_aliases import AliasExists, SqlAliasStore, UnknownAlias
-from store.reconcile_repository import SqlReconcileRepository, StoredException
+from store.reconcile_repository import StoredException
 from sync.suggestions import (
     AliasRefused,
     ExceptionSuggestions,
@@ -28,12 +28,12 @@ from sync.suggestions import (
 from web.auth import Principal, require
 from web.permissions import Permission
 from web.rendering import is_htmx, render, request_lang
+from web.routes.exception import load_exception, parse_id
 from web.state import web_state
 
 router = APIRouter()
 
 LIST = "fragments/exception_candidates_list.html"
-MAX_ID = (1 << 63) - 1
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def candidates(
     who: Annotated[Principal, Depends(require(Permission.LEDGER_READ))],
     exception_id: str,
 ) -> Response:
-    found = _load(request, exception_id)
+    found = load_exception(request, exception_id)
     if found is None:
         return _not_found(request)
     return _render(request, found)
@@ -72,7 +72,7 @@ def match_pair(
     candidate: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    found = _load(request, exception_id)
+    found = load_exception(request, exception_id)
     if found is None:
         return _not_found(request)
     state = web_state(request)
@@ -113,7 +113,7 @@ def decline_pair(
     candidate: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    found = _load(request, exception_id)
+    found = load_exception(request, exception_id)
     if found is None:
         return _not_found(request)
     state = web_state(request)
@@ -149,7 +149,7 @@ def alias_from_match(
     scope: Annotated[str, Form()] = "all",
     note: Annotated[str, Form()] = "",
 ) -> Response:
-    found = _load(request, exception_id)
+    found = load_exception(request, exception_id)
     if found is None:
         return _not_found(request)
     rule = found.rule if scope == "rule" else None
@@ -191,7 +191,7 @@ def remove_alias(
 ) -> Response:
     state = web_state(request)
     catalogue = Catalogue(request_lang(request))
-    ident = _id(alias_id)
+    ident = parse_id(alias_id)
     try:
         if ident is None:
             raise UnknownAlias(alias_id)
@@ -327,20 +327,6 @@ def _label(row: LedgerRow, currency: str | None = None) -> str:
     amount = format_amount(money(row.total), row.currency or currency)
     day = row.issued_on.isoformat() if row.issued_on else "-"
     return f"{name} · {amount} · {day}"
-
-
-def _id(text: str) -> int | None:
-    if not text.isascii() or not text.isdigit() or text.startswith("0") or len(text) > 19:
-        return None
-    value = int(text)
-    return value if value <= MAX_ID else None
-
-
-def _load(request: Request, exception_id: str) -> StoredException | None:
-    ident = _id(exception_id)
-    if ident is None:
-        return None
-    return SqlReconcileRepository(web_state(request).engine).get_exception(ident)
 
 
 def _not_found(request: Request) -> Response:

@@ -88,7 +88,7 @@ def exception_page(
     exception_id: str,
     back: str = "",
 ) -> Response:
-    found = _load(request, exception_id)
+    found = load_exception(request, exception_id)
     if found is None:
         return _not_found(request, exception_id)
     return _render_page(request, found, back=back)
@@ -173,7 +173,7 @@ def _act(
 ) -> Response:
     """The shared review path; then the review block again (htmx) or the page (a plain form post: a
     redirect after success, the page with the refusal otherwise)."""
-    ident = _id(exception_id)
+    ident = parse_id(exception_id)
     if ident is None:
         return _not_found(request, exception_id)
     state = web_state(request)
@@ -413,15 +413,17 @@ def _severity(value: str) -> str:
 # ----------------------------------------------------------------------------- ids, links, not found
 
 
-def _id(text: str) -> int | None:
+def parse_id(text: str) -> int | None:
+    """A database id as the path gives it (`42`), or None: not digits, a leading zero, above 2**63 - 1
+    (the Exception page, its suggestions and the Aliases page share it)."""
     if not text.isascii() or not text.isdigit() or text.startswith("0") or len(text) > 19:
         return None
     value = int(text)
     return value if value <= MAX_ID else None
 
 
-def _load(request: Request, exception_id: str) -> StoredException | None:
-    ident = _id(exception_id)
+def load_exception(request: Request, exception_id: str) -> StoredException | None:
+    ident = parse_id(exception_id)
     if ident is None:
         return None
     return SqlReconcileRepository(web_state(request).engine).get_exception(ident)
