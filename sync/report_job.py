@@ -42,7 +42,7 @@ from reconcile.report.terminal import render_table
 from reconcile.result import Bridge
 from store.canonical import CanonicalDocument
 from store.db import Engine
-from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
+from store.discrepancies import DiscrepancyType, DocumentRef
 from store.exception_counts import ExceptionScope, by_type
 from store.reconcile_repository import StoredException
 from store.report_queries import SqlReportQueries
@@ -218,18 +218,7 @@ def _exceptions_of(queries: SqlReportQueries, scope: MismatchFilter, kind: str) 
 
 
 def _item(stored: StoredException) -> ExceptionItem:
-    found = Discrepancy(
-        rule=stored.rule,
-        type=DiscrepancyType(stored.type),
-        left=stored.left,
-        right=stored.right,
-        left_amount=stored.left_amount,
-        right_amount=stored.right_amount,
-        difference=stored.difference,
-        currency=stored.currency,
-        explanation=stored.explanation,
-        fields=tuple(FieldDiff(field=name, left=left, right=right) for name, left, right in stored.fields),
-    )
+    found = stored.discrepancy()
     return ExceptionItem(
         id=str(stored.id),
         status=stored.status.value,
