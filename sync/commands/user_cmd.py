@@ -4,6 +4,7 @@ read from a prompt without echo or from stdin, never from the command line; ever
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -79,12 +80,7 @@ def list_users(app: AppContext, as_json: bool) -> None:
 @click.pass_obj
 def disable_user(app: AppContext, name: str, actor: str | None) -> None:
     """Refuse NAME's logins from now on and end its open sessions."""
-    with database(app) as engine:
-        try:
-            SqlUserStore(engine).disable(name, actor=actor_name(actor))
-        except UnknownUser as exc:
-            raise CommandFailed(app.text("user.no_such", name=name)) from exc
-    click.echo(app.text("user.disabled", name=name))
+    _change_user(app, name, lambda users: users.disable(name, actor=actor_name(actor)), "user.disabled")
 
 
 @user_group.command("enable")
@@ -93,12 +89,7 @@ def disable_user(app: AppContext, name: str, actor: str | None) -> None:
 @click.pass_obj
 def enable_user(app: AppContext, name: str, actor: str | None) -> None:
     """Let a disabled user NAME log in again."""
-    with database(app) as engine:
-        try:
-            SqlUserStore(engine).enable(name, actor=actor_name(actor))
-        except UnknownUser as exc:
-            raise CommandFailed(app.text("user.no_such", name=name)) from exc
-    click.echo(app.text("user.enabled_again", name=name))
+    _change_user(app, name, lambda users: users.enable(name, actor=actor_name(actor)), "user.enabled_again")
 
 
 @user_group.command("reset-password")
@@ -109,12 +100,22 @@ def enable_user(app: AppContext, name: str, actor: str | None) -> None:
 def reset_password(app: AppContext, name: str, from_stdin: bool, actor: str | None) -> None:
     """Set a new password for NAME (prompted for, or read from stdin) and end its open sessions."""
     password = _password(app, name, from_stdin)
+    _change_user(
+        app,
+        name,
+        lambda users: users.reset_password(name, password, actor=actor_name(actor)),
+        "user.password_reset",
+    )
+
+
+def _change_user(app: AppContext, name: str, change: Callable[[SqlUserStore], object], done: str) -> None:
+    """Apply `change` to the existing user NAME, then say `done`; an unknown NAME is a failed command."""
     with database(app) as engine:
         try:
-            SqlUserStore(engine).reset_password(name, password, actor=actor_name(actor))
+            change(SqlUserStore(engine))
         except UnknownUser as exc:
             raise CommandFailed(app.text("user.no_such", name=name)) from exc
-    click.echo(app.text("user.password_reset", name=name))
+    click.echo(app.text(done, name=name))
 
 
 def _password(app: AppContext, name: str, from_stdin: bool) -> str:
