@@ -22,6 +22,7 @@ the csrf_token field), `htmx_post(url, data)` (the X-CSRF-Token and HX-Request h
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,6 +187,25 @@ def make_client(
     yield make
     for client in made:
         client.close()
+
+
+@contextmanager
+def clients_of(app: FastAPI, users: SqlUserStore) -> Iterator[Callable[[Role], WebClient]]:
+    """Clients of `app`, each logged in as a role's test user (USERS), all closed on leaving: the
+    `client_as` fixture of a test module that builds its app with its own route modules."""
+    made: list[WebClient] = []
+
+    def make(role: Role) -> WebClient:
+        client = WebClient(app, users)
+        made.append(client)
+        assert client.login(USERS[role].name, USERS[role].password).status_code == 303
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            client.close()
 
 
 @pytest.fixture

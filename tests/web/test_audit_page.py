@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 
 from store.audit_log import record_audit
 from store.users import Role, SqlUserStore
-from tests.web.conftest import USERS, WebClient
+from tests.web.conftest import WebClient, clients_of
 
 PAGES = ("web.routes.session", "web.routes.audit_page")
 """This page alone (pages other engineers are writing stay out of its tests)."""
@@ -26,18 +26,8 @@ PAGES = ("web.routes.session", "web.routes.audit_page")
 def client_as(
     build_app: Callable[..., FastAPI], user_store: SqlUserStore, web_users: dict[Role, Any]
 ) -> Iterator[Callable[[Role], WebClient]]:
-    app = build_app(route_modules=PAGES)
-    made: list[WebClient] = []
-
-    def make(role: Role) -> WebClient:
-        client = WebClient(app, user_store)
-        made.append(client)
-        assert client.login(USERS[role].name, USERS[role].password).status_code == 303
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    with clients_of(build_app(route_modules=PAGES), user_store) as make:
+        yield make
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from sync.admin_service import sync_connector
 from sync.bootstrap import secret_box
 from tests.conftest import FixedClock
 from tests.fakes import record
-from tests.web.conftest import FAST_HASHING, USERS, WebClient
+from tests.web.conftest import FAST_HASHING, USERS, WebClient, clients_of
 from web.app import create_app
 from web.sync_jobs import SyncJobs
 
@@ -79,17 +79,8 @@ def app(shop_settings: Settings, web_engine: Engine, web_clock: FixedClock) -> F
 def client_as(
     app: FastAPI, user_store: SqlUserStore, web_users: dict[Role, Any]
 ) -> Iterator[Callable[[Role], WebClient]]:
-    made: list[WebClient] = []
-
-    def make(role: Role) -> WebClient:
-        client = WebClient(app, user_store)
-        made.append(client)
-        assert client.login(USERS[role].name, USERS[role].password).status_code == 303
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    with clients_of(app, user_store) as make:
+        yield make
 
 
 @pytest.fixture(autouse=True)

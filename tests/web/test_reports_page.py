@@ -23,7 +23,7 @@ from reconcile.report.csvfile import CSV_ENCODING
 from store.users import Role, SqlUserStore
 from tests.e2e.report_support import run_cli, store_documents, write_config
 from tests.unit.report.report_fixtures import make_doc, o2c_documents
-from tests.web.conftest import USERS, WebClient
+from tests.web.conftest import WebClient, clients_of
 
 PAGES = ("web.routes.session", "web.routes.reports")
 XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -49,18 +49,8 @@ def ledger(web_engine: Engine) -> None:
 def client_as(
     build_app: Callable[..., FastAPI], user_store: SqlUserStore, web_users: dict[Role, Any]
 ) -> Iterator[Callable[[Role], WebClient]]:
-    app = build_app(route_modules=PAGES)
-    made: list[WebClient] = []
-
-    def make(role: Role) -> WebClient:
-        client = WebClient(app, user_store)
-        made.append(client)
-        assert client.login(USERS[role].name, USERS[role].password).status_code == 303
-        return client
-
-    yield make
-    for client in made:
-        client.close()
+    with clients_of(build_app(route_modules=PAGES), user_store) as make:
+        yield make
 
 
 @pytest.fixture
