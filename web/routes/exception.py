@@ -57,13 +57,15 @@ EXCEPTION_ID = r"^[1-9][0-9]{0,18}$"
 MAX_ID = 2**63 - 1
 REVIEW_BLOCK = "fragments/exception_review.html"
 """The block htmx swaps after an action: status, actions, timeline and comments."""
-OFFERED = (
-    ExceptionAction.ACKNOWLEDGED,
-    ExceptionAction.ASSIGNED,
-    ExceptionAction.RESOLVED,
-    ExceptionAction.REOPENED,
-    ExceptionAction.COMMENTED,
-)
+ACTIONS = {
+    "acknowledge": ExceptionAction.ACKNOWLEDGED,
+    "assign": ExceptionAction.ASSIGNED,
+    "resolve": ExceptionAction.RESOLVED,
+    "reopen": ExceptionAction.REOPENED,
+    "comment": ExceptionAction.COMMENTED,
+}
+"""`POST /exceptions/{id}/<verb>`: the review actions, the verbs of `ledgerbridge exceptions`."""
+OFFERED = tuple(ACTIONS.values())
 
 
 @dataclass(frozen=True)
@@ -97,67 +99,40 @@ def exception_page(
 # ----------------------------------------------------------------------------- the actions
 
 
-@router.post("/exceptions/{exception_id}/acknowledge")
-def acknowledge(
-    request: Request,
-    who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
-    exception_id: str,
-    note: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
-) -> Response:
-    return _act(request, who, exception_id, ExceptionAction.ACKNOWLEDGED, note=note, back=back)
+def _action_route(action: ExceptionAction) -> Any:
+    """The route of one review action: `note` and `back` for all, `assignee` read for assign only,
+    `kind` (one of the resolution kinds, else 400) for resolve only."""
+
+    def post(
+        request: Request,
+        *,
+        who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
+        exception_id: str,
+        note: Annotated[str, Form()] = "",
+        back: Annotated[str, Form()] = "",
+        assignee: Annotated[str, Form()] = "",
+        kind: Annotated[str, Form()] = "",
+    ) -> Response:
+        if action is ExceptionAction.RESOLVED and kind not in {k.value for k in ResolutionKind}:
+            return render(request, "error.html", {"error": "web.error.bad_request"}, status_code=400)
+        return _act(
+            request,
+            who,
+            exception_id,
+            action,
+            note=note,
+            back=back,
+            kind=kind if action is ExceptionAction.RESOLVED else None,
+            assignee=assignee.strip() if action is ExceptionAction.ASSIGNED else None,
+        )
+
+    return post
 
 
-@router.post("/exceptions/{exception_id}/assign")
-def assign(
-    request: Request,
-    *,
-    who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
-    exception_id: str,
-    assignee: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
-) -> Response:
-    return _act(
-        request, who, exception_id, ExceptionAction.ASSIGNED, note=note, assignee=assignee.strip(), back=back
+for _verb, _action in ACTIONS.items():
+    router.add_api_route(
+        f"/exceptions/{{exception_id}}/{_verb}", _action_route(_action), methods=["POST"], name=_verb
     )
-
-
-@router.post("/exceptions/{exception_id}/resolve")
-def resolve(
-    request: Request,
-    *,
-    who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
-    exception_id: str,
-    kind: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
-) -> Response:
-    if kind not in {k.value for k in ResolutionKind}:
-        return render(request, "error.html", {"error": "web.error.bad_request"}, status_code=400)
-    return _act(request, who, exception_id, ExceptionAction.RESOLVED, note=note, kind=kind, back=back)
-
-
-@router.post("/exceptions/{exception_id}/reopen")
-def reopen(
-    request: Request,
-    who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
-    exception_id: str,
-    note: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
-) -> Response:
-    return _act(request, who, exception_id, ExceptionAction.REOPENED, note=note, back=back)
-
-
-@router.post("/exceptions/{exception_id}/comment")
-def comment(
-    request: Request,
-    who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
-    exception_id: str,
-    note: Annotated[str, Form()] = "",
-    back: Annotated[str, Form()] = "",
-) -> Response:
-    return _act(request, who, exception_id, ExceptionAction.COMMENTED, note=note, back=back)
 
 
 def _act(
