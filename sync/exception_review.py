@@ -128,6 +128,26 @@ def missing(catalogue: Catalogue, exc: MissingValue) -> str:
     )
 
 
+REFUSED = (MissingValue, TransitionError, ChangedMeanwhile)
+"""What `act` raises when it records nothing for a known exception; `why_refused` says why."""
+
+
+def why_refused(
+    catalogue: Catalogue,
+    exception_id: int,
+    exc: MissingValue | TransitionError | ChangedMeanwhile,
+    *,
+    changed_key: str,
+) -> str:
+    """The reader's sentence for a refused action; `changed_key` words ChangedMeanwhile for the place
+    it is read (the CLI says to look again, the web page shows the exception as it is now)."""
+    if isinstance(exc, MissingValue):
+        return missing(catalogue, exc)
+    if isinstance(exc, TransitionError):
+        return refusal(catalogue, exception_id, exc)
+    return catalogue.text(changed_key, id=exception_id)
+
+
 def rule_sides(settings: Settings, name: str) -> Sides:
     """The sources a configured rule compares (an audit plan or a rule no longer configured: none)."""
     for rule in settings.reconcile.rules:

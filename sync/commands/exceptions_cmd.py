@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from reconcile.lifecycle import TransitionError
 from reconcile.periods import Period, PeriodError, parse_period
 from reconcile.report.fmt import display_width, format_amount
 from reconcile.report.safe import terminal_text
@@ -22,16 +21,16 @@ from sync.commands.common import actor_name, actor_option, database
 from sync.commands.document_names import resolve_document
 from sync.console import Column, echo_line, joined, print_listing, stdout_layout
 from sync.exception_review import (
-    ChangedMeanwhile,
+    REFUSED,
     MissingValue,
     NoSuchException,
     act,
     action_label,
     explained,
     missing,
-    refusal,
     rule_sides,
     status_label,
+    why_refused,
 )
 
 STATUSES = click.Choice([s.value for s in ExceptionStatus])
@@ -390,10 +389,9 @@ def _act(
             raise CommandFailed(app.text("finance.no_exception", id=exception_id)) from exc
         except MissingValue as exc:
             raise BadConfig(missing(app.catalogue, exc)) from exc
-        except TransitionError as exc:
-            raise CommandFailed(refusal(app.catalogue, exception_id, exc)) from exc
-        except ChangedMeanwhile as exc:
-            raise CommandFailed(app.text("finance.act.changed_meanwhile", id=exception_id)) from exc
+        except REFUSED as exc:
+            why = why_refused(app.catalogue, exception_id, exc, changed_key="finance.act.changed_meanwhile")
+            raise CommandFailed(why) from exc
     if as_json:
         emit_json({"exception": exception_json(done.after)})
     elif action is ExceptionAction.COMMENTED:

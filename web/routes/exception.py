@@ -33,16 +33,14 @@ from store.reconcile_repository import SqlReconcileRepository, StoredException
 from store.repository import Revision, SqlLedgerRepository
 from sync.document_history import RevisionDiff, describe, revision_diffs
 from sync.exception_review import (
-    ChangedMeanwhile,
-    MissingValue,
+    REFUSED,
     NoSuchException,
     act,
     action_label,
     explained,
-    missing,
-    refusal,
     rule_sides,
     status_label,
+    why_refused,
 )
 from web.auth import Principal, require
 from web.permissions import Permission
@@ -169,12 +167,8 @@ def _act(
         )
     except NoSuchException:
         return _not_found(request, exception_id)
-    except MissingValue as exc:
-        problem = missing(catalogue, exc)
-    except TransitionError as exc:
-        problem = refusal(catalogue, ident, exc)
-    except ChangedMeanwhile:
-        problem = catalogue.text("web.exception.changed_meanwhile", id=ident)
+    except REFUSED as exc:
+        problem = why_refused(catalogue, ident, exc, changed_key="web.exception.changed_meanwhile")
     else:
         if action is ExceptionAction.COMMENTED:
             message = catalogue.text("web.exception.comment_added")
