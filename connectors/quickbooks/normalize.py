@@ -16,14 +16,14 @@ issue date and `MetaData.LastUpdatedTime` the cursor.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
-
-from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.fields import cursor_time, document, exact_decimal, field_name, iso_day, line, object_rows
+from connectors.fields import opt_str as _opt
 from connectors.reasons import Rule
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
 
@@ -148,15 +148,11 @@ def is_voided(raw: RawRecord) -> bool:
 def payment_allocations(raw: RawRecord) -> tuple[Allocation, ...]:
     """`Line[].LinkedTxn[]` of TxnType "Invoice" -> allocations; amounts to one invoice over several
     lines are added up. A line linking more than one invoice cannot say how its amount splits: refused."""
-    lines = _list(raw, "Line")
     found: dict[str, Decimal] = {}
-    for i, line in enumerate(lines):
-        where = f"Line[{i}]"
-        if not isinstance(line, Mapping):
-            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=line)
+    for where, row in object_rows(raw, "Line"):
         linked = [
             txn
-            for txn in _list(line, "LinkedTxn", where=where)
+            for txn in _list(row, "LinkedTxn", where=where)
             if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice"
         ]
         if not linked:
@@ -168,7 +164,7 @@ def payment_allocations(raw: RawRecord) -> tuple[Allocation, ...]:
                 rule=Rule.INVALID,
                 value=linked,
             )
-        amount = _amount(line, "Amount", where=where)
+        amount = _amount(row, "Amount", where=where)
         if amount is None or amount == 0:
             continue
         target = _id(linked[0], "TxnId", where=f"{where}.LinkedTxn[0]")
@@ -207,12 +203,7 @@ def _document(ctx: NormalizeContext, raw: RawRecord, **fields: Any) -> Canonical
 
 
 def _make(ctx: NormalizeContext, **fields: Any) -> CanonicalDocument:
-    try:
-        return CanonicalDocument(source=ctx.source, **fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise RecordError.from_validation(error, error["msg"], field=where or None) from exc
+    return document(ctx.source, **fields)
 
 
 def _paid_status(total: Decimal | None, balance: Decimal | None) -> Status:
@@ -237,10 +228,7 @@ def _tax(raw: RawRecord) -> Decimal | None:
 def _lines(raw: RawRecord) -> tuple[Line, ...]:
     """Sales item lines (`SalesItemLineDetail`); subtotal, discount and group lines are not goods."""
     result = []
-    for i, row in enumerate(_list(raw, "Line")):
-        where = f"Line[{i}]"
-        if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
+    for where, row in object_rows(raw, "Line"):
         if row.get("DetailType") != "SalesItemLineDetail":
             continue
         detail = row.get("SalesItemLineDetail") or {}
@@ -252,22 +240,17 @@ def _lines(raw: RawRecord) -> tuple[Line, ...]:
         if amount is None:
             raise RecordError("a line needs Amount", field=f"{where}.Amount", rule=Rule.MISSING)
         item_id, item_name = _ref(detail, "ItemRef", where=f"{where}.SalesItemLineDetail")
-        try:
-            result.append(
-                Line(
-                    product=item_name,
-                    product_external_id=item_id,
-                    description=_text(row, "Description"),
-                    quantity=_number(f"{where}.SalesItemLineDetail.Qty", detail.get("Qty")),
-                    unit_price=_number(f"{where}.SalesItemLineDetail.UnitPrice", detail.get("UnitPrice")),
-                    amount=amount,
-                )
+        result.append(
+            line(
+                where,
+                product=item_name,
+                product_external_id=item_id,
+                description=_text(row, "Description"),
+                quantity=_number(f"{where}.SalesItemLineDetail.Qty", detail.get("Qty")),
+                unit_price=_number(f"{where}.SalesItemLineDetail.UnitPrice", detail.get("UnitPrice")),
+                amount=amount,
             )
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            raise RecordError.from_validation(
-                error, error["msg"], field=f"{where}.{error['loc'][0]}"
-            ) from exc
+        )
     return tuple(result)
 
 
@@ -301,10 +284,6 @@ def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
     return str(value)
 
 
-def _opt(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
 def _text(raw: Mapping[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if isinstance(value, Mapping | list):
@@ -313,28 +292,11 @@ def _text(raw: Mapping[str, Any], key: str) -> str | None:
 
 
 def _number(field: str, value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool | float):
-        raise RecordError(
-            f"must be an exact number, got {type(value).__name__}",
-            field=field,
-            rule=Rule.NOT_A_BOOLEAN if isinstance(value, bool) else Rule.NOT_EXACT,
-            value=value,
-        )
-    try:
-        number = Decimal(value) if isinstance(value, int | str) else value
-    except InvalidOperation as exc:
-        raise RecordError(
-            f"{value!r} is not a number", field=field, rule=Rule.NOT_A_NUMBER, value=value
-        ) from exc
-    if not isinstance(number, Decimal) or not number.is_finite():
-        raise RecordError(f"{value!r} is not a finite number", field=field, rule=Rule.NOT_FINITE, value=value)
-    return number
+    return exact_decimal(field, value, not_decimal=Rule.NOT_FINITE)
 
 
 def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
-    return _number(f"{where}.{key}" if where else key, raw.get(key))
+    return _number(field_name(key, where), raw.get(key))
 
 
 def _rate(raw: RawRecord) -> Decimal | None:
@@ -343,40 +305,12 @@ def _rate(raw: RawRecord) -> Decimal | None:
 
 
 def _date(raw: RawRecord, key: str) -> date | None:
-    value = _text(raw, key)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError as exc:
-        raise RecordError(
-            f"{value!r} is not a yyyy-mm-dd date", field=key, rule=Rule.NOT_A_DATE, value=value
-        ) from exc
-
-
-def parse_time(value: str) -> datetime:
-    """'2015-01-16T15:08:12-08:00' (offset required) -> aware UTC."""
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.utcoffset() is None:
-        raise ValueError(f"{value!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+    return iso_day(_text(raw, key), key)
 
 
 def _modified(raw: RawRecord, *, required: bool = True) -> datetime | None:
+    """`MetaData.LastUpdatedTime`, '2015-01-16T15:08:12-08:00' (offset required) -> aware UTC."""
     meta = raw.get("MetaData")
     value = meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None
-    if not isinstance(value, str) or not value:
-        if required:
-            raise RecordError(
-                "is missing (it is the sync cursor)", field="MetaData.LastUpdatedTime", rule=Rule.MISSING
-            )
-        return None
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise RecordError(
-            f"{value!r} is not an ISO-8601 time with offset",
-            field="MetaData.LastUpdatedTime",
-            rule=Rule.NOT_A_TIME,
-            value=value,
-        ) from exc
+    text = value if isinstance(value, str) and value else None
+    return cursor_time(text, "MetaData.LastUpdatedTime", required=required)

@@ -32,6 +32,7 @@ import structlog
 
 from connectors.base import Clock, NormalizeContext, Page, RawRecord, Tombstone
 from connectors.errors import FatalApiError
+from connectors.fields import parse_offset_time
 from connectors.paging import Answer, Offset, paginate
 from connectors.quickbooks import normalize
 from connectors.quickbooks.client import QuickBooksSession
@@ -250,6 +251,6 @@ def _deleted_at(row: RawRecord) -> datetime | None:
     meta = row.get("MetaData")
     value = meta.get("LastUpdatedTime") if isinstance(meta, Mapping) else None
     try:
-        return normalize.parse_time(value) if isinstance(value, str) else None
+        return parse_offset_time(value) if isinstance(value, str) else None
     except ValueError:
         return None

@@ -4,15 +4,19 @@ said where it is decided (and in docs/connectors/xero.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.fields import document, exact_decimal, object_rows
+from connectors.fields import field_name as _name
+from connectors.fields import line as _line
+from connectors.fields import text as _text
 from connectors.reasons import Rule
 from connectors.xero.dates import XeroDateError, parse_day, parse_instant
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
@@ -265,16 +269,8 @@ def _contact(raw: Mapping[str, Any] | None, key: str, *, where: str = "") -> Par
 
 def _allocations(raw: RawRecord) -> tuple[Allocation, ...]:
     """`Allocations[]`: `Amount` applied to `Invoice.InvoiceID` (zero amounts are left out)."""
-    rows = raw.get("Allocations")
-    if rows is None:
-        return ()
-    if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("must be a list", field="Allocations", rule=Rule.NOT_A_LIST, value=rows)
     allocations = []
-    for i, row in enumerate(rows):
-        where = f"Allocations[{i}]"
-        if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
+    for where, row in object_rows(raw, "Allocations"):
         amount = _amount(row, "Amount", where=where)
         if not amount:
             continue
@@ -298,16 +294,8 @@ def _allocation(where: str, *, invoice_id: str, amount: Decimal) -> Allocation:
 def _lines(raw: RawRecord) -> tuple[Line, ...]:
     """`LineItems[]` (the paged list carries them [47]): `LineAmount` as the line amount (it includes
     tax when LineAmountTypes is Inclusive, as Xero shows it), `UnitAmount`, `Quantity`, `TaxAmount`."""
-    rows = raw.get("LineItems")
-    if rows is None:
-        return ()
-    if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("must be a list", field="LineItems", rule=Rule.NOT_A_LIST, value=rows)
     lines = []
-    for i, row in enumerate(rows):
-        where = f"LineItems[{i}]"
-        if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
+    for where, row in object_rows(raw, "LineItems"):
         amount = _amount(row, "LineAmount", where=where)
         if amount is None:
             raise RecordError("a line needs LineAmount", field=f"{where}.LineAmount", rule=Rule.MISSING)
@@ -330,24 +318,7 @@ def _lines(raw: RawRecord) -> tuple[Line, ...]:
 
 
 def _document(ctx: NormalizeContext, **fields: Any) -> CanonicalDocument:
-    try:
-        return CanonicalDocument(source=ctx.source, **fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise RecordError.from_validation(error, error["msg"], field=where or None) from exc
-
-
-def _line(where: str, **fields: Any) -> Line:
-    try:
-        return Line(**fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise RecordError.from_validation(error, error["msg"], field=f"{where}.{error['loc'][0]}") from exc
-
-
-def _name(key: str, where: str) -> str:
-    return f"{where}.{key}" if where else key
+    return document(ctx.source, **fields)
 
 
 def _object(raw: Mapping[str, Any], key: str, *, where: str = "") -> Mapping[str, Any] | None:
@@ -373,43 +344,10 @@ def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
     return value
 
 
-def _text(raw: Mapping[str, Any], key: str, *, where: str = "") -> str | None:
-    value = raw.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, Mapping | list):
-        raise RecordError(
-            f"expected text, got {type(value).__name__}",
-            field=_name(key, where),
-            rule=Rule.NOT_TEXT,
-            value=value,
-        )
-    return str(value)
-
-
 def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
     """An exact amount as the JSON text had it (the HTTP loop parses numbers as Decimal); a float or a
     boolean is refused, a numeric string accepted."""
-    value = raw.get(key)
-    field = _name(key, where)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool | float):
-        raise RecordError(
-            f"must be an exact number, got {type(value).__name__}",
-            field=field,
-            rule=Rule.NOT_A_BOOLEAN if isinstance(value, bool) else Rule.NOT_EXACT,
-            value=value,
-        )
-    try:
-        number = Decimal(value) if isinstance(value, int | str) else value
-    except InvalidOperation as exc:
-        raise RecordError(
-            f"{value!r} is not a number", field=field, rule=Rule.NOT_A_NUMBER, value=value
-        ) from exc
-    if not isinstance(number, Decimal) or not number.is_finite():
-        raise RecordError(f"{value!r} is not a finite number", field=field, rule=Rule.NOT_FINITE, value=value)
-    return number
+    return exact_decimal(_name(key, where), raw.get(key), not_decimal=Rule.NOT_FINITE)
 
 
 def _day(raw: RawRecord, key: str) -> date | None:

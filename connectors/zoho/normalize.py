@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
-
-from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.fields import cursor_time, document, field_name, iso_day, object_rows
+from connectors.fields import exact_decimal as _to_decimal
+from connectors.fields import line as _line
+from connectors.fields import opt_str as _opt_str
+from connectors.fields import text as _text
 from connectors.reasons import Rule
 from store.canonical import Allocation, CanonicalDocument, DocumentKind, Line, PartyRef, Status
 
@@ -482,16 +485,8 @@ def _allocations(raw: RawRecord, key: str) -> tuple[Allocation, ...]:
 
 def _books_lines(raw: RawRecord) -> tuple[Line, ...]:
     """Books line items, present only in single-record payloads (the lists carry header totals)."""
-    rows = raw.get("line_items")
-    if rows is None:
-        return ()
-    if not isinstance(rows, Sequence) or isinstance(rows, str):
-        raise RecordError("must be a list", field="line_items", rule=Rule.NOT_A_LIST, value=rows)
     lines = []
-    for i, row in enumerate(rows):
-        where = f"line_items[{i}]"
-        if not isinstance(row, Mapping):
-            raise RecordError("must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
+    for where, row in object_rows(raw, "line_items"):
         amount = _amount(row, "item_total", where=where)
         if amount is None:
             raise RecordError("a line item needs item_total", field=f"{where}.item_total", rule=Rule.MISSING)
@@ -514,20 +509,7 @@ def _books_lines(raw: RawRecord) -> tuple[Line, ...]:
 
 
 def _document(ctx: NormalizeContext, raw: RawRecord, **fields: Any) -> CanonicalDocument:
-    try:
-        return CanonicalDocument(source=ctx.source, **fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise RecordError.from_validation(error, error["msg"], field=where or None) from exc
-
-
-def _line(where: str, **fields: Any) -> Line:
-    try:
-        return Line(**fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise RecordError.from_validation(error, error["msg"], field=f"{where}.{error['loc'][0]}") from exc
+    return document(ctx.source, **fields)
 
 
 def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
@@ -543,21 +525,6 @@ def _id(raw: Mapping[str, Any], key: str, *, where: str = "") -> str:
             value=value,
         )
     return str(value)
-
-
-def _opt_str(value: Any) -> str | None:
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def _text(raw: Mapping[str, Any], key: str) -> str | None:
-    value = raw.get(key)
-    if isinstance(value, Mapping | list):
-        raise RecordError(
-            f"expected text, got {type(value).__name__}", field=key, rule=Rule.NOT_TEXT, value=value
-        )
-    return _opt_str(value)
 
 
 def _lookup(raw: RawRecord, key: str) -> tuple[str | None, str | None]:
@@ -585,34 +552,8 @@ def _owner(raw: RawRecord) -> str | None:
     return owner_name or owner_id
 
 
-def _to_decimal(field: str, value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool | float):
-        raise RecordError(
-            f"must be an exact number, got {type(value).__name__}",
-            field=field,
-            rule=Rule.NOT_A_BOOLEAN if isinstance(value, bool) else Rule.NOT_EXACT,
-            value=value,
-        )
-    try:
-        number = Decimal(value) if isinstance(value, int | str) else value
-    except InvalidOperation as exc:
-        raise RecordError(
-            f"{value!r} is not a number", field=field, rule=Rule.NOT_A_NUMBER, value=value
-        ) from exc
-    if not isinstance(number, Decimal) or not number.is_finite():
-        raise RecordError(
-            f"{value!r} is not a finite number",
-            field=field,
-            rule=Rule.NOT_FINITE if isinstance(number, Decimal) else Rule.NOT_A_NUMBER,
-            value=value,
-        )
-    return number
-
-
 def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
-    return _to_decimal(f"{where}.{key}" if where else key, raw.get(key))
+    return _to_decimal(field_name(key, where), raw.get(key))
 
 
 def _rate(raw: RawRecord, key: str) -> Decimal | None:
@@ -623,34 +564,9 @@ def _rate(raw: RawRecord, key: str) -> Decimal | None:
 
 
 def _date(raw: RawRecord, key: str) -> date | None:
-    value = _text(raw, key)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError as exc:
-        raise RecordError(
-            f"{value!r} is not a yyyy-mm-dd date", field=key, rule=Rule.NOT_A_DATE, value=value
-        ) from exc
-
-
-def parse_zoho_time(value: str) -> datetime:
-    """'2026-11-27T16:00:00+08:00' (CRM) or '2026-11-27T16:00:00+0800' (Books) -> aware UTC datetime."""
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ValueError(f"{value!r} has no UTC offset")
-    return parsed.astimezone(UTC)
+    return iso_day(_text(raw, key), key)
 
 
 def _datetime(raw: RawRecord, key: str, *, required: bool) -> datetime | None:
-    value = _text(raw, key)
-    if value is None:
-        if required:
-            raise RecordError("is missing (it is the sync cursor)", field=key, rule=Rule.MISSING)
-        return None
-    try:
-        return parse_zoho_time(value)
-    except ValueError as exc:
-        raise RecordError(
-            f"{value!r} is not an ISO-8601 time with offset", field=key, rule=Rule.NOT_A_TIME, value=value
-        ) from exc
+    """'2026-11-27T16:00:00+08:00' (CRM) or '2026-11-27T16:00:00+0800' (Books) -> aware UTC datetime."""
+    return cursor_time(_text(raw, key), key, required=required)
