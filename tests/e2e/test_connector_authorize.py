@@ -6,7 +6,7 @@ by a small Zoho Accounts stand-in, since the Zoho sandbox has no consent page)."
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +16,7 @@ import requests
 from connectors.sandbox.server import Request, Response, SandboxServer
 from store.db import make_engine
 from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, create_key_file
-from tests.e2e.sync_support import cli
+from tests.e2e.sync_support import Outcome, cli
 
 pytestmark = pytest.mark.slow
 
@@ -84,6 +84,27 @@ def _config(tmp_path: Path, accounts_url: str) -> Path:
     return config
 
 
+def _upgraded_config(capsys: pytest.CaptureFixture[str], tmp_path: Path, accounts_url: str) -> Path:
+    config = _config(tmp_path, accounts_url)
+    assert cli(capsys, config, "db", "upgrade").code == 0
+    return config
+
+
+def _authorize_in_browser(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    config: Path,
+    redirect: str,
+    browser: Callable[[str], bool],
+) -> Outcome:
+    """`connector authorize books` on a desktop (DISPLAY set) whose browser is `browser`."""
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr("webbrowser.open", browser)
+    return cli(
+        capsys, config, "connector", "authorize", "books", "--redirect-uri", redirect, "--timeout", "20"
+    )
+
+
 def _stored(tmp_path: Path) -> tuple[str | None, dict[str, object]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'lb.db'}")
     box = SecretBox(tmp_path / "lb.key", environ={})
@@ -109,8 +130,7 @@ def test_zoho_is_authorized_through_the_loopback_redirect_and_its_tokens_stored_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     handler, url = accounts
-    config = _config(tmp_path, url)
-    assert cli(capsys, config, "db", "upgrade").code == 0
+    config = _upgraded_config(capsys, tmp_path, url)
     redirect = f"http://127.0.0.1:{_free_port()}/callback"
     opened: list[str] = []
 
@@ -120,11 +140,7 @@ def test_zoho_is_authorized_through_the_loopback_redirect_and_its_tokens_stored_
         assert answer.status_code == 200
         return True
 
-    monkeypatch.setenv("DISPLAY", ":0")
-    monkeypatch.setattr("webbrowser.open", browser)
-    outcome = cli(
-        capsys, config, "connector", "authorize", "books", "--redirect-uri", redirect, "--timeout", "20"
-    )
+    outcome = _authorize_in_browser(capsys, monkeypatch, config, redirect, browser)
     assert outcome.code == 0, outcome.err
     assert handler.asked["access_type"] == "offline"
     assert handler.asked["prompt"] == "consent"
@@ -150,19 +166,14 @@ def test_a_redirect_with_another_state_is_refused_and_nothing_is_stored(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, url = accounts
-    config = _config(tmp_path, url)
-    assert cli(capsys, config, "db", "upgrade").code == 0
+    config = _upgraded_config(capsys, tmp_path, url)
     redirect = f"http://127.0.0.1:{_free_port()}/callback"
 
     def forger(target: str) -> bool:  # someone else's code delivered to our listener
         requests.get(f"{redirect}?{urlencode({'code': '1000.grant', 'state': 'forged'})}", timeout=10)
         return True
 
-    monkeypatch.setenv("DISPLAY", ":0")
-    monkeypatch.setattr("webbrowser.open", forger)
-    outcome = cli(
-        capsys, config, "connector", "authorize", "books", "--redirect-uri", redirect, "--timeout", "20"
-    )
+    outcome = _authorize_in_browser(capsys, monkeypatch, config, redirect, forger)
     assert outcome.code != 0
     assert "state" in outcome.err
     assert _stored(tmp_path) == (None, {})
@@ -175,8 +186,7 @@ def test_a_pasted_redirect_url_is_checked_and_exchanged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, url = accounts
-    config = _config(tmp_path, url)
-    assert cli(capsys, config, "db", "upgrade").code == 0
+    config = _upgraded_config(capsys, tmp_path, url)
     redirect = "https://example.invalid/zoho/callback"  # not loopback: only --paste can work
 
     def prompt(_text: str) -> str:
