@@ -228,6 +228,19 @@ def admin(make_client: Callable[..., WebClient]) -> WebClient:
     return make_client(Role.ADMIN)
 
 
+def reconcile_hostile_party(engine: Engine, settings: Settings, clock: FixedClock, party: str) -> None:
+    """One invoice in the CRM and in Books under a hostile party name, 10.00 against 12.00, reconciled:
+    the finding a page must show the name of as text."""
+    store_documents(
+        engine,
+        [
+            invoice("zoho-crm", "c1", "INV-0101", "10.00", party=party),
+            invoice("zoho-books", "b1", "INV-0101", "12.00", party=party),
+        ],
+    )
+    run_rules(engine, settings, clock=clock)
+
+
 @pytest.fixture
 def reconciled(web_settings: Settings, web_engine: Engine, web_clock: FixedClock) -> list[Any]:
     store_documents(

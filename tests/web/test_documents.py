@@ -19,11 +19,10 @@ from store.reconcile_repository import SqlReconcileRepository
 from store.repository import SqlLedgerRepository
 from store.users import Role
 from sync.document_history import describe, revision_diffs
-from sync.reconcile_job import run_rules
 from tests.conftest import FixedClock
 from tests.e2e.report_support import store_documents
 from tests.unit.reconcile.helpers import invoice
-from tests.web.conftest import WebClient
+from tests.web.conftest import WebClient, reconcile_hostile_party
 from web.routes.documents import document_href
 
 HOSTILE = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
@@ -130,14 +129,7 @@ def test_a_hostile_party_name_renders_as_text(
     lang: str,
     hostile: str,
 ) -> None:
-    store_documents(
-        web_engine,
-        [
-            invoice("zoho-crm", "c1", "INV-0101", "10.00", party=hostile),
-            invoice("zoho-books", "b1", "INV-0101", "12.00", party=hostile),
-        ],
-    )
-    run_rules(web_engine, web_settings, clock=web_clock)
+    reconcile_hostile_party(web_engine, web_settings, web_clock, hostile)
     client = make_client(Role.VIEWER)
     headers = {"Accept-Language": "en" if lang == "en" else "zh-CN"}
     page = client.get("/documents/zoho-crm/invoice/c1", headers=headers)

@@ -28,7 +28,7 @@ from sync.report_job import MismatchFilter, build_mismatches, count_exceptions
 from tests.conftest import FixedClock
 from tests.e2e.report_support import store_documents
 from tests.unit.reconcile.helpers import invoice
-from tests.web.conftest import FAST_HASHING, USERS, WebClient
+from tests.web.conftest import FAST_HASHING, USERS, WebClient, reconcile_hostile_party
 from web.app import create_app
 
 HOSTILE = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
@@ -226,14 +226,7 @@ def test_a_hostile_party_name_renders_as_text(
     lang: str,
     hostile: str,
 ) -> None:
-    store_documents(
-        web_engine,
-        [
-            invoice("zoho-crm", "c1", "INV-0101", "10.00", party=hostile),
-            invoice("zoho-books", "b1", "INV-0101", "12.00", party=hostile),
-        ],
-    )
-    run_rules(web_engine, web_settings, clock=web_clock)
+    reconcile_hostile_party(web_engine, web_settings, web_clock, hostile)
     client = make_client(Role.VIEWER)
     page = client.get("/today", headers={"Accept-Language": "en" if lang == "en" else "zh-CN"})
     assert page.status_code == 200
