@@ -9,13 +9,22 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine
 
-from store.secrets import create_key_file
+from connectors.base import Connector, TokenStore
+from store.canonical import CanonicalDocument, DocumentKind
+from store.repository import SqlLedgerRepository
+from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
+from sync.bootstrap import ConnectorTokenStore
 from sync.cli import main
+from sync.engine import SyncEngine, SyncRunResult
+from tests.conftest import FixedClock
 from tests.fakes import record
 
 
@@ -107,7 +116,61 @@ def spawn(config: Path, *args: str, env: Mapping[str, str] | None = None) -> sub
     )
 
 
+def read_json_document(process: subprocess.Popen[str]) -> Any:
+    """The pretty-printed JSON document a spawned command (`sandbox serve --json`) writes first: its
+    lines up to the closing brace, read while the process keeps running."""
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line == "}\n":
+            break
+    return json.loads("".join(lines))
+
+
 def wait_for_log(process: subprocess.Popen[str], event: str) -> bool:
     """Read the process's stderr until a log line with this event appears (False if it exited first)."""
     assert process.stderr is not None
     return any(f'"event": "{event}"' in line for line in process.stderr)
+
+
+OVERLAP = timedelta(minutes=5)
+"""The sandbox sync tests' incremental overlap."""
+
+
+def tokens(engine: Engine, clock: FixedClock, tmp_path: Path) -> TokenStore:
+    """A connector's token store as `sync` builds it: encrypted rows in the database, a fresh key."""
+    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
+    return ConnectorTokenStore(SqlTokenStore(engine, box, clock))
+
+
+def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any) -> dict[str, SyncRunResult]:
+    """One run of every stream of `connector` through the real engine; each must succeed."""
+    results = SyncEngine(engine, clock).run_connector(connector, overlap=OVERLAP, **options)
+    assert [(r.stream, r.error) for r in results if not r.ok] == []
+    return {r.stream: r for r in results}
+
+
+class SandboxTruth(Protocol):
+    """What a sandbox dataset knows of itself (connectors/sandbox/*/dataset.py)."""
+
+    def truth(self, *, source: str) -> list[CanonicalDocument]: ...
+
+    def deleted_ids(self) -> set[tuple[DocumentKind, str]]: ...
+
+
+def assert_ledger_is_the_truth(engine: Engine, dataset: SandboxTruth, source: str) -> None:
+    """The ledger's live documents of `source` are exactly the sandbox's, and its deletions the same."""
+    ledger = SqlLedgerRepository(engine)
+    live = sorted(
+        (
+            d.model_copy(update={"revision": 0})
+            for d in ledger.iter_documents(source=source, include_deleted=False)
+        ),
+        key=lambda d: (d.kind.value, d.external_id),
+    )
+    truth = dataset.truth(source=source)
+    assert [d.key for d in live] == [d.key for d in truth]
+    assert [(a, b) for a, b in zip(live, truth, strict=True) if a != b][:1] == []
+    deleted = {(d.kind, d.external_id) for d in ledger.iter_documents(source=source) if d.deleted}
+    assert deleted == dataset.deleted_ids()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.sync_support import cli, reaped, spawn
+from tests.e2e.sync_support import cli, read_json_document, reaped, spawn
 
 pytestmark = pytest.mark.slow
 
@@ -23,13 +23,7 @@ def test_the_quickbooks_sandbox_block_tests_and_syncs(
     with reaped() as processes:
         process = spawn(config, "sandbox", "serve", "--vendor", "quickbooks", "--json", "--seed", "5")
         processes.append(process)
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line == "}\n":
-                break
-        document = json.loads("".join(lines))
+        document = read_json_document(process)
         url = document["sandboxes"]["quickbooks"]["url"]
         assert document["sandboxes"]["quickbooks"]["connectors"] == ["quickbooks"]
         block = document["config"]

@@ -9,13 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from connectors.base import Connector, TokenStore
 from connectors.sandbox.quickbooks.dataset import (
     QuickBooksDataset,
     Sizes,
@@ -26,43 +23,13 @@ from connectors.sandbox.quickbooks.dataset import (
 from connectors.sandbox.server import FaultPlan
 from store.canonical import DocumentKey, DocumentKind, Status
 from store.repository import SqlLedgerRepository
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
-from sync.bootstrap import ConnectorTokenStore
-from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock
 from tests.connectors.quickbooks.support import SandboxClock, quickbooks_connector, sandbox
+from tests.e2e.sync_support import assert_ledger_is_the_truth, sync, tokens
 
 pytestmark = pytest.mark.slow
 
-OVERLAP = timedelta(minutes=5)
 SOURCE = "qbo"
-
-
-def tokens(engine: Engine, clock: FixedClock, tmp_path: Path) -> TokenStore:
-    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
-    return ConnectorTokenStore(SqlTokenStore(engine, box, clock))
-
-
-def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any) -> dict[str, SyncRunResult]:
-    results = SyncEngine(engine, clock).run_connector(connector, overlap=OVERLAP, **options)
-    assert [(r.stream, r.error) for r in results if not r.ok] == []
-    return {r.stream: r for r in results}
-
-
-def assert_ledger_is_the_truth(engine: Engine, data: QuickBooksDataset) -> None:
-    ledger = SqlLedgerRepository(engine)
-    live = sorted(
-        (
-            d.model_copy(update={"revision": 0})
-            for d in ledger.iter_documents(source=SOURCE, include_deleted=False)
-        ),
-        key=lambda d: (d.kind.value, d.external_id),
-    )
-    truth = data.truth(source=SOURCE)
-    assert [d.key for d in live] == [d.key for d in truth]
-    assert [(a, b) for a, b in zip(live, truth, strict=True) if a != b][:1] == []
-    deleted = {(d.kind, d.external_id) for d in ledger.iter_documents(source=SOURCE) if d.deleted}
-    assert deleted == data.deleted_ids()
 
 
 def company(clock: FixedClock, sizes: Sizes, seed: int = 7) -> QuickBooksDataset:
@@ -101,7 +68,7 @@ def test_over_2000_records_full_then_incremental_through_cdc_equal_the_sandbox_t
         first = sync(engine, clock, connector)
         assert sum(r.fetched for r in first.values()) > 2_000
         assert first["invoices"].created == 1_500
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, SOURCE)
 
         ledger = SqlLedgerRepository(engine)
         split = split_payment(data)
@@ -131,7 +98,7 @@ def test_over_2000_records_full_then_incremental_through_cdc_equal_the_sandbox_t
         assert second["payments"].deleted == 1
         assert box.server.request_counts[cdc] == 6  # one CDC call per stream
         assert query not in box.server.request_counts  # nothing read by the query endpoint
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, SOURCE)
         voided = [
             d
             for d in ledger.iter_documents(source=SOURCE, kind=DocumentKind.INVOICE)
@@ -154,7 +121,7 @@ def test_a_cursor_older_than_30_days_reads_the_query_endpoint_and_the_sweep_find
         box.server.reset_counts()
         sync(engine, clock, connector, sweep=True)
         assert f"/v3/company/{box.realm_id}/cdc" not in box.server.request_counts
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, SOURCE)
 
 
 def test_with_five_percent_each_of_429_500_truncated_bodies_and_token_expiry_the_ledger_is_still_the_truth(
@@ -172,6 +139,6 @@ def test_with_five_percent_each_of_429_500_truncated_bodies_and_token_expiry_the
         change_the_truth(data)
         clock.advance(hours=2)
         sync(engine, clock, connector)
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, SOURCE)
     assert box.oauth.refreshes >= 2  # expired access tokens were met with refreshes (each one rotated)
     assert sum(box.server.request_counts.values()) > 40

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from config.loader import load_config
-from tests.e2e.sync_support import cli, reaped, spawn
+from tests.e2e.sync_support import cli, read_json_document, reaped, spawn
 
 pytestmark = pytest.mark.slow
 
@@ -115,13 +115,7 @@ def test_ctrl_c_is_a_clean_stop_too_and_json_says_the_same_for_scripts(tmp_path:
     with reaped() as processes:
         process = spawn(config, "sandbox", "serve", "--vendor", "zoho", "--json", "--size", "small")
         processes.append(process)
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line == "}\n":
-                break
-        document = json.loads("".join(lines))
+        document = read_json_document(process)
         url = document["sandboxes"]["zoho"]["url"]
         assert document["sandboxes"]["zoho"]["connectors"] == ["zoho-crm", "zoho-books"]
         assert [c["endpoints"]["api_url"] for c in yaml.safe_load(document["config"])["connectors"]] == [

@@ -7,54 +7,21 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from connectors.base import Connector, TokenStore
 from connectors.sandbox.server import FaultPlan
 from connectors.sandbox.xero import XeroDataset, XeroSandboxOptions, xero_id
 from store.canonical import DocumentKind, Status
 from store.repository import SqlLedgerRepository
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
-from sync.bootstrap import ConnectorTokenStore
-from sync.engine import SyncEngine, SyncRunResult
+from sync.engine import SyncEngine
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.xero.sample import Sizes, sample
 from tests.connectors.xero.support import SandboxClock, sandbox, xero_connector
+from tests.e2e.sync_support import OVERLAP, assert_ledger_is_the_truth, sync, tokens
 
 pytestmark = pytest.mark.slow
-
-OVERLAP = timedelta(minutes=5)
-
-
-def tokens(engine: Engine, clock: FixedClock, tmp_path: Path) -> TokenStore:
-    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
-    return ConnectorTokenStore(SqlTokenStore(engine, box, clock))
-
-
-def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any) -> dict[str, SyncRunResult]:
-    results = SyncEngine(engine, clock).run_connector(connector, overlap=OVERLAP, **options)
-    assert [(r.stream, r.error) for r in results if not r.ok] == []
-    return {r.stream: r for r in results}
-
-
-def assert_ledger_is_the_truth(engine: Engine, dataset: XeroDataset) -> None:
-    ledger = SqlLedgerRepository(engine)
-    live = sorted(
-        (
-            d.model_copy(update={"revision": 0})
-            for d in ledger.iter_documents(source="xero", include_deleted=False)
-        ),
-        key=lambda d: (d.kind.value, d.external_id),
-    )
-    truth = dataset.truth(source="xero")
-    assert [d.key for d in live] == [d.key for d in truth]
-    assert [(a, b) for a, b in zip(live, truth, strict=True) if a != b][:1] == []
-    deleted = {(d.kind, d.external_id) for d in ledger.iter_documents(source="xero") if d.deleted}
-    assert deleted == dataset.deleted_ids()
 
 
 def change_the_truth(data: XeroDataset) -> dict[str, int]:
@@ -85,7 +52,7 @@ def test_over_2000_records_full_then_incremental_equal_the_sandbox_truth_and_the
         assert sum(r.fetched for r in first.values()) > 2_000
         assert first["invoices"].created == 1_500 - 1  # and one DELETED row, kept as a tombstone
         assert box.server.request_counts["/api.xro/2.0/Invoices"] == 2  # pageSize=1000: two pages
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, "xero")
 
         changed = change_the_truth(data)
         clock.advance(hours=2)
@@ -98,7 +65,7 @@ def test_over_2000_records_full_then_incremental_equal_the_sandbox_truth_and_the
         assert second["payments"].deleted == 1
         assert box.server.request_counts["/api.xro/2.0/Invoices"] == 1  # one page of changes
         assert box.refresh_count == 2  # two hours later: one refresh, its rotated refresh token saved
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, "xero")
 
 
 def test_with_five_percent_each_of_429_500_truncated_bodies_and_token_expiry_the_ledger_is_still_the_truth(
@@ -121,7 +88,7 @@ def test_with_five_percent_each_of_429_500_truncated_bodies_and_token_expiry_the
         change_the_truth(data)
         clock.advance(hours=2)
         sync(engine, clock, connector)
-        assert_ledger_is_the_truth(engine, data)
+        assert_ledger_is_the_truth(engine, data, "xero")
     assert box.refresh_count >= 2  # early expiries were met with refreshes (each one rotated)
     assert box.server.request_counts["/api.xro/2.0/Invoices"] > 10
 
