@@ -34,9 +34,9 @@ import requests
 from requests.auth import AuthBase
 
 from config.redaction import remember_secret
-from connectors.base import Clock, Token, TokenStore
+from connectors.base import Clock, ConnectorDeps, Token, TokenStore
 from connectors.errors import AuthError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, RetryPolicy
 
 REFRESH_MARGIN: Final = timedelta(minutes=5)
 """Refresh this long before the access token expires (or at 90 % of a shorter lifetime)."""
@@ -350,6 +350,46 @@ def interpret_token_errors(vendor: str) -> Callable[[requests.Response, Any], No
         raise AuthError(f"{vendor} token endpoint: {error} {description}".strip(), vendor_code=error)
 
     return interpret
+
+
+def connector_token_auth(
+    app: OAuthApp,
+    deps: ConnectorDeps,
+    *,
+    name: str,
+    token_client: str,
+    key: str,
+    refresh_token: str | None,
+    retry: RetryPolicy | None,
+    timeout: tuple[float, float],
+    deadline: float,
+) -> tuple[HttpClient, RotatingTokenAuth]:
+    """A configured connector's token endpoint client (`token_client`: its name in logs; paced at one
+    call a second, never redirected) and the rotating-token auth that refreshes through it, seeded with
+    the configured refresh token (a secret reference, resolved here) when the token row has none."""
+    token_http = HttpClient(
+        token_client,
+        interpret=interpret_token_errors(app.vendor),
+        requests_per_second=1.0,
+        burst=3,
+        retry=retry,
+        timeout=timeout,
+        deadline=deadline,
+        redirects="never",
+        sleep=deps.sleep,
+        observer=deps.observer,
+    )
+    auth = RotatingTokenAuth(
+        app=app,
+        http=token_http,
+        store=deps.token_store,
+        key=key,
+        clock=deps.clock,
+        label=name,
+        seed_refresh_token=deps.resolve(refresh_token) if refresh_token else None,
+        reauthorize=f"run `ledgerbridge connector authorize {name}`",
+    )
+    return token_http, auth
 
 
 class LoopbackReceiver:

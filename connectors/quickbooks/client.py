@@ -20,7 +20,7 @@ from config.kinds import QuickBooksSettings
 from connectors.base import ConnectorDeps
 from connectors.errors import AuthError, FatalApiError, TokenExpiredError, TransientError
 from connectors.http import HttpClient, RetryPolicy
-from connectors.oauth2 import OAuthApp, RotatingTokenAuth, interpret_token_errors
+from connectors.oauth2 import OAuthApp, connector_token_auth
 
 APPCENTER_URL: Final = "https://appcenter.intuit.com"
 AUTH_URL: Final = "https://oauth.platform.intuit.com"
@@ -186,29 +186,17 @@ class QuickBooksSession:
         self.cfg = cfg
         self.endpoints = resolve_endpoints(cfg.endpoints)
         timeout = (min(10.0, cfg.timeout_seconds), cfg.timeout_seconds)
-        self.token_http = HttpClient(
-            f"{cfg.name}/accounts",
-            interpret=interpret_token_errors("QuickBooks"),
-            requests_per_second=1.0,
-            burst=3,
+        self.app = oauth_app(cfg, deps.resolve)
+        self.token_http, self.auth = connector_token_auth(
+            self.app,
+            deps,
+            name=cfg.name,
+            token_client=f"{cfg.name}/accounts",
+            key=token_key(cfg),
+            refresh_token=cfg.credentials.refresh_token,
             retry=retry,
             timeout=timeout,
             deadline=cfg.limits.request_deadline_seconds,
-            redirects="never",
-            sleep=deps.sleep,
-            observer=deps.observer,
-        )
-        self.app = oauth_app(cfg, deps.resolve)
-        refresh = cfg.credentials.refresh_token
-        self.auth = RotatingTokenAuth(
-            app=self.app,
-            http=self.token_http,
-            store=deps.token_store,
-            key=token_key(cfg),
-            clock=deps.clock,
-            label=cfg.name,
-            seed_refresh_token=deps.resolve(refresh) if refresh else None,
-            reauthorize=f"run `ledgerbridge connector authorize {cfg.name}`",
         )
         per_minute = min(cfg.limits.requests_per_minute or REQUESTS_PER_MINUTE, REQUESTS_PER_MINUTE)
         self.http = HttpClient(

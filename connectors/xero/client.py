@@ -26,7 +26,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.http import HttpClient, RetryPolicy, limit_window, retry_after_seconds
-from connectors.oauth2 import OAuthApp, RotatingTokenAuth, interpret_token_errors
+from connectors.oauth2 import OAuthApp, connector_token_auth
 
 IDENTITY_URL: Final = "https://identity.xero.com"
 LOGIN_URL: Final = "https://login.xero.com"
@@ -330,29 +330,17 @@ class XeroSession:
         self.endpoints = resolve_endpoints(cfg.endpoints)
         self.pacer = Pacer(deps.sleep)
         timeout = (min(10.0, cfg.timeout_seconds), cfg.timeout_seconds)
-        self.token_http = HttpClient(
-            f"{cfg.name}/identity",
-            interpret=interpret_token_errors("Xero"),
-            requests_per_second=1.0,
-            burst=3,
+        self.app = oauth_app(cfg, deps.resolve)
+        self.token_http, self.auth = connector_token_auth(
+            self.app,
+            deps,
+            name=cfg.name,
+            token_client=f"{cfg.name}/identity",
+            key=token_key(cfg),
+            refresh_token=cfg.credentials.refresh_token,
             retry=retry,
             timeout=timeout,
             deadline=cfg.limits.request_deadline_seconds,
-            redirects="never",
-            sleep=deps.sleep,
-            observer=deps.observer,
-        )
-        self.app = oauth_app(cfg, deps.resolve)
-        refresh = cfg.credentials.refresh_token
-        self.auth = RotatingTokenAuth(
-            app=self.app,
-            http=self.token_http,
-            store=deps.token_store,
-            key=token_key(cfg),
-            clock=deps.clock,
-            label=cfg.name,
-            seed_refresh_token=deps.resolve(refresh) if refresh else None,
-            reauthorize=f"run `ledgerbridge connector authorize {cfg.name}`",
         )
         per_minute = cfg.limits.requests_per_minute or REQUESTS_PER_MINUTE
         concurrency = cfg.limits.concurrency or DEFAULT_CONCURRENCY
