@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import sys
-from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -23,16 +21,6 @@ class _Terminal(io.StringIO):
 class _Pipe(io.StringIO):
     def isatty(self) -> bool:
         return False
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import click
 import pytest
@@ -99,16 +98,6 @@ def test_log_events_have_sensitive_keys_blanked_and_nested_values_scrubbed() -> 
     assert event["Authorization"] == REDACTED
     assert event["body"] == {"refresh_token": REDACTED, "rows": [f"value {REDACTED}"], "count": 3}
     assert event["error"] == f"bad {REDACTED}"
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restore_logging")
