@@ -66,3 +66,20 @@ def settlement_rule(**overrides: Any) -> SettlementRule:
 
 def types(result: Any) -> list[str]:
     return sorted(d.type.value for d in result.discrepancies)
+
+
+PAYMENTS = match_rule(
+    name="crm-vs-books-payments",
+    left={"source": "crm", "kind": "payment"},
+    right={"source": "books", "kind": "payment"},
+)
+"""CRM payments against Books payments (the default keys and tolerance)."""
+
+
+def payment_on(
+    source: str, external_id: str, number: str, total: str, day: int, **fields: Any
+) -> CanonicalDocument:
+    """A payment issued on 2026-11-`day`."""
+    return invoice(
+        source, external_id, number, total, kind="payment", issued_on=date(2026, 11, day), **fields
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -18,37 +17,24 @@ from reconcile.result import Match, MatchContext, MatchResult, Why
 from store.canonical import CanonicalDocument
 from store.discrepancies import DiscrepancyType
 from store.ledger_rows import LedgerRow
-from tests.unit.reconcile.helpers import invoice, match_rule, types
+from tests.unit.reconcile.helpers import PAYMENTS, payment_on, types
 
 CTX = MatchContext(base_currency="CNY")
-PAYMENTS = match_rule(
-    name="crm-vs-books-payments",
-    left={"source": "crm", "kind": "payment"},
-    right={"source": "books", "kind": "payment"},
-)
-
-
-def _payment(
-    source: str, external_id: str, number: str, total: str, day: int, **fields: Any
-) -> CanonicalDocument:
-    return invoice(
-        source, external_id, number, total, kind="payment", issued_on=date(2026, 11, day), **fields
-    )
 
 
 def _twins(*, with_references: bool) -> tuple[list[CanonicalDocument], list[CanonicalDocument]]:
     """The issue's case: two payments of one customer, 11,077.28 on 8 Nov and 11,077.27 on 12 Nov, booked
     alike in both systems; Books numbers them its own way (and may keep the CRM's number as reference)."""
     crm = [
-        _payment("crm", "p1", "PAY-0001", "11077.28", 8),
-        _payment("crm", "p2", "PAY-0002", "11077.27", 12),
+        payment_on("crm", "p1", "PAY-0001", "11077.28", 8),
+        payment_on("crm", "p2", "PAY-0002", "11077.27", 12),
     ]
     refs = (
         [{"reference_number": "PAY-0001"}, {"reference_number": "PAY-0002"}] if with_references else [{}, {}]
     )
     books = [
-        _payment("books", "b1", "BP-551", "11077.28", 8, references=refs[0]),
-        _payment("books", "b2", "BP-552", "11077.27", 12, references=refs[1]),
+        payment_on("books", "b1", "BP-551", "11077.28", 8, references=refs[0]),
+        payment_on("books", "b2", "BP-552", "11077.27", 12, references=refs[1]),
     ]
     return crm, books
 
@@ -94,10 +80,13 @@ def test_the_crms_number_kept_in_a_books_reference_pairs_the_twins_by_a_cross_fi
 
 
 def test_twins_alike_in_amount_date_and_party_stay_ambiguous_and_the_explanation_lists_the_scores() -> None:
-    crm = [_payment("crm", "p1", "PAY-0001", "11077.28", 8), _payment("crm", "p2", "PAY-0002", "11077.28", 8)]
+    crm = [
+        payment_on("crm", "p1", "PAY-0001", "11077.28", 8),
+        payment_on("crm", "p2", "PAY-0002", "11077.28", 8),
+    ]
     books = [
-        _payment("books", "b1", "BP-551", "11077.28", 8),
-        _payment("books", "b2", "BP-552", "11077.28", 8),
+        payment_on("books", "b1", "BP-551", "11077.28", 8),
+        payment_on("books", "b2", "BP-552", "11077.28", 8),
     ]
     result = match(crm, books, PAYMENTS, CTX)
     assert result.matches == ()
@@ -112,8 +101,8 @@ def test_twins_alike_in_amount_date_and_party_stay_ambiguous_and_the_explanation
 
 def test_an_exact_same_day_candidate_beats_one_a_cent_off_four_days_later() -> None:
     """Scored on party and days alone these were 100 against 96 points: within the default margin."""
-    crm = [_payment("crm", "p1", "PAY-0001", "500.00", 8)]
-    books = [_payment("books", "b1", "BP-1", "500.00", 8), _payment("books", "b2", "BP-2", "500.01", 12)]
+    crm = [payment_on("crm", "p1", "PAY-0001", "500.00", 8)]
+    books = [payment_on("books", "b1", "BP-1", "500.00", 8), payment_on("books", "b2", "BP-2", "500.01", 12)]
     result = match(crm, books, PAYMENTS, CTX)
     assert _pairs(result) == {("p1", "b1", "fuzzy")}
     assert types(result) == ["missing_in_left"]
@@ -121,18 +110,21 @@ def test_an_exact_same_day_candidate_beats_one_a_cent_off_four_days_later() -> N
 
 def test_a_strong_pair_is_not_given_up_for_two_weak_ones() -> None:
     """p1-b1 agree in everything and b1 carries p1's number; p1-b2 and p2-b1 are barely candidates."""
-    crm = [_payment("crm", "p1", "PAY-0001", "500.00", 8), _payment("crm", "p2", "PAY-0002", "500.01", 14)]
+    crm = [
+        payment_on("crm", "p1", "PAY-0001", "500.00", 8),
+        payment_on("crm", "p2", "PAY-0002", "500.01", 14),
+    ]
     books = [
-        _payment("books", "b1", "BP-1", "500.00", 8, references={"memo": "for PAY-0001"}),
-        _payment("books", "b2", "BP-2", "500.01", 2),
+        payment_on("books", "b1", "BP-1", "500.00", 8, references={"memo": "for PAY-0001"}),
+        payment_on("books", "b2", "BP-2", "500.01", 2),
     ]
     result = match(crm, books, PAYMENTS, CTX)
     assert ("p1", "b1", "fuzzy") in _pairs(result)
 
 
 def test_a_group_larger_than_the_cap_is_ambiguous_and_says_why() -> None:
-    crm = [_payment("crm", f"p{n:02}", f"PAY-{n:02}", "99.00", 8) for n in range(11)]
-    books = [_payment("books", f"b{n:02}", f"BP-{n:02}", "99.00", 8) for n in range(11)]
+    crm = [payment_on("crm", f"p{n:02}", f"PAY-{n:02}", "99.00", 8) for n in range(11)]
+    books = [payment_on("books", f"b{n:02}", f"BP-{n:02}", "99.00", 8) for n in range(11)]
     result = match(crm, books, PAYMENTS, CTX)
     assert result.matches == ()
     [found] = result.discrepancies

@@ -4,7 +4,6 @@ a declined pair is never suggested; an alias makes two spellings of a party the 
 from __future__ import annotations
 
 import random
-from datetime import date
 from typing import Any
 
 from reconcile.matching import match
@@ -14,21 +13,7 @@ from reconcile.suggestions import rank
 from store.canonical import CanonicalDocument
 from store.discrepancies import DiscrepancyType
 from store.ledger_rows import LedgerRow
-from tests.unit.reconcile.helpers import invoice, match_rule
-
-PAYMENTS = match_rule(
-    name="crm-vs-books-payments",
-    left={"source": "crm", "kind": "payment"},
-    right={"source": "books", "kind": "payment"},
-)
-
-
-def _payment(
-    source: str, external_id: str, number: str, total: str, day: int, **fields: Any
-) -> CanonicalDocument:
-    return invoice(
-        source, external_id, number, total, kind="payment", issued_on=date(2026, 11, day), **fields
-    )
+from tests.unit.reconcile.helpers import PAYMENTS, invoice, match_rule, payment_on
 
 
 def _row(doc: CanonicalDocument) -> LedgerRow:
@@ -38,11 +23,11 @@ def _row(doc: CanonicalDocument) -> LedgerRow:
 # The twin payments of test_assignment.py: 11,077.28 on 8 Nov and 11,077.27 on 12 Nov, one customer. The
 # CRM's second payment is the exception (missing_in_right); Books holds its twin, the other twin, and a
 # payment of another customer of the same amount on the same day.
-SUBJECT = _row(_payment("crm", "p2", "PAY-0002", "11077.27", 12))
-TWIN = _row(_payment("books", "b2", "BP-552", "11077.27", 12, references={"reference_number": "PAY-0002"}))
-OTHER_TWIN = _row(_payment("books", "b1", "BP-551", "11077.28", 8))
-STRANGER = _row(_payment("books", "b9", "BP-559", "11077.27", 12, party="Zenith Media GmbH"))
-FAR = _row(_payment("books", "b7", "BP-557", "35.00", 30, party="Zenith Media GmbH"))
+SUBJECT = _row(payment_on("crm", "p2", "PAY-0002", "11077.27", 12))
+TWIN = _row(payment_on("books", "b2", "BP-552", "11077.27", 12, references={"reference_number": "PAY-0002"}))
+OTHER_TWIN = _row(payment_on("books", "b1", "BP-551", "11077.28", 8))
+STRANGER = _row(payment_on("books", "b9", "BP-559", "11077.27", 12, party="Zenith Media GmbH"))
+FAR = _row(payment_on("books", "b7", "BP-557", "35.00", 30, party="Zenith Media GmbH"))
 
 
 def _rank(candidates: list[LedgerRow], **kwargs: Any) -> list[Any]:
@@ -117,8 +102,8 @@ def test_an_alias_removes_the_party_mismatch_of_a_matched_pair_and_without_it_th
 
 
 def test_an_alias_lets_the_scored_pass_pair_two_spellings() -> None:
-    crm = [_payment("crm", "p1", "PAY-1", "500.00", 3, party="Acme Trading")]
-    books = [_payment("books", "b1", "BP-9", "500.00", 3, party="艾克美贸易")]
+    crm = [payment_on("crm", "p1", "PAY-1", "500.00", 3, party="Acme Trading")]
+    books = [payment_on("books", "b1", "BP-9", "500.00", 3, party="艾克美贸易")]
     assert match(crm, books, PAYMENTS, MatchContext(base_currency="CNY")).matches == ()
     context = MatchContext(base_currency="CNY", aliases=PartyAliases([("Acme Trading", "艾克美贸易")]))
     [paired] = match(crm, books, PAYMENTS, context).matches
