@@ -17,21 +17,16 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.kinds import KINDS
-from connectors.base import ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox
 from store.canonical import DocumentKind, Status
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
-from sync.bootstrap import FACTORIES, ConnectorTokenStore
-from sync.engine import SyncEngine
 from tests.conftest import FixedClock
 from tests.connectors.fxiaoke.generate import generate_dataset
+from tests.connectors.fxiaoke.support import fxiaoke
+from tests.e2e.sync_support import sync
 
 pytestmark = pytest.mark.slow
 
@@ -58,42 +53,18 @@ def _late_orders(dataset: FxiaokeDataset) -> None:
 
 def _sequence(engine: Engine, clock: FixedClock, tmp_path: Path) -> list[dict[str, Any]]:
     dataset = generate_dataset(orders=320, payments=0.3, invoices=0.3, max_lines=2, seed=16, now=GENERATED_AT)
-    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
-    tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
-    context = NormalizeContext(source="fxiaoke", timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
     recorded: list[dict[str, Any]] = []
-    with FxiaokeSandbox(dataset, throttle=None, record_queries=True) as sandbox:
-        creds = sandbox.credentials
-        settings = KINDS["fxiaoke"].model_validate(
-            {
-                "name": "fxiaoke",
-                "kind": "fxiaoke",
-                "endpoints": {"base_url": sandbox.url},
-                "limits": {"requests_per_minute": 1_000_000},
-                "token_requests_per_minute": 1_000_000,
-                "credentials": {
-                    "app_id": creds.app_id,
-                    "app_secret": creds.app_secret,
-                    "permanent_code": creds.permanent_code,
-                    "current_open_user_id": next(iter(creds.users)),
-                },
-            }
-        )
-        deps = ConnectorDeps(tokens, lambda v: v, context, clock, sleep=lambda _: None)
-        connector = FACTORIES["fxiaoke"](settings, deps)
-        try:
-            for run, options in (("full", {}), ("incremental", {"sweep": True})):
-                if run == "incremental":
-                    _late_orders(dataset)
-                    clock.advance(hours=1)
-                sandbox.stats.queries.clear()
-                results = SyncEngine(engine, clock).run_connector(
-                    connector, overlap=timedelta(minutes=5), **options
-                )
-                assert [(r.stream, r.error) for r in results if not r.ok] == []
-                recorded.extend({"run": run, **query} for query in sandbox.stats.queries)
-        finally:
-            connector.close()
+    with (
+        FxiaokeSandbox(dataset, throttle=None, record_queries=True) as sandbox,
+        fxiaoke(engine, clock, sandbox, tmp_path) as connector,
+    ):
+        for run, options in (("full", {}), ("incremental", {"sweep": True})):
+            if run == "incremental":
+                _late_orders(dataset)
+                clock.advance(hours=1)
+            sandbox.stats.queries.clear()
+            sync(engine, clock, connector, **options)
+            recorded.extend({"run": run, **query} for query in sandbox.stats.queries)
     return recorded
 
 

@@ -5,83 +5,32 @@ deletes (the id sweep), and under injected faults."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import FxiaokeSettings
-from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox
 from connectors.sandbox.server import FaultPlan
 from store.canonical import CanonicalDocument, DocumentKind, Line, Status
 from store.repository import SqlLedgerRepository
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore, create_key_file
-from sync.bootstrap import FACTORIES, ConnectorTokenStore
-from sync.engine import SyncEngine, SyncRunResult
+from store.secrets import create_key_file
+from sync.engine import SyncEngine
 from tests.conftest import FixedClock
 from tests.connectors.fxiaoke.generate import generate_dataset
-from tests.e2e.sync_support import cli
+from tests.connectors.fxiaoke.support import fxiaoke
+from tests.e2e.sync_support import cli, sync
 
 pytestmark = pytest.mark.slow
 
 SOURCE = "fxiaoke"
 ORDERS = 10_200
-OVERLAP = timedelta(minutes=5)
 GENERATED_AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 """The sandbox company's `now`: every record was last modified before it."""
-
-
-@contextmanager
-def fxiaoke(
-    engine: Engine,
-    clock: FixedClock,
-    sandbox: FxiaokeSandbox,
-    tmp_path: Path,
-    sleep: Callable[[float], None] = lambda _: None,
-    **settings: Any,
-) -> Iterator[Connector]:
-    """The connector built by the registered factory, with the real encrypted token store, a fast rate
-    limit and a no-op sleep (retries and the limiter never wait in tests)."""
-    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
-    tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
-    context = NormalizeContext(source=SOURCE, timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
-    creds = sandbox.credentials
-    cfg = FxiaokeSettings.model_validate(
-        {
-            "name": SOURCE,
-            "kind": "fxiaoke",
-            "endpoints": {"base_url": sandbox.url},
-            "limits": {"requests_per_minute": 1_000_000},
-            "token_requests_per_minute": 1_000_000,
-            "credentials": {
-                "app_id": creds.app_id,
-                "app_secret": creds.app_secret,
-                "permanent_code": creds.permanent_code,
-                "current_open_user_id": next(iter(creds.users)),
-            },
-            **settings,
-        }
-    )
-    connector = FACTORIES["fxiaoke"](cfg, ConnectorDeps(tokens, lambda v: v, context, clock, sleep=sleep))
-    try:
-        yield connector
-    finally:
-        connector.close()
-
-
-def sync(engine: Engine, clock: FixedClock, connector: Connector, **options: Any) -> dict[str, SyncRunResult]:
-    results = SyncEngine(engine, clock).run_connector(connector, overlap=OVERLAP, **options)
-    assert [(r.stream, r.error) for r in results if not r.ok] == []
-    return {r.stream: r for r in results}
 
 
 def assert_ledger_is_the_truth(

@@ -6,26 +6,19 @@ stream's cursor stays where it was and no document gets a second revision (conne
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import Engine
 
-from config.settings import FxiaokeSettings
-from connectors.base import Connector, ConnectorDeps, NormalizeContext
 from connectors.sandbox.fxiaoke import FxiaokeDataset, FxiaokeSandbox, customer
 from store.canonical import CanonicalDocument, DocumentKind, Line, PartyRef
 from store.runs import SqlSyncLog
-from store.secrets import KEY_ENV, SecretBox, SqlTokenStore
-from sync.bootstrap import FACTORIES, ConnectorTokenStore
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock, table_counts
+from tests.connectors.fxiaoke.support import fxiaoke
 
 SOURCE = "fxiaoke"
 AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
@@ -60,38 +53,6 @@ def _company() -> FxiaokeDataset:
     return ds
 
 
-@contextmanager
-def _connector(
-    engine: Engine, clock: FixedClock, sandbox: FxiaokeSandbox, tmp_path: Path
-) -> Iterator[Connector]:
-    box = SecretBox(tmp_path / "key", {KEY_ENV: Fernet.generate_key().decode()})
-    tokens = ConnectorTokenStore(SqlTokenStore(engine, box, clock))
-    context = NormalizeContext(source=SOURCE, timezone=ZoneInfo("Asia/Shanghai"), base_currency="CNY")
-    creds = sandbox.credentials
-    cfg = FxiaokeSettings.model_validate(
-        {
-            "name": SOURCE,
-            "kind": "fxiaoke",
-            "endpoints": {"base_url": sandbox.url},
-            "limits": {"requests_per_minute": 1_000_000},
-            "token_requests_per_minute": 1_000_000,
-            "credentials": {
-                "app_id": creds.app_id,
-                "app_secret": creds.app_secret,
-                "permanent_code": creds.permanent_code,
-                "current_open_user_id": next(iter(creds.users)),
-            },
-        }
-    )
-    connector = FACTORIES["fxiaoke"](
-        cfg, ConnectorDeps(tokens, lambda v: v, context, clock, sleep=lambda _: None)
-    )
-    try:
-        yield connector
-    finally:
-        connector.close()
-
-
 @pytest.mark.timeout(60)  # without the fix the stream pages forever
 def test_a_tenant_ignoring_gte_fails_that_stream_only_without_moving_its_cursor_or_adding_revisions(
     engine: Engine, clock: FixedClock, tmp_path: Path
@@ -99,7 +60,7 @@ def test_a_tenant_ignoring_gte_fails_that_stream_only_without_moving_its_cursor_
     streams = ["sales_orders", "accounts"]
     with (
         FxiaokeSandbox(_company(), throttle=None, record_queries=True) as sandbox,
-        _connector(engine, clock, sandbox, tmp_path) as connector,
+        fxiaoke(engine, clock, sandbox, tmp_path) as connector,
     ):
         first = SyncEngine(engine, clock).run_connector(connector, streams=streams, overlap=OVERLAP)
         assert [(r.stream, r.ok) for r in first] == [("sales_orders", True), ("accounts", True)]
