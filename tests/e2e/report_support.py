@@ -19,6 +19,19 @@ from sync.cli import main
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 
 
+def crm_vs_books(*settings: str) -> str:
+    """Config YAML with one rule, `crm-vs-books`: CRM invoices against Books invoices by number;
+    `settings` are more of the rule's keys, a `key: value` line each."""
+    return (
+        "reconcile:\n"
+        "  rules:\n"
+        "    - name: crm-vs-books\n"
+        "      left:  {source: zoho-crm, kind: invoice}\n"
+        "      right: {source: zoho-books, kind: invoice}\n"
+        "      keys: [number]\n"
+    ) + "".join(f"      {line}\n" for line in settings)
+
+
 def write_config(
     tmp_path: Path, database_url: str, *, timezone: str = "Asia/Shanghai", extra: str = ""
 ) -> Path:

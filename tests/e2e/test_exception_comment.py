@@ -10,19 +10,10 @@ import pytest
 from sqlalchemy import Engine
 
 from store.audit_log import AuditEntry, list_audit
-from tests.e2e.report_support import Ran, run_cli, store_documents, write_config
+from tests.e2e.report_support import Ran, crm_vs_books, run_cli, store_documents, write_config
 from tests.unit.reconcile.helpers import invoice
 
-RULES = """\
-reconcile:
-  rules:
-    - name: crm-vs-books
-      left:  {source: zoho-crm, kind: invoice}
-      right: {source: zoho-books, kind: invoice}
-      keys: [number]
-      period: 2026-10
-      audit: []
-"""
+RULES = crm_vs_books("period: 2026-10", "audit: []")
 
 
 @pytest.fixture

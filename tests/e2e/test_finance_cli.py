@@ -14,21 +14,10 @@ from sqlalchemy import Engine
 
 from reconcile.report.fmt import display_width
 from store.canonical import Status
-from tests.e2e.report_support import Ran, run_cli, store_documents, write_config
+from tests.e2e.report_support import Ran, crm_vs_books, run_cli, store_documents, write_config
 from tests.unit.reconcile.helpers import invoice
 
-RULES = """\
-reconcile:
-  rules:
-    - name: crm-vs-books
-      left:  {source: zoho-crm, kind: invoice}
-      right: {source: zoho-books, kind: invoice}
-      keys: [number]
-      tolerance: {amount: 0.01}
-      owner: 李娜
-      period: 2026-10
-      audit: []
-"""
+RULES = crm_vs_books("tolerance: {amount: 0.01}", "owner: 李娜", "period: 2026-10", "audit: []")
 
 
 @pytest.fixture

@@ -15,18 +15,11 @@ from sqlalchemy import Engine
 
 from store.locks import connector_lock
 from tests.e2e.daemon_support import TEST_KEY
-from tests.e2e.report_support import run_cli, write_config
+from tests.e2e.report_support import crm_vs_books, run_cli, write_config
 from tests.e2e.sync_support import cli, invoices, write_records
 from tests.e2e.sync_support import write_config as write_sync_config
 
-RULES = """\
-reconcile:
-  rules:
-    - name: crm-vs-books
-      left:  {source: zoho-crm, kind: invoice}
-      right: {source: zoho-books, kind: invoice}
-      keys: [number]
-"""
+RULES = crm_vs_books()
 
 
 @pytest.fixture(autouse=True)

