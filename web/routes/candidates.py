@@ -50,6 +50,23 @@ class _Shown:
     eligible: bool
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """What "match these" and "not this one" post: the exception's document, the candidate, a note."""
+
+    subject: str
+    candidate: str
+    note: str
+
+
+def _pair(
+    subject: Annotated[str, Form()] = "",
+    candidate: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+) -> _Pair:
+    return _Pair(subject, candidate, note.strip())
+
+
 @router.get("/exceptions/{exception_id}/candidates")
 def candidates(
     request: Request,
@@ -68,9 +85,7 @@ def match_pair(
     *,
     who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
     exception_id: str,
-    subject: Annotated[str, Form()] = "",
-    candidate: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    pair: Annotated[_Pair, Depends(_pair)],
 ) -> Response:
     found = load_exception(request, exception_id)
     if found is None:
@@ -82,10 +97,10 @@ def match_pair(
             state.engine,
             state.settings,
             found,
-            subject,
-            candidate,
+            pair.subject,
+            pair.candidate,
             actor=who.user.name,
-            note=note.strip(),
+            note=pair.note,
             clock=state.clock,
         )
     except SuggestionError:
@@ -109,9 +124,7 @@ def decline_pair(
     *,
     who: Annotated[Principal, Depends(require(Permission.EXCEPTIONS_ACT))],
     exception_id: str,
-    subject: Annotated[str, Form()] = "",
-    candidate: Annotated[str, Form()] = "",
-    note: Annotated[str, Form()] = "",
+    pair: Annotated[_Pair, Depends(_pair)],
 ) -> Response:
     found = load_exception(request, exception_id)
     if found is None:
@@ -123,17 +136,17 @@ def decline_pair(
             state.engine,
             state.settings,
             found,
-            subject,
-            candidate,
+            pair.subject,
+            pair.candidate,
             actor=who.user.name,
-            note=note.strip(),
+            note=pair.note,
             now=state.clock(),
         )
     except SuggestionError:
         return _render(request, found, problem=catalogue.text("web.candidates.refused"), status_code=409)
-    side = declined if declined.key_text == candidate else None
+    side = declined if declined.key_text == pair.candidate else None
     message = catalogue.text(
-        "web.candidates.declined", candidate=_label(side) if side else candidate, rule=found.rule
+        "web.candidates.declined", candidate=_label(side) if side else pair.candidate, rule=found.rule
     )
     return _render(request, found, message=message)
 
