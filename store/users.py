@@ -159,22 +159,8 @@ class SqlUserStore:
     def disable(self, name: str, *, actor: str, via: str = "cli") -> User:
         """Refuse the user's logins from now on and end their sessions."""
         now = self._clock()
-        with write_transaction(self._engine) as conn:
-            user = self._require(conn, name)
-            conn.execute(
-                update(users)
-                .where(users.c.id == user.id)
-                .values(disabled_at=func.coalesce(users.c.disabled_at, now), updated_at=now)
-            )
-            ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id)).rowcount
-            append_audit(
-                conn,
-                actor,
-                "user.disable",
-                {"user": name, "sessions_ended": ended, "via": via},
-                clock=self._clock,
-            )
-        return self._reload(name)
+        values = {"disabled_at": func.coalesce(users.c.disabled_at, now), "updated_at": now}
+        return self._update_ending_sessions(name, values, "user.disable", actor=actor, via=via)
 
     def enable(self, name: str, *, actor: str, via: str = "cli") -> User:
         now = self._clock()
@@ -188,16 +174,21 @@ class SqlUserStore:
         """Set a new password and end every session of the user (a stolen session dies with the old one)."""
         now = self._clock()
         digest = self._hashing.hash(password)
+        values = {"password_hash": digest, "updated_at": now}
+        return self._update_ending_sessions(name, values, "user.reset_password", actor=actor, via=via)
+
+    def _update_ending_sessions(
+        self, name: str, values: dict[str, Any], action: str, *, actor: str, via: str
+    ) -> User:
+        """Set `values` on the user's row, end all its sessions and audit `action`, in one transaction."""
         with write_transaction(self._engine) as conn:
             user = self._require(conn, name)
-            conn.execute(
-                update(users).where(users.c.id == user.id).values(password_hash=digest, updated_at=now)
-            )
+            conn.execute(update(users).where(users.c.id == user.id).values(**values))
             ended = conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user.id)).rowcount
             append_audit(
                 conn,
                 actor,
-                "user.reset_password",
+                action,
                 {"user": name, "sessions_ended": ended, "via": via},
                 clock=self._clock,
             )
