@@ -84,6 +84,10 @@ class PlantedLedgers:
     expected: set[Expected] = field(default_factory=set)
     traps: dict[str, int] = field(default_factory=dict)
 
+    def documents(self) -> list[CanonicalDocument]:
+        """Every planted document: both sides, the payments, the orders and the credit notes."""
+        return [*self.left, *self.right, *self.payments, *self.orders, *self.credit_notes]
+
 
 def key(doc: CanonicalDocument) -> str:
     return str(doc.key)

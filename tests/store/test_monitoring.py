@@ -25,11 +25,7 @@ def test_the_digest_the_metrics_and_the_report_count_the_same_exceptions_by_type
     engine: Engine, database_url: str, clock: FixedClock
 ) -> None:
     ledgers = planted_ledgers(300, seed=7, per_type=2)
-    store_documents(
-        engine,
-        [*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.orders, *ledgers.credit_notes],
-        now=clock(),
-    )
+    store_documents(engine, ledgers.documents(), now=clock())
     runs = run_rules(engine, settings_for(database_url), clock=clock)
     repository = SqlReconcileRepository(engine)
     stored = repository.list_exceptions()

@@ -26,11 +26,7 @@ from tests.reconcile_data import (
 @pytest.fixture
 def planted(engine: Engine, clock: FixedClock) -> PlantedLedgers:
     ledgers = planted_ledgers(300, seed=11, per_type=1)
-    store_documents(
-        engine,
-        [*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.orders, *ledgers.credit_notes],
-        now=clock(),
-    )
+    store_documents(engine, ledgers.documents(), now=clock())
     return ledgers
 
 

@@ -27,11 +27,7 @@ TABLES = ("reconcile_runs", "reconcile_matches", "reconcile_exceptions", "reconc
 @pytest.fixture
 def planted(engine: Engine, clock: FixedClock) -> PlantedLedgers:
     ledgers = planted_ledgers(700, seed=5, per_type=2)
-    store_documents(
-        engine,
-        [*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.orders, *ledgers.credit_notes],
-        now=clock(),
-    )
+    store_documents(engine, ledgers.documents(), now=clock())
     return ledgers
 
 
