@@ -223,7 +223,85 @@ def exchange_code(
     return Token(token.access_token, token.expires_at, {**token.extra, **callback.fields})
 
 
-class RotatingTokenAuth(AuthBase):
+class CachedTokenAuth(AuthBase):
+    """`Authorization: <scheme> <access>`, refreshed ahead of expiry. The token lives in the TokenStore
+    (shared by processes) under `key`; `refresh_lock` makes the refresh single-flight, and after taking
+    the lock the store is read again, so a waiter reuses the token a concurrent refresher just saved.
+    A vendor's auth says how it refreshes (`_refresh`)."""
+
+    def __init__(self, *, store: TokenStore, key: str, clock: Clock, scheme: str = "Bearer") -> None:
+        self.key = key
+        self._store = store
+        self._clock = clock
+        self._scheme = scheme
+        self._lock = threading.Lock()
+        self._token: Token | None = None
+        self._refused: str | None = None
+        self._refused_at: datetime | None = None
+        self._sent = threading.local()  # the token this thread last signed a request with
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        token = self.token()
+        self._sent.token = token
+        request.headers["Authorization"] = f"{self._scheme} {token.access_token}"
+        return request
+
+    def invalidate(self) -> None:
+        """The API refused the token this thread sent (expired, revoked, or superseded): the next
+        request gets another. A token another thread already put in its place is kept, so N calls
+        refused at once cause one refresh, not N."""
+        sent: Token | None = getattr(self._sent, "token", None)
+        with self._lock:
+            refused = sent.access_token if sent is not None else None
+            if self._token is None or refused is None or self._token.access_token == refused:
+                self._refused = refused if refused is not None else getattr(self._token, "access_token", None)
+                self._token = None
+                self._refused_at = self._clock()
+
+    def fresh_since_refusal(self) -> bool:
+        """Whether the token this thread last sent was minted at or after the last refusal: refused
+        again, it is a scope/permission problem, not an old token."""
+        sent: Token | None = getattr(self._sent, "token", None)
+        with self._lock:
+            refused_at = self._refused_at
+        return sent is not None and sent.minted_since(refused_at)
+
+    def token(self) -> Token:
+        with self._lock:
+            if self._token is not None and self._usable(self._token):
+                return self._token
+        with self._store.refresh_lock(self.key):
+            stored = self._store.load(self.key)
+            if stored is not None and self._usable(stored):
+                token = stored
+            else:
+                token = self._refresh(stored)
+                self.persist(token)  # before any request carries it
+        # A token from the store may have been minted by another process: this one learns it too.
+        remember_secret(token.access_token, token.extra.get("refresh_token"), minted=True)
+        with self._lock:
+            self._token = token
+            self._refused = None
+        return token
+
+    def persist(self, token: Token) -> None:
+        """Save the refreshed token (one row, one transaction)."""
+        self._store.save(self.key, token)
+
+    def _usable(self, token: Token) -> bool:
+        if token.access_token == self._refused:
+            return False
+        refresh_after = token.extra.get("refresh_after")
+        deadline = (
+            datetime.fromisoformat(refresh_after) if refresh_after else token.expires_at - REFRESH_MARGIN
+        )
+        return self._clock() < deadline
+
+    def _refresh(self, previous: Token | None) -> Token:
+        raise NotImplementedError
+
+
+class RotatingTokenAuth(CachedTokenAuth):
     """`Authorization: Bearer <access>`, refreshed ahead of expiry; every refresh's answer saved (the
     rotated refresh token with it) in one token row before the access token is used.
 
@@ -244,79 +322,26 @@ class RotatingTokenAuth(AuthBase):
         reauthorize: str = "run `ledgerbridge connector authorize NAME`",
         on_refreshed: Callable[[Token], None] | None = None,
     ) -> None:
+        super().__init__(store=store, key=key, clock=clock)
         self.app = app
-        self.key = key
         self._http = http
-        self._store = store
-        self._clock = clock
         self._label = label
         self._seed = seed_refresh_token
         self._reauthorize = reauthorize
         self._on_refreshed = on_refreshed
         remember_secret(app.client_secret, seed_refresh_token)
-        self._lock = threading.Lock()
-        self._token: Token | None = None
-        self._refused: str | None = None
-        self._refused_at: datetime | None = None
-        self._sent = threading.local()
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.token()
-        self._sent.token = token
-        request.headers["Authorization"] = f"Bearer {token.access_token}"
-        return request
 
     def stored(self) -> Token | None:
         return self._store.load(self.key)
 
-    def invalidate(self) -> None:
-        """The API refused the token this thread sent: the next request gets another (one refresh for
-        N refusals of the same token)."""
-        sent: Token | None = getattr(self._sent, "token", None)
-        with self._lock:
-            refused = sent.access_token if sent is not None else None
-            if self._token is None or refused is None or self._token.access_token == refused:
-                self._refused = refused if refused is not None else getattr(self._token, "access_token", None)
-                self._token = None
-                self._refused_at = self._clock()
-
-    def fresh_since_refusal(self) -> bool:
-        sent: Token | None = getattr(self._sent, "token", None)
-        with self._lock:
-            refused_at = self._refused_at
-        return sent is not None and sent.minted_since(refused_at)
-
-    def token(self) -> Token:
-        with self._lock:
-            if self._token is not None and self._usable(self._token):
-                return self._token
-        with self._store.refresh_lock(self.key):
-            stored = self._store.load(self.key)
-            if stored is not None and self._usable(stored):
-                token = stored
-            else:
-                token = self._refresh(stored)
-                self.persist(token)  # before any request carries it
-        remember_secret(token.access_token, token.extra.get("refresh_token"), minted=True)
-        with self._lock:
-            self._token = token
-            self._refused = None
-        return token
-
     def persist(self, token: Token) -> None:
         """Save the refreshed token (access, refresh and expiries: one row, one transaction)."""
-        self._store.save(self.key, token)
+        super().persist(token)
         if self._on_refreshed is not None:
             self._on_refreshed(token)
 
     def _usable(self, token: Token) -> bool:
-        if token.access_token == self._refused or not token.access_token:
-            return False
-        refresh_after = token.extra.get("refresh_after")
-        deadline = (
-            datetime.fromisoformat(refresh_after) if refresh_after else token.expires_at - REFRESH_MARGIN
-        )
-        return self._clock() < deadline
+        return bool(token.access_token) and super()._usable(token)
 
     def _refresh(self, previous: Token | None) -> Token:
         refresh = (previous.extra.get("refresh_token") if previous else None) or self._seed

@@ -4,22 +4,20 @@ under the token store's lock (one refresh at a time across threads and processes
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import requests
-from requests.auth import AuthBase
 
 from config.redaction import remember_secret
 from connectors.base import Clock, Token, TokenStore
 from connectors.errors import AuthError, TransientError
 from connectors.http import HttpClient
-from connectors.oauth2 import OAuthApp
+from connectors.oauth2 import CachedTokenAuth, OAuthApp
 
 DATA_CENTERS: Final[Mapping[str, tuple[str, str]]] = {
     "com": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
@@ -103,7 +101,7 @@ def interpret_token_response(response: requests.Response, body: Any) -> None:
     raise AuthError(f"Zoho Accounts at {host} refused the token request: {error} {description}".strip())
 
 
-class ZohoAuth(AuthBase):
+class ZohoAuth(CachedTokenAuth):
     """Adds `Authorization: Zoho-oauthtoken ...`, refreshing the access token a few minutes before
     expiry. The token lives in the TokenStore (shared by processes); `refresh_lock` makes the refresh
     single-flight, and after taking the lock the store is read again, so a waiter reuses the token a
@@ -120,78 +118,23 @@ class ZohoAuth(AuthBase):
         store: TokenStore,
         clock: Clock,
     ) -> None:
+        super().__init__(
+            store=store,
+            key=token_key(accounts_url, client_id, refresh_token),
+            clock=clock,
+            scheme="Zoho-oauthtoken",
+        )
         self._http = http
         self._accounts_url = accounts_url
         self._client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
         remember_secret(client_secret, refresh_token)  # scrubbed from every sink, whatever is echoed
-        self._store = store
-        self._clock = clock
-        self.key = token_key(accounts_url, client_id, refresh_token)
-        self._lock = threading.Lock()
-        self._token: Token | None = None
-        self._refused: str | None = None
-        self._refused_at: datetime | None = None
-        self._sent = threading.local()  # the token this thread last signed a request with
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        token = self.token()
-        self._sent.token = token
-        request.headers["Authorization"] = f"Zoho-oauthtoken {token.access_token}"
-        return request
 
     @property
     def api_domain(self) -> str | None:
         """The API domain Zoho named in the token response (the org's data center)."""
         return self.token().extra.get("api_domain") or None
-
-    def invalidate(self) -> None:
-        """The API refused the token this thread sent (expired, revoked, or superseded because too many
-        were minted from the refresh token): the next request gets another. A token another thread
-        already put in its place is kept, so N calls refused at once cause one refresh, not N."""
-        sent: Token | None = getattr(self._sent, "token", None)
-        with self._lock:
-            refused = sent.access_token if sent is not None else None
-            if self._token is None or refused is None or self._token.access_token == refused:
-                self._refused = refused if refused is not None else getattr(self._token, "access_token", None)
-                self._token = None
-                self._refused_at = self._clock()
-
-    def fresh_since_refusal(self) -> bool:
-        """Whether the token this thread last sent was minted at or after the last refusal: refused
-        again, it is a scope/permission problem, not an old token."""
-        sent: Token | None = getattr(self._sent, "token", None)
-        with self._lock:
-            refused_at = self._refused_at
-        return sent is not None and sent.minted_since(refused_at)
-
-    def token(self) -> Token:
-        with self._lock:
-            if self._token is not None and self._usable(self._token):
-                return self._token
-        with self._store.refresh_lock(self.key):
-            stored = self._store.load(self.key)
-            if stored is not None and self._usable(stored):
-                token = stored
-            else:
-                token = self._refresh(stored)
-                self._store.save(self.key, token)
-        # A token from the store may have been minted by another process: this one learns it too.
-        remember_secret(token.access_token, token.extra.get("refresh_token"), minted=True)
-        with self._lock:
-            self._token = token
-            self._refused = None
-        return token
-
-    def _usable(self, token: Token) -> bool:
-        if token.access_token == self._refused:
-            return False
-        refresh_after = token.extra.get("refresh_after")
-        deadline = (
-            datetime.fromisoformat(refresh_after) if refresh_after else token.expires_at - REFRESH_MARGIN
-        )
-        return self._clock() < deadline
 
     def _refresh(self, previous: Token | None) -> Token:
         refresh_token = (previous.extra.get("refresh_token") if previous else None) or self._refresh_token
