@@ -174,3 +174,13 @@ def assert_ledger_is_the_truth(engine: Engine, dataset: SandboxTruth, source: st
     assert [(a, b) for a, b in zip(live, truth, strict=True) if a != b][:1] == []
     deleted = {(d.kind, d.external_id) for d in ledger.iter_documents(source=source) if d.deleted}
     assert deleted == dataset.deleted_ids()
+
+
+def assert_synced_the_change(results: Mapping[str, SyncRunResult], changed: Mapping[str, int]) -> None:
+    """An incremental run after `change_the_truth` (a sandbox test's edits, deletes and new invoices,
+    and one deleted payment) counted exactly those changes."""
+    invoices = results["invoices"]
+    assert (invoices.created, invoices.updated, invoices.deleted) == (
+        changed["created"], changed["edited"], changed["deleted"],
+    )  # fmt: skip
+    assert results["payments"].deleted == 1
