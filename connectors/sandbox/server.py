@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
@@ -238,3 +238,27 @@ class SandboxServer:
                 log.debug("sandbox.request", sandbox=server.name, line=format % args)
 
         return _Handler
+
+
+class ServedSandbox:
+    """A sandbox app answered by its `server`: `start()`/`stop()`, or `with app as url:`."""
+
+    server: SandboxServer
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> Self:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> str:
+        self.start()
+        return self.url
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -35,7 +35,7 @@ from typing import Any, Final, Literal
 from connectors.sandbox.quickbooks.dataset import ENTITY_KIND, NAME_LISTS, QuickBooksDataset, qb_time
 from connectors.sandbox.quickbooks.oauth import IntuitOAuth, OAuthOptions
 from connectors.sandbox.quickbooks.query import Query, QueryError, parse, run
-from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer
+from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer, ServedSandbox
 
 API_PREFIX: Final = "/v3/company/"
 MINOR_VERSION: Final = 75
@@ -68,7 +68,7 @@ def fault(kind: str, code: str, message: str, detail: str = "") -> dict[str, Any
     return {"Fault": {"Error": [error], "type": kind}, "time": qb_time(datetime.now(UTC))}
 
 
-class QuickBooksSandbox:
+class QuickBooksSandbox(ServedSandbox):
     """Serves one QuickBooksDataset as the company `options.oauth.realm_id` on 127.0.0.1.
 
     with QuickBooksSandbox(dataset) as url: ...  # OAuth and API both at `url`
@@ -101,26 +101,8 @@ class QuickBooksSandbox:
         self.server = SandboxServer(self.handle, port=port, name="quickbooks-sandbox")
 
     @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
     def realm_id(self) -> str:
         return self.options.oauth.realm_id
-
-    def start(self) -> QuickBooksSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> str:
-        self.start()
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------------------- routing
 

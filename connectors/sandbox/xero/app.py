@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode
 
-from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer
+from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer, ServedSandbox
 from connectors.sandbox.xero.dataset import ID_FIELD, XeroDataset, ms_date
 
 API_PREFIX: Final = "/api.xro/2.0/"
@@ -102,7 +102,7 @@ class _State:
     limited: list[str] = field(default_factory=list)
 
 
-class XeroSandbox:
+class XeroSandbox(ServedSandbox):
     """Serves one or more XeroDatasets (one per tenant) on 127.0.0.1.
 
     with XeroSandbox(dataset) as url:
@@ -128,24 +128,6 @@ class XeroSandbox:
         self._state.minute_start = clock()
         self._lock = threading.Lock()
         self.server = SandboxServer(self.handle, port=port, name="xero-sandbox")
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    def start(self) -> XeroSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> str:
-        self.start()
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def refresh_count(self) -> int:

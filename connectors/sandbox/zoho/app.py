@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer
+from connectors.sandbox.server import FaultPlan, Request, Response, SandboxServer, ServedSandbox
 from connectors.sandbox.zoho.dataset import BOOKS_COLLECTIONS, CRM_MODULES, ZohoDataset
 from connectors.sandbox.zoho.render import LineKeys, books_record, crm_record, crm_time, parse_offset
 from store.canonical import CanonicalDocument, DocumentKind
@@ -110,7 +110,7 @@ class _State:
     limited_count: int = 0
 
 
-class ZohoSandbox:
+class ZohoSandbox(ServedSandbox):
     """Serves a ZohoDataset as Zoho Accounts + CRM v8 + Books v3 on 127.0.0.1 only.
 
         with ZohoSandbox(dataset) as url:
@@ -140,28 +140,10 @@ class ZohoSandbox:
         self.server = SandboxServer(self.handle, port=port, name="zoho-sandbox")
 
     @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
     def refresh_count(self) -> int:
         """How many access tokens the accounts server issued."""
         with self._lock:
             return self._state.refresh_count
-
-    def start(self) -> ZohoSandbox:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.stop()
-
-    def __enter__(self) -> str:
-        self.start()
-        return self.url
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def limited_count(self) -> int:
