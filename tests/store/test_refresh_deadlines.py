@@ -1,5 +1,5 @@
-"""The token store names each connector's refresh-token expiry (ADR 0033): what `connector test` and
-the metric `ledgerbridge_refresh_token_expires_at_seconds` read, from the encrypted token rows."""
+"""The token store names each connector's refresh-token expiry (ADR 0033): what `connector test` reads,
+and what the planned metric `ledgerbridge_refresh_token_expires_at_seconds` will read, from the token rows."""
 
 from __future__ import annotations
 
