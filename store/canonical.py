@@ -65,7 +65,8 @@ def from_minor_units(value: int) -> Decimal:
 
 
 class DocumentKind(StrEnum):
-    """What a canonical record is. The first four are ledger documents; the last two are master data."""
+    """What a canonical record is. Customers and products are master data; every other kind is a ledger
+    document (a bank transaction is one line of a bank statement, issue 21)."""
 
     SALES_ORDER = "sales_order"
     INVOICE = "invoice"
@@ -73,6 +74,7 @@ class DocumentKind(StrEnum):
     CREDIT_NOTE = "credit_note"
     CUSTOMER = "customer"
     PRODUCT = "product"
+    BANK_TRANSACTION = "bank_transaction"
 
     @property
     def is_ledger_document(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from reconcile.report.catalogue import (
+    bank,
     cli_authorize,
     cli_common,
     cli_finance,
@@ -52,4 +53,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     cli_authorize.MESSAGES,
     xero.MESSAGES,
     quickbooks.MESSAGES,
+    bank.MESSAGES,
 )
