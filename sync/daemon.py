@@ -30,7 +30,7 @@ from store.digests import verify_documents
 from store.locks import LockHeld, named_lock
 from store.monitoring import SqlMonitoring
 from store.runs import DRIFT
-from store.secrets import SqlSecretStore
+from store.secrets import SqlSecretStore, SqlTokenStore
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 from sync.health import (
@@ -43,11 +43,12 @@ from sync.health import (
     open_exception_samples,
     safe_assess,
 )
-from sync.metrics import Metrics
+from sync.metrics import Metrics, Sample
 from sync.notify import ConnectorAlert, Digest, Notifier, drift_alert
 from sync.reconcile_job import run_rules
 from sync.redact import Redactor
 from sync.schedules import Trigger, build_trigger, current_tick, interval_of
+from sync.token_expiry import RefreshExpiry, expiries, expiry_notice, expiry_samples
 
 log = structlog.get_logger(__name__)
 VERIFY_JOB = "verify:integrity"
@@ -101,6 +102,9 @@ class _JobState:
     capped_until: datetime | None = None
     """The vendor's daily API cap is spent until then: ticks before it are skipped, the first after it
     resumes the connector (issue 14 §2); not a failure streak, no backoff."""
+    expiry_told: int | None = None
+    """The refresh-token expiry step (token_expiry.NOTIFY_DAYS, 0 = expired) last told: each step is
+    told once (kept in memory: a restarted daemon tells the current step once more)."""
 
 
 class Daemon:
@@ -133,7 +137,9 @@ class Daemon:
         self._states: dict[str, _JobState] = {}
         self._dirty_rules: set[str] = set()
         self._holder = f"{socket.gethostname()}:{os.getpid()}"
-        self._secrets = SqlSecretStore(engine, secret_box(settings))
+        box = secret_box(settings)
+        self._secrets = SqlSecretStore(engine, box)
+        self._tokens = SqlTokenStore(engine, box)
         self._run_rule = run_rule
         self._notifier = notifier or Notifier(settings.notifications, self._resolve, sleep=self._pause)
         self._scheduler = BackgroundScheduler(
@@ -452,6 +458,7 @@ class Daemon:
             alerts.append(ConnectorAlert(name, "recovered"))
             state.alerted = state.credentials_alerted = False
         alerts += self._drift_alerts(name, state)
+        alerts += self._expiry_alerts(name, state)
         if alerts:
             self._notifier.send(Digest(run=f"sync {name}", alerts=alerts))
 
@@ -472,6 +479,31 @@ class Daemon:
                 )
             state.drift_notified = max(state.drift_notified, run.id)
         return alerts
+
+    def refresh_expiries(self) -> list[RefreshExpiry]:
+        """The configured connectors' refresh-token deadlines (ADR 0033)."""
+        return expiries(self._tokens.refresh_deadlines(), [c.name for c in self.settings.connectors])
+
+    def _expiry_alerts(self, name: str, state: _JobState) -> list[ConnectorAlert]:
+        """One alert when the connector's refresh token enters a NOTIFY_DAYS step (30, 14, 7, 1 day(s)
+        left, expired), none on the ticks after it; a re-authorization (no longer due) starts over."""
+        now = self._clock()
+        try:
+            found = [e for e in self.refresh_expiries() if e.connector == name]
+        except Exception as exc:  # noqa: BLE001 - a token row that cannot be read never fails the sync
+            log.warning("daemon.refresh_expiry_unreadable", connector=name, error=str(exc))
+            return []
+        step = found[0].threshold(now) if found else None
+        if step is None:
+            state.expiry_told = None
+            return []
+        if state.expiry_told is not None and step >= state.expiry_told:
+            return []
+        state.expiry_told = step
+        log.warning(
+            "daemon.refresh_token_expiring", connector=name, expires_at=found[0].expires_at.isoformat()
+        )
+        return [ConnectorAlert(name, "refresh_expiring", 0, expiry_notice(found[0], now))]
 
     def _resolve(self, value: str) -> str:
         secret = resolve_secret(value, self._secrets.get)
@@ -508,7 +540,16 @@ class Daemon:
         jobs = {job: state.failures for job, state in self._states.items()}
         report = safe_assess(self._assess(jobs))
         extra = open_exception_samples(self.monitoring) if report is not None else []
+        if report is not None:
+            extra += self._expiry_samples()
         return metrics_text(self.metrics, report, extra)
+
+    def _expiry_samples(self) -> list[Sample]:
+        try:
+            return expiry_samples(self.refresh_expiries())
+        except Exception as exc:  # noqa: BLE001 - an unreadable token row leaves the gauge out, not /metrics
+            log.warning("daemon.refresh_expiry_unreadable", error=str(exc))
+            return []
 
     def _assess(self, jobs: Mapping[str, int]) -> Callable[[], HealthReport]:
         return lambda: assess_health(

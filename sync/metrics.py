@@ -86,6 +86,11 @@ FAMILIES: Final[dict[str, Family]] = {
         "Unix time a stream's spent daily API cap resets (0 when its last run did not hit one).",
         _STREAM,
     ),
+    "ledgerbridge_refresh_token_expires_at_seconds": Family(
+        "gauge",
+        "Unix time a connector's OAuth refresh token expires: re-authorize before it (database).",
+        ("connector",),
+    ),
     "ledgerbridge_health_ok": Family("gauge", "1 when /healthz says ok, 0 when degraded.", ()),
     "ledgerbridge_database_up": Family("gauge", "1 when the database answered this scrape.", ()),
 }

@@ -35,7 +35,8 @@ class ConnectorAlert:
     problem: str
     """`failing`, `credentials`, `recovered`, `count_drift` (a stream's vendor count differs from the
     ledger's: `error` says which stream and both numbers) or `daily_cap` (the vendor's daily API cap is
-    spent: `error` says when it resets; the daemon resumes by itself then)."""
+    spent: `error` says when it resets; the daemon resumes by itself then) or `refresh_expiring` (the
+    OAuth refresh token dies within 30 days or has died: `error` says when and the command to run)."""
     failures: int = 0
     error: str = ""
 
@@ -77,6 +78,7 @@ class Digest:
             ("failing", "failing"),
             ("count_drift", "count drift"),
             ("daily_cap", "paused until its daily API cap resets"),
+            ("refresh_expiring", "must be re-authorized"),
         ):
             names = list(dict.fromkeys(a.connector for a in self.alerts if a.problem == problem))
             if names:
@@ -134,6 +136,8 @@ class Digest:
                     f"{alert.error}\n  Nothing to do: the daemon resumes it after the reset. The cap is the "
                     "organization's, shared with its other apps."
                 )
+            elif alert.problem == "refresh_expiring":
+                lines.append(f"Connector {alert.connector} must be re-authorized: {alert.error}")
             elif alert.problem == "failing":
                 lines.append(
                     f"Connector {alert.connector} failed {alert.failures} runs in a row: {alert.error}"

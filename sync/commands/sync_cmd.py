@@ -20,9 +20,10 @@ from reconcile.report.i18n import Catalogue
 from store.audit_log import default_actor
 from store.locks import LockHeld
 from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
+from store.secrets import SqlTokenStore
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import Refusal, run_sync
-from sync.bootstrap import utc_now
+from sync.bootstrap import secret_box, utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
 from sync.console import echo_line, literal, stdout_console
@@ -30,6 +31,7 @@ from sync.engine import Progress as ProgressCallback
 from sync.engine import SyncRunResult, count_json, iso
 from sync.health import assess_health
 from sync.stream_notes import count_note, quarantine_label, quarantine_reason
+from sync.token_expiry import expiries, expiry_line
 
 QUARANTINE_SHOWN = 10
 """Open quarantine entries listed per stream by `sync status` (all of them are counted; `--quarantine`
@@ -178,6 +180,9 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         reader = SqlSyncStatus(engine)
         degraded = _unavailable_details(reader)
         groups = reader.quarantine_by_field()
+        deadlines = SqlTokenStore(engine, secret_box(settings)).refresh_deadlines()
+    now = utc_now()
+    tokens = expiries(deadlines, [c.name for c in settings.connectors])
     streams: list[dict[str, Any]] = []
     for entry in statuses:
         last = entry.last_run
@@ -223,7 +228,13 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         row["cursor_in_future"] = watched.get("cursor_in_future", False)
         row["unavailable_details"] = degraded.get((row["connector"], row["stream"]), [])
     if as_json:
-        emit_json({"streams": streams, "health": {"status": health.status, "reasons": list(health.reasons)}})
+        emit_json(
+            {
+                "streams": streams,
+                "health": {"status": health.status, "reasons": list(health.reasons)},
+                "refresh_tokens": [token.as_json(now) for token in tokens],
+            }
+        )
         return
     if not streams:
         click.echo(app.text("sync.nothing"))
@@ -239,6 +250,10 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 app.text("sync.unavailable_detail", connector=row["connector"], stream=row["stream"], **gap)
             )
     _print_quarantine(app, streams, every=every_quarantined)
+    for token in tokens:
+        warning = expiry_line(app.catalogue, token, now)
+        if warning is not None:
+            echo_line(warning)
     shown = (
         app.text(f"health.{health.status}") if app.catalogue.has(f"health.{health.status}") else health.status
     )

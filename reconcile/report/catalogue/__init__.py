@@ -16,6 +16,7 @@ from reconcile.report.catalogue import (
     cli_help,
     cli_ops,
     cli_sync,
+    connector_upkeep,
     demo_web,
     o2c,
     quarantine,
@@ -54,4 +55,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     xero.MESSAGES,
     quickbooks.MESSAGES,
     bank.MESSAGES,
+    connector_upkeep.MESSAGES,
 )
