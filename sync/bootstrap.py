@@ -14,10 +14,12 @@ from config.settings import Settings
 from connectors.base import Clock, Connector, ConnectorDeps, ConnectorFactory, NormalizeContext, Token
 from connectors.http import Observer
 from connectors.registry import CONNECTOR_KINDS
+from store.api_calls import SqlApiCalls
 from store.connection import postgres_database
 from store.db import Engine, make_engine, require_current
 from store.integrity import attach_seal
 from store.secrets import SecretBox, SqlSecretStore, SqlTokenStore, default_key_file
+from sync.api_meter import ApiMeter, MeteredConnector, both
 
 FACTORIES: dict[str, ConnectorFactory] = {name: kind.build for name, kind in CONNECTOR_KINDS.items()}
 """Connector factories by config `kind`, from connectors/registry.py (a dict: tests swap one in)."""
@@ -82,8 +84,10 @@ def build_connector(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Connector:
     """Build a configured connector with its ports wired to the database. `sleep` waits between HTTP
-    retries (the daemon passes one that a shutdown interrupts)."""
+    retries (the daemon passes one that a shutdown interrupts). Its API calls are counted per month
+    (sync/api_meter.py)."""
     box = secret_box(settings, environ)
+    meter = ApiMeter(SqlApiCalls(engine), clock)
     secrets = SqlSecretStore(engine, box, clock)
     deps = ConnectorDeps(
         token_store=ConnectorTokenStore(SqlTokenStore(engine, box, clock)),
@@ -92,10 +96,10 @@ def build_connector(
             source=connector_settings.name, timezone=settings.zone, base_currency=settings.base_currency
         ),
         clock=clock,
-        observer=observer,
+        observer=both(meter.observe, observer),
         sleep=sleep,
     )
     factory = FACTORIES.get(connector_settings.kind)
     if factory is None:
         raise KeyError(f"connector kind {connector_settings.kind!r} is not available in this installation")
-    return factory(connector_settings, deps)
+    return MeteredConnector(factory(connector_settings, deps), meter)

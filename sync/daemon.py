@@ -23,6 +23,7 @@ from config.loader import ConfigError, resolve_secret
 from config.settings import Schedule, Settings
 from connectors.base import Connector, Page, Stream
 from connectors.errors import AuthError
+from store.api_calls import SqlApiCalls
 from store.audit_log import verify_audit
 from store.connection import single_writer
 from store.db import Engine
@@ -31,6 +32,7 @@ from store.locks import LockHeld, named_lock
 from store.monitoring import SqlMonitoring
 from store.runs import DRIFT
 from store.secrets import SqlSecretStore, SqlTokenStore
+from sync.api_meter import month_samples
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 from sync.health import (
@@ -541,7 +543,7 @@ class Daemon:
         report = safe_assess(self._assess(jobs))
         extra = open_exception_samples(self.monitoring) if report is not None else []
         if report is not None:
-            extra += self._expiry_samples()
+            extra += self._expiry_samples() + month_samples(SqlApiCalls(self.engine), self._clock())
         return metrics_text(self.metrics, report, extra)
 
     def _expiry_samples(self) -> list[Sample]:

@@ -86,6 +86,11 @@ FAMILIES: Final[dict[str, Family]] = {
         "Unix time a stream's spent daily API cap resets (0 when its last run did not hit one).",
         _STREAM,
     ),
+    "ledgerbridge_api_calls_this_month": Family(
+        "gauge",
+        "Vendor API calls of a connector this calendar month (UTC), by every process (database).",
+        ("connector",),
+    ),
     "ledgerbridge_refresh_token_expires_at_seconds": Family(
         "gauge",
         "Unix time a connector's OAuth refresh token expires: re-authorize before it (database).",

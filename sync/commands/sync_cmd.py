@@ -17,6 +17,7 @@ from config.settings import Settings
 from connectors.fxiaoke.normalize import UNAVAILABLE_REFERENCE
 from connectors.fxiaoke.streams import DETAIL_COSTS
 from reconcile.report.i18n import Catalogue
+from store.api_calls import SqlApiCalls, month_of
 from store.audit_log import default_actor
 from store.locks import LockHeld
 from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
@@ -181,7 +182,8 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         degraded = _unavailable_details(reader)
         groups = reader.quarantine_by_field()
         deadlines = SqlTokenStore(engine, secret_box(settings)).refresh_deadlines()
-    now = utc_now()
+        now = utc_now()
+        calls = SqlApiCalls(engine).month(month_of(now))
     tokens = expiries(deadlines, [c.name for c in settings.connectors])
     streams: list[dict[str, Any]] = []
     for entry in statuses:
@@ -233,6 +235,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 "streams": streams,
                 "health": {"status": health.status, "reasons": list(health.reasons)},
                 "refresh_tokens": [token.as_json(now) for token in tokens],
+                "api_calls": {"month": month_of(now), "connectors": calls},
             }
         )
         return
@@ -250,6 +253,9 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 app.text("sync.unavailable_detail", connector=row["connector"], stream=row["stream"], **gap)
             )
     _print_quarantine(app, streams, every=every_quarantined)
+    if calls:
+        counted = ", ".join(f"{name} {count:,}" for name, count in sorted(calls.items()))
+        echo_line(app.text("api_calls.month", month=month_of(now), counts=counted))
     for token in tokens:
         warning = expiry_line(app.catalogue, token, now)
         if warning is not None:

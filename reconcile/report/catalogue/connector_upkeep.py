@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import Final
 
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "api_calls.month": (
+        "API calls in {month} (UTC, counted against monthly allowances such as QuickBooks'): {counts}",
+        "{month} 的 API 调用次数（UTC，计入 QuickBooks 等供应商的月度配额）：{counts}",
+    ),
     "token_expiry.due": (
         "warning: connector {connector}: its refresh token expires {date} (in {days} day(s)); run "
         "`ledgerbridge connector authorize {connector}` before then",

@@ -1,0 +1,139 @@
+"""Vendor API calls counted per connector per calendar month (UTC), for allowances such as QuickBooks'
+metered CorePlus reads (api-notes quickbooks-xero-bank.md §1.6) — every connector alike.
+
+Counted where the calls are made: the HttpClient observer (every exchange that got an answer, token
+calls included, so the count is an upper bound of what a vendor meters). Kept in memory and added to
+the store (store/api_calls.py) before each page is handed to the engine, when a stream's pages end and
+when the connector closes. A crash loses the calls counted since the last page: those of the page in
+flight (and of `live_ids`/`count` passes, added when the connector closes). A failed write keeps the
+counts in memory for the next one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from connectors.base import Clock, Connector, Page, Stream
+from connectors.http import Observer
+from store.api_calls import SqlApiCalls, month_of
+from sync.metrics import Sample
+
+METRIC = "ledgerbridge_api_calls_this_month"
+
+log = structlog.get_logger(__name__)
+
+
+class ApiMeter:
+    """Calls per (connector, month) not yet stored; `observe` is an HttpClient observer."""
+
+    def __init__(self, store: SqlApiCalls, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._pending: dict[tuple[str, str], int] = {}
+
+    def observe(self, connector: str, endpoint: str, status: int, seconds: float) -> None:
+        if status == 0:  # no answer: the vendor served nothing
+            return
+        key = (connector, month_of(self._clock()))
+        with self._lock:
+            self._pending[key] = self._pending.get(key, 0) + 1
+
+    def flush(self) -> None:
+        """Add the pending counts to the store; on failure keep them for the next flush (logged)."""
+        with self._lock:
+            taken, self._pending = self._pending, {}
+        if not taken:
+            return
+        try:
+            self._store.add(taken, self._clock())
+        except Exception as exc:  # noqa: BLE001 - counting never fails a sync
+            log.warning("sync.api_calls_not_stored", error=str(exc).splitlines()[0] if str(exc) else "")
+            with self._lock:
+                for key, calls in taken.items():
+                    self._pending[key] = self._pending.get(key, 0) + calls
+
+
+def both(first: Observer, second: Observer | None) -> Observer:
+    """One observer that calls `first`, then `second` (when given)."""
+    if second is None:
+        return first
+
+    def observe(connector: str, endpoint: str, status: int, seconds: float) -> None:
+        first(connector, endpoint, status, seconds)
+        second(connector, endpoint, status, seconds)
+
+    return observe
+
+
+class MeteredConnector:
+    """A connector whose streams store the meter's counts page by page, and whose `close` stores the
+    rest; everything else is the inner connector's."""
+
+    def __init__(self, inner: Connector, meter: ApiMeter) -> None:
+        self._inner = inner
+        self._meter = meter
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    def streams(self) -> Mapping[str, Stream]:
+        return {name: _MeteredStream(s, self._meter) for name, s in self._inner.streams().items()}
+
+    def check(self) -> Any:
+        return self._inner.check()
+
+    def close(self) -> None:
+        try:
+            self._meter.flush()
+        finally:
+            self._inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _MeteredStream:
+    def __init__(self, inner: Stream, meter: ApiMeter) -> None:
+        self._inner = inner
+        self._meter = meter
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def kind(self) -> Any:
+        return self._inner.kind
+
+    @property
+    def ordered(self) -> bool:
+        return self._inner.ordered
+
+    def normalize(self, raw: Any) -> Any:
+        return self._inner.normalize(raw)
+
+    def pages(self, since: datetime | None) -> Iterator[Page]:
+        try:
+            for page in self._inner.pages(since):
+                self._meter.flush()  # the calls that read this page, stored before it is written
+                yield page
+        finally:
+            self._meter.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def month_samples(store: SqlApiCalls, now: datetime) -> list[Sample]:
+    """`ledgerbridge_api_calls_this_month{connector}`: the calls stored for this month (UTC)."""
+    return [
+        Sample(METRIC, {"connector": name}, calls)
+        for name, calls in sorted(store.month(month_of(now)).items())
+    ]
