@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.schedule import Schedule
 
@@ -80,6 +80,16 @@ QuickBooksStream = Literal["invoices", "payments", "credit_memos", "sales_receip
 XeroStream = Literal[
     "invoices", "payments", "credit_notes", "overpayments", "prepayments", "contacts", "items"
 ]
+KingdeeStream = Literal["sales_orders", "receivables", "receipts", "sales_invoices", "customers", "materials"]
+KINGDEE_DEFAULT_STREAMS: tuple[KingdeeStream, ...] = (
+    "sales_orders",
+    "receivables",
+    "receipts",
+    "customers",
+    "materials",
+)
+"""`sales_invoices` (the VAT invoices) is read only when configured: they invoice the same receivables
+again, so they belong in a connector entry of their own (docs/connectors/kingdee.md)."""
 
 
 class ZohoCredentials(_Strict):
@@ -176,6 +186,42 @@ class QuickBooksSettings(ConnectorSettingsBase):
     credentials: QuickBooksCredentials
 
 
+class KingdeeCredentials(_Strict):
+    """The third-party app (第三方系统登录授权: `app_id` + `app_secret`), or the user's `password` where
+    the tenant still allows password login (`AuthService.ValidateUser`)."""
+
+    app_id: str | None = None
+    app_secret: str | None = None
+    password: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_sign_in(self) -> KingdeeCredentials:
+        app = self.app_id is not None or self.app_secret is not None
+        if app and (self.app_id is None or self.app_secret is None):
+            raise ValueError("app_id and app_secret go together")
+        if app == (self.password is not None):
+            raise ValueError("give either app_id + app_secret or password")
+        return self
+
+
+class KingdeeSettings(ConnectorSettingsBase):
+    """Kingdee K/3 Cloud (金蝶云星空) WebAPI (docs/connectors/kingdee.md)."""
+
+    kind: Literal["kingdee"]
+    server_url: str = Field(pattern=r"^https?://[^\s?#]+$")
+    """The tenant's K/3 Cloud address up to `/K3Cloud` (required: there is no default gateway)."""
+    acct_id: str = Field(min_length=1)
+    """The data center (账套) id."""
+    user_name: str = Field(min_length=1)
+    lcid: int = Field(default=2052, ge=1)
+    org_numbers: list[str] = Field(default_factory=list)
+    """Organizations (组织编码) whose bills are read; empty: every one the user may see."""
+    page_size: int = Field(default=2000, ge=2, le=10_000)
+    """`Limit` per ExecuteBillQuery (2,000 is the documented cap; up to 10,000 on patch 23.11+)."""
+    streams: list[KingdeeStream] = Field(default_factory=lambda: list(KINGDEE_DEFAULT_STREAMS), min_length=1)
+    credentials: KingdeeCredentials
+
+
 class JsonlSettings(ConnectorSettingsBase):
     """Reads canonical-shaped records from a JSON-lines file: imports, tests and the engine benchmark."""
 
@@ -194,6 +240,7 @@ MODELS: tuple[type[ConnectorSettingsBase], ...] = (
     JsonlSettings,
     XeroSettings,
     QuickBooksSettings,
+    KingdeeSettings,
 )
 """Every connector kind's settings model: add a kind's model here (and its factory in
 connectors/registry.py)."""

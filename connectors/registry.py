@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from connectors import fxiaoke, jsonl, quickbooks, xero
+from connectors import fxiaoke, jsonl, kingdee, quickbooks, xero
 from connectors.base import ConnectorKind
 from connectors.zoho import books, crm
 
 CONNECTOR_KINDS: Final[Mapping[str, ConnectorKind]] = {
-    kind.name: kind for kind in (crm.KIND, books.KIND, fxiaoke.KIND, jsonl.KIND, xero.KIND, quickbooks.KIND)
+    kind.name: kind
+    for kind in (crm.KIND, books.KIND, fxiaoke.KIND, jsonl.KIND, xero.KIND, quickbooks.KIND, kingdee.KIND)
 }
 """Kind tag -> its declaration; add a new vendor's `KIND` here (and its settings model in config/kinds.py)."""
