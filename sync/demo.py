@@ -14,20 +14,27 @@ from types import TracebackType
 from typing import Any, Literal
 
 from config.loader import load_config, parse_config
-from config.rules import ALL_AUDIT_CHECKS, AuditPlan, AuditScope, MatchRule
+from config.rules import ALL_AUDIT_CHECKS, AuditPlan, AuditScope, CollectionsRule, MatchRule
 from config.settings import Settings
+from connectors.sandbox.accounting import ACCOUNTING, ZOHO_BOOKS, Accounting, ServedBooks
 from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import (
     AUDIT_PLAN,
     BOOKS,
+    BOOKS_SETTLEMENT,
     CRM,
+    CRM_VS_BOOKS,
     DISCOUNT_LIMIT_PERCENT,
     FXIAOKE,
+    FXIAOKE_SETTLEMENT,
+    FXIAOKE_VS_BOOKS,
     CompanySpec,
     DemoCompany,
+    Truth,
     generate_company,
 )
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
+from reconcile.collections_match import collect
 from reconcile.matching import as_rows, match
 from reconcile.result import MatchContext
 from reconcile.settlement import settle
@@ -38,7 +45,7 @@ from store.discrepancies import Discrepancy
 from store.ledger_rows import LedgerRow
 from store.report_queries import SqlReportQueries
 from store.runs import SqlSyncLog
-from store.secrets import SqlSecretStore, SqlTokenStore, create_key_file, default_key_file
+from store.secrets import SqlSecretStore, SqlTokenStore, StoredToken, create_key_file, default_key_file
 from sync.bootstrap import build_connector, open_engine, secret_box
 from sync.engine import Progress, SyncEngine, SyncRunResult
 from sync.outputs import Destination
@@ -115,6 +122,8 @@ class DemoOptions:
     directory: Path = DEFAULT_DIR
     spec: CompanySpec = field(default_factory=CompanySpec)
     lang: Lang = "zh"
+    accounting: str = ZOHO_BOOKS.name
+    """Where the company keeps its books: a key of connectors.sandbox.accounting.ACCOUNTING."""
 
 
 @dataclass
@@ -134,6 +143,8 @@ class DemoResult:
     requests: dict[str, int]
     seconds: float
     missing_steps: list[str] = field(default_factory=list)
+    accounting: str = ZOHO_BOOKS.name
+    """Where the company kept its books (a key of connectors.sandbox.accounting.ACCOUNTING)."""
 
     def exceptions(self) -> dict[str, dict[str, int]]:
         return {run.rule.name: dict(run.result.counts) for run in self.rules}
@@ -141,6 +152,7 @@ class DemoResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "directory": str(self.directory),
+            "accounting": self.accounting,
             "config": str(self.config),
             "database": str(self.database),
             "truth": str(self.truth),
@@ -164,7 +176,7 @@ def run_demo(
     options: DemoOptions,
     *,
     clock: Callable[[], datetime],
-    progress: Callable[[DemoCompany], AbstractProgress] | None = None,
+    progress: Callable[[Truth], AbstractProgress] | None = None,
     step: StepReporter | None = None,
 ) -> DemoResult:
     """Generate, serve, configure, sync (then the next day's changes, incrementally), reconcile, report."""
@@ -174,22 +186,40 @@ def run_demo(
     check_demo_directory(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER_NAME).write_text(_MARKER_TEXT, encoding="utf-8")
+    accounting = ACCOUNTING[options.accounting]
     say("generating the company")
     company = generate_company(options.spec)
+    served = accounting.serve(company) if accounting.serve is not None else None
+    truth = accounting.truth(company, served)
     truth_path = directory / TRUTH_NAME
-    truth_path.write_text(json.dumps(company.truth.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
-    with DemoSandboxes(company) as sandboxes:
-        say(f"sandboxes on {sandboxes.zoho.url} (Zoho) and {sandboxes.fxiaoke.url} (Fxiaoke)")
+    truth_path.write_text(json.dumps(truth.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    books = (accounting.source, served.sandbox) if served is not None else None
+    with DemoSandboxes(company, books) as sandboxes:
+        urls = sandboxes.urls()
+        say("sandboxes on " + ", ".join(f"{url} ({name})" for name, url in urls.items()))
         config_path = directory / CONFIG_NAME
+        books_entry = (
+            ""
+            if served is None
+            else served.yaml(urls[accounting.source], f"secret:{_client_secret(accounting)}")
+        )
         text = demo_config(
-            directory, sandboxes.zoho.url, sandboxes.fxiaoke.url, sandboxes.credentials, options.lang
+            directory,
+            urls["zoho"],
+            urls["fxiaoke"],
+            sandboxes.credentials,
+            options.lang,
+            accounting=accounting,
+            books_entry=books_entry,
         )
         config_path.write_text(text, encoding="utf-8")
         settings = load_config(config_path).settings
-        engine = prepare_database(settings, sandboxes.credentials, clock)
+        engine = prepare_database(
+            settings, sandboxes.credentials, clock, books=_books_access(settings, accounting, served)
+        )
         try:
             say("syncing every connector")
-            with _progress(progress, company) as report:
+            with _progress(progress, truth) as report:
                 syncs = sync_connectors(engine, settings, clock, report, full=True)
                 say("the next day: invoices deleted in Zoho CRM; incremental sync")
                 company.apply_later_changes()
@@ -216,15 +246,48 @@ def run_demo(
         rules=rules,
         requests=requests,
         seconds=time.perf_counter() - started,
+        accounting=accounting.name,
     )
 
 
 # ----------------------------------------------------------------------------- configuration
 
 
-def demo_config(directory: Path, zoho: str, fx: str, creds: Credentials, lang: Lang) -> str:
-    """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes' URLs, the four rules."""
+def demo_config(
+    directory: Path,
+    zoho: str,
+    fx: str,
+    creds: Credentials,
+    lang: Lang,
+    *,
+    accounting: Accounting = ZOHO_BOOKS,
+    books_entry: str = "",
+) -> str:
+    """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes' URLs (`books_entry`: the
+    chosen books' own `connectors:` entry, unless they are Zoho Books), the rules against those books."""
     database = (directory / "ledgerbridge.db").as_posix()
+    books = accounting.source
+    owner = " missing_owner," if accounting.owners else ""
+    credit_notes, credit_scope = "", ""
+    if accounting.credit_notes_applied:
+        credit_notes = f"\n      credit_notes: {{source: {books}, kind: credit_note}}"
+        credit_scope = (
+            f"\n        - {{source: {books}, kind: credit_note, checks: [credit_note_exceeds_invoice]}}"
+        )
+    orders = (
+        f"""
+    - name: {FXIAOKE_VS_BOOKS}        # every Fxiaoke order must be booked in Books
+      left: {{source: {FXIAOKE}, kind: sales_order}}
+      right: {{source: {books}, kind: sales_order}}
+      keys: [number]
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on, status]
+      audit: []
+      after: [{FXIAOKE}, {books}]"""
+        if accounting.sales_orders
+        else ""
+    )
+    connectors = connectors_yaml(creds, zoho, fx, zoho_books=accounting is ZOHO_BOOKS, entries=books_entry)
     return f"""\
 # ledgerbridge demo configuration, written by `ledgerbridge demo`.
 # The connectors point at the bundled vendor sandboxes, which listened on 127.0.0.1 only while the
@@ -239,49 +302,39 @@ base_currency: CNY
 timezone: Asia/Shanghai
 locale: {lang}
 
-{connectors_yaml(creds, zoho, fx)}
+{connectors}
 reconcile:
   rules:
-    - name: crm-vs-books-invoices          # every CRM invoice must be in Books, and agree
+    - name: {CRM_VS_BOOKS}          # every CRM invoice must be in {accounting.label}, and agree
       left: {{source: {CRM}, kind: invoice}}
-      right: {{source: {BOOKS}, kind: invoice}}
+      right: {{source: {books}, kind: invoice}}
       keys: [number]
       fuzzy: {{enabled: true, date_window_days: 7}}
       tolerance: {{amount: "0.01", days: 0}}
       compare: [total, party, issued_on, status]   # not currency: USD in Books at its rate is fine
       audit: []                            # audits are the plan below: once per document
-      after: [{CRM}, {BOOKS}]
-    - name: books-settlement               # Books invoices against their payments and credit notes
+      after: [{CRM}, {books}]
+    - name: {BOOKS_SETTLEMENT}               # {accounting.label} invoices against their settlements
       kind: settlement
-      invoices: {{source: {BOOKS}, kind: invoice}}
-      payments: {{source: {BOOKS}, kind: payment}}
-      credit_notes: {{source: {BOOKS}, kind: credit_note}}
+      invoices: {{source: {books}, kind: invoice}}
+      payments: {{source: {books}, kind: payment}}{credit_notes}
       tolerance: {{amount: "0.01"}}
       audit: []
-      after: [{BOOKS}]
-    - name: fxiaoke-settlement             # Fxiaoke orders against their 回款 (payments)
+      after: [{books}]
+    - name: {FXIAOKE_SETTLEMENT}             # Fxiaoke orders against their 回款 (payments)
       kind: settlement
       invoices: {{source: {FXIAOKE}, kind: sales_order}}
       payments: {{source: {FXIAOKE}, kind: payment}}
       tolerance: {{amount: "0.01"}}
       audit: []
-      after: [{FXIAOKE}]
-    - name: fxiaoke-vs-books-orders        # every Fxiaoke order must be booked in Books
-      left: {{source: {FXIAOKE}, kind: sales_order}}
-      right: {{source: {BOOKS}, kind: sales_order}}
-      keys: [number]
-      tolerance: {{amount: "0.01", days: 0}}
-      compare: [total, currency, party, issued_on, status]
-      audit: []
-      after: [{FXIAOKE}, {BOOKS}]
+      after: [{FXIAOKE}]{orders}
   audits:
     - name: {AUDIT_PLAN}                   # each check once per document, findings named after the plan
       scope:
         - {{source: {CRM}, kind: invoice, checks: [total_not_subtotal_plus_tax, total_not_sum_of_lines,
             negative_amount, due_before_issue, missing_owner, invoice_before_order, discount_above_limit]}}
-        - {{source: {BOOKS}, kind: invoice, checks: [total_not_subtotal_plus_tax, negative_amount,
-            due_before_issue, missing_owner, possible_duplicate, unusual_amount]}}
-        - {{source: {BOOKS}, kind: credit_note, checks: [credit_note_exceeds_invoice]}}
+        - {{source: {books}, kind: invoice, checks: [total_not_subtotal_plus_tax, negative_amount,
+            due_before_issue,{owner} possible_duplicate, unusual_amount]}}{credit_scope}
         - {{source: {FXIAOKE}, kind: sales_order, checks: [total_not_subtotal_plus_tax,
             total_not_sum_of_lines, negative_amount, missing_owner, discount_above_limit]}}
       tolerance: {{amount: "0.01"}}
@@ -289,16 +342,23 @@ reconcile:
         possible_duplicate: {{days: 3}}               # same customer and amount, other number, 3 days
         discount_above_limit: {{percent: {DISCOUNT_LIMIT_PERCENT}}}         # of the subtotal
         unusual_amount: {{min_history: 12, factor: 10}}  # x 1.4826 x MAD of the customer's invoices
-      after: [{CRM}, {BOOKS}, {FXIAOKE}]
+      after: [{CRM}, {books}, {FXIAOKE}]
 """
 
 
 def connectors_yaml(
-    creds: Credentials, zoho: str | None, fxiaoke: str | None, *, inline_secrets: bool = False
+    creds: Credentials,
+    zoho: str | None,
+    fxiaoke: str | None,
+    *,
+    inline_secrets: bool = False,
+    zoho_books: bool = True,
+    entries: str = "",
 ) -> str:
-    """The `connectors:` section reaching the sandboxes at these URLs (None: that vendor is left out).
-    Secrets are `secret:NAME` references (the demo stores them), or with `inline_secrets` the sandbox's
-    own values written in (`sandbox serve`: a block to paste that works as it is)."""
+    """The `connectors:` section reaching the sandboxes at these URLs (None: that vendor is left out;
+    `zoho_books` False: Zoho CRM without Zoho Books; `entries`: more entries, appended). Secrets are
+    `secret:NAME` references (the demo stores them), or with `inline_secrets` the sandbox's own values
+    written in (`sandbox serve`: a block to paste that works as it is)."""
 
     def secret(name: str, value: str) -> str:
         return f"{json.dumps(value)}   # sandbox-only value" if inline_secrets else f"secret:{name}"
@@ -313,7 +373,7 @@ def connectors_yaml(
                 f'    organization_id: "{creds.zoho_organization_id}"\n',
                 "invoices, customer_payments, sales_orders, credit_notes",
             ),
-        ):
+        )[: 2 if zoho_books else 1]:
             blocks.append(f"""\
   - name: {name}
     kind: {kind}
@@ -340,17 +400,49 @@ def connectors_yaml(
     limits: {{requests_per_minute: 60000}}           # sandbox: no vendor limits
     token_requests_per_minute: 600                # sandbox: no vendor limits
 """)
-    return "connectors:\n" + "\n".join(blocks)
+    return "connectors:\n" + "\n".join([*blocks, *([entries] if entries else [])])
 
 
-def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[], datetime]) -> Engine:
+@dataclass(frozen=True)
+class BooksAccess:
+    """What the chosen books' connector needs stored: its client secret (as `secret set` stores it) and
+    its refresh token in its token row (as `connector authorize` leaves it)."""
+
+    secret: tuple[str, str]
+    token_key: str
+    connector: str
+    refresh_token: str
+
+
+def _client_secret(accounting: Accounting) -> str:
+    return f"{accounting.source}-client-secret"
+
+
+def _books_access(
+    settings: Settings, accounting: Accounting, served: ServedBooks | None
+) -> BooksAccess | None:
+    if served is None or accounting.token_key is None:
+        return None
+    return BooksAccess(
+        secret=(_client_secret(accounting), served.client_secret),
+        token_key=accounting.token_key(settings.connector(accounting.source)),
+        connector=accounting.source,
+        refresh_token=served.refresh_token,
+    )
+
+
+def prepare_database(
+    settings: Settings, creds: Credentials, clock: Callable[[], datetime], *, books: BooksAccess | None = None
+) -> Engine:
     """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted, each store
-    in the audit log as `ledgerbridge secret set` writes it (the name, never the value)."""
+    in the audit log as `ledgerbridge secret set` writes it (the name, never the value); with `books`,
+    their client secret too and their refresh token seeded into the encrypted token store."""
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
     box = secret_box(settings)
-    SqlTokenStore(engine, box, clock).forget_all()  # issued by a previous run's sandboxes: refused now
+    tokens = SqlTokenStore(engine, box, clock)
+    tokens.forget_all()  # issued by a previous run's sandboxes: refused now
     store = SqlSecretStore(engine, box, clock)
     values = (
         creds.zoho_client_secret,
@@ -358,8 +450,13 @@ def prepare_database(settings: Settings, creds: Credentials, clock: Callable[[],
         creds.fxiaoke_app_secret,
         creds.fxiaoke_permanent_code,
     )
+    secrets = list(zip(SECRETS, values, strict=True))
+    if books is not None:
+        secrets.append(books.secret)
+        seed = {"refresh_token": books.refresh_token, "connector": books.connector}
+        tokens.save(books.token_key, StoredToken(access_token="", expires_at=clock(), extra=seed))
     stored = {info.name for info in store.list()}
-    for name, value in zip(SECRETS, values, strict=True):
+    for name, value in secrets:
         if store.get(name) != value:
             store.set(name, value)
             detail = {"name": name, "replaced": name in stored}
@@ -386,13 +483,11 @@ class AbstractProgress:
 
 
 @contextmanager
-def _progress(
-    factory: Callable[[DemoCompany], AbstractProgress] | None, company: DemoCompany
-) -> Iterator[Progress | None]:
+def _progress(factory: Callable[[Truth], AbstractProgress] | None, truth: Truth) -> Iterator[Progress | None]:
     if factory is None:
         yield None
         return
-    with factory(company) as display:
+    with factory(truth) as display:
         yield display.advance
 
 
@@ -494,6 +589,10 @@ def reconcile_company(company: DemoCompany, settings: Settings | None = None) ->
             left = rows.get((rule.left.source, rule.left.kind), [])
             right = rows.get((rule.right.source, rule.right.kind), [])
             found[rule.name] = list(match(left, right, rule, context).discrepancies)
+            continue
+        if isinstance(rule, CollectionsRule):
+            pays, bank = (rows.get((side.source, side.kind), []) for side in (rule.payments, rule.bank))
+            found[rule.name] = list(collect(pays, bank, rule, context).discrepancies)
             continue
         invoices = rows.get((rule.invoices.source, rule.invoices.kind), [])
         payments = list(rows.get((rule.payments.source, rule.payments.kind), []))

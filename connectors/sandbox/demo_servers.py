@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from connectors.sandbox.fxiaoke import FxiaokeSandbox, SandboxCredentials
 from connectors.sandbox.generator import DemoCompany, zoho_overrides
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox, QuickBooksSandboxOptions
 from connectors.sandbox.quickbooks.company import quickbooks_dataset
-from connectors.sandbox.server import Request, Response
+from connectors.sandbox.quickbooks.dataset import QuickBooksDataset
+from connectors.sandbox.server import Request, Response, SandboxServer, ServedSandbox
 from connectors.sandbox.xero import XeroSandbox, XeroSandboxOptions
 from connectors.sandbox.xero.company import xero_dataset
 from connectors.sandbox.zoho import ZohoDataset, ZohoSandbox, ZohoSandboxOptions
@@ -48,8 +49,10 @@ def xero_sandbox(company: DemoCompany, *, port: int = 0) -> XeroSandbox:
     return XeroSandbox(xero_dataset(company), options=options, port=port)
 
 
-def xero_yaml(url: str, options: XeroSandboxOptions | None = None) -> str:
-    """A `connectors:` entry reaching the Xero sandbox at `url` (its fixed, sandbox-only credentials)."""
+def xero_yaml(url: str, options: XeroSandboxOptions | None = None, *, secret: str | None = None) -> str:
+    """A `connectors:` entry reaching the Xero sandbox at `url` (its fixed, sandbox-only credentials);
+    with `secret` (a `secret:NAME` reference) the client secret is that and the refresh token is left
+    out (the token store holds it, as `connector authorize` leaves it)."""
     opts = options or XeroSandboxOptions()
     return f"""\
   - name: xero
@@ -57,21 +60,60 @@ def xero_yaml(url: str, options: XeroSandboxOptions | None = None) -> str:
     streams: [invoices, payments, credit_notes, overpayments, prepayments, contacts, items]
     credentials:
       client_id: "{opts.client_id}"        # sandbox-only value
-      client_secret: "{opts.client_secret}"   # sandbox-only value
-      refresh_token: "{opts.refresh_token}"   # sandbox-only value
+{_oauth_secrets(opts.client_secret, opts.refresh_token, secret)}
     endpoints: {{identity_url: "{url}", api_url: "{url}"}}   # sandbox
     limits: {{requests_per_minute: 60000, concurrency: 4}}      # sandbox: no vendor limits
 """
 
 
-def quickbooks_sandbox(company: DemoCompany, *, port: int = 0) -> QuickBooksSandbox:
-    """The company's books as one QuickBooks company, vendor limits off, on `port` (0: a free one)."""
+class MalformingQuickBooksSandbox(QuickBooksSandbox):
+    """A QuickBooks sandbox serving some records broken: `overrides` maps an entity Id to fields sent in
+    place of the rendered ones (a `TxnDate` of "31/10/2026"), in query and CDC answers alike."""
+
+    def __init__(
+        self, dataset: QuickBooksDataset, overrides: Mapping[str, Mapping[str, Any]], **options: Any
+    ) -> None:
+        super().__init__(dataset, **options)
+        self._overrides = {k: dict(v) for k, v in overrides.items()}
+
+    def handle(self, request: Request) -> Response:
+        response = super().handle(request)
+        if not self._overrides or response.status != 200:
+            return response
+        body = _override(response.body, self._overrides)
+        return Response(response.status, body, response.headers, truncate=response.truncate)
+
+
+def _override(value: Any, overrides: Mapping[str, Mapping[str, Any]]) -> Any:
+    """`value` with the fields of `overrides[Id]` in every entity (a dict with an Id and MetaData)."""
+    if isinstance(value, list):
+        return [_override(item, overrides) for item in value]
+    if not isinstance(value, dict):
+        return value
+    changed = {name: _override(item, overrides) for name, item in value.items()}
+    found = overrides.get(str(value.get("Id"))) if "MetaData" in value else None
+    return {**changed, **found} if found else changed
+
+
+def quickbooks_sandbox(
+    company: DemoCompany,
+    *,
+    port: int = 0,
+    dataset: QuickBooksDataset | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> QuickBooksSandbox:
+    """The company's books as one QuickBooks company (or `dataset`, with `overrides` served broken),
+    vendor limits off, on `port` (0: a free one)."""
     options = QuickBooksSandboxOptions(per_minute=None, per_second=None, concurrent=1_000)
-    return QuickBooksSandbox(quickbooks_dataset(company), options=options, port=port)
+    data = dataset if dataset is not None else quickbooks_dataset(company)
+    return MalformingQuickBooksSandbox(data, overrides or {}, options=options, port=port)
 
 
-def quickbooks_yaml(url: str, options: QuickBooksSandboxOptions | None = None) -> str:
-    """A `connectors:` entry reaching the QuickBooks sandbox at `url` (its fixed, sandbox-only values)."""
+def quickbooks_yaml(
+    url: str, options: QuickBooksSandboxOptions | None = None, *, secret: str | None = None
+) -> str:
+    """A `connectors:` entry reaching the QuickBooks sandbox at `url` (its fixed, sandbox-only values);
+    `secret` as for `xero_yaml`."""
     oauth = (options or QuickBooksSandboxOptions()).oauth
     return f"""\
   - name: quickbooks
@@ -80,10 +122,18 @@ def quickbooks_yaml(url: str, options: QuickBooksSandboxOptions | None = None) -
     streams: [invoices, payments, credit_memos, sales_receipts, customers, items]
     credentials:
       client_id: "{oauth.client_id}"        # sandbox-only value
-      client_secret: "{oauth.client_secret}"   # sandbox-only value
-      refresh_token: "{oauth.initial_refresh_token}"   # sandbox-only value
+{_oauth_secrets(oauth.client_secret, oauth.initial_refresh_token, secret)}
     endpoints: {{auth_url: "{url}", api_url: "{url}"}}   # sandbox
 """
+
+
+def _oauth_secrets(client_secret: str, refresh_token: str, reference: str | None) -> str:
+    if reference is not None:
+        return f"      client_secret: {reference}\n      # refresh token: in the encrypted token store"
+    return (
+        f'      client_secret: "{client_secret}"   # sandbox-only value\n'
+        f'      refresh_token: "{refresh_token}"   # sandbox-only value'
+    )
 
 
 @dataclass(frozen=True)
@@ -134,46 +184,73 @@ def sandbox_credentials(
     )
 
 
+class Served(Protocol):
+    """A sandbox on its own server (ServedSandbox, FxiaokeSandbox)."""
+
+    server: SandboxServer
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
 class DemoSandboxes:
-    """Zoho (Accounts + CRM + Books) and Fxiaoke sandboxes for one company, on 127.0.0.1.
+    """Zoho (Accounts + CRM + Books) and Fxiaoke sandboxes for one company, on 127.0.0.1, and `books`:
+    the sandbox of the books the demo chose instead of Zoho Books (connectors/sandbox/accounting.py).
 
     Vendor throttling is off (the demo configuration sets its own generous limits); everything else
     (tokens, paging, error shapes) behaves as the sandboxes always do."""
 
-    def __init__(self, company: DemoCompany) -> None:
+    def __init__(self, company: DemoCompany, books: tuple[str, ServedSandbox] | None = None) -> None:
         self.company = company
         self.zoho = zoho_sandbox(company)
         self.fxiaoke = fxiaoke_sandbox(company)
+        self.books = books
+        self._all: dict[str, Served] = {"zoho": self.zoho, "fxiaoke": self.fxiaoke}
+        if books is not None:
+            self._all[books[0]] = books[1]
 
     @property
     def credentials(self) -> Credentials:
         return sandbox_credentials(self.company, self.zoho.options, self.fxiaoke.credentials)
 
+    def urls(self) -> dict[str, str]:
+        """Each sandbox's URL, by vendor (started ones)."""
+        return {name: sandbox.url for name, sandbox in self._all.items()}
+
     def requests(self) -> dict[str, int]:
         """HTTP requests each sandbox has answered so far."""
-        return {
-            "zoho": sum(self.zoho.server.request_counts.values()),
-            "fxiaoke": sum(self.fxiaoke.server.request_counts.values()),
-        }
+        return {name: sum(box.server.request_counts.values()) for name, box in self._all.items()}
 
     def reset_counts(self) -> None:
-        self.zoho.server.reset_counts()
-        self.fxiaoke.server.reset_counts()
+        for sandbox in self._all.values():
+            sandbox.server.reset_counts()
 
     def start(self) -> DemoSandboxes:
-        self.zoho.start()
+        started: list[Served] = []
         try:
-            self.fxiaoke.start()
+            for sandbox in self._all.values():
+                sandbox.start()
+                started.append(sandbox)
         except BaseException:
-            self.zoho.stop()
+            for sandbox in reversed(started):
+                sandbox.stop()
             raise
         return self
 
     def stop(self) -> None:
-        try:
-            self.fxiaoke.stop()
-        finally:
-            self.zoho.stop()
+        """Stop every sandbox (the last started first), then raise the first failure, if any."""
+        failures: list[Exception] = []
+        for sandbox in reversed(self._all.values()):
+            try:
+                sandbox.stop()
+            except Exception as exc:  # noqa: BLE001 - the others must still stop; raised below
+                failures.append(exc)
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> DemoSandboxes:
         return self.start()

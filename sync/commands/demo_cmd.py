@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config.loader import load_config
-from connectors.sandbox.generator import CompanySpec, DemoCompany
+from connectors.sandbox.accounting import ACCOUNTING, ZOHO_BOOKS
+from connectors.sandbox.generator import CompanySpec, Truth
 from reconcile.report.i18n import Catalogue
 from store.discrepancies import DiscrepancyType
 from sync.bootstrap import utc_now
@@ -46,6 +47,14 @@ from sync.reconcile_job import PlanRun
 @click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same company.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option(
+    "--accounting",
+    type=click.Choice(list(ACCOUNTING)),
+    default=ZOHO_BOOKS.name,
+    show_default=True,
+    help="Where the company keeps its books: Zoho Books, QuickBooks Online or Xero (each in its own "
+    "sandbox); Zoho CRM and Fxiaoke are reconciled against them.",
+)
+@click.option(
     "--clean",
     is_flag=True,
     help="A clean company: nothing planted, nothing malformed (only traps); every rule and audit must "
@@ -71,6 +80,7 @@ def demo(
     customers: int,
     seed: int,
     lang: Literal["zh", "en"],
+    accounting: str,
     clean: bool,
     serve: bool,
     host: str,
@@ -85,7 +95,7 @@ def demo(
     console = Console(stderr=True)
     interactive = console.is_terminal and not as_json
     spec = CompanySpec(customers=customers, orders=orders, seed=seed, planted=not clean)
-    options = DemoOptions(directory, spec, lang)
+    options = DemoOptions(directory, spec, lang, accounting)
     try:
         result = run_demo(
             options,
@@ -127,8 +137,7 @@ def _quiet_logs(ctx: click.Context, app: AppContext) -> None:
 class _Bars(AbstractProgress):
     """One progress bar per connector, sized by the records the company has there."""
 
-    def __init__(self, company: DemoCompany) -> None:
-        truth = company.truth
+    def __init__(self, truth: Truth) -> None:
         expected: dict[str, int] = {}
         for (source, _), count in truth.records.items():
             expected[source] = expected.get(source, 0) + count
@@ -174,6 +183,7 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
     catalogue = Catalogue(lang)
     text = catalogue.text
     out = out or Console()
+    out.print(text("demo.books", label=ACCOUNTING[result.accounting].label))
     records = Table(
         text("demo.source"),
         text("demo.kind"),

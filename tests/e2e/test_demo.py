@@ -11,11 +11,16 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from connectors.sandbox.generator import RUNS, CompanySpec
+from config.loader import load_config
+from connectors.sandbox.accounting import ACCOUNTING
+from connectors.sandbox.generator import CompanySpec
+from reconcile.collections_match import BANK_FINDINGS
 from store.canonical import DocumentKey, DocumentKind
 from store.db import make_engine
 from store.discrepancies import DiscrepancyType
 from store.repository import SqlLedgerRepository
+from store.secrets import SqlTokenStore
+from sync.bootstrap import secret_box
 from sync.cli import main
 from sync.demo import DemoOptions, DemoResult, run_demo
 
@@ -38,18 +43,26 @@ def truth_of(summary: dict[str, Any]) -> dict[str, Any]:
     return truth
 
 
-@pytest.fixture(scope="module")
-def in_process(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    directory = tmp_path_factory.mktemp("demo-in-process")
+BOOKS = sorted(ACCOUNTING)
+"""Every `--accounting` choice: Zoho CRM (and Fxiaoke) against Zoho Books, QuickBooks Online, Xero."""
+
+
+@pytest.fixture(scope="module", params=BOOKS)
+def in_process(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    directory = tmp_path_factory.mktemp(f"demo-in-process-{request.param}")
     spec = CompanySpec(customers=30, orders=600, seed=11)
-    return run_demo(DemoOptions(directory, spec, "en"), clock=lambda: datetime.now(UTC))
+    return run_demo(DemoOptions(directory, spec, "en", request.param), clock=lambda: datetime.now(UTC))
 
 
+@pytest.mark.parametrize("accounting", BOOKS)
 def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_planted(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, accounting: str
 ) -> None:
-    summary = demo_json(capsys, tmp_path / "demo")
+    summary = demo_json(capsys, tmp_path / "demo", "--accounting", accounting)
     truth = truth_of(summary)
+    assert summary["accounting"] == accounting
+    assert ACCOUNTING[accounting].source in summary["records"]
+    assert sum(n for counts in truth["expected_exceptions"].values() for n in counts.values()) >= 25
     assert summary["exceptions"] == truth["expected_exceptions"]
     assert summary["records"] == truth["records"]
     assert summary["quarantined"] == truth["quarantined"]
@@ -97,25 +110,28 @@ def test_every_planted_document_is_in_its_exception_and_no_trap_document_is_in_a
     assert not traps & flagged
 
 
+@pytest.mark.parametrize("in_process", ["zoho_books"], indirect=True)
 def test_the_planted_company_covers_every_discrepancy_type_and_every_trap(in_process: DemoResult) -> None:
     truth = json.loads(in_process.truth.read_text(encoding="utf-8"))
     found_types = {kind for counts in in_process.exceptions().values() for kind in counts}
-    assert found_types == {t.value for t in DiscrepancyType}
+    assert found_types == {t.value for t in DiscrepancyType if t not in BANK_FINDINGS}  # no bank in the demo
     assert {t["trap"] for t in truth["traps"]} >= {
         "rounding", "formatting", "party_variant", "fuzzy_only", "converted_currency", "split_payment",
         "credit_note", "discount", "partial_payment",
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("accounting", ["zoho_books", "quickbooks"])
 def test_running_the_demo_again_in_the_same_directory_changes_nothing_and_doubles_nothing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, accounting: str
 ) -> None:
-    first = demo_json(capsys, tmp_path / "demo")
-    second = demo_json(capsys, tmp_path / "demo")
+    first = demo_json(capsys, tmp_path / "demo", "--accounting", accounting)
+    second = demo_json(capsys, tmp_path / "demo", "--accounting", accounting)
+    assert second["sync"]["failed"] == []  # the new sandboxes' refresh token was seeded again
     assert second["records"] == first["records"]
     assert second["exceptions"] == first["exceptions"]
     assert second["quarantined"] == first["quarantined"]
-    assert [run["opened"] for run in second["reconcile"]] == [0] * len(RUNS)
+    assert [run["opened"] for run in second["reconcile"]] == [0] * len(ACCOUNTING[accounting].runs)
     assert sum(run["opened"] for run in first["reconcile"]) == sum(
         sum(counts.values()) for counts in first["exceptions"].values()
     )
@@ -137,6 +153,34 @@ def test_the_demo_config_keeps_secrets_in_the_encrypted_store_and_works_with_the
     status = json.loads(capsys.readouterr().out)
     held = Counter(s["connector"] for s in status["streams"] if s["quarantined"])
     assert held == Counter({"zoho-crm": 1, "zoho-books": 1, "fxiaoke": 1})
+
+
+@pytest.mark.parametrize("accounting", ["quickbooks", "xero"])
+def test_the_chosen_books_client_secret_is_encrypted_and_their_refresh_token_lives_in_the_token_store(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, accounting: str
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo", "--accounting", accounting)
+    books = ACCOUNTING[accounting]
+    text = Path(summary["config"]).read_text(encoding="utf-8")
+    assert f"client_secret: secret:{books.source}-client-secret" in text
+    assert "refresh_token:" not in text.split(f"- name: {books.source}")[1]
+    assert "zoho-books" not in text
+    assert "sandbox-xero-secret" not in text
+    assert "qb-sandbox-secret" not in text
+    database = Path(summary["database"]).read_bytes()
+    assert b"sandbox-xero-secret" not in database
+    assert b"qb-sandbox-secret" not in database
+    settings = load_config(Path(summary["config"])).settings
+    assert books.token_key is not None
+    row = books.token_key(settings.connector(books.source))
+    token = SqlTokenStore(make_engine(settings.database_url), secret_box(settings)).load(row)
+    assert token is not None
+    assert token.extra["connector"] == books.source
+    assert token.access_token  # the demo's sync refreshed through the seeded row ...
+    assert token.extra["refresh_token"] not in (
+        "sandbox-xero-refresh-0",
+        "qb-sandbox-refresh-0",
+    )  # ... rotated
 
 
 def test_too_few_orders_for_every_plant_is_a_usage_error_that_says_what_to_change(

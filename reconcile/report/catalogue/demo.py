@@ -1,0 +1,16 @@
+"""Catalogue section: what `ledgerbridge demo` says about the books it reconciles against
+(sync/commands/demo_cmd.py, connectors/sandbox/accounting.py)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "help.demo.--accounting": (
+        "Where the company keeps its books: Zoho Books, QuickBooks Online or Xero (each in its own "
+        "sandbox); Zoho CRM and Fxiaoke are reconciled against them.",
+        "公司的账簿记在哪里：Zoho Books、QuickBooks Online 或 Xero（各自有沙箱）；Zoho CRM 和纷享销客"
+        "与之对账。",
+    ),
+    "demo.books": ("Books: {label}", "账簿：{label}"),
+}
