@@ -22,13 +22,15 @@ from connectors.sandbox.demo_servers import (
 )
 from connectors.sandbox.fxiaoke import FxiaokeSandbox
 from connectors.sandbox.generator import BOOKS, CRM, FXIAOKE, CompanySpec, generate_company
+from connectors.sandbox.kingdee import KingdeeSandbox
+from connectors.sandbox.kingdee.company import kingdee_sandbox, kingdee_yaml
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox
 from connectors.sandbox.xero import XeroSandbox
 from connectors.sandbox.zoho import ZohoSandbox
 from sync.cli import AppContext, BadConfig, emit_json, json_option
 from sync.demo import connectors_yaml
 
-VENDORS: Final = ("zoho", "fxiaoke", "xero", "quickbooks")
+VENDORS: Final = ("zoho", "fxiaoke", "xero", "quickbooks", "kingdee")
 DEFAULT_VENDORS: Final = ("zoho", "fxiaoke")
 """Served without --vendor: the demo's CRM and books (Zoho Books), and Fxiaoke."""
 SIZES: Final[dict[str, tuple[int, int]]] = {
@@ -42,6 +44,7 @@ _CONNECTORS: Final = {
     "fxiaoke": (FXIAOKE,),
     "xero": ("xero",),
     "quickbooks": ("quickbooks",),
+    "kingdee": ("kingdee",),
 }
 
 
@@ -57,7 +60,8 @@ def sandbox_group() -> None:
     type=click.Choice([*VENDORS, "all"]),
     multiple=True,
     help="Which sandbox to serve (repeatable); default zoho and fxiaoke; xero serves the company's books "
-    "as a Xero organisation, quickbooks as a QuickBooks Online company; all: every one.",
+    "as a Xero organisation, quickbooks as a QuickBooks Online company, kingdee the Fxiaoke side's books as "
+    "a Kingdee K/3 Cloud account; all: every one.",
 )
 @click.option(
     "--port",
@@ -77,7 +81,7 @@ def sandbox_group() -> None:
 @click.option("--clean", is_flag=True, help="Nothing planted, nothing malformed (only the traps).")
 @json_option
 @click.pass_obj
-def serve(
+def serve(  # noqa: PLR0912 - one branch per vendor
     app: AppContext,
     *,
     vendors: Sequence[str],
@@ -103,13 +107,15 @@ def serve(
         for offset, vendor in enumerate(chosen):
             wanted = port + offset if port else 0
             try:
-                sandbox: ZohoSandbox | FxiaokeSandbox | XeroSandbox | QuickBooksSandbox
+                sandbox: ZohoSandbox | FxiaokeSandbox | XeroSandbox | QuickBooksSandbox | KingdeeSandbox
                 if vendor == "zoho":
                     sandbox = zoho_sandbox(company, port=wanted)
                 elif vendor == "fxiaoke":
                     sandbox = fxiaoke_sandbox(company, port=wanted)
                 elif vendor == "quickbooks":
                     sandbox = quickbooks_sandbox(company, port=wanted)
+                elif vendor == "kingdee":
+                    sandbox = kingdee_sandbox(company, port=wanted)
                 else:
                     sandbox = xero_sandbox(company, port=wanted)
             except OSError as exc:
@@ -125,6 +131,8 @@ def serve(
             block = block.rstrip("\n") + "\n" + xero_yaml(served["xero"])
         if "quickbooks" in served:  # the company's books as a QuickBooks company (issue 19)
             block = block.rstrip("\n") + "\n" + quickbooks_yaml(served["quickbooks"])
+        if "kingdee" in served:  # the Fxiaoke side's books as a Kingdee K/3 Cloud account (issue 20)
+            block = block.rstrip("\n") + "\n" + kingdee_yaml(served["kingdee"])
         if as_json:
             emit_json(
                 {
@@ -143,7 +151,13 @@ def serve(
 
 
 def _say(app: AppContext, served: dict[str, str], block: str) -> None:
-    names = {"zoho": "Zoho", "fxiaoke": "Fxiaoke", "xero": "Xero", "quickbooks": "QuickBooks"}
+    names = {
+        "zoho": "Zoho",
+        "fxiaoke": "Fxiaoke",
+        "xero": "Xero",
+        "quickbooks": "QuickBooks",
+        "kingdee": "Kingdee",
+    }
     for vendor, url in served.items():
         click.echo(app.text("sandbox.serving", vendor=names[vendor], url=url))
         click.echo(f"  {app.text(f'sandbox.{vendor}_serves')}")

@@ -19,6 +19,7 @@ from reconcile.report.catalogue import (
     connector_upkeep,
     demo,
     demo_web,
+    kingdee_sandbox,
     o2c,
     quarantine,
     quickbooks,
@@ -58,4 +59,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     quickbooks.MESSAGES,
     bank.MESSAGES,
     connector_upkeep.MESSAGES,
+    kingdee_sandbox.MESSAGES,
 )
