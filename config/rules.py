@@ -21,7 +21,7 @@ from pydantic import (
 
 from config.schedule import Schedule
 
-DocKind = Literal["sales_order", "invoice", "payment", "credit_note"]
+DocKind = Literal["sales_order", "invoice", "payment", "credit_note", "bank_transaction"]
 AuditCheck = Literal[
     "total_not_subtotal_plus_tax",
     "total_not_sum_of_lines",
@@ -231,6 +231,48 @@ class SettlementRule(_RuleBase):
         return self
 
 
+class FeeTolerance(_Strict):
+    """How much a bank credit may fall short of the payments it settles as a fee (a card processor's payout
+    net of its charges): up to `max(amount, percent% of the payments' sum)`. 0 and 0 = no fee accepted."""
+
+    amount: ExactDecimal = Decimal(0)
+    percent: Annotated[ExactDecimal, Field(le=100)] = Decimal(0)
+
+
+class CollectionsRule(_RuleBase):
+    """Accounting payments against the bank credits that should have brought the money in (issue 21):
+    by reference, by numbers in the remittance text, by amount and date, batches net of fees, and
+    payments received in parts (docs/reconcile.md#collections-rules)."""
+
+    kind: Literal["collections"]
+    payments: SideSpec
+    bank: SideSpec
+    date_window_days: int = Field(default=5, ge=0, le=366)
+    """How many days a bank credit's booking (or value) date may be from the payment's date; also how long
+    a payment waits for its money before it is `not_in_bank`."""
+    fee_tolerance: FeeTolerance = Field(default_factory=FeeTolerance)
+    margin: int = Field(default=5, ge=1, le=50)
+    """As the match rule's fuzzy.margin: points the best amount-and-date assignment must win by."""
+
+    @model_validator(mode="after")
+    def _kinds_fit(self) -> CollectionsRule:
+        if self.payments.kind != "payment":
+            raise ValueError("payments.kind must be payment")
+        if self.bank.kind != "bank_transaction":
+            raise ValueError("bank.kind must be bank_transaction")
+        return self
+
+    @property
+    def left(self) -> SideSpec:
+        """The side a finding's left documents come from (reports name both sources): the payments."""
+        return self.payments
+
+    @property
+    def right(self) -> SideSpec:
+        """The bank statement lines."""
+        return self.bank
+
+
 def _rule_tag(value: Any) -> str:
     """Which rule model applies. The tag is prefixed `tagged-` so config errors name the rule's field,
     not the tag (the loader drops such tags from the path it prints)."""
@@ -239,13 +281,19 @@ def _rule_tag(value: Any) -> str:
 
 
 Rule = Annotated[
-    Annotated[MatchRule, Tag("tagged-match")] | Annotated[SettlementRule, Tag("tagged-settlement")],
+    Annotated[MatchRule, Tag("tagged-match")]
+    | Annotated[SettlementRule, Tag("tagged-settlement")]
+    | Annotated[CollectionsRule, Tag("tagged-collections")],
     Discriminator(
         _rule_tag,
         custom_error_type="rule_kind",
-        custom_error_message="kind must be match or settlement",
+        custom_error_message="kind must be match, settlement or collections",
     ),
 ]
+
+
+AnyRule = MatchRule | SettlementRule | CollectionsRule
+"""A configured rule of any kind (`Rule` is the same union as the YAML reads it)."""
 
 
 class DuplicateThreshold(_Strict):
@@ -330,14 +378,14 @@ class ReconcileSettings(_Strict):
             )
         return self
 
-    def rule(self, name: str) -> MatchRule | SettlementRule:
+    def rule(self, name: str) -> AnyRule:
         for rule in self.rules:
             if rule.name == name:
                 return rule
         known = ", ".join(r.name for r in self.rules) or "none configured"
         raise KeyError(f"no rule named {name!r} (configured: {known})")
 
-    def audit_checks(self, rule: MatchRule | SettlementRule) -> tuple[AuditCheck, ...]:
+    def audit_checks(self, rule: AnyRule) -> tuple[AuditCheck, ...]:
         """The checks the implicit plan runs on this rule's documents: the rule's own `audit:`, else the
         global `reconcile.audit` — which defaults to every check only while no `audits:` plan is
         configured (a configured plan and the default would flag the same documents twice)."""
@@ -361,7 +409,7 @@ class ReconcileSettings(_Strict):
         known = ", ".join(p.name for p in self.plans()) or "none configured"
         raise KeyError(f"no audit plan named {name!r} (configured: {known})")
 
-    def runnable(self, name: str) -> MatchRule | SettlementRule | AuditPlan:
+    def runnable(self, name: str) -> AnyRule | AuditPlan:
         """A rule or an audit plan by name (`reconcile run --rule NAME` takes either)."""
         for item in (*self.rules, *self.plans()):
             if item.name == name:
@@ -418,7 +466,11 @@ class ReconcileSettings(_Strict):
         ]
 
 
-def _sides(rule: MatchRule | SettlementRule) -> list[SideSpec]:
+def _sides(rule: AnyRule) -> list[SideSpec]:
+    """The sides a rule's audit checks look at: a collections rule's payments, never its bank lines (a
+    debit is a negative amount by nature, and a statement line has no owner, lines or due date)."""
+    if isinstance(rule, CollectionsRule):
+        return [rule.payments]
     if isinstance(rule, MatchRule):
         return [rule.left, rule.right]
     return [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]

@@ -40,6 +40,12 @@ LINES_SHOULD_BE: Final = "lines_should_be"
 `derived` (the total less its other components)."""
 HISTORY: Final = "history_documents"
 """An unusual amount: right = how many of the customer's documents the median is over."""
+EXPECTED_BY: Final = "expected_by"
+"""A not_in_bank finding (collections): right = the last day of its date window (ISO)."""
+REMITTANCE: Final = "remittance"
+"""An unrecorded receipt (collections): right = the bank line's remittance text, as the bank gave it."""
+PAYER: Final = "payer"
+"""An unrecorded receipt (collections): right = the counterparty's name on the bank line."""
 
 FACTS: Final = FACT_FIELDS
 """Field names that are facts, not fields that differ between the documents."""

@@ -46,6 +46,12 @@ class DiscrepancyType(StrEnum):
     DISCOUNT_ABOVE_LIMIT = "discount_above_limit"
     UNUSUAL_AMOUNT = "unusual_amount"
     CREDIT_NOTE_EXCEEDS_INVOICE = "credit_note_exceeds_invoice"
+    NOT_IN_BANK = "not_in_bank"
+    """collections: a recorded payment no bank credit brought in, its date window passed."""
+    UNRECORDED_RECEIPT = "unrecorded_receipt"
+    """collections: a bank credit no recorded payment accounts for."""
+    FEE_DIFFERENCE = "fee_difference"
+    """collections: a bank credit short of the payments it settles by a fee (the fee is the difference)."""
 
     @property
     def severity(self) -> str:
@@ -114,6 +120,9 @@ FACT_FIELDS: Final = frozenset(
         "tax_included",
         "lines_should_be",
         "history_documents",
+        "expected_by",
+        "remittance",
+        "payer",
     }
 )
 """FieldDiff names that carry a finding's facts for the reports (reconcile/facts.py names each), not

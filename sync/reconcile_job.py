@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
-from config.rules import AuditPlan, MatchRule, SettlementRule, SideSpec
+from config.rules import AuditPlan, CollectionsRule, MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
 from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
 from reconcile.findings import Tolerances
@@ -34,8 +34,9 @@ from store.reconcile_repository import (
     ReconcileRunRecord,
     SqlReconcileRepository,
 )
+from sync.collections_job import load_collections, run_collections
 
-Rule = MatchRule | SettlementRule
+Rule = MatchRule | SettlementRule | CollectionsRule
 Clock = Callable[[], datetime]
 DEFAULT_SYNC_WAIT_SECONDS: Final = 120.0
 """How long a rule waits for a sync of one of its sources to finish before it is skipped."""
@@ -274,7 +275,7 @@ def _side_key(source: str, kind: str, filters: Mapping[str, Sequence[str]]) -> _
 def _sides_read(item: Rule | AuditPlan) -> list[_SideKey]:
     if isinstance(item, AuditPlan):
         specs: list[SideSpec] = list(item.scope)
-    elif isinstance(item, MatchRule):
+    elif isinstance(item, MatchRule | CollectionsRule):
         specs = [item.left, item.right]
     else:
         specs = [spec for spec in (item.invoices, item.payments, item.credit_notes) if spec is not None]
@@ -340,6 +341,11 @@ def run_rule(
         context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden, aliases=aliases)
         ticks.append(time.perf_counter())
         result = match(left, right, rule, context)
+    elif isinstance(rule, CollectionsRule):
+        data = load_collections(repo, rule, scope, load)
+        context = MatchContext(settings.base_currency, forced=forced, forbidden=forbidden, aliases=aliases)
+        ticks.append(time.perf_counter())
+        result = run_collections(data, rule, context, started.astimezone(settings.zone).date())
     else:
         invoices = load(_side(rule.invoices, scope))
         payments = load(_side(rule.payments, scope, settle_into=rule.invoices.kind))
@@ -519,9 +525,10 @@ def _audit_summary(settings: Settings, result: AuditResult) -> dict[str, Any]:
     documents (a rule's report section points to them instead of repeating them)."""
     sides: dict[tuple[str, str], list[str]] = {}
     for rule in settings.reconcile.rules:
-        specs = [rule.left, rule.right] if isinstance(rule, MatchRule) else [rule.invoices, rule.payments]
-        if isinstance(rule, SettlementRule) and rule.credit_notes is not None:
-            specs.append(rule.credit_notes)
+        if isinstance(rule, SettlementRule):
+            specs = [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]
+        else:
+            specs = [rule.left, rule.right]
         for spec in specs:
             names = sides.setdefault((spec.source, spec.kind), [])
             if rule.name not in names:

@@ -21,7 +21,7 @@ from typing import IO, Any, Literal, TypeVar
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from config.rules import MatchRule, SettlementRule, SideSpec
+from config.rules import AnyRule, CollectionsRule, MatchRule, SettlementRule, SideSpec
 from config.settings import Settings
 from reconcile.periods import Period
 from reconcile.report.csvfile import CSV_ENCODING, render_csv
@@ -190,8 +190,8 @@ def audit_pointers(
     ]
 
 
-def _rule_sides(rule: MatchRule | SettlementRule) -> list[SideSpec]:
-    if isinstance(rule, MatchRule):
+def _rule_sides(rule: AnyRule) -> list[SideSpec]:
+    if isinstance(rule, MatchRule | CollectionsRule):
         return [rule.left, rule.right]
     return [side for side in (rule.invoices, rule.payments, rule.credit_notes) if side is not None]
 

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from reconcile.collections_match import FEE
 from reconcile.facts import (
     CANDIDATE,
     DELETED_SIDE,
+    EXPECTED_BY,
     FACTS,
     FX_TOLERANCE,
     GROUP_LIMIT,
@@ -23,6 +25,8 @@ from reconcile.facts import (
     MARGIN,
     MISSING_INVOICE,
     MORE_CANDIDATES,
+    PAYER,
+    REMITTANCE,
     TAX_INCLUDED,
 )
 from reconcile.report.display import amount_text
@@ -442,6 +446,58 @@ def _credit_exceeds(t: _Text) -> Case:
     return "explain.credit_notes_exceed_invoice", {**params, "notes": t.names(found.right)}
 
 
+def _not_in_bank(t: _Text) -> dict[str, str]:
+    """A recorded payment no bank credit brought in by the end of its date window (collections)."""
+    refs = t.found.left
+    return {
+        "payment": t.names(refs) or t.unknown,
+        "source": t.source(refs, 0),
+        "bank": t.source((), 1),
+        "amount": t.amount(t.found.left_amount),
+        "date": _issued(refs) or t.unknown,
+        "expected_by": t.fact(EXPECTED_BY) or t.unknown,
+    }
+
+
+def _unrecorded_receipt(t: _Text) -> dict[str, str]:
+    """A bank credit no recorded payment accounts for, with its payer and remittance text."""
+    refs = t.found.right
+    remittance = t.fact(REMITTANCE)
+    return {
+        "credit": t.names(refs) or t.unknown,
+        "bank": t.source(refs, 1),
+        "payments": t.source((), 0),
+        "amount": t.amount(t.found.right_amount),
+        "date": _issued(refs) or t.unknown,
+        "payer": t.fact(PAYER) or t.catalogue.text("explain.unnamed_payer"),
+        "remittance": t.catalogue.text("explain.remittance", text=remittance) if remittance else "",
+    }
+
+
+def _fee_difference(t: _Text) -> dict[str, str]:
+    """A bank credit short of the payments it settles by a fee; the fee the bank reported, if it did."""
+    found = t.found
+    fee = t.field(FEE)
+    reported = fee.right if fee is not None else None
+    return {
+        "credit": t.names(found.right) or t.unknown,
+        "bank": t.source(found.right, 1),
+        "payments": t.names(found.left) or t.unknown,
+        "source": t.source(found.left, 0),
+        "net": t.amount(found.right_amount),
+        "gross": t.amount(found.left_amount),
+        "fee": t.amount(found.difference),
+        "reported": t.catalogue.text("explain.fee_reported", fee=t.amount(Decimal(reported)))
+        if reported
+        else "",
+    }
+
+
+def _issued(refs: Sequence[DocumentRef]) -> str | None:
+    day = next((ref.issued_on for ref in refs if ref.issued_on is not None), None)
+    return None if day is None else day.isoformat()
+
+
 Case = dict[str, str] | tuple[str, dict[str, str]]
 """A template's parameters (the type's own `explain.<type>`), or another template's key and parameters."""
 
@@ -469,4 +525,7 @@ _CASES: Final[Mapping[DiscrepancyType, Callable[[_Text], Case]]] = {
     DiscrepancyType.DISCOUNT_ABOVE_LIMIT: _discount_above_limit,
     DiscrepancyType.UNUSUAL_AMOUNT: _unusual_amount,
     DiscrepancyType.CREDIT_NOTE_EXCEEDS_INVOICE: _credit_exceeds,
+    DiscrepancyType.NOT_IN_BANK: _not_in_bank,
+    DiscrepancyType.UNRECORDED_RECEIPT: _unrecorded_receipt,
+    DiscrepancyType.FEE_DIFFERENCE: _fee_difference,
 }

@@ -22,6 +22,7 @@ from connectors.sandbox.generator import (
     Planted,
     generate_company,
 )
+from reconcile.collections_match import BANK_FINDINGS
 from store.canonical import DocumentKind
 from store.discrepancies import DiscrepancyType
 
@@ -39,7 +40,11 @@ def test_the_same_seed_gives_the_same_company_and_another_seed_another() -> None
 def test_every_discrepancy_type_is_expected_somewhere() -> None:
     expected = generate_company(CompanySpec(customers=10, orders=120)).truth.expected()
     assert list(expected) == list(RUNS)
-    assert {kind for counts in expected.values() for kind in counts} == {t.value for t in DiscrepancyType}
+    # The generated company has no bank statement yet: the collections rule's findings are planted in
+    # tests/collections_data.py instead (issue 21).
+    assert {kind for counts in expected.values() for kind in counts} == {
+        t.value for t in DiscrepancyType if t not in BANK_FINDINGS
+    }
 
 
 def test_audit_findings_are_expected_of_the_audit_plan_and_match_findings_of_the_rules() -> None:

@@ -16,6 +16,7 @@ from reconcile.report.catalogue import (
     cli_help,
     cli_ops,
     cli_sync,
+    collections,
     connector_upkeep,
     demo,
     demo_web,
@@ -60,4 +61,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     bank.MESSAGES,
     connector_upkeep.MESSAGES,
     kingdee_sandbox.MESSAGES,
+    collections.MESSAGES,
 )

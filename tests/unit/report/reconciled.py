@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
+from reconcile.collections_match import collect
 from reconcile.matching import as_rows, match
 from reconcile.report.i18n import Lang
 from reconcile.report.mismatches import AuditPointer, ExceptionItem, RuleSummary, mismatch_report
@@ -17,17 +18,20 @@ from reconcile.result import BridgeBuilder, MatchContext, MatchResult
 from reconcile.settlement import settle
 from store.canonical import CanonicalDocument, ChangeKind, DocumentKind
 from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef
+from tests.collections_data import BANK, BOOKS, COLLECTIONS_RULE, TODAY, planted_collections
 from tests.reconcile_data import AUDIT_PLAN, MATCH_RULE, SETTLEMENT_RULE, planted_ledgers
 
 _SIDES = {
     MATCH_RULE.name: (MATCH_RULE.left.source, MATCH_RULE.right.source),
     SETTLEMENT_RULE.name: (SETTLEMENT_RULE.invoices.source, SETTLEMENT_RULE.payments.source),
     AUDIT_PLAN.name: (None, None),
+    COLLECTIONS_RULE.name: (BOOKS, BANK),
 }
 _KINDS = {
     MATCH_RULE.name: MATCH_RULE.kind,
     SETTLEMENT_RULE.name: SETTLEMENT_RULE.kind,
     AUDIT_PLAN.name: "audit",
+    COLLECTIONS_RULE.name: COLLECTIONS_RULE.kind,
 }
 GENERATED_AT = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 LEADING_ZEROS = "000123"
@@ -117,15 +121,24 @@ def reconciled(n: int = 240, per_type: int = 2) -> Reconciled:
         AuditLimits.of(AUDIT_PLAN),
         AuditContext(order_dates=ledgers.order_dates, invoices=invoices),
     )
+    banked, _ = planted_collections()
     results = {
         MATCH_RULE.name: match(ledgers.left, ledgers.right, MATCH_RULE, context),
         SETTLEMENT_RULE.name: settle(ledgers.right, ledgers.payments, SETTLEMENT_RULE, context),
         AUDIT_PLAN.name: MatchResult(
             (), audited.discrepancies, BridgeBuilder("CNY").build(), audited.documents, 0
         ),
+        COLLECTIONS_RULE.name: collect(
+            [doc for doc in banked if doc.source == BOOKS],
+            [doc for doc in banked if doc.source == BANK],
+            COLLECTIONS_RULE,
+            context,
+            today=TODAY,
+        ),
     }
     documents = {
-        str(doc.key): doc for doc in (*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.credit_notes)
+        str(doc.key): doc
+        for doc in (*ledgers.left, *ledgers.right, *ledgers.payments, *ledgers.credit_notes, *banked)
     }
     out = Reconciled(results=results, documents=documents)
     for result in results.values():

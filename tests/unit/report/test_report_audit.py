@@ -19,6 +19,7 @@ from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.jsonfile import render_json
 from reconcile.report.mismatches import AuditPointer
 from reconcile.report.terminal import render_table
+from tests.collections_data import COLLECTIONS_RULE
 from tests.reconcile_data import AUDIT_PLAN, MATCH_RULE, SETTLEMENT_RULE
 from tests.unit.report.reconciled import Reconciled, reconciled
 
@@ -91,7 +92,11 @@ def test_the_severity_column_reads_low_for_an_unusual_amount_and_normal_otherwis
 def test_an_audit_plan_gets_no_bridge_statement_in_any_format(fixture: Reconciled) -> None:
     document = _json(fixture)
     bridge = next(section for section in document["summary"] if section["key"] == "bridge")
-    assert {row["rule"] for row in bridge["rows"]} == {MATCH_RULE.name, SETTLEMENT_RULE.name}
+    assert {row["rule"] for row in bridge["rows"]} == {
+        MATCH_RULE.name,
+        SETTLEMENT_RULE.name,
+        COLLECTIONS_RULE.name,
+    }
     counts = next(section for section in document["summary"] if section["key"] == "counts")
     assert AUDIT_PLAN.name in {row["rule"] for row in counts["rows"]}  # its findings are still counted
 

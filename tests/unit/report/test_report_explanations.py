@@ -23,6 +23,7 @@ from reconcile.report.mismatches import EXCEPTION_COLUMNS
 from reconcile.report.model import Report
 from store.canonical import DocumentKind
 from store.discrepancies import Discrepancy, DiscrepancyType, DocumentRef, FieldDiff
+from tests.collections_data import BANK
 from tests.unit.report.reconciled import Reconciled, reconciled
 
 ZH = Catalogue("zh")
@@ -53,7 +54,7 @@ def _names_and_values(found: Discrepancy) -> list[str]:
     words = [ref.number or "" for ref in refs] + [ref.external_id for ref in refs]
     words += [ref.source for ref in refs] + [ref.currency or "" for ref in refs] + [found.currency or ""]
     words += [value or "" for diff in found.fields for value in (diff.left, diff.right)]
-    words += ["zoho-crm", "zoho-books"]  # the rule's sources, named for a side with no document
+    words += ["zoho-crm", "zoho-books", BANK]  # the rules' sources, named for a side with no document
     return sorted((word for word in words if word), key=len, reverse=True)
 
 
