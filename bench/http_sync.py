@@ -34,13 +34,15 @@ from typing import Any
 
 import structlog
 
+from bench.replay import Recording, ReplayServer
 from config.loader import load_config
 from config.settings import Settings
 from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import CompanySpec, DemoCompany, generate_company
+from connectors.sandbox.server import SandboxServer
 from store.canonical import CanonicalDocument, DocumentKind
 from store.db import Engine
-from sync.bootstrap import build_connector
+from sync.bootstrap import build_connector, open_engine
 from sync.demo import demo_config, prepare_database
 from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 
@@ -98,60 +100,146 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(records: int, *, incremental: bool, seed: int = 2026, sequential: bool = False) -> dict[str, Any]:
-    """Sync a company of about `records` documents; with `incremental`, then 1% changed. The sandboxes
-    run in a child process (a vendor is another machine: it must not share this process's GIL)."""
+def run(
+    records: int,
+    *,
+    incremental: bool,
+    seed: int = 2026,
+    sequential: bool = False,
+    replay: bool = True,
+    engine: bool = True,
+) -> dict[str, Any]:
+    """Sync a company of about `records` documents from the live sandboxes (their answers recorded);
+    with `incremental`, then 1% changed; with `replay`, the same full sync again into a fresh ledger from
+    the recorded answers; with `engine`, the ingest engine's records/s at this size in between (the
+    baseline of the ratios, measured in this run). Every timed sync runs in a fresh process of its own
+    (its peak RSS is its own; its writer processes are its only children); the sandboxes and the replay
+    server run in one more (a vendor is another machine: it must not share the client's GIL)."""
     with _Sandboxes(records, seed) as served, tempfile.TemporaryDirectory(prefix="lb-bench-") as tmp:
-        directory = Path(tmp)
-        config = directory / "ledgerbridge.yaml"
-        config.write_text(
-            demo_config(directory, served.zoho, served.fxiaoke, served.credentials, "en"), "utf-8"
-        )
-        settings = load_config(config).settings
-        engine = prepare_database(settings, served.credentials, utc_now)
-        try:
-            served.ask("reset")
-            sandbox_before, cpu_before = _cpu_seconds(served.pid), time.process_time()
-            started = time.perf_counter()
-            full = sync_connectors(engine, settings, full=True, sequential=sequential)
-            seconds = time.perf_counter() - started
-            cpu, sandbox_cpu = time.process_time() - cpu_before, _cpu_seconds(served.pid) - sandbox_before
-            requests = served.ask("counts")
-            fetched = sum(r.fetched for r in full)
-            result: dict[str, Any] = {
-                "records": fetched,
-                "seconds": round(seconds, 2),
-                "records_per_s": round(fetched / seconds),
-                "cpu_seconds": round(cpu, 2),
-                "sandbox_cpu_seconds": round(sandbox_cpu, 2),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "requests": requests,
-                "requests_per_record": round(sum(requests.values()) / fetched, 4),
-                "list_requests_per_record": round(
-                    (sum(requests.values()) - requests["zoho_books_details"]) / fetched, 4
-                ),
-                "failed": [f"{r.connector}/{r.stream}" for r in full if not r.ok],
+        live = _ledger(Path(tmp) / "live", served)
+        served.ask("record")
+        result: dict[str, Any] = {"live": _timed(served, live, full=True, sequential=sequential)}
+        served.ask("stop recording")
+        if incremental:
+            changed = served.ask("touch")["changed"]
+            inc = _timed(served, live, full=False, sequential=sequential)
+            full = result["live"]
+            result["incremental"] = {
+                "changed": changed,
+                "updated": inc["updated"],
+                "fetched": inc["records"],
+                "seconds": inc["seconds"],
+                "requests": inc["requests"],
+                "time_vs_full": round(inc["seconds"] / full["seconds"], 4),
+                "requests_vs_full": round(sum(inc["requests"].values()) / sum(full["requests"].values()), 4),
+                "failed": inc["failed"],
             }
-            if incremental:
-                changed = served.ask("touch")["changed"]
-                served.ask("reset")
-                started = time.perf_counter()
-                runs = sync_connectors(engine, settings, full=False, sequential=sequential)
-                inc_seconds = time.perf_counter() - started
-                inc_requests = served.ask("counts")
-                result["incremental"] = {
-                    "changed": changed,
-                    "updated": sum(r.updated for r in runs),
-                    "fetched": sum(r.fetched for r in runs),
-                    "seconds": round(inc_seconds, 2),
-                    "requests": inc_requests,
-                    "time_vs_full": round(inc_seconds / seconds, 4),
-                    "requests_vs_full": round(sum(inc_requests.values()) / sum(requests.values()), 4),
-                    "failed": [f"{r.connector}/{r.stream}" for r in runs if not r.ok],
-                }
-        finally:
-            engine.dispose()
+        if engine:
+            result["engine"] = ingest_engine(result["live"]["records"])
+        if replay:
+            answer = served.ask("replay")
+            result["replay"] = _timed(
+                served, _ledger(Path(tmp) / "replay", served), full=True, sequential=sequential
+            )
+            result["replay"]["recorded_answers"] = answer["recorded"]
+            result["replay"]["unrecorded_requests"] = served.ask("misses")["misses"]
+    _ratios(result)
     return result
+
+
+def _ratios(result: dict[str, Any]) -> None:
+    """Each full sync's records/s against the ingest engine's of this run (the issue's target: >= 0.5)."""
+    engine = result.get("engine", {}).get("records_per_s")
+    for name in ("live", "replay"):
+        if engine and name in result:
+            result[name]["vs_engine"] = round(result[name]["records_per_s"] / engine, 3)
+
+
+def ingest_engine(records: int) -> dict[str, Any]:
+    """The ingest benchmark's engine run (bench/ingest.py: the sync engine from an in-memory connector)
+    at `records`, in its own process: the baseline the HTTP figures are divided by."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ingest", "--child", "engine", "--records", str(records)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LEDGERBRIDGE_SYNC_WRITER": "auto"},
+    )
+    run: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "records": run["records"],
+        "seconds": round(run["seconds"], 2),
+        "records_per_s": round(run["records"] / run["seconds"]),
+        "cpu_us_per_record": {
+            "syncing_process": _per_record(run["cpu_seconds"], run["records"]),
+            "writer_processes": _per_record(run["writer_cpu_seconds"], run["records"]),
+        },
+        "peak_rss_mb": round(run["peak_rss_mb"], 1),
+        "writer_peak_rss_mb": round(run["writer_peak_rss_mb"], 1),
+    }
+
+
+def _per_record(seconds: float, records: int) -> float:
+    return round(seconds * 1e6 / max(records, 1), 1)
+
+
+def _ledger(directory: Path, served: _Sandboxes) -> Path:
+    """A fresh ledger for the sandboxes (what `ledgerbridge demo` sets up); returns its configuration."""
+    directory.mkdir()
+    config = directory / "ledgerbridge.yaml"
+    config.write_text(demo_config(directory, served.zoho, served.fxiaoke, served.credentials, "en"), "utf-8")
+    prepare_database(load_config(config).settings, served.credentials, utc_now).dispose()
+    return config
+
+
+def _timed(served: _Sandboxes, config: Path, *, full: bool, sequential: bool) -> dict[str, Any]:
+    """One sync in a fresh process (`--sync-child`), and what the server process spent meanwhile."""
+    served.ask("reset")
+    args = [sys.executable, "-m", "bench.http_sync", "--sync-child", str(config)]
+    args += ["--sync-full"] * full + ["--sequential"] * sequential
+    server_before = _cpu_seconds(served.pid)
+    done = subprocess.run(args, check=True, capture_output=True, text=True)
+    server_cpu = _cpu_seconds(served.pid) - server_before
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    requests = served.ask("counts")
+    fetched = result["records"]
+    result["requests"] = requests
+    result["requests_per_record"] = round(sum(requests.values()) / max(fetched, 1), 4)
+    result["list_requests_per_record"] = round(
+        (sum(requests.values()) - requests["zoho_books_details"]) / max(fetched, 1), 4
+    )
+    result["server_cpu_seconds"] = round(server_cpu, 2)
+    result["cpu_us_per_record"]["server_process"] = _per_record(server_cpu, fetched)
+    return result
+
+
+def sync_child(config: Path, *, full: bool, sequential: bool) -> dict[str, Any]:
+    """The timed sync, in this (fresh) process: records/s, CPU per record of this process and of its
+    writer processes (its only children), and the peak RSS of each."""
+    settings = load_config(config).settings
+    engine = open_engine(settings)
+    try:
+        cpu_before, started = time.process_time(), time.perf_counter()
+        runs = sync_connectors(engine, settings, full=full, sequential=sequential)
+        seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+    finally:
+        engine.dispose()
+    fetched = sum(r.fetched for r in runs)
+    writers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "records": fetched,
+        "updated": sum(r.updated for r in runs),
+        "seconds": round(seconds, 2),
+        "records_per_s": round(fetched / seconds),
+        "cpu_us_per_record": {
+            "syncing_process": _per_record(cpu, fetched),
+            "writer_processes": _per_record(writers.ru_utime + writers.ru_stime, fetched),
+        },
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "writer_peak_rss_mb": round(writers.ru_maxrss / 1024, 1),
+        "failed": [f"{r.connector}/{r.stream}" for r in runs if not r.ok],
+    }
 
 
 class _Sandboxes:
@@ -193,21 +281,54 @@ def serve(records: int, seed: int) -> None:
     """The child: generate the company, serve it, answer commands until `quit`."""
     company = generate_company(company_spec(records, seed))
     with DemoSandboxes(company) as sandboxes:
-        hello = {"zoho": sandboxes.zoho.url, "fxiaoke": sandboxes.fxiaoke.url}
-        print(json.dumps({**hello, "credentials": asdict(sandboxes.credentials)}), flush=True)
-        for line in sys.stdin:
-            command = line.strip()
-            if command == "quit":
-                print("{}", flush=True)
-                return
-            if command == "reset":
-                sandboxes.reset_counts()
-                answer: dict[str, Any] = {}
-            elif command == "counts":
-                answer = _requests(sandboxes)
-            else:
-                answer = {"changed": touch(company, CHANGED_SHARE, random.Random(7))}
-            print(json.dumps(answer), flush=True)
+        served = _Served(company, sandboxes)
+        print(json.dumps({**served.urls, "credentials": asdict(sandboxes.credentials)}), flush=True)
+        try:
+            for line in sys.stdin:
+                command = line.strip()
+                if command == "quit":
+                    print("{}", flush=True)
+                    return
+                print(json.dumps(served.answer(command)), flush=True)
+        finally:
+            for server in served.replaying:
+                server.stop()
+
+
+class _Served:
+    """The child's sandboxes and commands. `record` keeps every answer the sandboxes send (until `stop
+    recording`); `replay` stops the sandboxes and serves the recorded answers, byte for byte, on the same
+    ports (bench/replay.py), counting requests as the sandboxes counted them."""
+
+    def __init__(self, company: DemoCompany, sandboxes: DemoSandboxes) -> None:
+        self.company, self.sandboxes = company, sandboxes
+        self.servers = {"zoho": sandboxes.zoho.server, "fxiaoke": sandboxes.fxiaoke.server}
+        self.urls = {"zoho": sandboxes.zoho.url, "fxiaoke": sandboxes.fxiaoke.url}
+        self.recording = Recording()
+        self.replaying: list[ReplayServer] = []
+
+    def answer(self, command: str) -> dict[str, Any]:
+        if command == "reset":
+            self.sandboxes.reset_counts()
+            for replay in self.replaying:
+                replay.reset_counts()
+        elif command == "counts":
+            return _requests(self.servers, self.replaying)
+        elif command in ("record", "stop recording"):
+            for name, server in self.servers.items():
+                server.recorder = partial(self.recording.keep, name) if command == "record" else None
+        elif command == "replay":
+            self.sandboxes.stop()
+            answers = self.recording.answers
+            self.replaying += [ReplayServer(answers(n), self.urls[n], name=n).start() for n in self.servers]
+            return {"recorded": self.recording.count}
+        elif command == "misses":
+            return {"misses": sum(replay.misses for replay in self.replaying)}
+        elif command == "touch":
+            return {"changed": touch(self.company, CHANGED_SHARE, random.Random(7))}
+        else:
+            raise ValueError(f"unknown command {command!r}")
+        return {}
 
 
 def touch(company: DemoCompany, share: float, rng: random.Random) -> int:
@@ -239,54 +360,95 @@ def _share(documents: list[CanonicalDocument], share: float, rng: random.Random)
     return rng.sample(documents, round(len(documents) * share))
 
 
-def _requests(sandboxes: DemoSandboxes) -> dict[str, int]:
-    """Requests per vendor, and the Books per-record detail reads among them."""
-    zoho = sandboxes.zoho.server.request_counts
+def _requests(servers: dict[str, SandboxServer], replaying: list[ReplayServer]) -> dict[str, int]:
+    """Requests per vendor, and the Books per-record detail reads among them (counted by the sandboxes,
+    or by the replay servers once they answer)."""
+    counts = {name: server.request_counts for name, server in servers.items()}
+    for server in replaying:
+        counts[server.name] = server.request_counts
+    zoho = counts["zoho"]
     details = sum(n for path, n in zoho.items() if path.count("/") == 4 and path.startswith("/books/v3/"))
-    counts = sandboxes.requests()
     return {
-        "zoho_lists": counts["zoho"] - details,
+        "zoho_lists": sum(zoho.values()) - details,
         "zoho_books_details": details,
-        "fxiaoke": counts["fxiaoke"],
+        "fxiaoke": sum(counts["fxiaoke"].values()),
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--records", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--records", type=int, nargs="+", default=[100_000])
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
         "--sequential", action="store_true", help="one connector and one stream at a time (before issue 18)"
     )
+    parser.add_argument(
+        "--no-replay", action="store_true", help="only the live sandboxes (no replay of their answers)"
+    )
+    parser.add_argument(
+        "--no-engine", action="store_true", help="no ingest engine run (no ratios against it)"
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--sync-child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--sync-full", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     if args.serve:
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
         serve(args.serve, args.seed)
         return 0
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    if args.sync_child:
+        print(json.dumps(sync_child(args.sync_child, full=args.sync_full, sequential=args.sequential)))
+        return 0
     sizes = sorted(args.records)
     results = {
-        str(n): run(n, incremental=n == sizes[-1], seed=args.seed, sequential=args.sequential) for n in sizes
+        str(n): run(
+            n,
+            incremental=n == sizes[-1],
+            seed=args.seed,
+            sequential=args.sequential,
+            replay=not args.no_replay,
+            engine=not args.no_engine,
+        )
+        for n in sizes
     }
     if args.json:
         print(json.dumps(results))
         return 0
     for size, result in results.items():
-        print(
-            f"{int(size):>8,} target: {result['records']:,} records in {result['seconds']:.1f} s = "
-            f"{result['records_per_s']:,} records/s, {result['requests_per_record']:.4f} requests/record "
-            f"(list pages alone {result['list_requests_per_record']:.4f}) {result['requests']}"
-        )
-        if "incremental" in result:
-            inc = result["incremental"]
-            print(
-                f"          1% changed ({inc['changed']:,}): {inc['seconds']:.2f} s "
-                f"({inc['time_vs_full']:.1%} of full), {sum(inc['requests'].values()):,} requests "
-                f"({inc['requests_vs_full']:.1%} of full)"
-            )
+        _print(int(size), result)
     return 0
+
+
+def _print(size: int, result: dict[str, Any]) -> None:
+    engine = result.get("engine")
+    if engine:
+        print(
+            f"{size:>8,} ingest engine: {engine['records_per_s']:,} records/s, CPU us/record "
+            f"{engine['cpu_us_per_record']}, peak RSS {engine['peak_rss_mb']} MB "
+            f"(writer {engine['writer_peak_rss_mb']} MB)"
+        )
+    for name, what in (("live", "live sandboxes"), ("replay", "replayed answers")):
+        if name not in result:
+            continue
+        run = result[name]
+        versus = f" = {run['vs_engine']:.2f}x the ingest engine" if "vs_engine" in run else ""
+        print(
+            f"{size:>8,} {what}: {run['records']:,} records in {run['seconds']:.1f} s = "
+            f"{run['records_per_s']:,} records/s{versus}; CPU us/record {run['cpu_us_per_record']}; "
+            f"peak RSS {run['peak_rss_mb']} MB (largest writer {run['writer_peak_rss_mb']} MB); "
+            f"{run['requests_per_record']:.4f} requests/record (list pages alone "
+            f"{run['list_requests_per_record']:.4f}) {run['requests']}"
+        )
+    if "replay" in result and result["replay"]["unrecorded_requests"]:
+        print(f"          replay: {result['replay']['unrecorded_requests']} requests were never recorded")
+    if "incremental" in result:
+        inc = result["incremental"]
+        print(
+            f"          1% changed ({inc['changed']:,}): {inc['seconds']:.2f} s "
+            f"({inc['time_vs_full']:.1%} of full), {sum(inc['requests'].values()):,} requests "
+            f"({inc['requests_vs_full']:.1%} of full)"
+        )
 
 
 if __name__ == "__main__":

@@ -83,6 +83,10 @@ def _mark_numbers(value: Any) -> Any:
 
 Handler = Callable[[Request], Response]
 
+Recorder = Callable[[Request, Response], None]
+"""Told every exchange a sandbox answered: the request and the response as sent, its body the exact
+bytes (benchmarks record a sandbox's answers once and replay them: bench/http_sync.py)."""
+
 
 @dataclass
 class FaultPlan:
@@ -149,6 +153,8 @@ class SandboxServer:
         self._httpd = ThreadingHTTPServer((host, port), self._request_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.recorder: Recorder | None = None
+        """When set, called with every request and the response sent (body as bytes); answers unchanged."""
 
     @property
     def url(self) -> str:
@@ -208,12 +214,16 @@ class SandboxServer:
                 except Exception as exc:
                     log.exception("sandbox.handler_failed", sandbox=server.name, path=parts.path)
                     response = Response(500, {"sandbox_error": type(exc).__name__})
-                self._write(response)
+                self._write(request, response)
 
-            def _write(self, response: Response) -> None:
+            def _write(self, request: Request, response: Response) -> None:
                 payload = response.body if isinstance(response.body, bytes) else b""
                 if response.body is not None and not isinstance(response.body, bytes):
                     payload = json_dumps(response.body)
+                if server.recorder is not None:
+                    server.recorder(
+                        request, Response(response.status, payload, response.headers, response.truncate)
+                    )
                 self.send_response(response.status)
                 headers = {"Content-Type": "application/json;charset=UTF-8", **response.headers}
                 for key, value in headers.items():
