@@ -32,18 +32,20 @@ def url(sandbox: KingdeeSandbox, operation: str) -> str:
 
 
 def login(
-    sandbox: KingdeeSandbox, session: requests.Session | None = None, **override: Any
+    sandbox: KingdeeSandbox, session: requests.Session | None = None, *, named: bool = False, **override: Any
 ) -> requests.Response:
-    """LoginByAppSecret with the sandbox's credentials (`override` replaces some), `parameters` style."""
+    """LoginByAppSecret with the sandbox's credentials (`override` replaces some): `{"parameters": [...]}`,
+    or with `named` the keys acctid/username/appid/appsecret/lcid."""
     opts = sandbox.options
     values = {
-        "acct": sandbox.dataset.acct_id,
-        "user": opts.user_name,
-        "app_id": opts.app_id,
-        "secret": opts.app_secret,
+        "acctid": sandbox.dataset.acct_id,
+        "username": opts.user_name,
+        "appid": opts.app_id,
+        "appsecret": opts.app_secret,
+        "lcid": 2052,
         **override,
     }
-    body = {"parameters": [values["acct"], values["user"], values["app_id"], values["secret"], 2052]}
+    body = values if named else {"parameters": list(values.values())}
     return (session or requests).post(url(sandbox, LOGIN), json=body, timeout=10)
 
 

@@ -42,12 +42,12 @@ def test_login_by_app_secret_succeeds_only_with_result_type_1_and_sets_the_sessi
         assert body["LoginResultType"] == 1
         assert body["KDSVCSessionId"]
         assert answer.cookies.get("kdservice-sessionid") == body["KDSVCSessionId"]
-        wrong = login(sandbox, secret="not-the-secret")
+        wrong = login(sandbox, appsecret="not-the-secret")
         assert wrong.status_code == 200
         assert wrong.json()["LoginResultType"] == 0
         assert wrong.json()["Message"]
         assert "kdservice-sessionid" not in wrong.cookies
-        nowhere = login(sandbox, acct="no-such-data-center")
+        nowhere = login(sandbox, acctid="no-such-data-center")
         assert nowhere.json()["LoginResultType"] == -1
         assert sandbox.stats.logins == 1
 
@@ -56,19 +56,7 @@ def test_named_login_keys_and_validate_user_with_a_password_where_the_tenant_all
     sandbox = KingdeeSandbox(small_account())
     with sandbox:
         opts = sandbox.options
-        named = {
-            "acctid": sandbox.dataset.acct_id,
-            "username": opts.user_name,
-            "appid": opts.app_id,
-            "appsecret": opts.app_secret,
-            "lcid": 2052,
-        }
-        assert (
-            requests.post(url(sandbox, "AuthService.LoginByAppSecret"), json=named, timeout=10).json()[
-                "LoginResultType"
-            ]
-            == 1
-        )
+        assert login(sandbox, named=True).json()["LoginResultType"] == 1
         body = {"parameters": [sandbox.dataset.acct_id, opts.user_name, opts.password, 2052]}
         assert (
             requests.post(url(sandbox, PASSWORD_LOGIN), json=body, timeout=10).json()["LoginResultType"] == 1

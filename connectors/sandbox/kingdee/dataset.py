@@ -304,11 +304,103 @@ def _day(value: date | None) -> datetime | None:
     return None if value is None else datetime(value.year, value.month, value.day)  # noqa: DTZ001 - server local
 
 
-def _common(
-    form: str, lookups: Lookups, customer_key: str, currency_key: str, local_key: str
-) -> dict[str, FieldDef]:
-    """Head fields every bill form has (its own spelling of customer, currency and base currency)."""
-    return {
+@dataclass(frozen=True)
+class _Seq:
+    """An entry line with its FSeq (1-based position in its bill)."""
+
+    seq: int
+    facts: Any
+
+    @property
+    def entry_id(self) -> int:
+        return int(self.facts.entry_id)
+
+
+def _numbered(items: Iterable[Any]) -> list[_Seq]:
+    return [_Seq(n, item) for n, item in enumerate(items, start=1)]
+
+
+_PARTY: Final[Mapping[str, str]] = {
+    SALES_ORDER: "FCUSTID FSETTLECURRID FLOCALCURRID",
+    RECEIVABLE: "FCUSTOMERID FCURRENCYID FMAINBOOKSTDCURRID",
+    RECEIPT: "FCONTACTUNIT FCURRENCYID FMAINBOOKCURID",
+    VAT_SPECIAL: "FCUSTOMERID FCURRENCYID FMAINBOOKSTDCURRID",
+    VAT_ORDINARY: "FCUSTOMERID FCURRENCYID FMAINBOOKSTDCURRID",
+}
+"""Per bill form: its customer, bill-currency and base-currency field keys."""
+
+_HEAD_ATTRS: Final = ("tax_inclusive", "subtotal", "tax", "total", "total_local", "note")
+_HEAD_KEYS: Final[Mapping[str, str]] = {
+    SALES_ORDER: "FISINCLUDEDTAX FBILLAMOUNT FBILLTAXAMOUNT FBILLALLAMOUNT FBILLALLAMOUNT_LC FNOTE",
+    RECEIVABLE: "FISTAX FNOTAXAMOUNTFOR FTAXAMOUNTFOR FALLAMOUNTFOR FALLAMOUNT -",
+    RECEIPT: "- - - FRECAMOUNTFOR FRECAMOUNT FREMARK",
+    VAT_SPECIAL: "FISTAX FHEADAUXPRICEFOR FTAXAMOUNTFOR FAFTERTOTALTAXFOR FAFTERTOTALTAX -",
+    VAT_ORDINARY: "FISTAX FHEADAUXPRICEFOR FTAXAMOUNTFOR FAFTERTOTALTAXFOR FAFTERTOTALTAX -",
+}
+"""Per bill form: the keys of `_HEAD_ATTRS` in that order ("-": the form has no such field)."""
+
+_LINE_ATTRS: Final = (
+    "material", "material_name", "quantity", "price", "tax_price", "tax_rate", "amount", "tax", "all_amount",
+    "amount_local", "tax_local", "all_amount_local", "source_form", "source_fid", "source_number",
+    "order_number",
+)  # fmt: skip
+_LINE_KEYS: Final[Mapping[str, tuple[str, str]]] = {
+    SALES_ORDER: ("FSALEORDERENTRY", "FMATERIALID FMATERIALNAME FQTY FPRICE FTAXPRICE FENTRYTAXRATE FAMOUNT "
+                  "FENTRYTAXAMOUNT FALLAMOUNT FAMOUNT_LC FTAXAMOUNT_LC FALLAMOUNT_LC - - - -"),
+    RECEIVABLE: ("FENTITYDETAIL", "FMATERIALID FMATERIALNAME FPRICEQTY FPRICE FTAXPRICE FENTRYTAXRATE "
+                 "FNOTAXAMOUNTFOR_D FTAXAMOUNTFOR_D FALLAMOUNTFOR_D FNOTAXAMOUNT_D FTAXAMOUNT_D FALLAMOUNT_D "
+                 "FSOURCETYPE - FSOURCEBILLNO FORDERNUMBER"),
+    VAT_SPECIAL: ("FSALESICENTRY", "FMATERIALID FMATERIALNAME FPRICEQTY FAUXPRICE FAUXTAXPRICE FTAXRATE "
+                  "FAMOUNTFOR FDETAILTAXAMOUNTFOR FALLAMOUNTFOR FNOTAXAMOUNT FDETAILTAXAMOUNT FALLAMOUNT "
+                  "FSRCBILLTYPEID FSRCBILLID FSRCBILLNO FSALESORDERNO"),
+    VAT_ORDINARY: ("FSALESOCENTRY", "FMATERIALID FMATERIALNAME FPRICEQTY FAUXPRICE FAUXTAXPRICE FTAXRATE "
+                   "FAMOUNTFOR FDETAILTAXAMOUNTFOR FALLAMOUNTFOR FNOTAXAMOUNT FDETAILTAXAMOUNT FALLAMOUNT "
+                   "FSRCBILLTYPEID FSRCBILLID FSRCBILLNO FSALESORDERNO"),
+}  # fmt: skip
+"""Per form with priced lines: the entry entity and the keys of `_LINE_ATTRS` in that order."""
+
+_RECEIPT_SETTLEMENT: Final = "FRECEIVEBILLENTRY"
+_RECEIPT_SOURCES: Final = "FRECEIVEBILLSRCENTRY"
+_ALLOCATION_KEYS: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "FSRCBILLTYPEID": lambda a: a.facts.source_form,
+    "FSRCBILLID": lambda a: a.facts.source_fid,
+    "FSRCBILLNO": lambda a: a.facts.source_number,
+    "FSRCSEQ": lambda a: a.seq,
+    "FREALRECAMOUNT": lambda a: a.facts.amount,
+    "FAFTTAXTOTALAMOUNT": lambda a: a.facts.source_total,
+}
+"""A receipt's source-bill entry fields (its allocations)."""
+
+_BASE_KEYS: Final[Mapping[str, Mapping[str, Callable[[Any], Any]]]] = {
+    CUSTOMER: {
+        "FCUSTID": lambda c: c.cust_id,
+        "FSHORTNAME": lambda c: c.name[:10],
+        "FTAXREGISTERCODE": lambda c: c.tax_code,
+        "FTRADINGCURRID": lambda c: currency_ref(c.currency),
+    },
+    MATERIAL: {
+        "FMATERIALID": lambda m: m.material_id,
+        "FSPECIFICATION": lambda m: m.specification,
+        "FTAXRATEID": lambda m: Ref(int(m.tax_rate), f"SL{int(m.tax_rate):02d}_SYS", f"{m.tax_rate}%增值税"),
+    },
+}
+"""Base data's own fields; FNumber, FName, FDocumentStatus, FForbidStatus, the orgs and FModifyDate
+are common to both."""
+
+
+def _attribute(name: str) -> Callable[[Any], Any]:
+    return lambda item: getattr(item, name)
+
+
+def _fact(name: str) -> Callable[[_Seq], Any]:
+    """An entry line's fact by attribute name."""
+    return lambda line: getattr(line.facts, name)
+
+
+def _bill_fields(form: str, lookups: Lookups) -> dict[str, FieldDef]:
+    """Head fields every bill form has (its own spelling of customer and currencies), then its amounts."""
+    customer_key, currency_key, local_key = _PARTY[form].split()
+    fields = {
         "FID": _head(lambda b: b.fid),
         "FBILLNO": _head(lambda b: b.number),
         "FDATE": _head(lambda b: _day(b.bill_date)),
@@ -324,244 +416,82 @@ def _common(
         local_key: _head(lambda _b: currency_ref("CNY")),
         "FEXCHANGERATE": _head(lambda b: b.exchange_rate),
     }
+    for attr, key in zip(_HEAD_ATTRS, _HEAD_KEYS[form].split(), strict=True):
+        if key != "-":
+            fields[key] = _head(_attribute(attr))
+    return fields
 
 
-def _line_fields(entity: str, lookups: Lookups, keys: Mapping[str, str]) -> dict[str, FieldDef]:
-    """Entry fields of a priced line; `keys` maps the attribute to this form's field key."""
+def _line_fields(form: str, lookups: Lookups) -> dict[str, FieldDef]:
+    entity, keys = _LINE_KEYS[form]
     fields = {
         f"{entity}_FENTRYID": _entry(entity, lambda ln: ln.entry_id),
         "FENTRYID": _entry(entity, lambda ln: ln.entry_id),
         "FSEQ": _entry(entity, lambda ln: ln.seq),
-        keys["material"]: _entry(entity, lambda ln: lookups.material(ln.material)),
-        keys["material_name"]: _entry(entity, lambda ln: lookups.material(ln.material).name),
     }
-    for attr in (
-        "quantity",
-        "price",
-        "tax_price",
-        "tax_rate",
-        "amount",
-        "tax",
-        "all_amount",
-        "amount_local",
-        "tax_local",
-        "all_amount_local",
-        "source_form",
-        "source_fid",
-        "source_number",
-        "order_number",
-    ):
-        if attr in keys:
-            fields[keys[attr]] = _entry(entity, _attribute(attr))
+    for attr, key in zip(_LINE_ATTRS, keys.split(), strict=True):
+        if attr == "material":
+            fields[key] = _entry(entity, lambda ln: lookups.material(ln.facts.material))
+        elif attr == "material_name":
+            fields[key] = _entry(entity, lambda ln: lookups.material(ln.facts.material).name)
+        elif key != "-":
+            fields[key] = _entry(entity, _fact(attr))
     return fields
 
 
-def _attribute(name: str) -> Callable[[Any], Any]:
-    return lambda line: getattr(line.facts, name)
+def _receipt_fields(lookups: Lookups) -> dict[str, FieldDef]:
+    settlement, sources = _RECEIPT_SETTLEMENT, _RECEIPT_SOURCES
+
+    def settled(get: Callable[[Any], Any]) -> FieldDef:
+        return FieldDef(settlement, lambda b, line: None if line is None else get(b))
+
+    fields = {
+        "FPAYUNIT": _head(lambda b: lookups.customer(b.customer)),
+        "FCONTACTUNITTYPE": _head(lambda _b: CUSTOMER),
+        "FREALRECAMOUNTFOR": _head(lambda b: b.total),
+        f"{settlement}_FENTRYID": settled(lambda b: b.settlement_entry_id),
+        "FSETTLETYPEID": settled(lambda _b: _fixed(SETTLE_TYPE)),
+        "FRECTOTALAMOUNTFOR": settled(lambda b: b.total),
+        f"{sources}_FENTRYID": _entry(sources, lambda a: a.entry_id),
+        "FSRCCURRENCYID": FieldDef(sources, lambda b, a: None if a is None else currency_ref(b.currency)),
+    }
+    fields.update({key: _entry(sources, get) for key, get in _ALLOCATION_KEYS.items()})
+    return fields
 
 
-@dataclass(frozen=True)
-class _Seq:
-    """An entry line with its FSeq (1-based position in its bill)."""
-
-    seq: int
-    facts: Any
-
-    @property
-    def entry_id(self) -> int:
-        return int(self.facts.entry_id)
-
-    @property
-    def material(self) -> str:
-        return str(self.facts.material)
+def _base_fields(form: str) -> dict[str, FieldDef]:
+    fields = {
+        "FNUMBER": _head(lambda r: r.number),
+        "FNAME": _head(lambda r: r.name),
+        "FDOCUMENTSTATUS": _head(lambda r: r.document_status),
+        "FFORBIDSTATUS": _head(lambda r: "B" if r.forbidden else "A"),
+        "FCREATEORGID": _head(lambda _r: _fixed(ORG)),
+        "FUSEORGID": _head(lambda _r: _fixed(ORG)),
+        "FMODIFYDATE": _head(lambda r: local_time(r.modified_at)),
+    }
+    fields.update({key: _head(get) for key, get in _BASE_KEYS[form].items()})
+    return fields
 
 
-def catalogue(
-    form: str, lookups: Lookups
-) -> tuple[dict[str, FieldDef], Callable[[Any], dict[str, list[Any]]]]:
-    """The field keys `form` answers (upper-cased; `.FNUMBER`-style properties resolved by the query)
-    and how a bill's entry entities are listed."""
-    if form == SALES_ORDER:
-        fields = _common(form, lookups, "FCUSTID", "FSETTLECURRID", "FLOCALCURRID")
-        fields.update(
-            {
-                "FISINCLUDEDTAX": _head(lambda b: b.tax_inclusive),
-                "FBILLAMOUNT": _head(lambda b: b.subtotal),
-                "FBILLTAXAMOUNT": _head(lambda b: b.tax),
-                "FBILLALLAMOUNT": _head(lambda b: b.total),
-                "FBILLALLAMOUNT_LC": _head(lambda b: b.total_local),
-                "FBILLAMOUNT_LC": _head(lambda b: sum((ln.amount_local for ln in b.lines), Decimal(0))),
-                "FBILLTAXAMOUNT_LC": _head(lambda b: sum((ln.tax_local for ln in b.lines), Decimal(0))),
-                "FCLOSESTATUS": _head(lambda _b: "A"),
-                "FNOTE": _head(lambda b: b.note),
-            }
-        )
-        fields.update(
-            _line_fields(
-                "FSALEORDERENTRY",
-                lookups,
-                {
-                    "material": "FMATERIALID",
-                    "material_name": "FMATERIALNAME",
-                    "quantity": "FQTY",
-                    "price": "FPRICE",
-                    "tax_price": "FTAXPRICE",
-                    "tax_rate": "FENTRYTAXRATE",
-                    "amount": "FAMOUNT",
-                    "tax": "FENTRYTAXAMOUNT",
-                    "all_amount": "FALLAMOUNT",
-                    "amount_local": "FAMOUNT_LC",
-                    "tax_local": "FTAXAMOUNT_LC",
-                    "all_amount_local": "FALLAMOUNT_LC",
-                },
-            )
-        )
-        return fields, lambda b: {"FSALEORDERENTRY": _numbered(b.lines)}
-    if form == RECEIVABLE:
-        fields = _common(form, lookups, "FCUSTOMERID", "FCURRENCYID", "FMAINBOOKSTDCURRID")
-        fields.update(
-            {
-                "FISTAX": _head(lambda b: b.tax_inclusive),
-                "FENDDATE_H": _head(lambda b: _day(b.due_on)),
-                "FALLAMOUNTFOR": _head(lambda b: b.total),
-                "FALLAMOUNT": _head(lambda b: b.total_local),
-                "FNOTAXAMOUNTFOR": _head(lambda b: b.subtotal),
-                "FTAXAMOUNTFOR": _head(lambda b: b.tax),
-            }
-        )
-        fields.update(
-            _line_fields(
-                "FENTITYDETAIL",
-                lookups,
-                {
-                    "material": "FMATERIALID",
-                    "material_name": "FMATERIALNAME",
-                    "quantity": "FPRICEQTY",
-                    "price": "FPRICE",
-                    "tax_price": "FTAXPRICE",
-                    "tax_rate": "FENTRYTAXRATE",
-                    "amount": "FNOTAXAMOUNTFOR_D",
-                    "tax": "FTAXAMOUNTFOR_D",
-                    "all_amount": "FALLAMOUNTFOR_D",
-                    "amount_local": "FNOTAXAMOUNT_D",
-                    "tax_local": "FTAXAMOUNT_D",
-                    "all_amount_local": "FALLAMOUNT_D",
-                    "source_form": "FSOURCETYPE",
-                    "source_number": "FSOURCEBILLNO",
-                    "order_number": "FORDERNUMBER",
-                },
-            )
-        )
-        return fields, lambda b: {"FENTITYDETAIL": _numbered(b.lines)}
+Entries = Callable[[Any], dict[str, list[Any]]]
+"""A record -> its entry entities' lines (numbered)."""
+
+
+def catalogue(form: str, lookups: Lookups) -> tuple[dict[str, FieldDef], Entries]:
+    """The field keys `form` answers (upper-cased; `.FNumber`-style properties resolved by the query)
+    and how a record's entry entities are listed. Raises KeyError for a form the sandbox does not know."""
+    if form in BASE_FORMS:
+        return _base_fields(form), lambda _record: {}
+    fields = _bill_fields(form, lookups)
     if form == RECEIPT:
-        fields = _common(form, lookups, "FCONTACTUNIT", "FCURRENCYID", "FMAINBOOKCURID")
-        fields.update(
-            {
-                "FPAYUNIT": _head(lambda b: lookups.customer(b.customer)),
-                "FCONTACTUNITTYPE": _head(lambda _b: "BD_Customer"),
-                "FRECAMOUNTFOR": _head(lambda b: b.total),
-                "FRECAMOUNT": _head(lambda b: b.total_local),
-                "FREALRECAMOUNTFOR": _head(lambda b: b.total),
-                "FREMARK": _head(lambda b: b.note),
-                "FRECEIVEBILLENTRY_FENTRYID": FieldDef(
-                    "FRECEIVEBILLENTRY", lambda b, s: None if s is None else b.settlement_entry_id
-                ),
-                "FSETTLETYPEID": FieldDef(
-                    "FRECEIVEBILLENTRY", lambda _b, s: None if s is None else _fixed(SETTLE_TYPE)
-                ),
-                "FRECTOTALAMOUNTFOR": FieldDef(
-                    "FRECEIVEBILLENTRY", lambda b, s: None if s is None else b.total
-                ),
-                "FRECEIVEBILLSRCENTRY_FENTRYID": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.entry_id),
-                "FSRCBILLTYPEID": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.facts.source_form),
-                "FSRCBILLID": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.facts.source_fid),
-                "FSRCBILLNO": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.facts.source_number),
-                "FSRCSEQ": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.seq),
-                "FREALRECAMOUNT": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.facts.amount),
-                "FAFTTAXTOTALAMOUNT": _entry("FRECEIVEBILLSRCENTRY", lambda a: a.facts.source_total),
-                "FSRCCURRENCYID": FieldDef(
-                    "FRECEIVEBILLSRCENTRY", lambda b, a: None if a is None else currency_ref(b.currency)
-                ),
-            }
-        )
+        fields.update(_receipt_fields(lookups))
         return fields, lambda b: {
-            "FRECEIVEBILLENTRY": [_Seq(1, None)] if b.settlement_entry_id else [],
-            "FRECEIVEBILLSRCENTRY": _numbered(b.allocations),
+            _RECEIPT_SETTLEMENT: [_Seq(1, None)] if b.settlement_entry_id else [],
+            _RECEIPT_SOURCES: _numbered(b.allocations),
         }
-    if form in (VAT_SPECIAL, VAT_ORDINARY):
-        entity = "FSALESICENTRY" if form == VAT_SPECIAL else "FSALESOCENTRY"
-        fields = _common(form, lookups, "FCUSTOMERID", "FCURRENCYID", "FMAINBOOKSTDCURRID")
-        fields.update(
-            {
-                "FISTAX": _head(lambda b: b.tax_inclusive),
-                "FIVNUMBER": _head(lambda b: b.invoice_number),
-                "FINVOICEDATE": _head(lambda b: _day(b.bill_date)),
-                "FREDBLUE": _head(lambda _b: "0"),
-                "FHEADAUXPRICEFOR": _head(lambda b: b.subtotal),
-                "FTAXAMOUNTFOR": _head(lambda b: b.tax),
-                "FAFTERTOTALTAXFOR": _head(lambda b: b.total),
-                "FAFTERTOTALTAX": _head(lambda b: b.total_local),
-            }
-        )
-        fields.update(
-            _line_fields(
-                entity,
-                lookups,
-                {
-                    "material": "FMATERIALID",
-                    "material_name": "FMATERIALNAME",
-                    "quantity": "FPRICEQTY",
-                    "price": "FAUXPRICE",
-                    "tax_price": "FAUXTAXPRICE",
-                    "tax_rate": "FTAXRATE",
-                    "amount": "FAMOUNTFOR",
-                    "tax": "FDETAILTAXAMOUNTFOR",
-                    "all_amount": "FALLAMOUNTFOR",
-                    "amount_local": "FNOTAXAMOUNT",
-                    "tax_local": "FDETAILTAXAMOUNT",
-                    "all_amount_local": "FALLAMOUNT",
-                    "source_form": "FSRCBILLTYPEID",
-                    "source_fid": "FSRCBILLID",
-                    "source_number": "FSRCBILLNO",
-                    "order_number": "FSALESORDERNO",
-                },
-            )
-        )
-        return fields, lambda b: {entity: _numbered(b.lines)}
-    if form == CUSTOMER:
-        return {
-            "FCUSTID": _head(lambda c: c.cust_id),
-            "FNUMBER": _head(lambda c: c.number),
-            "FNAME": _head(lambda c: c.name),
-            "FSHORTNAME": _head(lambda c: c.name[:10]),
-            "FTAXREGISTERCODE": _head(lambda c: c.tax_code),
-            "FTRADINGCURRID": _head(lambda c: currency_ref(c.currency)),
-            "FDOCUMENTSTATUS": _head(lambda c: c.document_status),
-            "FFORBIDSTATUS": _head(lambda c: "B" if c.forbidden else "A"),
-            "FCREATEORGID": _head(lambda _c: _fixed(ORG)),
-            "FUSEORGID": _head(lambda _c: _fixed(ORG)),
-            "FMODIFYDATE": _head(lambda c: local_time(c.modified_at)),
-        }, lambda _c: {}
-    if form == MATERIAL:
-        return {
-            "FMATERIALID": _head(lambda m: m.material_id),
-            "FNUMBER": _head(lambda m: m.number),
-            "FNAME": _head(lambda m: m.name),
-            "FSPECIFICATION": _head(lambda m: m.specification),
-            "FTAXRATEID": _head(
-                lambda m: Ref(int(m.tax_rate), f"SL{int(m.tax_rate):02d}_SYS", f"{m.tax_rate}%增值税")
-            ),
-            "FDOCUMENTSTATUS": _head(lambda m: m.document_status),
-            "FFORBIDSTATUS": _head(lambda m: "B" if m.forbidden else "A"),
-            "FCREATEORGID": _head(lambda _m: _fixed(ORG)),
-            "FUSEORGID": _head(lambda _m: _fixed(ORG)),
-            "FMODIFYDATE": _head(lambda m: local_time(m.modified_at)),
-        }, lambda _m: {}
-    raise KeyError(form)
-
-
-def _numbered(items: Iterable[Any]) -> list[_Seq]:
-    return [_Seq(n, item) for n, item in enumerate(items, start=1)]
+    entity = _LINE_KEYS[form][0]
+    fields.update(_line_fields(form, lookups))
+    return fields, lambda b: {entity: _numbered(b.lines)}
 
 
 # ----------------------------------------------------------------------------- the account

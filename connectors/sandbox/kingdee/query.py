@@ -129,25 +129,33 @@ class _Parser:
         return predicate
 
     def disjunction(self) -> Predicate:
-        parts = [self.conjunction()]
-        while (token := self.peek()) is not None and token.kind == "kw" and token.text == "OR":
-            self.take()
-            parts.append(self.conjunction())
+        parts = self._joined("OR", self.conjunction)
         return parts[0] if len(parts) == 1 else lambda h, ln: any(p(h, ln) for p in parts)
 
     def conjunction(self) -> Predicate:
-        parts = [self.negation()]
-        while (token := self.peek()) is not None and token.kind == "kw" and token.text == "AND":
-            self.take()
-            parts.append(self.negation())
+        parts = self._joined("AND", self.negation)
         return parts[0] if len(parts) == 1 else lambda h, ln: all(p(h, ln) for p in parts)
 
-    def negation(self) -> Predicate:
+    def _joined(self, word: str, part: Callable[[], Predicate]) -> list[Predicate]:
+        """`part (word part)*`: the parts joined by the keyword."""
+        parts = [part()]
+        while self._keyword(word):
+            parts.append(part())
+        return parts
+
+    def _keyword(self, word: str) -> bool:
+        """Take the next token if it is the keyword `word`."""
         token = self.peek()
-        if token is not None and token.kind == "kw" and token.text == "NOT":
+        if token is not None and token.kind == "kw" and token.text == word:
             self.take()
+            return True
+        return False
+
+    def negation(self) -> Predicate:
+        if self._keyword("NOT"):
             inner = self.negation()
             return lambda h, ln: not inner(h, ln)
+        token = self.peek()
         if token is not None and token.kind == "op" and token.text == "(":
             self.take()
             inner = self.disjunction()
@@ -165,20 +173,13 @@ class _Parser:
         get = bound(column)
         op = self.take()
         if op.kind == "kw" and op.text == "IS":
-            negated = self._maybe_not()
+            negated = self._keyword("NOT")
             self.expect("kw", "NULL")
             return (lambda h, ln: get(h, ln) is not None) if negated else (lambda h, ln: get(h, ln) is None)
         if op.kind == "kw" and op.text == "NOT":
             inner = self._after_field(get, self.take())
             return lambda h, ln: not inner(h, ln)
         return self._after_field(get, op)
-
-    def _maybe_not(self) -> bool:
-        token = self.peek()
-        if token is not None and token.kind == "kw" and token.text == "NOT":
-            self.take()
-            return True
-        return False
 
     def _after_field(self, get: Callable[[Any, Any], Any], op: _Tok) -> Predicate:
         if op.kind == "kw" and op.text == "IN":
