@@ -15,7 +15,8 @@ Runs, each in a fresh process and a fresh SQLite file:
 Prints records/s of each, the ratios, and the peak RSS of runs 1 and 3. `--postgres ADMIN_URL` adds
 runs 1 and 2 into a database created for the purpose on that PostgreSQL server (dropped after), each
 right after its SQLite twin, and the ratio of PostgreSQL's records/s to SQLite's in this run (target
->= 90%: pages written with COPY, ADR 0031).
+>= 90%: pages written with COPY, ADR 0031), and what each process spent per record in CPU: the syncing
+process, the writer and — a server on this machine — the PostgreSQL backends they used (from /proc).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -284,16 +286,69 @@ def _peak_rss_mb() -> float:
 
 
 def _child(mode: str, count: int, postgres: str | None = None, **environment: str) -> dict[str, Any]:
+    """Run a child; with `postgres`, also the CPU seconds of the server backends it connected (below)."""
     extra = ["--postgres", postgres] if postgres else []
-    output = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, "-m", "bench.ingest", "--child", mode, "--records", str(count), *extra],
-        check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **environment},
-    ).stdout
+    ) as process:
+        backends = _BackendCpu(f"ledgerbridge_bench_{process.pid}") if postgres else None
+        output, errors = process.communicate()
+        if backends is not None:
+            backends.stop()
+    if process.returncode:
+        raise SystemExit(f"bench.ingest --child {mode} failed:\n{errors}")
     result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    if backends is not None:
+        result["server_cpu_seconds"] = backends.seconds()
     return result
+
+
+class _BackendCpu:
+    """The CPU seconds of the local PostgreSQL server's backends connected to `database` (the syncing
+    process's and the writer's), read from /proc every 50 ms by a thread of this (unmeasured) parent
+    process: a backend's last reading before it exits is kept, so up to 50 ms a backend can be missed.
+    Zero if the server is not on this machine (its processes are not in /proc)."""
+
+    def __init__(self, database: str) -> None:
+        self._marker = f" {database} ".encode()
+        self._latest: dict[int, float] = {}
+        self._done = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        others: set[int] = set()
+        while not self._done.wait(0.05):
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit() or int(entry.name) in others:
+                    continue
+                pid = int(entry.name)
+                try:
+                    if pid not in self._latest:
+                        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                            title = handle.read()
+                        if self._marker not in title:
+                            # a new backend shows the postmaster's command line until it has logged in
+                            if b"postgres" not in title or title.startswith(b"postgres:"):
+                                others.add(pid)
+                            continue
+                    with open(f"/proc/{pid}/stat") as handle:
+                        fields = handle.read().rsplit(")", 1)[1].split()
+                    self._latest[pid] = (int(fields[11]) + int(fields[12])) / self._tick
+                except OSError:  # gone meanwhile
+                    continue
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def seconds(self) -> float:
+        return sum(self._latest.values())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -324,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ceiling = _child("ceiling", args.records)
     report = _report(args.records, full, inline, half, ceiling)
     if postgres:
-        report["postgres"] = _postgres_report(report, postgres)
+        report["postgres"] = _postgres_report(report, postgres, full)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:
@@ -364,7 +419,9 @@ def _report(
     }
 
 
-def _postgres_report(sqlite: dict[str, Any], runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _postgres_report(
+    sqlite: dict[str, Any], runs: dict[str, dict[str, Any]], sqlite_run: dict[str, Any]
+) -> dict[str, Any]:
     rate = {mode: run["records"] / run["seconds"] for mode, run in runs.items()}
     ratio = rate["auto"] / sqlite["engine_records_per_s"]
     return {
@@ -375,10 +432,26 @@ def _postgres_report(sqlite: dict[str, Any], runs: dict[str, dict[str, Any]]) ->
         "cpu_seconds": {
             "syncing_process": round(runs["auto"]["cpu_seconds"], 2),
             "writer_process": round(runs["auto"]["writer_cpu_seconds"], 2),
+            "server_backends": round(runs["auto"]["server_cpu_seconds"], 2),
         },
+        "cpu_us_per_record": _cpu_per_record(runs["auto"]),
+        "sqlite_cpu_us_per_record": _cpu_per_record(sqlite_run),
         "peak_rss_mb": round(runs["auto"]["peak_rss_mb"], 1),
         "target_met": ratio >= 0.9,
     }
+
+
+def _cpu_per_record(run: dict[str, Any]) -> dict[str, float]:
+    """CPU microseconds per record of each process of an engine run (the server's: PostgreSQL only),
+    and their sum: on a loaded machine a steadier comparison than records/s."""
+    parts = {
+        "syncing_process": run["cpu_seconds"],
+        "writer_process": run["writer_cpu_seconds"],
+        "server_backends": run.get("server_cpu_seconds", 0.0),
+    }
+    per_record = {name: round(seconds / run["records"] * 1e6, 1) for name, seconds in parts.items()}
+    per_record["total"] = round(sum(parts.values()) / run["records"] * 1e6, 1)
+    return per_record
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -406,6 +479,12 @@ def _print(report: dict[str, Any]) -> None:
             f"  PostgreSQL      : {postgres['auto']:>8,} records/s  "
             f"(engine into a fresh database; {postgres['inline']:,} without the writer process)"
         )
+        for label, key in (("SQLite", "sqlite_cpu_us_per_record"), ("PostgreSQL", "cpu_us_per_record")):
+            cpu = postgres[key]
+            print(
+                f"  {label + ' CPU':<16}: {cpu['total']:>6.1f} µs/record = syncing "
+                f"{cpu['syncing_process']} + writer {cpu['writer_process']} + server {cpu['server_backends']}"
+            )
         met = "met" if postgres["target_met"] else "NOT met"
         print(
             f"  PostgreSQL/SQLite: {postgres['ratio_to_sqlite']:>7.1%}  (target >= 90%: {met}; without the "
