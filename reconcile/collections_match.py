@@ -195,7 +195,7 @@ class _Run:
             keyed += [(n, p.number), (n, _ref(p, "reference_number"))]
             keyed += [
                 (n, self.invoice_numbers.get(target))
-                for target, _, kind in p.allocations
+                for target, _, kind in p.allocations or ()
                 if kind == "invoice"
             ]
         index = _index(keyed)

@@ -35,7 +35,7 @@ def load_collections(
     start = None if scope.start is None else scope.start - window
     end = None if scope.end is None else scope.end + window
     bank = load(_set(rule, "bank", start, end))
-    targets = {target for row in payments for target, _, kind in row.allocations if kind == "invoice"}
+    targets = {target for row in payments for target, _, kind in row.allocations or () if kind == "invoice"}
     numbers: dict[str, str] = {}
     if targets:
         found = repo.rows_by_external_id(rule.payments.source, "invoice", targets)
