@@ -35,6 +35,9 @@ class Page:
 
     records: Sequence[RawRecord] = ()
     tombstones: Sequence[Tombstone] = ()
+    read_through: datetime | None = None
+    """Set by a stream that has read, by this page, every record modified before this instant (a
+    completed full pass: the time it started): the cursor may move there though no record is as new."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,14 @@ class SweepableStream(Stream, Protocol):
     """A stream that can list every live id cheaply; ids the ledger has but the sweep lacks are tombstoned."""
 
     def live_ids(self) -> Iterator[Sequence[str]]: ...
+
+
+@runtime_checkable
+class SelfSweepingStream(SweepableStream, Protocol):
+    """A stream that knows when an incremental read from `since` cannot see deletions (QuickBooks: a
+    cursor older than CDC's 30 days): the engine then sweeps after the pages without being asked."""
+
+    def sweep_due(self, since: datetime | None) -> bool: ...
 
 
 @runtime_checkable

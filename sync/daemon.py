@@ -662,6 +662,11 @@ class _WatchedStream:
     def normalize(self, raw: Any) -> Any:
         return self._inner.normalize(raw)
 
+    def __getattr__(self, name: str) -> Any:
+        """What else the inner stream offers: `sweep_due` and `live_ids` (a QuickBooks cursor beyond
+        CDC's 30 days sweeps in the daemon too)."""
+        return getattr(self._inner, name)
+
     def pages(self, since: datetime | None) -> Iterator[Page]:
         if self._stopping.is_set():
             raise ShutdownRequested("the daemon is stopping")

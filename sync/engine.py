@@ -18,7 +18,16 @@ import structlog
 from pydantic import ValidationError
 
 from config.redaction import redact_optional
-from connectors.base import Clock, Connector, CountableStream, Page, RawRecord, Stream, SweepableStream
+from connectors.base import (
+    Clock,
+    Connector,
+    CountableStream,
+    Page,
+    RawRecord,
+    SelfSweepingStream,
+    Stream,
+    SweepableStream,
+)
 from connectors.errors import ConnectorError, QuotaExhaustedError, RecordError
 from connectors.http import escaped_json, unreadable_error
 from connectors.reasons import Rule, shown, validation_rule, validation_value
@@ -264,6 +273,8 @@ class SyncEngine:
         try:
             cursor = self._runs.cursor(connector.name, stream_name)
             start = since if since is not None else (None if full or cursor is None else cursor - overlap)
+            if not full and isinstance(stream, SelfSweepingStream) and stream.sweep_due(start):
+                sweep, mode = True, "sweep"  # the stream cannot see deletions since `start` otherwise
             run = self._runs.start(connector.name, stream_name, mode=mode, since=start, now=self._clock())
         except Exception as exc:  # noqa: BLE001 - the database refused even the run's row: say so, go on
             error = f"cannot start the run: {_describe(exc)}"
@@ -665,9 +676,11 @@ def _key(item: Incoming) -> tuple[str, str]:
 def _latest(incoming: Sequence[Incoming], page: Page) -> datetime | None:
     """The newest modification time of the page's records. Tombstone times never move the cursor: a
     deletion pass read before the records pass (Zoho's /deleted) would otherwise push the cursor past
-    records not yet read, and a run cut between the two passes would skip them."""
-    del page
+    records not yet read, and a run cut between the two passes would skip them. A page's `read_through`
+    (the stream vouches it read everything modified before it) counts as a time."""
     times = [i.document.source_modified_at for i in incoming if i.document.source_modified_at is not None]
+    if page.read_through is not None:
+        times.append(page.read_through)
     return max(times, default=None)
 
 

@@ -17,8 +17,13 @@ quickbooks-xero-bank.md §1.3, §1.4).
   equals the answer's rows before it), and CDC goes on from there. When the check fails (QuickBooks
   kept other changes: the notes do not say which), the window's changes are read by the query
   endpoint (`MetaData.LastUpdatedTime >= start`) and the deletions the answer did carry go on.
-- A cursor older than the window is read by the query endpoint since the cursor; deletions older than
-  CDC's reach are found by the id sweep (`sync --sweep`, `live_ids`).
+- A cursor older than the window (a connector stopped for more than 30 days) cannot see the deletions
+  of the gap: the run is a full query pass, and the stream tells the engine a sweep is due
+  (`sweep_due`), so the ids of ledger documents the pass did not meet become tombstones — the pass's
+  own ids are the sweep's live ids (no second pass); the pass moves the cursor to its start
+  (`Page.read_through`), so the next run is CDC again (a stream nothing changed in for 30 days makes
+  one such pass a month). `sync --sweep` sweeps any run (`live_ids`: a whole
+  query pass — QuickBooks has no projections).
 """
 
 from __future__ import annotations
@@ -111,15 +116,43 @@ class QuickBooksStream(SpecStream[QuickBooksSpec]):
         super().__init__(spec, context)
         self._session = session
         self._clock = clock
+        self._decided: tuple[datetime, bool] | None = None
+        """`sweep_due`'s answer for the `pages` of the same run."""
+        self._passed_ids: list[str] | None = None
+        """The ids of the last completed full pass of `pages` (a cursor beyond CDC): `live_ids`."""
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
-        if since is not None and self._clock() - since < CDC_WINDOW - CDC_MARGIN:
+        self._passed_ids = None
+        decided, self._decided = self._decided, None
+        beyond = decided[1] if decided is not None and decided[0] == since else None
+        if since is not None and (beyond if beyond is not None else self._beyond_cdc(since)):
+            log.info("quickbooks.cursor_beyond_cdc", entity=self.spec.entity, since=qb_literal(since))
+            started = self._clock()
+            seen: list[str] = []
+            for rows in self._query_pass(None):
+                seen += [str(row["Id"]) for row in rows if row.get("Id") is not None]
+                yield Page(records=rows)
+            self._passed_ids = seen
+            yield Page(read_through=started)  # the next run is within CDC's reach again
+            return
+        if since is not None:
             start = yield from self._cdc_pages(since)
             if start is None:
                 return
             since = start
         for rows in self._query_pass(since):
             yield Page(records=rows)
+
+    def sweep_due(self, since: datetime | None) -> bool:
+        """A cursor beyond CDC's 30 days: deletions of the gap are found only by a sweep. The answer is
+        kept for the `pages(since)` that follows, so that both agree even at the window's edge."""
+        if since is None:
+            return False
+        self._decided = (since, self._beyond_cdc(since))
+        return self._decided[1]
+
+    def _beyond_cdc(self, since: datetime) -> bool:
+        return self._clock() - since >= CDC_WINDOW - CDC_MARGIN
 
     def _cdc_pages(self, since: datetime) -> Generator[Page, None, datetime | None]:
         """The window from `since` through CDC, split where an answer is full: a full answer is
@@ -160,7 +193,12 @@ class QuickBooksStream(SpecStream[QuickBooksSpec]):
         return total if isinstance(total, int) and not isinstance(total, bool) else None
 
     def live_ids(self) -> Iterator[Sequence[str]]:
-        """Every id the company holds (a whole query pass: QuickBooks has no projections [10])."""
+        """Every id the company holds: those of the full pass `pages` just completed, else a whole query
+        pass (QuickBooks has no projections [10])."""
+        passed, self._passed_ids = self._passed_ids, None
+        if passed is not None:
+            yield passed
+            return
         for rows in self._query_pass(None):
             yield [str(row["Id"]) for row in rows if row.get("Id") is not None]
 
