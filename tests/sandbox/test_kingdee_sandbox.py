@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from connectors.sandbox.kingdee import KingdeeSandbox, KingdeeSandboxOptions
-from connectors.sandbox.kingdee.dataset import RECEIVABLE, SALES_ORDER
+from connectors.sandbox.kingdee.dataset import RECEIPT, RECEIVABLE, SALES_ORDER
 from connectors.sandbox.server import FaultPlan
 from tests.sandbox.kingdee_http import (
     PASSWORD_LOGIN,
@@ -191,6 +191,34 @@ def test_entry_fields_expand_one_row_per_line_and_pages_split_a_bills_lines() ->
         assert len(heads) == 3  # head fields only: one row per bill
 
 
+def test_the_query_goes_under_data_as_an_object_or_a_json_string_or_under_parameters() -> None:
+    sandbox = KingdeeSandbox(small_account(bills=2, lines=1))
+    with sandbox:
+        session = logged_in(sandbox)
+        wanted = {"FormId": SALES_ORDER, "FieldKeys": "FID,FBillNo", "OrderString": "FID"}
+        expected = [[100001, "XSDD000001"], [100002, "XSDD000002"]]
+        for body in (
+            {"data": wanted},
+            {"data": json.dumps(wanted)},
+            {"parameters": [wanted]},
+            {"parameters": [json.dumps(wanted)]},
+            {"FormId": SALES_ORDER, "data": {"FieldKeys": "FID,FBillNo", "OrderString": "FID"}},
+        ):
+            assert session.post(url(sandbox, QUERY), json=body, timeout=10).json() == expected
+        bare = session.post(url(sandbox, QUERY), json=wanted, timeout=10)
+        assert error_of(bare.json())["MsgCode"] == 8
+        sandbox.options.accept_bare_query = True
+        assert session.post(url(sandbox, QUERY), json=wanted, timeout=10).json() == expected
+        objects = session.post(
+            url(sandbox, "DynamicFormService.BillQuery"), json={"data": wanted}, timeout=10
+        )
+        assert objects.json() == [
+            {"FID": 100001, "FBillNo": "XSDD000001"},
+            {"FID": 100002, "FBillNo": "XSDD000002"},
+        ]
+        assert error_of(query(session, sandbox, SALES_ORDER, ""))["MsgCode"] == 8
+
+
 def test_limit_is_capped_at_2000_or_refused_when_configured() -> None:
     sandbox = KingdeeSandbox(small_account(bills=700, lines=3))
     with sandbox:
@@ -307,3 +335,38 @@ def test_the_token_expiry_fault_kills_the_session_mid_run_but_never_on_its_first
         session = logged_in(sandbox)
         assert len(query(session, sandbox, SALES_ORDER, "FID")) == 3
         assert error_of(query(session, sandbox, SALES_ORDER, "FID"))["MsgCode"] == 1
+
+
+def test_two_entries_of_a_receipt_give_every_combination_and_an_entry_filter_filters_lines() -> None:
+    from connectors.sandbox.kingdee import KingdeeSpec, generate_kingdee_company
+
+    company = generate_kingdee_company(KingdeeSpec(customers=10, orders=200, seed=9))
+    receipt = next(r for r in company.dataset.bills(RECEIPT) if len(r.allocations) == 2)
+    sandbox = KingdeeSandbox(company.dataset)
+    with sandbox:
+        session = logged_in(sandbox)
+        where = f"FID = {receipt.fid}"
+        sources = query(session, sandbox, RECEIPT, "FID,FSRCBILLID,FREALRECAMOUNT", FilterString=where)
+        assert sorted((row[1], Decimal(str(row[2]))) for row in sources) == sorted(
+            (a.source_fid, a.amount) for a in receipt.allocations
+        )
+        settled = query(session, sandbox, RECEIPT, "FID,FSETTLETYPEID.FNumber", FilterString=where)
+        assert settled == [[receipt.fid, "JSFS04_SYS"]]
+        both = query(
+            session,
+            sandbox,
+            RECEIPT,
+            "FRECEIVEBILLENTRY_FEntryID,FRECEIVEBILLSRCENTRY_FEntryID",
+            FilterString=where,
+        )
+        assert len(both) == 1 * 2  # the join of one settlement line and two source lines
+        order = company.dataset.bills(SALES_ORDER)[0]
+        material = order.lines[0].material
+        lines = query(
+            session,
+            sandbox,
+            SALES_ORDER,
+            "FID,FMaterialId.FNumber",
+            FilterString=f"FID = {order.fid} AND FMaterialId.FNumber = '{material}'",
+        )
+        assert lines == [[order.fid, material]]

@@ -437,7 +437,8 @@ def _text(value: Any) -> Any:
 
 
 def _query_data(body: Any, *, bare: bool) -> dict[str, Any] | None:
-    """The query object: `{"data": {...}}` (or a JSON string of it), `{"parameters": [{...}]}`."""
+    """The query object: `{"data": {...}}` (or a JSON string of it), `{"parameters": [{...}]}`; a
+    FormId beside `data` counts when `data` has none."""
     if not isinstance(body, dict):
         return None
     data = body.get("data")
@@ -450,7 +451,11 @@ def _query_data(body: Any, *, bare: bool) -> dict[str, Any] | None:
             data = json.loads(data, parse_float=Decimal)
         except ValueError:
             return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if "FormId" not in data and isinstance(body.get("FormId"), str):  # the SDK's (formid, data) calls
+        data = {**data, "FormId": body["FormId"]}
+    return data
 
 
 def _int(value: Any, name: str) -> int:

@@ -370,7 +370,7 @@ def generate_kingdee_company(spec: KingdeeSpec | None = None) -> KingdeeCompany:
     start = spec.as_of - timedelta(days=spec.days)
     for index in range(spec.orders):
         making.chain((start + timedelta(days=spec.days * index // max(1, spec.orders))).date())
-        while len(making.pending) >= 3:
+        while len(making.pending) >= 6:
             making.settle()
     while making.pending:
         making.settle()
