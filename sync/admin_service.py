@@ -71,14 +71,16 @@ def run_sync(
     progress: Progress | None = None,
     clock: Callable[[], datetime] = utc_now,
     on_wait: Callable[[str], None] | None = None,
+    reconcile: bool = True,
 ) -> ManualSync:
     """`sync run`: each selected connector (name, its streams or None for all) under its lock, connectors
     at the same time and each connector's streams up to its `limits.concurrency` (ADR 0030);
     one `sync.run` audit row for them all (refused ones too: then nothing ran, nothing failed), its
     detail `{connectors, full, repair, since, failed}` plus `audit_detail`; then the rules that name a
-    synced connector under `after:`. A connector another run holds (or whose lock cannot be taken) is
-    a Refusal, not an exception; a configuration problem building a connector is raised (KeyError for
-    an unknown name, config.loader.ConfigError) before any connector runs."""
+    synced connector under `after:` (unless `reconcile` is False: the demo reconciles once, itself).
+    A connector another run holds (or whose lock cannot be taken) is a Refusal, not an exception; a
+    configuration problem building a connector is raised (KeyError for an unknown name,
+    config.loader.ConfigError) before any connector runs."""
     sync = SyncEngine(engine, clock, repair=repair)
     results: list[SyncRunResult] = []
     refused: list[Refusal] = []
@@ -134,7 +136,7 @@ def run_sync(
     reconciled = run_rules_after_sync(
         engine,
         settings,
-        {r.connector for r in results if r.ok},
+        {r.connector for r in results if r.ok} if reconcile else set(),
         clock=clock,
         skipped=skipped,
         on_wait=on_wait,

@@ -46,8 +46,9 @@ from store.ledger_rows import LedgerRow
 from store.report_queries import SqlReportQueries
 from store.runs import SqlSyncLog
 from store.secrets import SqlSecretStore, SqlTokenStore, StoredToken, create_key_file, default_key_file
-from sync.bootstrap import build_connector, open_engine, secret_box
-from sync.engine import Progress, SyncEngine, SyncRunResult
+from sync.admin_service import run_sync
+from sync.bootstrap import open_engine, secret_box
+from sync.engine import Progress, SyncRunResult
 from sync.outputs import Destination
 from sync.reconcile_job import PlanRun, RuleRun, run_rules
 from sync.report_job import Format, MismatchFilter, build_mismatches, write_report
@@ -500,17 +501,27 @@ def sync_connectors(
     full: bool,
     only: Sequence[str] = (),
 ) -> list[SyncRunResult]:
-    results: list[SyncRunResult] = []
-    sync = SyncEngine(engine, clock)
-    for cfg in settings.connectors:
-        if only and cfg.name not in only:
-            continue
-        connector = build_connector(settings, cfg, engine, clock=clock)
-        try:
-            results += sync.run_connector(connector, full=full, progress=progress, holder="demo")
-        finally:
-            connector.close()
-    return results
+    """`sync run [--full]` of every connector (or those named in `only`), as the command runs it: the
+    connectors at once under their locks, one `sync.run` audit row (detail `demo: true`); the rules
+    are not run after it (the demo reconciles once, after both syncs)."""
+    selection = [(cfg.name, None) for cfg in settings.connectors if not only or cfg.name in only]
+    outcome = run_sync(
+        engine,
+        settings,
+        selection,
+        full=full,
+        actor=default_actor(),
+        holder="demo",
+        audit_detail={"demo": True},
+        progress=progress,
+        clock=clock,
+        reconcile=False,
+    )
+    for refusal in outcome.refused:  # another process syncs the demo's database: say so, do not go on
+        raise refusal.error
+    if outcome.audit_error is not None:
+        raise outcome.audit_error
+    return outcome.results
 
 
 def _reports(

@@ -83,3 +83,23 @@ def test_the_demo_secret_stores_are_in_the_audit_log_by_name_and_the_chain_verif
     assert main(["--config", config, "audit", "list", "--action", "secret.", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["entries"]) == 4
     assert main(["--config", config, "audit", "verify"]) == 0
+
+
+@pytest.mark.slow
+def test_the_demo_syncs_are_audited_as_sync_run_writes_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    capsys.readouterr()
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--json", "--accounting", "xero", *SMALL]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert main(["--config", config, "audit", "list", "--action", "sync.", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)["entries"]
+    assert [entry["action"] for entry in entries] == ["sync.run", "sync.run"]
+    details = sorted((entry["detail"] for entry in entries), key=lambda detail: not detail["full"])
+    common = {"repair": False, "since": None, "failed": 0, "demo": True}
+    assert details == [
+        {"connectors": ["zoho-crm", "fxiaoke", "xero"], "full": True, **common},  # every connector
+        {"connectors": ["zoho-crm"], "full": False, **common},  # the next day's incremental CRM sync
+    ]
+    assert {entry["actor"] for entry in entries} == {default_actor()}  # as `sync run` records it
+    assert main(["--config", config, "audit", "verify"]) == 0
