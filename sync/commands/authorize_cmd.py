@@ -1,95 +1,34 @@
 """`ledgerbridge connector authorize NAME`: an admin connects a vendor account (OAuth 2.0 authorization
 code). Prints the consent URL (and opens a browser when there is a display), receives the code on a
 one-shot loopback listener (`state` checked) or takes it pasted (`--paste`), trades it for tokens and
-stores them encrypted (ADR 0033). The web Connectors page offering the same is a follow-up."""
+stores them encrypted (ADR 0033) — through sync/authorize.py, as the web Connectors page does."""
 
 from __future__ import annotations
 
 import os
 import sys
 import webbrowser
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import click
 
-from config.loader import ConfigError, resolve_secret
-from connectors.base import Token
+from config.loader import ConfigError
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient, Interpreter
 from connectors.oauth2 import (
     CallbackError,
     LoopbackReceiver,
-    OAuthApp,
     authorization_url,
-    exchange_code,
-    interpret_token_errors,
     new_state,
     parse_callback,
 )
-from connectors.quickbooks import client as quickbooks_client
-from connectors.xero import client as xero_client
-from connectors.zoho import auth as zoho_auth
-from store.secrets import SqlSecretStore, SqlTokenStore
-from sync.bootstrap import ConnectorTokenStore, secret_box
+from sync.authorize import TARGETS, complete, target_of
 from sync.cli import AppContext, BadConfig, CommandFailed
 from sync.commands.common import database
 
 DEFAULT_REDIRECT: Final = "http://127.0.0.1:8976/callback"
 """The loopback redirect URI to register with the vendor's app (any loopback port works if registered)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """How one connector kind is authorized: its OAuth app, how its token endpoint says errors, the
-    token row a refresh token belongs in, and the secret the refresh token is also kept as (when the
-    kind's config names its refresh token: `credentials.refresh_token: secret:<that name>`)."""
-
-    app: OAuthApp
-    interpret: Interpreter
-    key: Callable[[str], str]
-    refresh_secret: str | None = None
-
-
-def _zoho(settings: Any, resolve: Callable[[str], str]) -> Target:
-    endpoints = zoho_auth.resolve_endpoints(settings.data_center, settings.endpoints)
-    client_id = resolve(settings.credentials.client_id)
-    app = zoho_auth.oauth_app(
-        settings.kind, endpoints.accounts_url, client_id, resolve(settings.credentials.client_secret)
-    )
-    return Target(
-        app,
-        zoho_auth.interpret_token_response,
-        lambda refresh: zoho_auth.token_key(endpoints.accounts_url, client_id, refresh),
-        refresh_secret=f"{settings.name}.refresh_token",
-    )
-
-
-def _xero(settings: Any, resolve: Callable[[str], str]) -> Target:
-    return Target(
-        xero_client.oauth_app(settings, resolve),
-        interpret_token_errors("Xero"),
-        lambda _refresh: xero_client.token_key(settings),  # the row wins over a configured refresh token
-    )
-
-
-def _quickbooks(settings: Any, resolve: Callable[[str], str]) -> Target:
-    return Target(
-        quickbooks_client.oauth_app(settings, resolve),
-        interpret_token_errors("QuickBooks"),
-        lambda _refresh: quickbooks_client.token_key(settings),  # the row wins over a configured one
-    )
-
-
-TARGETS: Final[dict[str, Callable[[Any, Callable[[str], str]], Target]]] = {
-    "zoho_crm": _zoho,
-    "zoho_books": _zoho,
-    "xero": _xero,
-    "quickbooks": _quickbooks,
-}
-"""Connector kind -> how it is authorized (a new OAuth vendor adds one line)."""
 
 
 def has_display(environ: Mapping[str, str] = os.environ) -> bool:
@@ -124,14 +63,11 @@ def authorize(
         connector = settings.connector(name)
     except KeyError as exc:
         raise BadConfig(str(exc.args[0])) from exc
-    make = TARGETS.get(connector.kind)
-    if make is None:
+    if connector.kind not in TARGETS:
         raise BadConfig(app.text("authorize.unsupported", connector=name, kind=connector.kind))
     with database(app) as engine:
-        box = secret_box(settings)
-        secrets = SqlSecretStore(engine, box)
         try:
-            target = make(connector, lambda value: resolve_secret(value, secrets.get))
+            target = target_of(engine, settings, connector)
         except (ConfigError, ValueError) as exc:
             raise BadConfig(str(exc)) from exc
         state = new_state()
@@ -150,29 +86,23 @@ def authorize(
             )
         except CallbackError as exc:
             raise CommandFailed(app.text("authorize.refused", error=exc)) from exc
-        http = HttpClient(f"{name}/accounts", interpret=target.interpret, redirects="never")
         try:
-            token = exchange_code(http, target.app, callback, redirect_uri, datetime.now(UTC))
+            done = complete(
+                engine,
+                settings,
+                connector,
+                target,
+                callback=callback,
+                redirect_uri=redirect_uri,
+                now=datetime.now(UTC),
+            )
         except ConnectorError as exc:
             raise CommandFailed(app.text("authorize.exchange_failed", error=exc)) from exc
-        finally:
-            http.close()
-        refresh = token.extra["refresh_token"]
-        token = Token(token.access_token, token.expires_at, {**token.extra, "connector": name})
-        if target.refresh_secret is not None:
-            secrets.set(target.refresh_secret, refresh)
-        tokens = ConnectorTokenStore(SqlTokenStore(engine, box))
-        key = target.key(refresh)
-        with tokens.refresh_lock(key):
-            tokens.save(key, token)
     click.echo(app.text("authorize.done", connector=name))
-    if "realmId" in token.extra:
-        click.echo(app.text("authorize.realm", realm=token.extra["realmId"]))
-    if target.refresh_secret is not None:
-        reference = f"secret:{target.refresh_secret}"
-        credentials = getattr(connector, "credentials", None)
-        if getattr(credentials, "refresh_token", None) != reference:
-            click.echo(app.text("authorize.set_refresh", connector=name, reference=reference))
+    if "realmId" in done.token.extra:
+        click.echo(app.text("authorize.realm", realm=done.token.extra["realmId"]))
+    if done.set_refresh is not None:
+        click.echo(app.text("authorize.set_refresh", connector=name, reference=done.set_refresh))
 
 
 def _receive(
