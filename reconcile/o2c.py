@@ -40,6 +40,9 @@ MEASURES = (
 not applied to an invoice (a payment's unapplied balance, and collections on an order beyond what it was
 invoiced: collected ahead of invoicing). `settlement_unknown`: invoiced, but whether it was collected
 cannot be known — in neither outstanding nor overdue."""
+BANK_MEASURE = "collected_in_bank"
+"""Only when a collections rule reads the payments (`Banked`): what of `collected` a bank credit was
+matched to — the last step of order-to-cash; the rest of `collected` is in transit or not in the bank."""
 
 
 class GroupBy(StrEnum):
@@ -66,6 +69,8 @@ class O2CRow:
     settlement_unknown: Decimal = _ZERO
     variants: tuple[str, ...] = ()
     """The customer spellings folded into this row's group (customer grouping only)."""
+    collected_in_bank: Decimal | None = None
+    """BANK_MEASURE, None when no collections rule reads the payments."""
 
     @property
     def measures(self) -> tuple[Decimal, ...]:
@@ -95,6 +100,21 @@ class O2CSummary:
     """None when no base currency was given."""
     unsettled: int = 0
     """How many invoices are of unknown settlement (in the `settlement_unknown` measure)."""
+    banked: bool = False
+    """A collections rule reads the payments: the rows carry `collected_in_bank` (and the base total
+    has it last)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Banked:
+    """What the collections rules say of the payments: the payment sources they read, and the payments
+    (source, external id) a bank credit was matched to."""
+
+    sources: frozenset[str]
+    payments: frozenset[tuple[str, str]]
+
+    def __contains__(self, doc: object) -> bool:
+        return isinstance(doc, CanonicalDocument) and (doc.source, doc.external_id) in self.payments
 
 
 class BaseConverter:
@@ -137,16 +157,27 @@ class _Accumulator:
     as_of: date
     settlements: Settlements
     base: BaseConverter | None
+    banked: Banked | None = None
     sums: dict[tuple[GroupKey, str | None], dict[str, Decimal]] = field(default_factory=dict)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
     parties: PartyFolder = field(default_factory=PartyFolder)
     unsettled: int = 0
 
     def add_to(self, doc: CanonicalDocument, group: GroupKey, measure: str, amount: Decimal) -> None:
-        amounts = self.sums.setdefault((group, doc.currency), dict.fromkeys(MEASURES, _ZERO))
+        amounts = self.sums.setdefault((group, doc.currency), dict.fromkeys(self.measures, _ZERO))
         amounts[measure] += amount
         if self.base is not None:
             self.base.add(doc, measure, amount)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return MEASURES if self.banked is None else (*MEASURES, BANK_MEASURE)
+
+    def collected(self, doc: CanonicalDocument, group: GroupKey, amount: Decimal) -> None:
+        """Collected, and (when a collections rule matched a bank credit to the payment) in the bank."""
+        self.add_to(doc, group, "collected", amount)
+        if self.banked is not None and doc in self.banked:
+            self.add_to(doc, group, BANK_MEASURE, amount)
 
     def add(self, doc: CanonicalDocument) -> None:
         total = doc.total or _ZERO
@@ -177,7 +208,7 @@ class _Accumulator:
         unapplied = max(doc.balance or _ZERO, _ZERO) + self.settlements.ahead_of(doc)
         if self.by is not GroupBy.SALESPERSON or doc.owner:
             group = self._group(doc)
-            self.add_to(doc, group, "collected", total)
+            self.collected(doc, group, total)
             self.add_to(doc, group, "unapplied", unapplied)
             return
         # A payment without a salesperson follows the owners of the invoices (or orders) it pays.
@@ -187,10 +218,10 @@ class _Accumulator:
                 (doc.source, allocation.target_kind.value, allocation.invoice_external_id)
             )
             if owner is not None:
-                self.add_to(doc, owner, "collected", allocation.amount)
+                self.collected(doc, owner, allocation.amount)
                 rest -= allocation.amount
         if rest:
-            self.add_to(doc, None, "collected", rest)
+            self.collected(doc, None, rest)
         if unapplied:
             self.add_to(doc, None, "unapplied", unapplied)
 
@@ -249,25 +280,28 @@ def o2c_summary(
     end: date | None = None,
     settlements: Settlements = NO_SETTLEMENTS,
     base_currency: str | None = None,
+    banked: Banked | None = None,
 ) -> O2CSummary:
     """Summarize documents (already chosen: the orders, invoices, credit notes and payments of the
     sources of record) issued between `start` and `end` inclusive. Overdue is judged on `as_of`.
     `settlements` settles invoices of unknown status (reconcile/order_settlement.py); without it they
     are all of unknown settlement. For the salesperson grouping, feed orders and invoices before
-    payments so payments can follow them."""
-    base = None if base_currency is None else BaseConverter(base_currency, MEASURES)
-    accumulator = _Accumulator(by=by, as_of=as_of, settlements=settlements, base=base)
+    payments so payments can follow them. `banked`: the collections rules' matches, for the
+    `collected_in_bank` measure."""
+    measures = MEASURES if banked is None else (*MEASURES, BANK_MEASURE)
+    base = None if base_currency is None else BaseConverter(base_currency, measures)
+    accumulator = _Accumulator(by=by, as_of=as_of, settlements=settlements, base=base, banked=banked)
     for doc in documents:
         if counts_in_books(doc) and issued_between(doc, start, end):
             accumulator.add(doc)
-    merged = fold_groups(accumulator.sums, accumulator.parties.groups(), MEASURES)
+    merged = fold_groups(accumulator.sums, accumulator.parties.groups(), measures)
     rows = [
         _o2c_row(label, currency, sums, variants) for (label, currency), (sums, variants) in merged.items()
     ]
     rows.sort(key=lambda row: (row.group is None, row.group or "", row.currency or ""))
     totals: dict[str | None, dict[str, Decimal]] = {}
     for (_, currency), sums in accumulator.sums.items():
-        running = totals.setdefault(currency, dict.fromkeys(MEASURES, _ZERO))
+        running = totals.setdefault(currency, dict.fromkeys(measures, _ZERO))
         for measure, amount in sums.items():
             running[measure] += amount
     total_rows = [
@@ -278,8 +312,9 @@ def o2c_summary(
         as_of=as_of,
         rows=tuple(rows),
         totals=tuple(total_rows),
-        base=None if base is None else base.total(MEASURES),
+        base=None if base is None else base.total(measures),
         unsettled=accumulator.unsettled,
+        banked=banked is not None,
     )
 
 
@@ -298,6 +333,7 @@ def _o2c_row(
         overdue=sums["overdue"],
         settlement_unknown=sums["settlement_unknown"],
         variants=variants,
+        collected_in_bank=sums.get(BANK_MEASURE),
     )
 
 

@@ -4,14 +4,17 @@ and the numbers of the invoices the payments apply to (a remittance text names t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from config.rules import CollectionsRule
+from config.settings import Settings
 from reconcile.collections_match import collect
+from reconcile.o2c import Banked
 from reconcile.periods import Period
 from reconcile.result import MatchContext, MatchResult
+from store.db import Engine
 from store.ledger_rows import LedgerRow
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 
@@ -67,3 +70,24 @@ def _set(rule: CollectionsRule, side: str, start: date | None, end: date | None)
         end=end,
         with_allocations=spec.kind == "payment",
     )
+
+
+def banked_payments(
+    engine: Engine, settings: Settings, payment_sources: Sequence[str], today: date
+) -> Banked | None:
+    """For the order-to-cash report's `collected_in_bank`: the payments of these sources that the
+    collections rules reading them match to a bank credit now (every period), None without such a rule."""
+    rules = [
+        rule
+        for rule in settings.reconcile.rules
+        if isinstance(rule, CollectionsRule) and rule.payments.source in payment_sources
+    ]
+    if not rules:
+        return None
+    repo = SqlReconcileRepository(engine)
+    matched: set[tuple[str, str]] = set()
+    for rule in rules:
+        data = load_collections(repo, rule, Period("all"), repo.load_rows)
+        result = run_collections(data, rule, MatchContext(settings.base_currency), today)
+        matched |= {(row.source, row.external_id) for found in result.matches for row in found.left}
+    return Banked(frozenset(rule.payments.source for rule in rules), frozenset(matched))

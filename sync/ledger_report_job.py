@@ -29,6 +29,7 @@ from store.ledger_rows import LedgerRow
 from store.reconcile_repository import DocumentSet, SqlReconcileRepository
 from store.report_queries import SqlReportQueries
 from store.repository import SqlLedgerRepository
+from sync.collections_job import banked_payments
 from sync.report_job import ReportError
 
 OPTIONS: Mapping[str, DocumentKind] = {
@@ -149,6 +150,7 @@ def build_o2c(
         end=period.end,
         settlements=order_settlements(engine, sources.invoices),
         base_currency=settings.base_currency,
+        banked=banked_payments(engine, settings, sources.payments, today),
     )
     return o2c_report(
         summary,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from reconcile.aging import BUCKETS, UNKNOWN, AgingSummary
-from reconcile.o2c import MEASURES, BaseTotal, O2CSummary
+from reconcile.o2c import BANK_MEASURE, MEASURES, BaseTotal, O2CRow, O2CSummary
 from reconcile.report.fmt import format_date, format_datetime
 from reconcile.report.i18n import Catalogue, Lang
 from reconcile.report.model import Cell, CellKind, Column, Report, Row, Section
@@ -30,11 +30,17 @@ def o2c_report(
 ) -> Report:
     """One section: a row per group and currency, a total row per currency, then the grand total in
     the base currency. With `details` (JSON, HTML) and by customer, each row lists the spellings folded."""
+    measures = (*MEASURES, BANK_MEASURE) if summary.banked else MEASURES
+
+    def amounts(row: O2CRow) -> tuple[Decimal, ...]:
+        banked = (row.collected_in_bank or Decimal(0),) if summary.banked else ()
+        return (*row.measures, *banked)
+
     return _grouped_report(
         "o2c",
-        tuple(Column(name, CellKind.MONEY) for name in MEASURES),
-        [_Line(row.group, row.currency, row.measures, row.variants) for row in summary.rows],
-        [(row.currency, row.measures) for row in summary.totals],
+        tuple(Column(name, CellKind.MONEY) for name in measures),
+        [_Line(row.group, row.currency, amounts(row), row.variants) for row in summary.rows],
+        [(row.currency, amounts(row)) for row in summary.totals],
         _Facts(
             lang,
             timezone,

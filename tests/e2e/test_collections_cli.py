@@ -103,3 +103,22 @@ def test_every_report_format_carries_the_bank_findings(
     terminal = run_cli(capsys, banked, ["report", "mismatches", "--lang", "zh"])
     assert "银行未到账" in terminal.out
     assert "手续费差额" in terminal.out
+
+
+def test_the_order_to_cash_report_shows_what_of_the_collected_money_is_in_the_bank(
+    banked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = run_cli(capsys, banked, ["report", "o2c", "--json", "--by", "month", "--lang", "en"])
+    assert ran.status == 0, ran.err
+    (section,) = json.loads(ran.out)["sections"]
+    assert section["columns"][-1] == {
+        "key": "collected_in_bank",
+        "label": "Collected in bank",
+        "kind": "money",
+    }
+    october = next(row for row in section["rows"] if row["month"] == "2026-10")
+    # PMT-LOST (4,321.00) is recorded but not in the bank; the card payout's payments (600.00) and the
+    # split receipt (3,000.00) are.
+    assert (october["collected"], october["collected_in_bank"]) == ("7921.00", "3600.00")
+    september = next(row for row in section["rows"] if row["month"] == "2026-09")
+    assert september["collected"] == september["collected_in_bank"]

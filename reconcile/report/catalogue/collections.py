@@ -38,5 +38,4 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "explain.fee_reported": (" (the bank reports a fee of {fee})", "（银行报告的手续费为 {fee}）"),
     # ---------------------------------------------------------------- order-to-cash: the last step
     "col.collected_in_bank": ("Collected in bank", "银行已到账"),
-    "col.not_in_bank": ("Recorded, not in bank", "已入账未到银行"),
 }
