@@ -231,6 +231,79 @@ class JsonlSettings(ConnectorSettingsBase):
     streams: list[str] = Field(default_factory=lambda: ["documents"], min_length=1)
 
 
+BankFormat = Literal["camt053", "mt940", "ofx", "csv", "xlsx"]
+BankStream = Literal["transactions"]
+
+
+class BankColumns(_Strict):
+    """Which header of a bank's CSV/XLSX export holds each field (e.g. `date: 交易日期`). The amount is
+    either one signed column (`amount`) or two (`credit` money in, `debit` money out)."""
+
+    date: str
+    value_date: str | None = None
+    amount: str | None = None
+    credit: str | None = None
+    debit: str | None = Field(default=None, validate_default=True)
+    currency: str | None = None
+    balance: str | None = None
+    """The running balance after each row: when given, every row must add up from the one before."""
+    counterparty: str | None = None
+    counterparty_account: str | None = None
+    reference: str | None = None
+    """The bank's unique id of the row (交易流水号): the line's identity."""
+    end_to_end_id: str | None = None
+    text: str | None = None
+    account: str | None = None
+
+    @field_validator("debit")
+    @classmethod
+    def _one_amount_form(cls, value: str | None, info: Any) -> str | None:
+        signed, credit = info.data.get("amount"), info.data.get("credit")
+        if signed is not None and (credit is not None or value is not None):
+            raise ValueError("give either amount (signed) or credit/debit columns, not both")
+        if signed is None and credit is None and value is None:
+            raise ValueError("give an amount column, or credit and debit columns")
+        return value
+
+
+class BankTableSettings(_Strict):
+    """How to read a bank's CSV or XLSX export (docs/connectors/bank_statements.md)."""
+
+    columns: BankColumns
+    encoding: str = "utf-8-sig"
+    """The CSV's encoding: gb18030 (a superset of GBK) for most Chinese banks' exports."""
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    date_formats: list[str] = Field(
+        default_factory=lambda: ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S"], min_length=1
+    )
+    thousands: str = ","
+    decimal: str = Field(default=".", min_length=1, max_length=1)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    """The rows' currency when there is no currency column."""
+    account: str | None = None
+    """Our account when the file names it nowhere (no account column, no 账号 line above the table)."""
+    skip_rows_starting: list[str] = Field(default_factory=lambda: ["合计", "总计", "小计", "Total"])
+    """A row whose date cell starts with one of these (a totals footer) is not a line."""
+
+
+class BankStatementSettings(ConnectorSettingsBase):
+    """Bank statement files: dropped into `inbox` or loaded with `ledgerbridge import statement`
+    (docs/connectors/bank_statements.md)."""
+
+    kind: Literal["bank_statement"]
+    inbox: str | None = None
+    archive: str | None = None
+    """Where loaded files go (default: `archive/` inside the inbox)."""
+    rejected: str | None = None
+    """Where refused files go, each with a `.reason.txt` beside it (default: `rejected/` inside the inbox)."""
+    accounts: list[str] = Field(default_factory=list)
+    """Our accounts (IBAN / account number) this connector accepts; empty accepts any."""
+    formats: list[BankFormat] = Field(default_factory=lambda: list(get_args(BankFormat)), min_length=1)
+    csv: BankTableSettings | None = None
+    """The column mapping for CSV and XLSX exports (required to read them)."""
+    streams: list[BankStream] = Field(default_factory=lambda: list(get_args(BankStream)), min_length=1)
+
+
 # ----------------------------------------------------------------------------- the registry
 
 MODELS: tuple[type[ConnectorSettingsBase], ...] = (
@@ -241,6 +314,7 @@ MODELS: tuple[type[ConnectorSettingsBase], ...] = (
     XeroSettings,
     QuickBooksSettings,
     KingdeeSettings,
+    BankStatementSettings,
 )
 """Every connector kind's settings model: add a kind's model here (and its factory in
 connectors/registry.py)."""

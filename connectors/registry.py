@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from connectors import fxiaoke, jsonl, kingdee, quickbooks, xero
+from connectors import bank, fxiaoke, jsonl, kingdee, quickbooks, xero
 from connectors.base import ConnectorKind
 from connectors.zoho import books, crm
 
 CONNECTOR_KINDS: Final[Mapping[str, ConnectorKind]] = {
     kind.name: kind
-    for kind in (crm.KIND, books.KIND, fxiaoke.KIND, jsonl.KIND, xero.KIND, quickbooks.KIND, kingdee.KIND)
+    for kind in (
+        crm.KIND,
+        books.KIND,
+        fxiaoke.KIND,
+        jsonl.KIND,
+        xero.KIND,
+        quickbooks.KIND,
+        kingdee.KIND,
+        bank.KIND,
+    )
 }
 """Kind tag -> its declaration; add a new vendor's `KIND` here (and its settings model in config/kinds.py)."""

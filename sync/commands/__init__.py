@@ -48,6 +48,9 @@ COMMANDS: dict[str, CommandRef] = {
         "sync.commands.match_cmd", "unmatch_command", "Tell a rule never to pair two documents."
     ),
     "alias": CommandRef("sync.commands.alias_cmd", "alias_group", "Party aliases: two names, one customer."),
+    "import": CommandRef(
+        "sync.commands.import_cmd", "import_group", "Load files into the ledger: bank statements."
+    ),
     "report": CommandRef(
         "sync.commands.report_cmd",
         "report_group",

@@ -39,6 +39,7 @@ _REQUIRED: dict[str, dict[str, Any]] = {
         "user_name": "api",
         "credentials": {"app_id": "a", "app_secret": "s"},
     },
+    "bank_statement": {},
 }
 """The least each kind's settings need to validate (no network is touched by building a connector)."""
 

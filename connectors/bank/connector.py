@@ -1,0 +1,95 @@
+"""Connector kind `bank_statement`: one stream, `transactions`, of canonical bank transactions.
+
+Statement files are loaded file by file by `ledgerbridge import statement` (sync/bank_import.py): a file
+is the unit that is checked, committed with its registry row and moved, which the page loop of
+`sync run` cannot do. So this stream's pages are empty (a `sync run` of the connector reads nothing and
+says so in the log) and `connector test` checks the inbox and says how many files wait in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import structlog
+
+from config.kinds import BankStatementSettings
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Page, RawRecord, Stream
+from store.canonical import CanonicalDocument, DocumentKind
+
+log = structlog.get_logger(__name__)
+
+
+class BankTransactionStream:
+    """The connector's bank transactions, as the ledger holds them."""
+
+    name = "transactions"
+    kind = DocumentKind.BANK_TRANSACTION
+    ordered = True
+
+    def __init__(self, connector: str) -> None:
+        self._connector = connector
+
+    def pages(self, since: datetime | None) -> Iterator[Page]:
+        log.info(
+            "bank.sync_reads_nothing",
+            connector=self._connector,
+            hint=f"statement files load with: ledgerbridge import statement --connector {self._connector}",
+        )
+        yield from ()
+
+    def normalize(self, raw: RawRecord) -> CanonicalDocument:
+        return CanonicalDocument.model_validate(raw)
+
+
+class BankStatementConnector:
+    """A configured bank: its inbox and the stream its statement lines land in."""
+
+    def __init__(self, settings: BankStatementSettings) -> None:
+        self._settings = settings
+        self._streams = {"transactions": BankTransactionStream(settings.name)}
+
+    @property
+    def name(self) -> str:
+        return self._settings.name
+
+    def streams(self) -> Mapping[str, Stream]:
+        return self._streams
+
+    def check(self) -> Sequence[CheckResult]:
+        """The inbox exists and is readable; how many files wait in it; CSV/XLSX have a mapping."""
+        settings = self._settings
+        results = []
+        if settings.inbox is None:
+            results.append(
+                CheckResult("inbox", True, "no inbox: files load only when named to import statement")
+            )
+        else:
+            inbox = Path(settings.inbox)
+            if not inbox.is_dir():
+                results.append(CheckResult("inbox", False, f"{inbox} is not a directory"))
+            else:
+                waiting = sum(1 for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+                load = f"ledgerbridge import statement --connector {self.name}"
+                results.append(CheckResult("inbox", True, f"{waiting} file(s) waiting in {inbox}: {load}"))
+        tabular = {"csv", "xlsx"} & set(settings.formats)
+        if tabular and settings.csv is None:
+            results.append(
+                CheckResult(
+                    "csv mapping", False, f"formats {', '.join(sorted(tabular))} need a csv column mapping"
+                )
+            )
+        return results
+
+    def close(self) -> None:
+        """Nothing to release: files are read per import."""
+
+
+def build(settings: BankStatementSettings, deps: ConnectorDeps) -> BankStatementConnector:
+    """Factory for connector kind `bank_statement`."""
+    return BankStatementConnector(settings)
+
+
+KIND = ConnectorKind(BankStatementSettings, ("transactions",), build)
+"""Connector kind `bank_statement`: stream `transactions` (canonical `bank_transaction` documents)."""

@@ -1,0 +1,198 @@
+"""Loading bank statement files into a bank_statement connector (issue 21, ADR 0036).
+
+Each file on its own: read, hashed, parsed (connectors/bank: every format to checked statements, or a
+rejection naming the line or element), then its lines and its registry row committed in one transaction
+(store/bank_statements.py). A file already loaded (same SHA-256) is recorded as a duplicate and loads
+nothing; a rejected file loads nothing at all. Files taken from the connector's inbox then move: loaded
+and duplicate ones to `archive/`, rejected ones to `rejected/` with a `.reason.txt` beside them. A crash
+between the commit and the move is harmless: the next pass finds the file's hash already loaded.
+All of one call runs as one sync run of the connector's `transactions` stream, under the connector's
+lock, so `sync status` shows it like any run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import structlog
+
+from config.kinds import BankStatementSettings
+from connectors.bank.documents import read_statements, recognize, to_documents
+from connectors.bank.statement import StatementError
+from store.bank_statements import DUPLICATE, LOADED, REJECTED, SqlBankStatementFiles, StatementFile
+from store.canonical import CanonicalDocument, canonical_json_bytes, payload_hash
+from store.db import Engine
+from store.locks import connector_lock
+from store.repository import Incoming, PageWrite, RunRef, page_records
+from store.runs import FAILED, OK, SqlSyncLog
+
+log = structlog.get_logger(__name__)
+
+STREAM = "transactions"
+PROVENANCE = frozenset({"file_sha256", "statement_id"})
+"""References that say where a line was read, not what it says: left out of its payload hash, so the
+same line in an overlapping statement is the same record (the first file that brought it stays)."""
+_PARTIAL = (".part", ".tmp", ".crdownload", ".partial", ".reason.txt")
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file, as `import statement` prints it."""
+
+    path: str
+    sha256: str
+    outcome: str
+    format: str | None = None
+    lines: int = 0
+    created: int = 0
+    unchanged: int = 0
+    reason: str | None = None
+    moved_to: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def inbox_files(settings: BankStatementSettings, now: datetime, settle: timedelta) -> list[Path]:
+    """Files waiting in the inbox, oldest first: not hidden, not partial, untouched for `settle` (a file
+    still being copied in would read as truncated)."""
+    if settings.inbox is None:
+        return []
+    inbox = Path(settings.inbox)
+    found = []
+    for path in inbox.iterdir() if inbox.is_dir() else ():
+        if not path.is_file() or path.name.startswith(".") or path.name.lower().endswith(_PARTIAL):
+            continue
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
+        if now - modified >= settle:
+            found.append(path)
+    return sorted(found, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def import_files(
+    engine: Engine,
+    settings: BankStatementSettings,
+    paths: Sequence[Path],
+    *,
+    clock: Callable[[], datetime],
+    holder: str = "import statement",
+) -> list[FileResult]:
+    """Load `paths` into the connector, one transaction per file, under the connector's lock. Raises
+    store.locks.LockHeld when a run holds the connector; a database failure stops the call (the file
+    being written is rolled back whole) and fails the run."""
+    files = SqlBankStatementFiles(engine)
+    runs = SqlSyncLog(engine)
+    results: list[FileResult] = []
+    with connector_lock(engine, settings.name, holder=holder) as lease:
+        run = runs.start(settings.name, STREAM, mode="import", since=None, now=clock())
+        try:
+            for path in paths:
+                lease.check()
+                results.append(_one(files, run, settings, path, clock))
+        except BaseException as exc:
+            runs.finish(run, status=FAILED, now=clock(), error=f"{type(exc).__name__}: {exc}")
+            raise
+        runs.finish(run, status=OK, now=clock())
+    return results
+
+
+def _one(
+    files: SqlBankStatementFiles,
+    run: RunRef,
+    settings: BankStatementSettings,
+    path: Path,
+    clock: Callable[[], datetime],
+) -> FileResult:
+    data = path.read_bytes()
+    sha256 = hashlib.sha256(data).hexdigest()
+    base = StatementFile(
+        source=settings.name, sha256=sha256, filename=path.name, outcome=LOADED, recorded_at=clock()
+    )
+    earlier = files.loaded(settings.name, sha256)
+    if earlier is not None:
+        when = earlier.recorded_at.strftime("%Y-%m-%d %H:%M")
+        record = replace(
+            base,
+            outcome=DUPLICATE,
+            format=earlier.format,
+            reason=f"loaded before on {when} UTC as {earlier.filename}",
+        )
+        files.record(record)
+        return _result(path, record, _move(settings, path, "archive", sha256))
+    try:
+        kind = recognize(data, path.name)
+        statements = read_statements(data, path.name, settings)
+        documents = to_documents(statements, settings.name, sha256)
+    except StatementError as exc:
+        record = replace(base, outcome=REJECTED, format=_format_or_none(data, path.name), reason=str(exc))
+        files.record(record)
+        moved = _move(settings, path, "rejected", sha256)
+        if moved is not None:
+            Path(f"{moved}.reason.txt").write_text(f"{exc}\n", encoding="utf-8")
+        log.warning("bank.file_rejected", connector=settings.name, file=path.name, reason=str(exc))
+        return _result(path, record, moved)
+    ids = ",".join(s.statement_id for s in statements if s.statement_id) or None
+    page = PageWrite(
+        documents=page_records([_incoming(d) for d in documents]), now=clock(), fetched=len(documents)
+    )
+    record = replace(base, format=kind, lines=len(documents), statements=ids, sync_run_id=run.id)
+    counts = files.load(run, page, record)
+    done = replace(record, created=counts.created, unchanged=counts.unchanged + counts.updated)
+    log.info(
+        "bank.file_loaded",
+        connector=settings.name,
+        file=path.name,
+        lines=len(documents),
+        created=counts.created,
+    )
+    return _result(path, done, _move(settings, path, "archive", sha256))
+
+
+def _incoming(document: CanonicalDocument) -> Incoming:
+    """The line as a ledger record: its payload is what the bank said (no provenance), so the same line
+    read again from any file hashes the same and changes nothing."""
+    raw = document.model_dump(mode="json", exclude={"revision"})
+    raw["references"] = {k: v for k, v in raw["references"].items() if k not in PROVENANCE}
+    return Incoming(document, payload_hash(raw), canonical_json_bytes(raw))
+
+
+def _format_or_none(data: bytes, name: str) -> str | None:
+    try:
+        return recognize(data, name)
+    except StatementError:
+        return None
+
+
+def _result(path: Path, record: StatementFile, moved: Path | None) -> FileResult:
+    return FileResult(
+        path=str(path),
+        sha256=record.sha256,
+        outcome=record.outcome,
+        format=record.format,
+        lines=record.lines,
+        created=record.created,
+        unchanged=record.unchanged,
+        reason=record.reason,
+        moved_to=None if moved is None else str(moved),
+    )
+
+
+def _move(settings: BankStatementSettings, path: Path, where: str, sha256: str) -> Path | None:
+    """Move a file taken from the inbox to archive/ or rejected/ (never a file named on the command line
+    from elsewhere); a name already there gets the file's hash added, so nothing is overwritten."""
+    if settings.inbox is None or path.resolve().parent != Path(settings.inbox).resolve():
+        return None
+    configured = settings.archive if where == "archive" else settings.rejected
+    target_dir = Path(configured) if configured else Path(settings.inbox) / where
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{path.stem}.{sha256[:12]}{path.suffix}"
+    shutil.move(os.fspath(path), os.fspath(target))
+    return target
