@@ -5,9 +5,11 @@ entry rows, FilterString/OrderString, permission profiles, session expiry, hard 
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
@@ -370,3 +372,50 @@ def test_two_entries_of_a_receipt_give_every_combination_and_an_entry_filter_fil
             FilterString=f"FID = {order.fid} AND FMaterialId.FNumber = '{material}'",
         )
         assert lines == [[order.fid, material]]
+
+
+def _readme_keys() -> dict[str, set[str]]:
+    """Form -> every field key README.md's table lists for it (the client engineer's reference)."""
+    text = (Path(__file__).parents[2] / "connectors/sandbox/kingdee/README.md").read_text(encoding="utf-8")
+    common = text.split("Every bill form: ", 1)[1].split(", and:", 1)[0]
+    keys: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not (cells[0].startswith(("SAL_", "AR_", "IV_", "BD_"))):
+            continue
+        named = set(re.findall(r"\bF[A-Za-z_0-9]+\b", " ".join(cells[1:])))
+        for form in cells[0].split(" / "):
+            keys[form] = named | (set() if form.startswith("BD_") else set(re.findall(r"F\w+", common)))
+    return keys
+
+
+def test_every_field_key_the_readme_lists_is_served_for_its_form() -> None:
+    from connectors.sandbox.kingdee import KingdeeSpec, generate_kingdee_company
+
+    listed = _readme_keys()
+    assert set(listed) == {
+        SALES_ORDER,
+        RECEIVABLE,
+        RECEIPT,
+        "IV_SALESIC",
+        "IV_SALESOC",
+        "BD_Customer",
+        "BD_MATERIAL",
+    }
+    entities = {
+        "FSaleOrderEntry",
+        "FEntityDetail",
+        "FRECEIVEBILLENTRY",
+        "FRECEIVEBILLSRCENTRY",
+        "FSALESICENTRY",
+        "FSALESOCENTRY",
+    }
+    company = generate_kingdee_company(KingdeeSpec(customers=5, orders=40, seed=2))
+    sandbox = KingdeeSandbox(company.dataset)
+    with sandbox:
+        session = logged_in(sandbox)
+        for form, keys in listed.items():
+            fields = sorted(keys - entities)
+            rows = query(session, sandbox, form, ",".join(fields), Limit=5)
+            assert isinstance(rows[0], list), (form, rows)
+            assert len(rows[0]) == len(fields)

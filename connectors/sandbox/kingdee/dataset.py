@@ -339,6 +339,22 @@ _HEAD_KEYS: Final[Mapping[str, str]] = {
 }
 """Per bill form: the keys of `_HEAD_ATTRS` in that order ("-": the form has no such field)."""
 
+_FORM_HEAD: Final[Mapping[str, Mapping[str, Callable[[Any], Any]]]] = {
+    SALES_ORDER: {
+        "FBILLAMOUNT_LC": lambda b: sum((line.amount_local for line in b.lines), Decimal(0)),
+        "FBILLTAXAMOUNT_LC": lambda b: sum((line.tax_local for line in b.lines), Decimal(0)),
+        "FCLOSESTATUS": lambda _b: "A",
+    },
+    RECEIVABLE: {"FENDDATE_H": lambda b: _day(b.due_on)},
+    RECEIPT: {},
+    VAT_SPECIAL: {
+        "FIVNUMBER": lambda b: b.invoice_number,
+        "FINVOICEDATE": lambda b: _day(b.bill_date),
+        "FREDBLUE": lambda _b: "0",
+    },
+}
+"""Per bill form: its other head fields."""
+
 _LINE_ATTRS: Final = (
     "material", "material_name", "quantity", "price", "tax_price", "tax_rate", "amount", "tax", "all_amount",
     "amount_local", "tax_local", "all_amount_local", "source_form", "source_fid", "source_number",
@@ -419,6 +435,8 @@ def _bill_fields(form: str, lookups: Lookups) -> dict[str, FieldDef]:
     for attr, key in zip(_HEAD_ATTRS, _HEAD_KEYS[form].split(), strict=True):
         if key != "-":
             fields[key] = _head(_attribute(attr))
+    own = _FORM_HEAD[VAT_SPECIAL if form == VAT_ORDINARY else form]
+    fields.update({key: _head(get) for key, get in own.items()})
     return fields
 
 
