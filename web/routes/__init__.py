@@ -12,6 +12,7 @@ ROUTE_MODULES: Final[tuple[str, ...]] = (
     "web.routes.today",
     "web.routes.documents",
     "web.routes.connectors",
+    "web.routes.connector_authorize",
     "web.routes.audit_page",
     "web.routes.reports",
     "web.routes.queue",

@@ -24,6 +24,7 @@ from store.runs import QuarantineEntry, RunRecord, SqlSyncLog, StreamStatus
 from store.secrets import SECRET_NAME_PATTERN, is_secret_name
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import check_connector, set_secret
+from sync.authorize import authorizable
 from sync.health import HealthReport, StreamHealth, assess_health
 from sync.stream_notes import count_cell, quarantine_label, quarantine_reason
 from web.auth import Principal, require
@@ -55,7 +56,28 @@ def connectors_page(
     jobs = sync_jobs(request)
     latest = {c.name: jobs.latest(c.name) for c in state.settings.connectors}
     context = {**view, **HELPERS, "jobs": latest, "joined": job == "joined"}
+    context["authorized"] = _authorize_message(request, {c.name for c in state.settings.connectors})
     return render(request, "connectors.html", context)
+
+
+AUTHORIZE_OUTCOMES = ("done", "refused", "state", "exchange", "config", "unsupported")
+"""What web/routes/connector_authorize.py sends the admin back with (`?authorize=...`)."""
+
+
+def _authorize_message(request: Request, names: set[str]) -> dict[str, Any] | None:
+    """The outcome of a consent (web/routes/connector_authorize.py), for the page's status line."""
+    params = request.query_params
+    outcome = params.get("authorize")
+    if outcome not in AUTHORIZE_OUTCOMES:
+        return None
+    connector = params.get("connector") if params.get("connector") in names else ""
+    return {
+        "key": f"web.authorize.{outcome}",
+        "ok": outcome == "done",
+        "params": {"connector": connector},
+        "realm": params.get("realm") if outcome == "done" else None,
+        "set_refresh": params.get("set_refresh") if outcome == "done" else None,
+    }
 
 
 @router.post("/connectors/{name}/sync")
@@ -203,7 +225,14 @@ def _view(engine: Any, settings: Settings, now: datetime, catalogue: Catalogue) 
             )
             for stream in connector.streams
         ]
-        connectors.append({"name": connector.name, "kind": connector.kind, "streams": rows})
+        connectors.append(
+            {
+                "name": connector.name,
+                "kind": connector.kind,
+                "streams": rows,
+                "authorizable": authorizable(connector.kind),
+            }
+        )
     held = []
     for source, stream in statuses:
         entries = [q for q in quarantine if (q.source, q.stream) == (source, stream)]
