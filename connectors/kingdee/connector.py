@@ -9,7 +9,8 @@ from config.kinds import KingdeeSettings
 from connectors.base import CheckResult, ConnectorDeps, ConnectorKind
 from connectors.errors import ConnectorError
 from connectors.kingdee.client import KingdeeSession
-from connectors.kingdee.query import BillQuery, rows_as_records
+from connectors.kingdee.normalize import SALES_ORG
+from connectors.kingdee.query import DOCUMENTED_LIMIT, BillQuery, rows_as_records
 from connectors.kingdee.streams import SPECS, KingdeeStream
 from connectors.stream import Probe, check_connection
 
@@ -79,26 +80,43 @@ class KingdeeConnector:
         return probe
 
     def _organizations(self) -> CheckResult:
+        """The organizations the user sees (`ORG_Organizations`); where that form cannot be read, the
+        sales organizations of the first bill form's first page (a sample: a configured one missing
+        from it is a warning, not a failure)."""
         wanted = self._session.cfg.org_numbers
-        query = BillQuery(ORGANIZATIONS_FORM, ("FNumber", "FName"), order="FNumber ASC")
         try:
-            rows = rows_as_records(
-                query.field_keys, self._session.execute_bill_query(query.data()), query.form_id
-            )
+            seen = self._listed(BillQuery(ORGANIZATIONS_FORM, ("FNumber", "FName"), order="FNumber ASC"))
+            where = ""
         except ConnectorError as exc:
-            said = f"cannot list {ORGANIZATIONS_FORM}: {exc}"
-            return CheckResult("organizations", True, said, state="missing")
-        seen = {str(row["FNumber"]): str(row["FName"] or "") for row in rows if row.get("FNumber")}
+            form = next(
+                (f for s in self._streams.values() for f in s.spec.forms if s.spec.id_field == "FID"), None
+            )
+            if form is None:
+                return CheckResult(
+                    "organizations", True, f"cannot list {ORGANIZATIONS_FORM}: {exc}", state="missing"
+                )
+            try:
+                seen = self._listed(BillQuery(form, (f"{SALES_ORG}.FNumber", f"{SALES_ORG}.FName")))
+            except ConnectorError as again:
+                return CheckResult(
+                    "organizations", True, f"cannot list organizations: {again}", state="missing"
+                )
+            where = f" on the first {DOCUMENTED_LIMIT:,} rows of {form} ({ORGANIZATIONS_FORM} unreadable)"
         listed = ", ".join(f"{number} {name}".strip() for number, name in seen.items()) or "none"
         missing = [org for org in wanted if org not in seen]
         if missing:
-            return CheckResult(
-                "organizations",
-                False,
-                f"org_numbers {', '.join(missing)} not among those the user sees: {listed}",
-            )
+            said = f"org_numbers {', '.join(missing)} not among those the user sees{where}: {listed}"
+            return CheckResult("organizations", bool(where), said, state="missing" if where else "")
         reading = f"reading {', '.join(wanted)}" if wanted else "reading all (org_numbers not set)"
-        return CheckResult("organizations", True, f"{reading}; visible: {listed}")
+        return CheckResult("organizations", True, f"{reading}; visible{where}: {listed}")
+
+    def _listed(self, query: BillQuery) -> dict[str, str]:
+        """Organization number -> name, from a query whose two fields are those."""
+        number, name = query.field_keys
+        rows = rows_as_records(
+            query.field_keys, self._session.execute_bill_query(query.data()), query.form_id
+        )
+        return {str(row[number]): str(row[name] or "") for row in rows if row.get(number)}
 
     def close(self) -> None:
         self._session.close()

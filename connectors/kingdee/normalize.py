@@ -51,7 +51,8 @@ CURRENCY_NUMBERS: Final[Mapping[str, str]] = {
 """K/3 Cloud's preset currency numbers (币别编码) -> ISO 4217 (UNVERIFIED: not in the notes; an ISO code
 in the field is taken as it is)."""
 
-ORGANIZATION: Final = "FSaleOrgId.FNumber"
+SALES_ORG: Final = "FSaleOrgId"
+ORGANIZATION: Final = f"{SALES_ORG}.FNumber"
 """The sales organization (销售组织) of every bill form, the field `org_numbers` filters on."""
 RECEIVABLE_FORM: Final = "AR_receivable"
 ORDER_FORM: Final = "SAL_SaleOrder"

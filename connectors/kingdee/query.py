@@ -194,7 +194,7 @@ def _grouped(
             bills.append({**header, ENTRIES: []} if entry_fields else header)
         if entry_fields:
             entry = {k: row.get(k) for k in entry_fields}
-            if any(v not in (None, "", 0) for v in entry.values()):
+            if any(v is not None and v != "" for v in entry.values()):
                 bills[-1][ENTRIES].append(entry)
     grouped: list[RawRecord] = list(bills)
     return grouped

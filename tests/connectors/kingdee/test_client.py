@@ -278,3 +278,19 @@ def test_a_session_kept_in_the_store_is_reused_by_the_next_connector() -> None:
         _documents(again)
     assert len(server.logins) == 1
     assert store.tokens["kingdee:kingdee"].expires_at > datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_without_the_organizations_form_connector_test_lists_those_on_the_first_page_of_bills() -> None:
+    server = FakeK3({"SAL_SaleOrder": sale_order_rows()})
+    refusal = json.dumps(fixture("query_error.json"), ensure_ascii=False)
+    server.faults.append(lambda data: (200, {}, refusal) if data["FormId"] == "ORG_Organizations" else None)
+    with connector(server, streams=["sales_orders"], org_numbers=["100"]) as built:
+        found = next(r for r in built.check() if r.what == "organizations")
+    assert (found.ok, found.state) == (True, "")
+    assert found.detail == (
+        "reading 100; visible on the first 2,000 rows of SAL_SaleOrder (ORG_Organizations unreadable): 100"
+    )
+    with connector(server, streams=["sales_orders"], org_numbers=["200"]) as built:
+        sampled = next(r for r in built.check() if r.what == "organizations")
+    assert (sampled.ok, sampled.state) == (True, "missing")  # a sample cannot prove it absent
+    assert sampled.detail.startswith("org_numbers 200 not among those the user sees on the first 2,000 rows")
