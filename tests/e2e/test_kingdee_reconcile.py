@@ -5,7 +5,6 @@ configuration checks and the rules find nothing."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,8 @@ from connectors.sandbox.demo_servers import fxiaoke_sandbox, sandbox_credentials
 from connectors.sandbox.generator import CompanySpec, generate_company
 from connectors.sandbox.kingdee import KingdeeSandboxOptions
 from connectors.sandbox.kingdee.company import kingdee_sandbox
-from sync.cli import main
 from sync.demo import connectors_yaml
+from tests.e2e.sync_support import Outcome, cli
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +32,9 @@ def recommended_rules() -> str:
     return found.group(1)
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    capsys.readouterr()
-    code = main([*args, "--json"])
-    captured = capsys.readouterr()
-    assert code == 0, captured.err
-    return json.loads(captured.out)
+def json_of(outcome: Outcome) -> Any:
+    assert outcome.code == 0, outcome.err
+    return outcome.json()
 
 
 def kingdee_entry(url: str) -> str:
@@ -67,13 +63,13 @@ def test_the_recommended_rules_load_and_find_nothing_in_a_clean_fxiaoke_and_king
             f"locale: en\n\n{block.rstrip()}\n{kingdee_entry(box.server_url)}\n{rules}",
             encoding="utf-8",
         )
-        assert main(["--config", str(config), "config", "check"]) == 0
-        assert main(["--config", str(config), "init"]) == 0
-        synced = run_json(capsys, "--config", str(config), "sync", "run", "--full")
+        assert cli(capsys, config, "config", "check").code == 0
+        assert cli(capsys, config, "init").code == 0
+        synced = json_of(cli(capsys, config, "sync", "run", "--full", "--json"))
         assert {(run["connector"], run["status"]) for run in synced["runs"]} == {
             ("fxiaoke", "ok"), ("kingdee", "ok"),
         }  # fmt: skip
-        result = run_json(capsys, "--config", str(config), "reconcile", "run")
+        result = json_of(cli(capsys, config, "reconcile", "run", "--json"))
     runs = {run["rule"]: run for run in result["runs"]}
     assert sorted(runs) == sorted(names)
     assert {name: run["exceptions"] for name, run in runs.items()} == {name: {} for name in runs}
