@@ -7,6 +7,8 @@ Runs, each in its own process so none inherits another's memory:
   of the same rows (and of the documents rows alone), and against itself without the writer process;
 - reconcile (bench/reconcile.py): its default sizes (10k and 100k a side; --million adds 1M), against
   the pandas merge an analyst would script;
+- collections (bench/collections.py): 10,000 payments against 10,000 bank lines through a collections
+  rule (issue 21), against the reconcile benchmark's 10,000 x 10,000 of this same run (its budget);
 - end-to-end HTTP sync (bench/http_sync.py): 100,000 records from the sandboxes over loopback, then the
   same sync from their recorded answers replayed by a minimal server; records/s of each against the
   ingest engine's records/s at that size in this same run, CPU per record of each process, peak RSS;
@@ -112,11 +114,34 @@ def rows(results: dict[str, Any]) -> list[Row]:
         )
     if "error" in reconcile:
         table.append(("reconcile", "failed", reconcile["error"], "", ""))
+    table += _collections_rows(results.get("collections", {}), reconcile.get("results", []))
     http = results.get("http_sync", {})
     for size, run in (item for item in http.items() if item[0] not in ("error", "wall_seconds")):
         table += _http_rows(int(size), run, engine_rate)
     if "error" in http:
         table.append(("HTTP sync", "failed", http["error"], "", ""))
+    return table
+
+
+def _collections_rows(collections: dict[str, Any], reconciled: list[dict[str, Any]]) -> list[Row]:
+    """Each collections size against the reconcile run of the same size (the budget), when there is one."""
+    table: list[Row] = []
+    budgets = {run["n"]: run["ours"]["seconds"] for run in reconciled}
+    for run in collections.get("results", []):
+        n, ours = run["n"], run["ours"]["seconds"]
+        exact = "all planted found" if run.get("planted_found_exactly") else "planted NOT all found"
+        budget = budgets.get(n)
+        table.append(
+            (
+                f"collections {n:,} x {n:,}",
+                f"seconds ({exact}; cpu {run['ours']['cpu_seconds']:.2f})",
+                f"{ours:.2f}",
+                f"{budget:.2f} (reconcile {n:,} x {n:,})" if budget else "-",
+                _ratio(ours, budget) if budget else "-",
+            )
+        )
+    if "error" in collections:
+        table.append(("collections", "failed", collections["error"], "", ""))
     return table
 
 
@@ -196,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["ingest"] = _run("bench.ingest", "--records", *records)
     sizes = "2000,20000" if args.quick else "10000,100000"
     results["reconcile"] = _run("bench.reconcile", "--sizes", sizes, *(["--million"] if args.million else []))
+    results["collections"] = _run("bench.collections", "--sizes", "2000" if args.quick else "10000")
     http_sizes = ["5000"] if args.quick else ["100000"]
     results["http_sync"] = _run("bench.http_sync", "--records", *http_sizes)
     results["load_average_after"] = machine()["load_average"]

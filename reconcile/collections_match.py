@@ -53,6 +53,8 @@ BANK_FINDINGS: Final = frozenset(
 _PARTY_ALIKE: Final = 85
 _POINTS: Final = 1000
 _PAIR: Final = 100
+_COUNTED: Final = 2000
+"""Batch pass: a credit whose stated batch count is the group's size weighs as much as a reference."""
 _SKIPPED_KEYS: Final = frozenset({"NOTPROVIDED", "NONREF"})
 """Placeholders banks put where the payer gave no end-to-end id or reference (camt, MT940)."""
 
@@ -122,6 +124,8 @@ def _without_reversed(lines: list[LedgerRow]) -> list[LedgerRow]:
     """The lines less each credit a later reversal line sends back, and less those reversals: a credit
     reversed is a receipt that did not happen. A reversal pairs with the latest earlier (or same-day)
     credit of the same account, amount and counterparty not already reversed."""
+    if not any(_is_reversal(row) for row in lines):
+        return lines
     open_credits: dict[tuple[str, int, str], list[LedgerRow]] = {}
     for row in sorted(lines, key=lambda r: (r.issued_on or date.min, r.key_text)):
         if (row.total or 0) > 0 and not _is_reversal(row):
@@ -175,14 +179,14 @@ class _Run:
         index = _index(
             (n, key)
             for n, p in enumerate(self.pays)
-            for key in (p.number, _ref(p, "reference_number"), p.external_id)
+            for key in {p.number, _ref(p, "reference_number"), p.external_id}
         )
         edges: list[tuple[int, int]] = []
         for c, credit in enumerate(self.credits):
-            refs = (credit.number, _ref(credit, "bank_reference"), _ref(credit, "end_to_end_id"))
+            refs = {credit.number, _ref(credit, "bank_reference"), _ref(credit, "end_to_end_id")}
             hits = {n for key in refs if (k := _key(key)) and (k in index) for n in index[k]}
             edges += [(n, c) for n in sorted(hits)]
-        for lefts, rights in components(edges):
+        for lefts, rights in _groups(edges):
             if len(lefts) == 1 or len(rights) == 1:
                 self._settle_group(lefts, rights, "reference", strict=len(lefts) + len(rights) > 2)
 
@@ -205,7 +209,7 @@ class _Run:
             if self.credit_taken[c] or not (text := _ref(credit, "remittance")):
                 continue
             edges += [(n, c) for n in sorted(named_in(text, index, longest)) if not self.pay_taken[n]]
-        for lefts, rights in components(edges):
+        for lefts, rights in _groups(edges):
             if len(lefts) == 1 or len(rights) == 1:
                 self._settle_group(lefts, rights, "remittance", strict=len(lefts) + len(rights) > 2)
 
@@ -230,36 +234,35 @@ class _Run:
                 if days is None or days > self.window:
                     continue
                 scores[n, c] = self._why(payment, self.credits[c], amount, other, days)
-        for lefts, rights in components(scores):
-            edges = [(n, c) for n in lefts for c in rights if (n, c) in scores]
-            if len(lefts) > GROUP_CAP or len(rights) > GROUP_CAP:
-                self._ambiguous(lefts, rights)
-                continue
-            weights = {(lefts.index(n), rights.index(c)): _PAIR + scores[n, c].total for n, c in edges}
-            outcome = settle(len(lefts), len(rights), weights, self.rule.margin * 100)
-            for a, b in outcome.pairs:
-                n, c = lefts[a], rights[b]
-                self._take([n], [c], "amount_date", scores[n, c])
-            rest = [(n, c) for n, c in edges if not self.pay_taken[n] and not self.credit_taken[c]]
-            for sub_left, sub_right in components(rest):
-                self._ambiguous(sub_left, sub_right)
+        taken, contested = _assign(
+            {edge: _PAIR + why.total for edge, why in scores.items()}, self.rule.margin
+        )
+        for n, c in taken:
+            self._take([n], [c], "amount_date", scores[n, c])
+        for lefts, rights in contested:
+            self._ambiguous(lefts, rights)
 
     def batches(self) -> None:
         """Pass 4: one credit for a whole group of payments (a deposit or batch, else one party's payments
-        within the window) less a fee within the fee tolerance. Only a group and a credit that have no
-        other candidate are taken: never a guess between two."""
+        within the window) less a fee within the fee tolerance. Where groups and credits compete, the one
+        best assignment by date closeness, the smallest fee and the bank's batch count is taken, as in
+        pass 3; pairs another
+        assignment comes within `margin` points of are an ambiguous_match: never a guess."""
         groups = self._payment_groups()
-        claims: dict[int, list[int]] = {}
-        candidates: list[list[int]] = []
+        weights: dict[tuple[int, int], int] = {}
         for g, members in enumerate(groups):
-            found = self._credits_for(members)
-            candidates.append(found)
-            for c in found:
-                claims.setdefault(c, []).append(g)
-        for g, members in enumerate(groups):
-            found = candidates[g]
-            if len(found) == 1 and len(claims[found[0]]) == 1 and not self.credit_taken[found[0]]:
-                self._settle_group(tuple(members), (found[0],), "batch", strict=True)
+            gross = sum(self.pays[n].total or 0 for n in members)
+            for c in self._credits_for(members):
+                days = max(self._days(self.pays[n], self.credits[c]) or 0 for n in members)
+                fee = max(gross - (self.credits[c].total or 0), 0)
+                closeness = _share(_POINTS, days, self.window) + _share(_POINTS, fee, self._fee_limit(gross))
+                counted = _ref(self.credits[c], "batch_count") == str(len(members))
+                weights[g, c] = _PAIR + closeness + (_COUNTED if counted else 0)
+        taken, contested = _assign(weights, self.rule.margin)
+        for g, c in taken:
+            self._settle_group(tuple(groups[g]), (c,), "batch", strict=True)
+        for batch, rights in contested:
+            self._ambiguous([n for g in batch for n in groups[g]], rights)
 
     def split_receipts(self) -> None:
         """Pass 5: one payment received in several credits of its party within the window (whole groups)."""
@@ -352,7 +355,9 @@ class _Run:
         pays = tuple(self.pays[n] for n in lefts)
         credits = tuple(self.credits[c] for c in rights)
         self.matches.append(Match(pays, credits, how, why))
-        if line is not None:
+        if line is None:
+            return
+        if len(pays) != 1 or len(credits) != 1 or not self.bridge.add_clean(pays[0], credits[0]):
             self.bridge.add(line, pays, credits)
 
     def _fee(
@@ -415,7 +420,8 @@ class _Run:
 
     def _payment_groups(self) -> list[list[int]]:
         """The batch pass's groups of free payments: by deposit/batch reference, else by party, split
-        where two consecutive payments are more than the window apart."""
+        where two consecutive payments are more than the window apart (a party's group only matches a
+        credit its party paid: `_credits_for`)."""
         by_batch: dict[tuple[str | None, str], list[int]] = {}
         by_party: dict[tuple[str | None, str], list[int]] = {}
         for n, payment in enumerate(self.pays):
@@ -442,8 +448,10 @@ class _Run:
 
     def _credits_for(self, members: Sequence[int]) -> list[int]:
         """Free credits a group's payments could be banked as: the sum less at most the fee limit, every
-        payment within the window, and the bank's batch count (when it states one) the group's size."""
+        payment within the window, and the bank's batch count (when it states one) the group's size. A
+        group without a deposit/batch reference is one party's: the credit's payer must be that party."""
         pays = [self.pays[n] for n in members]
+        by_party = not any(_ref(pays[0], key) for key in BATCH_KEYS)
         gross = sum(p.total or 0 for p in pays)
         lowest = gross - self._fee_limit(gross) - self.tol.limit(gross, gross)
         highest = gross + self.tol.limit(gross, gross)
@@ -454,6 +462,8 @@ class _Run:
             credit = self.credits[c]
             count = _ref(credit, "batch_count")
             if count is not None and count.isdigit() and int(count) != len(pays):
+                continue
+            if by_party and self.ctx.aliases.score(pays[0].party_name, credit.party_name) < _PARTY_ALIKE:
                 continue
             days = [self._days(p, credit) for p in pays]
             if all(d is not None and d <= self.window for d in days):
@@ -512,6 +522,32 @@ class _Run:
         )
 
 
+def _assign(
+    weights: Mapping[tuple[int, int], int], margin: int
+) -> tuple[list[tuple[int, int]], list[tuple[tuple[int, ...], tuple[int, ...]]]]:
+    """Per connected group of candidate pairs, the one best assignment (reconcile/assignment.py): the
+    pairs taken, and the groups of what is left whose pairs another assignment comes within `margin`
+    points of (a group with more than GROUP_CAP documents a side is not searched: all of it)."""
+    taken: list[tuple[int, int]] = []
+    contested: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for lefts, rights in components(weights):
+        edges = [(a, b) for a in lefts for b in rights if (a, b) in weights]
+        if len(edges) == 1:
+            taken += edges
+            continue
+        if len(lefts) > GROUP_CAP or len(rights) > GROUP_CAP:
+            contested.append((lefts, rights))
+            continue
+        at_left, at_right = {a: k for k, a in enumerate(lefts)}, {b: k for k, b in enumerate(rights)}
+        local = {(at_left[a], at_right[b]): weights[a, b] for a, b in edges}
+        outcome = settle(len(lefts), len(rights), local, margin * 100)
+        chosen = [(lefts[x], rights[y]) for x, y in outcome.pairs]
+        taken += chosen
+        used_left, used_right = {a for a, _ in chosen}, {b for _, b in chosen}
+        contested += components((a, b) for a, b in edges if a not in used_left and b not in used_right)
+    return sorted(taken), contested
+
+
 def _share(points: int, distance: int, limit: int) -> int:
     if limit <= 0:
         return points if distance <= 0 else 0
@@ -549,6 +585,18 @@ def _ref(row: LedgerRow, name: str) -> str | None:
 def _key(value: str | None) -> str | None:
     key = normalize_number(value)
     return None if key is None or len(key) < 3 or key in _SKIPPED_KEYS else key
+
+
+def _groups(edges: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """`components` of the edges, the common one-to-one pairs (each end in no other edge) taken first."""
+    lefts: dict[int, int] = {}
+    rights: dict[int, int] = {}
+    for a, b in edges:
+        lefts[a] = lefts.get(a, 0) + 1
+        rights[b] = rights.get(b, 0) + 1
+    single = [((a,), (b,)) for a, b in edges if lefts[a] == 1 and rights[b] == 1]
+    rest = [(a, b) for a, b in edges if lefts[a] > 1 or rights[b] > 1]
+    return sorted([*single, *components(rest)])
 
 
 def _index(keyed: Iterable[tuple[int, str | None]]) -> dict[str, frozenset[int]]:

@@ -83,6 +83,17 @@ timezone: Asia/Shanghai                   # company time zone for date-only fiel
 #       client_secret: secret:xero-client-secret
 #     schedule: {every_minutes: 30}       # then: ledgerbridge connector authorize xero
 #
+#   - name: kingdee                       # Kingdee K/3 Cloud 金蝶云星空 (docs/connectors/kingdee.md)
+#     kind: kingdee
+#     server_url: https://erp.example.com/K3Cloud   # required: the tenant's address up to /K3Cloud
+#     acct_id: "62f0a9c2e5b1a4"           # the data center (账套) id
+#     user_name: 集成用户                  # the user the third-party app (第三方系统登录授权) acts as
+#     streams: [sales_orders, receivables, receipts, customers, materials]
+#     credentials:
+#       app_id: ${KINGDEE_APP_ID}
+#       app_secret: secret:kingdee-app-secret
+#     schedule: {every_minutes: 30}
+#
 #   - name: import                        # canonical records from JSON-lines files
 #     kind: jsonl
 #     path: data/{stream}.jsonl

@@ -290,3 +290,41 @@ def test_the_rule_is_read_from_yaml_and_refuses_wrong_sides() -> None:
     plan = audited.implicit_plan()
     assert plan is not None
     assert [(s.source, s.kind) for s in plan.scope] == [(BOOKS, "payment")]
+
+
+def test_competing_payouts_go_to_the_nearer_credit_and_alike_ones_are_ambiguous() -> None:
+    def payout(batch: str, on: date, *shares: str) -> list[CanonicalDocument]:
+        return [
+            payment(f"{batch}-{k}", share, on, party=f"Card Customer {batch}{k}", deposit=batch)
+            for k, share in enumerate(shares)
+        ]
+
+    docs = [
+        *payout("PO-1", OCT, "100.00", "200.00"),  # 300.00
+        *payout("PO-2", OCT + timedelta(days=3), "150.00", "151.00"),  # 301.00
+        # Each credit fits both payouts' sums less a fee; dates and the stated count tell them apart.
+        bank_line("B-1", "294.00", OCT + timedelta(days=1), payer="STRIPE", batch_count="2"),
+        bank_line("B-2", "295.00", OCT + timedelta(days=4), payer="STRIPE", batch_count="2"),
+    ]
+    result = _run(docs)
+    assert _hows(result) == {
+        ("PO-1-0", "PO-1-1", "CN0000111122223333/B-1"): "batch",
+        ("PO-2-0", "PO-2-1", "CN0000111122223333/B-2"): "batch",
+    }
+    twins = [
+        *payout("PO-3", OCT, "100.00", "200.00"),
+        *payout("PO-4", OCT, "100.00", "200.00"),
+        bank_line("B-3", "294.00", OCT + timedelta(days=1), payer="STRIPE"),
+        bank_line("B-4", "294.00", OCT + timedelta(days=1), payer="STRIPE"),
+    ]
+    ambiguous = _only(_run(twins), DiscrepancyType.AMBIGUOUS_MATCH)
+    assert len(ambiguous.left) == 4
+    assert len(ambiguous.right) == 2
+
+
+def test_a_party_batch_needs_the_party_to_have_paid_it() -> None:
+    docs = [
+        payment("P-1", "1000.00", OCT, party="Globex Corporation"),
+        bank_line("B-1", "996.00", OCT, payer="Someone Else Ltd"),
+    ]
+    assert _run(docs).matches == ()
