@@ -43,20 +43,19 @@ _PARTIAL = (".part", ".tmp", ".crdownload", ".partial", ".reason.txt")
 
 @dataclass(frozen=True)
 class FileResult:
-    """What became of one file, as `import statement` prints it."""
+    """What became of one file (its registry row) and where it went, as `import statement` prints it."""
 
     path: str
-    sha256: str
-    outcome: str
-    format: str | None = None
-    lines: int = 0
-    created: int = 0
-    unchanged: int = 0
-    reason: str | None = None
+    file: StatementFile
     moved_to: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        shown = ("sha256", "outcome", "format", "lines", "created", "unchanged", "reason")
+        return {
+            "path": self.path,
+            **{key: getattr(self.file, key) for key in shown},
+            "moved_to": self.moved_to,
+        }
 
 
 def inbox_files(settings: BankStatementSettings, now: datetime, settle: timedelta) -> list[Path]:
@@ -170,17 +169,7 @@ def _format_or_none(data: bytes, name: str) -> str | None:
 
 
 def _result(path: Path, record: StatementFile, moved: Path | None) -> FileResult:
-    return FileResult(
-        path=str(path),
-        sha256=record.sha256,
-        outcome=record.outcome,
-        format=record.format,
-        lines=record.lines,
-        created=record.created,
-        unchanged=record.unchanged,
-        reason=record.reason,
-        moved_to=None if moved is None else str(moved),
-    )
+    return FileResult(str(path), record, None if moved is None else str(moved))
 
 
 def _move(settings: BankStatementSettings, path: Path, where: str, sha256: str) -> Path | None:
@@ -196,3 +185,27 @@ def _move(settings: BankStatementSettings, path: Path, where: str, sha256: str) 
         target = target_dir / f"{path.stem}.{sha256[:12]}{path.suffix}"
     shutil.move(os.fspath(path), os.fspath(target))
     return target
+
+
+SHOWN_FILES = 5
+"""Files `sync status` lists per bank_statement connector, newest first."""
+
+
+def recent_files(engine: Engine, connectors: Sequence[str]) -> list[dict[str, object]]:
+    """The last few files of each bank_statement connector, as `sync status --json` prints them."""
+    files = SqlBankStatementFiles(engine)
+    return [
+        {
+            "connector": row.source,
+            "file": row.filename,
+            "sha256": row.sha256,
+            "outcome": row.outcome,
+            "format": row.format,
+            "lines": row.lines,
+            "created": row.created,
+            "reason": row.reason,
+            "recorded_at": row.recorded_at.isoformat().replace("+00:00", "Z"),
+        }
+        for name in connectors
+        for row in files.recent(name, SHOWN_FILES)
+    ]

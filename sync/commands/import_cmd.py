@@ -46,7 +46,7 @@ def statement(app: AppContext, files: Sequence[Path], connector_name: str | None
             results = import_files(engine, settings, paths, clock=utc_now) if paths else []
         except LockHeld as exc:
             raise CommandFailed(app.text("import.locked", lock=str(exc))) from exc
-    rejected = [r for r in results if r.outcome == "rejected"]
+    rejected = [r for r in results if r.file.outcome == "rejected"]
     if as_json:
         emit_json({"connector": settings.name, "files": [r.to_json() for r in results]})
     else:
@@ -73,19 +73,19 @@ def _connector(app: AppContext, name: str | None) -> BankStatementSettings:
 
 def _print(app: AppContext, result: FileResult) -> None:
     name = Path(result.path).name
-    if result.outcome == "loaded":
+    if result.file.outcome == "loaded":
         click.echo(
             app.text(
                 "import.loaded",
                 file=name,
-                lines=result.lines,
-                created=result.created,
-                unchanged=result.unchanged,
+                lines=result.file.lines,
+                created=result.file.created,
+                unchanged=result.file.unchanged,
             )
         )
-    elif result.outcome == "duplicate":
-        click.echo(app.text("import.duplicate", file=name, reason=result.reason or ""))
+    elif result.file.outcome == "duplicate":
+        click.echo(app.text("import.duplicate", file=name, reason=result.file.reason or ""))
     else:
-        click.echo(app.text("import.rejected", file=name, reason=result.reason or ""))
+        click.echo(app.text("import.rejected", file=name, reason=result.file.reason or ""))
     if result.moved_to:
         click.echo(app.text("import.moved", path=result.moved_to))

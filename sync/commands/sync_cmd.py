@@ -24,6 +24,7 @@ from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
 from store.secrets import SqlTokenStore
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import Refusal, run_sync
+from sync.bank_import import recent_files
 from sync.bootstrap import secret_box, utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
@@ -184,6 +185,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         deadlines = SqlTokenStore(engine, secret_box(settings)).refresh_deadlines()
         now = utc_now()
         calls = SqlApiCalls(engine).month(month_of(now))
+        bank_files = recent_files(engine, [c.name for c in settings.connectors if c.kind == "bank_statement"])
     tokens = expiries(deadlines, [c.name for c in settings.connectors])
     streams: list[dict[str, Any]] = []
     for entry in statuses:
@@ -236,6 +238,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 "health": {"status": health.status, "reasons": list(health.reasons)},
                 "refresh_tokens": [token.as_json(now) for token in tokens],
                 "api_calls": {"month": month_of(now), "connectors": calls},
+                "bank_files": bank_files,
             }
         )
         return
@@ -253,6 +256,8 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 app.text("sync.unavailable_detail", connector=row["connector"], stream=row["stream"], **gap)
             )
     _print_quarantine(app, streams, every=every_quarantined)
+    for bank_file in bank_files:
+        echo_line(app.text(f"import.status.{bank_file['outcome']}", **bank_file))
     if calls:
         counted = ", ".join(f"{name} {count:,}" for name, count in sorted(calls.items()))
         echo_line(app.text("api_calls.month", month=month_of(now), counts=counted))

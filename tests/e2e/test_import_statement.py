@@ -57,6 +57,14 @@ def test_the_inbox_loads_archives_and_rejects_and_the_lines_are_in_the_ledger(
         exported.out.count('"kind":"bank_transaction"') + exported.out.count('"kind": "bank_transaction"')
         == 7
     )
+    status = cli(capsys, config, "sync", "status", "--json")
+    assert [(f["file"], f["outcome"], f["lines"]) for f in status.json()["bank_files"]] == [
+        ("icbc-2026-11.csv", "loaded", 7),  # newest first: the inbox is read oldest (then by name) first
+        ("broken.sta", "rejected", 0),
+    ]
+    table = cli(capsys, config, "--lang", "zh", "sync", "status")
+    assert "bank-icbc：broken.sta 于 " in table.out
+    assert "被拒收：line 8 (:61:)" in table.out
     again = cli(capsys, config, "import", "statement")
     assert (again.code, again.out.strip()) == (
         0,

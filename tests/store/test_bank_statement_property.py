@@ -113,7 +113,7 @@ def _load(
         os.utime(path, (0, 0))
         paths.append(path)
     results = import_files(engine, bank, [paths[i] for i in plan], clock=clock)
-    assert all(r.outcome in ("loaded", "duplicate") for r in results), [r.reason for r in results]
+    assert all(r.file.outcome in ("loaded", "duplicate") for r in results), [r.file.reason for r in results]
     docs = SqlLedgerRepository(engine).iter_documents(source=name, kind=DocumentKind.BANK_TRANSACTION)
     return {
         d.external_id: (

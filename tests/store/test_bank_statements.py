@@ -74,14 +74,19 @@ def test_a_statement_loads_once_and_the_same_file_again_is_a_recorded_duplicate(
     bank = _bank(tmp_path)
     path = _drop(bank, "nov.xml", sample("camt053_v02_multicurrency.xml"))
     [loaded] = import_files(engine, bank, [path], clock=clock)
-    assert (loaded.outcome, loaded.format, loaded.lines, loaded.created) == ("loaded", "camt053", 4, 4)
+    assert (loaded.file.outcome, loaded.file.format, loaded.file.lines, loaded.file.created) == (
+        "loaded",
+        "camt053",
+        4,
+        4,
+    )
     assert loaded.moved_to == str(tmp_path / "inbox" / "archive" / "nov.xml")
     assert _ledger(engine)["NL91ABNA0417164300/ABN2611290000007"] == (Decimal("-1500.0000"), "EUR")
     before = _revisions(engine)
     again = _drop(bank, "nov-copy.xml", sample("camt053_v02_multicurrency.xml"))
     [duplicate] = import_files(engine, bank, [again], clock=clock)
-    assert duplicate.outcome == "duplicate"
-    assert "as nov.xml" in (duplicate.reason or "")
+    assert duplicate.file.outcome == "duplicate"
+    assert "as nov.xml" in (duplicate.file.reason or "")
     assert (len(_ledger(engine)), _revisions(engine)) == (4, before)
     rows = SqlBankStatementFiles(engine).recent("bank")
     assert [(r.outcome, r.filename, r.lines, r.created) for r in rows] == [
@@ -98,8 +103,8 @@ def test_overlapping_statements_add_only_the_lines_the_ledger_lacks(
     a = _drop(bank, "a.sta", MT940_A.encode())
     b = _drop(bank, "b.sta", MT940_B.encode())
     first, second = import_files(engine, bank, [a, b], clock=clock)
-    assert (first.created, first.unchanged) == (2, 0)
-    assert (second.created, second.unchanged) == (1, 1)  # B0002 is in both statements: one document
+    assert (first.file.created, first.file.unchanged) == (2, 0)
+    assert (second.file.created, second.file.unchanged) == (1, 1)  # B0002 is in both statements: one document
     assert sorted(_ledger(engine)) == [f"DE89370400440532013000/B000{n}" for n in (1, 2, 3)]
     rent = SqlLedgerRepository(engine).iter_documents(source="bank", kind=DocumentKind.BANK_TRANSACTION)
     assert {d.external_id: d.references["statement_id"] for d in rent}["DE89370400440532013000/B0002"] == (
@@ -113,8 +118,8 @@ def test_a_rejected_file_loads_nothing_is_recorded_and_moves_to_rejected_with_it
     bank = _bank(tmp_path)
     path = _drop(bank, "bad.sta", sample("mt940_malformed.sta"))
     [result] = import_files(engine, bank, [path], clock=clock)
-    assert result.outcome == "rejected"
-    assert (result.reason or "").startswith("line 8 (:61:):")
+    assert result.file.outcome == "rejected"
+    assert (result.file.reason or "").startswith("line 8 (:61:):")
     assert _ledger(engine) == {}
     moved = tmp_path / "inbox" / "rejected" / "bad.sta"
     assert Path(result.moved_to or "") == moved
@@ -126,7 +131,7 @@ def test_a_rejected_file_loads_nothing_is_recorded_and_moves_to_rejected_with_it
         .startswith("line 8 (:61:):")
     )
     [row] = SqlBankStatementFiles(engine).recent("bank")
-    assert (row.outcome, row.format, row.sha256) == ("rejected", "mt940", result.sha256)
+    assert (row.outcome, row.format, row.sha256) == ("rejected", "mt940", result.file.sha256)
 
 
 def test_when_the_registry_row_fails_the_files_lines_are_rolled_back_with_it(
@@ -146,7 +151,7 @@ def test_when_the_registry_row_fails_the_files_lines_are_rolled_back_with_it(
     assert path.exists()  # still in the inbox: the next pass loads it
     monkeypatch.undo()
     [result] = import_files(engine, bank, [path], clock=clock)
-    assert (result.outcome, result.created) == ("loaded", 4)
+    assert (result.file.outcome, result.file.created) == ("loaded", 4)
 
 
 def test_a_crash_between_the_commit_and_the_move_is_harmless(
@@ -167,7 +172,10 @@ def test_a_crash_between_the_commit_and_the_move_is_harmless(
     [again] = import_files(
         engine, bank, inbox_files(bank, clock(), sync.bank_import.timedelta(0)), clock=clock
     )
-    assert (again.outcome, again.moved_to) == ("duplicate", str(tmp_path / "inbox" / "archive" / "a.sta"))
+    assert (again.file.outcome, again.moved_to) == (
+        "duplicate",
+        str(tmp_path / "inbox" / "archive" / "a.sta"),
+    )
     assert len(_ledger(engine)) == 2
 
 
@@ -178,7 +186,7 @@ def test_files_named_from_outside_the_inbox_are_loaded_and_left_where_they_are(
     elsewhere = tmp_path / "icbc.csv"
     elsewhere.write_bytes(sample("icbc_gbk.csv"))
     [result] = import_files(engine, bank, [elsewhere], clock=clock)
-    assert (result.outcome, result.lines, result.moved_to) == ("loaded", 7, None)
+    assert (result.file.outcome, result.file.lines, result.moved_to) == ("loaded", 7, None)
     assert elsewhere.exists()
     assert _ledger(engine)["1202021909900123456/ICBC20261105000007"] == (Decimal("-356420.5000"), "CNY")
 

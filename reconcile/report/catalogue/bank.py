@@ -45,6 +45,19 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{lock}: nothing imported (a run of this connector is in progress; try again when it ends)",
         "{lock}：未导入（此连接器正在运行，请稍后再试）",
     ),
+    # ---------------------------------------------------------------- sync status: the last files
+    "import.status.loaded": (
+        "{connector}: {file} loaded {recorded_at}: {lines} lines, {created} new",
+        "{connector}：{file} 于 {recorded_at} 导入：{lines} 笔，新增 {created} 笔",
+    ),
+    "import.status.duplicate": (
+        "{connector}: {file} {recorded_at}: already loaded, nothing loaded again",
+        "{connector}：{file} {recorded_at}：已导入过，未重复导入",
+    ),
+    "import.status.rejected": (
+        "{connector}: {file} rejected {recorded_at}: {reason}",
+        "{connector}：{file} 于 {recorded_at} 被拒收：{reason}",
+    ),
     # ---------------------------------------------------------------- help
     "help.import": ("Load files into the ledger: bank statements.", "把文件导入账本：银行对账单。"),
     "help.import.statement": (
