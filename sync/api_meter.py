@@ -12,9 +12,8 @@ counts in memory for the next one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import structlog
 
@@ -22,6 +21,7 @@ from connectors.base import Clock, Connector, Page, Stream
 from connectors.http import Observer
 from store.api_calls import SqlApiCalls, month_of
 from sync.metrics import Sample
+from sync.wrapping import ConnectorWrapper, StreamWrapper
 
 METRIC = "ledgerbridge_api_calls_this_month"
 
@@ -71,53 +71,28 @@ def both(first: Observer, second: Observer | None) -> Observer:
     return observe
 
 
-class MeteredConnector:
+class MeteredConnector(ConnectorWrapper):
     """A connector whose streams store the meter's counts page by page, and whose `close` stores the
     rest; everything else is the inner connector's."""
 
     def __init__(self, inner: Connector, meter: ApiMeter) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._meter = meter
 
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    def streams(self) -> Mapping[str, Stream]:
-        return {name: _MeteredStream(s, self._meter) for name, s in self._inner.streams().items()}
-
-    def check(self) -> Any:
-        return self._inner.check()
+    def wrap(self, stream: Stream) -> Stream:
+        return _MeteredStream(stream, self._meter)
 
     def close(self) -> None:
         try:
             self._meter.flush()
         finally:
-            self._inner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+            super().close()
 
 
-class _MeteredStream:
+class _MeteredStream(StreamWrapper):
     def __init__(self, inner: Stream, meter: ApiMeter) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._meter = meter
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def kind(self) -> Any:
-        return self._inner.kind
-
-    @property
-    def ordered(self) -> bool:
-        return self._inner.ordered
-
-    def normalize(self, raw: Any) -> Any:
-        return self._inner.normalize(raw)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         try:
@@ -126,9 +101,6 @@ class _MeteredStream:
                 yield page
         finally:
             self._meter.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def month_samples(store: SqlApiCalls, now: datetime) -> list[Sample]:

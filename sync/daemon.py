@@ -51,6 +51,7 @@ from sync.reconcile_job import run_rules
 from sync.redact import Redactor
 from sync.schedules import Trigger, build_trigger, current_tick, interval_of
 from sync.token_expiry import RefreshExpiry, expiries, expiry_notice, expiry_samples
+from sync.wrapping import ConnectorWrapper, StreamWrapper
 
 log = structlog.get_logger(__name__)
 VERIFY_JOB = "verify:integrity"
@@ -609,63 +610,27 @@ class _held:
 # ----------------------------------------------------------------------------- connector wrapper
 
 
-class _Watched:
+class _Watched(ConnectorWrapper):
     """The connector as the engine sees it in the daemon: its streams stop between pages on shutdown
     and report authentication failures (so the digest can say "needs new credentials")."""
 
     def __init__(self, inner: Connector, stopping: threading.Event, auth_errors: list[str]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._stopping = stopping
         self._auth_errors = auth_errors
 
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    def streams(self) -> Mapping[str, Stream]:
-        return {
-            name: _WatchedStream(s, self._stopping, self._auth_errors)
-            for name, s in self._inner.streams().items()
-        }
-
-    def check(self) -> Any:
-        return self._inner.check()
-
-    @property
-    def waited_seconds(self) -> float:
-        """The inner connector's waits for rate limits (the engine records each run's share)."""
-        waited = getattr(self._inner, "waited_seconds", 0.0)
-        return float(waited) if isinstance(waited, int | float) else 0.0
-
-    def close(self) -> None:
-        self._inner.close()
+    def wrap(self, stream: Stream) -> Stream:
+        return _WatchedStream(stream, self._stopping, self._auth_errors)
 
 
-class _WatchedStream:
+class _WatchedStream(StreamWrapper):
+    """Everything else is the inner stream's: `sweep_due` and `live_ids` too (a QuickBooks cursor beyond
+    CDC's 30 days sweeps in the daemon as well)."""
+
     def __init__(self, inner: Stream, stopping: threading.Event, auth_errors: list[str]) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._stopping = stopping
         self._auth_errors = auth_errors
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def kind(self) -> Any:
-        return self._inner.kind
-
-    @property
-    def ordered(self) -> bool:
-        return self._inner.ordered
-
-    def normalize(self, raw: Any) -> Any:
-        return self._inner.normalize(raw)
-
-    def __getattr__(self, name: str) -> Any:
-        """What else the inner stream offers: `sweep_due` and `live_ids` (a QuickBooks cursor beyond
-        CDC's 30 days sweeps in the daemon too)."""
-        return getattr(self._inner, name)
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
         if self._stopping.is_set():

@@ -10,27 +10,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from config.daemon import NotificationSettings
 from config.loader import parse_config
 from store.secrets import SecretBox, SqlTokenStore, StoredToken, create_key_file
 from sync.daemon import Daemon
-from sync.notify import Delivery, Digest, Notifier
 from tests.conftest import FixedClock
 from tests.e2e.sync_support import cli
+from tests.e2e.test_tokens_and_limits import Outbox
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-
-
-class _Outbox(Notifier):
-    """A notifier that keeps the digests it is asked to send."""
-
-    def __init__(self, settings: NotificationSettings) -> None:
-        super().__init__(settings)
-        self.sent: list[Digest] = []
-
-    def send(self, digest: Digest) -> list[Delivery]:
-        self.sent.append(digest)
-        return []
 
 
 def _config(tmp_path: Path, database_url: str) -> Path:
@@ -109,14 +96,15 @@ def test_the_daemon_exports_the_deadline_and_tells_each_threshold_once(
     deadline = NOW + timedelta(days=20)
     _store_deadline(engine, tmp_path, "qbo", deadline)
     settings = parse_config(config.read_text(encoding="utf-8"), str(config), {})
-    outbox = _Outbox(settings.notifications)
+    outbox = Outbox(settings.notifications)
     clock = FixedClock(NOW)
     daemon = Daemon(settings, engine, notifier=outbox, clock=clock)
 
     metrics = daemon.metrics_text()
     assert "# TYPE ledgerbridge_refresh_token_expires_at_seconds gauge" in metrics
-    assert f'ledgerbridge_refresh_token_expires_at_seconds{{connector="qbo"}} {int(deadline.timestamp())}' in (
-        metrics
+    assert (
+        f'ledgerbridge_refresh_token_expires_at_seconds{{connector="qbo"}} {int(deadline.timestamp())}'
+        in (metrics)
     )
     assert 'ledgerbridge_refresh_token_expires_at_seconds{connector="books"}' not in metrics
 
