@@ -30,6 +30,21 @@ TODAY = date(2026, 11, 20)
 """The run's day in these tests: payments dated after TODAY - 5 days are still in transit."""
 
 
+def _document(
+    kind: DocumentKind, external_id: str, total: str, on: date, party: PartyRef, **fields: Any
+) -> Any:
+    return CanonicalDocument(
+        source=BANK if kind is DocumentKind.BANK_TRANSACTION else BOOKS,
+        kind=kind,
+        external_id=external_id,
+        party=party,
+        issued_on=on,
+        currency="CNY",
+        total=Decimal(total),
+        **fields,
+    )
+
+
 def payment(
     external_id: str,
     total: str,
@@ -41,31 +56,22 @@ def payment(
     **references: str,
 ) -> CanonicalDocument:
     """A Books payment; `invoices`: (invoice external id, amount) it applies to."""
-    return CanonicalDocument(
-        source=BOOKS,
-        kind=DocumentKind.PAYMENT,
-        external_id=external_id,
+    allocations = tuple(Allocation(invoice_external_id=i, amount=Decimal(a)) for i, a in invoices)
+    return _document(
+        DocumentKind.PAYMENT,
+        external_id,
+        total,
+        on,
+        PartyRef(external_id=f"C-{party}", name=party),
         number=number or external_id,
-        party=PartyRef(external_id=f"C-{party}", name=party),
-        issued_on=on,
-        currency="CNY",
-        total=Decimal(total),
         references=dict(references),
-        allocations=tuple(Allocation(invoice_external_id=i, amount=Decimal(a)) for i, a in invoices),
+        allocations=allocations,
     )
 
 
 def invoice(external_id: str, number: str, total: str, on: date) -> CanonicalDocument:
-    return CanonicalDocument(
-        source=BOOKS,
-        kind=DocumentKind.INVOICE,
-        external_id=external_id,
-        number=number,
-        party=PartyRef(external_id="C-Acme", name="Acme Trading Co., Ltd."),
-        issued_on=on,
-        currency="CNY",
-        total=Decimal(total),
-    )
+    party = PartyRef(external_id="C-Acme", name="Acme Trading Co., Ltd.")
+    return _document(DocumentKind.INVOICE, external_id, total, on, party, number=number)
 
 
 def bank_line(
@@ -88,16 +94,10 @@ def bank_line(
     if remittance is not None:
         refs["remittance"] = remittance
     refs.update(references)
-    return CanonicalDocument(
-        source=BANK,
-        kind=DocumentKind.BANK_TRANSACTION,
-        external_id=f"{ACCOUNT}/{reference}",
-        number=reference,
-        party=PartyRef(name=payer),
-        issued_on=booked,
-        currency="CNY",
-        total=Decimal(amount),
-        references=refs,
+    external_id = f"{ACCOUNT}/{reference}"
+    kind = DocumentKind.BANK_TRANSACTION
+    return _document(
+        kind, external_id, amount, booked, PartyRef(name=payer), number=reference, references=refs
     )
 
 

@@ -448,29 +448,30 @@ def _credit_exceeds(t: _Text) -> Case:
 
 def _not_in_bank(t: _Text) -> dict[str, str]:
     """A recorded payment no bank credit brought in by the end of its date window (collections)."""
-    refs = t.found.left
-    return {
-        "payment": t.names(refs) or t.unknown,
-        "source": t.source(refs, 0),
-        "bank": t.source((), 1),
-        "amount": t.amount(t.found.left_amount),
-        "date": _issued(refs) or t.unknown,
-        "expected_by": t.fact(EXPECTED_BY) or t.unknown,
-    }
+    return {**_lone(t, 0), "expected_by": t.fact(EXPECTED_BY) or t.unknown}
 
 
 def _unrecorded_receipt(t: _Text) -> dict[str, str]:
     """A bank credit no recorded payment accounts for, with its payer and remittance text."""
-    refs = t.found.right
     remittance = t.fact(REMITTANCE)
     return {
-        "credit": t.names(refs) or t.unknown,
-        "bank": t.source(refs, 1),
-        "payments": t.source((), 0),
-        "amount": t.amount(t.found.right_amount),
-        "date": _issued(refs) or t.unknown,
+        **_lone(t, 1),
         "payer": t.fact(PAYER) or t.catalogue.text("explain.unnamed_payer"),
         "remittance": t.catalogue.text("explain.remittance", text=remittance) if remittance else "",
+    }
+
+
+def _lone(t: _Text, side: int) -> dict[str, str]:
+    """A collections finding with documents on one side only: them, their source, amount and date, and
+    the other side's source (the rule's)."""
+    refs = t.found.left if side == 0 else t.found.right
+    day = next((ref.issued_on for ref in refs if ref.issued_on is not None), None)
+    return {
+        "documents": t.names(refs) or t.unknown,
+        "source": t.source(refs, side),
+        "other": t.source((), 1 - side),
+        "amount": t.amount(t.found.left_amount if side == 0 else t.found.right_amount),
+        "date": day.isoformat() if day is not None else t.unknown,
     }
 
 
@@ -491,11 +492,6 @@ def _fee_difference(t: _Text) -> dict[str, str]:
         if reported
         else "",
     }
-
-
-def _issued(refs: Sequence[DocumentRef]) -> str | None:
-    day = next((ref.issued_on for ref in refs if ref.issued_on is not None), None)
-    return None if day is None else day.isoformat()
 
 
 Case = dict[str, str] | tuple[str, dict[str, str]]

@@ -5,12 +5,12 @@ and filters them."""
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
+from config.rules import ReconcileSettings
 from config.settings import Settings
 from store.reconcile_repository import SqlReconcileRepository, StoredException
 from sync.reconcile_job import run_rules
@@ -24,16 +24,10 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def web_settings(database_url: str, tmp_path: Path) -> Settings:
-    """The app over a configuration with the collections rule alone."""
-    return Settings.model_validate(
-        {
-            "database_url": database_url,
-            "base_currency": "CNY",
-            "timezone": "Asia/Shanghai",
-            "secret_key_file": str(tmp_path / "ledgerbridge.key"),
-            "reconcile": {"rules": [COLLECTIONS_RULE.model_dump()], "audit": []},
-        }
+def web_settings(web_settings: Settings) -> Settings:
+    """The app over the shared configuration with the collections rule alone."""
+    return web_settings.model_copy(
+        update={"reconcile": ReconcileSettings(rules=[COLLECTIONS_RULE], audit=[])}
     )
 
 

@@ -16,16 +16,16 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "field.payer": ("Payer", "付款人"),
     # ---------------------------------------------------------------- explanations (one template a case)
     "explain.not_in_bank": (
-        "{payment} ({source}) of {amount} dated {date} is recorded as received, but no bank credit in "
-        "{bank} matches it by {expected_by}",
-        "{payment}（{source}）{date} 的收款 {amount} 已入账，"
-        "但截至 {expected_by}，{bank} 中没有与之相符的银行入账",
+        "{documents} ({source}) of {amount} dated {date} is recorded as received, but no bank credit in "
+        "{other} matches it by {expected_by}",
+        "{documents}（{source}）{date} 的收款 {amount} 已入账，"
+        "但截至 {expected_by}，{other} 中没有与之相符的银行入账",
     ),
     "explain.unrecorded_receipt": (
-        "bank credit {credit} ({bank}) of {amount} received on {date} from {payer} matches no payment "
-        "recorded in {payments}{remittance}",
-        "{bank} 于 {date} 收到 {payer} 的银行入账 {credit}，金额 {amount}，"
-        "但 {payments} 中没有与之对应的收款记录{remittance}",
+        "bank credit {documents} ({source}) of {amount} received on {date} from {payer} matches no "
+        "payment recorded in {other}{remittance}",
+        "{source} 于 {date} 收到 {payer} 的银行入账 {documents}，金额 {amount}，"
+        "但 {other} 中没有与之对应的收款记录{remittance}",
     ),
     "explain.unnamed_payer": ("an unnamed payer", "未具名付款人"),
     "explain.remittance": (' (remittance: "{text}")', "（附言：“{text}”）"),
