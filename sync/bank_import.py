@@ -97,7 +97,7 @@ def import_files(
         except BaseException as exc:
             runs.finish(run, status=FAILED, now=clock(), error=f"{type(exc).__name__}: {exc}")
             raise
-        runs.finish(run, status=OK, now=clock())
+        runs.finish(run, status=OK, now=clock(), cursor=clock())  # see connectors/bank/connector.py
     return results
 
 

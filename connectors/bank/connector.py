@@ -2,8 +2,11 @@
 
 Statement files are loaded file by file by `ledgerbridge import statement` (sync/bank_import.py): a file
 is the unit that is checked, committed with its registry row and moved, which the page loop of
-`sync run` cannot do. So this stream's pages are empty (a `sync run` of the connector reads nothing and
-says so in the log) and `connector test` checks the inbox and says how many files wait in it.
+`sync run` cannot do. Each import moves the stream's cursor to its time. So an incremental `sync run`
+of the connector (which passes the cursor) reads nothing and says so in the log; a run without a cursor
+— a full resync, or any run before the first import — fails with a message naming the import command,
+because a full resync that read nothing would tombstone every line the imports loaded.
+`connector test` checks the inbox and says how many files wait in it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import structlog
 
 from config.kinds import BankStatementSettings
 from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Page, RawRecord, Stream
+from connectors.errors import FatalApiError
 from store.canonical import CanonicalDocument, DocumentKind
 
 log = structlog.get_logger(__name__)
@@ -32,6 +36,12 @@ class BankTransactionStream:
         self._connector = connector
 
     def pages(self, since: datetime | None) -> Iterator[Page]:
+        if since is None:
+            raise FatalApiError(
+                f"{self._connector}: bank statements are not synced but imported, file by file: "
+                f"ledgerbridge import statement --connector {self._connector} (a full resync is refused: "
+                "it would mark every imported line deleted)"
+            )
         log.info(
             "bank.sync_reads_nothing",
             connector=self._connector,
