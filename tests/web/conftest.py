@@ -14,6 +14,7 @@ Fixtures:
 - `reconciled` — the ledger of the rule above stored and reconciled once: three open exceptions
   (amount_mismatch INV-0002, missing_in_right INV-0003, missing_in_left INV-0004); returns the runs.
 - `build_app(**create_app_kwargs)` — the app over these fixtures (to pass route_modules, say).
+- `client_as(role)` — a logged-in client of the module's own `app` fixture (a module defines `app`).
 
 WebClient helpers: `login(name, password)`, `plant_cookie(name, value)`, `csrf` (the session's token), `post_form(url, data)` (adds
 the csrf_token field), `htmx_post(url, data)` (the X-CSRF-Token and HX-Request headers, as htmx sends).
@@ -206,6 +207,15 @@ def clients_of(app: FastAPI, users: SqlUserStore) -> Iterator[Callable[[Role], W
     finally:
         for client in made:
             client.close()
+
+
+@pytest.fixture
+def client_as(
+    app: FastAPI, user_store: SqlUserStore, web_users: dict[Role, TestUser]
+) -> Iterator[Callable[[Role], WebClient]]:
+    """Clients of the test module's own `app` fixture (its route modules), one per role, logged in."""
+    with clients_of(app, user_store) as make:
+        yield make
 
 
 @pytest.fixture

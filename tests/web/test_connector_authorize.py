@@ -22,9 +22,9 @@ from config.settings import Settings
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox
 from connectors.sandbox.quickbooks.dataset import Sizes, generate
 from store.secrets import SecretBox, SqlTokenStore
-from store.users import Role, SqlUserStore
+from store.users import Role
 from tests.conftest import FixedClock
-from tests.web.conftest import FAST_HASHING, WebClient, clients_of
+from tests.web.conftest import FAST_HASHING, WebClient
 from web.app import create_app
 from web.routes.connector_authorize import STATE_LIFETIME
 
@@ -56,14 +56,6 @@ def app(web_settings: Settings, web_engine: Engine, web_clock: FixedClock, box: 
     pages = ("web.routes.session", "web.routes.connectors", "web.routes.connector_authorize")
     settings = Settings.model_validate(document)
     return create_app(settings, web_engine, clock=web_clock, hashing=FAST_HASHING, route_modules=pages)
-
-
-@pytest.fixture
-def client_as(
-    app: FastAPI, user_store: SqlUserStore, web_users: dict[Role, Any]
-) -> Iterator[Callable[[Role], WebClient]]:
-    with clients_of(app, user_store) as make:
-        yield make
 
 
 def _token(engine: Engine, web_settings: Settings) -> Any:

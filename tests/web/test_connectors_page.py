@@ -26,7 +26,7 @@ from sync.admin_service import sync_connector
 from sync.bootstrap import secret_box
 from tests.conftest import FixedClock
 from tests.fakes import record
-from tests.web.conftest import FAST_HASHING, USERS, WebClient, clients_of
+from tests.web.conftest import FAST_HASHING, USERS, WebClient
 from web.app import create_app
 from web.sync_jobs import SyncJobs
 
@@ -73,14 +73,6 @@ def shop_records(tmp_path: Path) -> Path:
 def app(shop_settings: Settings, web_engine: Engine, web_clock: FixedClock) -> FastAPI:
     pages = ("web.routes.session", "web.routes.connectors", "web.routes.audit_page")
     return create_app(shop_settings, web_engine, clock=web_clock, hashing=FAST_HASHING, route_modules=pages)
-
-
-@pytest.fixture
-def client_as(
-    app: FastAPI, user_store: SqlUserStore, web_users: dict[Role, Any]
-) -> Iterator[Callable[[Role], WebClient]]:
-    with clients_of(app, user_store) as make:
-        yield make
 
 
 @pytest.fixture(autouse=True)
