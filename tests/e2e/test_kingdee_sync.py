@@ -232,3 +232,45 @@ def test_the_clock_is_utc_and_the_filter_is_company_local_time() -> None:
     }
     assert {d.external_id for d in docs} == truth
     assert all(d.source_modified_at is not None and d.source_modified_at >= since for d in docs)
+
+
+def test_bills_deleted_and_saved_again_while_the_pass_reads_are_neither_skipped_nor_kept(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Rows shift under the pass: the anchor sees it, the pass re-reads from there, nothing is skipped;
+    the deleted bill goes with the sweep, the saved one is read in its new version."""
+    company = generate_kingdee_company(KingdeeSpec(customers=10, orders=200, seed=12))
+    clock = _clock(company)
+    box = KingdeeSandbox(company.dataset)
+    orders = sorted(company.dataset.truth()["SAL_SaleOrder"].values(), key=lambda b: (b.modified_at, b.fid))
+    with box, kingdee(box, company, tokens(engine, clock, tmp_path), clock, page_size=60) as connector:
+        session = connector.session
+        query = session.execute_bill_query
+        calls, filters = 0, []
+
+        def shifting(data: Mapping[str, Any]) -> Any:
+            nonlocal calls
+            filters.append(data["FilterString"])
+            rows = query(data)
+            calls += 1 if data["FormId"] == "SAL_SaleOrder" else 0
+            if calls == 3 and data["FormId"] == "SAL_SaleOrder":
+                company.dataset.delete("SAL_SaleOrder", orders[0].fid)
+                company.dataset.touch(
+                    "SAL_SaleOrder", orders[1].fid, company.spec.as_of + timedelta(minutes=30)
+                )
+                calls += 1
+            return rows
+
+        session.execute_bill_query = shifting  # type: ignore[method-assign]
+        sync(engine, clock, connector, streams=["sales_orders"], sweep=True)
+    assert any(f.startswith("FModifyDate >= ") for f in filters)  # the pass re-read from its anchor
+    ledger = {
+        d.external_id: d
+        for d in SqlLedgerRepository(engine).iter_documents(source=SOURCE, kind=DocumentKind.SALES_ORDER)
+    }
+    truth = company.dataset.truth()["SAL_SaleOrder"]
+    assert {k for k, d in ledger.items() if not d.deleted} == {str(fid) for fid in truth}
+    assert ledger[str(orders[0].fid)].deleted
+    touched = ledger[str(orders[1].fid)]
+    assert touched.source_modified_at == company.spec.as_of + timedelta(minutes=30)
+    assert [ln.amount for ln in touched.lines] == [ln.all_amount for ln in truth[orders[1].fid].lines]
