@@ -51,7 +51,7 @@ class KingdeeConnector:
 
         def sign_in() -> str:
             token = session.auth.token()
-            return f"session {token.access_token[:4]}… reused until {token.expires_at:%Y-%m-%d %H:%M} UTC"
+            return f"signed in; the session is reused until {token.expires_at:%Y-%m-%d %H:%M} UTC"
 
         probes = [
             self._form_probe(name, stream, form)

@@ -206,7 +206,7 @@ def test_connector_test_reports_a_form_answered_with_no_rows_instead_of_success(
     assert results["stream sales_orders (SAL_SaleOrder)"].state == ""
 
 
-def test_a_refused_password_login_and_a_login_result_other_than_1_are_reported() -> None:
+def test_a_login_result_other_than_1_is_refused_even_with_a_session_cookie() -> None:
     company = generate_kingdee_company(KingdeeSpec(customers=5, orders=10, seed=9))
     clock = _clock(company)
     box = KingdeeSandbox(company.dataset, options=KingdeeSandboxOptions(login_result_type=2))
@@ -274,3 +274,20 @@ def test_bills_deleted_and_saved_again_while_the_pass_reads_are_neither_skipped_
     touched = ledger[str(orders[1].fid)]
     assert touched.source_modified_at == company.spec.as_of + timedelta(minutes=30)
     assert [ln.amount for ln in touched.lines] == [ln.all_amount for ln in truth[orders[1].fid].lines]
+
+
+def test_password_login_works_where_the_tenant_allows_it_and_is_refused_where_it_does_not() -> None:
+    company = generate_kingdee_company(KingdeeSpec(customers=5, orders=10, seed=9))
+    clock = _clock(company)
+    box = KingdeeSandbox(company.dataset)
+    password = {"credentials": {"password": box.options.password}, "streams": ["customers"]}
+    with box:
+        with kingdee(box, company, FakeTokenStore(), clock, **password) as connector:
+            allowed = list(connector.check())
+        box.options.password_login = False  # a tenant opened after 2022-11-29 (UNVERIFIED)
+        with kingdee(box, company, FakeTokenStore(), clock, **password) as connector:
+            refused = list(connector.check())
+    assert allowed[0].ok
+    assert "ValidateUser" in allowed[0].what
+    assert not refused[0].ok
+    assert "password login is refused by tenants opened after 2022-11-29" in refused[0].detail
