@@ -153,14 +153,14 @@ def test_over_10000_bills_full_then_incremental_equal_the_truth_with_entry_rows_
         assert_ledger_is_the_truth(engine, company)
 
 
-def test_sessions_expiring_mid_run_500s_and_cut_bodies_leave_the_ledger_exact(
+def test_sessions_expiring_mid_run_500s_cut_bodies_and_ten_place_decimals_leave_the_ledger_exact(
     engine: Engine, tmp_path: Path
 ) -> None:
     company = generate_kingdee_company(KingdeeSpec(customers=10, orders=150, seed=3))
     clock = _clock(company)
     box = KingdeeSandbox(
         company.dataset,
-        options=KingdeeSandboxOptions(session_max_calls=5),
+        options=KingdeeSandboxOptions(session_max_calls=5, decimal_scale=10),  # 1130.0000000000
         faults=FaultPlan(rate_500=0.05, rate_truncated=0.05, seed=3),
     )
     with box, kingdee(box, company, tokens(engine, clock, tmp_path), clock, page_size=50) as connector:
