@@ -291,3 +291,39 @@ def test_password_login_works_where_the_tenant_allows_it_and_is_refused_where_it
     assert "ValidateUser" in allowed[0].what
     assert not refused[0].ok
     assert "password login is refused by tenants opened after 2022-11-29" in refused[0].detail
+
+
+@pytest.mark.parametrize("over_limit", ["clamp", "error"])
+def test_a_limit_above_the_servers_cap_reads_every_bill_whether_it_is_clamped_or_refused(
+    over_limit: str,
+) -> None:
+    company = generate_kingdee_company(KingdeeSpec(customers=10, orders=900, seed=6))
+    clock = _clock(company)
+    box = KingdeeSandbox(company.dataset, options=KingdeeSandboxOptions(over_limit=over_limit))
+    with (
+        box,
+        kingdee(box, company, FakeTokenStore(), clock, streams=["sales_orders"], page_size=5000) as connector,
+    ):
+        stream = connector.streams()["sales_orders"]
+        read = [r["FID"] for page in stream.pages(None) for r in page.records]
+    assert sorted(read) == sorted(company.dataset.truth()["SAL_SaleOrder"])
+    answered = {q["Limit"] for q in box.stats.queries}  # (a refused query is not counted as answered)
+    assert answered == ({5000} if over_limit == "clamp" else {2000})
+
+
+def test_a_session_lost_said_only_in_words_and_a_forbidden_form_are_understood() -> None:
+    company = generate_kingdee_company(KingdeeSpec(customers=5, orders=40, seed=2))
+    clock = _clock(company)
+    options = KingdeeSandboxOptions(
+        session_max_calls=3, session_lost_msgcode=False, forbidden_forms=frozenset({"AR_RECEIVEBILL"})
+    )
+    box = KingdeeSandbox(company.dataset, options=options)
+    with box, kingdee(box, company, FakeTokenStore(), clock, page_size=20) as connector:
+        stream = connector.streams()["sales_orders"]
+        read = {r["FID"] for page in stream.pages(None) for r in page.records}
+        results = {r.what: r for r in connector.check()}
+    assert read == set(company.dataset.truth()["SAL_SaleOrder"])
+    assert box.stats.logins > 1
+    refused = results["stream receipts (AR_RECEIVEBILL)"]
+    assert not refused.ok
+    assert "MsgCode 2" in refused.detail
