@@ -3,10 +3,11 @@
 Statuses (api-notes §12): `FDocumentStatus` Z 暂存, A 创建, B 审核中, C 已审核, D 重新审核. Only an audited
 bill (C) is booked; the others are kept as drafts, their letter in `raw_status`. `FCancelStatus` B
 (作废) voids a bill (A is normal; the letters are UNVERIFIED beyond the issue's naming of the field).
-Money is the bill currency's, tax-inclusive as Chinese invoices are: a line's amount is its `FAllAmount`
-(价税合计), its unit price the tax-inclusive `FTaxPrice`; the bill's total is the sum of its lines'
-`FAllAmount`; the exchange rate to the local currency is kept. Times without an offset are the
-company's local time."""
+Money is the bill currency's, tax-inclusive as Chinese invoices are: a line's amount is its 价税合计
+(`FAllAmount` on orders; each form names it, `BillFields`), its unit price the tax-inclusive `FTaxPrice`;
+the subtotal is the sum of the lines, the total and tax the head's 价税合计 and 税额 (a head that is not
+the sum of its lines shows in the total-identity audit); the exchange rate, the local currency and
+the local total are kept. Times without an offset are the company's local time."""
 
 from __future__ import annotations
 
