@@ -84,6 +84,7 @@ def collect(
     ctx = context or MatchContext()
     sides = _sides(as_rows(payments), as_rows(bank), scope)
     run = _Run(rule, ctx, sides, invoice_numbers or {})
+    run.manual()
     run.by_reference()
     run.by_remittance()
     run.by_amount_and_date()
@@ -174,6 +175,26 @@ class _Run:
 
     # ------------------------------------------------------------------ passes
 
+    def manual(self) -> None:
+        """Pass 0: the pairs a person made with `ledgerbridge match`, as given, then weighed like a
+        reference pair (clean, `fee_difference` or `amount_mismatch`). `unmatch` forbids a pair in every
+        pass (`_allowed`)."""
+        if not self.ctx.forced:
+            return
+        pay_at = {p.key_text: n for n, p in enumerate(self.pays)}
+        credit_at = {c.key_text: k for k, c in enumerate(self.credits)}
+        edges = sorted(
+            (pay_at[left], credit_at[right])
+            for left, right in self.ctx.forced
+            if left in pay_at and right in credit_at
+        )
+        for lefts, rights in _groups(edges):
+            self._settle_group(lefts, rights, "manual", strict=False)
+
+    def _allowed(self, n: int, c: int) -> bool:
+        forbidden = self.ctx.forbidden
+        return not forbidden or (self.pays[n].key_text, self.credits[c].key_text) not in forbidden
+
     def by_reference(self) -> None:
         """Pass 1: bank reference / end-to-end id = the payment's number, reference number or id."""
         index = _index(
@@ -185,7 +206,7 @@ class _Run:
         for c, credit in enumerate(self.credits):
             refs = {credit.number, _ref(credit, "bank_reference"), _ref(credit, "end_to_end_id")}
             hits = {n for key in refs if (k := _key(key)) and (k in index) for n in index[k]}
-            edges += [(n, c) for n in sorted(hits)]
+            edges += [(n, c) for n in sorted(hits) if self._allowed(n, c)]
         for lefts, rights in _groups(edges):
             if len(lefts) == 1 or len(rights) == 1:
                 self._settle_group(lefts, rights, "reference", strict=len(lefts) + len(rights) > 2)
@@ -208,7 +229,8 @@ class _Run:
         for c, credit in enumerate(self.credits):
             if self.credit_taken[c] or not (text := _ref(credit, "remittance")):
                 continue
-            edges += [(n, c) for n in sorted(named_in(text, index, longest)) if not self.pay_taken[n]]
+            named = sorted(named_in(text, index, longest))
+            edges += [(n, c) for n in named if not self.pay_taken[n] and self._allowed(n, c)]
         for lefts, rights in _groups(edges):
             if len(lefts) == 1 or len(rights) == 1:
                 self._settle_group(lefts, rights, "remittance", strict=len(lefts) + len(rights) > 2)
@@ -228,7 +250,7 @@ class _Run:
             for other, c in amounts[lo:]:
                 if other > amount + limit:
                     break
-                if self.credit_taken[c] or not self.tol.accepts(amount, other):
+                if self.credit_taken[c] or not self.tol.accepts(amount, other) or not self._allowed(n, c):
                     continue
                 days = self._days(payment, self.credits[c])
                 if days is None or days > self.window:
@@ -279,6 +301,7 @@ class _Run:
                 c
                 for c in by_party.get(normalize_party(payment.party_name), [])
                 if self.credits[c].currency == payment.currency
+                and self._allowed(n, c)
                 and (days := self._days(payment, self.credits[c])) is not None
                 and days <= self.window
             )
@@ -462,6 +485,8 @@ class _Run:
             credit = self.credits[c]
             count = _ref(credit, "batch_count")
             if count is not None and count.isdigit() and int(count) != len(pays):
+                continue
+            if not all(self._allowed(n, c) for n in members):
                 continue
             if by_party and self.ctx.aliases.score(pays[0].party_name, credit.party_name) < _PARTY_ALIKE:
                 continue

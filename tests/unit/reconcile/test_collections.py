@@ -328,3 +328,25 @@ def test_a_party_batch_needs_the_party_to_have_paid_it() -> None:
         bank_line("B-1", "996.00", OCT, payer="Someone Else Ltd"),
     ]
     assert _run(docs).matches == ()
+
+
+def test_a_pair_matched_by_hand_is_taken_and_one_unmatched_is_never_made() -> None:
+    docs = [
+        payment("P-1", "500.00", OCT, party="Hand Co"),
+        bank_line("ZZ-1", "495.00", OCT + timedelta(days=30), payer="Nobody Alike"),
+        payment("PMT-7", "70.00", OCT),
+        bank_line("PMT-7", "70.00", OCT),  # the reference says PMT-7; finance says it is not
+    ]
+    pays = [d for d in docs if d.source == BOOKS]
+    bank = [d for d in docs if d.source == BANK]
+    forced = frozenset({(f"{BOOKS}/payment/P-1", f"{BANK}/bank_transaction/CN0000111122223333/ZZ-1")})
+    forbidden = frozenset({(f"{BOOKS}/payment/PMT-7", f"{BANK}/bank_transaction/CN0000111122223333/PMT-7")})
+    context = MatchContext(base_currency="CNY", forced=forced, forbidden=forbidden)
+    result = collect(pays, bank, COLLECTIONS_RULE, context, today=TODAY)
+    assert _hows(result) == {("P-1", "CN0000111122223333/ZZ-1"): "manual"}
+    assert _only(result, DiscrepancyType.FEE_DIFFERENCE).difference == Decimal("5.00")
+    assert {d.type.value for d in result.discrepancies} == {
+        "fee_difference",
+        "not_in_bank",
+        "unrecorded_receipt",
+    }
