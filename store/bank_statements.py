@@ -39,6 +39,11 @@ class StatementFile:
     created: int = 0
     unchanged: int = 0
     reason: str | None = None
+    """Why a file was rejected, in English (where: what)."""
+    reason_code: str | None = None
+    """The same as data: catalogue `bank.reason.<code>` ..."""
+    reason_params: str | None = None
+    """... filled with these values (a JSON object of strings, `where` among them)."""
     statements: str | None = None
     sync_run_id: int | None = None
 

@@ -22,6 +22,10 @@ bank_statement_files = Table(
     Column("created", Integer, nullable=False, default=0, comment="lines new to the ledger"),
     Column("unchanged", Integer, nullable=False, default=0, comment="lines the ledger already held"),
     Column("reason", Text, comment="why a file was rejected (where, what)"),
+    Column(
+        "reason_code", String(40), comment="the reason's code: catalogue bank.reason.<code> (migration 0015)"
+    ),
+    Column("reason_params", Text, comment="the reason's where and values, a JSON object of strings"),
     Column("statements", Text, comment="the statement ids of the file, comma-separated"),
     Column("sync_run_id", ID, comment="the sync_runs row of a loaded file's lines"),
     Column("recorded_at", UtcDateTime(), nullable=False),

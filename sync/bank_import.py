@@ -13,9 +13,10 @@ lock, so `sync status` shows it like any run.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ import structlog
 from config.kinds import BankStatementSettings
 from connectors.bank.documents import read_statements, recognize, to_documents
 from connectors.bank.statement import StatementError
+from reconcile.report.i18n import Catalogue
 from store.bank_statements import DUPLICATE, LOADED, REJECTED, SqlBankStatementFiles, StatementFile
 from store.canonical import CanonicalDocument, canonical_json_bytes, payload_hash
 from store.db import Engine
@@ -50,12 +52,53 @@ class FileResult:
     moved_to: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        shown = ("sha256", "outcome", "format", "lines", "created", "unchanged", "reason")
+        shown = ("sha256", "outcome", "format", "lines", "created", "unchanged", "reason", "reason_code")
         return {
             "path": self.path,
             **{key: getattr(self.file, key) for key in shown},
+            "reason_params": reason_params(self.file),
             "moved_to": self.moved_to,
         }
+
+    def reason(self, catalogue: Catalogue) -> str:
+        return reason_text(catalogue, self.file)
+
+
+def reason_params(file: StatementFile) -> dict[str, str]:
+    return dict(json.loads(file.reason_params)) if file.reason_params else {}
+
+
+def reason_text(catalogue: Catalogue, file: StatementFile) -> str:
+    """A file's reason (rejected, or loaded before) in the catalogue's language: `where: sentence`."""
+    if file.reason_code is None:
+        return file.reason or ""
+    return _said(catalogue, file.reason_code, reason_params(file))
+
+
+def bank_reason(catalogue: Catalogue, entry: Mapping[str, object]) -> str:
+    """A `recent_files` entry's reason in the catalogue's language."""
+    code, params = entry.get("reason_code"), entry.get("reason_params")
+    if not isinstance(code, str) or not isinstance(params, dict):
+        return str(entry.get("reason") or "")
+    return _said(catalogue, code, params)
+
+
+def _said(catalogue: Catalogue, code: str, params: Mapping[str, str]) -> str:
+    values = dict(params)
+    where = values.pop("where", "")
+    sentence = catalogue.text(f"bank.reason.{code}", **values)
+    return f"{where}: {sentence}" if where else sentence
+
+
+def _with_reason(file: StatementFile, code: str, where: str, params: Mapping[str, str]) -> StatementFile:
+    """`file` with its three reason columns: the English sentence, the code, the values (and `where`)."""
+    values = {"where": where, **params} if where else dict(params)
+    return replace(
+        file,
+        reason=_said(Catalogue("en"), code, values),
+        reason_code=code,
+        reason_params=json.dumps(values, ensure_ascii=False, sort_keys=True),
+    )
 
 
 def inbox_files(settings: BankStatementSettings, now: datetime, settle: timedelta) -> list[Path]:
@@ -116,12 +159,9 @@ def _one(
     earlier = files.loaded(settings.name, sha256)
     if earlier is not None:
         when = earlier.recorded_at.strftime("%Y-%m-%d %H:%M")
-        record = replace(
-            base,
-            outcome=DUPLICATE,
-            format=earlier.format,
-            reason=f"loaded before on {when} UTC as {earlier.filename}",
-        )
+        duplicate = replace(base, outcome=DUPLICATE, format=earlier.format)
+        loaded_before = {"loaded_at": when, "filename": earlier.filename}
+        record = _with_reason(duplicate, "already_loaded", "", loaded_before)
         files.record(record)
         return _result(path, record, _move(settings, path, "archive", sha256))
     try:
@@ -129,11 +169,13 @@ def _one(
         statements = read_statements(data, path.name, settings)
         documents = to_documents(statements, settings.name, sha256)
     except StatementError as exc:
-        record = replace(base, outcome=REJECTED, format=_format_or_none(data, path.name), reason=str(exc))
+        rejected = replace(base, outcome=REJECTED, format=_format_or_none(data, path.name))
+        record = _with_reason(rejected, exc.code, exc.where, exc.params)
         files.record(record)
         moved = _move(settings, path, "rejected", sha256)
         if moved is not None:
-            Path(f"{moved}.reason.txt").write_text(f"{exc}\n", encoding="utf-8")
+            said = [reason_text(Catalogue(lang), record) for lang in ("en", "zh")]
+            Path(f"{moved}.reason.txt").write_text("".join(f"{line}\n" for line in said), encoding="utf-8")
         log.warning("bank.file_rejected", connector=settings.name, file=path.name, reason=str(exc))
         return _result(path, record, moved)
     ids = ",".join(s.statement_id for s in statements if s.statement_id) or None
@@ -204,6 +246,8 @@ def recent_files(engine: Engine, connectors: Sequence[str]) -> list[dict[str, ob
             "lines": row.lines,
             "created": row.created,
             "reason": row.reason,
+            "reason_code": row.reason_code,
+            "reason_params": reason_params(row),
             "recorded_at": row.recorded_at.isoformat().replace("+00:00", "Z"),
         }
         for name in connectors

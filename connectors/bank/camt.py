@@ -25,12 +25,12 @@ def parse_camt053(data: bytes) -> list[Statement]:
     """Every `Stmt` of the file, each checked opening + lines = closing; or a StatementError."""
     root = _tree(data)
     if _local(root.tag) != "Document" or _child(root, "BkToCstmrStmt") is None:
-        raise StatementError("not a camt.053 document (no Document/BkToCstmrStmt)", f"<{_local(root.tag)}>")
+        raise StatementError("not_camt053", f"<{_local(root.tag)}>")
     statements = [
         _statement(stmt, n) for n, stmt in enumerate(_children(_child(root, "BkToCstmrStmt"), "Stmt"), 1)
     ]
     if not statements:
-        raise StatementError("the document holds no Stmt", "BkToCstmrStmt")
+        raise StatementError("no_statement", "BkToCstmrStmt")
     return statements
 
 
@@ -49,16 +49,14 @@ def _tree(data: bytes) -> ET.Element:
         line, column = exc.position
         inside = "/".join(path) or "the document"
         raise StatementError(
-            f"the XML is malformed or truncated ({_message(exc)}) inside {inside}",
+            "xml_malformed",
             f"line {line}, column {column}",
-            {"element": path[-1] if path else ""},
+            {"error": _message(exc), "inside": inside, "element": path[-1] if path else ""},
         ) from None
     except DefusedXmlException as exc:
-        raise StatementError(
-            f"refused: {exc} (no DTD, entity or external reference is read)", "XML"
-        ) from None
+        raise StatementError("xml_refused", "XML", {"error": str(exc)}) from None
     if root is None:
-        raise StatementError("the file is empty", "line 1")
+        raise StatementError("empty_file", "line 1")
     return root
 
 
@@ -74,7 +72,7 @@ def _statement(stmt: ET.Element, number: int) -> Statement:
     acct = _child(stmt, "Acct")
     account = _text(acct, "Id/IBAN") or _text(acct, "Id/Othr/Id")
     if not account:
-        raise StatementError("the statement names no account (Acct/Id/IBAN or Acct/Id/Othr/Id)", where)
+        raise StatementError("no_account", where, {"expected": "Acct/Id/IBAN, Acct/Id/Othr/Id"})
     balances = {_text(bal, "Tp/CdOrPrtry/Cd"): bal for bal in _children(stmt, "Bal")}
     opening_bal = balances.get("OPBD") or balances.get("PRCD")
     closing_bal = balances.get("CLBD")
@@ -86,9 +84,7 @@ def _statement(stmt: ET.Element, number: int) -> Statement:
     )
     currency = currency or (lines[0].currency if lines else "")
     if not currency:
-        raise StatementError(
-            "the statement states no currency (Acct/Ccy, Bal/Amt@Ccy or Ntry/Amt@Ccy)", where
-        )
+        raise StatementError("no_currency", where, {"expected": "Acct/Ccy, Bal/Amt@Ccy, Ntry/Amt@Ccy"})
     statement = Statement(
         account=account,
         currency=currency,
@@ -100,11 +96,11 @@ def _statement(stmt: ET.Element, number: int) -> Statement:
     )
     foreign = [line for line in lines if line.currency != currency]
     if foreign:
-        raise StatementError(f"an entry in {foreign[0].currency} on an account kept in {currency}", where)
-    if (opening_bal is None) != (closing_bal is None):
         raise StatementError(
-            "the statement has only one of the opening (OPBD) and closing (CLBD) balances", where
+            "foreign_currency", where, {"currency": foreign[0].currency, "account_currency": currency}
         )
+    if (opening_bal is None) != (closing_bal is None):
+        raise StatementError("one_balance", where, {"opening": "OPBD", "closing": "CLBD"})
     return check_balances(statement, where)
 
 
@@ -119,7 +115,7 @@ def _entry(ntry: ET.Element, where: str) -> StatementLine:
     party = "Dbtr" if credit != reversal else "Cdtr"
     booked = _date(ntry, "BookgDt", where)
     if booked is None:
-        raise StatementError("the entry has no booking date (BookgDt/Dt or BookgDt/DtTm)", where)
+        raise StatementError("no_booking_date", where, {"expected": "BookgDt/Dt, BookgDt/DtTm"})
     end_to_end = [e for d in details if (e := _text(d, "Refs/EndToEndId")) and e != "NOTPROVIDED"]
     names = [
         n
@@ -176,11 +172,11 @@ def _fee(ntry: ET.Element, where: str) -> Decimal | None:
 def _signed(element: ET.Element, where: str) -> Decimal:
     amt = _child(element, "Amt")
     if amt is None:
-        raise StatementError("no Amt", where)
+        raise StatementError("missing_element", where, {"element": "Amt"})
     value = decimal_of(amt.text or "", f"{where}/Amt")
     indicator = _text(element, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
-        raise StatementError(f"CdtDbtInd is {indicator!r}, not CRDT or DBIT", where)
+        raise StatementError("bad_indicator", where, {"value": indicator})
     return value if indicator == "CRDT" else -value
 
 
@@ -188,7 +184,7 @@ def _currency(element: ET.Element, where: str) -> str:
     amt = _child(element, "Amt")
     currency = "" if amt is None else amt.get("Ccy", "")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise StatementError(f"Amt@Ccy is {currency!r}, not an ISO 4217 code", where)
+        raise StatementError("not_a_currency", where, {"value": currency})
     return currency
 
 
@@ -199,7 +195,9 @@ def _date(element: ET.Element, name: str, where: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise StatementError(f"{name} {text!r} is not an ISO date", where) from None
+        raise StatementError(
+            "not_a_date", f"{where}/{name}", {"value": text, "formats": "YYYY-MM-DD"}
+        ) from None
 
 
 # ----------------------------------------------------------------------------- namespace-free lookups

@@ -39,7 +39,7 @@ def recognize(data: bytes, filename: str) -> str:
         return "mt940"
     if suffix in (".csv", ".txt"):
         return "csv"
-    raise StatementError("the format is not recognized (camt.053 XML, MT940, OFX/QFX, CSV or XLSX)", filename)
+    raise StatementError("unknown_format", filename)
 
 
 def read_statements(data: bytes, filename: str, settings: BankStatementSettings) -> list[Statement]:
@@ -47,15 +47,13 @@ def read_statements(data: bytes, filename: str, settings: BankStatementSettings)
     kind = recognize(data, filename)
     if kind not in settings.formats:
         raise StatementError(
-            f"format {kind} is not enabled for connector {settings.name} "
-            f"(formats: {', '.join(settings.formats)})",
+            "format_disabled",
             filename,
+            {"format": kind, "connector": settings.name, "formats": ", ".join(settings.formats)},
         )
     if kind in ("csv", "xlsx"):
         if settings.csv is None:
-            raise StatementError(
-                f"a {kind.upper()} export needs the connector's csv column mapping", filename
-            )
+            raise StatementError("needs_mapping", filename, {"format": kind.upper()})
         statements = (parse_csv if kind == "csv" else parse_xlsx)(data, settings.csv)
     else:
         statements = {"camt053": parse_camt053, "mt940": parse_mt940, "ofx": parse_ofx}[kind](data)
@@ -63,8 +61,9 @@ def read_statements(data: bytes, filename: str, settings: BankStatementSettings)
     for statement in statements:
         if allowed and _account(statement.account) not in allowed:
             raise StatementError(
-                f"account {statement.account} is not one of connector {settings.name}'s accounts",
+                "account_not_allowed",
                 statement.statement_id or filename,
+                {"account": statement.account, "connector": settings.name},
             )
     return statements
 
@@ -135,7 +134,9 @@ def _document(
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"])
-        raise StatementError(f"{field}: {error['msg']}", f"line {external_id}") from None
+        raise StatementError(
+            "invalid_line", external_id, {"field": field, "error": str(error["msg"])}
+        ) from None
 
 
 def _account(value: str) -> str:

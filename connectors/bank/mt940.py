@@ -43,13 +43,13 @@ def parse_mt940(data: bytes, encoding: str = "latin-1") -> list[Statement]:
     text = data.decode(encoding)
     tags = _tags(text)
     if not any(t.tag == "20" for t in tags):
-        raise StatementError("no :20: tag: not an MT940 statement", "line 1")
+        raise StatementError("not_mt940", "line 1")
     statements: list[list[_Tag]] = []
     for tag in tags:
         if tag.tag == "20":
             statements.append([])
         elif not statements:
-            raise StatementError(f":{tag.tag}: before the first :20:", tag.where)
+            raise StatementError("tag_before_20", tag.where)
         statements[-1].append(tag)
     return [_statement(group) for group in statements]
 
@@ -68,7 +68,7 @@ def _tags(text: str) -> list[_Tag]:
         elif tags:
             tags[-1].more.append(line)
         else:
-            raise StatementError(f"text before the first tag: {line[:40]!r}", f"line {number}")
+            raise StatementError("text_before_tag", f"line {number}", {"text": line[:40]})
     return tags
 
 
@@ -81,10 +81,10 @@ def _statement(tags: list[_Tag]) -> Statement:
     closing_tag = found.get("62F") or found.get("62M")
     account = found["25"].value.strip() if "25" in found else ""
     if not account:
-        raise StatementError("the statement has no account :25:", f"line {head.line} ({where})")
+        raise StatementError("no_account", f"line {head.line} ({where})", {"expected": ":25:"})
     if opening_tag is None or closing_tag is None:
         missing = ":60F:" if opening_tag is None else ":62F:"
-        raise StatementError(f"the statement has no {missing} balance", f"line {head.line} ({where})")
+        raise StatementError("no_balance", f"line {head.line} ({where})", {"tag": missing})
     opening, closing = _balance(opening_tag), _balance(closing_tag)
     currency = opening[1]
     lines = []
@@ -92,14 +92,14 @@ def _statement(tags: list[_Tag]) -> Statement:
         if tag.tag != "61":
             continue
         if tag.line < opening_tag.line:
-            raise StatementError(":61: before the opening balance :60F:", tag.where)
+            raise StatementError("line_before_opening", tag.where)
         following = tags[index + 1] if index + 1 < len(tags) else None
         lines.append(
             _line(tag, following if following is not None and following.tag == "86" else None, currency)
         )
     sequence = found["28C"].value.strip() if "28C" in found else None
     if closing[1] != currency:
-        raise StatementError(f"closing balance in {closing[1]}, opening in {currency}", where)
+        raise StatementError("balance_currencies", where, {"opening": currency, "closing": closing[1]})
     statement = Statement(
         account=account,
         currency=currency,
@@ -115,9 +115,7 @@ def _statement(tags: list[_Tag]) -> Statement:
 def _balance(tag: _Tag) -> tuple[Decimal, str]:
     match = _BALANCE.match(tag.value.strip())
     if not match:
-        raise StatementError(
-            f"balance {tag.value!r} is not D/C mark, YYMMDD, currency, amount with a decimal comma", tag.where
-        )
+        raise StatementError("bad_balance", tag.where, {"value": tag.value})
     _date(match["date"], tag)
     amount = decimal_of(match["amount"], tag.where, comma_decimal=True)
     return (amount if match["mark"] == "C" else -amount), match["ccy"]
@@ -127,9 +125,9 @@ def _line(tag: _Tag, details: _Tag | None, currency: str) -> StatementLine:
     match = _LINE.match(tag.value.strip())
     if not match:
         raise StatementError(
-            f"statement line {tag.value!r} is not value date YYMMDD, [entry date MMDD], mark C/D/RC/RD, "
-            "amount with a decimal comma, type code (e.g. NTRF), reference",
+            "bad_line",
             tag.where,
+            {"value": tag.value},
         )
     value_date = _date(match["value"], tag)
     booked = value_date
@@ -188,4 +186,6 @@ def _calendar(year: int, month: int, day: int, tag: _Tag) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise StatementError(f"{year:04d}-{month:02d}-{day:02d} is not a date", tag.where) from None
+        raise StatementError(
+            "not_a_date", tag.where, {"value": f"{year:04d}-{month:02d}-{day:02d}", "formats": "YYMMDD"}
+        ) from None

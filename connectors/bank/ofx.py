@@ -46,7 +46,7 @@ def parse_ofx(data: bytes) -> list[Statement]:
     text = _decode(data)
     start = text.find("<OFX>")
     if start < 0:
-        raise StatementError("no <OFX> element: not an OFX file", "line 1")
+        raise StatementError("not_ofx", "line 1")
     root = _tree(text, start)
     statements = [
         *(_statement(rs, "BANKACCTFROM") for rs in _responses(root, "BANKMSGSRSV1", "STMTTRNRS", "STMTRS")),
@@ -56,7 +56,7 @@ def parse_ofx(data: bytes) -> list[Statement]:
         ),
     ]
     if not statements:
-        raise StatementError("the file holds no STMTRS or CCSTMTRS statement", "OFX")
+        raise StatementError("no_statement", "OFX")
     return statements
 
 
@@ -69,7 +69,9 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode(declared[1] if declared else "utf-8")
     except (LookupError, UnicodeDecodeError) as exc:
-        raise StatementError(f"the file is not in its declared encoding: {exc}", "OFX header") from None
+        raise StatementError(
+            "bad_encoding", "OFX header", {"encoding": "declared", "error": str(exc)}
+        ) from None
 
 
 def _tree(text: str, start: int) -> _Node:
@@ -83,11 +85,12 @@ def _tree(text: str, start: int) -> _Node:
         line = text.count("\n", 0, token.start()) + 1
         if closing:
             if not any(node.name == name for node in stack[1:]):
-                raise StatementError(f"</{name}> closes nothing that is open", f"line {line}")
+                raise StatementError("ofx_stray_close", f"line {line}", {"tag": name})
             if stack[-1].name != name:
                 raise StatementError(
-                    f"<{stack[-1].name}> (line {stack[-1].line}) is not closed before </{name}>",
+                    "ofx_unclosed",
                     f"line {line}",
+                    {"tag": stack[-1].name, "opened": str(stack[-1].line), "closing": name},
                 )
             stack.pop()
         elif body:
@@ -101,9 +104,7 @@ def _tree(text: str, start: int) -> _Node:
             stack.append(node)
         index += 1
     if len(stack) > 1:
-        raise StatementError(
-            f"<{stack[-1].name}> is never closed: the file is truncated", f"line {stack[-1].line}"
-        )
+        raise StatementError("ofx_truncated", f"line {stack[-1].line}", {"tag": stack[-1].name})
     return root
 
 
@@ -123,7 +124,7 @@ def _statement(rs: _Node, account_from: str) -> Statement:
     account = rs.value(f"{account_from}.ACCTID")
     currency = rs.value("CURDEF")
     if not account or not currency:
-        raise StatementError(f"the statement has no {account_from}.ACCTID or CURDEF", where)
+        raise StatementError("no_account", where, {"expected": f"{account_from}.ACCTID, CURDEF"})
     lines = tuple(_line(trn, currency) for trn in (rs.find("BANKTRANLIST") or _Node("", 0)).all("STMTTRN"))
     balance = rs.find("LEDGERBAL")
     closing = decimal_of(balance.value("BALAMT"), f"line {balance.line} (LEDGERBAL)") if balance else None
@@ -145,13 +146,13 @@ def _line(trn: _Node, currency: str) -> StatementLine:
     where = f"line {trn.line} (STMTTRN {fitid})" if fitid else f"line {trn.line} (STMTTRN)"
     if trn.value("CORRECTACTION"):
         raise StatementError(
-            f"a correction ({trn.value('CORRECTACTION')} of FITID {trn.value('CORRECTFITID')}) is not "
-            "applied: corrections are not supported yet; load the bank's corrected statement instead",
+            "ofx_correction",
             where,
+            {"action": trn.value("CORRECTACTION"), "fitid": trn.value("CORRECTFITID")},
         )
     posted = _date(trn.value("DTPOSTED"), where, "DTPOSTED")
     if posted is None:
-        raise StatementError("the transaction has no DTPOSTED", where)
+        raise StatementError("no_booking_date", where, {"expected": "DTPOSTED"})
     name = trn.value("NAME") or trn.value("PAYEE.NAME")
     return StatementLine(
         booking_date=posted,
@@ -172,4 +173,6 @@ def _date(text: str, where: str, name: str) -> date | None:
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
-        raise StatementError(f"{name} {text!r} is not a date (YYYYMMDD…)", where) from None
+        raise StatementError(
+            "not_a_date", f"{where} {name}", {"value": text, "formats": "YYYYMMDD"}
+        ) from None

@@ -47,14 +47,17 @@ class Statement:
 
 @dataclass(frozen=True)
 class StatementError(Exception):
-    """The file cannot be trusted: `where` names the line, element or row, `reason` says what is wrong."""
+    """The file cannot be trusted: `where` names the line, element or row; `code` says what is wrong and
+    `params` the values it names. The sentence is the catalogue's `bank.reason.<code>` (en, zh), filled
+    with `params`; the codes are a public vocabulary (`import statement --json`): add, never rename."""
 
-    reason: str
+    code: str
     where: str = ""
-    details: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return f"{self.where}: {self.reason}" if self.where else self.reason
+        shown = " ".join(f"{key}={value!r}" for key, value in self.params.items())
+        return f"{self.where}: {self.code} {shown}".strip()
 
 
 def decimal_of(text: str, where: str, *, comma_decimal: bool = False) -> Decimal:
@@ -62,14 +65,14 @@ def decimal_of(text: str, where: str, *, comma_decimal: bool = False) -> Decimal
     raw = text.strip()
     if comma_decimal:
         if "." in raw or raw.count(",") != 1:
-            raise StatementError(f"amount {text!r} must have exactly one decimal comma", where)
+            raise StatementError("amount_comma", where, {"value": text})
         raw = raw.replace(",", ".")
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise StatementError(f"amount {text!r} is not a number", where) from None
+        raise StatementError("not_a_number", where, {"value": text}) from None
     if not value.is_finite():
-        raise StatementError(f"amount {text!r} is not a finite number", where)
+        raise StatementError("not_a_number", where, {"value": text})
     return value
 
 
@@ -79,10 +82,15 @@ def check_balances(statement: Statement, where: str) -> Statement:
     if difference is not None and difference != 0:
         total = sum((line.amount for line in statement.lines), Decimal(0))
         raise StatementError(
-            f"lines do not add up: opening {statement.opening} + lines {total} = "
-            f"{statement.opening + total if statement.opening is not None else total}, "
-            f"closing {statement.closing}, difference {difference} {statement.currency}",
+            "unbalanced",
             where,
-            {"difference": str(difference), "currency": statement.currency},
+            {
+                "opening": str(statement.opening),
+                "lines": str(total),
+                "sum": str(statement.closing - difference if statement.closing is not None else total),
+                "closing": str(statement.closing),
+                "difference": str(difference),
+                "currency": statement.currency,
+            },
         )
     return statement

@@ -31,7 +31,9 @@ def parse_csv(data: bytes, mapping: BankTableSettings) -> list[Statement]:
     try:
         text = data.decode(mapping.encoding)
     except (LookupError, UnicodeDecodeError) as exc:
-        raise StatementError(f"the file is not {mapping.encoding}: {exc}", "CSV") from None
+        raise StatementError(
+            "bad_encoding", "CSV", {"encoding": mapping.encoding, "error": str(exc)}
+        ) from None
     rows = list(csv.reader(io.StringIO(text), delimiter=mapping.delimiter))
     return [_table(rows, mapping, "csv", "row")]
 
@@ -42,7 +44,7 @@ def parse_xlsx(data: bytes, mapping: BankTableSettings) -> list[Statement]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "not a workbook"
-        raise StatementError(f"not a readable XLSX workbook: {exc}", "XLSX") from None
+        raise StatementError("not_xlsx", "XLSX", {"error": str(exc)}) from None
     sheet = book.worksheets[0]
     rows = [[_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
@@ -68,13 +70,13 @@ def _table(rows: Sequence[Sequence[str]], mapping: BankTableSettings, kind: str,
         (i for i, row in enumerate(rows) if columns.date in (cell.strip() for cell in row)), None
     )
     if header_at is None:
-        raise StatementError(f"no header row with the date column {columns.date!r}", kind.upper())
+        raise StatementError("no_header", kind.upper(), {"column": columns.date})
     header = [cell.strip() for cell in rows[header_at]]
     wanted = {name: value for name, value in columns.model_dump().items() if value is not None}
     missing = [value for value in wanted.values() if value not in header]
     if missing:
         raise StatementError(
-            f"the header row lacks the mapped column(s) {', '.join(missing)}", f"{row_word} {header_at + 1}"
+            "missing_columns", f"{row_word} {header_at + 1}", {"columns": ", ".join(missing)}
         )
     at = {name: header.index(value) for name, value in wanted.items()}
     account = mapping.account or _preamble_account(rows[:header_at])
@@ -95,19 +97,16 @@ def _table(rows: Sequence[Sequence[str]], mapping: BankTableSettings, kind: str,
         if cells.get("account"):
             accounts.add(cells["account"])
     if len(accounts) > 1:
-        raise StatementError(
-            f"rows of several accounts ({', '.join(sorted(accounts))}): one account per file", kind.upper()
-        )
+        raise StatementError("several_accounts", kind.upper(), {"accounts": ", ".join(sorted(accounts))})
     account = account or next(iter(accounts), "")
     if not account:
         raise StatementError(
-            "the file names no account: map an account column or set csv.account", kind.upper()
+            "no_account", kind.upper(), {"expected": "csv.columns.account, csv.account, 账号"}
         )
     currencies = {line.currency for line in lines}
     if len(currencies) > 1:
         raise StatementError(
-            f"rows in several currencies ({', '.join(sorted(currencies))}): one currency per file",
-            kind.upper(),
+            "several_currencies", kind.upper(), {"currencies": ", ".join(sorted(currencies))}
         )
     currency = next(iter(currencies), mapping.currency or "")
     opening = closing = None
@@ -147,11 +146,13 @@ def _line(cells: dict[str, str], mapping: BankTableSettings, where: str) -> Stat
         credit = _amount(cells.get("credit", ""), mapping, f"{where} ({columns.credit})", blank_is_zero=True)
         debit = _amount(cells.get("debit", ""), mapping, f"{where} ({columns.debit})", blank_is_zero=True)
         if credit and debit:
-            raise StatementError(f"both {columns.credit} and {columns.debit} are filled in", where)
+            raise StatementError(
+                "credit_and_debit", where, {"credit": str(columns.credit), "debit": str(columns.debit)}
+            )
         amount = credit - debit
     currency = cells.get("currency") or mapping.currency
     if not currency:
-        raise StatementError("no currency: map a currency column or set csv.currency", where)
+        raise StatementError("no_currency", where, {"expected": "csv.columns.currency, csv.currency"})
     return StatementLine(
         booking_date=_date(cells["date"], mapping, f"{where} ({columns.date})"),
         value_date=_date(cells["value_date"], mapping, f"{where} ({columns.value_date})")
@@ -187,7 +188,7 @@ _CURRENCY_NAMES = {
 def _currency_code(value: str, where: str) -> str:
     code = _CURRENCY_NAMES.get(value.strip(), value.strip().upper())
     if not re.fullmatch(r"[A-Z]{3}", code):
-        raise StatementError(f"currency {value!r} is not an ISO 4217 code", where)
+        raise StatementError("not_a_currency", where, {"value": value})
     return code
 
 
@@ -196,7 +197,7 @@ def _amount(text: str, mapping: BankTableSettings, where: str, *, blank_is_zero:
     if not raw or raw in ("-", "--"):
         if blank_is_zero:
             return Decimal(0)
-        raise StatementError("the amount is empty", where)
+        raise StatementError("empty_amount", where)
     if mapping.thousands:
         raw = raw.replace(mapping.thousands, "")
     if mapping.decimal != ".":
@@ -210,9 +211,7 @@ def _date(text: str, mapping: BankTableSettings, where: str) -> date:
             return datetime.strptime(text.strip(), pattern).date()  # noqa: DTZ007 - a calendar date, no time zone
         except ValueError:
             continue
-    raise StatementError(
-        f"{text!r} matches none of the date formats {', '.join(mapping.date_formats)}", where
-    )
+    raise StatementError("not_a_date", where, {"value": text, "formats": ", ".join(mapping.date_formats)})
 
 
 def _oldest_first(
@@ -238,8 +237,13 @@ def _running(lines: Sequence[StatementLine], balances: Sequence[Decimal], row_wo
         expected = balances[i - 1] + lines[i].amount
         if expected != balances[i]:
             raise StatementError(
-                f"the running balance does not add up: {balances[i - 1]} + {lines[i].amount} = {expected}, "
-                f"the row says {balances[i]} (difference {balances[i] - expected})",
+                "running_balance",
                 f"{row_word} of {lines[i].booking_date} {lines[i].bank_reference or ''}".rstrip(),
-                {"difference": str(balances[i] - expected)},
+                {
+                    "previous": str(balances[i - 1]),
+                    "amount": str(lines[i].amount),
+                    "expected": str(expected),
+                    "found": str(balances[i]),
+                    "difference": str(balances[i] - expected),
+                },
             )

@@ -84,8 +84,8 @@ def _print(app: AppContext, result: FileResult) -> None:
             )
         )
     elif result.file.outcome == "duplicate":
-        click.echo(app.text("import.duplicate", file=name, reason=result.file.reason or ""))
+        click.echo(app.text("import.duplicate", file=name, reason=result.reason(app.catalogue)))
     else:
-        click.echo(app.text("import.rejected", file=name, reason=result.file.reason or ""))
+        click.echo(app.text("import.rejected", file=name, reason=result.reason(app.catalogue)))
     if result.moved_to:
         click.echo(app.text("import.moved", path=result.moved_to))

@@ -24,7 +24,7 @@ from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
 from store.secrets import SqlTokenStore
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import Refusal, run_sync
-from sync.bank_import import recent_files
+from sync.bank_import import bank_reason, recent_files
 from sync.bootstrap import secret_box, utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
@@ -257,7 +257,13 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
             )
     _print_quarantine(app, streams, every=every_quarantined)
     for bank_file in bank_files:
-        echo_line(app.text(f"import.status.{bank_file['outcome']}", **bank_file))
+        echo_line(
+            app.text(
+                f"import.status.{bank_file['outcome']}",
+                **bank_file,
+                said=bank_reason(app.catalogue, bank_file),
+            )
+        )
     if calls:
         counted = ", ".join(f"{name} {count:,}" for name, count in sorted(calls.items()))
         echo_line(app.text("api_calls.month", month=month_of(now), counts=counted))

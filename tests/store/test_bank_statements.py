@@ -125,13 +125,20 @@ def test_a_rejected_file_loads_nothing_is_recorded_and_moves_to_rejected_with_it
     assert Path(result.moved_to or "") == moved
     assert moved.exists()
     assert not path.exists()
-    assert (
-        (tmp_path / "inbox" / "rejected" / "bad.sta.reason.txt")
-        .read_text(encoding="utf-8")
-        .startswith("line 8 (:61:):")
+    reason_file = tmp_path / "inbox" / "rejected" / "bad.sta.reason.txt"
+    english, chinese = reason_file.read_text(encoding="utf-8").splitlines()
+    assert english.startswith(
+        "line 8 (:61:): statement line '2611291129D1190.50NMSCNONREF//DB26112900003' is not"
+    )
+    assert chinese.startswith(
+        "line 8 (:61:): 流水行 '2611291129D1190.50NMSCNONREF//DB26112900003' 不符合格式"
     )
     [row] = SqlBankStatementFiles(engine).recent("bank")
     assert (row.outcome, row.format, row.sha256) == ("rejected", "mt940", result.file.sha256)
+    assert (row.reason_code, row.reason_params) == (
+        "bad_line",
+        '{"value": "2611291129D1190.50NMSCNONREF//DB26112900003", "where": "line 8 (:61:)"}',
+    )
 
 
 def test_when_the_registry_row_fails_the_files_lines_are_rolled_back_with_it(

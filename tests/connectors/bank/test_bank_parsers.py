@@ -3,8 +3,10 @@ file a bank connector must refuse, refused whole with the line, element or row n
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -13,12 +15,27 @@ from connectors.bank.documents import read_statements, to_documents
 from connectors.bank.mt940 import parse_mt940
 from connectors.bank.ofx import parse_ofx
 from connectors.bank.statement import Statement, StatementError
+from reconcile.report.i18n import Catalogue
 from store.canonical import DocumentKind
 from tests.connectors.bank.samples import CMB_XLSX, ICBC_CSV, sample, settings
+
+BANK = Path(__file__).resolve().parents[3] / "connectors" / "bank"
 
 
 def _amounts(statement: Statement) -> list[Decimal]:
     return [line.amount for line in statement.lines]
+
+
+def _said(error: StatementError) -> tuple[str, str]:
+    """The rejection in English and Chinese, as the catalogue fills it with the error's values."""
+    return tuple(Catalogue(lang).text(f"bank.reason.{error.code}", **error.params) for lang in ("en", "zh"))  # type: ignore[return-value]
+
+
+def _rejected(call: object, *args: object) -> StatementError:
+    with pytest.raises(StatementError) as caught:
+        call(*args)  # type: ignore[operator]
+    _said(caught.value)  # every rejection has a sentence in both languages that takes its values
+    return caught.value
 
 
 # ----------------------------------------------------------------------------- camt.053
@@ -65,20 +82,25 @@ def test_camt053_v08_reads_party_names_under_pty_booking_datetimes_and_charge_re
 
 
 def test_a_truncated_camt053_is_rejected_naming_its_line_and_the_open_element() -> None:
-    with pytest.raises(StatementError) as caught:
-        parse_camt053(sample("camt053_truncated.xml"))
-    assert caught.value.where == "line 78, column 15"
-    assert "inside Document/BkToCstmrStmt/Stmt/Ntry/ValDt" in caught.value.reason
-    assert caught.value.details["element"] == "ValDt"
+    error = _rejected(parse_camt053, sample("camt053_truncated.xml"))
+    assert (error.code, error.where) == ("xml_malformed", "line 78, column 15")
+    assert error.params["inside"] == "Document/BkToCstmrStmt/Stmt/Ntry/ValDt"
+    assert error.params["element"] == "ValDt"
+    assert (
+        _said(error)[1]
+        == "XML 格式错误或文件不完整（no element found），位于 Document/BkToCstmrStmt/Stmt/Ntry/ValDt"
+    )
 
 
 def test_a_camt053_whose_entries_do_not_add_up_is_rejected_with_the_difference() -> None:
     tampered = sample("camt053_v02_multicurrency.xml").replace(b">12100.00<", b">12100.10<")
-    with pytest.raises(StatementError) as caught:
-        parse_camt053(tampered)
-    assert caught.value.where == "Stmt NL91ABNA0417164300-2026-11-30-EUR"
-    assert caught.value.details == {"difference": "-0.10", "currency": "EUR"}
-    assert "difference -0.10 EUR" in str(caught.value)
+    error = _rejected(parse_camt053, tampered)
+    assert (error.code, error.where) == ("unbalanced", "Stmt NL91ABNA0417164300-2026-11-30-EUR")
+    assert (error.params["difference"], error.params["currency"]) == ("-0.10", "EUR")
+    assert _said(error)[0] == (
+        "the lines do not add up: opening 48210.00 + lines 23230.45 = 71440.45, but the closing balance is "
+        "71440.35: difference -0.10 EUR"
+    )
 
 
 def test_a_camt053_with_an_entity_declaration_is_refused_before_anything_is_expanded() -> None:
@@ -86,9 +108,8 @@ def test_a_camt053_with_an_entity_declaration_is_refused_before_anything_is_expa
         b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>&x;</BkToCstmrStmt></Document>'
     )
-    with pytest.raises(StatementError, match="refused") as caught:
-        parse_camt053(bomb)
-    assert caught.value.where == "XML"
+    error = _rejected(parse_camt053, bomb)
+    assert (error.code, error.where) == ("xml_refused", "XML")
 
 
 # ----------------------------------------------------------------------------- MT940
@@ -118,18 +139,17 @@ def test_mt940_reads_marks_reversals_and_the_structured_details_exactly() -> Non
 
 
 def test_a_malformed_mt940_line_is_rejected_naming_its_line_number_and_tag() -> None:
-    with pytest.raises(StatementError) as caught:
-        parse_mt940(sample("mt940_malformed.sta"))
-    assert caught.value.where == "line 8 (:61:)"
-    assert "decimal comma" in caught.value.reason
+    error = _rejected(parse_mt940, sample("mt940_malformed.sta"))
+    assert (error.code, error.where) == ("bad_line", "line 8 (:61:)")
+    assert error.params["value"] == "2611291129D1190.50NMSCNONREF//DB26112900003"
 
 
 def test_an_mt940_without_a_closing_balance_is_rejected() -> None:
     cut = b"\r\n".join(
         line for line in sample("mt940_deutsche.sta").split(b"\r\n") if not line.startswith(b":62F:")
     )
-    with pytest.raises(StatementError, match="no :62F: balance"):
-        parse_mt940(cut)
+    error = _rejected(parse_mt940, cut)
+    assert (error.code, error.params) == ("no_balance", {"tag": ":62F:"})
 
 
 # ----------------------------------------------------------------------------- OFX
@@ -162,9 +182,8 @@ def test_ofx1_sgml_with_unclosed_leaf_tags_reads_like_ofx2_xml() -> None:
 
 def test_a_truncated_ofx_names_the_aggregate_left_open() -> None:
     data = sample("ofx2_creditcard.ofx")
-    with pytest.raises(StatementError, match="never closed") as caught:
-        parse_ofx(data[: data.index(b"</BANKTRANLIST>")])
-    assert caught.value.where.startswith("line ")
+    error = _rejected(parse_ofx, data[: data.index(b"</BANKTRANLIST>")])
+    assert (error.code, error.where, error.params) == ("ofx_truncated", "line 22", {"tag": "BANKTRANLIST"})
 
 
 def test_an_ofx_correction_is_refused_rather_than_loaded_as_a_new_line() -> None:
@@ -172,8 +191,8 @@ def test_an_ofx_correction_is_refused_rather_than_loaded_as_a_new_line() -> None
         b"<FITID>91234567800003</FITID>",
         b"<FITID>91234567800003</FITID><CORRECTFITID>91234567800001</CORRECTFITID><CORRECTACTION>DELETE</CORRECTACTION>",
     )
-    with pytest.raises(StatementError, match="correction"):
-        parse_ofx(data)
+    error = _rejected(parse_ofx, data)
+    assert (error.code, error.params) == ("ofx_correction", {"action": "DELETE", "fitid": "91234567800001"})
 
 
 # ----------------------------------------------------------------------------- CSV / XLSX
@@ -201,15 +220,16 @@ def test_a_csv_row_that_breaks_the_running_balance_is_rejected_naming_it_and_the
     text = (
         sample("icbc_gbk.csv").decode("gbk").replace('"46,800.00","946,379.50"', '"46,800.00","946,389.50"')
     )
-    with pytest.raises(StatementError) as caught:
-        read_statements(text.encode("gbk"), "icbc.csv", settings(csv=ICBC_CSV))
-    assert "2026-11-08 ICBC20261108000420" in caught.value.where
-    assert caught.value.details["difference"] == "10.00"
+    error = _rejected(read_statements, text.encode("gbk"), "icbc.csv", settings(csv=ICBC_CSV))
+    assert (error.code, error.where) == ("running_balance", "row of 2026-11-08 ICBC20261108000420")
+    assert error.params["difference"] == "10.00"
 
 
 def test_a_csv_read_in_the_wrong_encoding_is_rejected_not_garbled() -> None:
-    with pytest.raises(StatementError, match="not utf-8"):
-        read_statements(sample("icbc_gbk.csv"), "icbc.csv", settings(csv={**ICBC_CSV, "encoding": "utf-8"}))
+    error = _rejected(
+        read_statements, sample("icbc_gbk.csv"), "icbc.csv", settings(csv={**ICBC_CSV, "encoding": "utf-8"})
+    )
+    assert (error.code, error.params["encoding"]) == ("bad_encoding", "utf-8")
 
 
 def test_an_xlsx_export_newest_first_with_a_signed_amount_reads_oldest_first() -> None:
@@ -259,19 +279,21 @@ def test_lines_without_a_bank_reference_get_a_content_hash_and_an_occurrence_ind
 
 
 @pytest.mark.parametrize(
-    ("name", "keys", "message"),
+    ("name", "keys", "code"),
     [
-        ("mt940_deutsche.sta", {"formats": ["camt053"]}, "format mt940 is not enabled"),
-        ("icbc_gbk.csv", {}, "needs the connector's csv column mapping"),
-        (
-            "mt940_deutsche.sta",
-            {"accounts": ["NL91ABNA0417164300"]},
-            "is not one of connector bank's accounts",
-        ),
+        ("mt940_deutsche.sta", {"formats": ["camt053"]}, "format_disabled"),
+        ("icbc_gbk.csv", {}, "needs_mapping"),
+        ("mt940_deutsche.sta", {"accounts": ["NL91ABNA0417164300"]}, "account_not_allowed"),
     ],
 )
 def test_a_file_the_connector_is_not_set_up_for_is_refused(
-    name: str, keys: dict[str, object], message: str
+    name: str, keys: dict[str, object], code: str
 ) -> None:
-    with pytest.raises(StatementError, match=message):
-        read_statements(sample(name), name, settings(**keys))
+    assert _rejected(read_statements, sample(name), name, settings(**keys)).code == code
+
+
+def test_every_reason_the_parsers_give_has_an_english_and_a_chinese_sentence() -> None:
+    source = "".join(path.read_text(encoding="utf-8") for path in BANK.glob("*.py"))
+    codes = set(re.findall(r'StatementError\(\s*"([a-z_0-9]+)"', source))
+    assert len(codes) > 40, "the scan found too few reasons"
+    assert sorted(code for code in codes if not Catalogue("zh").has(f"bank.reason.{code}")) == []
