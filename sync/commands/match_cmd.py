@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from config.rules import MatchRule, SideSpec
+from config.rules import SettlementRule, SideSpec
 from store.canonical import DocumentKey
 from store.reconcile_repository import SqlReconcileRepository
 from store.repository import SqlLedgerRepository
@@ -51,7 +51,7 @@ def _override(action: str) -> click.Command:
         except KeyError as exc:
             known = ", ".join(r.name for r in settings.reconcile.rules) or "-"
             raise BadConfig(app.text("finance.match.no_rule", rule=rule, known=known)) from exc
-        if not isinstance(configured, MatchRule):
+        if isinstance(configured, SettlementRule):
             raise BadConfig(app.text("finance.match.settlement", rule=rule))
         sides = ((left_id, configured.left, "LEFT_ID"), (right_id, configured.right, "RIGHT_ID"))
         with database(app) as engine:

@@ -122,3 +122,17 @@ def test_the_order_to_cash_report_shows_what_of_the_collected_money_is_in_the_ba
     assert (october["collected"], october["collected_in_bank"]) == ("7921.00", "3600.00")
     september = next(row for row in section["rows"] if row["month"] == "2026-09")
     assert september["collected"] == september["collected_in_bank"]
+
+
+def test_finance_pairs_a_payment_with_a_bank_line_by_hand(
+    banked: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, banked, ["reconcile", "run"]).status == 0
+    note = "the customer paid 888.00 on account; the rest is disputed"
+    matched = run_cli(
+        capsys, banked, ["match", "PMT-LOST", "X-900", "--rule", COLLECTIONS_RULE.name, "--note", note]
+    )
+    assert matched.status == 0, matched.err
+    (run,) = json.loads(run_cli(capsys, banked, ["reconcile", "run", "--json"]).out)["runs"]
+    assert run["exceptions"] == {"amount_mismatch": 1, "fee_difference": 1}
+    assert run["auto_resolved"] == 2  # the payment is no longer missing, the receipt no longer unrecorded

@@ -158,8 +158,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "没有名为 {rule} 的规则（已配置：{known}）",
     ),
     "finance.match.settlement": (
-        "rule {rule} is a settlement rule; manual matches apply to match rules",
-        "规则 {rule} 是核销规则；手工匹配只适用于匹配规则",
+        "rule {rule} is a settlement rule; manual matches apply to match and collections rules",
+        "规则 {rule} 是核销规则；手工匹配只适用于匹配规则和银行到账核对规则",
     ),
     "finance.match.wrong_side": (
         "{name} {document} is not a {source} document of kind {kind}, as rule {rule} expects",
