@@ -27,9 +27,11 @@ from connectors.paging import Answer, paginate
 DOCUMENTED_LIMIT: Final = 2000
 """`Limit` the notes say every version accepts; above it (patch 23.11+ allows up to 10,000, tenant
 setting `WebAPIMaxQueryLimit`) a short page is not trusted to be the last."""
-MAX_REBASES: Final = 50
-"""Re-reads from the anchor one pass may do before it gives up (a tenant rewriting bills faster than
-they can be read): the run fails and the next one starts again, nothing is skipped."""
+MAX_REBASES: Final = 20
+"""Re-reads from one and the same anchor key a pass may do before it gives up (rows of one key — a
+batch saved in one second — that keep moving, or lines served in another order every time): the run
+fails and the next one starts again, nothing is skipped. Re-reads from later keys are not counted:
+each of them moves the pass on."""
 ENTRIES: Final = "entries"
 """Where a bill's entry lines go in its raw record."""
 
@@ -108,6 +110,8 @@ class AnchoredOffset:
         self._has_next = True
         self.rebased = False
         self.rebases = 0
+        self._last_rebase: BillQuery | None = None
+        self._stuck = 0
         self.fresh: Sequence[RawRecord] = ()
 
     @property
@@ -124,11 +128,6 @@ class AnchoredOffset:
         anchored = self._anchor is not None
         if anchored and (not rows or rows[0] != self._anchor):
             self.rebases += 1
-            if self.rebases > MAX_REBASES:
-                raise TransientError(
-                    f"{self._label}: rows kept moving while they were read ({MAX_REBASES} re-reads in one "
-                    "pass): bills are being changed faster than they can be read; the next run tries again"
-                )
             self.rebased = True
             self.fresh = ()
             return
@@ -145,7 +144,16 @@ class AnchoredOffset:
             assert self._anchor is not None
             anchor, self._anchor = self._anchor, None
             self._start = 0
-            return self._rebase(self._first, anchor).at(0)
+            again = self._rebase(self._first, anchor).at(0)
+            self._stuck = self._stuck + 1 if again == self._last_rebase else 0
+            if self._stuck >= MAX_REBASES:
+                raise TransientError(
+                    f"{self._label}: rows kept moving while they were read ({MAX_REBASES} re-reads from "
+                    f"{' and '.join(again.filters)}): bills are changed faster than they can be read, or "
+                    "lines come in another order every time; the next run tries again"
+                )
+            self._last_rebase = again
+            return again
         return request.at(self._start)
 
 

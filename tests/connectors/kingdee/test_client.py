@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from connectors.errors import AuthError, FatalApiError
+from connectors.errors import AuthError, FatalApiError, TransientError
 from connectors.kingdee.client import SESSION_COOKIE
 from tests.conftest import FakeTokenStore
 from tests.connectors.kingdee.support import FakeK3, Row, connector, fixture, sale_order_rows
@@ -294,3 +294,18 @@ def test_without_the_organizations_form_connector_test_lists_those_on_the_first_
         sampled = next(r for r in built.check() if r.what == "organizations")
     assert (sampled.ok, sampled.state) == (True, "missing")  # a sample cannot prove it absent
     assert sampled.detail.startswith("org_numbers 200 not among those the user sees on the first 2,000 rows")
+
+
+def test_lines_served_in_another_order_every_time_fail_the_pass_after_twenty_re_reads_of_one_key() -> None:
+    server = FakeK3({"SAL_SaleOrder": _order(1, 5, "2026-11-01T09:00:00")})
+
+    def rotate(fake: FakeK3, data: dict[str, Any]) -> None:
+        rows = fake.forms["SAL_SaleOrder"]
+        fake.forms["SAL_SaleOrder"] = rows[1:] + rows[:1]
+
+    server.after_query = rotate
+    with connector(server, page_size=3) as built, pytest.raises(TransientError, match="rows kept moving"):
+        _documents(built)
+    rebased = [q for q in server.queries if q["FilterString"]]
+    assert len([q for q in rebased if q["StartRow"] == 0]) == 20  # then the 21st is refused
+    assert {q["FilterString"] for q in rebased} == {"FModifyDate >= '2026-11-01 09:00:00'"}
