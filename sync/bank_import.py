@@ -136,6 +136,11 @@ def import_files(
         try:
             for path in paths:
                 lease.check()
+                if (
+                    not path.is_file()
+                ):  # taken by an import that held the lock while this one listed the inbox
+                    log.info("bank.file_gone", connector=settings.name, file=str(path))
+                    continue
                 results.append(_one(files, run, settings, path, clock))
         except BaseException as exc:
             runs.finish(run, status=FAILED, now=clock(), error=f"{type(exc).__name__}: {exc}")

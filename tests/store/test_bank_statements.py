@@ -207,3 +207,13 @@ def test_the_inbox_skips_hidden_partial_and_unsettled_files(clock: FixedClock, t
     fresh.write_bytes(MT940_B.encode())
     os.utime(fresh, (clock().timestamp(), clock().timestamp()))
     assert inbox_files(bank, clock(), sync.bank_import.timedelta(seconds=30)) == [ready]
+
+
+def test_a_listed_file_another_import_took_meanwhile_is_skipped(
+    engine: Engine, clock: FixedClock, tmp_path: Path
+) -> None:
+    bank = _bank(tmp_path)
+    listed = [_drop(bank, "a.sta", MT940_A.encode()), _drop(bank, "b.sta", MT940_B.encode())]
+    import_files(engine, bank, listed[:1], clock=clock)  # the other import, done first
+    [result] = import_files(engine, bank, listed, clock=clock)
+    assert (Path(result.path).name, result.file.outcome, result.file.created) == ("b.sta", "loaded", 1)
