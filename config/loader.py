@@ -254,7 +254,9 @@ def _reference_problems(
     reconcile = settings.reconcile
     for i, rule in enumerate(reconcile.rules):
         base: Location = ("reconcile", "rules", i)
-        for side_name in ("left", "right", "invoices", "payments", "credit_notes"):
+        for side_name in ("left", "right", "invoices", "payments", "credit_notes", "bank"):
+            if side_name not in type(rule).model_fields:  # a collections rule's left/right name its sides
+                continue
             side = getattr(rule, side_name, None)
             if side is not None:
                 references.append(((*base, side_name, "source"), side.source))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema
@@ -21,9 +22,11 @@ from tests.collections_data import (
     BOOKS,
     COLLECTIONS_RULE,
     consistent_company,
+    invoice,
     payment,
     planted_collections,
 )
+from tests.connectors.bank.samples import sample
 from tests.e2e.report_support import run_cli, store_documents, write_config
 from tests.unit.report.test_report_formats import SCHEMA, _Collector
 
@@ -136,3 +139,35 @@ def test_finance_pairs_a_payment_with_a_bank_line_by_hand(
     (run,) = json.loads(run_cli(capsys, banked, ["reconcile", "run", "--json"]).out)["runs"]
     assert run["exceptions"] == {"amount_mismatch": 1, "fee_difference": 1}
     assert run["auto_resolved"] == 2  # the payment is no longer missing, the receipt no longer unrecorded
+
+
+def test_a_statement_imported_from_a_camt_file_reconciles_against_the_books(
+    tmp_path: Path, database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The statement import (another engineer's) and the rule meet only in the ledger: a camt.053 file's
+    credit, named by its remittance text `货款 INV-2026-0318`, settles the Books payment of that invoice;
+    its debit (stamp duty) is no receipt."""
+    inbox = tmp_path / "statements"
+    inbox.mkdir()
+    statement = inbox / "hsbc-2026-11-30.xml"
+    statement.write_bytes(sample("camt053_v08_single.xml"))
+    os.utime(statement, (0, 0))  # written long ago: the import takes only files no longer being written
+    connector = (
+        f"connectors:\n  - name: {BANK}\n    kind: bank_statement\n    inbox: {inbox}\n"
+        f"  - name: {BOOKS}\n    kind: jsonl\n    path: {tmp_path / '{stream}.jsonl'}\n    streams: [payments]\n"
+    )
+    config = write_config(tmp_path, database_url, extra=connector + RULE)
+    on = date(2026, 11, 15)  # two weeks before the credit: outside the window, only the text can pair them
+    store_documents(
+        engine,
+        [
+            invoice("inv-318", "INV-2026-0318", "128000.00", on),
+            payment(
+                "pay-318", "128000.00", on, party="上海星辰贸易有限公司", invoices=(("inv-318", "128000.00"),)
+            ),
+        ],
+    )
+    imported = run_cli(capsys, config, ["import", "statement", "--json"])
+    assert imported.status == 0, imported.err
+    (run,) = json.loads(run_cli(capsys, config, ["reconcile", "run", "--json"]).out)["runs"]
+    assert (run["matched"], run["exceptions"], run["right_count"]) == (1, {}, 1)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from config.loader import ConfigError, parse_config
 from config.rules import CollectionsRule, ReconcileSettings
 from reconcile.collections_match import FEE, IN_TRANSIT, collect
 from reconcile.collections_text import named_in, pieces
@@ -350,3 +351,22 @@ def test_a_pair_matched_by_hand_is_taken_and_one_unmatched_is_never_made() -> No
         "not_in_bank",
         "unrecorded_receipt",
     }
+
+
+def test_a_collections_rule_naming_no_configured_bank_is_refused_at_its_bank_side() -> None:
+    text = """\
+connectors:
+  - {name: zoho-books, kind: jsonl, path: books.jsonl}
+reconcile:
+  rules:
+    - name: books-vs-bank
+      kind: collections
+      payments: {source: zoho-books, kind: payment}
+      bank: {source: bank-icbk, kind: bank_transaction}
+"""
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "cfg.yaml", {})
+    assert str(info.value).startswith(
+        "cfg.yaml:8: reconcile.rules[books-vs-bank].bank.source: no connector named 'bank-icbk'"
+    )
+    assert "1 more problem" not in str(info.value)  # the payments side is named once, and rightly
