@@ -17,6 +17,7 @@ from connectors.sandbox.generator import CompanySpec, generate_company
 from connectors.sandbox.kingdee import KingdeeSandboxOptions
 from connectors.sandbox.kingdee.company import kingdee_sandbox
 from sync.demo import connectors_yaml
+from tests.e2e.report_support import write_config
 from tests.e2e.sync_support import Outcome, cli
 
 pytestmark = pytest.mark.slow
@@ -48,7 +49,7 @@ def kingdee_entry(url: str) -> str:
 
 
 def test_the_recommended_rules_load_and_find_nothing_in_a_clean_fxiaoke_and_kingdee_company(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, database_url: str
 ) -> None:
     rules = recommended_rules()
     loaded = yaml.safe_load(rules)["reconcile"]
@@ -57,14 +58,9 @@ def test_the_recommended_rules_load_and_find_nothing_in_a_clean_fxiaoke_and_king
     box = kingdee_sandbox(company)
     with fxiaoke_sandbox(company) as fx, box:
         block = connectors_yaml(sandbox_credentials(company), None, fx.url, inline_secrets=True)
-        config = tmp_path / "ledgerbridge.yaml"
-        config.write_text(
-            f"database_url: sqlite:///{tmp_path / 'lb.db'}\nbase_currency: CNY\ntimezone: Asia/Shanghai\n"
-            f"locale: en\n\n{block.rstrip()}\n{kingdee_entry(box.server_url)}\n{rules}",
-            encoding="utf-8",
-        )
+        extra = f"locale: en\n\n{block.rstrip()}\n{kingdee_entry(box.server_url)}\n{rules}"
+        config = write_config(tmp_path, database_url, extra=extra)
         assert cli(capsys, config, "config", "check").code == 0
-        assert cli(capsys, config, "init").code == 0
         synced = json_of(cli(capsys, config, "sync", "run", "--full", "--json"))
         assert {(run["connector"], run["status"]) for run in synced["runs"]} == {
             ("fxiaoke", "ok"), ("kingdee", "ok"),
