@@ -5,6 +5,7 @@ and filters them."""
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from config.rules import ReconcileSettings
 from config.settings import Settings
 from store.reconcile_repository import SqlReconcileRepository, StoredException
 from sync.reconcile_job import run_rules
-from tests.collections_data import COLLECTIONS_RULE, planted_collections
+from tests.collections_data import COLLECTIONS_RULE, bank_line, payment, planted_collections
 from tests.conftest import FixedClock
 from tests.e2e.report_support import store_documents
 from tests.web.conftest import WebClient
@@ -78,3 +79,25 @@ def test_the_queue_lists_an_unrecorded_receipt_under_its_type(
     assert "Unrecorded receipt" in text
     assert "X-900" in text
     assert "PMT-LOST" not in text
+
+
+def test_an_ambiguous_pair_of_a_collections_rule_shows_without_suggestions(
+    reviewer: WebClient, web_settings: Settings, web_engine: Engine, web_clock: FixedClock
+) -> None:
+    on = date(2026, 11, 25)
+    store_documents(
+        web_engine,
+        [
+            payment("P-C", "250.00", on, party="Same Co"),
+            payment("P-D", "250.00", on, party="Same Co"),
+            bank_line("B-C", "250.00", on, payer="Same Co"),
+            bank_line("B-D", "250.00", on, payer="Same Co"),
+        ],
+    )
+    run_rules(web_engine, web_settings, clock=web_clock)
+    found = _one(web_engine, "ambiguous_match")
+    page = reviewer.get(f"/exceptions/{found.id}", headers=EN)
+    assert page.status_code == 200
+    assert "Ambiguous match" in html.unescape(page.text)
+    candidates = reviewer.get(f"/exceptions/{found.id}/candidates", headers=EN)
+    assert candidates.status_code == 200  # the page says there is nothing to suggest; it does not fail
