@@ -1,6 +1,7 @@
 """The law of statement loading (issue 21): loading a set of statement files in any order, any number of
-times, gives the same ledger as loading each once — overlapping statements, lines with and without a
-bank reference, identical twin lines — on SQLite and PostgreSQL.
+times, gives the same ledger as loading each once — overlapping statements, MT940 and CSV exports of the
+same account mixed, lines with and without a bank reference, identical twin lines — on SQLite and
+PostgreSQL.
 
 "The same ledger" is every bank transaction's identity and everything the bank said about it; the two
 provenance references (`file_sha256`, `statement_id`) name the first file that brought a line, which
@@ -66,16 +67,23 @@ def _lines(draw: Any) -> list[_Line]:
         at = draw(st.integers(0, len(raw) - 1))
         twin = (*raw[at][:2], False, raw[at][3])
         raw[at : at + 1] = [twin, twin]
+    raw.sort(key=lambda line: line[0])  # a statement lists its lines by date
     return [_Line(d, c, f"R{i:04d}" if ref else None, t) for i, (d, c, ref, t) in enumerate(raw)]
 
 
+_Window = tuple[int, int, str]
+"""A statement: the base lines [start, end) it lists, and its format (mt940 or csv)."""
+
+
 @st.composite
-def _case(draw: Any) -> tuple[list[_Line], list[tuple[int, int]], list[int]]:
+def _case(draw: Any) -> tuple[list[_Line], list[_Window], list[int]]:
     lines = draw(_lines())
     windows = draw(
         st.lists(
-            st.tuples(st.integers(0, len(lines) - 1), st.integers(1, len(lines)))
-            .map(sorted)
+            st.tuples(
+                st.integers(0, len(lines) - 1), st.integers(1, len(lines)), st.sampled_from(["mt940", "csv"])
+            )
+            .map(lambda w: (min(w[0], w[1]), max(w[0], w[1]), w[2]))
             .filter(lambda w: w[0] < w[1]),
             min_size=1,
             max_size=4,
@@ -83,18 +91,28 @@ def _case(draw: Any) -> tuple[list[_Line], list[tuple[int, int]], list[int]]:
     )
     extra = draw(st.lists(st.integers(0, len(windows) - 1), max_size=2 * len(windows)))
     plan = draw(st.permutations([*range(len(windows)), *extra]))
-    return lines, [(a, b) for a, b in windows], list(plan)
+    return lines, windows, list(plan)
 
 
-def _statement(lines: list[_Line], start: int, end: int, number: int) -> bytes:
+def _statement(lines: list[_Line], window: _Window, number: int) -> tuple[str, bytes]:
+    start, end, kind = window
     opening = 100_000 + sum(line.cents for line in lines[:start])
     closing = opening + sum(line.cents for line in lines[start:end])
+    if kind == "csv":
+        rows, running = ["日期,起息日,金额,余额,摘要,流水号"], opening
+        for line in lines[start:end]:
+            running += line.cents
+            when = (START + timedelta(days=line.day)).isoformat()
+            rows.append(
+                f"{when},{when},{_money(line.cents)},{_money(running)},{line.text},{line.reference or ''}"
+            )
+        return ".csv", "\n".join(rows).encode("gb18030")
 
     def balance(tag: str, cents: int) -> str:
         return f":{tag}:{'C' if cents >= 0 else 'D'}261101EUR{abs(cents) // 100},{abs(cents) % 100:02d}\n"
 
     body = "".join(line.mt940() for line in lines[start:end])
-    return (
+    return ".sta", (
         f":20:S{number}\n:25:{ACCOUNT}\n:28C:{number}/1\n"
         + balance("60F", opening)
         + body
@@ -102,13 +120,33 @@ def _statement(lines: list[_Line], start: int, end: int, number: int) -> bytes:
     ).encode()
 
 
+def _money(cents: int) -> str:
+    return f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+CSV = {
+    "encoding": "gb18030",
+    "currency": "EUR",
+    "account": ACCOUNT,
+    "columns": {
+        "date": "日期", "value_date": "起息日", "amount": "金额", "balance": "余额", "text": "摘要", "reference": "流水号",
+    },
+}  # fmt: skip
+
+
 def _load(
-    engine: Engine, clock: FixedClock, directory: Path, name: str, *, files: list[bytes], plan: list[int]
+    engine: Engine,
+    clock: FixedClock,
+    directory: Path,
+    name: str,
+    *,
+    files: list[tuple[str, bytes]],
+    plan: list[int],
 ) -> dict[str, Any]:
-    bank = bank_settings(name)
+    bank = bank_settings(name, csv=CSV)
     paths = []
-    for index, data in enumerate(files):
-        path = directory / f"{name}-{index}.sta"
+    for index, (suffix, data) in enumerate(files):
+        path = directory / f"{name}-{index}{suffix}"
         path.write_bytes(data)
         os.utime(path, (0, 0))
         paths.append(path)
@@ -133,15 +171,15 @@ def test_loading_statement_files_in_any_order_any_number_of_times_gives_the_same
     engine: Engine,
     clock: FixedClock,
     tmp_path: Path,
-    case: tuple[list[_Line], list[tuple[int, int]], list[int]],
+    case: tuple[list[_Line], list[_Window], list[int]],
 ) -> None:
     lines, windows, plan = case
-    files = [_statement(lines, a, b, n) for n, (a, b) in enumerate(windows)]
+    files = [_statement(lines, window, n) for n, window in enumerate(windows)]
     run = next(_RUNS)
     once = _load(engine, clock, tmp_path, f"once-{run}", files=files, plan=list(range(len(files))))
     shuffled = _load(engine, clock, tmp_path, f"plan-{run}", files=files, plan=plan)
     assert shuffled == once
-    covered = sorted({i for a, b in windows for i in range(a, b)})
+    covered = sorted({i for a, b, _ in windows for i in range(a, b)})
     referenced = {
         f"{ACCOUNT}/{lines[i].reference}": Decimal(lines[i].cents) / 100
         for i in covered
@@ -149,7 +187,7 @@ def test_loading_statement_files_in_any_order_any_number_of_times_gives_the_same
     }
     assert {key: once[key][0] for key in once if "/h/" not in key} == referenced  # each referenced line, once
     unreferenced: set[tuple[tuple[int, int, str], int]] = set()
-    for a, b in windows:  # a line without a reference is its content and its occurrence in its statement
+    for a, b, _ in windows:  # a line without a reference is its content and its occurrence in its statement
         seen: dict[tuple[int, int, str], int] = {}
         for line in lines[a:b]:
             if line.reference is None:
