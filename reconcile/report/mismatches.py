@@ -94,6 +94,7 @@ _TYPE_FIELD = {
     DiscrepancyType.UNDERPAID: "balance",
     DiscrepancyType.OVERPAID: "balance",
     DiscrepancyType.UNAPPLIED_PAYMENT: "balance",
+    DiscrepancyType.FEE_DIFFERENCE: "total",
 }
 _DATE_ONLY = {
     DiscrepancyType.DUE_BEFORE_ISSUE: "due_on",
