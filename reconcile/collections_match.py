@@ -27,7 +27,7 @@ from typing import Final
 
 from config.rules import CollectionsRule
 from reconcile.assignment import settle
-from reconcile.collections_text import named_in
+from reconcile.collections_text import MIN_NUMBER, named_in
 from reconcile.facts import EXPECTED_BY, PAYER, REMITTANCE
 from reconcile.findings import Tolerances, describe, finding
 from reconcile.match_keys import normalize_number, normalize_party
@@ -233,7 +233,8 @@ class _Run:
             edges += [(n, c) for n in named if not self.pay_taken[n] and self._allowed(n, c)]
         for lefts, rights in _groups(edges):
             if len(lefts) == 1 or len(rights) == 1:
-                self._settle_group(lefts, rights, "remittance", strict=len(lefts) + len(rights) > 2)
+                # Payer-typed text is weaker than a bank reference: the amounts must agree too.
+                self._settle_group(lefts, rights, "remittance", strict=True)
 
     def by_amount_and_date(self) -> None:
         """Pass 3: amount within the tolerance and dates within the window; the one best assignment per
@@ -609,7 +610,7 @@ def _ref(row: LedgerRow, name: str) -> str | None:
 
 def _key(value: str | None) -> str | None:
     key = normalize_number(value)
-    return None if key is None or len(key) < 3 or key in _SKIPPED_KEYS else key
+    return None if key is None or len(key) < MIN_NUMBER or key in _SKIPPED_KEYS else key
 
 
 def _groups(edges: list[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:

@@ -370,3 +370,13 @@ reconcile:
         "cfg.yaml:8: reconcile.rules[books-vs-bank].bank.source: no connector named 'bank-icbk'"
     )
     assert "1 more problem" not in str(info.value)  # the payments side is named once, and rightly
+
+
+def test_a_remittance_naming_a_payment_of_another_amount_pairs_nothing() -> None:
+    docs = [
+        payment("1234", "500.00", OCT, party="Zoho Numbered Co"),  # Books numbers payments 1, 2, 3...
+        bank_line("B-9", "77.00", OCT, payer="Other Payer", remittance="order 1234 deposit"),
+    ]
+    result = _run(docs)
+    assert result.matches == ()
+    assert {d.type.value for d in result.discrepancies} == {"not_in_bank", "unrecorded_receipt"}
