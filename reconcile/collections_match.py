@@ -50,6 +50,9 @@ BANK_FINDINGS: Final = frozenset(
     {DiscrepancyType.NOT_IN_BANK, DiscrepancyType.UNRECORDED_RECEIPT, DiscrepancyType.FEE_DIFFERENCE}
 )
 """The findings only a collections rule makes (the generated demo company has no bank statement yet)."""
+PAYMENT_REFERENCES: Final = ("reference_number", "payment_reference", "reference")
+"""Where the accounting systems keep the payer's reference on a payment: Zoho Books `reference_number`,
+QuickBooks `PaymentRefNum` (payment_reference), Xero `Reference`."""
 _PARTY_ALIKE: Final = 85
 _POINTS: Final = 1000
 _PAIR: Final = 100
@@ -200,7 +203,7 @@ class _Run:
         index = _index(
             (n, key)
             for n, p in enumerate(self.pays)
-            for key in {p.number, _ref(p, "reference_number"), p.external_id}
+            for key in {p.number, p.external_id, *_payment_references(p)}
         )
         edges: list[tuple[int, int]] = []
         for c, credit in enumerate(self.credits):
@@ -217,7 +220,7 @@ class _Run:
         for n, p in enumerate(self.pays):
             if self.pay_taken[n]:
                 continue
-            keyed += [(n, p.number), (n, _ref(p, "reference_number"))]
+            keyed += [(n, key) for key in (p.number, *_payment_references(p))]
             keyed += [
                 (n, self.invoice_numbers.get(target))
                 for target, _, kind in p.allocations or ()
@@ -602,6 +605,11 @@ def _bisect(amounts: Sequence[tuple[int, int]], lowest: int) -> int:
         else:
             hi = mid
     return lo
+
+
+def _payment_references(payment: LedgerRow) -> list[str]:
+    refs = payment.references or {}
+    return [value for key in PAYMENT_REFERENCES if (value := refs.get(key))]
 
 
 def _ref(row: LedgerRow, name: str) -> str | None:

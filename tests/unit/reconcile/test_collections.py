@@ -380,3 +380,23 @@ def test_a_remittance_naming_a_payment_of_another_amount_pairs_nothing() -> None
     result = _run(docs)
     assert result.matches == ()
     assert {d.type.value for d in result.discrepancies} == {"not_in_bank", "unrecorded_receipt"}
+
+
+@pytest.mark.parametrize(
+    ("vendor_key", "value"),
+    [
+        ("reference_number", "WIRE-2026-0042"),
+        ("payment_reference", "WIRE-2026-0042"),
+        ("reference", "WIRE-2026-0042"),
+    ],
+)
+def test_the_payers_reference_kept_by_books_quickbooks_or_xero_is_matched(
+    vendor_key: str, value: str
+) -> None:
+    docs = [
+        payment("guid-1", "800.00", OCT, number=None, **{vendor_key: value}),
+        bank_line(
+            "B-1", "800.00", OCT + timedelta(days=20), payer="Other Name", end_to_end_id="wire 2026 0042"
+        ),
+    ]
+    assert _hows(_run(docs)) == {("guid-1", "CN0000111122223333/B-1"): "reference"}
