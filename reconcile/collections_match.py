@@ -85,7 +85,7 @@ def collect(
     period's first and last day; bank lines outside it (loaded for the window) are matched but never
     reported. `invoice_numbers`: invoice external id -> number, for the invoices the payments apply to."""
     ctx = context or MatchContext()
-    sides = _sides(as_rows(payments), as_rows(bank), scope)
+    sides = _sides(as_rows(payments), as_rows(bank), scope, ctx.base_currency)
     run = _Run(rule, ctx, sides, invoice_numbers or {})
     run.manual()
     run.by_reference()
@@ -105,10 +105,14 @@ def collect(
 
 
 def _sides(
-    payments: list[LedgerRow], bank: list[LedgerRow], scope: tuple[date | None, date | None]
+    payments: list[LedgerRow], bank: list[LedgerRow], scope: tuple[date | None, date | None], base: str | None
 ) -> _Sides:
-    pays = [p for p in payments if not p.deleted and p.status != "void" and p.total is not None]
-    lines = [b for b in bank if not b.deleted and b.status != "void" and b.total is not None]
+    """The live payments and credits, each side in key order; a document that states no currency is in
+    the base currency. Payments and credits of different currencies are never paired (no pass converts)."""
+    pays = [
+        _in_base(p, base) for p in payments if not p.deleted and p.status != "void" and p.total is not None
+    ]
+    lines = [_in_base(b, base) for b in bank if not b.deleted and b.status != "void" and b.total is not None]
     credits = [b for b in _without_reversed(lines) if (b.total or 0) > 0 and not _is_reversal(b)]
     credits.sort(key=lambda b: b.key_text)
     pays.sort(key=lambda p: p.key_text)
@@ -118,6 +122,10 @@ def _sides(
         for b in credits
     ]
     return _Sides(pays, credits, in_scope)
+
+
+def _in_base(row: LedgerRow, base: str | None) -> LedgerRow:
+    return row if row.currency is not None or base is None else row._replace(currency=base)
 
 
 def _is_reversal(row: LedgerRow) -> bool:
@@ -341,6 +349,9 @@ class _Run:
         if len(pays) != len(lefts) or len(credits) != len(rights):
             return
         if len({row.currency for row in (*pays, *credits)}) > 1:
+            if not strict:  # a reference (or a person) pairs them; no pass converts between currencies
+                self._take(lefts, rights, how, line=None)
+                self._found(DiscrepancyType.CURRENCY_MISMATCH, pays, credits, "are in different currencies")
             return
         gross = sum(p.total or 0 for p in pays)
         net = sum(c.total or 0 for c in credits)
@@ -358,11 +369,20 @@ class _Run:
         if strict:
             return
         self._take(lefts, rights, how, line=None)
+        self._found(DiscrepancyType.AMOUNT_MISMATCH, pays, credits, f"differ by {money(fee)}")
+
+    def _found(
+        self, kind: DiscrepancyType, pays: list[LedgerRow], credits: list[LedgerRow], what: str
+    ) -> None:
+        """A pair a reference or a person made that does not agree: amount_mismatch or currency_mismatch."""
         text = (
-            f"{describe(pays)} ({pays[0].source}) of {money(gross)} and bank credit {describe(credits)} "
-            f"({credits[0].source}) of {money(net)} name each other but differ by {money(fee)}"
+            f"{describe(pays)} ({pays[0].source}) and bank credit {describe(credits)} ({credits[0].source}) "
+            f"belong together but {what}"
         )
-        found = finding(self.rule.name, DiscrepancyType.AMOUNT_MISMATCH, pays, credits, text)
+        fields = []
+        if kind is DiscrepancyType.CURRENCY_MISMATCH:
+            fields = [FieldDiff(field="currency", left=pays[0].currency, right=credits[0].currency)]
+        found = finding(self.rule.name, kind, pays, credits, text, fields=fields)
         self.findings.append(found)
         self.bridge.add(found.type.value, pays, credits)
 

@@ -14,6 +14,8 @@ from reconcile.collections_match import FEE, IN_TRANSIT, collect
 from reconcile.collections_text import named_in, pieces
 from reconcile.facts import EXPECTED_BY, PAYER, REMITTANCE
 from reconcile.match_keys import normalize_number
+from reconcile.report.explain import explanation
+from reconcile.report.i18n import Catalogue
 from reconcile.result import MatchContext, MatchResult
 from store.canonical import CanonicalDocument
 from store.discrepancies import Discrepancy, DiscrepancyType
@@ -400,3 +402,29 @@ def test_the_payers_reference_kept_by_books_quickbooks_or_xero_is_matched(
         ),
     ]
     assert _hows(_run(docs)) == {("guid-1", "CN0000111122223333/B-1"): "reference"}
+
+
+def test_a_payment_stating_no_currency_is_in_the_base_currency_and_other_currencies_never_pair() -> None:
+    docs = [
+        payment("P-1", "120.00", OCT).model_copy(update={"currency": None}),
+        bank_line("B-1", "120.00", OCT),
+        payment("P-2", "99.00", OCT).model_copy(update={"currency": "USD"}),
+        bank_line("B-2", "99.00", OCT),
+    ]
+    result = _run(docs)
+    assert _hows(result) == {("P-1", "CN0000111122223333/B-1"): "amount_date"}
+    assert sorted(d.type.value for d in result.discrepancies) == ["not_in_bank", "unrecorded_receipt"]
+
+
+def test_a_reference_pairing_two_currencies_is_a_currency_mismatch_explained_in_both_languages() -> None:
+    docs = [
+        payment("PMT-USD1", "1000.00", OCT).model_copy(update={"currency": "USD"}),
+        bank_line("PMT-USD1", "7100.00", OCT + timedelta(days=1)),
+    ]
+    result = _run(docs)
+    found = _only(result, DiscrepancyType.CURRENCY_MISMATCH)
+    assert [(f.field, f.left, f.right) for f in found.fields] == [("currency", "USD", "CNY")]
+    assert result.bridge.unexplained == 0
+    sides = (BOOKS, BANK)
+    assert "USD" in explanation(found, Catalogue("en"), sides)
+    assert "币种" in explanation(found, Catalogue("zh"), sides)
