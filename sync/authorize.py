@@ -8,7 +8,7 @@ callback route) and how `state` is checked.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -20,6 +20,7 @@ from connectors.oauth2 import Callback, OAuthApp, exchange_code, interpret_token
 from connectors.quickbooks import client as quickbooks_client
 from connectors.xero import client as xero_client
 from connectors.zoho import auth as zoho_auth
+from store.audit_log import record_audit
 from store.db import Engine
 from store.secrets import SqlSecretStore, SqlTokenStore
 from sync.bootstrap import ConnectorTokenStore, secret_box
@@ -106,9 +107,14 @@ def complete(
     callback: Callback,
     redirect_uri: str,
     now: datetime,
+    actor: str | None = None,
+    audit_detail: Mapping[str, Any] | None = None,
 ) -> Authorized:
     """Trade the callback's code for tokens and store them encrypted: the token row under the store's
-    refresh lock and, for a kind that keeps it so, the refresh token as its secret. Raises
+    refresh lock and, for a kind that keeps it so, the refresh token as its secret. With `actor`, audit
+    `connector.authorize` ({connector} and `audit_detail`, never a token) once the row is stored, under
+    the same lock (the token store writes in its own transaction, so the entry is the next one; the web
+    route audits through its own helper and passes no actor). Raises
     connectors.errors.ConnectorError when the vendor does not exchange the code."""
     name = connector.name
     http = HttpClient(f"{name}/accounts", interpret=target.interpret, redirects="never")
@@ -125,6 +131,9 @@ def complete(
     key = target.key(refresh)
     with tokens.refresh_lock(key):
         tokens.save(key, token)
+        if actor is not None:
+            detail = {"connector": name, **(audit_detail or {})}
+            record_audit(engine, actor, "connector.authorize", detail)
     set_refresh = None
     if target.refresh_secret is not None:
         reference = f"secret:{target.refresh_secret}"

@@ -25,7 +25,7 @@ from connectors.oauth2 import (
 )
 from sync.authorize import TARGETS, complete, target_of
 from sync.cli import AppContext, BadConfig, CommandFailed
-from sync.commands.common import database
+from sync.commands.common import actor_name, actor_option, database
 
 DEFAULT_REDIRECT: Final = "http://127.0.0.1:8976/callback"
 """The loopback redirect URI to register with the vendor's app (any loopback port works if registered)."""
@@ -51,9 +51,17 @@ def has_display(environ: Mapping[str, str] = os.environ) -> bool:
 )
 @click.option("--no-browser", is_flag=True, help="Only print the URL, never open a browser.")
 @click.option("--timeout", default=300, show_default=True, help="Seconds to wait for the redirect.")
+@actor_option
 @click.pass_obj
 def authorize(
-    app: AppContext, *, name: str, paste: bool, redirect_uri: str, no_browser: bool, timeout: int
+    app: AppContext,
+    *,
+    name: str,
+    paste: bool,
+    redirect_uri: str,
+    no_browser: bool,
+    timeout: int,
+    actor: str | None,
 ) -> None:
     """Connect the vendor account of connector NAME: open the vendor's consent page, receive the
     authorization code on a loopback redirect (or pasted with --paste), trade it for tokens and store
@@ -95,6 +103,8 @@ def authorize(
                 callback=callback,
                 redirect_uri=redirect_uri,
                 now=datetime.now(UTC),
+                actor=actor_name(actor),
+                audit_detail={"via": "cli"},
             )
         except ConnectorError as exc:
             raise CommandFailed(app.text("authorize.exchange_failed", error=exc)) from exc
