@@ -50,7 +50,11 @@ def test_the_documented_rules_load_with_exact_decimal_tolerances() -> None:
         ("days: 0}", "days: -1}", "rules[crm-vs-books-invoices].tolerance.days"),
         ("period: previous_month", "period: last-week", "rules[crm-vs-books-invoices].period"),
         ("compare: [total,", "compare: [colour,", "rules[crm-vs-books-invoices].compare"),
-        ("kind: settlement", "kind: magic", "rules[books-settlement]: kind must be match, settlement or collections"),
+        (
+            "kind: settlement",
+            "kind: magic",
+            "rules[books-settlement]: kind must be match, settlement or collections",
+        ),
         ('{cron: "0 2 * * *"}', '{cron: "daily"}', "rules[crm-vs-books-invoices].schedule"),
         ("audit: [negative_amount]", "audit: [vibes]", "rules[books-settlement].audit"),
     ],
