@@ -182,7 +182,8 @@ def _http_rows(size: int, run: dict[str, Any], fallback_engine_rate: int | None)
             (
                 label,
                 "peak RSS MB (syncing process)",
-                f"{sync['peak_rss_mb']:,} (largest writer {sync['writer_peak_rss_mb']:,})",
+                f"{sync['peak_rss_mb']:,} (largest writer {sync['writer_peak_rss_mb']:,}; "
+                f"together {sync['combined_peak_rss_mb']:,})",
                 "250 (target)",
                 _ratio(sync["peak_rss_mb"], 250),
             )

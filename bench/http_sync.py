@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -215,15 +216,18 @@ def _timed(served: _Sandboxes, config: Path, *, full: bool, sequential: bool) ->
 
 def sync_child(config: Path, *, full: bool, sequential: bool) -> dict[str, Any]:
     """The timed sync, in this (fresh) process: records/s, CPU per record of this process and of its
-    writer processes (its only children), and the peak RSS of each."""
+    writer processes (its only children), and peak RSS: this process's, the largest writer's own, and
+    the most the two together held at once (sampled every 0.1 s from /proc)."""
     settings = load_config(config).settings
     engine = open_engine(settings)
+    memory = _MemorySampler().start()
     try:
         cpu_before, started = time.process_time(), time.perf_counter()
         runs = sync_connectors(engine, settings, full=full, sequential=sequential)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_before
     finally:
+        memory.stop()
         engine.dispose()
     fetched = sum(r.fetched for r in runs)
     writers = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -237,9 +241,60 @@ def sync_child(config: Path, *, full: bool, sequential: bool) -> dict[str, Any]:
             "writer_processes": _per_record(writers.ru_utime + writers.ru_stime, fetched),
         },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "writer_peak_rss_mb": round(writers.ru_maxrss / 1024, 1),
+        "writer_peak_rss_mb": round(memory.writer_peak_kb / 1024, 1),
+        "combined_peak_rss_mb": round(memory.combined_peak_kb / 1024, 1),
         "failed": [f"{r.connector}/{r.stream}" for r in runs if not r.ok],
     }
+
+
+class _MemorySampler:
+    """This process's and its children's RSS every 0.1 s. A child's own high-water mark is read from
+    /proc (VmHWM) while it lives: `getrusage(RUSAGE_CHILDREN)` would count this process's memory at
+    the fork too (Linux carries the forking process's peak into the child's `ru_maxrss`)."""
+
+    def __init__(self) -> None:
+        self.writer_peak_kb = 0
+        self.combined_peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-memory", daemon=True)
+
+    def start(self) -> _MemorySampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.1):
+            total = _status_kb(me, "VmRSS")
+            for child in _children(me):
+                self.writer_peak_kb = max(self.writer_peak_kb, _status_kb(child, "VmHWM"))
+                total += _status_kb(child, "VmRSS")
+            self.combined_peak_kb = max(self.combined_peak_kb, total)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text("ascii").split()]
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
+
+
+def _status_kb(pid: int, field: str) -> int:
+    """A `kB` line of /proc/PID/status (0 once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text("ascii").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
 
 
 class _Sandboxes:
@@ -436,7 +491,8 @@ def _print(size: int, result: dict[str, Any]) -> None:
         print(
             f"{size:>8,} {what}: {run['records']:,} records in {run['seconds']:.1f} s = "
             f"{run['records_per_s']:,} records/s{versus}; CPU us/record {run['cpu_us_per_record']}; "
-            f"peak RSS {run['peak_rss_mb']} MB (largest writer {run['writer_peak_rss_mb']} MB); "
+            f"peak RSS {run['peak_rss_mb']} MB (largest writer {run['writer_peak_rss_mb']} MB, syncing "
+            f"process and writers together {run['combined_peak_rss_mb']} MB); "
             f"{run['requests_per_record']:.4f} requests/record (list pages alone "
             f"{run['list_requests_per_record']:.4f}) {run['requests']}"
         )

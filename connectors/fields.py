@@ -52,6 +52,8 @@ def opt_str(value: Any) -> str | None:
 def text(raw: Mapping[str, Any], key: str, *, where: str = "") -> str | None:
     """A text field; an object or a list is refused."""
     value = raw.get(key)
+    if type(value) is str:  # nearly every call: what opt_str gives, without the ABC checks below
+        return value or None
     if isinstance(value, Mapping | list):
         raise RecordError(
             f"expected text, got {type(value).__name__}",
@@ -66,6 +68,8 @@ def exact_decimal(field: str, value: Any, *, not_decimal: Rule = Rule.NOT_A_NUMB
     """An exact number as the JSON text had it (the HTTP loop parses numbers as Decimal); a float or a
     boolean is refused, a numeric string accepted. `not_decimal` is the rule for a value that is
     neither a number nor numeric text (an object, a list)."""
+    if type(value) is Decimal and value.is_finite():  # nearly every call: the HTTP loop's own number
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool | float):

@@ -4,7 +4,10 @@ error translation (requests exceptions and HTTP statuses become connector errors
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import json
+import os
 import random
 import re
 import socket
@@ -578,18 +581,17 @@ class HttpClient:
     def _exchange(
         self, call: _Call, method: str, url: str, *, body_allowed: bool, started: float, deadline: float
     ) -> tuple[requests.Response, bytes]:
-        """Send one request and read its whole body before `deadline` (time.monotonic()). A watchdog
-        shuts the connection's socket at the deadline, whatever phase the exchange is in (connecting,
-        reading headers or body), so a server trickling bytes inside every read timeout is cut too."""
+        """Send one request and read its whole body before `deadline` (time.monotonic()). The process's
+        watchdog (`_Watchdog`) shuts the connection's socket at the deadline, whatever phase the
+        exchange is in (connecting, reading headers or body), so a server trickling bytes inside every
+        read timeout is cut too."""
         connect, read = self._timeout
         left = max(deadline - time.monotonic(), 0.001)
         status = 0
         exchange = _Exchange()
-        watchdog = threading.Timer(left, exchange.cut)
-        watchdog.daemon = True
         outer = getattr(_CURRENT, "exchange", None)  # a token fetched while signing this very request
         _CURRENT.exchange = exchange
-        watchdog.start()
+        _WATCHDOG.watch(time.monotonic() + left, exchange)
         try:
             response = self._session.request(
                 method,
@@ -621,7 +623,7 @@ class HttpClient:
                 raise _translated(self.name, method, url, exc) from exc
             raise
         finally:
-            watchdog.cancel()
+            exchange.finish()
             _CURRENT.exchange = outer
             if self._observer is not None:
                 elapsed = time.monotonic() - started
@@ -714,12 +716,25 @@ class _DeadlineExceeded(Exception):
 
 class _Exchange:
     """One request in flight: the pooled connection it uses (set by `_TrackingPool`), so the deadline
-    watchdog, running in another thread, can shut its socket down."""
+    watchdog, running in another thread, can shut its socket down — never once the exchange has
+    finished (its connection may be back in the pool, serving another request)."""
 
     def __init__(self) -> None:
         self.connection: Any = None
         self.response: requests.Response | None = None
         self.expired = threading.Event()
+        self.finished = False
+        self._lock = threading.Lock()
+
+    def finish(self) -> None:
+        with self._lock:
+            self.finished = True
+
+    def expire(self) -> None:
+        """The deadline passed (the watchdog's call): cut the exchange unless it has finished."""
+        with self._lock:
+            if not self.finished:
+                self.cut()
 
     def cut(self) -> None:
         self.expired.set()
@@ -727,6 +742,55 @@ class _Exchange:
             if isinstance(sock, socket.socket):
                 with contextlib.suppress(OSError):  # already closed: nothing left to cut
                     sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One thread watching the deadline of every exchange in flight in the process, earliest first:
+    at an exchange's deadline it cuts it (`_Exchange.expire`). A finished exchange is only marked
+    (`finish`) and dropped when it comes up, so a request costs a heap push, not a thread of its own
+    (a `threading.Timer` per request started and stopped a thread for every call)."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked child has none of our threads
+
+    def _reset(self) -> None:
+        self._wake = threading.Condition(threading.Lock())
+        self._due: list[tuple[float, int, _Exchange]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: float, exchange: _Exchange) -> None:
+        """Cut `exchange` at `deadline` (time.monotonic()) unless it has finished by then."""
+        with self._wake:
+            heapq.heappush(self._due, (deadline, next(self._order), exchange))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is exchange:  # earlier than what the thread sleeps towards
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while True:
+                    while self._due and self._due[0][2].finished:
+                        heapq.heappop(self._due)
+                    if not self._due:
+                        self._wake.wait()
+                        continue
+                    left = self._due[0][0] - time.monotonic()
+                    if left <= 0:
+                        exchange = heapq.heappop(self._due)[2]
+                        break
+                    self._wake.wait(left)
+            try:
+                exchange.expire()
+            except Exception:  # the other exchanges' deadlines must still be kept
+                log.exception("http.deadline_cut_failed")
+
+
+_WATCHDOG: Final = _Watchdog()
 
 
 def _socket_of(response: requests.Response | None) -> Any:
