@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from store.bank_tables import bank_statement_files
 from store.db import write_transaction
@@ -92,6 +92,16 @@ class SqlBankStatementFiles:
             query = query.where(bank_statement_files.c.source == source)
         with self._engine.connect() as conn:
             return [_file(row) for row in conn.execute(query).mappings()]
+
+    def outcomes(self, run_id: int) -> dict[str, int]:
+        """How many files one sync run handled, by outcome (the rows that name the run)."""
+        query = (
+            select(bank_statement_files.c.outcome, func.count())
+            .where(bank_statement_files.c.sync_run_id == run_id)
+            .group_by(bank_statement_files.c.outcome)
+        )
+        with self._engine.connect() as conn:
+            return {str(outcome): int(count) for outcome, count in conn.execute(query)}
 
 
 class _Joined:

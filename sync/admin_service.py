@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from config.kinds import BankStatementSettings
 from config.redaction import remember_secret
 from config.settings import Settings
 from connectors.base import CheckResult, Connector
@@ -18,8 +19,10 @@ from store.audit_log import AuditVerdict, record_audit, verify_audit
 from store.db import Engine
 from store.digests import DocumentVerdict, verify_documents
 from store.integrity import Seal, seal_of
+from store.runs import OK
 from store.secrets import SqlSecretStore, is_secret_name
 from store.sync_status import DatabaseError
+from sync.bank_import import StatementRun, sync_inbox
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import Progress, SyncEngine, SyncRunResult, streams_at_once
 from sync.reconcile_job import PlanRun, RuleRun, SkippedRun, run_rules_after_sync
@@ -80,7 +83,10 @@ def run_sync(
     synced connector under `after:` (unless `reconcile` is False: the demo reconciles once, itself).
     A connector another run holds (or whose lock cannot be taken) is a Refusal, not an exception; a
     configuration problem building a connector is raised (KeyError for an unknown name,
-    config.loader.ConfigError) before any connector runs."""
+    config.loader.ConfigError) before any connector runs. A bank_statement connector loads the files
+    waiting in its inbox (sync/bank_import.py sync_inbox: a StatementRun, not the page loop), unless
+    `full`: its page loop then refuses the resync with its message; the audit detail then also says
+    `statement_files: {connector: {loaded, duplicate, rejected}}`."""
     sync = SyncEngine(engine, clock, repair=repair)
     results: list[SyncRunResult] = []
     refused: list[Refusal] = []
@@ -91,6 +97,18 @@ def run_sync(
             connector_settings = settings.connector(name)
             connector = build_connector(settings, connector_settings, engine, clock=clock)
             built.append((name, connector))
+            if isinstance(connector_settings, BankStatementSettings) and not full:
+                jobs.append(
+                    partial(
+                        _statement_job,
+                        engine=engine,
+                        settings=connector_settings,
+                        clock=clock,
+                        holder=holder,
+                        wait_seconds=wait_seconds,
+                    )
+                )
+                continue
             jobs.append(
                 partial(
                     SyncEngine.run_connector,
@@ -127,6 +145,9 @@ def run_sync(
         "since": None if since is None else since.isoformat(),
         "failed": failed,
     }
+    statement_runs = [r for r in results if isinstance(r, StatementRun)]
+    if statement_runs:
+        detail["statement_files"] = {r.connector: r.counts() for r in statement_runs}
     audit_error: Exception | None = None
     try:
         record_audit(engine, actor, "sync.run", {**detail, **(audit_detail or {})}, clock=clock)
@@ -136,13 +157,27 @@ def run_sync(
     reconciled = run_rules_after_sync(
         engine,
         settings,
-        {r.connector for r in results if r.ok} if reconcile else set(),
+        {r.connector for r in results if r.status == OK} if reconcile else set(),
         clock=clock,
         skipped=skipped,
         on_wait=on_wait,
     )
     connectors = [name for name, _ in selection]
     return ManualSync(connectors, full, results, refused, reconciled, skipped, audit_error)
+
+
+def _statement_job(
+    _: SyncEngine,
+    *,
+    engine: Engine,
+    settings: BankStatementSettings,
+    clock: Callable[[], datetime],
+    holder: str,
+    wait_seconds: float,
+) -> list[SyncRunResult]:
+    """A bank_statement connector's part of `sync run`: its inbox, loaded file by file (LockHeld when
+    another run or `import statement` holds the connector: a Refusal, like any connector)."""
+    return [sync_inbox(engine, settings, clock=clock, holder=holder, wait_seconds=wait_seconds)]
 
 
 def sync_connector(

@@ -8,6 +8,10 @@ and duplicate ones to `archive/`, rejected ones to `rejected/` with a `.reason.t
 between the commit and the move is harmless: the next pass finds the file's hash already loaded.
 All of one call runs as one sync run of the connector's `transactions` stream, under the connector's
 lock, so `sync status` shows it like any run.
+
+`import statement` (import_files) and `sync run` / the daemon (sync_inbox: the inbox listed under the
+lock, the run's result a StatementRun that counts the files loaded, duplicated and rejected) go through
+the same code; a file another process took while this one waited is skipped, never read twice.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +36,8 @@ from store.canonical import CanonicalDocument, canonical_json_bytes, payload_has
 from store.db import Engine
 from store.locks import connector_lock
 from store.repository import Incoming, PageWrite, RunRef, page_records
-from store.runs import FAILED, OK, SqlSyncLog
+from store.runs import FAILED, INTERRUPTED, OK, RunRecord, SqlSyncLog
+from sync.engine import SyncRunResult
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +46,9 @@ PROVENANCE = frozenset({"file_sha256", "statement_id"})
 """References that say where a line was read, not what it says: left out of its payload hash, so the
 same line in an overlapping statement is the same record (the first file that brought it stays)."""
 _PARTIAL = (".part", ".tmp", ".crdownload", ".partial", ".reason.txt")
+SETTLE = timedelta(seconds=30)
+"""An inbox file untouched for less than this may still be being copied in: it waits for the next pass."""
+OUTCOMES = (LOADED, DUPLICATE, REJECTED)
 
 
 @dataclass(frozen=True)
@@ -128,14 +136,85 @@ def import_files(
     """Load `paths` into the connector, one transaction per file, under the connector's lock. Raises
     store.locks.LockHeld when a run holds the connector; a database failure stops the call (the file
     being written is rolled back whole) and fails the run."""
+    return list(_import(engine, settings, lambda: paths, clock=clock, holder=holder).files)
+
+
+@dataclass(frozen=True)
+class StatementRun(SyncRunResult):
+    """A `sync run` (or daemon tick) of a bank_statement connector: its `transactions` run, which loaded
+    the files waiting in the inbox, and what became of each file. `ok` only when the run completed AND
+    no file was rejected (a rejected file is never a silent success); `status` is the run row's."""
+
+    files: tuple[FileResult, ...] = ()
+
+    def counted(self, outcome: str) -> int:
+        return sum(f.file.outcome == outcome for f in self.files)
+
+    @property
+    def rejected(self) -> tuple[FileResult, ...]:
+        return tuple(f for f in self.files if f.file.outcome == REJECTED)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK and not self.rejected
+
+    def counts(self) -> dict[str, int]:
+        """{loaded, duplicate, rejected}: files of this run by outcome."""
+        return {outcome: self.counted(outcome) for outcome in OUTCOMES}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **super().to_json(),
+            "statement_files": self.counts(),
+            "files": [f.to_json() for f in self.files],
+        }
+
+
+def sync_inbox(
+    engine: Engine,
+    settings: BankStatementSettings,
+    *,
+    clock: Callable[[], datetime],
+    holder: str,
+    wait_seconds: float = 0.0,
+    settle: timedelta = SETTLE,
+    guard: Callable[[], None] | None = None,
+) -> StatementRun:
+    """What `sync run` and the daemon do with a bank_statement connector: take its lock (LockHeld if
+    another run or `import statement` holds it), list the settled files of its inbox while holding it,
+    and load them exactly as `import statement` does. One run row even when the inbox is empty (the
+    stream's lag stays current). `guard` is called between files (the daemon's shutdown)."""
+    return _import(
+        engine,
+        settings,
+        lambda: inbox_files(settings, clock(), settle),
+        clock=clock,
+        holder=holder,
+        wait_seconds=wait_seconds,
+        guard=guard,
+    )
+
+
+def _import(
+    engine: Engine,
+    settings: BankStatementSettings,
+    listed: Callable[[], Sequence[Path]],
+    *,
+    clock: Callable[[], datetime],
+    holder: str,
+    wait_seconds: float = 0.0,
+    guard: Callable[[], None] | None = None,
+) -> StatementRun:
     files = SqlBankStatementFiles(engine)
     runs = SqlSyncLog(engine)
     results: list[FileResult] = []
-    with connector_lock(engine, settings.name, holder=holder) as lease:
+    with connector_lock(engine, settings.name, holder=holder, wait_seconds=wait_seconds) as lease:
         run = runs.start(settings.name, STREAM, mode="import", since=None, now=clock())
         try:
-            for path in paths:
+            for path in listed():
                 lease.check()
+                if guard is not None:
+                    guard()
                 if (
                     not path.is_file()
                 ):  # taken by an import that held the lock while this one listed the inbox
@@ -143,10 +222,16 @@ def import_files(
                     continue
                 results.append(_one(files, run, settings, path, clock))
         except BaseException as exc:
-            runs.finish(run, status=FAILED, now=clock(), error=f"{type(exc).__name__}: {exc}")
+            stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl-C, the daemon's shutdown
+            status = INTERRUPTED if stopped else FAILED
+            runs.finish(run, status=status, now=clock(), error=f"{type(exc).__name__}: {exc}")
             raise
-        runs.finish(run, status=OK, now=clock(), cursor=clock())  # see connectors/bank/connector.py
-    return results
+        record = runs.finish(run, status=OK, now=clock(), cursor=clock())  # see connectors/bank/connector.py
+    return _statement_run(record, results)
+
+
+def _statement_run(record: RunRecord, files: Sequence[FileResult]) -> StatementRun:
+    return StatementRun(**{f.name: getattr(record, f.name) for f in fields(RunRecord)}, files=tuple(files))
 
 
 def _one(
@@ -159,7 +244,12 @@ def _one(
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     base = StatementFile(
-        source=settings.name, sha256=sha256, filename=path.name, outcome=LOADED, recorded_at=clock()
+        source=settings.name,
+        sha256=sha256,
+        filename=path.name,
+        outcome=LOADED,
+        recorded_at=clock(),
+        sync_run_id=run.id,
     )
     earlier = files.loaded(settings.name, sha256)
     if earlier is not None:
@@ -187,7 +277,7 @@ def _one(
     page = PageWrite(
         documents=page_records([_incoming(d) for d in documents]), now=clock(), fetched=len(documents)
     )
-    record = replace(base, format=kind, lines=len(documents), statements=ids, sync_run_id=run.id)
+    record = replace(base, format=kind, lines=len(documents), statements=ids)
     counts = files.load(run, page, record)
     done = replace(record, created=counts.created, unchanged=counts.unchanged + counts.updated)
     log.info(
@@ -258,3 +348,10 @@ def recent_files(engine: Engine, connectors: Sequence[str]) -> list[dict[str, ob
         for name in connectors
         for row in files.recent(name, SHOWN_FILES)
     ]
+
+
+def run_file_counts(engine: Engine, run_id: int) -> dict[str, int]:
+    """{loaded, duplicate, rejected}: the files one run of a bank_statement connector handled (its
+    registry rows), as `sync status` says them for the connector's last run."""
+    found = SqlBankStatementFiles(engine).outcomes(run_id)
+    return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}

@@ -13,12 +13,14 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import structlog
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from config.kinds import BankStatementSettings
 from config.loader import ConfigError, resolve_secret
 from config.settings import Schedule, Settings
 from connectors.base import Connector, Page, Stream
@@ -30,9 +32,10 @@ from store.db import Engine
 from store.digests import verify_documents
 from store.locks import LockHeld, named_lock
 from store.monitoring import SqlMonitoring
-from store.runs import DRIFT
+from store.runs import DRIFT, FAILED
 from store.secrets import SqlSecretStore, SqlTokenStore
 from sync.api_meter import month_samples
+from sync.bank_import import StatementRun, sync_inbox
 from sync.bootstrap import build_connector, secret_box, utc_now
 from sync.engine import SyncEngine, SyncRunResult, streams_at_once
 from sync.health import (
@@ -353,6 +356,8 @@ class Daemon:
     def _sync(self, name: str) -> bool | None:
         """Sync every stream of one connector; then run the rules that follow it. None = skipped."""
         connector_settings = self.settings.connector(name)
+        if isinstance(connector_settings, BankStatementSettings):
+            return self._load_statements(connector_settings)
         auth_errors: list[str] = []
         connector = build_connector(
             self.settings,
@@ -389,6 +394,32 @@ class Daemon:
         if len(failed) < len(results) or not results:
             self._after_sync(name)
         return not failed
+
+    def _load_statements(self, settings: BankStatementSettings) -> bool | None:
+        """A bank_statement connector's tick: the files waiting in its inbox, loaded as `import
+        statement` loads them (sync/bank_import.py), under the connector's lock (None = skipped: a
+        `sync run` or `import statement` holds it). Each rejected file is told once (it moves to
+        rejected/, so the next tick does not see it again); it fails neither the job nor its backoff,
+        since trying again reads nothing new. The rules that follow the connector run when a file loaded."""
+        name = settings.name
+        try:
+            result = sync_inbox(
+                self.engine, settings, clock=utc_now, holder="daemon", guard=self._between_files
+            )
+        except LockHeld as exc:
+            log.info("daemon.sync_skipped_locked", connector=name, holder=str(exc.holder))
+            return None
+        self.metrics.observe_sync(name, result.stream, result.to_json())
+        self.metrics.observe_statement_files(name, result.counts())
+        failed = [result] if result.status == FAILED else []
+        self._notify_connector(name, failed, [], rejected_files(result))
+        if result.counted("loaded"):
+            self._after_sync(name)
+        return not failed
+
+    def _between_files(self) -> None:
+        if self._stopping.is_set():
+            raise ShutdownRequested("the daemon is stopping")
 
     def _pause_for_daily_cap(self, name: str, resets_at: datetime, error: str, some_ok: bool) -> None:
         state = self._states.setdefault(f"sync:{name}", _JobState())
@@ -445,10 +476,16 @@ class Daemon:
     # ------------------------------------------------------------------------- notifications, secrets
 
     def _notify_connector(
-        self, name: str, failed: Sequence[SyncRunResult], auth_errors: Sequence[str]
+        self,
+        name: str,
+        failed: Sequence[SyncRunResult],
+        auth_errors: Sequence[str],
+        told: Sequence[ConnectorAlert] = (),
     ) -> None:
+        """One digest for the tick: `told` (e.g. rejected statement files), then credentials, a failing
+        streak or recovery, count drift and refresh-token expiry."""
         state = self._states.setdefault(f"sync:{name}", _JobState())
-        alerts: list[ConnectorAlert] = []
+        alerts: list[ConnectorAlert] = list(told)
         streak = state.failures + 1 if failed else 0
         error = failed[0].error or "" if failed else ""
         if auth_errors and not state.credentials_alerted:
@@ -647,6 +684,15 @@ class _WatchedStream(StreamWrapper):
             yield page  # the engine writes this page (or hands it to its writer) before asking for more
             if self._stopping.is_set():
                 raise ShutdownRequested("the daemon is stopping")
+
+
+def rejected_files(run: StatementRun) -> list[ConnectorAlert]:
+    """One `statement_rejected` alert per file the run rejected: its name and the reason (English, as
+    every notification is)."""
+    return [
+        ConnectorAlert(run.connector, "statement_rejected", 0, f"{Path(f.path).name}: {f.file.reason}")
+        for f in run.rejected
+    ]
 
 
 def default_rule_runner(clock: Callable[[], datetime] = utc_now) -> RunRule:

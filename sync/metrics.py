@@ -34,6 +34,12 @@ FAMILIES: Final[dict[str, Family]] = {
         "counter", "Records written by sync runs, by outcome.", (*_STREAM, "outcome")
     ),
     "ledgerbridge_records_quarantined_total": Family("counter", "Records quarantined by sync runs.", _STREAM),
+    "ledgerbridge_statement_files_total": Family(
+        "counter",
+        "Bank statement files a bank_statement connector's inbox handed to sync runs, by outcome "
+        "(loaded, duplicate, rejected).",
+        ("connector", "outcome"),
+    ),
     "ledgerbridge_api_calls_total": Family(
         "counter",
         "HTTP exchanges with vendor APIs, by endpoint and status (0 = no response).",
@@ -167,6 +173,14 @@ class Metrics:
         if counts.get("quarantined"):
             labels = {"connector": connector, "stream": stream}
             self.inc("ledgerbridge_records_quarantined_total", labels, counts["quarantined"])
+
+    def observe_statement_files(self, connector: str, counts: Mapping[str, int]) -> None:
+        """Files of one bank_statement run by outcome (loaded, duplicate, rejected)."""
+        for outcome, count in counts.items():
+            if count:
+                self.inc(
+                    "ledgerbridge_statement_files_total", {"connector": connector, "outcome": outcome}, count
+                )
 
     def observe_job(self, job: str, outcome: str, seconds: float | None, consecutive_failures: int) -> None:
         labels = job_labels(job)

@@ -36,7 +36,9 @@ class ConnectorAlert:
     """`failing`, `credentials`, `recovered`, `count_drift` (a stream's vendor count differs from the
     ledger's: `error` says which stream and both numbers) or `daily_cap` (the vendor's daily API cap is
     spent: `error` says when it resets; the daemon resumes by itself then) or `refresh_expiring` (the
-    OAuth refresh token dies within 30 days or has died: `error` says when and the command to run)."""
+    OAuth refresh token dies within 30 days or has died: `error` says when and the command to run) or
+    `statement_rejected` (a bank statement file of the connector's inbox was rejected whole: `error`
+    names the file and the reason; told once, the file having moved to rejected/)."""
     failures: int = 0
     error: str = ""
 
@@ -79,6 +81,7 @@ class Digest:
             ("count_drift", "count drift"),
             ("daily_cap", "paused until its daily API cap resets"),
             ("refresh_expiring", "must be re-authorized"),
+            ("statement_rejected", "rejected a statement file"),
         ):
             names = list(dict.fromkeys(a.connector for a in self.alerts if a.problem == problem))
             if names:
@@ -135,6 +138,12 @@ class Digest:
                     f"Connector {alert.connector} stopped on the vendor's spent daily API cap: "
                     f"{alert.error}\n  Nothing to do: the daemon resumes it after the reset. The cap is the "
                     "organization's, shared with its other apps."
+                )
+            elif alert.problem == "statement_rejected":
+                lines.append(
+                    f"Connector {alert.connector} rejected a statement file, nothing of it loaded: "
+                    f"{alert.error}\n  It is in the connector's rejected/ folder with a .reason.txt; "
+                    "fix or export it again and drop it into the inbox."
                 )
             elif alert.problem == "refresh_expiring":
                 lines.append(f"Connector {alert.connector} must be re-authorized: {alert.error}")

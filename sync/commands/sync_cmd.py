@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -24,7 +25,7 @@ from store.runs import QuarantineEntry, RunRecord, SqlSyncLog
 from store.secrets import SqlTokenStore
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import Refusal, run_sync
-from sync.bank_import import bank_reason, recent_files
+from sync.bank_import import StatementRun, bank_reason, recent_files, run_file_counts
 from sync.bootstrap import secret_box, utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database, skip_reason
@@ -149,7 +150,12 @@ def run(
     problems = [
         app.text("sync.stream_failed", connector=r.connector, stream=r.stream, error=r.error)
         for r in results
-        if not r.ok
+        if r.status != "ok"
+    ]
+    problems += [
+        app.text("sync.statement_rejected", connector=r.connector, count=len(r.rejected))
+        for r in results
+        if isinstance(r, StatementRun) and r.rejected
     ]
     problems += [entry["error"] for entry in refused]
     problems += [
@@ -185,7 +191,13 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
         deadlines = SqlTokenStore(engine, secret_box(settings)).refresh_deadlines()
         now = utc_now()
         calls = SqlApiCalls(engine).month(month_of(now))
-        bank_files = recent_files(engine, [c.name for c in settings.connectors if c.kind == "bank_statement"])
+        banks = [c.name for c in settings.connectors if c.kind == "bank_statement"]
+        bank_files = recent_files(engine, banks)
+        bank_runs = {
+            (s.connector, s.stream): run_file_counts(engine, s.last_run.id)
+            for s in statuses
+            if s.connector in banks and s.last_run is not None
+        }
     tokens = expiries(deadlines, [c.name for c in settings.connectors])
     streams: list[dict[str, Any]] = []
     for entry in statuses:
@@ -216,6 +228,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                     "resets_at": iso(last.resets_at),
                 },
                 "quarantined": entry.quarantined,
+                "statement_files": bank_runs.get((entry.connector, entry.stream)),
                 "count": _count_entry(entry.last_count),
                 "warnings": _count_warnings(entry.connector, entry.stream, entry.last_count),
                 "quarantine": [_quarantined(app, q) for q in held],
@@ -256,14 +269,7 @@ def status(app: AppContext, every_quarantined: bool, as_json: bool) -> None:
                 app.text("sync.unavailable_detail", connector=row["connector"], stream=row["stream"], **gap)
             )
     _print_quarantine(app, streams, every=every_quarantined)
-    for bank_file in bank_files:
-        echo_line(
-            app.text(
-                f"import.status.{bank_file['outcome']}",
-                **bank_file,
-                said=bank_reason(app.catalogue, bank_file),
-            )
-        )
+    _print_bank_files(app, streams, bank_files)
     if calls:
         counted = ", ".join(f"{name} {count:,}" for name, count in sorted(calls.items()))
         echo_line(app.text("api_calls.month", month=month_of(now), counts=counted))
@@ -433,6 +439,46 @@ def _print_runs(app: AppContext, results: Sequence[SyncRunResult]) -> None:
         limits = {"waited_seconds": r.waited_seconds, "resets_at": iso(r.resets_at), "status": r.status}
         for line in limit_notes(r.connector, r.stream, limits, app):
             click.echo(line)
+        if isinstance(r, StatementRun):
+            _print_statement_files(app, r)
+
+
+def _print_bank_files(
+    app: AppContext, streams: Sequence[dict[str, Any]], bank_files: Sequence[dict[str, Any]]
+) -> None:
+    """`sync status` of the bank_statement connectors: the files of each one's last run by outcome,
+    then its last few files."""
+    for row in streams:
+        if row["statement_files"] is not None:
+            finished = row["last_run"]["finished_at"] or ""
+            echo_line(
+                app.text(
+                    "sync.status_statement_files",
+                    connector=row["connector"],
+                    finished_at=finished,
+                    **row["statement_files"],
+                )
+            )
+    for bank_file in bank_files:
+        echo_line(
+            app.text(
+                f"import.status.{bank_file['outcome']}",
+                **bank_file,
+                said=bank_reason(app.catalogue, bank_file),
+            )
+        )
+
+
+def _print_statement_files(app: AppContext, run: StatementRun) -> None:
+    """What a bank_statement connector's run did with its inbox: the counts, then each rejected file and
+    its reason (the loaded ones are in the table's counts)."""
+    click.echo(app.text("sync.statement_files", connector=run.connector, **run.counts()))
+    for result in run.rejected:
+        click.echo(
+            app.text("import.rejected", file=Path(result.path).name, reason=result.reason(app.catalogue))
+        )
+        if result.moved_to:
+            click.echo(app.text("import.moved", path=result.moved_to))
 
 
 def run_status(app: AppContext, status: str | None) -> str:

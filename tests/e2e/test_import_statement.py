@@ -94,22 +94,3 @@ def test_a_connector_that_is_not_a_bank_is_bad_usage(
     result = cli(capsys, config, "import", "statement", "--connector", "shop")
     assert result.code == 2
     assert "connector shop is not a configured bank_statement connector" in result.err
-
-
-def test_sync_run_reads_nothing_from_a_bank_and_a_full_resync_is_refused_without_touching_the_lines(
-    capsys: pytest.CaptureFixture[str], config: Path
-) -> None:
-    before = cli(capsys, config, "sync", "run", "--connector", "bank-icbc", "--json")
-    assert before.code == 1  # no import yet: nothing to run incrementally from
-    assert "ledgerbridge import statement --connector bank-icbc" in before.json()["runs"][0]["error"]
-    _drop(config, "icbc.csv", sample("icbc_gbk.csv"))
-    assert cli(capsys, config, "import", "statement").code == 0
-    synced = cli(capsys, config, "sync", "run", "--connector", "bank-icbc", "--json")
-    assert synced.code == 0, synced.err
-    assert [(r["status"], r["fetched"], r["deleted"]) for r in synced.json()["runs"]] == [("ok", 0, 0)]
-    full = cli(capsys, config, "sync", "run", "--connector", "bank-icbc", "--full", "--json")
-    assert full.code == 1
-    assert "a full resync is refused" in full.json()["runs"][0]["error"]
-    exported = cli(capsys, config, "ledger", "export", "--format", "jsonl", "--kind", "bank_transaction")
-    assert len(exported.out.strip().splitlines()) == 7
-    assert '"deleted":true' not in exported.out.replace(" ", "")

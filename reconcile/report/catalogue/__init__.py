@@ -10,6 +10,7 @@ from typing import Final
 
 from reconcile.report.catalogue import (
     bank,
+    bank_sync,
     cli_authorize,
     cli_common,
     cli_finance,
@@ -17,6 +18,7 @@ from reconcile.report.catalogue import (
     cli_ops,
     cli_sync,
     collections,
+    connector_checks,
     connector_upkeep,
     demo,
     demo_web,
@@ -59,7 +61,9 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     xero.MESSAGES,
     quickbooks.MESSAGES,
     bank.MESSAGES,
+    bank_sync.MESSAGES,
     connector_upkeep.MESSAGES,
     kingdee_sandbox.MESSAGES,
     collections.MESSAGES,
+    connector_checks.MESSAGES,
 )
