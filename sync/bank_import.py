@@ -231,7 +231,15 @@ def _import(
 
 
 def _statement_run(record: RunRecord, files: Sequence[FileResult]) -> StatementRun:
-    return StatementRun(**{f.name: getattr(record, f.name) for f in fields(RunRecord)}, files=tuple(files))
+    """The run's result; its `error` (not the run row's) names the rejected files in English, so a shell
+    that shows only a run's status and error (the web app's sync job) says why it is not ok."""
+    run = StatementRun(**{f.name: getattr(record, f.name) for f in fields(RunRecord)}, files=tuple(files))
+    if record.status != OK or not run.rejected:
+        return run
+    named = "; ".join(f"{Path(f.path).name} ({f.file.reason})" for f in run.rejected)
+    return replace(
+        run, error=f"{len(run.rejected)} statement file(s) rejected, nothing of them loaded: {named}"
+    )
 
 
 def _one(

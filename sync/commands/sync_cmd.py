@@ -428,8 +428,10 @@ def _print_runs(app: AppContext, results: Sequence[SyncRunResult]) -> None:
     )
     for r in results:
         counts = (r.fetched, r.created, r.updated, r.unchanged, r.deleted, r.quarantined)
+        # a bank run's rejected files are said below it, in the reader's language
+        error = None if isinstance(r, StatementRun) and r.status == "ok" else r.error
         table.add_row(
-            f"{r.connector}/{r.stream}", run_status(app, r.status), *map(str, counts), literal(r.error)
+            f"{r.connector}/{r.stream}", run_status(app, r.status), *map(str, counts), literal(error)
         )
     stdout_console().print(table)
     for r in results:

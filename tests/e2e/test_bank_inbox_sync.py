@@ -19,9 +19,11 @@ from config.settings import Settings
 from store.audit_log import list_audit
 from store.bank_statements import SqlBankStatementFiles
 from store.locks import LockHeld, connector_lock
+from store.runs import SqlSyncLog
+from sync.admin_service import sync_connector
 from sync.bank_import import FileResult, import_files, inbox_files, sync_inbox
 from sync.bootstrap import utc_now
-from sync.daemon import Daemon
+from sync.daemon import Daemon, ShutdownRequested
 from tests.conftest import table_counts
 from tests.connectors.bank.samples import sample
 from tests.e2e.sync_support import cli
@@ -66,6 +68,9 @@ def test_sync_run_loads_the_inbox_counts_loaded_duplicate_rejected_and_exits_1_f
     [run] = ran.json()["runs"]
     assert (run["status"], run["fetched"], run["created"]) == ("ok", 7, 7)
     assert run["statement_files"] == {"loaded": 1, "duplicate": 1, "rejected": 1}
+    assert run["error"].startswith(
+        "1 statement file(s) rejected, nothing of them loaded: c-broken.sta (line 8"
+    )
     outcomes = {Path(f["path"]).name: f["outcome"] for f in run["files"]}
     assert outcomes == {
         "a-icbc-2026-11.csv": "loaded",
@@ -230,3 +235,29 @@ def test_a_bank_connector_with_a_schedule_passes_config_check_and_gets_a_daemon_
     daemon = Daemon(_settings(config), engine)
     daemon._schedule()
     assert f"sync:{BANK}" in daemon._states
+
+
+def test_a_daemon_stopping_between_files_records_the_run_interrupted_and_leaves_the_rest(
+    config: Path, engine: Engine
+) -> None:
+    daemon = Daemon(_settings(config), engine, notifier=Outbox(_settings(config).notifications))
+    _drop(config, "icbc.csv", sample("icbc_gbk.csv"))
+    daemon.stop()
+    with pytest.raises(ShutdownRequested):
+        daemon._sync(BANK)
+    [status] = [s for s in SqlSyncLog(engine).statuses([(BANK, "transactions")]) if s.connector == BANK]
+    assert status.last_run is not None
+    assert status.last_run.status == "interrupted"
+    assert (_inbox(config) / "icbc.csv").exists()
+
+
+def test_the_web_app_s_sync_of_a_bank_fails_its_job_naming_the_rejected_file(
+    config: Path, engine: Engine
+) -> None:
+    _drop(config, "broken.sta", sample("mt940_malformed.sta"))
+    outcome = sync_connector(engine, _settings(config), BANK, full=False, actor="web:ops", holder="web sync")
+    assert outcome.failed == 1  # the web job's state: failed, not done
+    [run] = outcome.results
+    assert run.status == "ok"  # the run itself worked: health and backoff are not for a bad file
+    assert run.error is not None
+    assert run.error.startswith("1 statement file(s) rejected, nothing of them loaded: broken.sta (line 8")
