@@ -33,6 +33,14 @@ from connectors.sandbox.generator import (
     Truth,
     generate_company,
 )
+from connectors.sandbox.kingdee_pair import (
+    KINGDEE,
+    KINGDEE_INVOICES,
+    KINGDEE_ORDERS,
+    KINGDEE_RECEIPTS,
+    KINGDEE_SETTLEMENT,
+    kingdee_books,
+)
 from reconcile.audits import AuditContext, AuditLimits, audit_plan
 from reconcile.collections_match import collect
 from reconcile.matching import as_rows, match
@@ -125,6 +133,8 @@ class DemoOptions:
     lang: Lang = "zh"
     accounting: str = ZOHO_BOOKS.name
     """Where the company keeps its books: a key of connectors.sandbox.accounting.ACCOUNTING."""
+    pair: str = "zoho-fxiaoke"
+    """Which systems it lives in: a key of PAIRS (`accounting` is the Zoho-Fxiaoke pair's books)."""
 
 
 @dataclass
@@ -144,8 +154,12 @@ class DemoResult:
     requests: dict[str, int]
     seconds: float
     missing_steps: list[str] = field(default_factory=list)
-    accounting: str = ZOHO_BOOKS.name
-    """Where the company kept its books (a key of connectors.sandbox.accounting.ACCOUNTING)."""
+    accounting: str | None = ZOHO_BOOKS.name
+    """Where the company kept its books (a key of connectors.sandbox.accounting.ACCOUNTING; None: the
+    pair is not Zoho-Fxiaoke)."""
+    pair: str = "zoho-fxiaoke"
+    books: str = ZOHO_BOOKS.label
+    """What the summary names the books."""
 
     def exceptions(self) -> dict[str, dict[str, int]]:
         return {run.rule.name: dict(run.result.counts) for run in self.rules}
@@ -154,6 +168,7 @@ class DemoResult:
         return {
             "directory": str(self.directory),
             "accounting": self.accounting,
+            "pair": self.pair,
             "config": str(self.config),
             "database": str(self.database),
             "truth": str(self.truth),
@@ -187,44 +202,29 @@ def run_demo(
     check_demo_directory(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER_NAME).write_text(_MARKER_TEXT, encoding="utf-8")
-    accounting = ACCOUNTING[options.accounting]
     say("generating the company")
-    company = generate_company(options.spec)
-    served = accounting.serve(company) if accounting.serve is not None else None
-    truth = accounting.truth(company, served)
+    staged = PAIRS[options.pair](generate_company(options.spec), ACCOUNTING[options.accounting])
     truth_path = directory / TRUTH_NAME
-    truth_path.write_text(json.dumps(truth.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
-    books = (accounting.source, served.sandbox) if served is not None else None
-    with DemoSandboxes(company, books) as sandboxes:
+    truth_path.write_text(json.dumps(staged.truth.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+    with staged.sandboxes as sandboxes:
         urls = sandboxes.urls()
         say("sandboxes on " + ", ".join(f"{url} ({name})" for name, url in urls.items()))
         config_path = directory / CONFIG_NAME
-        books_entry = (
-            ""
-            if served is None
-            else served.yaml(urls[accounting.source], f"secret:{_client_secret(accounting)}")
-        )
-        text = demo_config(
-            directory,
-            urls["zoho"],
-            urls["fxiaoke"],
-            sandboxes.credentials,
-            options.lang,
-            accounting=accounting,
-            books_entry=books_entry,
-        )
-        config_path.write_text(text, encoding="utf-8")
+        config_path.write_text(staged.config(directory, urls, options.lang), encoding="utf-8")
         settings = load_config(config_path).settings
         engine = prepare_database(
-            settings, sandboxes.credentials, clock, books=_books_access(settings, accounting, served)
+            settings, sandboxes.credentials, clock, books=staged.access(settings), secrets=staged.secrets
         )
         try:
             say("syncing every connector")
-            with _progress(progress, truth) as report:
+            with _progress(progress, staged.truth) as report:
                 syncs = sync_connectors(engine, settings, clock, report, full=True)
-                say("the next day: invoices deleted in Zoho CRM; incremental sync")
-                company.apply_later_changes()
-                syncs += sync_connectors(engine, settings, clock, report, full=False, only=(CRM,))
+                if staged.later is not None:
+                    say(staged.later.text)
+                    staged.later.apply()
+                    syncs += sync_connectors(
+                        engine, settings, clock, report, full=False, only=staged.later.only
+                    )
             requests = sandboxes.requests()
             say("reconciling")
             rules = run_rules(engine, settings, clock=clock)
@@ -247,8 +247,102 @@ def run_demo(
         rules=rules,
         requests=requests,
         seconds=time.perf_counter() - started,
-        accounting=accounting.name,
+        accounting=options.accounting if options.pair == ZOHO_FXIAOKE else None,
+        pair=options.pair,
+        books=staged.label,
     )
+
+
+# ----------------------------------------------------------------------------- what each pair serves
+
+
+@dataclass(frozen=True)
+class Later:
+    """The next day: what changes (`apply`), said as `text`, then an incremental sync of `only`."""
+
+    text: str
+    apply: Callable[[], object]
+    only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """One demo company as a pair serves it: its truth, its sandboxes (not started), the configuration
+    reaching them (given their URLs), the secrets to store (None: Zoho's and Fxiaoke's) and the token
+    row to seed, and the next day's change (None: one sync)."""
+
+    label: str
+    truth: Truth
+    sandboxes: DemoSandboxes
+    config: Callable[[Path, Mapping[str, str], Lang], str]
+    access: Callable[[Settings], BooksAccess | None]
+    secrets: Sequence[tuple[str, str]] | None = None
+    later: Later | None = None
+
+
+def _zoho_fxiaoke(company: DemoCompany, accounting: Accounting) -> Staged:
+    """Zoho CRM and Fxiaoke against the chosen books (Zoho Books, QuickBooks Online or Xero)."""
+    served = accounting.serve(company) if accounting.serve is not None else None
+    books = [] if served is None else [(accounting.source, served.sandbox)]
+    sandboxes = DemoSandboxes(company, books)
+
+    def config(directory: Path, urls: Mapping[str, str], lang: Lang) -> str:
+        entry = (
+            ""
+            if served is None
+            else served.yaml(urls[accounting.source], f"secret:{_client_secret(accounting)}")
+        )
+        creds = sandboxes.credentials
+        return demo_config(
+            directory, urls["zoho"], urls["fxiaoke"], creds, lang, accounting=accounting, books_entry=entry
+        )
+
+    return Staged(
+        label=accounting.label,
+        truth=accounting.truth(company, served),
+        sandboxes=sandboxes,
+        config=config,
+        access=lambda settings: _books_access(settings, accounting, served),
+        later=Later(
+            "the next day: invoices deleted in Zoho CRM; incremental sync",
+            company.apply_later_changes,
+            (CRM,),
+        ),
+    )
+
+
+def _fxiaoke_kingdee(company: DemoCompany, _: Accounting) -> Staged:
+    """Fxiaoke against the Kingdee account it feeds (connectors/sandbox/kingdee_pair.py)."""
+    books = kingdee_books(company)
+    sandboxes = DemoSandboxes(company, [(KINGDEE, books.sandbox())], zoho=False)
+
+    def config(directory: Path, urls: Mapping[str, str], lang: Lang) -> str:
+        entry = books.yaml(urls[KINGDEE], f"secret:{KINGDEE_SECRET}")
+        connectors = connectors_yaml(sandboxes.credentials, None, urls["fxiaoke"], entries=entry)
+        return kingdee_config(directory, connectors, lang)
+
+    creds = sandboxes.credentials
+    return Staged(
+        label="金蝶云星空 Kingdee K/3 Cloud",
+        truth=books.truth,
+        sandboxes=sandboxes,
+        config=config,
+        access=lambda _: None,
+        secrets=[
+            ("fxiaoke-app-secret", creds.fxiaoke_app_secret),
+            ("fxiaoke-permanent-code", creds.fxiaoke_permanent_code),
+            (KINGDEE_SECRET, books.options.app_secret),
+        ],
+    )
+
+
+ZOHO_FXIAOKE = "zoho-fxiaoke"
+KINGDEE_SECRET = "kingdee-app-secret"  # noqa: S105 - the secret's name, not its value
+PAIRS: dict[str, Callable[[DemoCompany, Accounting], Staged]] = {
+    ZOHO_FXIAOKE: _zoho_fxiaoke,
+    "fxiaoke-kingdee": _fxiaoke_kingdee,
+}
+"""`--pair` choices: which systems the demo company lives in and is reconciled across."""
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -347,6 +441,75 @@ reconcile:
 """
 
 
+def kingdee_config(directory: Path, connectors: str, lang: Lang) -> str:
+    """The Fxiaoke-Kingdee pair's ledgerbridge.yaml: Fxiaoke's orders against Kingdee's sales orders
+    (SAL_SaleOrder), its invoice applications against the VAT invoices, its 回款 against Kingdee's 收款单
+    (AR_RECEIVEBILL), both settlements and the audit of Fxiaoke's orders."""
+    database = (directory / "ledgerbridge.db").as_posix()
+    return f"""\
+{_CONFIG_HEAD}
+# Fxiaoke (纷享销客) against the Kingdee K/3 Cloud (金蝶云星空) account it feeds; both connectors point
+# at the bundled sandboxes, which listened on 127.0.0.1 only while the demo ran. The secret values are
+# stored encrypted in the database (`secret:NAME`). See docs/demo.md.
+
+database_url: sqlite:///{database}
+base_currency: CNY
+timezone: Asia/Shanghai
+locale: {lang}
+
+{connectors}
+reconcile:
+  rules:
+    - name: {FXIAOKE_SETTLEMENT}             # Fxiaoke orders against their 回款 (payments)
+      kind: settlement
+      invoices: {{source: {FXIAOKE}, kind: sales_order}}
+      payments: {{source: {FXIAOKE}, kind: payment}}
+      tolerance: {{amount: "0.01"}}
+      audit: []
+      after: [{FXIAOKE}]
+    - name: {KINGDEE_ORDERS}       # every Fxiaoke order must be a Kingdee 销售订单, and agree
+      left: {{source: {FXIAOKE}, kind: sales_order}}
+      right: {{source: {KINGDEE}, kind: sales_order}}
+      keys: [number]
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on, status]
+      audit: []
+      after: [{FXIAOKE}, {KINGDEE}]
+    - name: {KINGDEE_INVOICES}     # every invoice application must be a VAT invoice (专票/普票), and agree
+      left: {{source: {FXIAOKE}, kind: invoice}}
+      right: {{source: {KINGDEE}, kind: invoice, filters: {{number_prefix: [XSZP, XSPP]}}}}
+      keys: [{{left: number, right: references.vat_number}}]   # the application's number is its FIVNUMBER
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on]
+      audit: []
+      after: [{FXIAOKE}, {KINGDEE}]
+    - name: {KINGDEE_RECEIPTS}     # every 回款 must be a Kingdee 收款单, and agree
+      left: {{source: {FXIAOKE}, kind: payment}}
+      right: {{source: {KINGDEE}, kind: payment}}
+      keys: [number]
+      tolerance: {{amount: "0.01", days: 0}}
+      compare: [total, currency, party, issued_on]
+      audit: []
+      after: [{FXIAOKE}, {KINGDEE}]
+    - name: {KINGDEE_SETTLEMENT}              # Kingdee 应收单 against the 收款单 applied to them
+      kind: settlement
+      invoices: {{source: {KINGDEE}, kind: invoice, filters: {{number_prefix: [AR]}}}}
+      payments: {{source: {KINGDEE}, kind: payment}}
+      tolerance: {{amount: "0.01"}}
+      audit: []
+      after: [{KINGDEE}]
+  audits:
+    - name: {AUDIT_PLAN}                   # each check once per order, findings named after the plan
+      scope:
+        - {{source: {FXIAOKE}, kind: sales_order, checks: [total_not_subtotal_plus_tax,
+            total_not_sum_of_lines, negative_amount, missing_owner, discount_above_limit]}}
+      tolerance: {{amount: "0.01"}}
+      thresholds:
+        discount_above_limit: {{percent: {DISCOUNT_LIMIT_PERCENT}}}         # of the subtotal
+      after: [{FXIAOKE}]
+"""
+
+
 def connectors_yaml(
     creds: Credentials,
     zoho: str | None,
@@ -433,11 +596,17 @@ def _books_access(
 
 
 def prepare_database(
-    settings: Settings, creds: Credentials, clock: Callable[[], datetime], *, books: BooksAccess | None = None
+    settings: Settings,
+    creds: Credentials,
+    clock: Callable[[], datetime],
+    *,
+    books: BooksAccess | None = None,
+    secrets: Sequence[tuple[str, str]] | None = None,
 ) -> Engine:
     """What `ledgerbridge init` does (key file, schema), then the demo's secrets, encrypted, each store
     in the audit log as `ledgerbridge secret set` writes it (the name, never the value); with `books`,
-    their client secret too and their refresh token seeded into the encrypted token store."""
+    their client secret too and their refresh token seeded into the encrypted token store. `secrets`:
+    (name, value) to store instead of Zoho's and Fxiaoke's."""
     create_key_file(default_key_file(settings.database_url, settings.secret_key_file))
     engine = open_engine(settings, check_schema=False)
     upgrade(engine)
@@ -451,13 +620,13 @@ def prepare_database(
         creds.fxiaoke_app_secret,
         creds.fxiaoke_permanent_code,
     )
-    secrets = list(zip(SECRETS, values, strict=True))
+    stores = list(zip(SECRETS, values, strict=True)) if secrets is None else list(secrets)
     if books is not None:
-        secrets.append(books.secret)
+        stores.append(books.secret)
         seed = {"refresh_token": books.refresh_token, "connector": books.connector}
         tokens.save(books.token_key, StoredToken(access_token="", expires_at=clock(), extra=seed))
     stored = {info.name for info in store.list()}
-    for name, value in secrets:
+    for name, value in stores:
         if store.get(name) != value:
             store.set(name, value)
             detail = {"name": name, "replaced": name in stored}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
@@ -12,7 +12,7 @@ from connectors.sandbox.generator import DemoCompany, zoho_overrides
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox, QuickBooksSandboxOptions
 from connectors.sandbox.quickbooks.company import quickbooks_dataset
 from connectors.sandbox.quickbooks.dataset import QuickBooksDataset
-from connectors.sandbox.server import Request, Response, SandboxServer, ServedSandbox
+from connectors.sandbox.server import Request, Response, SandboxServer
 from connectors.sandbox.xero import XeroSandbox, XeroSandboxOptions
 from connectors.sandbox.xero.company import xero_dataset
 from connectors.sandbox.zoho import ZohoDataset, ZohoSandbox, ZohoSandboxOptions
@@ -198,24 +198,33 @@ class Served(Protocol):
 
 
 class DemoSandboxes:
-    """Zoho (Accounts + CRM + Books) and Fxiaoke sandboxes for one company, on 127.0.0.1, and `books`:
-    the sandbox of the books the demo chose instead of Zoho Books (connectors/sandbox/accounting.py).
+    """Zoho (Accounts + CRM + Books; unless `zoho` is False) and Fxiaoke sandboxes for one company, on
+    127.0.0.1, and `extra` ones by name: the books the demo chose instead of Zoho Books
+    (connectors/sandbox/accounting.py), Kingdee (connectors/sandbox/kingdee_pair.py).
 
     Vendor throttling is off (the demo configuration sets its own generous limits); everything else
     (tokens, paging, error shapes) behaves as the sandboxes always do."""
 
-    def __init__(self, company: DemoCompany, books: tuple[str, ServedSandbox] | None = None) -> None:
+    def __init__(
+        self, company: DemoCompany, extra: Sequence[tuple[str, Served]] = (), *, zoho: bool = True
+    ) -> None:
         self.company = company
-        self.zoho = zoho_sandbox(company)
+        self._zoho = zoho_sandbox(company) if zoho else None  # a server binds its port when made
         self.fxiaoke = fxiaoke_sandbox(company)
-        self.books = books
-        self._all: dict[str, Served] = {"zoho": self.zoho, "fxiaoke": self.fxiaoke}
-        if books is not None:
-            self._all[books[0]] = books[1]
+        self._all: dict[str, Served] = {"zoho": self._zoho} if self._zoho is not None else {}
+        self._all["fxiaoke"] = self.fxiaoke
+        self._all.update(extra)
+
+    @property
+    def zoho(self) -> MalformingZohoSandbox:
+        if self._zoho is None:
+            raise AttributeError("these sandboxes serve no Zoho")
+        return self._zoho
 
     @property
     def credentials(self) -> Credentials:
-        return sandbox_credentials(self.company, self.zoho.options, self.fxiaoke.credentials)
+        zoho = self._zoho.options if self._zoho is not None else None
+        return sandbox_credentials(self.company, zoho, self.fxiaoke.credentials)
 
     def urls(self) -> dict[str, str]:
         """Each sandbox's URL, by vendor (started ones)."""

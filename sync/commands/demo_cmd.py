@@ -21,6 +21,8 @@ from sync.bootstrap import utc_now
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.demo import (
     DEFAULT_DIR,
+    PAIRS,
+    ZOHO_FXIAOKE,
     AbstractProgress,
     DemoDirectoryRefused,
     DemoOptions,
@@ -46,6 +48,14 @@ from sync.reconcile_job import PlanRun
 @click.option("--customers", type=click.IntRange(2, 1_000), default=40, show_default=True)
 @click.option("--seed", type=int, default=2026, show_default=True, help="Same seed, same company.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option(
+    "--pair",
+    type=click.Choice(list(PAIRS)),
+    default=ZOHO_FXIAOKE,
+    show_default=True,
+    help="Which systems the company lives in: Zoho CRM and Fxiaoke against the --accounting books, or "
+    "Fxiaoke against the Kingdee K/3 Cloud account it feeds.",
+)
 @click.option(
     "--accounting",
     type=click.Choice(list(ACCOUNTING)),
@@ -80,6 +90,7 @@ def demo(
     customers: int,
     seed: int,
     lang: Literal["zh", "en"],
+    pair: str,
     accounting: str,
     clean: bool,
     serve: bool,
@@ -95,7 +106,7 @@ def demo(
     console = Console(stderr=True)
     interactive = console.is_terminal and not as_json
     spec = CompanySpec(customers=customers, orders=orders, seed=seed, planted=not clean)
-    options = DemoOptions(directory, spec, lang, accounting)
+    options = DemoOptions(directory, spec, lang, accounting, pair)
     try:
         result = run_demo(
             options,
@@ -183,7 +194,7 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
     catalogue = Catalogue(lang)
     text = catalogue.text
     out = out or Console()
-    out.print(text("demo.books", label=ACCOUNTING[result.accounting].label))
+    out.print(text("demo.books", label=result.books))
     records = Table(
         text("demo.source"),
         text("demo.kind"),

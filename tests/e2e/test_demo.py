@@ -22,7 +22,7 @@ from store.repository import SqlLedgerRepository
 from store.secrets import SqlTokenStore
 from sync.bootstrap import secret_box
 from sync.cli import main
-from sync.demo import DemoOptions, DemoResult, run_demo
+from sync.demo import ZOHO_FXIAOKE, DemoOptions, DemoResult, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -45,24 +45,35 @@ def truth_of(summary: dict[str, Any]) -> dict[str, Any]:
 
 BOOKS = sorted(ACCOUNTING)
 """Every `--accounting` choice: Zoho CRM (and Fxiaoke) against Zoho Books, QuickBooks Online, Xero."""
+KINGDEE_PAIR = "fxiaoke-kingdee"
+CHOICES = [*((ZOHO_FXIAOKE, books) for books in BOOKS), (KINGDEE_PAIR, "zoho_books")]
+"""(pair, books): each `--accounting` choice of the Zoho-Fxiaoke pair, and Fxiaoke against Kingdee."""
+SOURCE = {**{(ZOHO_FXIAOKE, books): ACCOUNTING[books].source for books in BOOKS}, CHOICES[-1]: "kingdee"}
 
 
-@pytest.fixture(scope="module", params=BOOKS)
+def _id(choice: tuple[str, str]) -> str:
+    return choice[1] if choice[0] == ZOHO_FXIAOKE else choice[0]
+
+
+@pytest.fixture(scope="module", params=CHOICES, ids=_id)
 def in_process(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    directory = tmp_path_factory.mktemp(f"demo-in-process-{request.param}")
+    pair, books = request.param
+    directory = tmp_path_factory.mktemp(f"demo-in-process-{_id(request.param)}")
     spec = CompanySpec(customers=30, orders=600, seed=11)
-    return run_demo(DemoOptions(directory, spec, "en", request.param), clock=lambda: datetime.now(UTC))
+    options = DemoOptions(directory, spec, "en", books, pair)
+    return run_demo(options, clock=lambda: datetime.now(UTC))
 
 
-@pytest.mark.parametrize("accounting", BOOKS)
+@pytest.mark.parametrize("choice", CHOICES, ids=_id)
 def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_planted(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, accounting: str
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, choice: tuple[str, str]
 ) -> None:
-    summary = demo_json(capsys, tmp_path / "demo", "--accounting", accounting)
+    pair, books = choice
+    summary = demo_json(capsys, tmp_path / "demo", "--pair", pair, "--accounting", books)
     truth = truth_of(summary)
-    assert summary["accounting"] == accounting
-    assert ACCOUNTING[accounting].source in summary["records"]
-    assert sum(n for counts in truth["expected_exceptions"].values() for n in counts.values()) >= 25
+    assert summary["pair"] == pair
+    assert SOURCE[choice] in summary["records"]
+    assert sum(n for counts in truth["expected_exceptions"].values() for n in counts.values()) >= 10
     assert summary["exceptions"] == truth["expected_exceptions"]
     assert summary["records"] == truth["records"]
     assert summary["quarantined"] == truth["quarantined"]
@@ -111,7 +122,7 @@ def test_every_planted_document_is_in_its_exception_and_no_trap_document_is_in_a
     assert not traps & flagged
 
 
-@pytest.mark.parametrize("in_process", ["zoho_books"], indirect=True)
+@pytest.mark.parametrize("in_process", [(ZOHO_FXIAOKE, "zoho_books")], indirect=True, ids=_id)
 def test_the_planted_company_covers_every_discrepancy_type_and_every_trap(in_process: DemoResult) -> None:
     truth = json.loads(in_process.truth.read_text(encoding="utf-8"))
     found_types = {kind for counts in in_process.exceptions().values() for kind in counts}
@@ -182,6 +193,24 @@ def test_the_chosen_books_client_secret_is_encrypted_and_their_refresh_token_liv
         "sandbox-xero-refresh-0",
         "qb-sandbox-refresh-0",
     )  # ... rotated
+
+
+def test_the_fxiaoke_kingdee_pair_speaks_chinese_by_default_and_keeps_its_secrets_encrypted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo", "--pair", KINGDEE_PAIR)
+    config = Path(summary["config"])
+    text = config.read_text(encoding="utf-8")
+    assert "locale: zh" in text
+    assert "app_secret: secret:kingdee-app-secret" in text
+    assert "zoho" not in text
+    assert b"sandbox-kingdee-app-secret" not in Path(summary["database"]).read_bytes()
+    assert summary["accounting"] is None
+    capsys.readouterr()
+    assert main(["--config", str(config), "audit", "list", "--action", "secret.", "--json"]) == 0
+    entries = json.loads(capsys.readouterr().out)["entries"]
+    names = ["fxiaoke-app-secret", "fxiaoke-permanent-code", "kingdee-app-secret"]
+    assert sorted(entry["detail"]["name"] for entry in entries) == names
 
 
 def test_too_few_orders_for_every_plant_is_a_usage_error_that_says_what_to_change(

@@ -12,5 +12,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "公司的账簿记在哪里：Zoho Books、QuickBooks Online 或 Xero（各自有沙箱）；Zoho CRM 和纷享销客"
         "与之对账。",
     ),
+    "help.demo.--pair": (
+        "Which systems the company lives in: Zoho CRM and Fxiaoke against the --accounting books, or "
+        "Fxiaoke against the Kingdee K/3 Cloud account it feeds.",
+        "公司的数据在哪些系统里：Zoho CRM 和纷享销客对 --accounting 所选的账簿，或纷享销客对它所记入的"
+        "金蝶云星空账套。",
+    ),
     "demo.books": ("Books: {label}", "账簿：{label}"),
 }
