@@ -101,12 +101,30 @@ class CountableStream(Stream, Protocol):
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """One line of `ledgerbridge connector test`: what was tried, whether it worked, what to do if not."""
+class Said:
+    """A sentence as data, for the shell to say in the reader's language: a catalogue key
+    (reconcile/report/catalogue/connector_checks.py, `check.*`) and the values it names. A value is
+    shown as it is (a name, a number, a URL, what a vendor said: verbatim) or is itself a Said (a
+    tuple of them: a list), said in the same language. Connectors never hold the words themselves."""
 
-    what: str
+    key: str
+    values: Mapping[str, str | int | Said | tuple[Said, ...]] = field(default_factory=dict)
+
+
+def say(key: str, **values: str | int | Said | tuple[Said, ...]) -> Said:
+    """`Said(key, values)` spelled as a call: `say("check.stream", name="invoices")`."""
+    return Said(key, values)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of `ledgerbridge connector test`: what was tried, whether it worked, what to do if not —
+    each a Said, which `connector test` (and the web Connectors page) says in English or Chinese; its
+    `--json` keeps `what` and `detail` in English beside the keys and values (sync/check_words.py)."""
+
+    what: Said
     ok: bool
-    detail: str = ""
+    detail: Said | None = None
     state: str = ""
     """Optional finer word for an ok check that is degraded: `empty` (readable, no rows: empty but
     permitted), `missing` / `forbidden` (an optional object the connector goes on without)."""

@@ -34,7 +34,7 @@ import requests
 from requests.auth import AuthBase
 
 from config.redaction import remember_secret
-from connectors.base import Clock, ConnectorDeps, Token, TokenStore
+from connectors.base import Clock, ConnectorDeps, Said, Token, TokenStore, say
 from connectors.errors import AuthError
 from connectors.http import HttpClient, RetryPolicy
 
@@ -178,16 +178,12 @@ def refresh_expires_at(token: Token | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def refresh_expiry_warning(token: Token | None, now: datetime) -> str | None:
+def refresh_expiry_warning(token: Token | None, now: datetime) -> Said | None:
     """A warning when the refresh token dies within REFRESH_EXPIRY_WARNING (or has died)."""
     deadline = refresh_expires_at(token)
     if deadline is None or deadline - now > REFRESH_EXPIRY_WARNING:
         return None
-    days = max(0, (deadline - now).days)
-    return (
-        f"the refresh token expires {deadline:%Y-%m-%d} (in {days} day(s)): "
-        "run `ledgerbridge connector authorize` before then"
-    )
+    return say("check.refresh_expires", deadline=f"{deadline:%Y-%m-%d}", days=max(0, (deadline - now).days))
 
 
 def _seconds(value: Any) -> float | None:

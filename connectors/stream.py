@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final, Generic, Literal, Protocol, TypeVar
 
-from connectors.base import CheckResult, NormalizeContext, RawRecord
+from connectors.base import CheckResult, NormalizeContext, RawRecord, Said, say
 from connectors.errors import ConnectorError
 from connectors.http import ApiResponse, HttpClient
 from connectors.paging import Answer, HttpRequest, Paginator, paginate
@@ -145,17 +145,37 @@ Probe = Callable[[], Sequence[CheckResult]]
 """One stream's lines of a connection check (a header object, and its detail object if it has one)."""
 
 
-def first_page_probe(what: str, read: Callable[[], str]) -> Probe:
+def first_page_probe(what: Said, read: Callable[[], Said]) -> Probe:
     """A probe that reads one page: ok with what `read` says, or failed with the connector error."""
 
     def probe() -> Sequence[CheckResult]:
         try:
             said = read()
         except ConnectorError as exc:
-            return [CheckResult(what, False, str(exc))]
+            return [CheckResult(what, False, failed(exc))]
         return [CheckResult(what, True, said)]
 
     return probe
+
+
+def stream_probes(readers: Mapping[str, Callable[[], int]]) -> list[Probe]:
+    """A first-page probe per stream (`readers`: name -> read the first page, giving its record count):
+    "stream NAME" — "read N record(s) from the first page"."""
+
+    def counted(read: Callable[[], int]) -> Callable[[], Said]:
+        return lambda: say("check.first_page", count=read())
+
+    return [first_page_probe(say("check.stream", name=name), counted(read)) for name, read in readers.items()]
+
+
+def token_valid(expires_at: datetime) -> Said:
+    """An OAuth sign-in's line: until when the access token is valid (UTC)."""
+    return say("check.token_valid", until=f"{expires_at:%Y-%m-%d %H:%M}")
+
+
+def failed(exc: ConnectorError) -> Said:
+    """A check's failure: the connector error (what the vendor said, our hint) verbatim in the sentence."""
+    return say("check.failed", error=str(exc))
 
 
 def check_streams(
@@ -169,12 +189,12 @@ def check_streams(
 
 
 def check_connection(
-    sign_in: str,
-    authenticate: Callable[[], str],
+    sign_in: Said,
+    authenticate: Callable[[], Said],
     probes: Sequence[Probe],
     *,
     extra: Sequence[Callable[[], CheckResult]] = (),
-    skipped: Sequence[str] = (),
+    skipped: Sequence[Said] = (),
 ) -> list[CheckResult]:
     """Authenticate (`authenticate` says how long the token lasts, or raises a ConnectorError); when it
     fails, only that line and a "skipped" line for each of `skipped`. Then `check_streams`."""
@@ -182,8 +202,8 @@ def check_connection(
         said = authenticate()
     except ConnectorError as exc:
         return [
-            CheckResult(sign_in, False, str(exc)),
-            *(CheckResult(what, False, "skipped: cannot sign in") for what in skipped),
+            CheckResult(sign_in, False, failed(exc)),
+            *(CheckResult(what, False, say("check.skipped")) for what in skipped),
         ]
     return [CheckResult(sign_in, True, said), *check_streams(probes, extra=extra)]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.base import CheckResult, NormalizeContext, Page, RawRecord, Stream, Tombstone
+from connectors.base import CheckResult, NormalizeContext, Page, RawRecord, Stream, Tombstone, say
 from connectors.jsonl.connector import JsonlStream
 from store.canonical import CanonicalDocument, DocumentKind
 
@@ -73,7 +73,7 @@ class ListConnector:
         return {s.name: s for s in self.stream_list}
 
     def check(self) -> Sequence[CheckResult]:
-        return [CheckResult("nothing to check", ok=True)]
+        return [CheckResult(say("check.stream", name=self.name), ok=True, detail=say("check.readable"))]
 
     def close(self) -> None:
         pass

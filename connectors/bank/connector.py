@@ -18,7 +18,7 @@ from pathlib import Path
 import structlog
 
 from config.kinds import BankStatementSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Page, RawRecord, Stream
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Page, RawRecord, Stream, say
 from connectors.errors import FatalApiError
 from store.canonical import CanonicalDocument, DocumentKind
 
@@ -70,26 +70,25 @@ class BankStatementConnector:
     def check(self) -> Sequence[CheckResult]:
         """The inbox exists and is readable; how many files wait in it; CSV/XLSX have a mapping."""
         settings = self._settings
+        inbox_what = say("check.bank.inbox")
         results = []
         if settings.inbox is None:
-            results.append(
-                CheckResult("inbox", True, "no inbox: files load only when named to import statement")
-            )
+            results.append(CheckResult(inbox_what, True, say("check.bank.no_inbox")))
         else:
             inbox = Path(settings.inbox)
             if not inbox.is_dir():
-                results.append(CheckResult("inbox", False, f"{inbox} is not a directory"))
+                results.append(
+                    CheckResult(inbox_what, False, say("check.bank.not_a_directory", path=str(inbox)))
+                )
             else:
                 waiting = sum(1 for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
                 load = f"ledgerbridge import statement --connector {self.name}"
-                results.append(CheckResult("inbox", True, f"{waiting} file(s) waiting in {inbox}: {load}"))
+                said = say("check.bank.waiting", count=waiting, path=str(inbox), command=load)
+                results.append(CheckResult(inbox_what, True, said))
         tabular = {"csv", "xlsx"} & set(settings.formats)
         if tabular and settings.csv is None:
-            results.append(
-                CheckResult(
-                    "csv mapping", False, f"formats {', '.join(sorted(tabular))} need a csv column mapping"
-                )
-            )
+            said = say("check.bank.csv_mapping_needed", formats=", ".join(sorted(tabular)))
+            results.append(CheckResult(say("check.bank.csv_mapping"), False, said))
         return results
 
     def close(self) -> None:

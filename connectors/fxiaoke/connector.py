@@ -7,14 +7,14 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 from config.kinds import FxiaokeSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Stream
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Said, Stream, say
 from connectors.errors import ConnectorError
 from connectors.fxiaoke.api import FxiaokeApi, interpreter
 from connectors.fxiaoke.auth import AppCredentials, FxiaokeAuth
 from connectors.fxiaoke.streams import SPECS, FxiaokeStream
 from connectors.http import HttpClient, RetryPolicy
 from connectors.proxies import EnvironmentOnceSession
-from connectors.stream import check_connection
+from connectors.stream import check_connection, failed
 
 DEFAULT_BASE_URL = "https://open.fxiaoke.com"
 DEFAULT_REQUESTS_PER_MINUTE = 150.0
@@ -74,11 +74,11 @@ class Fxiaoke:
         """Authenticate, then read one row of each configured stream; say what to fix when it fails."""
         style = "corpAccessToken" if self._settings.auth_style == "legacy" else "Bearer accessToken"
 
-        def authenticate() -> str:
-            return f"token valid until {self.auth.token().expires_at:%Y-%m-%d %H:%M} UTC"
+        def authenticate() -> Said:
+            return say("check.fxiaoke.token_valid", until=f"{self.auth.token().expires_at:%Y-%m-%d %H:%M}")
 
         probes = [partial(_probe, name, stream) for name, stream in self._streams.items()]
-        return check_connection(f"authenticate ({style})", authenticate, probes)
+        return check_connection(say("check.fxiaoke.authenticate", style=style), authenticate, probes)
 
     @property
     def waited_seconds(self) -> float:
@@ -117,20 +117,20 @@ class Fxiaoke:
 
 def _probe(name: str, stream: FxiaokeStream) -> list[CheckResult]:
     """Every object the stream reads: its header (required) and its detail object (optional)."""
-    what = f"read {name} ({stream.spec.api_name})"
+    what = say("check.fxiaoke.read", name=name, api=stream.spec.api_name)
     try:
         rows = stream.first_page()
     except ConnectorError as exc:
-        return [CheckResult(what, False, str(exc))]
-    header = CheckResult(what, True, "readable" if rows else "readable, no records visible")
+        return [CheckResult(what, False, failed(exc))]
+    header = CheckResult(what, True, say("check.readable" if rows else "check.fxiaoke.readable_none"))
     detail = stream.spec.detail
     if detail is None:
         return [header]
-    what = f"read {name} detail ({detail.api_name})"
+    what = say("check.fxiaoke.read_detail", name=name, api=detail.api_name)
     try:
         probed = stream.probe_detail()
     except ConnectorError as exc:
-        return [header, CheckResult(what, False, str(exc))]
+        return [header, CheckResult(what, False, failed(exc))]
     if probed is None:
         return [header]
     state, said = probed

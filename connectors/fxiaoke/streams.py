@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import NormalizeContext, Page, RawRecord
+from connectors.base import NormalizeContext, Page, RawRecord, Said, say
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -60,6 +60,8 @@ class DetailSpec:
     projection: tuple[str, ...]
     cost: str
     """What the ledger loses when the tenant does not have (or let us read) this object."""
+    cost_key: str
+    """The same in the catalogue (`check.fxiaoke.cost.*`, en + zh), for `connector test`."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ SPECS: Mapping[str, StreamSpec] = {
                 "order_id",
                 ("_id", "order_id", "product_id", "product_id__r", "quantity", "sales_price", "subtotal"),
                 "order lines unavailable: line-level checks skipped",
+                "check.fxiaoke.cost.order_lines",
             ),
         ),
         StreamSpec(
@@ -133,6 +136,7 @@ SPECS: Mapping[str, StreamSpec] = {
                 ("_id", "payment_id", "order_id", "payment_amount"),
                 "payment allocations unavailable: payments have unknown allocations (no unapplied "
                 "amount is computed and no order is taken as collected from them)",
+                "check.fxiaoke.cost.payment_allocations",
             ),
         ),
         StreamSpec(
@@ -156,6 +160,7 @@ SPECS: Mapping[str, StreamSpec] = {
                 "invoice_id",
                 ("_id", "invoice_id", "order_id", "invoiced_amount", "tax_amount"),
                 "invoice lines unavailable: line-level checks skipped",
+                "check.fxiaoke.cost.invoice_lines",
             ),
         ),
     )
@@ -241,7 +246,7 @@ class FxiaokeStream(SpecStream[StreamSpec]):
         """One row, for `connector test`."""
         return self._api.query(self.spec.api_name, projection=["_id"], limit=1)
 
-    def probe_detail(self) -> tuple[str, str] | None:
+    def probe_detail(self) -> tuple[str, Said] | None:
         """For `connector test`: (state, what it means) of the stream's detail object, None without one.
         State: `readable`, `empty` (permitted but no rows: a tenant without the records, or one that
         answers an unavailable object with an empty result, reported for some versions), `missing` or
@@ -255,13 +260,10 @@ class FxiaokeStream(SpecStream[StreamSpec]):
             why = unavailability(exc)
             if why is None:
                 raise
-            return why, f"{exc}; {detail.cost}"
+            return why, say("check.fxiaoke.detail_unavailable", error=str(exc), cost=say(detail.cost_key))
         if rows:
-            return "readable", "readable"
-        return "empty", (
-            "empty but permitted: no rows visible. If the tenant has records here, it may not have the "
-            f"object (some versions answer with an empty result instead of an error): {detail.cost}"
-        )
+            return "readable", say("check.readable")
+        return "empty", say("check.fxiaoke.detail_empty", cost=say(detail.cost_key))
 
     def _with_details(self, rows: list[Row]) -> list[RawRecord]:
         detail = self.spec.detail

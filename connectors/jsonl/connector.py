@@ -36,8 +36,10 @@ from connectors.base import (
     NormalizeContext,
     Page,
     RawRecord,
+    Said,
     Stream,
     Tombstone,
+    say,
 )
 from connectors.errors import FatalApiError, RecordError
 from connectors.paging import Answer, Offset, paginate
@@ -184,9 +186,9 @@ def _position(_start: int, offset: int) -> int:
     return offset
 
 
-def _live_records(stream: JsonlStream) -> str:
+def _live_records(stream: JsonlStream) -> Said:
     count = sum(1 for _ in stream.live_ids() for _ in _)
-    return f"{count} live records in {stream.path}"
+    return say("check.jsonl.live_records", count=count, path=str(stream.path))
 
 
 def _parse(line: bytes, number: int) -> RawRecord:
@@ -242,7 +244,7 @@ class JsonlConnector:
         """Each stream's file read (its live records counted); no sign-in."""
         return check_streams(
             [
-                first_page_probe(f"read stream {name}", partial(_live_records, s))
+                first_page_probe(say("check.read_stream", name=name), partial(_live_records, s))
                 for name, s in self._streams.items()
             ]
         )

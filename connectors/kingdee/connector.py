@@ -6,21 +6,17 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from config.kinds import KingdeeSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Said, say
 from connectors.errors import ConnectorError
 from connectors.kingdee.client import KingdeeSession
 from connectors.kingdee.normalize import SALES_ORG
 from connectors.kingdee.query import DOCUMENTED_LIMIT, BillQuery, rows_as_records
 from connectors.kingdee.streams import SPECS, KingdeeStream
-from connectors.stream import Probe, check_connection
+from connectors.stream import Probe, check_connection, failed
 
 ORGANIZATIONS_FORM: Final = "ORG_Organizations"
 """The organizations form (组织机构) listed by `connector test` (UNVERIFIED: not in the notes; when it
 cannot be read the check says so and goes on)."""
-EMPTY_FORM: Final = (
-    "0 rows — check permission for {form}: some K/3 Cloud versions answer a form the user may not read "
-    "with an empty result instead of an error (a tenant that has no such bills also reads 0)"
-)
 
 
 class KingdeeConnector:
@@ -49,9 +45,9 @@ class KingdeeConnector:
         then count the rows of each form each stream reads (0 rows is a warning: no permission?)."""
         session = self._session
 
-        def sign_in() -> str:
+        def sign_in() -> Said:
             token = session.auth.token()
-            return f"signed in; the session is reused until {token.expires_at:%Y-%m-%d %H:%M} UTC"
+            return say("check.kingdee.signed_in", until=f"{token.expires_at:%Y-%m-%d %H:%M}")
 
         probes = [
             self._form_probe(name, stream, form)
@@ -59,23 +55,23 @@ class KingdeeConnector:
             for form in stream.spec.forms
         ]
         return check_connection(
-            f"sign in at {session.cfg.server_url} ({session.login.describe})",
+            say("check.sign_in_login", url=session.cfg.server_url, login=session.login.describe),
             sign_in,
             probes,
             extra=(self._organizations,),
-            skipped=["organizations", *(f"stream {name}" for name in self._streams)],
+            skipped=[say("check.organizations"), *(say("check.stream", name=name) for name in self._streams)],
         )
 
     def _form_probe(self, name: str, stream: KingdeeStream, form: str) -> Probe:
         def probe() -> Sequence[CheckResult]:
-            what = f"stream {name} ({form})"
+            what = say("check.stream_form", name=name, form=form)
             try:
                 rows = stream.probe(form)
             except ConnectorError as exc:
-                return [CheckResult(what, False, str(exc))]
+                return [CheckResult(what, False, failed(exc))]
             if rows == 0:
-                return [CheckResult(what, True, EMPTY_FORM.format(form=form), state="empty")]
-            return [CheckResult(what, True, "readable")]
+                return [CheckResult(what, True, say("check.kingdee.empty_form", form=form), state="empty")]
+            return [CheckResult(what, True, say("check.readable"))]
 
         return probe
 
@@ -83,32 +79,37 @@ class KingdeeConnector:
         """The organizations the user sees (`ORG_Organizations`); where that form cannot be read, the
         sales organizations of the first bill form's first page (a sample: a configured one missing
         from it is a warning, not a failure)."""
+        what = say("check.organizations")
         wanted = self._session.cfg.org_numbers
         try:
             seen = self._listed(BillQuery(ORGANIZATIONS_FORM, ("FNumber", "FName"), order="FNumber ASC"))
-            where = ""
+            sample: dict[str, str] = {}
         except ConnectorError as exc:
             form = next(
                 (f for s in self._streams.values() for f in s.spec.forms if s.spec.id_field == "FID"), None
             )
             if form is None:
-                return CheckResult(
-                    "organizations", True, f"cannot list {ORGANIZATIONS_FORM}: {exc}", state="missing"
-                )
+                said = say("check.kingdee.form_unlisted", form=ORGANIZATIONS_FORM, error=str(exc))
+                return CheckResult(what, True, said, state="missing")
             try:
                 seen = self._listed(BillQuery(form, (f"{SALES_ORG}.FNumber", f"{SALES_ORG}.FName")))
             except ConnectorError as again:
-                return CheckResult(
-                    "organizations", True, f"cannot list organizations: {again}", state="missing"
-                )
-            where = f" on the first {DOCUMENTED_LIMIT:,} rows of {form} ({ORGANIZATIONS_FORM} unreadable)"
-        listed = ", ".join(f"{number} {name}".strip() for number, name in seen.items()) or "none"
+                said = say("check.kingdee.organizations_unlisted", error=str(again))
+                return CheckResult(what, True, said, state="missing")
+            sample = {"rows": f"{DOCUMENTED_LIMIT:,}", "form": form, "unread": ORGANIZATIONS_FORM}
+        listed = ", ".join(f"{number} {name}".strip() for number, name in seen.items()) or say("check.none")
         missing = [org for org in wanted if org not in seen]
         if missing:
-            said = f"org_numbers {', '.join(missing)} not among those the user sees{where}: {listed}"
-            return CheckResult("organizations", bool(where), said, state="missing" if where else "")
-        reading = f"reading {', '.join(wanted)}" if wanted else "reading all (org_numbers not set)"
-        return CheckResult("organizations", True, f"{reading}; visible{where}: {listed}")
+            key = "check.kingdee.orgs_unseen_sampled" if sample else "check.kingdee.orgs_unseen"
+            said = say(key, missing=", ".join(missing), listed=listed, **sample)
+            return CheckResult(what, bool(sample), said, state="missing" if sample else "")
+        reading = (
+            say("check.kingdee.reading", orgs=", ".join(wanted))
+            if wanted
+            else say("check.kingdee.reading_all")
+        )
+        key = "check.kingdee.visible_sampled" if sample else "check.kingdee.visible"
+        return CheckResult(what, True, say(key, reading=reading, listed=listed, **sample))
 
     def _listed(self, query: BillQuery) -> dict[str, str]:
         """Organization number -> name, from a query whose two fields are those."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from config.kinds import QuickBooksSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Said, say
 from connectors.oauth2 import refresh_expiry_warning
 from connectors.quickbooks.client import QuickBooksSession
 from connectors.quickbooks.streams import SPECS, QuickBooksStream
-from connectors.stream import check_connection, first_page_probe
+from connectors.stream import check_connection, stream_probes, token_valid
 
 
 class QuickBooksConnector:
@@ -45,20 +45,17 @@ class QuickBooksConnector:
         """Sign in (saying when the refresh token must be renewed), then one page per stream."""
         session = self._session
 
-        def sign_in() -> str:
+        def sign_in() -> Said:
             token = session.auth.token()
-            said = f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC"
             warning = refresh_expiry_warning(token, self._deps.clock())
-            return f"{said}; WARNING: {warning}" if warning else said
-
-        def first_page(stream: QuickBooksStream) -> Callable[[], str]:
-            return lambda: f"read {stream.first_page()} record(s) from the first page"
+            valid = token_valid(token.expires_at)
+            return say("check.token_valid_warning", valid=valid, warning=warning) if warning else valid
 
         return check_connection(
-            f"sign in at {session.endpoints.token_url} (company {session.cfg.realm_id})",
+            say("check.sign_in_company", url=session.endpoints.token_url, company=session.cfg.realm_id),
             sign_in,
-            [first_page_probe(f"stream {name}", first_page(s)) for name, s in self._streams.items()],
-            skipped=[f"stream {name}" for name in self._streams],
+            stream_probes({name: s.first_page for name, s in self._streams.items()}),
+            skipped=[say("check.stream", name=name) for name in self._streams],
         )
 
     def close(self) -> None:

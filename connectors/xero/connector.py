@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from config.kinds import XeroSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, Said, say
 from connectors.errors import ConnectorError
-from connectors.stream import check_connection, first_page_probe
+from connectors.stream import check_connection, failed, stream_probes, token_valid
 from connectors.xero.client import XeroSession, choose_tenant, missing_scope
 from connectors.xero.streams import SPECS, XeroStream
 
@@ -39,59 +39,48 @@ class XeroConnector:
         """Sign in, then the organisation (listing those the token reaches), then the scopes each
         stream needs (naming the one missing, granular or broad), then one page per stream."""
         session = self._session
-
-        def sign_in() -> str:
-            token = session.auth.token()
-            return f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC"
-
-        def first_page(stream: XeroStream) -> Callable[[], str]:
-            return lambda: f"read {stream.first_page()} record(s) from the first page"
-
         return check_connection(
-            f"sign in at {session.endpoints.token_url}",
-            sign_in,
-            [
-                first_page_probe(f"stream {name}", first_page(stream))
-                for name, stream in self._streams.items()
-            ],
+            say("check.sign_in", url=session.endpoints.token_url),
+            lambda: token_valid(session.auth.token().expires_at),
+            stream_probes({name: stream.first_page for name, stream in self._streams.items()}),
             extra=(self._tenant_check, self._scope_check),
-            skipped=["organisation", "scopes", *(f"stream {name}" for name in self._streams)],
+            skipped=[
+                self._tenant_what(),
+                say("check.scopes"),
+                *(say("check.stream", name=name) for name in self._streams),
+            ],
         )
+
+    def _tenant_what(self) -> Said:
+        configured = self._session.cfg.tenant_id
+        return say("check.organisation_id", id=configured) if configured else say("check.organisation")
 
     def _tenant_check(self) -> CheckResult:
-        configured = self._session.cfg.tenant_id
-        what = f"organisation {configured}" if configured else "organisation"
+        what = self._tenant_what()
         try:
             tenants = self._session.tenants()
-            chosen = choose_tenant(tenants, configured)
+            chosen = choose_tenant(tenants, configured=self._session.cfg.tenant_id)
         except ConnectorError as exc:
-            return CheckResult(what, False, str(exc))
+            return CheckResult(what, False, failed(exc))
         others = len(tenants) - 1
-        return CheckResult(
-            what,
-            True,
-            f"{chosen.name} ({chosen.tenant_id})" + (f"; {others} other(s) connected" if others else ""),
-        )
+        key = "check.organisation_found_others" if others else "check.organisation_found"
+        return CheckResult(what, True, say(key, name=chosen.name, id=chosen.tenant_id, others=others))
 
     def _scope_check(self) -> CheckResult:
+        what = say("check.scopes")
         try:
             scopes = self._session.scopes()
         except ConnectorError as exc:
-            return CheckResult("scopes", False, str(exc))
+            return CheckResult(what, False, failed(exc))
         if scopes is None:
-            return CheckResult(
-                "scopes", True, "the token does not list its scopes: the stream checks below tell"
-            )
+            return CheckResult(what, True, say("check.scopes_unlisted"))
         missing = {name: need for name in self._streams if (need := missing_scope(name, scopes))}
         if not missing:
-            return CheckResult("scopes", True, " ".join(sorted(scopes)))
-        said = "; ".join(f"stream {name} needs {need}" for name, need in missing.items())
-        have = " ".join(sorted(scopes)) or "none"
+            return CheckResult(what, True, say("check.scopes_granted", scopes=" ".join(sorted(scopes))))
+        needs = tuple(say("check.scope_needed", name=name, scope=need) for name, need in missing.items())
+        granted = " ".join(sorted(scopes)) or say("check.none")
         return CheckResult(
-            "scopes",
-            False,
-            f"missing: {said}. Add the scope to the app's authorization and run "
-            f"`ledgerbridge connector authorize {self._name}` (granted: {have})",
+            what, False, say("check.scopes_missing", needs=needs, connector=self._name, granted=granted)
         )
 
     def close(self) -> None:

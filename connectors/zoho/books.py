@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from config.kinds import ZohoBooksSettings
-from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord
+from connectors.base import CheckResult, ConnectorDeps, ConnectorKind, NormalizeContext, Page, RawRecord, say
 from connectors.errors import ConnectorError, FatalApiError
 from connectors.http import ApiResponse
 from connectors.paging import Answer, HttpRequest, PageNumber
@@ -322,25 +322,20 @@ def organization_check(session: ZohoSession, organization_id: str) -> Callable[[
     """A check that the configured organization is one this token can see (listing those it sees)."""
 
     def check() -> CheckResult:
-        what = f"organization {organization_id}"
+        what = say("check.organization_id", id=organization_id)
         url = f"{session.api_base()}/books/{API_VERSION}/organizations"
         try:
             body = session.http.request("GET", url).body
         except ConnectorError as exc:
-            return CheckResult(
-                what,
-                False,
-                f"cannot list organizations ({exc}); needs ZohoBooks.settings.READ. The stream checks "
-                "below still show whether organization_id works",
-            )
+            return CheckResult(what, False, say("check.zoho.organizations_unlisted", error=str(exc)))
         orgs = body.get("organizations") if isinstance(body, Mapping) else None
         known = {
             str(o.get("organization_id")): str(o.get("name")) for o in orgs or () if isinstance(o, Mapping)
         }
         if organization_id in known:
-            return CheckResult(what, True, f"found: {known[organization_id]}")
-        seen = ", ".join(f"{oid} ({name})" for oid, name in known.items()) or "none"
-        return CheckResult(what, False, f"not one of this token's organizations; it sees: {seen}")
+            return CheckResult(what, True, say("check.zoho.organization_found", name=known[organization_id]))
+        seen = ", ".join(f"{oid} ({name})" for oid, name in known.items())
+        return CheckResult(what, False, say("check.zoho.organization_unseen", seen=seen or say("check.none")))
 
     return check
 

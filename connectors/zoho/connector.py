@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from connectors.base import CheckResult, SweepableStream
-from connectors.stream import check_connection, first_page_probe
+from connectors.base import CheckResult, Said, SweepableStream, say
+from connectors.stream import check_connection, stream_probes, token_valid
 from connectors.zoho.client import ZohoSession
 
 
@@ -19,19 +19,16 @@ def check_streams(
     """Sign in first (nothing else can work without it), then `extra` checks, then one page per stream.
     Every failure carries the vendor's code and our hint (scope, data center, organization id)."""
 
-    def sign_in() -> str:
+    def sign_in() -> Said:
         token = session.auth.token()
-        return f"access token valid until {token.expires_at:%Y-%m-%d %H:%M} UTC; API at {session.api_base()}"
-
-    def first_page(read: Callable[[], int]) -> Callable[[], str]:
-        return lambda: f"read {read()} record(s) from the first page"
+        return say("check.token_valid_api", valid=token_valid(token.expires_at), api=session.api_base())
 
     return check_connection(
-        f"sign in at {session.endpoints.accounts_url}",
+        say("check.sign_in", url=session.endpoints.accounts_url),
         sign_in,
-        [first_page_probe(f"stream {name}", first_page(read)) for name, read in readers.items()],
+        stream_probes(readers),
         extra=extra,
-        skipped=[f"stream {name}" for name in readers],
+        skipped=[say("check.stream", name=name) for name in readers],
     )
 
 

@@ -12,6 +12,7 @@ from config.loader import ConfigError
 from connectors.errors import ConnectorError
 from store.runs import SqlSyncLog, StreamStatus
 from sync.admin_service import check_connector
+from sync.check_words import check_json, check_line
 from sync.cli import AppContext, BadConfig, CommandFailed, emit_json, json_option
 from sync.commands.common import database
 from sync.console import echo_line, literal, stdout_console
@@ -110,10 +111,7 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
         emit_json(
             {
                 "connector": name,
-                "checks": [
-                    {"what": r.what, "ok": r.ok, "state": r.state or None, "detail": r.detail}
-                    for r in results
-                ],
+                "checks": [check_json(r) for r in results],
             }
         )
     else:
@@ -125,7 +123,8 @@ def test_connector(app: AppContext, name: str, as_json: bool) -> None:
                 if result.state
                 else "connector.mark_ok"
             )
-            echo_line(f"{mark} {result.what}" + (f" — {result.detail}" if result.detail else ""))
+            what, detail = check_line(app.catalogue, result)
+            echo_line(f"{mark} {what}" + (f" — {detail}" if detail else ""))
     failed = [r for r in results if not r.ok]
     if failed:
         raise CommandFailed(

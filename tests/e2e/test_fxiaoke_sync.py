@@ -20,6 +20,7 @@ from store.canonical import CanonicalDocument, DocumentKind, Line, Status
 from store.repository import SqlLedgerRepository
 from store.secrets import create_key_file
 from sync.engine import SyncEngine
+from tests.check_lines import said
 from tests.conftest import FixedClock
 from tests.connectors.fxiaoke.generate import generate_dataset
 from tests.connectors.fxiaoke.support import fxiaoke
@@ -204,7 +205,7 @@ def test_a_tenant_without_a_detail_object_syncs_every_stream_and_the_ledger_is_t
     with FxiaokeSandbox(dataset, throttle=None, unavailable={detail: profile}) as sandbox:
         with fxiaoke(engine, clock, sandbox, tmp_path) as connector:
             sync(engine, clock, connector)  # every stream completes (asserted inside)
-            checks = [c for c in connector.check() if detail in c.what]
+            checks = [c for c in said(connector.check()) if detail in c.what]
 
     def shown() -> list[CanonicalDocument]:
         return dataset.truth_without({detail: profile}, source=SOURCE)

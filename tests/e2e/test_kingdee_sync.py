@@ -30,6 +30,7 @@ from connectors.sandbox.kingdee import (
 from connectors.sandbox.server import FaultPlan
 from store.canonical import CanonicalDocument, DocumentKind
 from store.repository import SqlLedgerRepository
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.e2e.sync_support import sync, tokens
 
@@ -199,7 +200,7 @@ def test_connector_test_reports_a_form_answered_with_no_rows_instead_of_success(
         company.dataset, options=KingdeeSandboxOptions(empty_forms=frozenset({"AR_receivable"}))
     )
     with box, kingdee(box, company, FakeTokenStore(), clock) as connector:
-        results = {r.what: r for r in connector.check()}
+        results = {r.what: r for r in said(connector.check())}
     empty = results["stream receivables (AR_receivable)"]
     assert (empty.ok, empty.state) == (True, "empty")
     assert empty.detail.startswith("0 rows — check permission for AR_receivable")
@@ -211,7 +212,7 @@ def test_a_login_result_other_than_1_is_refused_even_with_a_session_cookie() -> 
     clock = _clock(company)
     box = KingdeeSandbox(company.dataset, options=KingdeeSandboxOptions(login_result_type=2))
     with box, kingdee(box, company, FakeTokenStore(), clock) as connector:
-        results = list(connector.check())
+        results = said(connector.check())
     assert not results[0].ok
     assert "LoginResultType 2" in results[0].detail
     assert all(r.detail == "skipped: cannot sign in" for r in results[1:])
@@ -283,10 +284,10 @@ def test_password_login_works_where_the_tenant_allows_it_and_is_refused_where_it
     password = {"credentials": {"password": box.options.password}, "streams": ["customers"]}
     with box:
         with kingdee(box, company, FakeTokenStore(), clock, **password) as connector:
-            allowed = list(connector.check())
+            allowed = said(connector.check())
         box.options.password_login = False  # a tenant opened after 2022-11-29 (UNVERIFIED)
         with kingdee(box, company, FakeTokenStore(), clock, **password) as connector:
-            refused = list(connector.check())
+            refused = said(connector.check())
     assert allowed[0].ok
     assert "ValidateUser" in allowed[0].what
     assert not refused[0].ok
@@ -321,7 +322,7 @@ def test_a_session_lost_said_only_in_words_and_a_forbidden_form_are_understood()
     with box, kingdee(box, company, FakeTokenStore(), clock, page_size=20) as connector:
         stream = connector.streams()["sales_orders"]
         read = {r["FID"] for page in stream.pages(None) for r in page.records}
-        results = {r.what: r for r in connector.check()}
+        results = {r.what: r for r in said(connector.check())}
     assert read == set(company.dataset.truth()["SAL_SaleOrder"])
     assert box.stats.logins > 1
     refused = results["stream receipts (AR_RECEIVEBILL)"]

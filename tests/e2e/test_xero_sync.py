@@ -16,6 +16,7 @@ from connectors.sandbox.xero import XeroDataset, XeroSandboxOptions, xero_id
 from store.canonical import DocumentKind, Status
 from store.repository import SqlLedgerRepository
 from sync.engine import SyncEngine
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.xero.sample import Sizes, sample
 from tests.connectors.xero.support import SandboxClock, sandbox, xero_connector
@@ -135,7 +136,7 @@ def test_several_organisations_without_tenant_id_fail_with_the_list_and_tenant_i
             assert data.tenant_id in str(error)
             assert other.tenant_id in str(error)
             assert "Kiwi Trading Ltd" in str(error)
-            check = {c.what: c for c in connector.check()}
+            check = {c.what: c for c in said(connector.check())}
             assert not check["organisation"].ok
             assert other.tenant_id in check["organisation"].detail
         with xero_connector(url, store, clock, tenant_id=other.tenant_id) as connector:
@@ -182,7 +183,7 @@ def test_connector_test_names_the_missing_scope_and_accepts_the_older_broad_scop
         scopes=("offline_access", "accounting.invoices.read", "accounting.contacts.read")
     )
     with sandbox(data, options=narrow) as url, xero_connector(url, FakeTokenStore(), clock) as conn:
-        check = {c.what: c for c in conn.check()}
+        check = {c.what: c for c in said(conn.check())}
         assert not check["scopes"].ok
         assert (
             "stream payments needs accounting.payments.read or accounting.transactions.read"
@@ -200,5 +201,5 @@ def test_connector_test_names_the_missing_scope_and_accepts_the_older_broad_scop
         )
     )
     with sandbox(data, options=broad) as url, xero_connector(url, FakeTokenStore(), clock) as conn:
-        check = {c.what: c for c in conn.check()}
+        check = {c.what: c for c in said(conn.check())}
         assert all(c.ok for c in check.values()), [c for c in check.values() if not c.ok]

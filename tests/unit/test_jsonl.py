@@ -17,6 +17,7 @@ from connectors.errors import FatalApiError, RecordError
 from connectors.jsonl import build
 from connectors.jsonl.connector import JsonlStream
 from store.canonical import DocumentKind
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore
 from tests.fakes import CONTEXT, T0, record
 
@@ -133,7 +134,7 @@ def test_check_reports_a_missing_file_as_failing_and_a_readable_one_as_working(t
     settings = JsonlSettings(
         kind="jsonl", name="shop", path=str(tmp_path / "{stream}.jsonl"), streams=["invoices", "payments"]
     )
-    results = {r.what: r for r in build(settings, _deps()).check()}
+    results = {r.what: r for r in said(build(settings, _deps()).check())}
     assert results["read stream invoices"].ok
     assert "2 live records" in results["read stream invoices"].detail
     assert not results["read stream payments"].ok

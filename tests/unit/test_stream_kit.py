@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.base import CheckResult
+from connectors.base import CheckResult, Said, say
 from connectors.errors import AuthError, FatalApiError
 from connectors.paging import (
     Answer,
@@ -179,22 +179,32 @@ def test_the_cursor_goes_where_the_vendor_reads_it_and_nowhere_on_a_first_sync()
 
 
 def test_a_failed_sign_in_skips_the_streams_and_a_signed_in_check_probes_each() -> None:
-    def refused() -> str:
+    def refused() -> Said:
         raise AuthError("invalid_client")
 
-    def failing_read() -> str:
+    def failing_read() -> Said:
         raise FatalApiError("no such module")
 
-    probes = [first_page_probe("stream a", lambda: "read 2"), first_page_probe("stream b", failing_read)]
-    extra = [lambda: CheckResult("organization 1", True, "found")]
-    assert check_connection("sign in", refused, probes, extra=extra, skipped=["stream a", "stream b"]) == [
-        CheckResult("sign in", False, "invalid_client"),
-        CheckResult("stream a", False, "skipped: cannot sign in"),
-        CheckResult("stream b", False, "skipped: cannot sign in"),
+    a, b, sign_in = (
+        say("check.stream", name="a"),
+        say("check.stream", name="b"),
+        say("check.sign_in", url="u"),
+    )
+    probes = [
+        first_page_probe(a, lambda: say("check.first_page", count=2)),
+        first_page_probe(b, failing_read),
     ]
-    assert check_connection("sign in", lambda: "valid", probes, extra=extra) == [
-        CheckResult("sign in", True, "valid"),
-        CheckResult("organization 1", True, "found"),
-        CheckResult("stream a", True, "read 2"),
-        CheckResult("stream b", False, "no such module"),
+    organization = say("check.organization_id", id="1")
+    extra = [lambda: CheckResult(organization, True, say("check.zoho.organization_found", name="Co"))]
+    assert check_connection(sign_in, refused, probes, extra=extra, skipped=[a, b]) == [
+        CheckResult(sign_in, False, say("check.failed", error="invalid_client")),
+        CheckResult(a, False, say("check.skipped")),
+        CheckResult(b, False, say("check.skipped")),
+    ]
+    valid = say("check.token_valid", until="2026-12-01 10:00")
+    assert check_connection(sign_in, lambda: valid, probes, extra=extra) == [
+        CheckResult(sign_in, True, valid),
+        CheckResult(organization, True, say("check.zoho.organization_found", name="Co")),
+        CheckResult(a, True, say("check.first_page", count=2)),
+        CheckResult(b, False, say("check.failed", error="no such module")),
     ]

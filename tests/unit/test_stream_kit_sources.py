@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectors import jsonl
-from connectors.base import CheckResult, Tombstone
+from connectors.base import CheckResult, Said, Tombstone, say
 from connectors.errors import FatalApiError
 from connectors.jsonl.connector import JsonlStream
 from connectors.paging import Answer, Offset, paginate
@@ -68,14 +68,17 @@ def test_an_offset_writes_its_position_where_the_caller_says() -> None:
 
 
 def test_a_source_without_a_sign_in_checks_its_extra_lines_then_each_stream() -> None:
-    def unreadable() -> str:
+    def unreadable() -> Said:
         raise FatalApiError("cannot read b.jsonl")
 
-    probes = [first_page_probe("read a", lambda: "3 live records"), first_page_probe("read b", unreadable)]
-    assert check_streams(probes, extra=[lambda: CheckResult("folder", True, "exists")]) == [
-        CheckResult("folder", True, "exists"),
-        CheckResult("read a", True, "3 live records"),
-        CheckResult("read b", False, "cannot read b.jsonl"),
+    a, b = say("check.read_stream", name="a"), say("check.read_stream", name="b")
+    live = say("check.jsonl.live_records", count=3, path="a.jsonl")
+    probes = [first_page_probe(a, lambda: live), first_page_probe(b, unreadable)]
+    inbox = CheckResult(say("check.bank.inbox"), True, say("check.bank.no_inbox"))
+    assert check_streams(probes, extra=[lambda: inbox]) == [
+        inbox,
+        CheckResult(a, True, live),
+        CheckResult(b, False, say("check.failed", error="cannot read b.jsonl")),
     ]
 
 

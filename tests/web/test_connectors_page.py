@@ -271,6 +271,18 @@ def test_connector_test_shows_each_check(
     assert "connectors-check-fail" in failed.text or "could not start" in failed.text
 
 
+def test_connector_test_says_each_check_in_the_readers_language(
+    client_as: Callable[[Role], WebClient], shop_records: Path, tmp_path: Path
+) -> None:
+    admin = client_as(Role.ADMIN)
+    path = tmp_path / "data" / "invoices.jsonl"
+    zh = admin.htmx_post("/connectors/shop/test", headers={"Accept-Language": "zh-CN"}).text
+    assert re.search(rf"读取数据流 invoices — {re.escape(str(path))} 中有 4 条有效记录", zh)
+    assert "live records" not in zh
+    en = admin.htmx_post("/connectors/shop/test", headers={"Accept-Language": "en"}).text
+    assert re.search(rf"read stream invoices — 4 live records in {re.escape(str(path))}", en)
+
+
 def test_a_secret_set_on_the_page_is_stored_and_audited_and_never_echoed(
     client_as: Callable[[Role], WebClient],
     shop_settings: Settings,

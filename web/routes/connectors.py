@@ -25,6 +25,7 @@ from store.secrets import SECRET_NAME_PATTERN, is_secret_name
 from store.sync_status import QuarantineGroup, SqlSyncStatus
 from sync.admin_service import check_connector, set_secret
 from sync.authorize import authorizable
+from sync.check_words import check_line
 from sync.health import HealthReport, StreamHealth, assess_health
 from sync.stream_notes import count_cell, quarantine_label, quarantine_reason
 from web.auth import Principal, require
@@ -136,7 +137,7 @@ async def connector_test(
         error = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     context = {
         "connector": name,
-        "checks": [_check(r) for r in results],
+        "checks": [_check(r, Catalogue(request_lang(request))) for r in results],
         "error": error,
     }
     if is_htmx(request):
@@ -316,9 +317,10 @@ def pretty_payload(raw: str) -> str:
     return redact_text(json.dumps(redact(parsed), indent=2, ensure_ascii=False, sort_keys=False))
 
 
-def _check(result: CheckResult) -> dict[str, str]:
+def _check(result: CheckResult, catalogue: Catalogue) -> dict[str, str]:
     mark = "fail" if not result.ok else "warn" if result.state else "ok"
-    return {"mark": mark, "what": redact_text(result.what), "detail": redact_text(result.detail)}
+    what, detail = check_line(catalogue, result)
+    return {"mark": mark, "what": redact_text(what), "detail": redact_text(detail)}
 
 
 def _duration(seconds: float | None) -> str:

@@ -18,6 +18,7 @@ from reconcile.report.catalogue import (
     cli_ops,
     cli_sync,
     collections,
+    connector_checks,
     connector_upkeep,
     demo,
     demo_web,
@@ -64,4 +65,5 @@ SECTIONS: Final[tuple[Mapping[str, tuple[str, str]], ...]] = (
     connector_upkeep.MESSAGES,
     kingdee_sandbox.MESSAGES,
     collections.MESSAGES,
+    connector_checks.MESSAGES,
 )

@@ -20,6 +20,7 @@ from connectors.errors import (
 )
 from connectors.fxiaoke.streams import SPECS, FxiaokeStream
 from store.canonical import DocumentKind
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.fxiaoke.helpers import (
     BASE,
@@ -237,7 +238,7 @@ def test_bad_app_credentials_fail_the_connection_check_with_what_to_check(
 ) -> None:
     with recording() as mock:
         mock.post(TOKEN_URL, json=envelope(code=20006, message="appId或appSecret错误"))
-        results = connector(token_store, clock).check()
+        results = said(connector(token_store, clock).check())
 
     assert [(r.ok, r.what) for r in results] == [(False, "authenticate (corpAccessToken)")]
     assert "app_secret" in results[0].detail

@@ -14,6 +14,7 @@ import pytest
 
 from connectors.errors import AuthError, FatalApiError, TransientError
 from connectors.kingdee.client import SESSION_COOKIE
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore
 from tests.connectors.kingdee.support import FakeK3, Row, connector, fixture, sale_order_rows
 
@@ -238,7 +239,7 @@ def test_connector_test_warns_about_a_form_answering_no_rows() -> None:
         {"SAL_SaleOrder": sale_order_rows(), "ORG_Organizations": [{"FNumber": "100", "FName": "总部"}]}
     )
     with connector(server, streams=["sales_orders", "receivables"], org_numbers=["100"]) as built:
-        results = built.check()
+        results = said(built.check())
     by_what = {r.what: r for r in results}
     assert by_what["stream sales_orders (SAL_SaleOrder)"].ok
     assert by_what["stream sales_orders (SAL_SaleOrder)"].state == ""
@@ -251,7 +252,7 @@ def test_connector_test_warns_about_a_form_answering_no_rows() -> None:
 def test_connector_test_fails_for_an_organization_the_user_does_not_see() -> None:
     server = FakeK3({"ORG_Organizations": [{"FNumber": "100", "FName": "总部"}]})
     with connector(server, streams=["customers"], org_numbers=["200"]) as built:
-        results = built.check()
+        results = said(built.check())
     org = next(r for r in results if r.what == "organizations")
     assert not org.ok
     assert "org_numbers 200 not among those the user sees: 100 总部" in org.detail
@@ -261,7 +262,7 @@ def test_connector_test_says_only_the_sign_in_failed_when_it_did() -> None:
     server = FakeK3({})
     server._login = lambda request: (200, {}, json.dumps(fixture("login_refused.json")))  # type: ignore[method-assign]
     with connector(server, streams=["customers"]) as built:
-        results = built.check()
+        results = said(built.check())
     assert [(r.ok, r.detail) for r in results[1:]] == [
         (False, "skipped: cannot sign in"),
         (False, "skipped: cannot sign in"),
@@ -285,13 +286,13 @@ def test_without_the_organizations_form_connector_test_lists_those_on_the_first_
     refusal = json.dumps(fixture("query_error.json"), ensure_ascii=False)
     server.faults.append(lambda data: (200, {}, refusal) if data["FormId"] == "ORG_Organizations" else None)
     with connector(server, streams=["sales_orders"], org_numbers=["100"]) as built:
-        found = next(r for r in built.check() if r.what == "organizations")
+        found = next(r for r in said(built.check()) if r.what == "organizations")
     assert (found.ok, found.state) == (True, "")
     assert found.detail == (
         "reading 100; visible on the first 2,000 rows of SAL_SaleOrder (ORG_Organizations unreadable): 100"
     )
     with connector(server, streams=["sales_orders"], org_numbers=["200"]) as built:
-        sampled = next(r for r in built.check() if r.what == "organizations")
+        sampled = next(r for r in said(built.check()) if r.what == "organizations")
     assert (sampled.ok, sampled.state) == (True, "missing")  # a sample cannot prove it absent
     assert sampled.detail.startswith("org_numbers 200 not among those the user sees on the first 2,000 rows")
 

@@ -25,6 +25,7 @@ from connectors.sandbox.quickbooks.dataset import QuickBooksDataset, Sizes, gene
 from connectors.sandbox.quickbooks.oauth import OAuthOptions
 from connectors.sandbox.quickbooks.query import parse
 from store.canonical import CanonicalDocument, DocumentKind
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.quickbooks.support import SandboxClock, quickbooks_connector, sandbox, settings
 
@@ -212,7 +213,7 @@ def test_connector_test_warns_30_days_before_the_refresh_tokens_hard_expiry() ->
     options = QuickBooksSandboxOptions(oauth=OAuthOptions(hard_expires_in=12 * 86400))
     box = sandbox(data, clock, ticks, options=options)
     with box, quickbooks_connector(box, FakeTokenStore(), clock, ticks, streams=["items"]) as connector:
-        lines = connector.check()
+        lines = said(connector.check())
     assert [line.ok for line in lines] == [True, True]
     expires = (clock.now + timedelta(days=12)).date().isoformat()
     assert f"WARNING: the refresh token expires {expires}" in lines[0].detail

@@ -6,6 +6,7 @@ from connectors.base import CheckResult, Connector
 from connectors.sandbox.zoho import ZohoSandbox, ZohoSandboxOptions
 from connectors.zoho.books import build_books
 from connectors.zoho.crm import build_crm
+from tests.check_lines import said
 from tests.conftest import FakeTokenStore, FixedClock
 from tests.connectors.zoho.helpers import books_settings, crm_settings, make_deps
 from tests.connectors.zoho.sample import SampleSizes, sample_dataset
@@ -19,7 +20,7 @@ SANDBOX_CREDENTIALS = {
 
 def check(connector: Connector) -> list[CheckResult]:
     try:
-        return list(connector.check())
+        return said(connector.check())
     finally:
         connector.close()
 
