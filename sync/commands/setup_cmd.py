@@ -94,6 +94,24 @@ timezone: Asia/Shanghai                   # company time zone for date-only fiel
 #       app_secret: secret:kingdee-app-secret
 #     schedule: {every_minutes: 30}
 #
+#   - name: bank-icbc                     # bank statement files (docs/connectors/bank_statements.md)
+#     kind: bank_statement
+#     inbox: /var/lib/ledgerbridge/statements/icbc   # files dropped here load on each sync (and on
+#                                         # `ledgerbridge import statement`); loaded ones go to archive/
+#     accounts: ["6222020200001234567"]   # optional: refuse statements of any other account
+#     formats: [camt053, mt940, ofx, csv, xlsx]
+#     csv:                                # the column mapping CSV and XLSX exports need
+#       encoding: gb18030                 # GB18030 reads GBK too; default utf-8-sig
+#       currency: CNY                     # when the export has no currency column
+#       columns:
+#         date: 交易日期
+#         debit: 借方发生额                # money out (or one signed column: amount: 交易金额)
+#         credit: 贷方发生额               # money in
+#         balance: 余额
+#         counterparty: 对方户名
+#         reference: 交易流水号            # the bank's unique id of the row
+#     schedule: {every_minutes: 5}
+#
 #   - name: import                        # canonical records from JSON-lines files
 #     kind: jsonl
 #     path: data/{stream}.jsonl

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from config.kinds import KINDS, BankStatementSettings, KingdeeSettings
 from config.loader import parse_config
 from config.settings import Settings
 from sync.commands.setup_cmd import STARTER_CONFIG
@@ -63,6 +64,7 @@ def test_the_template_with_every_example_switched_on_is_a_valid_config() -> None
     text = uncommented(STARTER_CONFIG)
     settings = parse_config(text, "<template, uncommented>", placeholders_of(text))
     assert {c.name for c in settings.connectors} >= {"zoho-crm", "zoho-books", "fxiaoke"}
+    assert {c.kind for c in settings.connectors} == set(KINDS)  # an example of every kind
     assert [r.kind for r in settings.reconcile.rules] == ["match", "settlement", "settlement"]
     assert [plan.name for plan in settings.reconcile.audits] == ["books-audit"]
     assert any(c.schedule is not None for c in settings.connectors)
@@ -89,9 +91,23 @@ def test_the_deploy_example_passes_config_check_with_its_environment_set(
     assert settings.notifications.webhook is not None
 
 
+def test_the_deploy_example_with_every_example_switched_on_shows_every_kind_but_jsonl() -> None:
+    text = uncommented(DEPLOY_EXAMPLE.read_text(encoding="utf-8"))
+    settings = parse_config(text, "<deploy example, uncommented>", placeholders_of(text))
+    kinds = {c.name: c.kind for c in settings.connectors}
+    assert set(kinds.values()) == set(KINDS) - {"jsonl"}  # a server reads vendors, not JSON-lines files
+    bank = settings.connector("bank-icbc")
+    assert isinstance(bank, BankStatementSettings)
+    assert bank.csv is not None
+    assert bank.accounts == ["6222020200001234567"]
+    kingdee = settings.connector("kingdee")
+    assert isinstance(kingdee, KingdeeSettings)
+    assert kingdee.credentials.app_secret == "secret:kingdee-app-secret"
+
+
 def test_every_variable_the_deploy_example_reads_is_in_the_environment_example() -> None:
     env_text = ENV_EXAMPLE.read_text(encoding="utf-8")
-    wanted = set(placeholders_of(DEPLOY_EXAMPLE.read_text(encoding="utf-8")))
+    wanted = set(placeholders_of(uncommented(DEPLOY_EXAMPLE.read_text(encoding="utf-8"))))
     missing = [name for name in sorted(wanted) if not re.search(rf"^#?\s*{name}=", env_text, re.MULTILINE)]
     assert missing == []
 
