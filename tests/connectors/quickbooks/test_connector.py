@@ -213,8 +213,12 @@ def test_connector_test_warns_30_days_before_the_refresh_tokens_hard_expiry() ->
     options = QuickBooksSandboxOptions(oauth=OAuthOptions(hard_expires_in=12 * 86400))
     box = sandbox(data, clock, ticks, options=options)
     with box, quickbooks_connector(box, FakeTokenStore(), clock, ticks, streams=["items"]) as connector:
-        lines = said(connector.check())
+        raw = connector.check()
+    lines = said(raw)
     assert [line.ok for line in lines] == [True, True]
     expires = (clock.now + timedelta(days=12)).date().isoformat()
     assert f"WARNING: the refresh token expires {expires}" in lines[0].detail
     assert "connector authorize" in lines[0].detail
+    [chinese] = said(raw[:1], "zh")
+    assert f"；警告：刷新令牌将于 {expires} 过期（还剩 12 天）" in chinese.detail
+    assert chinese.detail.startswith("访问令牌有效期至 ")
