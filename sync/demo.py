@@ -360,7 +360,6 @@ def demo_config(
 ) -> str:
     """The demo's ledgerbridge.yaml: connectors pointing at the sandboxes' URLs (`books_entry`: the
     chosen books' own `connectors:` entry, unless they are Zoho Books), the rules against those books."""
-    database = (directory / "ledgerbridge.db").as_posix()
     books = accounting.source
     owner = " missing_owner," if accounting.owners else ""
     credit_notes, credit_scope = "", ""
@@ -392,12 +391,7 @@ def demo_config(
 # own limits then apply), put your ids in, and store your secrets with `ledgerbridge secret set NAME`.
 # See docs/demo.md.
 
-database_url: sqlite:///{database}
-base_currency: CNY
-timezone: Asia/Shanghai
-locale: {lang}
-
-{connectors}
+{_settings(directory, lang, connectors)}
 reconcile:
   rules:
     - name: {CRM_VS_BOOKS}          # every CRM invoice must be in {accounting.label}, and agree
@@ -416,13 +410,7 @@ reconcile:
       tolerance: {{amount: "0.01"}}
       audit: []
       after: [{books}]
-    - name: {FXIAOKE_SETTLEMENT}             # Fxiaoke orders against their 回款 (payments)
-      kind: settlement
-      invoices: {{source: {FXIAOKE}, kind: sales_order}}
-      payments: {{source: {FXIAOKE}, kind: payment}}
-      tolerance: {{amount: "0.01"}}
-      audit: []
-      after: [{FXIAOKE}]{orders}
+{_FXIAOKE_SETTLEMENT}{orders}
   audits:
     - name: {AUDIT_PLAN}                   # each check once per document, findings named after the plan
       scope:
@@ -441,32 +429,43 @@ reconcile:
 """
 
 
-def kingdee_config(directory: Path, connectors: str, lang: Lang) -> str:
-    """The Fxiaoke-Kingdee pair's ledgerbridge.yaml: Fxiaoke's orders against Kingdee's sales orders
-    (SAL_SaleOrder), its invoice applications against the VAT invoices, its 回款 against Kingdee's 收款单
-    (AR_RECEIVEBILL), both settlements and the audit of Fxiaoke's orders."""
-    database = (directory / "ledgerbridge.db").as_posix()
-    return f"""\
-{_CONFIG_HEAD}
-# Fxiaoke (纷享销客) against the Kingdee K/3 Cloud (金蝶云星空) account it feeds; both connectors point
-# at the bundled sandboxes, which listened on 127.0.0.1 only while the demo ran. The secret values are
-# stored encrypted in the database (`secret:NAME`). See docs/demo.md.
-
-database_url: sqlite:///{database}
-base_currency: CNY
-timezone: Asia/Shanghai
-locale: {lang}
-
-{connectors}
-reconcile:
-  rules:
+_FXIAOKE_SETTLEMENT = f"""\
     - name: {FXIAOKE_SETTLEMENT}             # Fxiaoke orders against their 回款 (payments)
       kind: settlement
       invoices: {{source: {FXIAOKE}, kind: sales_order}}
       payments: {{source: {FXIAOKE}, kind: payment}}
       tolerance: {{amount: "0.01"}}
       audit: []
-      after: [{FXIAOKE}]
+      after: [{FXIAOKE}]"""
+"""Both pairs' rule for Fxiaoke's own settlement."""
+
+
+def _settings(directory: Path, lang: Lang, connectors: str) -> str:
+    """A demo configuration's settings and its `connectors:` section (the database in `directory`)."""
+    database = (directory / "ledgerbridge.db").as_posix()
+    return f"""\
+database_url: sqlite:///{database}
+base_currency: CNY
+timezone: Asia/Shanghai
+locale: {lang}
+
+{connectors}"""
+
+
+def kingdee_config(directory: Path, connectors: str, lang: Lang) -> str:
+    """The Fxiaoke-Kingdee pair's ledgerbridge.yaml: Fxiaoke's orders against Kingdee's sales orders
+    (SAL_SaleOrder), its invoice applications against the VAT invoices, its 回款 against Kingdee's 收款单
+    (AR_RECEIVEBILL), both settlements and the audit of Fxiaoke's orders."""
+    return f"""\
+{_CONFIG_HEAD}
+# Fxiaoke (纷享销客) against the Kingdee K/3 Cloud (金蝶云星空) account it feeds; both connectors point
+# at the bundled sandboxes, which listened on 127.0.0.1 only while the demo ran. The secret values are
+# stored encrypted in the database (`secret:NAME`). See docs/demo.md.
+
+{_settings(directory, lang, connectors)}
+reconcile:
+  rules:
+{_FXIAOKE_SETTLEMENT}
     - name: {KINGDEE_ORDERS}       # every Fxiaoke order must be a Kingdee 销售订单, and agree
       left: {{source: {FXIAOKE}, kind: sales_order}}
       right: {{source: {KINGDEE}, kind: sales_order}}
