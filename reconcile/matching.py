@@ -9,6 +9,7 @@ from config.rules import CrossKey, MatchRule, key_name
 from reconcile.compare import Comparer
 from reconcile.facts import ambiguity_facts
 from reconcile.findings import Tolerances, describe, finding
+from reconcile.match_list import MatchList
 from reconcile.passes import (
     GROUP_CAP,
     Board,
@@ -54,7 +55,7 @@ def match(
         run.aggregates()
     run.leftovers()
     return MatchResult(
-        matches=tuple(run.matches),
+        matches=run.matches,
         discrepancies=tuple(sorted(run.findings, key=_order)),
         bridge=run.bridge.build(),
         left_count=len(run.board.left),
@@ -83,7 +84,7 @@ class _Run:
         self.tolerances = Tolerances.of(rule.tolerance)
         self.comparer = Comparer(rule, self.tolerances, ctx.base_currency, ctx.aliases)
         self.bridge = BridgeBuilder(ctx.base_currency)
-        self.matches: list[Match] = []
+        self.matches = MatchList()
         self.findings: list[Discrepancy] = []
         self.ignored: list[LedgerRow] = []
 
@@ -168,12 +169,12 @@ class _Run:
         """One-to-one pairs: the clean ones take a fast path (this loop runs a million times)."""
         left, right = self.board.left, self.board.right
         left_taken, right_taken = self.board.left_taken, self.board.right_taken
-        clean, add_clean, matches = self.comparer.clean, self.bridge.add_clean, self.matches
+        clean, add_clean, add_pair = self.comparer.clean, self.bridge.add_clean, self.matches.add_pair
         for i, j in pairs:
             lrow, rrow = left[i], right[j]
             if clean(lrow, rrow) and add_clean(lrow, rrow):
                 left_taken[i] = right_taken[j] = 1
-                matches.append(Match((lrow,), (rrow,), how))
+                add_pair(lrow, rrow, how)
             else:
                 self._pair(((i,), (j,)), how)
 

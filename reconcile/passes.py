@@ -9,12 +9,14 @@ group of candidates, the one best assignment (reconcile/assignment.py).
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from config.rules import CrossKey, MatchRule
 from reconcile.assignment import settle
+from reconcile.compact_sequence import CompactSequence
 from reconcile.findings import Tolerances
 from reconcile.match_keys import normalize_number, normalize_party
 from reconcile.party_aliases import NO_ALIASES, PartyAliases
@@ -24,6 +26,33 @@ from store.ledger_rows import LedgerRow
 Pair = tuple[int, int]
 Group = tuple[tuple[int, ...], tuple[int, ...]]
 """Indexes of left rows and right rows that belong together (a match, or an ambiguous group)."""
+
+
+class PairList(CompactSequence[Pair]):
+    """One-to-one pairs held as two arrays of row indexes: 16 bytes a pair where a list of `Pair` tuples
+    takes about 144 (the tuple and its two ints; a million pairs in the `number` pass). Reads as that
+    list: the same pairs in order, and equal to it."""
+
+    __slots__ = ("_left", "_right")
+
+    def __init__(self, pairs: Iterable[Pair] = ()) -> None:
+        self._left = array("q")
+        self._right = array("q")
+        for i, j in pairs:
+            self.add(i, j)
+
+    def add(self, i: int, j: int) -> None:
+        self._left.append(i)
+        self._right.append(j)
+
+    def __len__(self) -> int:
+        return len(self._left)
+
+    def _item(self, k: int) -> Pair:
+        return self._left[k], self._right[k]
+
+    def __iter__(self) -> Iterator[Pair]:
+        return zip(self._left, self._right, strict=True)
 
 
 @dataclass
@@ -100,7 +129,7 @@ def _index_live(
 
 def exact_pass(
     board: Board, key: str | CrossKey, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
-) -> tuple[list[Pair], list[Group]]:
+) -> tuple[Sequence[Pair], list[Group]]:
     """Pairs the free rows that share a key value. Returns one-to-one pairs and the other groups
     (one-to-many through a reference = aggregate; many-to-many = ambiguous), for the caller to sort."""
     if key == "number" and not board.forbidden:
@@ -125,7 +154,7 @@ def _pairs_and_groups(edges: list[tuple[int, list[int]]]) -> tuple[list[Pair], l
 
 def _number_pass(
     board: Board, left_norm: Sequence[str | None], right_norm: Sequence[str | None]
-) -> tuple[list[Pair], list[Group]]:
+) -> tuple[Sequence[Pair], list[Group]]:
     """The `number` key without overrides: the pairs and groups of the general path, without an edge,
     a candidate list and a degree per row. Edges join only rows of one number, so each number is
     settled on its own: one free row a side is a pair (a million of them); any other number takes the
@@ -140,29 +169,33 @@ def _number_pass(
             seen = setdefault(value, j)
             if seen != j:
                 many.setdefault(value, [seen]).append(j)
-    claims: dict[str, int] = {}
+    # Left rows claiming each number, counted on its first free right row (0, 1, or 2 for "more"): a
+    # byte per right row instead of a dict entry per number.
+    claims = bytearray(len(board.right_taken))
+    find = first.get
     for i, taken in enumerate(board.left_taken):
         value = left_norm[i]
-        if not taken and value is not None and value in first:
-            claims[value] = claims.get(value, 0) + 1
-    pairs: list[Pair] = []
+        if not taken and value is not None and (at := find(value)) is not None and claims[at] < 2:
+            claims[at] += 1
+    pairs = PairList()
+    add = pairs.add
     edges: list[tuple[int, list[int]]] = []  # the numbers with more than one free row on a side
     for i, taken in enumerate(board.left_taken):
         value = left_norm[i]
-        if taken or value is None or value not in claims:
+        if taken or value is None or (at := find(value)) is None:
             continue
-        if claims[value] == 1 and value not in many:
-            pairs.append((i, first[value]))
+        if claims[at] == 1 and value not in many:
+            add(i, at)
             continue
         found = many.get(value)
-        edges.append((i, [first[value]] if found is None else _prefer_live(board, found)))
+        edges.append((i, [at] if found is None else _prefer_live(board, found)))
     if not edges:
         return pairs, []
     if any(board.left[i].deleted for i, _ in edges):
         edges = _prefer_live_left(board, edges)
     more, groups = _pairs_and_groups(edges)
     if more:
-        pairs = sorted(pairs + more)
+        return sorted([*pairs, *more]), groups
     return pairs, groups
 
 

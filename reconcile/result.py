@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -178,7 +178,8 @@ class BridgeBuilder:
 class MatchResult:
     """The outcome of one rule over two sets: what was paired cleanly, what was found, the bridge."""
 
-    matches: tuple[Match, ...]
+    matches: Sequence[Match]
+    """In order; a `reconcile.match_list.MatchList` from `match` (plain pairs held compactly)."""
     discrepancies: tuple[Discrepancy, ...]
     bridge: Bridge
     left_count: int

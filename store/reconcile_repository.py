@@ -52,6 +52,7 @@ from store.reconcile_tables import (
     reconcile_overrides,
     reconcile_runs,
 )
+from store.shared_rows import with_counterpart
 from store.tables import allocations, document_lines, documents
 
 _BATCH = 2_000
@@ -189,8 +190,12 @@ class SqlReconcileRepository:
 
     # ------------------------------------------------------------------ reads for a run
 
-    def load_rows(self, spec: DocumentSet) -> list[LedgerRow]:
+    def load_rows(
+        self, spec: DocumentSet, counterparts: Mapping[str, LedgerRow] | None = None
+    ) -> list[LedgerRow]:
         """Every document of the set (deleted ones too: a tombstone is a finding), as compact rows.
+        `counterparts`: the other side's rows by number; a row with one holds its number and equal
+        amounts (store/shared_rows.py).
 
         Two million rows must fit in well under 1.5 GB (docs/performance.md, ADR 0032): values that
         repeat across documents (source, kind, customer, owner, currency, status, dates, rates) are read
@@ -243,6 +248,7 @@ class SqlReconcileRepository:
         same = text.setdefault
         rows: list[LedgerRow] = []
         append, new, loads = rows.append, tuple.__new__, json.loads
+        twin_of = counterparts.get if counterparts else None
         with self._engine.connect() as conn:
             for (
                 source,
@@ -280,40 +286,41 @@ class SqlReconcileRepository:
                     references, allocations = (loads(refs) if refs else None), allocated.get(doc_id, ())
                 else:
                     references = allocations = None
-                append(
-                    new(
-                        LedgerRow,
-                        (
-                            same(source, source),
-                            same(kind, kind),
-                            external_id,
-                            number,
-                            same(party_id, party_id),
-                            same(party_name, party_name),
-                            same(owner, owner),
-                            day[issued_on],
-                            day[due_on],
-                            same(currency, currency),
-                            rate_of[rate],
-                            subtotal,
-                            tax,
-                            total,
-                            balance,
-                            same(status, status),
-                            flag[deleted],
-                            references,
-                            allocations,
-                            lines_total,
-                            lines_min,
-                            doc_id,
-                            discount,
-                            shipping,
-                            adjustment,
-                            rounding,
-                            flag[tax_inclusive],
-                        ),
-                    )
+                row = new(
+                    LedgerRow,
+                    (
+                        same(source, source),
+                        same(kind, kind),
+                        external_id,
+                        number,
+                        same(party_id, party_id),
+                        same(party_name, party_name),
+                        same(owner, owner),
+                        day[issued_on],
+                        day[due_on],
+                        same(currency, currency),
+                        rate_of[rate],
+                        subtotal,
+                        tax,
+                        total,
+                        balance,
+                        same(status, status),
+                        flag[deleted],
+                        references,
+                        allocations,
+                        lines_total,
+                        lines_min,
+                        doc_id,
+                        discount,
+                        shipping,
+                        adjustment,
+                        rounding,
+                        flag[tax_inclusive],
+                    ),
                 )
+                if twin_of is not None and number is not None and (twin := twin_of(number)) is not None:
+                    row = with_counterpart(row, twin)
+                append(row)
         return rows
 
     def _conditions(self, spec: DocumentSet) -> list[ColumnElement[bool]]:

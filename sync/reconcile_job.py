@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from typing import Any, Final
 
 from config.rules import AuditPlan, CollectionsRule, MatchRule, SettlementRule, SideSpec
@@ -16,10 +17,11 @@ from config.settings import Settings
 from reconcile.audits import AuditContext, AuditLimits, AuditResult, audit_plan
 from reconcile.findings import Tolerances
 from reconcile.lifecycle import ExceptionState, plan_run
+from reconcile.match_list import links_of
 from reconcile.matching import match
 from reconcile.party_aliases import NO_ALIASES, PartyAliases
 from reconcile.periods import Period, parse_period
-from reconcile.result import BridgeBuilder, MatchContext, MatchResult
+from reconcile.result import BridgeBuilder, MatchContext, MatchResult, Why
 from reconcile.settlement import settle
 from reconcile.status import derive_statuses, orders_to_look_up
 from store.db import Engine
@@ -30,10 +32,10 @@ from store.party_aliases import SqlAliasStore
 from store.reconcile_repository import (
     DocumentSet,
     ExceptionChange,
-    MatchLink,
     ReconcileRunRecord,
     SqlReconcileRepository,
 )
+from store.shared_rows import counterpart_index
 from sync.collections_job import load_collections, run_collections
 
 Rule = MatchRule | SettlementRule | CollectionsRule
@@ -250,7 +252,8 @@ class _Loaded:
     sides (the implicit plan's scope is the rules' sides), so each set comes from SQL once. A set is
     the same only with the same source, kind, filters, date range and allocation options. Rows are
     immutable tuples and nothing writes documents during a run; each caller gets its own list (a
-    settlement adds its credit notes to its payments). Sets no later item reads are dropped."""
+    settlement adds its credit notes to its payments). Sets no later item reads are dropped. A set read
+    after others holds their objects for its equal numbers and amounts (store/shared_rows.py)."""
 
     def __init__(self, repo: SqlReconcileRepository) -> None:
         self._repo = repo
@@ -261,7 +264,9 @@ class _Loaded:
         key = (side, (spec.start, spec.end, spec.with_allocations, spec.allocated_into_range_of))
         rows = self._sets.get(key)
         if rows is None:
-            rows = self._sets[key] = self._repo.load_rows(spec)
+            # A side read after another shares the other's numbers and equal amounts (ADR 0032).
+            earlier = counterpart_index(chain.from_iterable(self._sets.values())) if self._sets else None
+            rows = self._sets[key] = self._repo.load_rows(spec, earlier)
         return list(rows)
 
     def keep(self, sides: set[_SideKey]) -> None:
@@ -544,18 +549,19 @@ def _audit_summary(settings: Settings, result: AuditResult) -> dict[str, Any]:
 
 def _links(result: MatchResult) -> list[tuple[int, int, int, str, str | None]]:
     """(group number, left document id, right document id, how, why) per pair, as MatchLink orders
-    them; `why` is the JSON of a scored pair's components (the UI's "why"), None for other pairs."""
+    them; `why` is the JSON of a scored pair's components (the UI's "why"), None for other pairs.
+    Read off the match list's pairs: no `Match` is made for a plain pair (reconcile/match_list.py)."""
     links: list[tuple[int, int, int, str, str | None]] = []
     append = links.append
-    for group_no, found in enumerate(result.matches):
-        why = None if found.why is None else json.dumps(found.why.to_json(), sort_keys=True)
-        if len(found.left) == 1 and len(found.right) == 1:  # nearly all: skip the nested loops
-            left_id, right_id = found.left[0].doc_id, found.right[0].doc_id
-            if left_id is not None and right_id is not None:
-                append((group_no, left_id, right_id, found.how, why))
+    shown: tuple[Why | None, str | None] = (None, None)
+    for group_no, left, right, how, why in links_of(result.matches):
+        left_id, right_id = left.doc_id, right.doc_id
+        if left_id is None or right_id is None:
             continue
-        for left in found.left:
-            for right in found.right:
-                if left.doc_id is not None and right.doc_id is not None:
-                    append(MatchLink(group_no, left.doc_id, right.doc_id, found.how, why))
+        if why is None:
+            append((group_no, left_id, right_id, how, None))
+            continue
+        if shown[0] is not why:  # a group's pairs share their match's why: its JSON once
+            shown = (why, json.dumps(why.to_json(), sort_keys=True))
+        append((group_no, left_id, right_id, how, shown[1]))
     return links

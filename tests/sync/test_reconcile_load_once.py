@@ -36,9 +36,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[DocumentSet]:
     seen: list[DocumentSet] = []
     load = SqlReconcileRepository.load_rows
 
-    def counted(self: SqlReconcileRepository, spec: DocumentSet) -> Any:
+    def counted(self: SqlReconcileRepository, spec: DocumentSet, *counterparts: Any) -> Any:
         seen.append(spec)
-        return load(self, spec)
+        return load(self, spec, *counterparts)
 
     monkeypatch.setattr(SqlReconcileRepository, "load_rows", counted)
     return seen
