@@ -55,7 +55,13 @@ class KingdeeConnector:
             for form in stream.spec.forms
         ]
         return check_connection(
-            say("check.sign_in_login", url=session.cfg.server_url, login=session.login.describe),
+            say(
+                "check.kingdee.sign_in",
+                url=session.cfg.server_url,
+                method=session.login.method,
+                user=session.cfg.user_name,
+                acct=session.cfg.acct_id,
+            ),
             sign_in,
             probes,
             extra=(self._organizations,),

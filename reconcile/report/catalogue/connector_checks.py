@@ -11,7 +11,6 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # ---------------------------------------------------------------- what was tried (every connector)
     "check.sign_in": ("sign in at {url}", "登录 {url}"),
     "check.sign_in_company": ("sign in at {url} (company {company})", "登录 {url}（公司 {company}）"),
-    "check.sign_in_login": ("sign in at {url} ({login})", "登录 {url}（{login}）"),
     "check.stream": ("stream {name}", "数据流 {name}"),
     "check.stream_form": ("stream {name} ({form})", "数据流 {name}（{form}）"),
     "check.read_stream": ("read stream {name}", "读取数据流 {name}"),
@@ -65,6 +64,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "`ledgerbridge connector authorize {connector}`（已授予：{granted}）",
     ),
     # ---------------------------------------------------------------- Kingdee K/3 Cloud
+    "check.kingdee.sign_in": (
+        "sign in at {url} ({method} as {user} in data center {acct})",
+        "登录 {url}（{method}，以用户 {user} 登录账套 {acct}）",
+    ),
     "check.kingdee.signed_in": (
         "signed in; the session is reused until {until} UTC",
         "已登录；会话将沿用至 {until} UTC",
