@@ -253,21 +253,36 @@ ZOHO_BOOKS = Accounting(
     credit_notes_applied=True,
     owners=True,
 )
+_UNAPPLIED = {("allocation_to_missing", "missing_in_left"): "unapplied_payment"}
+"""Neither QuickBooks nor Xero keeps an allocation to an invoice it does not have: the payment's money
+is unapplied there (QuickBooks' UnappliedAmt, a Xero overpayment)."""
+
+
+def _vendor_books(
+    name: str,
+    label: str,
+    serve: Callable[[DemoCompany], ServedBooks],
+    token_key: Callable[[Any], str],
+    *,
+    credit_notes_applied: bool,
+    changed: Mapping[tuple[str, str], str | None] | None = None,
+) -> Accounting:
+    """Books in a vendor's own sandbox: no sales orders, no salesperson on an invoice."""
+    return Accounting(
+        name=name, label=label, source=name, sales_orders=False, credit_notes_applied=credit_notes_applied,
+        owners=False, serve=serve, token_key=token_key, changed={**_UNAPPLIED, **(changed or {})},
+    )  # fmt: skip
+
+
 ACCOUNTING: dict[str, Accounting] = {
     ZOHO_BOOKS.name: ZOHO_BOOKS,
-    "quickbooks": Accounting(
-        name="quickbooks",
-        label="QuickBooks Online",
-        source=QUICKBOOKS,
-        sales_orders=False,
+    QUICKBOOKS: _vendor_books(
+        QUICKBOOKS,
+        "QuickBooks Online",
+        serve_quickbooks,
+        quickbooks_token_key,
         credit_notes_applied=False,
-        owners=False,
-        serve=serve_quickbooks,
-        token_key=quickbooks_token_key,
         changed={
-            # QuickBooks keeps no allocation to an invoice it does not have: the payment's money is
-            # unapplied there (UnappliedAmt).
-            ("allocation_to_missing", "missing_in_left"): "unapplied_payment",
             # The credit memo itself names no invoice (its zero payment does): the audit has nothing to
             # compare it with; the settlement still sees the invoice overpaid.
             ("credit_note_exceeds_invoice", "credit_note_exceeds_invoice"): None,
@@ -276,20 +291,6 @@ ACCOUNTING: dict[str, Accounting] = {
             ("currency_mismatch", "currency_mismatch"): None,
         },
     ),
-    "xero": Accounting(
-        name="xero",
-        label="Xero",
-        source="xero",
-        sales_orders=False,
-        credit_notes_applied=True,
-        owners=False,
-        serve=serve_xero,
-        token_key=xero_token_key,
-        changed={
-            # Xero has no allocation to a missing invoice: what the payment did not apply is an
-            # overpayment.
-            ("allocation_to_missing", "missing_in_left"): "unapplied_payment",
-        },
-    ),
+    "xero": _vendor_books("xero", "Xero", serve_xero, xero_token_key, credit_notes_applied=True),
 }
 """`--accounting` choices, by name; `ZOHO_BOOKS` is the default (the demo as it always was)."""
