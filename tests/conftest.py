@@ -14,6 +14,7 @@ Fixtures (use them; never create tables in the `test` database yourself):
 - `token_store` — a `FakeTokenStore` implementing `connectors.base.TokenStore` in memory.
 - (autouse) structlog is reset to its defaults after every test, so a CLI command run in-process
   cannot leave it printing into that test's closed capture.
+- (autouse) the process's known secrets (config.redaction.KNOWN) are forgotten after every test.
 
 Test folders are packages (each has an ``__init__.py``), so helpers import as ``tests.<folder>.<module>``.
 """
@@ -34,6 +35,7 @@ import pytest
 import structlog
 from sqlalchemy import Engine, make_url, text
 
+from config.redaction import KNOWN
 from connectors.base import Token
 from store.db import make_engine, upgrade
 
@@ -88,6 +90,15 @@ def _structlog_defaults_after_each_test() -> Iterator[None]:
     that is closed afterwards); later tests in the same worker must not log into it."""
     yield
     structlog.reset_defaults()
+
+
+@pytest.fixture(autouse=True)
+def _known_secrets_forgotten_after_each_test() -> Iterator[None]:
+    """The process's secret registry (config.redaction.KNOWN) learns every secret a test's in-process
+    command resolves; a short test value such as "secret" would then be scrubbed from a later test's
+    output in the same worker ("no [REDACTED] named ..."), so each test starts from nothing known."""
+    yield
+    KNOWN.forget_all()
 
 
 @pytest.fixture
