@@ -3,7 +3,9 @@ reconcile, reports — in one call, returning a summary that can be checked agai
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -13,10 +15,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
+from config.kinds import BankStatementSettings, ConnectorSettings
 from config.loader import load_config, parse_config
 from config.rules import ALL_AUDIT_CHECKS, AuditPlan, AuditScope, CollectionsRule, MatchRule
 from config.settings import Settings
+from connectors.bank.documents import read_statements, to_documents
 from connectors.sandbox.accounting import ACCOUNTING, ZOHO_BOOKS, Accounting, ServedBooks
+from connectors.sandbox.bank_files import BANK, COLLECTIONS, DATE_WINDOW_DAYS, csv_mapping_yaml
 from connectors.sandbox.demo_servers import Credentials, DemoSandboxes
 from connectors.sandbox.generator import (
     AUDIT_PLAN,
@@ -28,6 +33,7 @@ from connectors.sandbox.generator import (
     FXIAOKE,
     FXIAOKE_SETTLEMENT,
     FXIAOKE_VS_BOOKS,
+    ZONE,
     CompanySpec,
     DemoCompany,
     Truth,
@@ -65,6 +71,8 @@ Lang = Literal["zh", "en"]
 DEFAULT_DIR = Path("ledgerbridge-demo")
 CONFIG_NAME = "ledgerbridge.yaml"
 TRUTH_NAME = "truth.json"
+STATEMENTS_DIR = "statements"
+"""The bank connector's inbox in the demo's directory (loaded files move to its archive/)."""
 MARKER_NAME = ".ledgerbridge-demo"
 """Written into the demo's directory first: the demo runs again only where it finds it (or nothing)."""
 _MARKER_TEXT = (
@@ -82,6 +90,7 @@ _DEMO_FILES = frozenset(
         "ledgerbridge.key",
         "mismatches.xlsx",
         "mismatches.html",
+        STATEMENTS_DIR,
     }
 )
 """What a demo run writes; a directory holding only these and a demo config is a demo's from before
@@ -137,6 +146,17 @@ class DemoOptions:
     """Which systems it lives in: a key of PAIRS (`accounting` is the Zoho-Fxiaoke pair's books)."""
 
 
+@dataclass(frozen=True)
+class BankSummary:
+    """The summary's bank line: the statement files, their lines, the collections rule and its findings."""
+
+    connector: str
+    files: tuple[str, ...]
+    lines: int
+    rule: str
+    findings: dict[str, int]
+
+
 @dataclass
 class DemoResult:
     """What the demo did, as the command prints it and `--json` emits it."""
@@ -160,9 +180,25 @@ class DemoResult:
     pair: str = "zoho-fxiaoke"
     books: str = ZOHO_BOOKS.label
     """What the summary names the books."""
+    statements: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Bank connector -> the statement files the demo gave it (loaded now or by a previous run)."""
 
     def exceptions(self) -> dict[str, dict[str, int]]:
         return {run.rule.name: dict(run.result.counts) for run in self.rules}
+
+    def collections(self) -> list[BankSummary]:
+        """Each collections rule reading a bank connector the demo gave statements: what it found."""
+        return [
+            BankSummary(
+                connector=run.rule.bank.source,
+                files=self.statements[run.rule.bank.source],
+                lines=self.records.get(run.rule.bank.source, {}).get(run.rule.bank.kind, 0),
+                rule=run.rule.name,
+                findings=dict(run.result.counts),
+            )
+            for run in self.rules
+            if isinstance(run.rule, CollectionsRule) and run.rule.bank.source in self.statements
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -185,6 +221,7 @@ class DemoResult:
             "exceptions": self.exceptions(),
             "seconds": round(self.seconds, 1),
             "missing_steps": self.missing_steps,
+            "statements": {name: list(files) for name, files in self.statements.items()},
         }
 
 
@@ -217,8 +254,14 @@ def run_demo(
         )
         try:
             say("syncing every connector")
+            banks = tuple(name for name in staged.statements if name in {c.name for c in settings.connectors})
             with _progress(progress, staged.truth) as report:
-                syncs = sync_connectors(engine, settings, clock, report, full=True)
+                syncs = sync_connectors(engine, settings, clock, report, full=True, skip=banks)
+                for name, files in staged.statements.items():
+                    say(f"the bank statements in {name}'s inbox: " + ", ".join(files))
+                    drop_statements(settings.connector(name), files, clock)
+                if banks:
+                    syncs += sync_connectors(engine, settings, clock, report, full=False, only=banks)
                 if staged.later is not None:
                     say(staged.later.text)
                     staged.later.apply()
@@ -250,6 +293,7 @@ def run_demo(
         accounting=options.accounting if options.pair == ZOHO_FXIAOKE else None,
         pair=options.pair,
         books=staged.label,
+        statements={name: tuple(files) for name, files in staged.statements.items()},
     )
 
 
@@ -278,6 +322,8 @@ class Staged:
     access: Callable[[Settings], BooksAccess | None]
     secrets: Sequence[tuple[str, str]] | None = None
     later: Later | None = None
+    statements: Mapping[str, Mapping[str, bytes]] = field(default_factory=dict)
+    """Bank connector name -> the statement files (name -> bytes) dropped into its inbox."""
 
 
 def _zoho_fxiaoke(company: DemoCompany, accounting: Accounting) -> Staged:
@@ -303,6 +349,7 @@ def _zoho_fxiaoke(company: DemoCompany, accounting: Accounting) -> Staged:
         sandboxes=sandboxes,
         config=config,
         access=lambda settings: _books_access(settings, accounting, served),
+        statements={BANK: company.bank.files} if accounting.bank else {},
         later=Later(
             "the next day: invoices deleted in Zoho CRM; incremental sync",
             company.apply_later_changes,
@@ -381,7 +428,23 @@ def demo_config(
         if accounting.sales_orders
         else ""
     )
-    connectors = connectors_yaml(creds, zoho, fx, zoho_books=accounting is ZOHO_BOOKS, entries=books_entry)
+    bank = accounting.bank
+    entries = books_entry + (_bank_yaml(directory) if bank else "")
+    connectors = connectors_yaml(creds, zoho, fx, zoho_books=accounting is ZOHO_BOOKS, entries=entries)
+    collections = (
+        f"""
+    - name: {COLLECTIONS}                # every recorded payment must reach the bank, every credit the books
+      kind: collections
+      payments: {{source: {books}, kind: payment}}
+      bank: {{source: {BANK}, kind: bank_transaction}}   # credits only; debits are never receipts
+      tolerance: {{amount: "0.01"}}
+      date_window_days: {DATE_WINDOW_DAYS}                  # payment date vs booking or value date
+      fee_tolerance: {{amount: "5.00", percent: "3"}}        # a payout may be short by max(5.00, 3%)
+      audit: []
+      after: [{books}, {BANK}]"""
+        if bank
+        else ""
+    )
     return f"""\
 # ledgerbridge demo configuration, written by `ledgerbridge demo`.
 # The connectors point at the bundled vendor sandboxes, which listened on 127.0.0.1 only while the
@@ -410,7 +473,7 @@ reconcile:
       tolerance: {{amount: "0.01"}}
       audit: []
       after: [{books}]
-{_FXIAOKE_SETTLEMENT}{orders}
+{_FXIAOKE_SETTLEMENT}{orders}{collections}
   audits:
     - name: {AUDIT_PLAN}                   # each check once per document, findings named after the plan
       scope:
@@ -507,6 +570,40 @@ reconcile:
         discount_above_limit: {{percent: {DISCOUNT_LIMIT_PERCENT}}}         # of the subtotal
       after: [{FXIAOKE}]
 """
+
+
+def _bank_yaml(directory: Path) -> str:
+    """The demo's `bank_statement` connector: its inbox holds the camt.053 and the ICBC CSV."""
+    return f"""\
+  - name: {BANK}
+    kind: bank_statement
+    inbox: {(directory / STATEMENTS_DIR).as_posix()}   # loaded files move to archive/ inside it
+    formats: [camt053, csv]
+{csv_mapping_yaml("    ")}"""
+
+
+def drop_statements(
+    settings: ConnectorSettings, files: Mapping[str, bytes], clock: Callable[[], datetime]
+) -> list[Path]:
+    """Put the statement files into the connector's inbox, dated a minute before `clock()` (a file
+    modified in the last 30 seconds is taken for one still being copied in); a file its archive already
+    holds with the same bytes (a previous demo run loaded it) is not dropped again."""
+    assert isinstance(settings, BankStatementSettings)
+    assert settings.inbox is not None
+    inbox = Path(settings.inbox)
+    archive = Path(settings.archive) if settings.archive else inbox / "archive"
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    stamp = clock().timestamp() - 60
+    for name, data in files.items():
+        kept = archive / name
+        if kept.is_file() and kept.read_bytes() == data:
+            continue
+        path = inbox / name
+        path.write_bytes(data)
+        os.utime(path, (stamp, stamp))
+        dropped.append(path)
+    return dropped
 
 
 def connectors_yaml(
@@ -668,11 +765,16 @@ def sync_connectors(
     *,
     full: bool,
     only: Sequence[str] = (),
+    skip: Sequence[str] = (),
 ) -> list[SyncRunResult]:
     """`sync run [--full]` of every connector (or those named in `only`), as the command runs it: the
     connectors at once under their locks, one `sync.run` audit row (detail `demo: true`); the rules
     are not run after it (the demo reconciles once, after both syncs)."""
-    selection = [(cfg.name, None) for cfg in settings.connectors if not only or cfg.name in only]
+    selection = [
+        (cfg.name, None)
+        for cfg in settings.connectors
+        if (not only or cfg.name in only) and cfg.name not in skip
+    ]
     outcome = run_sync(
         engine,
         settings,
@@ -748,6 +850,10 @@ def company_documents(company: DemoCompany) -> dict[tuple[str, str], list[Canoni
         *company.zoho.truth("books", source=BOOKS),
         *company.fxiaoke.truth(source=FXIAOKE),
     ]
+    bank = demo_settings().connector(BANK)
+    assert isinstance(bank, BankStatementSettings)
+    for name, data in company.bank.files.items():  # read as `import statement` reads them
+        docs += to_documents(read_statements(data, name, bank), BANK, hashlib.sha256(data).hexdigest())
     grouped: dict[tuple[str, str], list[CanonicalDocument]] = {}
     for doc in docs:
         grouped.setdefault((doc.source, doc.kind.value), []).append(doc)
@@ -771,7 +877,14 @@ def reconcile_company(company: DemoCompany, settings: Settings | None = None) ->
             continue
         if isinstance(rule, CollectionsRule):
             pays, bank = (rows.get((side.source, side.kind), []) for side in (rule.payments, rule.bank))
-            found[rule.name] = list(collect(pays, bank, rule, context).discrepancies)
+            numbers = {
+                row.external_id: row.number
+                for row in rows.get((rule.payments.source, DocumentKind.INVOICE.value), [])
+                if row.number
+            }
+            today = company.truth.spec.as_of.astimezone(ZONE).date()
+            result = collect(pays, bank, rule, context, today=today, invoice_numbers=numbers)
+            found[rule.name] = list(result.discrepancies)
             continue
         invoices = rows.get((rule.invoices.source, rule.invoices.kind), [])
         payments = list(rows.get((rule.payments.source, rule.payments.kind), []))
@@ -822,4 +935,9 @@ def _audit_context(rows: Mapping[tuple[str, str], Sequence[LedgerRow]]) -> Audit
     return AuditContext(order_dates=orders, invoices=invoices)
 
 
-_LEDGER_KINDS = frozenset(kind.value for kind in DocumentKind if kind.is_ledger_document)
+_LEDGER_KINDS = frozenset(
+    kind.value
+    for kind in DocumentKind
+    if kind.is_ledger_document and kind is not DocumentKind.BANK_TRANSACTION
+)
+"""What the audit checks read: not a bank statement's lines (a debit is money out, not a negative amount)."""

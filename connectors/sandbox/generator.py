@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.sandbox.bank_files import BANK, BANK_PLANTS, COLLECTIONS, BankStatements, bank_statements
 from connectors.sandbox.company import FXIAOKE_OWNERS, PRODUCTS, SALESPEOPLE, Customer, customers
 from connectors.sandbox.fxiaoke.dataset import APPLICATION_REFERENCE, FxiaokeDataset, customer, product
 from connectors.sandbox.zoho.dataset import ZohoDataset
@@ -35,11 +36,11 @@ CRM_VS_BOOKS = "crm-vs-books-invoices"
 BOOKS_SETTLEMENT = "books-settlement"
 FXIAOKE_SETTLEMENT = "fxiaoke-settlement"
 FXIAOKE_VS_BOOKS = "fxiaoke-vs-books-orders"
-RULES = (CRM_VS_BOOKS, BOOKS_SETTLEMENT, FXIAOKE_SETTLEMENT, FXIAOKE_VS_BOOKS)
+RULES = (CRM_VS_BOOKS, BOOKS_SETTLEMENT, FXIAOKE_SETTLEMENT, FXIAOKE_VS_BOOKS, COLLECTIONS)
 AUDIT_PLAN = "demo-audit"
 """The demo's audit plan (`reconcile.audits:`): every audit finding is named after it."""
 RUNS = (*RULES, AUDIT_PLAN)
-"""What `reconcile run` runs in the demo, in order: the four rules, then the audit plan."""
+"""What `reconcile run` runs in the demo, in order: the five rules, then the audit plan."""
 
 AS_OF = datetime(2026, 10, 31, 10, 0, tzinfo=UTC)
 """Default 'now' of the company (18:00 in Shanghai): every record was last modified before it."""
@@ -266,6 +267,8 @@ class DemoCompany:
     truth: Truth
     later_deletions: list[str]
     """CRM invoice ids deleted the day after `as_of` (apply_later_changes)."""
+    bank: BankStatements = field(default_factory=lambda: BankStatements({}))
+    """The bank statements written from Books' payments (connectors/sandbox/bank_files.py)."""
 
     def apply_later_changes(self) -> int:
         """The next day: the planted CRM invoices are deleted (they move to the recycle bin)."""
@@ -1140,7 +1143,26 @@ class _Builder:
                 zoho.set_detail_fields(external_id, fields)
         for doc, at, extra in self.fx_docs:
             self.fx.add(doc, created_at=at, modified_at=at, extra=extra or None)
-        return DemoCompany(zoho, self.fx, self.overrides, self.truth, self.later)
+        return DemoCompany(zoho, self.fx, self.overrides, self.truth, self.later, self._bank(zoho))
+
+    def _bank(self, zoho: ZohoDataset) -> BankStatements:
+        """The bank statements of Books' payments, their plants in the truth (docs: bank_files.py)."""
+        broken = {m.external_id for m in self.truth.malformed}
+        numbers = {
+            doc.external_id: doc.number
+            for doc in zoho.live("books", DocumentKind.INVOICE)
+            if doc.number and doc.external_id not in broken
+        }
+        spec = self.spec
+        bank = bank_statements(
+            zoho.live("books", DocumentKind.PAYMENT), numbers, source=BOOKS,
+            as_of=spec.as_of.astimezone(ZONE).date(), seed=spec.seed, planted=spec.planted,
+        )  # fmt: skip
+        for plant in bank.plants:
+            rule, kind = BANK_PLANTS[plant.plant]
+            self.truth.planted.append(Planted(rule, kind, plant.plant, plant.payments, plant.lines))
+        self.truth.records[(BANK, DocumentKind.BANK_TRANSACTION.value)] += bank.lines
+        return bank
 
 
 _AUDIT_TYPES = frozenset(

@@ -217,6 +217,12 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
         for kind, count in sorted(counts.items(), key=lambda item: order.get(item[0], 99)):
             exceptions.add_row(rule, _label(catalogue, kind), str(count))
     out.print(exceptions)
+    for bank in result.collections():
+        found = ", ".join(f"{_label(catalogue, kind)} {n}" for kind, n in bank.findings.items())
+        said = found or text("demo.bank.clean")
+        files = ", ".join(bank.files)
+        _line(out, text("demo.bank", files=files, connector=bank.connector, lines=bank.lines, rule=bank.rule,
+                        findings=said))  # fmt: skip
     bridge = Table(text("demo.rule"), text("demo.explained"), text("demo.amount"), title=text("demo.bridge"))
     for run in result.rules:
         if isinstance(run, PlanRun):  # an audit plan compares nothing: no bridge

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 
+from config.kinds import BankStatementSettings
 from config.rules import ALL_AUDIT_CHECKS
+from connectors.bank.documents import read_statements
+from connectors.sandbox.bank_files import BANK, BANK_PLANTS, CAMT_NAME, COLLECTIONS, CSV_NAME, STRANGER
 from connectors.sandbox.company import customers
 from connectors.sandbox.generator import (
     BOOKS,
@@ -22,9 +26,9 @@ from connectors.sandbox.generator import (
     Planted,
     generate_company,
 )
-from reconcile.collections_match import BANK_FINDINGS
 from store.canonical import DocumentKind
 from store.discrepancies import DiscrepancyType
+from sync.demo import demo_settings, reconcile_company
 
 
 def truth_json(spec: CompanySpec) -> str:
@@ -40,11 +44,7 @@ def test_the_same_seed_gives_the_same_company_and_another_seed_another() -> None
 def test_every_discrepancy_type_is_expected_somewhere() -> None:
     expected = generate_company(CompanySpec(customers=10, orders=120)).truth.expected()
     assert list(expected) == list(RUNS)
-    # The generated company has no bank statement yet: the collections rule's findings are planted in
-    # tests/collections_data.py instead (issue 21).
-    assert {kind for counts in expected.values() for kind in counts} == {
-        t.value for t in DiscrepancyType if t not in BANK_FINDINGS
-    }
+    assert {kind for counts in expected.values() for kind in counts} == {t.value for t in DiscrepancyType}
 
 
 def test_audit_findings_are_expected_of_the_audit_plan_and_match_findings_of_the_rules() -> None:
@@ -182,3 +182,50 @@ def test_invoice_applications_have_no_payment_status_of_their_own() -> None:
         for o in (orders[a.references["sales_order"]] for a in applications)
     }
     assert collected == {"none", "partly", "fully"}
+
+
+def test_the_bank_statements_are_written_from_the_books_payments_and_read_as_the_connector_reads_them() -> (
+    None
+):
+    company = generate_company(CompanySpec(customers=20, orders=300))
+    files = company.bank.files
+    assert set(files) == {CAMT_NAME, CSV_NAME}
+    with pytest.raises(UnicodeDecodeError):
+        files[CSV_NAME].decode("utf-8")  # GB18030, as ICBC exports it
+    assert "交易日期,交易流水号,摘要,对方户名,对方账号,借方发生额,贷方发生额,余额" in files[CSV_NAME].decode(
+        "gb18030"
+    )
+    assert b"camt.053.001.02" in files[CAMT_NAME]
+    bank = demo_settings().connector(BANK)
+    assert isinstance(bank, BankStatementSettings)
+    lines = [  # every statement balances from opening to closing (CSV: row by row), or read_statements raises
+        line
+        for name, data in files.items()
+        for statement in read_statements(data, name, bank)
+        for line in statement.lines
+    ]
+    assert len(lines) == company.truth.records[(BANK, "bank_transaction")]
+    plants = {p.plant: p for p in company.truth.planted if p.rule == COLLECTIONS}
+    assert set(plants) == set(BANK_PLANTS)
+    payments = {
+        f"{BOOKS}/payment/{p.external_id}": p for p in company.zoho.live("books", DocumentKind.PAYMENT)
+    }
+    received = sum(
+        (p.total or 0 for k, p in payments.items() if k not in plants["not_in_bank"].left), Decimal(0)
+    )
+    payout = next(line for line in lines if line.batch_count)
+    assert payout.batch_count == len(plants["card_payout_fee"].left) == 3
+    assert payout.fee is not None
+    assert payout.fee > 0
+    stranger = next(line for line in lines if line.counterparty_name == STRANGER)
+    credits = sum((line.amount for line in lines if line.amount > 0), Decimal(0))
+    assert credits == received - payout.fee + stranger.amount  # each payment banked once, less the fee
+    texts = " ".join(line.remittance or "" for line in lines)
+    assert "ＩＮＶ－" in texts  # a payer typing full-width
+    assert "UMS SETTLEMENT" in texts
+
+
+def test_a_clean_company_banks_every_payment_and_plants_no_bank_finding() -> None:
+    company = generate_company(CompanySpec.clean(customers=10, orders=120))
+    assert company.bank.plants == []
+    assert reconcile_company(company)[COLLECTIONS] == []

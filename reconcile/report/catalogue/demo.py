@@ -19,4 +19,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "金蝶云星空账套。",
     ),
     "demo.books": ("Books: {label}", "账簿：{label}"),
+    "demo.bank": (
+        "Bank statements {files} loaded into {connector} ({lines} lines); {rule} matched the books' "
+        "payments with the bank's credits: {findings}.",
+        "银行对账单 {files} 已导入 {connector}（{lines} 笔）；{rule} 将账簿的收款与银行入账逐笔核对："
+        "{findings}。",
+    ),
+    "demo.bank.clean": ("every payment is in the bank", "每笔收款均已到账"),
 }
