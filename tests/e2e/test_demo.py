@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 
 from config.loader import load_config
 from connectors.sandbox.accounting import ACCOUNTING
+from connectors.sandbox.bank_files import BANK, CAMT_NAME, CSV_NAME
 from connectors.sandbox.generator import CompanySpec
+from reconcile.report.i18n import Catalogue
 from store.canonical import DocumentKey, DocumentKind
 from store.db import make_engine
 from store.discrepancies import DiscrepancyType
@@ -21,7 +23,7 @@ from store.repository import SqlLedgerRepository
 from store.secrets import SqlTokenStore
 from sync.bootstrap import secret_box
 from sync.cli import main
-from sync.demo import ZOHO_FXIAOKE, DemoOptions, DemoResult, run_demo
+from sync.demo import STATEMENTS_DIR, ZOHO_FXIAOKE, DemoOptions, DemoResult, run_demo
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +148,38 @@ def test_running_the_demo_again_in_the_same_directory_changes_nothing_and_double
     assert sum(run["opened"] for run in first["reconcile"]) == sum(
         sum(counts.values()) for counts in first["exceptions"].values()
     )
+    inbox = tmp_path / "demo" / STATEMENTS_DIR
+    if ACCOUNTING[accounting].bank:  # loaded once, kept once: not dropped again, no hash-suffixed copy
+        assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == []
+        assert sorted(p.name for p in (inbox / "archive").iterdir()) == sorted([CAMT_NAME, CSV_NAME])
+        assert second["statements"] == {BANK: [CAMT_NAME, CSV_NAME]}
+    else:
+        assert not inbox.exists()
+        assert second["statements"] == {}
+
+
+def test_the_summary_says_what_the_bank_statements_held_and_o2c_shows_what_reached_the_bank(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    capsys.readouterr()
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--lang", "en", *SMALL]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    catalogue = Catalogue("en")
+    assert f"Bank statements {CAMT_NAME}, {CSV_NAME} loaded into {BANK}" in printed
+    for kind in ("not_in_bank", "unrecorded_receipt", "fee_difference"):
+        assert f"{catalogue.value('type', kind)} 1" in printed
+    config = str(tmp_path / "demo" / "ledgerbridge.yaml")
+    sources = ["--orders-from", "zoho-crm", "--invoices-from", "zoho-books", "--payments-from", "zoho-books"]
+    for fmt in ("html", "xlsx"):
+        output = tmp_path / f"o2c.{fmt}"
+        args = ["--config", config, "report", "o2c", *sources, "--format", fmt, "--output", str(output)]
+        assert main([*args, "--lang", "en"]) == 0
+        if fmt == "html":
+            assert "Collected in bank" in output.read_text(encoding="utf-8")
+        else:
+            workbook = load_workbook(output, read_only=True)
+            cells = {cell for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row}
+            assert "Collected in bank" in cells
 
 
 def test_the_demo_config_keeps_secrets_in_the_encrypted_store_and_works_with_the_other_commands(
