@@ -218,7 +218,9 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
             exceptions.add_row(rule, _label(catalogue, kind), str(count))
     out.print(exceptions)
     for bank in result.collections():
-        found = ", ".join(f"{_label(catalogue, kind)} {n}" for kind, n in bank.findings.items())
+        found = text("demo.bank.separator").join(
+            f"{_label(catalogue, kind)} {n}" for kind, n in bank.findings.items()
+        )
         said = found or text("demo.bank.clean")
         files = ", ".join(bank.files)
         _line(out, text("demo.bank", files=files, connector=bank.connector, lines=bank.lines, rule=bank.rule,
