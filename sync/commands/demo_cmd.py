@@ -218,8 +218,9 @@ def _print_summary(result: DemoResult, lang: Literal["zh", "en"], out: Console |
             exceptions.add_row(rule, _label(catalogue, kind), str(count))
     out.print(exceptions)
     for bank in result.collections():
-        found = text("demo.bank.separator").join(
-            f"{_label(catalogue, kind)} {n}" for kind, n in bank.findings.items()
+        found = ("、" if lang == "zh" else ", ").join(  # a list as each language writes one
+            text("demo.bank.finding", label=_label(catalogue, kind), count=count)
+            for kind, count in bank.findings.items()
         )
         said = found or text("demo.bank.clean")
         files = ", ".join(bank.files)

@@ -26,5 +26,5 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{findings}。",
     ),
     "demo.bank.clean": ("every payment is in the bank", "每笔收款均已到账"),
-    "demo.bank.separator": (", ", "、"),
+    "demo.bank.finding": ("{label} {count}", "{label} {count} 笔"),
 }
