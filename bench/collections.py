@@ -21,14 +21,14 @@ import argparse
 import json
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from bench import in_fresh_process
 
 NOW = datetime(2026, 12, 31, 8, 0, tzinfo=UTC)
 BOOKS, BANK = "zoho-books", "bank"
@@ -224,14 +224,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.one)))
         return
     results = []
-    for n in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.collections", "--one", str(n)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
+    results = [in_fresh_process("bench.collections", int(s)) for s in args.sizes.split(",")]
     if args.json:
         print(json.dumps({"results": results}, indent=2))
         return

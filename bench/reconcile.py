@@ -31,14 +31,14 @@ import os
 import random
 import resource
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from bench import in_fresh_process
 
 LEFT, RIGHT = "crm", "books"
 PLANT_RATE = 0.02
@@ -283,18 +283,6 @@ def measure(n: int) -> dict[str, Any]:
     }
 
 
-def _in_fresh_process(n: int) -> dict[str, Any]:
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.reconcile", "--one", str(n)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    # The measurement is the last line: a warning logged to stdout (a lock renewal delayed by a slow
-    # million-row phase) must not cost a run of several minutes.
-    return dict(json.loads(output.strip().splitlines()[-1]))
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -308,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.one)))
         return
     sizes = [int(s) for s in args.sizes.split(",")] + ([1_000_000] if args.million else [])
-    results = [_in_fresh_process(n) for n in sizes]
+    results = [in_fresh_process("bench.reconcile", n) for n in sizes]
     growth = []
     for small, large in itertools.pairwise(results):
         factor = large["n"] / small["n"]
