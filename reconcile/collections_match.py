@@ -49,7 +49,8 @@ BatchPayment): payments sharing one are one group for the batch pass."""
 BANK_FINDINGS: Final = frozenset(
     {DiscrepancyType.NOT_IN_BANK, DiscrepancyType.UNRECORDED_RECEIPT, DiscrepancyType.FEE_DIFFERENCE}
 )
-"""The findings only a collections rule makes (the generated demo company has no bank statement yet)."""
+"""The findings only a collections rule makes: a data set without bank statements (the planted
+ledgers of tests/unit/reconcile) cannot hold them; the demo company plants them from its statements."""
 PAYMENT_REFERENCES: Final = ("reference_number", "payment_reference", "reference")
 """Where the accounting systems keep the payer's reference on a payment: Zoho Books `reference_number`,
 QuickBooks `PaymentRefNum` (payment_reference), Xero `Reference`."""
