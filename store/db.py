@@ -5,16 +5,18 @@ from __future__ import annotations
 import os
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy import Engine as Engine  # noqa: PLC0414 - re-exported for the shell (below)
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where migrations run, not here: every page-writer process (one per large stream
+# of a sync, sync/page_writer.py) imports this module and never migrates; alembic (with mako) was about
+# a fifth of such a process's start-up imports (issue 18).
 
 # The shell (sync/) never imports SQLAlchemy (issue 16: the store is the only owner of SQL): where it
 # holds the database handle, it names its type `store.db.Engine`.
@@ -146,6 +148,8 @@ def _sqlite_begin(conn: Connection) -> None:
 
 def alembic_config() -> Config:
     """Alembic configuration built in code: no alembic.ini is needed at runtime."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -153,6 +157,8 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     """The newest migration the code knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:  # pragma: no cover - the package always ships migrations
         raise RuntimeError("no migrations found")
@@ -161,6 +167,9 @@ def head_revision() -> str:
 
 def is_known_revision(revision: str) -> bool:
     """Whether `revision` is a migration this code ships (a newer database's is not)."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     try:
         script = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
     except CommandError:
@@ -170,6 +179,8 @@ def is_known_revision(revision: str) -> bool:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to `revision` in one transaction (transactional DDL on both databases)."""
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -178,6 +189,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 

@@ -256,7 +256,10 @@ class _Child:
             raise PageWriteError(f"the writer process said {message!r}, expected {word!r}")
 
 
-_ENTRY: Final = "import sys; from sync.page_writer import main; main(sys.argv[1])"
+_ENTRY: Final = "import sys; sys.modules['rich'] = None; from sync.page_writer import main; main(sys.argv[1])"
+"""The writer's interpreter starts here. `rich` is marked absent: structlog imports it (when installed)
+for pretty console tracebacks, ~50 ms of CPU per writer start; the writer reports its errors to the
+syncing process as one line of text and logs warnings only, so structlog's plain rendering does."""
 
 
 def main(descriptor: str) -> None:

@@ -59,6 +59,8 @@ Normalizer = Callable[[RawRecord, NormalizeContext], CanonicalDocument]
 
 def _text(raw: RawRecord, name: str, *, required: bool = False) -> str | None:
     value = raw.get(name)
+    if type(value) is str and value:  # nearly every call: the text itself, without the checks below
+        return value
     if value is None or value == "":
         if required:
             raise RecordError("is missing", field=name, rule=Rule.MISSING)

@@ -261,12 +261,20 @@ def _crm_line(row: Any, where: str) -> Line:
         raise RecordError("a line item must be an object", field=where, rule=Rule.NOT_AN_OBJECT, value=row)
     keys = {str(k).casefold(): k for k in row}
 
-    def pick(*names: str) -> tuple[str, Any]:
+    def pick(*names: str) -> tuple[str | None, Any]:
+        """The first of `names` present (any casing) and not null: (its key, its value), else (None,
+        None). The field's name for an error message is made only when there is one (issue 18)."""
         for candidate in names:
             key = keys.get(candidate)
-            if key is not None and row[key] is not None:
-                return f"{where}.{key}", row[key]
-        return f"{where}.{names[0]}", None
+            if key is not None and (value := row[key]) is not None:
+                return key, value
+        return None, None
+
+    def number(*names: str) -> Decimal | None:
+        key, value = pick(*names)
+        if type(value) is Decimal and value.is_finite():  # nearly every call: the HTTP loop's number
+            return value
+        return _to_decimal(f"{where}.{key or names[0]}", value)
 
     product = row.get("Product_Name") or row.get("product") or {}
     if not isinstance(product, Mapping):
@@ -276,19 +284,20 @@ def _crm_line(row: Any, where: str) -> Line:
             rule=Rule.NOT_AN_OBJECT,
             value=product,
         )
-    amount_field, amount = pick("total_after_discount", "total")
-    if amount is None:
-        raise RecordError("a line item needs a total", field=amount_field, rule=Rule.MISSING)
+    if pick("total_after_discount", "total")[1] is None:
+        raise RecordError(
+            "a line item needs a total", field=f"{where}.total_after_discount", rule=Rule.MISSING
+        )
     return _line(
         where,
         product=_opt_str(product.get("name")),
         product_external_id=_opt_str(product.get("id")),
         sku=_opt_str(product.get("Product_Code")) or _opt_str(pick("product_code")[1]),
         description=_opt_str(pick("description", "product_description")[1]),
-        quantity=_to_decimal(*pick("quantity")),
-        unit_price=_to_decimal(*pick("list_price", "unit_price")),
-        amount=_to_decimal(amount_field, amount),
-        tax=_to_decimal(*pick("tax")),
+        quantity=number("quantity"),
+        unit_price=number("list_price", "unit_price"),
+        amount=number("total_after_discount", "total"),
+        tax=number("tax"),
     )
 
 
@@ -553,7 +562,10 @@ def _owner(raw: RawRecord) -> str | None:
 
 
 def _amount(raw: Mapping[str, Any], key: str, *, where: str = "") -> Decimal | None:
-    return _to_decimal(field_name(key, where), raw.get(key))
+    value = raw.get(key)
+    if type(value) is Decimal and value.is_finite():  # nearly every call: no field name to make
+        return value
+    return _to_decimal(field_name(key, where), value)
 
 
 def _rate(raw: RawRecord, key: str) -> Decimal | None:
