@@ -13,10 +13,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import Engine, text
+
 from store.audit_tables import audit_log  # noqa: F401 - and the audit log's
 from store.db import is_known_revision, make_engine, upgrade
 from store.reconcile_tables import reconcile_runs  # noqa: F401 - and reconciliation's
 from store.schema import metadata
+from store.statement_keys import SINCE as STATEMENT_KEYS_SINCE
+from store.statement_keys import function_names, reinstall_after_restore, trigger_names
 from store.tables import documents  # noqa: F401 - registers the ledger's tables in `metadata`
 
 _LEDGER_TABLES = frozenset({"alembic_version", "documents", "revisions", "sync_state", "sync_runs"})
@@ -156,6 +160,33 @@ def ledger_schema_names() -> tuple[frozenset[str], frozenset[str]]:
         index.name for table in metadata.tables.values() for index in table.indexes if index.name
     )
     return tables, indexes
+
+
+def ledger_triggers() -> tuple[frozenset[str], frozenset[str]]:
+    """How a pg_dump listing names ledgerbridge's own trigger functions ("name()") and triggers
+    ("table name") on PostgreSQL (store/statement_keys.py, ADR 0037)."""
+    functions = frozenset(f"{name}()" for name in function_names())
+    return functions, frozenset(f"{table} {name}" for table, name in trigger_names())
+
+
+def without_triggers(listing: str) -> str:
+    """A pg_restore --list with every FUNCTION and TRIGGER entry commented out: a restore creates the
+    tables, data, indexes and constraints of the dump, and ledgerbridge's own triggers from its code
+    (`reinstall_triggers`), never a function body or trigger the file carries."""
+    kept = []
+    for line in listing.splitlines():
+        parts = line.split(None, 4)  # "12; 1255 16390 FUNCTION public name() owner"
+        skip = not line.startswith(";") and len(parts) > 3 and parts[3] in ("FUNCTION", "TRIGGER")
+        kept.append(f";{line}" if skip else line)
+    return "\n".join(kept) + "\n"
+
+
+def reinstall_triggers(engine: Engine) -> None:
+    """After a PostgreSQL restore: ledgerbridge's foreign-key triggers, if the restored schema has them."""
+    with engine.begin() as conn:
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        if str(revision) >= STATEMENT_KEYS_SINCE:
+            reinstall_after_restore(conn)
 
 
 def pg_dump_revision(tool: str, path: Path) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     Float,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from store.schema import ExactDecimal, Money, UtcDateTime, metadata
+from store.schema import TRIGGER_ON_POSTGRESQL, ExactDecimal, Money, UtcDateTime, metadata
 
 DIGEST_COMMENT = (
     "HMAC-SHA256 under the seal key of (stream, revision, deleted, payload_hash, the revision's snapshot); "
@@ -27,6 +27,16 @@ DIGEST_COMMENT = (
 
 ID = BigInteger().with_variant(Integer(), "sqlite")
 """Surrogate keys: BIGINT on PostgreSQL, INTEGER PRIMARY KEY (the rowid) on SQLite."""
+
+
+def _checked_per_statement(column: str, parent: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key a page write fills: a constraint on SQLite; on PostgreSQL statement-level triggers
+    over each COPY's transition table do its work (migration 0016, ADR 0037), so no DDL there."""
+    constraint = ForeignKeyConstraint(
+        [column], [f"{parent}.id"], ondelete=ondelete, info=TRIGGER_ON_POSTGRESQL
+    )
+    return constraint.ddl_if(dialect="sqlite")
+
 
 documents = Table(
     "documents",
@@ -71,7 +81,7 @@ documents = Table(
 document_lines = Table(
     "document_lines",
     metadata,
-    Column("document_id", ID, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("document_id", ID, primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("product", Text),
     Column("product_external_id", Text),
@@ -81,16 +91,18 @@ document_lines = Table(
     Column("unit_price", Money()),
     Column("amount", Money(), nullable=False),
     Column("tax", Money()),
+    _checked_per_statement("document_id", "documents", ondelete="CASCADE"),
 )
 
 allocations = Table(
     "allocations",
     metadata,
-    Column("document_id", ID, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("document_id", ID, primary_key=True),
     Column("position", Integer, primary_key=True),
     Column("invoice_external_id", Text, nullable=False),
     Column("target_kind", String(20), nullable=False),
     Column("amount", Money(), nullable=False),
+    _checked_per_statement("document_id", "documents", ondelete="CASCADE"),
 )
 
 sync_runs = Table(
@@ -129,15 +141,17 @@ revisions = Table(
     "revisions",
     metadata,
     Column("id", ID, primary_key=True, autoincrement=True),
-    Column("document_id", ID, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("document_id", ID, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("change_kind", String(12), nullable=False),
-    Column("sync_run_id", ID, ForeignKey("sync_runs.id")),
+    Column("sync_run_id", ID),
     Column("payload_hash", String(64), nullable=False),
     Column("raw_payload", Text, nullable=False),
     Column("snapshot", Text, nullable=False, comment="the canonical document as JSON after this change"),
     Column("recorded_at", UtcDateTime(), nullable=False),
     UniqueConstraint("document_id", "revision", name="uq_revisions_document_revision"),
+    _checked_per_statement("document_id", "documents", ondelete="CASCADE"),
+    _checked_per_statement("sync_run_id", "sync_runs"),
 )
 
 quarantine = Table(

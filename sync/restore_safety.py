@@ -26,7 +26,7 @@ from pathlib import Path
 from cryptography.fernet import InvalidToken
 
 from reconcile.report.i18n import Catalogue
-from store.backups import Head, ledger_schema_names, sqlite_objects, sqlite_objects_at
+from store.backups import Head, ledger_schema_names, ledger_triggers, sqlite_objects, sqlite_objects_at
 from store.db import Engine
 from store.integrity import Seal
 from store.locks import LockHeld, named_lock
@@ -45,6 +45,8 @@ _PG_ALLOWED = (
     "FK CONSTRAINT",
     "CONSTRAINT",
     "COMMENT",
+    "FUNCTION",
+    "TRIGGER",
 )
 """Table-of-contents entry types of a pg_dump of a ledgerbridge database (longest prefix first)."""
 
@@ -96,8 +98,10 @@ def check_sqlite_schema(path: Path, revision: str) -> None:
 def check_pg_listing(listing: str) -> None:
     """Every entry of the dump's table of contents is a table, index, sequence, constraint, default or
     comment of ledgerbridge's tables in the public schema: a trigger, view, function, rule, policy or
-    extension (whatever pg_catalog entry it would create) is refused."""
+    extension (whatever pg_catalog entry it would create) is refused, but for ledgerbridge's own foreign-key
+    triggers and their functions by name (ADR 0037), which the restore skips and creates anew."""
     tables, indexes = ledger_schema_names()
+    functions, triggers = ledger_triggers()
     for line in listing.splitlines():
         if not line.strip() or line.startswith(";"):
             continue
@@ -114,6 +118,9 @@ def check_pg_listing(listing: str) -> None:
             raise UnsafeBackup("restore.foreign_table", name=repr(name))
         if kind == "INDEX" and name not in indexes:
             raise UnsafeBackup("restore.foreign_index", name=repr(name))
+        ours = functions if kind == "FUNCTION" else triggers if kind == "TRIGGER" else None
+        if ours is not None and " ".join(words[1:3] if kind == "TRIGGER" else [name]) not in ours:
+            raise UnsafeBackup("restore.foreign_pg_entry", entry=entry.rsplit(" ", 1)[0])
 
 
 # ----------------------------------------------------------------------------- the key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from store.schema import metadata
+from store.schema import compared_on, metadata
 
 config = context.config
 
@@ -16,6 +16,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTERs by table copy
         compare_type=True,
+        include_object=compared_on(connection.dialect.name),  # PostgreSQL's trigger-checked keys (0016)
     )
     with context.begin_transaction():
         context.run_migrations()

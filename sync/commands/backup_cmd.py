@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,11 @@ from store.backups import (
     copy_sqlite,
     pg_dump_contents,
     pg_dump_revision,
+    reinstall_triggers,
     restore_sqlite,
     sqlite_contents,
     sqlite_revision,
+    without_triggers,
 )
 from store.db import (
     Engine,
@@ -289,12 +292,31 @@ def _pg_dump_revision(app: AppContext, path: Path) -> str:
 def _pg_restore(app: AppContext, engine: Engine, path: Path) -> None:
     url, environ = _libpq(engine)
     tool = _tool(app, "pg_restore", f"`pg_restore --clean --if-exists --no-owner --dbname '{url}' {path}`")
-    result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
-        [tool, "--clean", "--if-exists", "--no-owner", "--single-transaction", "--dbname", url, str(path)],
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    handle, name = tempfile.mkstemp(suffix=".list")  # the dump's entries but its functions and triggers
+    listed = Path(name)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(without_triggers(_pg_listing(tool, path)))
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed tool, arguments passed as a list
+            [
+                tool,
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--use-list",
+                str(listed),
+                "--dbname",
+                url,
+                str(path),
+            ],
+            env=environ,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        listed.unlink(missing_ok=True)
     if result.returncode != 0:
         raise CommandFailed(app.text("restore.pg_restore_failed", error=result.stderr.strip()))
+    reinstall_triggers(engine)  # ledgerbridge's own (ADR 0037), from its code
