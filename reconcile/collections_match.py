@@ -385,7 +385,7 @@ class _Run:
             fields = [FieldDiff(field="currency", left=pays[0].currency, right=credits[0].currency)]
         found = finding(self.rule.name, kind, pays, credits, text, fields=fields)
         self.findings.append(found)
-        self.bridge.add(found.type.value, pays, credits)
+        self._bridge(found.type.value, pays, credits)
 
     def _take(
         self,
@@ -406,7 +406,7 @@ class _Run:
         if line is None:
             return
         if len(pays) != 1 or len(credits) != 1 or not self.bridge.add_clean(pays[0], credits[0]):
-            self.bridge.add(line, pays, credits)
+            self._bridge(line, pays, credits)
 
     def _fee(
         self, pays: Sequence[LedgerRow], credits: Sequence[LedgerRow], fee: int, reported: int | None
@@ -423,7 +423,7 @@ class _Run:
         ]
         found = finding(self.rule.name, DiscrepancyType.FEE_DIFFERENCE, pays, credits, text, fields=fields)
         self.findings.append(found)
-        self.bridge.add(found.type.value, pays, credits)
+        self._bridge(found.type.value, pays, credits)
 
     def _ambiguous(self, lefts: Sequence[int], rights: Sequence[int]) -> None:
         for n in lefts:
@@ -438,7 +438,7 @@ class _Run:
         )
         found = finding(self.rule.name, DiscrepancyType.AMBIGUOUS_MATCH, pays, credits, text)
         self.findings.append(found)
-        self.bridge.add(found.type.value, pays, credits)
+        self._bridge(found.type.value, pays, credits)
 
     def _not_in_bank(self, payment: LedgerRow, due: date | None) -> None:
         when = f" by {due.isoformat()}" if due is not None else ""
@@ -463,6 +463,13 @@ class _Run:
         found = finding(self.rule.name, DiscrepancyType.UNRECORDED_RECEIPT, [], [credit], text, fields=facts)
         self.findings.append(found)
         self.bridge.add(found.type.value, [], [credit])
+
+    def _bridge(self, line: str, pays: Sequence[LedgerRow], credits: Sequence[LedgerRow]) -> None:
+        """Add a pair's documents to the bridge, the bank credits in the base currency at their payments'
+        rate: a statement states no exchange rate, and a credit in the payments' own currency is worth
+        what they are worth. (Left unconverted, a foreign pair's whole base amount would show as a
+        within-tolerance difference and the right total would leave the credits out.)"""
+        self.bridge.add(line, pays, [_at_rate_of(pays, credit) for credit in credits])
 
     # ------------------------------------------------------------------ helpers
 
@@ -690,3 +697,17 @@ def _decimal(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(text) from exc
+
+
+def _at_rate_of(pays: Sequence[LedgerRow], credit: LedgerRow) -> LedgerRow:
+    """The credit with the rate its payments were booked at (their base total over their total), when it
+    states none and is in their currency; otherwise as it is (a credit that cannot be converted is
+    counted as unconverted by the bridge, and said)."""
+    if credit.rate is not None or not pays or any(p.currency != credit.currency for p in pays):
+        return credit
+    live = [(p.total, p.rate) for p in pays if not p.deleted and p.total is not None]
+    amount = sum(total for total, _ in live)
+    if not amount or any(rate is None for _, rate in live):
+        return credit
+    base = sum((rate * total for total, rate in live if rate is not None), Decimal(0))
+    return credit._replace(rate=base / amount)

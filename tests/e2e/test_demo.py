@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,31 @@ def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_plante
     assert {run["rule"] for run in summary["reconcile"]} == set(truth["expected_exceptions"])
     for run in summary["reconcile"]:
         assert run["bridge"]["unexplained"] in ("0", "0.00", "0.0000"), run["rule"]
+        if (books, run["rule"]) != QB_SETTLEMENT:  # a known defect: the strict xfail below
+            assert abs(_within_tolerance(run)) < 5, run["rule"]
+
+
+QB_SETTLEMENT = ("quickbooks", "books-settlement")
+
+
+def _within_tolerance(run: dict[str, Any]) -> Decimal:
+    """A rule's bridge line "within tolerance (rounding)": cents, never a document's worth (a foreign
+    bank credit left unconverted once put millions on the collections rule's)."""
+    return Decimal(run["bridge"]["explained"].get("within_tolerance", "0"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect: QuickBooks applies a credit memo through a zero payment; the normalizer keeps "
+    "only the payment's Invoice-linked lines, so settlement sees a payment applying more than its amount "
+    "and books the credit on the within-tolerance (rounding) line",
+)
+def test_the_quickbooks_settlement_bridge_keeps_credit_memos_off_the_rounding_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    summary = demo_json(capsys, tmp_path / "demo", "--accounting", "quickbooks")
+    (run,) = [r for r in summary["reconcile"] if r["rule"] == QB_SETTLEMENT[1]]
+    assert abs(_within_tolerance(run)) < 5
 
 
 def test_the_excel_and_html_reports_list_the_planted_exceptions(

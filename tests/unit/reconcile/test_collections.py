@@ -428,3 +428,28 @@ def test_a_reference_pairing_two_currencies_is_a_currency_mismatch_explained_in_
     sides = (BOOKS, BANK)
     assert "USD" in explanation(found, Catalogue("en"), sides)
     assert "币种" in explanation(found, Catalogue("zh"), sides)
+
+
+def test_foreign_currency_pairs_bridge_at_the_payments_rate_not_as_a_rounding_difference() -> None:
+    """A bank statement states no exchange rate: a USD credit paired with a USD payment is worth what the
+    payment is worth in the base currency. Left unconverted, the pair's whole base amount landed on the
+    bridge's within-tolerance (rounding) line — millions in the demo — while the right total left it out."""
+    usd = {"currency": "USD", "exchange_rate": Decimal("7.1")}
+    docs = [
+        payment("PMT-USD1", "1000.00", OCT).model_copy(update=usd),
+        bank_line("PMT-USD1", "1000.00", OCT + timedelta(days=1)).model_copy(update={"currency": "USD"}),
+        payment("PMT-USD2", "250.00", OCT).model_copy(update=usd),
+        bank_line("B-77", "200.00", OCT + timedelta(days=2), remittance="PMT-USD2 part").model_copy(
+            update={"currency": "USD"}
+        ),
+        bank_line("B-78", "50.00", OCT + timedelta(days=3), remittance="PMT-USD2 rest").model_copy(
+            update={"currency": "USD"}
+        ),
+    ]
+    result = _run(docs)
+    assert result.discrepancies == ()
+    bridge = result.bridge
+    assert (bridge.left_total, bridge.right_total) == (Decimal("8875.00"), Decimal("8875.00"))
+    assert bridge.explained.get("within_tolerance", Decimal(0)) == 0
+    assert bridge.unexplained == 0
+    assert bridge.unconverted == 0
