@@ -214,6 +214,8 @@ class _Accumulator:
         # A payment without a salesperson follows the owners of the invoices (or orders) it pays.
         rest = total
         for allocation in doc.allocations:
+            if allocation.target_kind is DocumentKind.CREDIT_NOTE:
+                continue  # credit the payment used (QuickBooks), not money collected
             owner = self.owners.get(
                 (doc.source, allocation.target_kind.value, allocation.invoice_external_id)
             )

@@ -13,6 +13,7 @@ from store.discrepancies import Discrepancy, DiscrepancyType, FieldDiff
 from store.ledger_rows import LedgerRow, money
 
 _SETTLED = frozenset({"paid"})
+_CREDIT_NOTE = "credit_note"
 
 
 def settle(
@@ -87,7 +88,13 @@ def _payment(
 ) -> list[Discrepancy]:
     found: list[Discrepancy] = []
     allocated = 0
+    # Credit the payment uses beside its money (a QuickBooks payment linking a CreditMemo) funds its
+    # invoice allocations like money received: no over-application.
+    credits = 0
     for target, amount, target_kind in payment.allocations:
+        if target_kind == _CREDIT_NOTE and rule.invoices.kind != _CREDIT_NOTE:
+            credits += amount
+            continue
         if target_kind != rule.invoices.kind:
             continue
         allocated += amount
@@ -114,7 +121,7 @@ def _payment(
             bridge.add_amount(DiscrepancyType.MISSING_IN_LEFT.value, 0, converted)
         else:
             bridge.add_amount("out_of_scope", 0, converted)
-    unapplied = (payment.total or 0) - allocated
+    unapplied = (payment.total or 0) + credits - allocated
     if unapplied > tol.limit(payment.total or 0, allocated):
         text = (
             f"{describe([payment])} ({payment.source}) of {money(payment.total)} has "

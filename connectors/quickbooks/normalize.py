@@ -8,7 +8,9 @@ issue date and `MetaData.LastUpdatedTime` the cursor.
 - Void (no status field exists): an invoice whose `TotalAmt` is 0 and whose `PrivateNote` starts with
   "Voided" (Intuit blog [25]; the exact note text is UNVERIFIED beyond that blog) -> Status.VOID.
 - Payment allocations: `Line[]` whose `LinkedTxn[]` has `TxnType` "Invoice" -> `Line.Amount` applied to
-  `TxnId` (a line linking a CreditMemo is not an invoice allocation); `UnappliedAmt` -> balance.
+  `TxnId`; "CreditMemo" -> the credit memo's amount used by the payment (target kind credit_note: a
+  payment applying a credit to an invoice is a zero payment with both lines, api-notes §1.5 [33]);
+  `UnappliedAmt` -> balance.
 - Invoice status from `Balance` vs `TotalAmt`: 0 paid, equal open, between partially paid.
 - Customers and items are master data (Customer: DisplayName, Active; Item: Name, Sku, UnitPrice).
 """
@@ -145,15 +147,22 @@ def is_voided(raw: RawRecord) -> bool:
     return total == 0 and isinstance(note, str) and note.strip().lower().startswith(VOID_NOTE)
 
 
+_LINKED_KINDS: dict[str, DocumentKind] = {
+    "Invoice": DocumentKind.INVOICE,
+    "CreditMemo": DocumentKind.CREDIT_NOTE,
+}
+
+
 def payment_allocations(raw: RawRecord) -> tuple[Allocation, ...]:
-    """`Line[].LinkedTxn[]` of TxnType "Invoice" -> allocations; amounts to one invoice over several
-    lines are added up. A line linking more than one invoice cannot say how its amount splits: refused."""
-    found: dict[str, Decimal] = {}
+    """`Line[].LinkedTxn[]` of TxnType "Invoice" (money applied to it) or "CreditMemo" (credit the payment
+    uses) -> allocations; amounts to one target over several lines are added up. A line linking more
+    than one transaction cannot say how its amount splits: refused."""
+    found: dict[tuple[str, DocumentKind], Decimal] = {}
     for where, row in object_rows(raw, "Line"):
         linked = [
             txn
             for txn in _list(row, "LinkedTxn", where=where)
-            if isinstance(txn, Mapping) and txn.get("TxnType") == "Invoice"
+            if isinstance(txn, Mapping) and txn.get("TxnType") in _LINKED_KINDS
         ]
         if not linked:
             continue
@@ -167,9 +176,12 @@ def payment_allocations(raw: RawRecord) -> tuple[Allocation, ...]:
         amount = _amount(row, "Amount", where=where)
         if amount is None or amount == 0:
             continue
-        target = _id(linked[0], "TxnId", where=f"{where}.LinkedTxn[0]")
-        found[target] = found.get(target, Decimal(0)) + amount
-    return tuple(Allocation(invoice_external_id=k, amount=v) for k, v in found.items())
+        key = (_id(linked[0], "TxnId", where=f"{where}.LinkedTxn[0]"), _LINKED_KINDS[linked[0]["TxnType"]])
+        found[key] = found.get(key, Decimal(0)) + amount
+    return tuple(
+        Allocation(invoice_external_id=target, amount=amount, target_kind=kind)
+        for (target, kind), amount in found.items()
+    )
 
 
 def deleted_entry(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind) -> CanonicalDocument:

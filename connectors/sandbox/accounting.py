@@ -204,7 +204,8 @@ QUICKBOOKS = "quickbooks"
 def serve_quickbooks(company: DemoCompany) -> ServedBooks:
     """The books as one QuickBooks company (connectors/sandbox/quickbooks/company.py), vendor limits
     off, plus what QuickBooks does where Books applies a credit note to an invoice: a zero payment with
-    a line per invoice it credits (api-notes §1.5: a payment covers invoices and credit memos), and the
+    a line per invoice it credits and one using the credit memo (api-notes §1.5: a payment covers
+    invoices and credit memos), and the
     Books records the demo serves broken served broken here too (an unreadable `TxnDate`)."""
     data = quickbooks_dataset(company)
     origins: dict[str, str] = {}
@@ -233,7 +234,9 @@ def serve_quickbooks(company: DemoCompany) -> ServedBooks:
         payment = CanonicalDocument(
             source=QUICKBOOKS, kind=DocumentKind.PAYMENT, external_id=str(next_id), party=memo.party,
             issued_on=memo.issued_on, currency=memo.currency, exchange_rate=memo.exchange_rate,
-            total=Decimal(0), balance=Decimal(0), status=Status.PAID, allocations=applied,
+            total=Decimal(0), balance=Decimal(0), status=Status.PAID,
+            allocations=(*applied, Allocation(invoice_external_id=memo.external_id,
+                amount=sum((a.amount for a in applied), Decimal(0)), target_kind=DocumentKind.CREDIT_NOTE)),
             references={"payment_reference": memo.number} if memo.number else {},
             number=memo.number, source_modified_at=memo.source_modified_at,
         )  # fmt: skip

@@ -83,8 +83,7 @@ def test_the_printed_summary_reports_exactly_the_exceptions_the_generator_plante
     assert {run["rule"] for run in summary["reconcile"]} == set(truth["expected_exceptions"])
     for run in summary["reconcile"]:
         assert run["bridge"]["unexplained"] in ("0", "0.00", "0.0000"), run["rule"]
-        if (books, run["rule"]) != QB_SETTLEMENT:  # a known defect: the strict xfail below
-            assert abs(_within_tolerance(run)) < 5, run["rule"]
+        assert abs(_within_tolerance(run)) < 5, run["rule"]
 
 
 QB_SETTLEMENT = ("quickbooks", "books-settlement")
@@ -96,15 +95,12 @@ def _within_tolerance(run: dict[str, Any]) -> Decimal:
     return Decimal(run["bridge"]["explained"].get("within_tolerance", "0"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: QuickBooks applies a credit memo through a zero payment; the normalizer keeps "
-    "only the payment's Invoice-linked lines, so settlement sees a payment applying more than its amount "
-    "and books the credit on the within-tolerance (rounding) line",
-)
 def test_the_quickbooks_settlement_bridge_keeps_credit_memos_off_the_rounding_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    """QuickBooks applies a credit memo to an invoice through a zero payment linking both (api-notes
+    §1.5). Read with its Invoice lines only, the payment applied more than its amount and settlement
+    booked the credit (48,673.94 in this demo) on the within-tolerance (rounding) line."""
     summary = demo_json(capsys, tmp_path / "demo", "--accounting", "quickbooks")
     (run,) = [r for r in summary["reconcile"] if r["rule"] == QB_SETTLEMENT[1]]
     assert abs(_within_tolerance(run)) < 5

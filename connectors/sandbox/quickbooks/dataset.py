@@ -243,6 +243,10 @@ def _sales_receipt(doc: CanonicalDocument) -> dict[str, Any]:
     return row
 
 
+_TXN_TYPE: Final = {DocumentKind.INVOICE: "Invoice", DocumentKind.CREDIT_NOTE: "CreditMemo"}
+"""A payment line's LinkedTxn type by what it links: an invoice paid, or a credit memo used (§1.5)."""
+
+
 def _payment(doc: CanonicalDocument) -> dict[str, Any]:
     row = _txn(doc)
     row.pop("DocNumber", None)
@@ -250,7 +254,10 @@ def _payment(doc: CanonicalDocument) -> dict[str, Any]:
         UnappliedAmt=doc.balance,
         DepositToAccountRef={"value": "4", "name": "Undeposited Funds"},
         Line=[
-            {"Amount": a.amount, "LinkedTxn": [{"TxnId": a.invoice_external_id, "TxnType": "Invoice"}]}
+            {
+                "Amount": a.amount,
+                "LinkedTxn": [{"TxnId": a.invoice_external_id, "TxnType": _TXN_TYPE[a.target_kind]}],
+            }
             for a in doc.allocations
         ],
     )

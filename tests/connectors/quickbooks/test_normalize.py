@@ -52,15 +52,18 @@ def test_the_documented_sales_receipt_is_a_paid_invoice_with_exact_quantities() 
     assert (line.quantity, line.unit_price, line.amount) == (Decimal("4.5"), Decimal(75), Decimal("337.5"))
 
 
-def test_a_payment_over_three_invoices_keeps_its_unapplied_amount_and_ignores_credit_memo_links() -> None:
+def test_a_payment_over_three_invoices_keeps_its_unapplied_amount_and_the_credit_memo_it_uses() -> None:
+    """A line linking a CreditMemo is credit the payment uses (api-notes §1.5: a payment covers invoices
+    and credit memos): kept as a credit_note allocation, so settlement counts it as funding the invoices."""
     doc = normalize.payment(_doc("payment_constructed.json", "Payment"), CTX)
     assert doc.kind is DocumentKind.PAYMENT
-    assert {a.invoice_external_id: a.amount for a in doc.allocations} == {
-        "147": Decimal("300.05"),
-        "148": Decimal("400.00"),
-        "149": Decimal("200.05"),
+    assert {(a.invoice_external_id, a.target_kind): a.amount for a in doc.allocations} == {
+        ("147", DocumentKind.INVOICE): Decimal("300.05"),
+        ("148", DocumentKind.INVOICE): Decimal("400.00"),
+        ("149", DocumentKind.INVOICE): Decimal("200.05"),
+        ("77", DocumentKind.CREDIT_NOTE): Decimal("50.0"),
     }
-    assert doc.total == Decimal("1000.10")
+    assert doc.total == Decimal("950.10")
     assert doc.balance == Decimal("100.00")
     assert (doc.currency, doc.exchange_rate) == ("EUR", Decimal("1.0823"))
 
