@@ -8,14 +8,12 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from config.redaction import KNOWN
 from config.settings import Settings
 from store.audit_log import list_audit
 from store.users import Role, SqlUserStore
@@ -53,12 +51,6 @@ def config(tmp_path: Path, shop_settings: Settings, web_engine: Engine) -> Path:
     path = tmp_path / "ledgerbridge.yaml"  # JSON is YAML
     path.write_text(json.dumps(shop_settings.model_dump(mode="json", exclude_unset=True)), encoding="utf-8")
     return path
-
-
-@pytest.fixture(autouse=True)
-def _forget_secrets() -> Iterator[None]:
-    yield
-    KNOWN.forget_all()
 
 
 def _cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> Ran:

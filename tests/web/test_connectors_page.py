@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
-from config.redaction import KNOWN
 from config.settings import Settings
 from store.locks import connector_lock
 from store.secrets import SqlSecretStore
@@ -73,12 +72,6 @@ def shop_records(tmp_path: Path) -> Path:
 def app(shop_settings: Settings, web_engine: Engine, web_clock: FixedClock) -> FastAPI:
     pages = ("web.routes.session", "web.routes.connectors", "web.routes.audit_page")
     return create_app(shop_settings, web_engine, clock=web_clock, hashing=FAST_HASHING, route_modules=pages)
-
-
-@pytest.fixture(autouse=True)
-def _forget_secrets() -> Iterator[None]:
-    yield
-    KNOWN.forget_all()
 
 
 def _runs(engine: Engine) -> int:
