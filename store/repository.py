@@ -101,6 +101,18 @@ class PageWrite:
 
 
 @dataclass(frozen=True)
+class EncodedPage:
+    """A page with its records' rows encoded (`SqlLedgerRepository.encode_page`), ready to be written."""
+
+    page: PageWrite
+    encoder: RowEncoder
+    incoming: list[EncodedDocument]
+    """The live records, one per (kind, external id): the last of the page wins."""
+    gone: list[EncodedDocument]
+    """The records the page marks deleted."""
+
+
+@dataclass(frozen=True)
 class RunRef:
     """The sync run a page belongs to."""
 
@@ -202,13 +214,23 @@ class SqlLedgerRepository:
     def write_page(self, run: RunRef, page: PageWrite) -> PageCounts:
         """Write one page in ONE transaction: upserts (a revision only for a real change), quarantine,
         tombstones, the run's counters and — if given — the stream's new cursor. All or nothing."""
+        return self.write_encoded(run, self.encode_page(run, page))
+
+    def encode_page(self, run: RunRef, page: PageWrite) -> EncodedPage:
+        """The rows of `page`'s records, read off their snapshots: CPU only, no database — a writer can
+        encode the next page while the database works on this one (sync/page_writer.py)."""
         encoder = RowEncoder(is_sqlite(self._engine))
-        bulk = page_rows(encoder, copy=self._copy)
         encoded = (encoder.encode(record, run.stream) for record in page.documents)
         incoming = list({(i.kind, i.external_id): i for i in encoded}.values())
         gone = [i for i in incoming if i.head[_STATUS_AT] == Status.DELETED.value]
         if gone:
             incoming = [i for i in incoming if i.head[_STATUS_AT] != Status.DELETED.value]
+        return EncodedPage(page, encoder, incoming, gone)
+
+    def write_encoded(self, run: RunRef, encoded: EncodedPage) -> PageCounts:
+        """`write_page` of a page `encode_page` has encoded (for the same run)."""
+        page, encoder, incoming, gone = encoded.page, encoded.encoder, encoded.incoming, encoded.gone
+        bulk = page_rows(encoder, copy=self._copy)
         now = page.now
         with write_transaction(self._engine) as conn:
             existing = _existing(conn, run.connector, incoming)
