@@ -66,8 +66,9 @@ class ExecuteMany:
 
 
 class CopyRows:
-    """PostgreSQL: COPY the rows in (binary format; bytes of `utf8` columns are decoded first: the text
-    type's dumper takes str). Updates: COPY into the staging table, then one UPDATE joined on the id."""
+    """PostgreSQL: COPY the rows in (binary format; the UTF-8 bytes of `utf8` columns go as they are: a
+    text value's binary form is its UTF-8 bytes, which the server checks as it reads them). Updates: COPY
+    into the staging table, then one UPDATE joined on the id."""
 
     def insert(
         self,
@@ -81,8 +82,9 @@ class CopyRows:
             return
         if utf8:
             at = [columns.index(name) for name in utf8]
-            rows = [_decoded(row, at) for row in rows]
-        _copy(conn, table, columns, rows)
+            if not all(isinstance(row[index], bytes) for row in rows for index in at):
+                rows = [_encoded(row, at) for row in rows]  # the same values, all as bytes
+        _copy(conn, table, columns, rows, utf8)
 
     def update_by_id(
         self, conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
@@ -98,21 +100,36 @@ class CopyRows:
         conn.exec_driver_sql(f"DELETE FROM {staging}")  # noqa: S608 - the next page's merge starts empty
 
 
-def _decoded(row: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
+def _encoded(row: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
     values = list(row)
     for index in at:
         value = values[index]
-        if isinstance(value, bytes):
-            values[index] = value.decode("utf-8")
+        if isinstance(value, str):
+            values[index] = value.encode("utf-8")
     return tuple(values)
 
 
-def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+_BYTES = 17
+"""bytea's type oid: the dumper that writes bytes as they are, for a text column given its UTF-8 bytes."""
+
+
+def _copy(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    utf8: Sequence[str] = (),
+) -> None:
     """COPY in binary format: each value dumped by psycopg's C dumper for its column's type (no text to
-    parse on the server); the types come from the catalogue, once per connection and table."""
+    parse on the server); the types come from the catalogue, once per connection and table. The `utf8`
+    columns' bytes are written unchanged (psycopg's bytes dumper): the server reads them with the
+    column's own (text) receive function, which checks they are valid UTF-8 — no decoding here and
+    re-encoding in the driver."""
     raw = conn.connection.dbapi_connection
     assert raw is not None
     types = _column_types(conn, table, columns)
+    if utf8:
+        types = [_BYTES if name in utf8 else oid for name, oid in zip(columns, types, strict=True)]
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with raw.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
         copy.set_types(types)

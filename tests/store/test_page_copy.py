@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import DataError
 from sqlalchemy import Engine, text
 
 from connectors.base import Page
 from store.canonical import MONEY_LIMIT, MONEY_QUANTUM
+from store.codec import REVISION_COLUMNS
 from store.db import make_engine, upgrade
 from store.integrity import attach_seal, seal_from_secret_key
-from store.repository import Deletion, PageCounts, SqlLedgerRepository
+from store.page_rows import CopyRows
+from store.repository import Deletion, PageCounts, SqlLedgerRepository, text_array
 from store.runs import SqlSyncLog
 from sync.engine import normalize_page
 from tests.conftest import _postgres_base, _throwaway_postgres
@@ -179,3 +182,40 @@ def test_copy_and_executemany_leave_the_same_rows(two_ledgers: tuple[Engine, Eng
     lines = {row["description"] for row in mine["document_lines"]}
     assert len(lines) > 40
     assert any("第" in line for line in lines)
+
+
+def test_keys_bound_as_array_text_read_back_as_themselves(two_ledgers: tuple[Engine, Engine]) -> None:
+    """The page's key lookup binds its keys as a text[] literal built by `text_array`: every naughty
+    string (quotes, backslashes, braces, commas, blanks, "NULL", Chinese) must come back unchanged."""
+    engine, _ = two_ledgers
+    keys = [*BLNS, "", "NULL", "null", " a ", 'a"b', "a\\b", "{x,y}", "\\", '"', "第一张"]
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT CAST(:keys AS text[])"), {"keys": text_array(keys)}).scalar_one()
+    assert stored == keys
+
+
+def test_a_page_of_naughty_ids_is_found_again(two_ledgers: tuple[Engine, Engine]) -> None:
+    """External ids with every naughty string: the second write of the same page finds each document
+    (the lookup's array), so nothing is created twice."""
+    engine, _ = two_ledgers
+    ledger = SqlLedgerRepository(engine)
+    records = [{**_invoice(n, lines=1), "external_id": f"{n}:{_weird(n)}"} for n in range(1, 201)]
+    counts = []
+    for index in range(2):
+        run = SqlSyncLog(engine).start("shop", "invoices", mode="full", since=None, now=NOW)
+        incoming, rejects, _ = normalize_page("shop", ListStream([]), Page(records=records))
+        assert not rejects
+        counts.append(
+            ledger.apply_page(
+                run, documents=incoming, fetched=len(records), now=NOW + timedelta(minutes=index)
+            )
+        )
+    assert counts == [PageCounts(created=200), PageCounts(unchanged=200)]
+
+
+def test_copy_refuses_text_bytes_that_are_not_utf8(two_ledgers: tuple[Engine, Engine]) -> None:
+    """Revision texts go to COPY as their UTF-8 bytes, unchecked here: the server checks them."""
+    engine, _ = two_ledgers
+    bad = (1, 1, "created", None, "0" * 64, b'{"a":"\xff"}', b"{}", NOW.replace(tzinfo=None))
+    with pytest.raises(DataError), engine.begin() as conn:
+        CopyRows().insert(conn, "revisions", REVISION_COLUMNS, [bad], utf8=("raw_payload", "snapshot"))
