@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
+from connectors.fields import Declined, build_document, compiled
 from connectors.reasons import Rule
 from store.canonical import (
     MONEY_LIMIT,
@@ -237,6 +238,216 @@ def _build(raw: RawRecord, ctx: NormalizeContext, kind: DocumentKind, **fields: 
     return document
 
 
+# ----------------------------------------------------------------------------- compiled readers
+#
+# The common record shape read inline (issue 18): text a non-empty `str` (or a list whose first entry
+# is one), an amount a numeric `str`, `int` or `Decimal`, a time an `int` or digit string, details a
+# dict of lists of dicts with none unavailable — anything else raises `Declined` (or fails on its own),
+# and the full readers above normalize the record (connectors.fields.compiled). They read the fields
+# the full readers read and pass the document the same keys.
+
+
+def _c_text(raw: Mapping[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
+    if type(value) is list:
+        if not value:
+            return None
+        first = value[0]
+        if type(first) is str and first:
+            return first
+    raise Declined
+
+
+def _c_required(raw: Mapping[str, Any], name: str) -> str:
+    value = _c_text(raw, name)
+    if value is None:
+        raise Declined
+    return value
+
+
+def _c_decimal(raw: Mapping[str, Any], name: str, *, money: bool = False) -> Decimal | None:
+    value = raw.get(name)
+    kind = type(value)
+    if kind is str:
+        if not value:
+            return None
+        number = Decimal(value.strip().replace(",", ""))
+    elif value is None:
+        return None
+    elif kind is int or kind is Decimal:
+        number = Decimal(value)
+    else:
+        raise Declined
+    if not number.is_finite():
+        raise Declined
+    if money and (number != number.quantize(MONEY_QUANTUM) or abs(number) >= MONEY_LIMIT):
+        raise Declined
+    return number
+
+
+def _c_amount(raw: Mapping[str, Any], name: str) -> Decimal:
+    number = _c_decimal(raw, name, money=True)
+    if number is None:
+        raise Declined
+    return number
+
+
+def _c_ms(raw: Mapping[str, Any], name: str) -> int | None:
+    value = raw.get(name)
+    if type(value) is int:
+        return value
+    if value is None:
+        return None
+    if type(value) is str and value and value.lstrip("-").isdigit():
+        return int(value)
+    raise Declined
+
+
+def _detail_order(row: Mapping[str, Any]) -> str:
+    return str(row.get("_id", ""))
+
+
+def _c_details(raw: RawRecord, api_name: str) -> list[dict[str, Any]]:
+    details = raw.get(DETAILS) or {}
+    if type(details) is not dict:
+        raise Declined
+    rows = details.get(api_name, [])
+    if type(rows) is not list:
+        raise Declined
+    for row in rows:
+        if type(row) is not dict:
+            raise Declined
+    return sorted(rows, key=_detail_order)
+
+
+def _c_ledger(raw: RawRecord, ctx: NormalizeContext, date_field: str) -> dict[str, Any]:
+    code = _c_text(raw, "mc_currency")
+    rate = None
+    if code is None:
+        currency = ctx.base_currency
+    elif len(code) == 3 and code.isascii() and code.isalpha():
+        rate = _c_decimal(raw, "mc_exchange_rate")
+        if rate is not None and rate <= 0:
+            raise Declined
+        currency = code.upper()
+    else:
+        raise Declined
+    ms = _c_ms(raw, date_field)
+    return {
+        "number": _c_required(raw, "name"),
+        "party": {"external_id": _c_required(raw, "account_id"), "name": _c_text(raw, "account_id__r")},
+        "issued_on": None
+        if ms is None
+        else (_EPOCH + timedelta(milliseconds=ms)).astimezone(ctx.timezone).date(),
+        "currency": currency,
+        "exchange_rate": rate,
+    }
+
+
+def _c_build(
+    raw: RawRecord,
+    ctx: NormalizeContext,
+    kind: DocumentKind,
+    fields: dict[str, Any],
+    *,
+    live: Status = Status.OPEN,
+) -> CanonicalDocument:
+    """`_build` of a record with every detail object read; `live`: the status of a live record."""
+    details = raw.get(DETAILS) or {}
+    if type(details) is not dict or None in details.values():
+        raise Declined
+    life = _c_text(raw, "life_status")
+    status = _STATUS.get(life or "normal", Status.OPEN)
+    modified = _c_ms(raw, "last_modified_time")
+    if modified is None:
+        raise Declined
+    fields["source"] = ctx.source
+    fields["kind"] = kind
+    fields["external_id"] = _c_required(raw, "_id")
+    fields["owner"] = _c_text(raw, "owner")
+    fields["status"] = live if status is Status.OPEN else status
+    fields["raw_status"] = life
+    fields["source_modified_at"] = _EPOCH + timedelta(milliseconds=modified)
+    return build_document(fields)
+
+
+def _c_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    fields = _c_ledger(raw, ctx, "order_time")
+    subtotal = _c_decimal(raw, "product_amount", money=True)
+    total = _c_amount(raw, "order_amount")
+    percent = _c_decimal(raw, "discount")
+    discount = None
+    if subtotal is not None and percent is not None:  # order_discount
+        charged = (subtotal * percent / _HUNDRED).quantize(_CENTS, rounding=ROUND_HALF_UP)
+        if subtotal and abs(total / subtotal * _HUNDRED - percent) <= _PERCENT_ROUNDING:
+            charged = total
+        discount = subtotal - charged
+    fields["subtotal"] = subtotal
+    fields["total"] = total
+    fields["balance"] = _c_decimal(raw, "receivable_amount", money=True)
+    fields["lines"] = tuple(
+        {
+            "product": _c_text(row, "product_id__r"),
+            "product_external_id": _c_text(row, "product_id"),
+            "quantity": _c_decimal(row, "quantity"),
+            "unit_price": _c_decimal(row, "sales_price", money=True),
+            "amount": _c_amount(row, "subtotal"),
+        }
+        for row in _c_details(raw, ORDER_LINES)
+    )
+    fields["discount"] = discount
+    fields["shipping"] = Decimal(0)
+    fields["adjustment"] = Decimal(0)
+    fields["rounding"] = Decimal(0)
+    fields["tax_inclusive"] = True
+    return _c_build(raw, ctx, DocumentKind.SALES_ORDER, fields)
+
+
+def _c_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    fields = _c_ledger(raw, ctx, "payment_time")
+    total = _c_amount(raw, "payment_amount")
+    allocations = []
+    applied = Decimal(0)
+    for row in _c_details(raw, PAYMENT_ALLOCATIONS):
+        amount = _c_amount(row, "payment_amount")
+        applied += amount
+        allocations.append(
+            {
+                "invoice_external_id": _c_required(row, "order_id"),
+                "amount": amount,
+                "target_kind": DocumentKind.SALES_ORDER,
+            }
+        )
+    order = _c_text(raw, "order_id")
+    fields["total"] = total
+    fields["balance"] = total - applied
+    fields["references"] = {"sales_order": order} if order else {}
+    fields["allocations"] = tuple(allocations)
+    return _c_build(raw, ctx, DocumentKind.PAYMENT, fields)
+
+
+def _c_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    application = _c_required(raw, "name")
+    references = {APPLICATION_REFERENCE: application}
+    order = _c_text(raw, "order_id")
+    if order:
+        references["sales_order"] = order
+    fields = _c_ledger(raw, ctx, "invoice_date")
+    fields["number"] = _c_text(raw, "invoice_no") or application
+    fields["total"] = _c_amount(raw, "invoice_applied_amount")
+    fields["tax_inclusive"] = True
+    fields["references"] = references
+    fields["lines"] = tuple(
+        {"amount": _c_amount(row, "invoiced_amount"), "tax": _c_decimal(row, "tax_amount", money=True)}
+        for row in _c_details(raw, INVOICE_LINES)
+    )
+    return _c_build(raw, ctx, DocumentKind.INVOICE, fields, live=Status.UNKNOWN)
+
+
 # ----------------------------------------------------------------------------- objects
 
 
@@ -315,6 +526,7 @@ def order_discount(raw: RawRecord) -> Decimal | None:
     return subtotal - charged
 
 
+@compiled(_c_sales_order)
 def normalize_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """SalesOrderObj (销售订单) with its SalesOrderProductObj lines: total = order_amount,
     subtotal = product_amount, balance = receivable_amount (still to be collected). Amounts are
@@ -345,6 +557,7 @@ def _allocation(row: Mapping[str, Any]) -> Allocation:
     )
 
 
+@compiled(_c_payment)
 def normalize_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """PaymentObj (回款) with its OrderPaymentObj rows as allocations to sales orders;
     number = 回款编号 (`name`); balance = the amount not allocated to any order."""
@@ -369,6 +582,7 @@ def _invoice_line(row: Mapping[str, Any]) -> Line:
     return Line(amount=_amount(row, "invoiced_amount"), tax=_money(row, "tax_amount"))
 
 
+@compiled(_c_invoice_application)
 def normalize_invoice_application(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """InvoiceApplicationObj (开票申请) as an invoice: number = invoice_no (发票号码) once issued, else the
     application's own number; the application number is kept under references.invoice_application and

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from connectors.base import NormalizeContext, RawRecord
 from connectors.errors import RecordError
-from connectors.fields import cursor_time, document, field_name, iso_day, object_rows
+from connectors.fields import (
+    Declined,
+    build_document,
+    compiled,
+    cursor_time,
+    document,
+    field_name,
+    iso_day,
+    object_rows,
+)
 from connectors.fields import exact_decimal as _to_decimal
 from connectors.fields import line as _line
 from connectors.fields import opt_str as _opt_str
@@ -72,9 +81,376 @@ def map_status(raw: str | None, table: Mapping[str, Status], default: Status) ->
     return table.get(raw.strip().casefold(), default)
 
 
+# ----------------------------------------------------------------------------- compiled readers
+#
+# The common record shape read inline (issue 18): each field with its common type only — text a `str`,
+# an amount a finite `Decimal` or an `int`, a lookup a `dict` — anything else raises `Declined`, and
+# the full readers below normalize the record (connectors.fields.compiled). They read the fields the
+# full readers read and pass the document the same keys; only the first failure's name differs, and a
+# failing record is never theirs to name.
+
+
+def _c_text(raw: RawRecord, key: str) -> str | None:
+    value = raw.get(key)
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
+    raise Declined
+
+
+def _c_opt(value: Any) -> str | None:
+    if type(value) is str:
+        return value or None
+    if value is None:
+        return None
+    raise Declined
+
+
+def _c_id(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if type(value) is str and value:
+        return value
+    if type(value) is int:
+        return str(value)
+    raise Declined
+
+
+def _c_number(value: Any) -> Decimal | None:
+    if type(value) is Decimal:
+        if value.is_finite():
+            return value
+        raise Declined
+    if value is None:
+        return None
+    if type(value) is int:
+        return Decimal(value)
+    raise Declined
+
+
+def _c_amount(raw: Mapping[str, Any], key: str) -> Decimal | None:
+    return _c_number(raw.get(key))
+
+
+def _c_rate(raw: RawRecord, key: str) -> Decimal | None:
+    rate = _c_number(raw.get(key))
+    return rate if rate is not None and rate > 0 else None
+
+
+def _c_day(raw: RawRecord, key: str) -> date | None:
+    value = _c_text(raw, key)
+    return None if value is None else date.fromisoformat(value[:10])
+
+
+def _c_time(raw: RawRecord, key: str, *, required: bool) -> datetime | None:
+    value = _c_text(raw, key)
+    if value is None:
+        if required:
+            raise Declined
+        return None
+    parsed = datetime.fromisoformat(value.strip())
+    if parsed.utcoffset() is None:
+        raise Declined
+    return parsed.astimezone(UTC)
+
+
+def _c_lookup(raw: RawRecord, key: str) -> tuple[str | None, str | None]:
+    value = raw.get(key)
+    if value is None:
+        return None, None
+    if type(value) is not dict:
+        raise Declined
+    return _c_opt(value.get("id")), _c_opt(value.get("name"))
+
+
+def _c_references(raw: RawRecord, lookups: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    references = {}
+    for name, key in lookups:
+        target_id, _ = _c_lookup(raw, key)
+        if target_id is not None:
+            references[name] = target_id
+    return references
+
+
+_CRM_LINE_PICKS: Final = (
+    ("total_after_discount", "total"),
+    ("product_code",),
+    ("description", "product_description"),
+    ("quantity",),
+    ("list_price", "unit_price"),
+    ("tax",),
+)
+_crm_line_plans: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
+"""Per line-item key shape (its keys in order): the keys each of `_CRM_LINE_PICKS` reads, in the order
+`_crm_line`'s `pick` tries them — the casefolding done once per shape, not per line."""
+
+
+def _crm_line_plan(row: dict[Any, Any]) -> tuple[tuple[Any, ...], ...]:
+    shape = tuple(row)
+    plan = _crm_line_plans.get(shape)
+    if plan is None:
+        keys = {str(k).casefold(): k for k in row}
+        plan = tuple(
+            tuple(keys[name] for name in names if keys.get(name) is not None) for names in _CRM_LINE_PICKS
+        )
+        if len(_crm_line_plans) >= 256:
+            _crm_line_plans.clear()
+        _crm_line_plans[shape] = plan
+    return plan
+
+
+def _c_pick(row: dict[Any, Any], keys: tuple[Any, ...]) -> Any:
+    for key in keys:
+        value = row[key]
+        if value is not None:
+            return value
+    return None
+
+
+def _c_crm_lines(raw: RawRecord, subform: str) -> tuple[dict[str, Any], ...]:
+    rows = raw.get(subform)
+    if rows is None:
+        if raw.get("Product_Details") is not None:
+            raise Declined
+        return ()
+    if type(rows) is not list:
+        raise Declined
+    lines = []
+    for row in rows:
+        if type(row) is not dict:
+            raise Declined
+        totals, codes, descriptions, quantities, prices, taxes = _crm_line_plan(row)
+        product = row.get("Product_Name") or row.get("product") or {}
+        if type(product) is not dict:
+            raise Declined
+        amount = _c_number(_c_pick(row, totals))
+        if amount is None:
+            raise Declined
+        lines.append(
+            {
+                "product": _c_opt(product.get("name")),
+                "product_external_id": _c_opt(product.get("id")),
+                "sku": _c_opt(product.get("Product_Code")) or _c_opt(_c_pick(row, codes)),
+                "description": _c_opt(_c_pick(row, descriptions)),
+                "quantity": _c_number(_c_pick(row, quantities)),
+                "unit_price": _c_number(_c_pick(row, prices)),
+                "amount": amount,
+                "tax": _c_number(_c_pick(row, taxes)),
+            }
+        )
+    return tuple(lines)
+
+
+def _c_crm_header_amount(raw: RawRecord, key: str) -> Decimal | None:
+    if key not in raw:
+        return None
+    value = _c_amount(raw, key)
+    return Decimal(0) if value is None else value
+
+
+def _c_crm_common(raw: RawRecord, fields: dict[str, Any]) -> CanonicalDocument:
+    account_id, account_name = _c_lookup(raw, "Account_Name")
+    owner_id, owner_name = _c_lookup(raw, "Owner")
+    adjustment = _c_crm_header_amount(raw, "Adjustment")
+    for key in CRM_UNMODELLED:
+        if _c_amount(raw, key):
+            adjustment = None
+    fields["party"] = (
+        {"external_id": account_id, "name": account_name} if account_id or account_name else None
+    )
+    fields["owner"] = owner_name or owner_id
+    fields["currency"] = _c_text(raw, "Currency")
+    fields["exchange_rate"] = _c_rate(raw, "Exchange_Rate")
+    fields["subtotal"] = _c_amount(raw, "Sub_Total")
+    fields["tax"] = _c_amount(raw, "Tax")
+    fields["total"] = _c_amount(raw, "Grand_Total")
+    fields["source_modified_at"] = _c_time(raw, "Modified_Time", required=True)
+    fields["discount"] = _c_crm_header_amount(raw, "Discount")
+    fields["shipping"] = Decimal(0)
+    fields["adjustment"] = adjustment
+    fields["rounding"] = Decimal(0)
+    fields["tax_inclusive"] = False
+    return build_document(fields)
+
+
+def _c_crm_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "Status")
+    created = _c_time(raw, "Created_Time", required=False)
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.SALES_ORDER,
+        "external_id": _c_id(raw, "id"),
+        "number": _c_text(raw, "SO_Number"),
+        "issued_on": created.astimezone(ctx.timezone).date() if created else None,
+        "due_on": _c_day(raw, "Due_Date"),
+        "status": map_status(status, CRM_SALES_ORDER_STATUS, Status.OPEN),
+        "raw_status": status,
+        "references": _c_references(raw, (("quote", "Quote_Name"), ("deal", "Deal_Name"))),
+        "lines": _c_crm_lines(raw, "Ordered_Items"),
+    }
+    return _c_crm_common(raw, fields)
+
+
+def _c_crm_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "Status")
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.INVOICE,
+        "external_id": _c_id(raw, "id"),
+        "number": _c_text(raw, "Invoice_Number"),
+        "issued_on": _c_day(raw, "Invoice_Date"),
+        "due_on": _c_day(raw, "Due_Date"),
+        "status": map_status(status, CRM_INVOICE_STATUS, Status.OPEN),
+        "raw_status": status,
+        "references": _c_references(raw, (("sales_order", "Sales_Order"),)),
+        "lines": _c_crm_lines(raw, "Invoiced_Items"),
+    }
+    return _c_crm_common(raw, fields)
+
+
+def _c_books_common(raw: RawRecord, fields: dict[str, Any], *, total: bool = True) -> None:
+    customer_id, customer_name = _c_text(raw, "customer_id"), _c_text(raw, "customer_name")
+    reference = _c_text(raw, "reference_number")
+    fields["party"] = (
+        {"external_id": customer_id, "name": customer_name} if customer_id or customer_name else None
+    )
+    fields["issued_on"] = _c_day(raw, "date")
+    fields["currency"] = _c_text(raw, "currency_code")
+    fields["exchange_rate"] = _c_rate(raw, "exchange_rate")
+    fields["references"] = {"reference_number": reference} if reference else {}
+    fields["source_modified_at"] = _c_time(raw, "last_modified_time", required=True)
+    if total:
+        fields["total"] = _c_amount(raw, "total")
+
+
+def _c_books_components(raw: RawRecord, fields: dict[str, Any]) -> None:
+    """`books_components` of a header without line items or a TDS summary (the lists' records)."""
+    if raw.get("line_items") is not None or raw.get("tds_summary") is not None:
+        raise Declined
+    adjustment = _c_amount(raw, "adjustment")
+    for key in BOOKS_UNMODELLED_HEADER:
+        if _c_amount(raw, key):
+            adjustment = None
+    kind = _c_text(raw, "discount_type")
+    amount = _c_amount(raw, "discount_amount")
+    if amount is None:
+        amount = _c_amount(raw, "discount_total")
+    if kind == "item_level":
+        discount: Decimal | None = Decimal(0)
+    elif kind == "entity_level":
+        discount = amount
+    else:
+        discount = amount if amount == 0 else None
+    rounding = _c_amount(raw, "roundoff_value")
+    if rounding is None and _c_text(raw, "transaction_rounding_type") == "no_rounding":
+        rounding = Decimal(0)
+    inclusive = raw.get("is_inclusive_tax")
+    if inclusive is not None and type(inclusive) is not bool:
+        raise Declined
+    fields["discount"] = discount
+    fields["shipping"] = _c_amount(raw, "shipping_charge")
+    fields["adjustment"] = adjustment
+    fields["rounding"] = rounding
+    fields["tax_inclusive"] = inclusive
+
+
+def _c_allocations(raw: RawRecord, key: str) -> tuple[dict[str, Any], ...]:
+    rows = raw.get(key)
+    if rows is None:
+        return ()
+    if type(rows) is not list:
+        raise Declined
+    allocations = []
+    for row in rows:
+        if type(row) is not dict:
+            raise Declined
+        amount = _c_amount(row, "amount_applied")
+        if amount is None or amount == 0:
+            continue
+        allocations.append({"invoice_external_id": _c_id(row, "invoice_id"), "amount": amount})
+    return tuple(allocations)
+
+
+def _c_books_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "status")
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.INVOICE,
+        "external_id": _c_id(raw, "invoice_id"),
+        "number": _c_text(raw, "invoice_number"),
+        "due_on": _c_day(raw, "due_date"),
+        "subtotal": _c_amount(raw, "sub_total"),
+        "tax": _c_amount(raw, "tax_total"),
+        "balance": _c_amount(raw, "balance"),
+        "status": map_status(status, BOOKS_INVOICE_STATUS, Status.OPEN),
+        "raw_status": status,
+        "lines": (),
+        "owner": _c_text(raw, "salesperson_name"),
+    }
+    _c_books_common(raw, fields)
+    _c_books_components(raw, fields)
+    return build_document(fields)
+
+
+def _c_books_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "status") or _c_text(raw, "order_status")
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.SALES_ORDER,
+        "external_id": _c_id(raw, "salesorder_id"),
+        "number": _c_text(raw, "salesorder_number"),
+        "subtotal": _c_amount(raw, "sub_total"),
+        "tax": _c_amount(raw, "tax_total"),
+        "status": map_status(status, BOOKS_SALES_ORDER_STATUS, Status.OPEN),
+        "raw_status": status,
+        "lines": (),
+        "owner": _c_text(raw, "salesperson_name"),
+    }
+    _c_books_common(raw, fields)
+    _c_books_components(raw, fields)
+    return build_document(fields)
+
+
+def _c_books_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "status")
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.PAYMENT,
+        "external_id": _c_id(raw, "payment_id"),
+        "number": _c_text(raw, "payment_number"),
+        "total": _c_amount(raw, "amount"),
+        "balance": _c_amount(raw, "unused_amount"),
+        "status": map_status(status, BOOKS_PAYMENT_STATUS, Status.PAID),
+        "raw_status": status,
+        "allocations": _c_allocations(raw, "invoices"),
+    }
+    _c_books_common(raw, fields, total=False)
+    return build_document(fields)
+
+
+def _c_books_credit_note(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
+    status = _c_text(raw, "status")
+    fields = {
+        "source": ctx.source,
+        "kind": DocumentKind.CREDIT_NOTE,
+        "external_id": _c_id(raw, "creditnote_id"),
+        "number": _c_text(raw, "creditnote_number"),
+        "subtotal": _c_amount(raw, "sub_total"),
+        "tax": _c_amount(raw, "tax_total"),
+        "balance": _c_amount(raw, "balance"),
+        "status": map_status(status, BOOKS_CREDIT_NOTE_STATUS, Status.OPEN),
+        "raw_status": status,
+        "allocations": _c_allocations(raw, "invoices_credited"),
+    }
+    _c_books_common(raw, fields)
+    _c_books_components(raw, fields)
+    return build_document(fields)
+
+
 # ----------------------------------------------------------------------------- CRM
 
 
+@compiled(_c_crm_sales_order)
 def crm_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A CRM Sales_Orders record. Sales orders have no order-date field: `issued_on` is the date of
     Created_Time in the company's time zone."""
@@ -96,6 +472,7 @@ def crm_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     )
 
 
+@compiled(_c_crm_invoice)
 def crm_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A CRM Invoices record; its Sales_Order lookup becomes `references.sales_order`."""
     status = _text(raw, "Status")
@@ -304,6 +681,7 @@ def _crm_line(row: Any, where: str) -> Line:
 # ----------------------------------------------------------------------------- Books
 
 
+@compiled(_c_books_invoice)
 def books_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A Books invoice as the list returns it (header totals; line items only if the payload has them)."""
     status = _text(raw, "status")
@@ -326,6 +704,7 @@ def books_invoice(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     )
 
 
+@compiled(_c_books_sales_order)
 def books_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     status = _text(raw, "status") or _text(raw, "order_status")
     return _document(
@@ -345,6 +724,7 @@ def books_sales_order(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocumen
     )
 
 
+@compiled(_c_books_payment)
 def books_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A customer payment: `invoices[].amount_applied` -> allocations, `unused_amount` -> balance
     (the unapplied part). The list may omit `invoices`; the stream then reads the payment's detail."""
@@ -364,6 +744,7 @@ def books_payment(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     )
 
 
+@compiled(_c_books_credit_note)
 def books_credit_note(raw: RawRecord, ctx: NormalizeContext) -> CanonicalDocument:
     """A credit note: `invoices_credited[].amount_applied` -> allocations, `balance` = still unused."""
     status = _text(raw, "status")
