@@ -129,7 +129,16 @@ def _c_number(value: Any) -> Decimal | None:
 
 
 def _c_amount(raw: Mapping[str, Any], key: str) -> Decimal | None:
-    return _c_number(raw.get(key))
+    value = raw.get(key)
+    if type(value) is Decimal:
+        if value.is_finite():
+            return value
+        raise Declined
+    if value is None:
+        return None
+    if type(value) is int:
+        return Decimal(value)
+    raise Declined
 
 
 def _c_rate(raw: RawRecord, key: str) -> Decimal | None:
@@ -207,6 +216,21 @@ def _c_pick(row: dict[Any, Any], keys: tuple[Any, ...]) -> Any:
     return None
 
 
+def _c_line_number(row: dict[Any, Any], keys: tuple[Any, ...]) -> Decimal | None:
+    """`_c_number(_c_pick(row, keys))` in one call (four a line item)."""
+    for key in keys:
+        value = row[key]
+        if value is not None:
+            if type(value) is Decimal:
+                if value.is_finite():
+                    return value
+                raise Declined
+            if type(value) is int:
+                return Decimal(value)
+            raise Declined
+    return None
+
+
 def _c_crm_lines(raw: RawRecord, subform: str) -> tuple[dict[str, Any], ...]:
     rows = raw.get(subform)
     if rows is None:
@@ -223,7 +247,7 @@ def _c_crm_lines(raw: RawRecord, subform: str) -> tuple[dict[str, Any], ...]:
         product = row.get("Product_Name") or row.get("product") or {}
         if type(product) is not dict:
             raise Declined
-        amount = _c_number(_c_pick(row, totals))
+        amount = _c_line_number(row, totals)
         if amount is None:
             raise Declined
         lines.append(
@@ -232,10 +256,10 @@ def _c_crm_lines(raw: RawRecord, subform: str) -> tuple[dict[str, Any], ...]:
                 "product_external_id": _c_opt(product.get("id")),
                 "sku": _c_opt(product.get("Product_Code")) or _c_opt(_c_pick(row, codes)),
                 "description": _c_opt(_c_pick(row, descriptions)),
-                "quantity": _c_number(_c_pick(row, quantities)),
-                "unit_price": _c_number(_c_pick(row, prices)),
+                "quantity": _c_line_number(row, quantities),
+                "unit_price": _c_line_number(row, prices),
                 "amount": amount,
-                "tax": _c_number(_c_pick(row, taxes)),
+                "tax": _c_line_number(row, taxes),
             }
         )
     return tuple(lines)
