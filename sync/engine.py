@@ -50,6 +50,7 @@ from sync.page_writer import (
     SYNC_GC_THRESHOLD,
     PageWriteError,
     PageWriter,
+    WriterPool,
     writer_mode,
 )
 
@@ -62,7 +63,9 @@ DEFAULT_STREAM_CONCURRENCY = 2
 """Streams of one connector that run at once when its `limits.concurrency` is not set: they share the
 connector's request budget and its HTTP client's cap on requests in flight (ADR 0030)."""
 MAX_STREAMS = 4
-"""Streams that run at once in one process, over all connectors (each may have a writer process)."""
+"""Streams that run at once in one process, over all connectors (each may have a writer process); also
+the bound on a sync's writer processes (ADR 0038): a stream in flight without one writes its pages in
+the syncing process, which is the bound of an HTTP sync."""
 
 _STREAM_SLOTS = threading.BoundedSemaphore(MAX_STREAMS)
 
@@ -166,6 +169,9 @@ class SyncEngine:
         self._ledger = ledger or SqlLedgerRepository(engine)
         self._runs = runs or SqlSyncLog(engine)
         self._stop = threading.Event()  # set when an interruption reached the thread waiting for others
+        self._pool_lock = threading.Lock()
+        self._pool: WriterPool | None = None  # the writer processes of the sync under way (ADR 0038)
+        self._pool_users = 0
 
     def run_connector(
         self,
@@ -196,6 +202,7 @@ class SyncEngine:
             available, list(available) if streams is None else [s for s in streams if s in available]
         )
         with (
+            self._writers() as pool,
             connector_lock(self._engine, connector.name, wait_seconds=wait_seconds, holder=holder) as lease,
             _fewer_collections(),
         ):
@@ -208,7 +215,7 @@ class SyncEngine:
 
             def one(name: str) -> SyncRunResult:
                 with _STREAM_SLOTS:
-                    return self.run_stream(
+                    return self._run_stream(
                         connector,
                         name,
                         full=full,
@@ -219,6 +226,7 @@ class SyncEngine:
                         max_clock_skew=max_clock_skew,
                         progress=progress,
                         guard=guard,
+                        pool=pool,
                     )
 
             if concurrency <= 1 or len(names) <= 1:
@@ -240,12 +248,14 @@ class SyncEngine:
         """Each job (typically a `run_connector` call for one connector) in its own thread: connectors
         have separate vendor budgets, so they sync at the same time (`sync run`, the demo). Returns each
         job's results or the exception it raised (LockHeld, a lock that could not be taken), in order;
-        an interruption (Ctrl-C) is raised once every job stopped."""
-        if len(jobs) <= 1:
-            return [_outcome(job, self) for job in jobs]
-        with ThreadPoolExecutor(len(jobs), thread_name_prefix="sync-connector") as pool:
-            futures = [pool.submit(_outcome, job, self) for job in jobs]
-            return _results(futures, self._stop)
+        an interruption (Ctrl-C) is raised once every job stopped. The jobs' streams share one pool of
+        writer processes (ADR 0038), stopped when the last job ended."""
+        with self._writers():
+            if len(jobs) <= 1:
+                return [_outcome(job, self) for job in jobs]
+            with ThreadPoolExecutor(len(jobs), thread_name_prefix="sync-connector") as threads:
+                futures = [threads.submit(_outcome, job, self) for job in jobs]
+                return _results(futures, self._stop)
 
     def run_stream(
         self,
@@ -266,6 +276,58 @@ class SyncEngine:
         Any error of the stream (the vendor's, the database's, a full disk, a body too deep to read)
         fails this run with its reason in `sync_runs`; only an interruption (Ctrl-C, shutdown) and a lost
         lock are raised, since they stop every stream."""
+        with self._writers() as pool:
+            return self._run_stream(
+                connector,
+                stream_name,
+                full=full,
+                since=since,
+                sweep=sweep,
+                verify=verify,
+                overlap=overlap,
+                max_clock_skew=max_clock_skew,
+                progress=progress,
+                guard=guard,
+                pool=pool,
+            )
+
+    @contextmanager
+    def _writers(self) -> Iterator[WriterPool | None]:
+        """The pool of writer processes of the sync under way: made by the outermost `run_connectors`,
+        `run_connector` or `run_stream` call (it starts no process until a run asks for one), shared by
+        the calls inside it, and closed when that call ends, however it ends (every process stopped
+        and waited for). None when every write stays in this process."""
+        with self._pool_lock:
+            if self._pool_users == 0 and self._parallel_after is not None:
+                self._pool = WriterPool(self._engine, size=MAX_STREAMS)
+            self._pool_users += 1
+            pool = self._pool
+        try:
+            yield pool
+        finally:
+            with self._pool_lock:
+                self._pool_users -= 1
+                last = self._pool_users == 0
+                if last:
+                    self._pool = None
+            if last and pool is not None:
+                pool.close()
+
+    def _run_stream(
+        self,
+        connector: Connector,
+        stream_name: str,
+        *,
+        full: bool,
+        since: datetime | None,
+        sweep: bool,
+        verify: bool,
+        overlap: timedelta,
+        max_clock_skew: timedelta,
+        progress: Progress | None,
+        guard: Callable[[], None] | None,
+        pool: WriterPool | None,
+    ) -> SyncRunResult:
         if full and since is not None:
             raise ValueError("a full resync reads everything: do not combine it with `since`")
         stream = connector.streams()[stream_name]
@@ -285,7 +347,7 @@ class SyncEngine:
         waits_before = _waited(connector)
         try:
             run_cursor = self._pages(
-                run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew
+                run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew, pool=pool
             )
             if full:
                 self._ledger.delete_unseen(run, now=self._clock())
@@ -408,6 +470,7 @@ class SyncEngine:
         progress: Progress | None,
         guard: Callable[[], None] | None,
         skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        pool: WriterPool | None = None,
     ) -> datetime | None:
         """Fetch and commit every page; return the highest modification time written (the cursor of an
         unordered stream, and of a full run). A time beyond the clock plus `skew` is quarantined."""
@@ -423,7 +486,14 @@ class SyncEngine:
                 progress(run.connector, run.stream, committed)
 
         highest: datetime | None = None
-        writer = PageWriter(self._engine, run, parallel_after=self._parallel_after, on_committed=on_committed)
+        writer = PageWriter(
+            self._engine,
+            run,
+            parallel_after=self._parallel_after,
+            on_committed=on_committed,
+            pool=pool,
+            reads_all=start is None,  # a first sync or a full resync: likely long
+        )
         try:
             # Page n+1 is read (requests, details, decoding) while page n is normalized and written.
             with closing(read_ahead(stream.pages(start), name=f"{run.connector}/{run.stream}")) as pages:

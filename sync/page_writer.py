@@ -11,6 +11,11 @@ The child is a fresh interpreter (never a `fork`: the daemon and the lease heart
 started while this process keeps writing pages itself; it takes over once it reports ready, so its
 start-up costs the run nothing. It ignores SIGINT (Ctrl-C reaches the whole process group; this process
 decides when to stop) and stops after its current page when this process closes the pipe or dies.
+
+The children are the sync's (`WriterPool`, ADR 0038): one connects once and writes the runs of the
+sync's streams one after another, each from its first page when it is idle as the run starts; a run
+never shares its child with another run, and gives it back only once every page it handed over is
+committed.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -44,6 +50,11 @@ PARALLEL_AFTER_RECORDS: Final = 1_000
 fresh interpreter importing the store) and takes ~36 µs a record off this process, so a stream of a
 few pages of 100–200 records (a vendor's accounts, products) is cheaper written here. Pages of 1,000
 reach it on the same page as before."""
+PARALLEL_AFTER_RECORDS_READING_ALL: Final = 100
+"""...but a run that reads its stream from the beginning (a first sync, a full resync) is likely long:
+it asks for a writer process from its second page, once it has written 100 records (a vendor's page
+is 100–200; a few small pages, as in most tests, still never start one). Writer processes are the
+sync's and serve its runs in turn (`WriterPool`), so the start is paid once, not per run."""
 IN_FLIGHT: Final = 2
 """Pages handed to the writer process and not yet committed, at most (bounds memory and lag)."""
 WRITER_ENV: Final = "LEDGERBRIDGE_SYNC_WRITER"
@@ -63,7 +74,14 @@ class PageWriteError(RuntimeError):
 
 
 class PageWriter:
-    """Writes a run's pages in order, one transaction each; `close()` waits until all are committed."""
+    """Writes a run's pages in order, one transaction each; `close()` waits until all are committed.
+
+    With a `pool` (the sync's, `WriterPool`), the run borrows an idle writer process from its first page
+    on, or, once past `parallel_after` pages (and `PARALLEL_AFTER_RECORDS` with the default), one the
+    pool starts for it; it never waits for a busy one. A run that `reads_all` (a first sync or a full
+    resync: likely long) asks sooner with the default counts (`PARALLEL_AFTER_RECORDS_READING_ALL`).
+    `close()` gives the writer back, `abandon()` and any failure discard it. Without a pool the run has
+    a pool of its own, closed with the run."""
 
     def __init__(
         self,
@@ -72,16 +90,19 @@ class PageWriter:
         *,
         parallel_after: int | None = PARALLEL_AFTER_PAGES,
         on_committed: Callable[[int], None] | None = None,
+        pool: WriterPool | None = None,
+        reads_all: bool = False,
     ) -> None:
         self._ledger = SqlLedgerRepository(engine)
         self._run = run
-        self._seal = seal_of(engine)  # the writer process seals the rows it writes with the same key
-        mode = writer_mode()
-        self._url = None if parallel_after is None or mode == "inline" else writer_url(engine)
-        self._forced = mode == "process" and self._url is not None
+        self._own_pool = pool is None and parallel_after is not None
+        self._pool = None if parallel_after is None else pool or WriterPool(engine, size=1)
+        self._forced = self._pool is not None and self._pool.forced
         self._parallel_after = 0 if self._forced or parallel_after is None else parallel_after
         default = parallel_after == PARALLEL_AFTER_PAGES and not self._forced
         self._records_after = PARALLEL_AFTER_RECORDS if default else 0  # an explicit count: as given
+        if default and reads_all:  # likely long: a writer process from its second page
+            self._parallel_after, self._records_after = 1, PARALLEL_AFTER_RECORDS_READING_ALL
         self._on_committed = on_committed
         self._written = 0
         self._written_records = 0
@@ -91,13 +112,9 @@ class PageWriter:
         """Write `page` (here, or hand it to the writer process). Raises PageWriteError if the writer
         process failed on an earlier page."""
         child = self._child
-        if (
-            child is None
-            and self._url is not None
-            and self._written >= self._parallel_after
-            and self._written_records >= self._records_after
-        ):
-            child = self._child = self._start(self._url)
+        if child is None and self._pool is not None and self._pool.available:
+            due = self._written >= self._parallel_after and self._written_records >= self._records_after
+            child = self._child = self._pool.take(self._run, start=due)
         if child is not None and self._ready(child):
             child.send(page, self._committed)
         else:
@@ -107,47 +124,166 @@ class PageWriter:
         self._written_records += page.fetched
 
     def close(self) -> None:
-        """Wait until every page handed out is committed and stop the writer process. Raises
-        PageWriteError if a page could not be written."""
+        """Wait until every page handed out is committed and give the writer process back to the pool.
+        Raises PageWriteError if a page could not be written (the writer is then discarded)."""
         child, self._child = self._child, None
-        if child is not None:
-            child.finish(self._committed)
+        try:
+            if child is not None and self._pool is not None:
+                try:
+                    child.drain(self._committed)
+                except BaseException:
+                    self._pool.discard(child)
+                    raise
+                self._pool.give_back(child)
+        finally:
+            self._close_own_pool()
 
     def abandon(self) -> None:
-        """Stop after the page being written (the run failed or was interrupted): never raises."""
+        """Stop after the page being written (the run failed or was interrupted): never raises. The
+        writer is discarded (it stops once it has written what it was given), never given back."""
         child, self._child = self._child, None
-        if child is not None:
-            child.stop()
-
-    def _start(self, url: str) -> _Child | None:
         try:
-            child = _Child.start(url, self._run, self._seal)
-        except (OSError, ValueError) as exc:  # no process to be had (limits, memory, no fd passing)
-            if self._forced:
-                raise PageWriteError(f"cannot start the writer process: {exc}") from exc
-            log.warning("sync.writer_unavailable", run_id=self._run.id, error=str(exc))
-            self._url = None
-            return None
-        if self._forced:
-            try:
-                child.wait_ready()
-            except PageWriteError:
-                child.stop()
-                raise
-        return child
+            if child is not None and self._pool is not None:
+                self._pool.discard(child)
+        finally:
+            self._close_own_pool()
+
+    def _close_own_pool(self) -> None:
+        if self._own_pool and self._pool is not None:
+            self._pool.close()
 
     def _ready(self, child: _Child) -> bool:
         try:
             return child.ready()
         except PageWriteError as exc:  # it never took a page: write here, as short runs do
-            log.warning("sync.writer_unavailable", run_id=self._run.id, error=str(exc))
-            child.stop()
-            self._child, self._url = None, None
+            assert self._pool is not None
+            self._pool.unavailable(child, exc, self._run)
+            self._child = None
             return False
 
     def _committed(self, fetched: int) -> None:
         if self._on_committed is not None:
             self._on_committed(fetched)
+
+
+class WriterPool:
+    """The writer processes of one sync (`SyncEngine.run_connector` / `run_connectors`), at most `size`.
+
+    A stream run takes one for its whole run and gives it back when every page it handed over is
+    committed; the next run tells it its `RunRef` and goes on from its own first page. A process is
+    started only when a run asks for one and none is idle (so a sync of short runs starts none), and is
+    never shared by two runs at once; one that failed, died or whose run was abandoned is discarded.
+    `close()` stops every idle one and waits for their exits (no zombies); one given back after that is
+    stopped then. Thread-safe: the runs of a sync take and give back from their own threads."""
+
+    def __init__(self, engine: Engine, *, size: int) -> None:
+        mode = writer_mode()
+        self._url = None if mode == "inline" else writer_url(engine)
+        self.forced = mode == "process" and self._url is not None
+        self._seal = seal_of(engine)  # the writer processes seal the rows they write with the same key
+        self._size = max(1, size)
+        self._lock = threading.Lock()
+        self._idle: list[_Child] = []
+        self._count = 0  # processes started (or being started) and not yet discarded
+        self._closed = False
+        self.started = 0
+        """Processes this pool started (for tests and logs)."""
+
+    @property
+    def available(self) -> bool:
+        """False for an inline sync, an in-memory database, or once a writer could not start."""
+        return self._url is not None and not self._closed
+
+    def take(self, run: RunRef, *, start: bool) -> _Child | None:
+        """An idle writer process (ready or still starting) told to write `run`'s pages; else, with
+        `start`, a new one if the pool has room; else None (the run writes the page itself). Never
+        waits for a busy one. Raises PageWriteError, with `LEDGERBRIDGE_SYNC_WRITER=process`, when no
+        process can be started or connect."""
+        dead: list[_Child] = []
+        child: _Child | None = None
+        url: str | None = None
+        with self._lock:
+            while self._idle and child is None:
+                candidate = self._idle.pop()  # the most recently used first
+                if candidate.alive():
+                    child = candidate
+                else:  # died while idle (killed, out of memory): never handed a page of this run
+                    dead.append(candidate)
+                    self._count -= 1
+            if child is None and start and self.available and self._count < self._size:
+                url = self._url
+                self._count += 1  # the room is held while it starts, outside the lock
+        for gone in dead:
+            log.warning("sync.writer_lost", run_id=run.id, exit_status=gone.stop())
+        if child is None and url is not None:
+            child = self._start(url, run)
+        if child is None:
+            return None
+        try:
+            child.begin(run)
+        except OSError:  # it died since: no page of this run went to it
+            self.discard(child)
+            return None
+        if self.forced:
+            try:
+                child.wait_ready()
+            except PageWriteError:
+                self.discard(child)
+                raise
+        return child
+
+    def give_back(self, child: _Child) -> None:
+        """`child` wrote every page of its run: idle again, or stopped if the sync is over."""
+        with self._lock:
+            if not self._closed:
+                self._idle.append(child)
+                return
+            self._count -= 1
+        child.stop()
+
+    def discard(self, child: _Child) -> None:
+        """Stop `child` after what it was given (it failed, died, or its run was abandoned); never
+        raises and never returns it to the pool."""
+        with self._lock:
+            self._count -= 1
+        child.stop()
+
+    def unavailable(self, child: _Child, exc: PageWriteError, run: RunRef) -> None:
+        """`child` could not connect: discard it, and start no other for this sync (the runs write
+        their pages themselves)."""
+        log.warning("sync.writer_unavailable", run_id=run.id, error=str(exc))
+        with self._lock:
+            self._url = None
+        self.discard(child)
+
+    def close(self) -> None:
+        """Stop every idle writer process and wait for their exits; start none after this."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._count -= len(idle)
+        try:
+            for child in idle:  # all told at once, then waited for: their exits overlap
+                child.ask_to_stop()
+        finally:
+            for child in idle:
+                child.wait_stopped()
+
+    def _start(self, url: str, run: RunRef) -> _Child | None:
+        try:
+            child = _Child.start(url, self._seal)
+        except (OSError, ValueError) as exc:  # no process to be had (limits, memory, no fd passing)
+            with self._lock:
+                self._count -= 1
+                if not self.forced:
+                    self._url = None
+            if self.forced:
+                raise PageWriteError(f"cannot start the writer process: {exc}") from exc
+            log.warning("sync.writer_unavailable", run_id=run.id, error=str(exc))
+            return None
+        with self._lock:
+            self.started += 1
+        return child
 
 
 def writer_mode() -> str:
@@ -170,24 +306,42 @@ class _Child:
         self._pipe = pipe
         self._pending: deque[int] = deque()  # `fetched` of each page handed out, oldest first
         self.is_ready = False
+        self.runs: list[int] = []
+        """The ids of the runs it was told to write, in order (for tests and logs)."""
 
     @classmethod
-    def start(cls, url: str, run: RunRef, seal: Seal) -> _Child:
+    def start(cls, url: str, seal: Seal) -> _Child:
         parent_end, child_end = multiprocessing.Pipe()
         # A fresh interpreter that imports exactly what this one can (no re-import of a __main__
         # script, as multiprocessing's spawn would do; -P: the working directory is not on the path).
         environment = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-            [sys.executable, "-P", "-c", _ENTRY, str(child_end.fileno())],
-            pass_fds=[child_end.fileno()],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # stdout is where `sync run --json` prints
-            env=environment,
-        )
-        child_end.close()
-        parent_end.send((url, run, seal))  # through the pipe, not argv: the URL and the key are secret
-        log.debug("sync.writer_started", run_id=run.id, pid=process.pid)
+        try:
+            process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+                [sys.executable, "-P", "-c", _ENTRY, str(child_end.fileno())],
+                pass_fds=[child_end.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # stdout is where `sync run --json` prints
+                env=environment,
+            )
+        except BaseException:
+            parent_end.close()
+            raise
+        finally:
+            child_end.close()
+        parent_end.send((url, seal))  # through the pipe, not argv: the URL and the key are secret
+        log.debug("sync.writer_started", pid=process.pid)
         return cls(process, parent_end)
+
+    def begin(self, run: RunRef) -> None:
+        """The pages sent from now on belong to `run` (raises OSError if the process is gone)."""
+        self._pipe.send(("run", run))
+        self.runs.append(run.id)
+
+    def alive(self) -> bool:
+        """False if the process is gone (an idle writer sends nothing until it is handed a page)."""
+        if self._process.poll() is not None:
+            return False
+        return not (self.is_ready and self._pipe.poll())
 
     def ready(self) -> bool:
         """True once the writer process has its connection (never blocks)."""
@@ -211,30 +365,45 @@ class _Child:
             raise self._died() from exc
         self._pending.append(page.fetched)
 
-    def finish(self, committed: Callable[[int], None]) -> None:
-        try:
-            while self._pending:
-                self._acknowledge(committed)
-        finally:
-            self.stop()
+    def drain(self, committed: Callable[[int], None]) -> None:
+        """Wait until every page handed out is committed."""
+        while self._pending:
+            self._acknowledge(committed)
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """Stop the process after what it was given and wait for its exit; its exit status."""
+        try:
+            self.ask_to_stop()
+        finally:
+            self.wait_stopped()
+        return self._process.returncode
+
+    def ask_to_stop(self) -> None:
         if not self.is_ready:  # it holds no transaction and was given no page: no need to wait
             self._process.kill()
         with contextlib.suppress(OSError):
             self._pipe.send(None)
+
+    def wait_stopped(self) -> None:
         # The pipe reads end-of-file when the writer closes it on its way out (`main`) or dies, so the
         # wait for its exit blocks in waitpid for a moment; Popen.wait(timeout) would poll with sleeps.
+        hung = False
         try:
             while self._pipe.poll(STOP_TIMEOUT_S):
                 self._pipe.recv()
             hung = True  # pragma: no cover - no end-of-file for minutes: a page write that hangs
         except (OSError, EOFError):
-            hung = False
-        self._pipe.close()
-        if hung:  # pragma: no cover
-            self._process.kill()
-        self._process.wait()
+            pass
+        finally:
+            self._pipe.close()
+            if hung:  # pragma: no cover
+                self._process.kill()
+            try:
+                self._process.wait()
+            except BaseException:  # interrupted while waiting: do not leave it running unreaped
+                self._process.kill()
+                self._process.wait()
+                raise
 
     def _died(self) -> PageWriteError:
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -266,7 +435,7 @@ def main(descriptor: str) -> None:
     """Entry point of the writer process: its end of the pipe is the inherited file descriptor. Once
     `serve` returns, every page it was given is committed or reported and its engine is disposed: the
     process ends at once, without the interpreter's teardown (freeing every module: 0.1 s idle, over a
-    second on a loaded machine), which the syncing process would wait for when it closes the run."""
+    second on a loaded machine), which the syncing process would wait for when it stops the writer."""
     pipe = Connection(int(descriptor))
     serve(pipe)
     sys.stderr.flush()
@@ -275,7 +444,9 @@ def main(descriptor: str) -> None:
 
 
 def serve(pipe: Connection) -> None:
-    """The writer process: connect, then write each page received, in order, until told to stop."""
+    """The writer process: connect once, then write each page received, in order, into the run named
+    last (every stream run that takes this process first sends `("run", RunRef)`), until told to stop.
+    It stops after reporting an error: the syncing process discards it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
     gc.set_threshold(SYNC_GC_THRESHOLD, *gc.get_threshold()[1:])
     structlog.configure(  # never on stdout: that is where `sync run --json` prints
@@ -283,7 +454,7 @@ def serve(pipe: Connection) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
     try:
-        url, run, seal = pipe.recv()
+        url, seal = pipe.recv()
     except EOFError:  # the syncing process died before it said where to write
         return
     engine = make_engine(url)
@@ -292,6 +463,7 @@ def serve(pipe: Connection) -> None:
         check_connection(engine)  # fail now, before any page is handed over, if it cannot connect
         ledger = SqlLedgerRepository(engine)
         pipe.send(("ready",))
+        run: RunRef | None = None
         while True:
             try:
                 page = pipe.recv()
@@ -299,7 +471,12 @@ def serve(pipe: Connection) -> None:
                 return
             if page is None:
                 return
+            if isinstance(page, tuple):  # ("run", RunRef): the pages that follow are that run's
+                run = page[1]
+                continue
             try:
+                if run is None:  # pragma: no cover - a protocol bug
+                    raise RuntimeError("a page came before its run")
                 ledger.write_page(run, page)
             except Exception as exc:  # noqa: BLE001 - reported to the syncing process, which fails the run
                 pipe.send(("error", f"{type(exc).__name__}: {exc}"))

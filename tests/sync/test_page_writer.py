@@ -104,8 +104,8 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     started: list[Any] = []
     original = page_writer._Child.start
 
-    def start(url: str, run: Any, *seal: Any) -> Any:
-        child = original(url, run, *seal)
+    def start(url: str, seal: Any) -> Any:
+        child = original(url, seal)
         started.append(child)
         return child
 
