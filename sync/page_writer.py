@@ -37,7 +37,7 @@ from typing import Final
 import structlog
 
 from store.connection import check_connection, writer_url
-from store.db import Engine, make_engine
+from store.db import Engine, is_sqlite, make_engine
 from store.integrity import Seal, attach_seal, seal_of
 from store.repository import PageWrite, RunRef, SqlLedgerRepository
 
@@ -55,6 +55,10 @@ PARALLEL_AFTER_RECORDS_READING_ALL: Final = 100
 it asks for a writer process from its second page, once it has written 100 records (a vendor's page
 is 100–200; a few small pages, as in most tests, still never start one). Writer processes are the
 sync's and serve its runs in turn (`WriterPool`), so the start is paid once, not per run."""
+PAIR_ON_POSTGRESQL: Final = True
+"""On PostgreSQL each writer of the pool is a pair of processes that write a run's pages in turn
+(`_Pair`, ADR 0039); on SQLite one process (its writer never waits on a server: a second would only
+compete for the same cores)."""
 IN_FLIGHT: Final = 2
 """Pages handed to the writer process and not yet committed, at most (bounds memory and lag)."""
 WRITER_ENV: Final = "LEDGERBRIDGE_SYNC_WRITER"
@@ -106,7 +110,7 @@ class PageWriter:
         self._on_committed = on_committed
         self._written = 0
         self._written_records = 0
-        self._child: _Child | None = None
+        self._child: _Writer | None = None
 
     def write(self, page: PageWrite) -> None:
         """Write `page` (here, or hand it to the writer process). Raises PageWriteError if the writer
@@ -152,7 +156,7 @@ class PageWriter:
         if self._own_pool and self._pool is not None:
             self._pool.close()
 
-    def _ready(self, child: _Child) -> bool:
+    def _ready(self, child: _Writer) -> bool:
         try:
             return child.ready()
         except PageWriteError as exc:  # it never took a page: write here, as short runs do
@@ -181,9 +185,10 @@ class WriterPool:
         self._url = None if mode == "inline" else writer_url(engine)
         self.forced = mode == "process" and self._url is not None
         self._seal = seal_of(engine)  # the writer processes seal the rows they write with the same key
+        self._pair = PAIR_ON_POSTGRESQL and not is_sqlite(engine)
         self._size = max(1, size)
         self._lock = threading.Lock()
-        self._idle: list[_Child] = []
+        self._idle: list[_Writer] = []
         self._count = 0  # processes started (or being started) and not yet discarded
         self._closed = False
         self.started = 0
@@ -194,13 +199,13 @@ class WriterPool:
         """False for an inline sync, an in-memory database, or once a writer could not start."""
         return self._url is not None and not self._closed
 
-    def take(self, run: RunRef, *, start: bool) -> _Child | None:
+    def take(self, run: RunRef, *, start: bool) -> _Writer | None:
         """An idle writer process (ready or still starting) told to write `run`'s pages; else, with
         `start`, a new one if the pool has room; else None (the run writes the page itself). Never
         waits for a busy one. Raises PageWriteError, with `LEDGERBRIDGE_SYNC_WRITER=process`, when no
         process can be started or connect."""
-        dead: list[_Child] = []
-        child: _Child | None = None
+        dead: list[_Writer] = []
+        child: _Writer | None = None
         url: str | None = None
         with self._lock:
             while self._idle and child is None:
@@ -232,7 +237,7 @@ class WriterPool:
                 raise
         return child
 
-    def give_back(self, child: _Child) -> None:
+    def give_back(self, child: _Writer) -> None:
         """`child` wrote every page of its run: idle again, or stopped if the sync is over."""
         with self._lock:
             if not self._closed:
@@ -241,14 +246,14 @@ class WriterPool:
             self._count -= 1
         child.stop()
 
-    def discard(self, child: _Child) -> None:
+    def discard(self, child: _Writer) -> None:
         """Stop `child` after what it was given (it failed, died, or its run was abandoned); never
         raises and never returns it to the pool."""
         with self._lock:
             self._count -= 1
         child.stop()
 
-    def unavailable(self, child: _Child, exc: PageWriteError, run: RunRef) -> None:
+    def unavailable(self, child: _Writer, exc: PageWriteError, run: RunRef) -> None:
         """`child` could not connect: discard it, and start no other for this sync (the runs write
         their pages themselves)."""
         log.warning("sync.writer_unavailable", run_id=run.id, error=str(exc))
@@ -269,9 +274,9 @@ class WriterPool:
             for child in idle:
                 child.wait_stopped()
 
-    def _start(self, url: str, run: RunRef) -> _Child | None:
+    def _start(self, url: str, run: RunRef) -> _Writer | None:
         try:
-            child = _Child.start(url, self._seal)
+            child = (_Pair if self._pair else _Child).start(url, self._seal)
         except (OSError, ValueError) as exc:  # no process to be had (limits, memory, no fd passing)
             with self._lock:
                 self._count -= 1
@@ -308,9 +313,13 @@ class _Child:
         self.is_ready = False
         self.runs: list[int] = []
         """The ids of the runs it was told to write, in order (for tests and logs)."""
+        self.written = 0
+        """Pages it committed (for tests and logs)."""
 
     @classmethod
-    def start(cls, url: str, seal: Seal) -> _Child:
+    def start(cls, url: str, seal: Seal, token: tuple[int, int, bool] | None = None) -> _Child:
+        """A writer process; `token` (the pipe it takes its turn from, the one it passes it on to, and
+        whether it holds it first) makes it one of a pair (`_Pair`)."""
         parent_end, child_end = multiprocessing.Pipe()
         # A fresh interpreter that imports exactly what this one can (no re-import of a __main__
         # script, as multiprocessing's spawn would do; -P: the working directory is not on the path).
@@ -318,7 +327,7 @@ class _Child:
         try:
             process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
                 [sys.executable, "-P", "-c", _ENTRY, str(child_end.fileno())],
-                pass_fds=[child_end.fileno()],
+                pass_fds=[child_end.fileno(), *(token[:2] if token else ())],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # stdout is where `sync run --json` prints
                 env=environment,
@@ -328,9 +337,14 @@ class _Child:
             raise
         finally:
             child_end.close()
-        parent_end.send((url, seal))  # through the pipe, not argv: the URL and the key are secret
+        # through the pipe, not argv: the URL and the key are secret
+        parent_end.send((url, seal, token or (-1, -1, True)))
         log.debug("sync.writer_started", pid=process.pid)
         return cls(process, parent_end)
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode
 
     def begin(self, run: RunRef) -> None:
         """The pages sent from now on belong to `run` (raises OSError if the process is gone)."""
@@ -412,6 +426,7 @@ class _Child:
 
     def _acknowledge(self, committed: Callable[[int], None]) -> None:
         self._expect("ok")
+        self.written += 1
         committed(self._pending.popleft())
 
     def _expect(self, word: str) -> None:
@@ -429,6 +444,108 @@ _ENTRY: Final = "import sys; sys.modules['rich'] = None; from sync.page_writer i
 """The writer's interpreter starts here. `rich` is marked absent: structlog imports it (when installed)
 for pretty console tracebacks, ~50 ms of CPU per writer start; the writer reports its errors to the
 syncing process as one line of text and logs warnings only, so structlog's plain rendering does."""
+
+
+class _Pair:
+    """On PostgreSQL, two writer processes that take a run's pages in turn (ADR 0039): while one's page
+    transaction waits on the server, the other reads and encodes the next page (`encode_page`, CPU only);
+    a token passed through a pipe after each commit keeps the transactions in the order the pages were
+    handed out. Each run's pages, cursors and transactions are as with one writer; the pair is used,
+    given back and discarded as one (`WriterPool`). Only the two processes hold the token pipes, so one
+    that fails or dies is the other's end-of-file: that one reports an error too."""
+
+    def __init__(self, first: _Child, second: _Child) -> None:
+        self._children = (first, second)
+        self._turn = 0  # the child the next page goes to; it holds (or will next hold) the token
+
+    @classmethod
+    def start(cls, url: str, seal: Seal) -> _Pair:
+        forth, back = os.pipe(), os.pipe()  # the token: first -> second, second -> first
+        try:
+            first = _Child.start(url, seal, token=(back[0], forth[1], True))
+            try:
+                second = _Child.start(url, seal, token=(forth[0], back[1], False))
+            except BaseException:
+                first.stop()
+                raise
+        finally:
+            for descriptor in (*forth, *back):
+                os.close(descriptor)
+        return cls(first, second)
+
+    @property
+    def is_ready(self) -> bool:
+        return all(child.is_ready for child in self._children)
+
+    @property
+    def runs(self) -> list[int]:
+        return self._children[0].runs
+
+    def begin(self, run: RunRef) -> None:
+        for child in self._children:
+            child.begin(run)
+
+    def alive(self) -> bool:
+        return all(child.alive() for child in self._children)
+
+    def ready(self) -> bool:
+        states = [child.ready() for child in self._children]  # each polled: both may have answered
+        return all(states)
+
+    def wait_ready(self) -> None:
+        for child in self._children:
+            child.wait_ready()
+
+    def send(self, page: PageWrite, committed: Callable[[int], None]) -> None:
+        self._children[self._turn].send(page, committed)
+        self._turn = 1 - self._turn
+
+    def drain(self, committed: Callable[[int], None]) -> None:
+        for child in self._children:
+            child.drain(committed)
+
+    def stop(self) -> int | None:
+        try:
+            self.ask_to_stop()
+        finally:
+            self.wait_stopped()
+        return next((c.returncode for c in self._children if c.returncode), self._children[0].returncode)
+
+    def ask_to_stop(self) -> None:
+        for child in self._children:
+            child.ask_to_stop()
+
+    def wait_stopped(self) -> None:
+        try:
+            self._children[0].wait_stopped()
+        finally:
+            self._children[1].wait_stopped()
+
+
+_Writer = _Child | _Pair
+"""What a run borrows from the pool: one writer process, or a pair of them on PostgreSQL."""
+
+
+class _Token:
+    """A writer's turn, in a pair (`_Pair`): it writes a page only while it holds the token and passes it
+    on once the page is committed. A writer on its own always holds it."""
+
+    def __init__(self, take_from: int, pass_to: int, holding: bool) -> None:
+        self._in = take_from
+        self._out = pass_to
+        self._holding = holding or take_from < 0
+
+    def take(self) -> None:
+        if self._holding:
+            return
+        if not os.read(self._in, 1):  # end-of-file: the other writer failed or died
+            raise PageWriteError("the other writer process of the pair stopped")
+        self._holding = True
+
+    def pass_on(self) -> None:
+        if self._out >= 0:
+            self._holding = False
+            os.write(self._out, b"t")
 
 
 def main(descriptor: str) -> None:
@@ -454,9 +571,10 @@ def serve(pipe: Connection) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
     )
     try:
-        url, seal = pipe.recv()
+        url, seal, (take_from, pass_to, holding) = pipe.recv()
     except EOFError:  # the syncing process died before it said where to write
         return
+    token = _Token(take_from, pass_to, holding)
     engine = make_engine(url)
     attach_seal(engine, seal)
     try:
@@ -477,7 +595,10 @@ def serve(pipe: Connection) -> None:
             try:
                 if run is None:  # pragma: no cover - a protocol bug
                     raise RuntimeError("a page came before its run")
-                ledger.write_page(run, page)
+                encoded = ledger.encode_page(run, page)  # while the other writer of a pair writes
+                token.take()
+                ledger.write_encoded(run, encoded)
+                token.pass_on()
             except Exception as exc:  # noqa: BLE001 - reported to the syncing process, which fails the run
                 pipe.send(("error", f"{type(exc).__name__}: {exc}"))
                 return

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, select
 
 from config.loader import ConfigError
 from connectors.base import Page, Tombstone
+from store.db import is_sqlite
 from store.repository import SqlLedgerRepository
 from store.runs import SqlSyncLog
 from store.tables import documents, metadata, sync_runs
@@ -104,12 +105,13 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     started: list[Any] = []
     original = page_writer._Child.start
 
-    def start(url: str, seal: Any) -> Any:
-        child = original(url, seal)
+    def start(url: str, seal: Any, token: Any = None) -> Any:
+        child = original(url, seal, token)
         started.append(child)
         return child
 
     monkeypatch.setattr(page_writer._Child, "start", staticmethod(start))
+    monkeypatch.setattr(page_writer, "PAIR_ON_POSTGRESQL", False)  # one process a writer, unless a test says
     return Spy(started)
 
 
@@ -123,9 +125,11 @@ def test_the_writer_process_writes_exactly_what_the_syncing_process_would(
     _wipe(engine)
 
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
+    monkeypatch.setattr(page_writer, "PAIR_ON_POSTGRESQL", True)  # on PostgreSQL, a pair (ADR 0039)
     clock.now = start
     in_writer = _state(engine, _run_scenario(engine, clock))
-    assert len(spy.children) == 3, "every run should have had its writer process"
+    per_writer = 1 if is_sqlite(engine) else 2
+    assert len(spy.children) == 3 * per_writer, "every run should have had its writer process"
     assert all(child.is_ready for child in spy.children)
     assert all(child._process.returncode == 0 for child in spy.children)
 

@@ -68,6 +68,8 @@ def started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         return child
 
     monkeypatch.setattr(page_writer._Child, "start", staticmethod(start))
+    # one process a writer on both databases here: the pairs of PostgreSQL are tests/sync/test_writer_pair.py's
+    monkeypatch.setattr(page_writer, "PAIR_ON_POSTGRESQL", False)
     return children
 
 
