@@ -68,7 +68,10 @@ def sync_connectors(
     streams up to its `limits.concurrency` at once. `sequential`: one connector, one stream at a time
     (how it ran before issue 18; for the before/after figures)."""
     sync = SyncEngine(engine, utc_now)
-    connectors = [build_connector(settings, cfg, engine, clock=utc_now) for cfg in settings.connectors]
+    # The demo's bank inbox is local files, not HTTP, and refuses a full resync by design (it would
+    # tombstone every imported line): it is not part of this benchmark.
+    over_http = [cfg for cfg in settings.connectors if cfg.kind != "bank_statement"]
+    connectors = [build_connector(settings, cfg, engine, clock=utc_now) for cfg in over_http]
     try:
         jobs = [
             partial(
@@ -78,7 +81,7 @@ def sync_connectors(
                 holder="bench",
                 concurrency=1 if sequential else streams_at_once(cfg.limits.concurrency),
             )
-            for connector, cfg in zip(connectors, settings.connectors, strict=True)
+            for connector, cfg in zip(connectors, over_http, strict=True)
         ]
         if sequential:
             outcomes: list[list[SyncRunResult] | Exception] = [job(sync) for job in jobs]
