@@ -5,6 +5,7 @@ survive across processes and runs, split at the month boundary, and a failed wri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,14 +13,16 @@ import pytest
 from sqlalchemy import Engine
 
 from config.loader import parse_config
+from connectors.base import Page
 from connectors.sandbox.quickbooks.app import QuickBooksSandbox
 from connectors.sandbox.quickbooks.dataset import Sizes, generate
 from store.api_calls import SqlApiCalls, month_of
 from store.secrets import create_key_file
-from sync.api_meter import ApiMeter
+from sync.api_meter import ApiMeter, _MeteredStream
 from sync.daemon import Daemon
 from tests.conftest import FixedClock
 from tests.e2e.sync_support import cli
+from tests.fakes import ListStream, pages, record
 
 pytestmark = pytest.mark.slow
 
@@ -118,3 +121,30 @@ def test_a_failed_write_keeps_the_counts_for_the_next_flush(engine: Engine) -> N
     store.refuse = False
     meter.flush()
     assert store.month("2026-12") == {"qbo": 2}
+
+
+def test_while_pages_come_the_counts_are_stored_every_few_seconds_and_all_at_the_end(engine: Engine) -> None:
+    """Not a write transaction per page (issue 18): at most one per FLUSH_EVERY_S while a stream's pages
+    come, and whatever is left when its pages end."""
+
+    class Counting(SqlApiCalls):
+        writes = 0
+
+        def add(self, counts: dict[tuple[str, str], int], now: datetime) -> None:  # type: ignore[override]
+            self.writes += 1
+            super().add(counts, now)
+
+    class Paged(ListStream):
+        def pages(self, since: datetime | None) -> Iterator[Page]:
+            for page in self.pages_data:
+                meter.observe("qbo", "/v3/company/{id}/query", 200, 0.1)
+                yield page
+                seconds.append(seconds[-1] + 1.0)  # a second a page
+
+    store = Counting(engine)
+    seconds = [0.0]
+    meter = ApiMeter(store, FixedClock(datetime(2026, 12, 5, tzinfo=UTC)), monotonic=lambda: seconds[-1])
+    stream = _MeteredStream(Paged(pages(*[[record(n)] for n in range(12)])), meter)
+    assert sum(1 for _ in stream.pages(None)) == 12
+    assert store.writes == 4  # pages 1, 6 and 11 (5 s apart), and the rest at the end
+    assert store.month("2026-12") == {"qbo": 12}
