@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,6 +25,7 @@ from sync import page_writer
 from sync.engine import SyncEngine, SyncRunResult
 from tests.conftest import FixedClock, table_counts
 from tests.fakes import ListConnector, ListStream, pages, record
+from tests.sync.writer_processes import exited, wait_for
 
 CHINESE = {"party": {"external_id": "C9", "name": "杭州西湖茶业有限公司"}}
 
@@ -164,26 +164,15 @@ class KillingStream(ListStream):
     def pages(self, since: datetime | None) -> Iterator[Page]:
         for index, page in enumerate(self.pages_data):
             if index == self._kill_after:
-                _wait_for(partial(_documents_at_least, self._engine, index * self._per_page))
+                wait_for(partial(_documents_at_least, self._engine, index * self._per_page))
                 [child] = self._spy.children
                 os.kill(child._process.pid, signal.SIGKILL)
-                _wait_for(partial(_exited, child))
+                wait_for(partial(exited, child))
             yield page
 
 
 def _documents_at_least(engine: Engine, count: int) -> bool:
     return table_counts(engine, "documents")["documents"] >= count
-
-
-def _exited(child: Any) -> bool:
-    return child._process.poll() is not None
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_writer_process_that_dies_fails_the_run_and_every_committed_page_stays(
@@ -220,9 +209,9 @@ def test_a_writer_process_that_cannot_start_leaves_the_writes_here(
         def pages(self, since: datetime | None) -> Iterator[Page]:
             for index, page in enumerate(self.pages_data):
                 if index == 2:  # the writer is started on page 1: let it fail before page 2
-                    _wait_for(lambda: bool(spy.children))  # page 2 is read while page 1 is written
+                    wait_for(lambda: bool(spy.children))  # page 2 is read while page 1 is written
                     [child] = spy.children
-                    _wait_for(partial(_exited, child))
+                    wait_for(partial(exited, child))
                 yield page
 
     [run] = SyncEngine(engine, clock, parallel_after=1).run_connector(ListConnector([Slow(data)]))

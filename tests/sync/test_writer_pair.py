@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,28 +21,7 @@ from sync import page_writer
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock, table_counts
 from tests.fakes import T0, ListConnector, ListStream, pages, record
-
-
-def _children() -> set[int]:
-    """The live or unreaped child processes of this process (Linux /proc)."""
-    mine, found = os.getpid(), set()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text(encoding="ascii")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == mine:
-            found.add(int(entry.name))
-    return found
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.sync.writer_processes import children, wait_for
 
 
 @pytest.fixture
@@ -83,7 +60,7 @@ def _chained_pages(count: int, per_page: int) -> list[Page]:
 def test_pages_go_to_the_two_writers_in_turn_and_commit_in_page_order(
     engine: Engine, clock: FixedClock, writers: list[Any]
 ) -> None:
-    before = _children()
+    before = children()
     stream = ListStream(_chained_pages(8, 25), name="invoices")
     [result] = SyncEngine(engine, clock).run_connector(ListConnector([stream]))
 
@@ -98,7 +75,7 @@ def test_pages_go_to_the_two_writers_in_turn_and_commit_in_page_order(
         first, second = writer._children
         assert (first.written, second.written) == (4, 4), "the pages went to the two in turn"
         assert first._process.pid != second._process.pid
-    assert _children() == before
+    assert children() == before
     with engine.connect() as conn:
         per_document = conn.execute(
             select(func.count()).select_from(revisions).group_by(revisions.c.document_id)
@@ -113,17 +90,17 @@ def test_one_writer_of_the_pair_killed_fails_the_run_keeps_every_commit_and_leav
 ) -> None:
     if is_sqlite(engine):
         pytest.skip("pairs are PostgreSQL's (ADR 0039)")
-    before = _children()
+    before = children()
 
     class Killing(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
             for index, page in enumerate(self.pages_data):
                 if index == 4:  # three pages committed at least (pages are handed out ahead)
-                    _wait_for(lambda: table_counts(engine, "documents")["documents"] >= 30)
+                    wait_for(lambda: table_counts(engine, "documents")["documents"] >= 30)
                     [pair] = writers
                     victim = pair._children[1]
                     os.kill(victim._process.pid, signal.SIGKILL)
-                    _wait_for(lambda: victim._process.poll() is not None)  # noqa: B023 - called at once
+                    wait_for(lambda: victim._process.poll() is not None)  # noqa: B023 - called at once
                 yield page
 
     data = pages(*[[record(p * 10 + n, minutes=p * 10 + n) for n in range(10)] for p in range(8)])
@@ -131,7 +108,7 @@ def test_one_writer_of_the_pair_killed_fails_the_run_keeps_every_commit_and_leav
 
     assert failed.status == "failed"
     assert "writer process" in (failed.error or "")
-    assert _children() == before, "the other writer stopped too (its token pipe reached end-of-file)"
+    assert children() == before, "the other writer stopped too (its token pipe reached end-of-file)"
     [pair] = writers
     assert pair._children[1]._process.returncode == -signal.SIGKILL
     committed = table_counts(engine, "documents", "revisions", "document_lines")

@@ -8,11 +8,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,32 +24,7 @@ from sync import page_writer
 from sync.engine import SyncEngine
 from tests.conftest import FixedClock, table_counts
 from tests.fakes import T0, ListConnector, ListStream, pages, record
-
-
-def _children() -> set[int]:
-    """The live or unreaped (zombie) child processes of this process (Linux /proc)."""
-    mine, found = os.getpid(), set()
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text(encoding="ascii")
-        except OSError:  # gone meanwhile
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == mine:
-            found.add(int(entry.name))
-    return found
-
-
-def _exited(child: Any) -> bool:
-    return child._process.poll() is not None
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
+from tests.sync.writer_processes import children, exited, wait_for
 
 
 @pytest.fixture
@@ -111,7 +84,7 @@ def test_one_writer_process_writes_two_streams_in_turn_each_into_its_own_run_wit
     engine: Engine, clock: FixedClock, started: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
-    before = _children()
+    before = children()
     invoices = _stream("invoices", 1, 3, 10)  # INV-1..30, modified 1..30 minutes after T0
     payments = _stream("payments", 101, 2, 10)  # INV-101..120
     first, second = SyncEngine(engine, clock).run_connector(ListConnector([invoices, payments]))
@@ -123,7 +96,7 @@ def test_one_writer_process_writes_two_streams_in_turn_each_into_its_own_run_wit
     [child] = started  # started once, for the first run; the second run was told its own
     assert child.runs == [first.run_id, second.run_id]
     assert child._process.returncode == 0
-    assert _children() == before
+    assert children() == before
     by_run = _written_by_run(engine)
     assert by_run == {
         **{f"INV-{n}": {("invoices", first.run_id)} for n in range(1, 31)},
@@ -178,7 +151,7 @@ def test_a_stream_that_begins_with_no_idle_writer_writes_here_and_never_waits_fo
 
     class Short(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
-            _wait_for(lambda: bool(started))  # the long run holds the writer process by now
+            wait_for(lambda: bool(started))  # the long run holds the writer process by now
             yield from super().pages(since)
             short_done.set()
 
@@ -197,16 +170,16 @@ def test_a_writer_killed_mid_run_fails_that_stream_only_is_not_reused_and_its_co
     engine: Engine, clock: FixedClock, started: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
-    before = _children()
+    before = children()
 
     class Killing(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
             for index, page in enumerate(self.pages_data):
                 if index == 3:  # three pages committed (page 3 is read while page 2 is written)
-                    _wait_for(lambda: table_counts(engine, "documents")["documents"] >= 30)
+                    wait_for(lambda: table_counts(engine, "documents")["documents"] >= 30)
                     [child] = started
                     os.kill(child._process.pid, signal.SIGKILL)
-                    _wait_for(partial(_exited, child))
+                    wait_for(partial(exited, child))
                 yield page
 
     data = pages(*[[record(p * 10 + n, minutes=p * 10 + n) for n in range(10)] for p in range(6)])
@@ -221,7 +194,7 @@ def test_a_writer_killed_mid_run_fails_that_stream_only_is_not_reused_and_its_co
     assert dead._process.returncode == -signal.SIGKILL
     assert dead.runs == [first.run_id]
     assert fresh.runs == [second.run_id], "the next stream had a new writer process"
-    assert _children() == before
+    assert children() == before
     by_run = _written_by_run(engine)
     assert sorted(k for k, v in by_run.items() if ("invoices", first.run_id) in v) == sorted(
         f"INV-{n}" for n in range(30)
@@ -242,13 +215,13 @@ def test_a_writer_that_died_while_idle_is_not_handed_to_the_next_stream(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
-    before = _children()
+    before = children()
 
     class KillsTheIdleWriter(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
             [child] = started  # the first run gave it back before this run began
             os.kill(child._process.pid, signal.SIGKILL)
-            _wait_for(partial(_exited, child))
+            wait_for(partial(exited, child))
             yield from super().pages(since)
 
     invoices = _stream("invoices", 1, 2, 10)
@@ -260,14 +233,14 @@ def test_a_writer_that_died_while_idle_is_not_handed_to_the_next_stream(
     assert dead.runs == [first.run_id]
     assert fresh.runs == [second.run_id]
     assert inline_writes == [], "every page went to a writer process, the second run's to a new one"
-    assert _children() == before
+    assert children() == before
 
 
 def test_connectors_syncing_at_once_share_the_pool_and_leave_no_child_process(
     engine: Engine, clock: FixedClock, started: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
-    before = _children()
+    before = children()
     shop = ListConnector([_stream("invoices", 1, 2, 10), _stream("payments", 101, 2, 10)], name="shop")
     crm = ListConnector([_stream("invoices", 201, 2, 10), _stream("orders", 301, 2, 10)], name="crm")
     sync = SyncEngine(engine, clock)
@@ -291,7 +264,7 @@ def test_connectors_syncing_at_once_share_the_pool_and_leave_no_child_process(
     assert sorted(run for child in started for run in child.runs) == sorted(r.run_id for r in results)
     assert all(child._process.returncode == 0 for child in started)
     assert sync._pool is None
-    assert _children() == before
+    assert children() == before
 
 
 def test_an_interrupted_sync_stops_every_writer_process_and_leaves_no_child(
@@ -300,14 +273,14 @@ def test_an_interrupted_sync_stops_every_writer_process_and_leaves_no_child(
     """Ctrl-C while one stream writes and another's writer waits idle in the pool: the run stops after
     the pages handed over, every process of the pool is stopped and waited for."""
     monkeypatch.setenv(page_writer.WRITER_ENV, "process")
-    before = _children()
+    before = children()
     sync = SyncEngine(engine, clock)
 
     class Waits(ListStream):
         def pages(self, since: datetime | None) -> Iterator[Page]:
             for index, page in enumerate(self.pages_data):
                 if index == 1:  # the other stream has finished and given its writer back
-                    _wait_for(lambda: sync._pool is not None and bool(sync._pool._idle))
+                    wait_for(lambda: sync._pool is not None and bool(sync._pool._idle))
                 yield page
 
     def interrupt(connector: str, stream: str, committed: int) -> None:
@@ -321,7 +294,7 @@ def test_an_interrupted_sync_stops_every_writer_process_and_leaves_no_child(
 
     assert len(started) == 2
     assert all(child._process.returncode is not None for child in started)
-    assert _children() == before
+    assert children() == before
     assert sync._pool is None
     runs = {r.stream: r.status for r in SqlSyncLog(engine).runs("shop")}
     assert runs == {"invoices": "interrupted", "payments": "ok"}
