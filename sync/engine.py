@@ -202,7 +202,7 @@ class SyncEngine:
             available, list(available) if streams is None else [s for s in streams if s in available]
         )
         with (
-            self._writers() as pool,
+            self._writers(),  # the streams' runs share its writer processes (ADR 0038)
             connector_lock(self._engine, connector.name, wait_seconds=wait_seconds, holder=holder) as lease,
             _fewer_collections(),
         ):
@@ -215,7 +215,7 @@ class SyncEngine:
 
             def one(name: str) -> SyncRunResult:
                 with _STREAM_SLOTS:
-                    return self._run_stream(
+                    return self.run_stream(
                         connector,
                         name,
                         full=full,
@@ -226,7 +226,6 @@ class SyncEngine:
                         max_clock_skew=max_clock_skew,
                         progress=progress,
                         guard=guard,
-                        pool=pool,
                     )
 
             if concurrency <= 1 or len(names) <= 1:
@@ -276,58 +275,6 @@ class SyncEngine:
         Any error of the stream (the vendor's, the database's, a full disk, a body too deep to read)
         fails this run with its reason in `sync_runs`; only an interruption (Ctrl-C, shutdown) and a lost
         lock are raised, since they stop every stream."""
-        with self._writers() as pool:
-            return self._run_stream(
-                connector,
-                stream_name,
-                full=full,
-                since=since,
-                sweep=sweep,
-                verify=verify,
-                overlap=overlap,
-                max_clock_skew=max_clock_skew,
-                progress=progress,
-                guard=guard,
-                pool=pool,
-            )
-
-    @contextmanager
-    def _writers(self) -> Iterator[WriterPool | None]:
-        """The pool of writer processes of the sync under way: made by the outermost `run_connectors`,
-        `run_connector` or `run_stream` call (it starts no process until a run asks for one), shared by
-        the calls inside it, and closed when that call ends, however it ends (every process stopped
-        and waited for). None when every write stays in this process."""
-        with self._pool_lock:
-            if self._pool_users == 0 and self._parallel_after is not None:
-                self._pool = WriterPool(self._engine, size=MAX_STREAMS)
-            self._pool_users += 1
-            pool = self._pool
-        try:
-            yield pool
-        finally:
-            with self._pool_lock:
-                self._pool_users -= 1
-                last = self._pool_users == 0
-                if last:
-                    self._pool = None
-            if last and pool is not None:
-                pool.close()
-
-    def _run_stream(
-        self,
-        connector: Connector,
-        stream_name: str,
-        *,
-        full: bool,
-        since: datetime | None,
-        sweep: bool,
-        verify: bool,
-        overlap: timedelta,
-        max_clock_skew: timedelta,
-        progress: Progress | None,
-        guard: Callable[[], None] | None,
-        pool: WriterPool | None,
-    ) -> SyncRunResult:
         if full and since is not None:
             raise ValueError("a full resync reads everything: do not combine it with `since`")
         stream = connector.streams()[stream_name]
@@ -347,7 +294,7 @@ class SyncEngine:
         waits_before = _waited(connector)
         try:
             run_cursor = self._pages(
-                run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew, pool=pool
+                run, stream, start, full=full, progress=progress, guard=guard, skew=max_clock_skew
             )
             if full:
                 self._ledger.delete_unseen(run, now=self._clock())
@@ -393,6 +340,28 @@ class SyncEngine:
         return result
 
     # ------------------------------------------------------------------------- internals
+
+    @contextmanager
+    def _writers(self) -> Iterator[WriterPool | None]:
+        """The pool of writer processes of the sync under way: made by the outermost `run_connectors` or
+        `run_connector` call, or by a stream run's page loop on its own (it starts no process until a
+        run asks for one), shared by the calls inside it, and closed when that call ends, however it
+        ends (every process stopped and waited for). None when every write stays in this process."""
+        with self._pool_lock:
+            if self._pool_users == 0 and self._parallel_after is not None:
+                self._pool = WriterPool(self._engine, size=MAX_STREAMS)
+            self._pool_users += 1
+            pool = self._pool
+        try:
+            yield pool
+        finally:
+            with self._pool_lock:
+                self._pool_users -= 1
+                last = self._pool_users == 0
+                if last:
+                    self._pool = None
+            if last and pool is not None:
+                pool.close()
 
     def _count(self, run: RunRef, stream: Stream) -> StreamCount:
         """After a completed pass: the vendor's own count against the ledger's live documents plus the
@@ -470,7 +439,6 @@ class SyncEngine:
         progress: Progress | None,
         guard: Callable[[], None] | None,
         skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
-        pool: WriterPool | None = None,
     ) -> datetime | None:
         """Fetch and commit every page; return the highest modification time written (the cursor of an
         unordered stream, and of a full run). A time beyond the clock plus `skew` is quarantined."""
@@ -486,42 +454,44 @@ class SyncEngine:
                 progress(run.connector, run.stream, committed)
 
         highest: datetime | None = None
-        writer = PageWriter(
-            self._engine,
-            run,
-            parallel_after=self._parallel_after,
-            on_committed=on_committed,
-            pool=pool,
-            reads_all=start is None,  # a first sync or a full resync: likely long
-        )
-        try:
-            # Page n+1 is read (requests, details, decoding) while page n is normalized and written.
-            with closing(read_ahead(stream.pages(start), name=f"{run.connector}/{run.stream}")) as pages:
-                for page in pages:
-                    now = self._clock()
-                    normalized = normalize_page(run.connector, stream, page, not_after=now + skew)
-                    incoming, rejects, deletions = normalized
-                    page_max = _latest(incoming, page)
-                    if page_max is not None and (highest is None or page_max > highest):
-                        highest = page_max
-                    if guard is not None:
-                        guard()
-                    writer.write(
-                        PageWrite(
-                            documents=page_records(incoming),
-                            rejects=tuple(rejects),
-                            deletions=tuple(deletions),
-                            fetched=len(page.records) + len(page.tombstones),
-                            cursor=page_max if stream.ordered else None,
-                            mark_seen=full,
-                            repair=full and self._repair,
-                            now=now,
+        # the sync's writer processes (its outermost call made the pool), or a pool of this run's own
+        with self._writers() as pool:
+            writer = PageWriter(
+                self._engine,
+                run,
+                parallel_after=self._parallel_after,
+                on_committed=on_committed,
+                pool=pool,
+                reads_all=start is None,  # a first sync or a full resync: likely long
+            )
+            try:
+                # Page n+1 is read (requests, details, decoding) while page n is normalized and written.
+                with closing(read_ahead(stream.pages(start), name=f"{run.connector}/{run.stream}")) as pages:
+                    for page in pages:
+                        now = self._clock()
+                        normalized = normalize_page(run.connector, stream, page, not_after=now + skew)
+                        incoming, rejects, deletions = normalized
+                        page_max = _latest(incoming, page)
+                        if page_max is not None and (highest is None or page_max > highest):
+                            highest = page_max
+                        if guard is not None:
+                            guard()
+                        writer.write(
+                            PageWrite(
+                                documents=page_records(incoming),
+                                rejects=tuple(rejects),
+                                deletions=tuple(deletions),
+                                fetched=len(page.records) + len(page.tombstones),
+                                cursor=page_max if stream.ordered else None,
+                                mark_seen=full,
+                                repair=full and self._repair,
+                                now=now,
+                            )
                         )
-                    )
-            writer.close()
-        except BaseException:
-            writer.abandon()
-            raise
+                writer.close()
+            except BaseException:
+                writer.abandon()
+                raise
         return highest
 
     def _finish_after_crash(self, run: RunRef, status: str, error: str) -> None:

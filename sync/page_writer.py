@@ -84,8 +84,8 @@ class PageWriter:
     on, or, once past `parallel_after` pages (and `PARALLEL_AFTER_RECORDS` with the default), one the
     pool starts for it; it never waits for a busy one. A run that `reads_all` (a first sync or a full
     resync: likely long) asks sooner with the default counts (`PARALLEL_AFTER_RECORDS_READING_ALL`).
-    `close()` gives the writer back, `abandon()` and any failure discard it. Without a pool the run has
-    a pool of its own, closed with the run."""
+    `close()` gives the writer back, `abandon()` and any failure discard it. Without a pool (no writer
+    processes: `parallel_after` None) every page is written here."""
 
     def __init__(
         self,
@@ -94,13 +94,12 @@ class PageWriter:
         *,
         parallel_after: int | None = PARALLEL_AFTER_PAGES,
         on_committed: Callable[[int], None] | None = None,
-        pool: WriterPool | None = None,
+        pool: WriterPool | None,
         reads_all: bool = False,
     ) -> None:
         self._ledger = SqlLedgerRepository(engine)
         self._run = run
-        self._own_pool = pool is None and parallel_after is not None
-        self._pool = None if parallel_after is None else pool or WriterPool(engine, size=1)
+        self._pool = None if parallel_after is None else pool
         self._forced = self._pool is not None and self._pool.forced
         self._parallel_after = 0 if self._forced or parallel_after is None else parallel_after
         default = parallel_after == PARALLEL_AFTER_PAGES and not self._forced
@@ -131,30 +130,20 @@ class PageWriter:
         """Wait until every page handed out is committed and give the writer process back to the pool.
         Raises PageWriteError if a page could not be written (the writer is then discarded)."""
         child, self._child = self._child, None
-        try:
-            if child is not None and self._pool is not None:
-                try:
-                    child.drain(self._committed)
-                except BaseException:
-                    self._pool.discard(child)
-                    raise
-                self._pool.give_back(child)
-        finally:
-            self._close_own_pool()
+        if child is not None and self._pool is not None:
+            try:
+                child.drain(self._committed)
+            except BaseException:
+                self._pool.discard(child)
+                raise
+            self._pool.give_back(child)
 
     def abandon(self) -> None:
         """Stop after the page being written (the run failed or was interrupted): never raises. The
         writer is discarded (it stops once it has written what it was given), never given back."""
         child, self._child = self._child, None
-        try:
-            if child is not None and self._pool is not None:
-                self._pool.discard(child)
-        finally:
-            self._close_own_pool()
-
-    def _close_own_pool(self) -> None:
-        if self._own_pool and self._pool is not None:
-            self._pool.close()
+        if child is not None and self._pool is not None:
+            self._pool.discard(child)
 
     def _ready(self, child: _Writer) -> bool:
         try:
@@ -191,8 +180,6 @@ class WriterPool:
         self._idle: list[_Writer] = []
         self._count = 0  # processes started (or being started) and not yet discarded
         self._closed = False
-        self.started = 0
-        """Processes this pool started (for tests and logs)."""
 
     @property
     def available(self) -> bool:
@@ -286,8 +273,6 @@ class WriterPool:
                 raise PageWriteError(f"cannot start the writer process: {exc}") from exc
             log.warning("sync.writer_unavailable", run_id=run.id, error=str(exc))
             return None
-        with self._lock:
-            self.started += 1
         return child
 
 
@@ -505,6 +490,7 @@ class _Pair:
             child.drain(committed)
 
     def stop(self) -> int | None:
+        """Stop both after what they were given; the first failing exit status, else the first's."""
         try:
             self.ask_to_stop()
         finally:
