@@ -107,7 +107,6 @@ class EncodedPage:
     """A page with its records' rows encoded (`SqlLedgerRepository.encode_page`), ready to be written."""
 
     page: PageWrite
-    encoder: RowEncoder
     incoming: list[EncodedDocument]
     """The live records, one per (kind, external id): the last of the page wins."""
     gone: list[EncodedDocument]
@@ -227,12 +226,12 @@ class SqlLedgerRepository:
         gone = [i for i in incoming if i.head[_STATUS_AT] == Status.DELETED.value]
         if gone:
             incoming = [i for i in incoming if i.head[_STATUS_AT] != Status.DELETED.value]
-        return EncodedPage(page, encoder, incoming, gone)
+        return EncodedPage(page, incoming, gone)
 
     def write_encoded(self, run: RunRef, encoded: EncodedPage) -> PageCounts:
         """`write_page` of a page `encode_page` has encoded (for the same run)."""
-        page, encoder, incoming, gone = encoded.page, encoded.encoder, encoded.incoming, encoded.gone
-        bulk = page_rows(encoder, copy=self._copy)
+        page, incoming, gone = encoded.page, encoded.incoming, encoded.gone
+        bulk = page_rows(RowEncoder(is_sqlite(self._engine)), copy=self._copy)
         now = page.now
         with write_transaction(self._engine) as conn:
             existing = _existing(conn, run.connector, incoming)
