@@ -190,7 +190,12 @@ def _details(raw: RawRecord, api_name: str) -> list[Mapping[str, Any]]:
         raise RecordError(
             "is not a list of rows", field=f"{DETAILS}.{api_name}", rule=Rule.NOT_A_LIST, value=rows
         )
-    return sorted(rows, key=lambda r: str(r.get("_id", "")))
+    return sorted(rows, key=_detail_order)
+
+
+def _detail_order(row: Mapping[str, Any]) -> str:
+    """The order detail rows are read in, by both readers: by `_id`."""
+    return str(row.get("_id", ""))
 
 
 def _each_detail(raw: RawRecord, api_name: str, read: Callable[[Mapping[str, Any]], Any]) -> tuple[Any, ...]:
@@ -305,10 +310,6 @@ def _c_ms(raw: Mapping[str, Any], name: str) -> int | None:
     if type(value) is str and value and value.lstrip("-").isdigit():
         return int(value)
     raise Declined
-
-
-def _detail_order(row: Mapping[str, Any]) -> str:
-    return str(row.get("_id", ""))
 
 
 def _c_details(raw: RawRecord, api_name: str) -> list[dict[str, Any]]:
